@@ -1,0 +1,2 @@
+export * from './port/event-store.js';
+export * from './port/errors.js';
