@@ -1,1 +1,11 @@
-export const CONTRACTS_VERSION = 1;
+export * from './contract-violation.js';
+export * from './identifiers.js';
+export * from './task/task-payloads.js';
+export * from './task/task-events.js';
+export * from './task/task-commands.js';
+export * from './nats/subjects.js';
+export * from './nats/reply-error.js';
+export * from './nats/issue-task-messages.js';
+export * from './nats/node-messages.js';
+export * from './nats/assignment-messages.js';
+export * from './nats/task-notification.js';

@@ -1,0 +1,10 @@
+import { z } from 'zod';
+
+/** The error half of every `{ ok: false }` reply. */
+export const replyErrorSchema = z.object({
+  code: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be an UPPER_SNAKE_CASE code'),
+  message: z.string(),
+  /** Dotted path of the offending field, when the request itself was invalid. */
+  field: z.string().optional(),
+});
+export type ReplyError = z.infer<typeof replyErrorSchema>;

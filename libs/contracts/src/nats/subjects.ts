@@ -1,0 +1,158 @@
+/**
+ * NATS subjects of Canopy. This module is the only place they are spelled.
+ *
+ * Canopy uses core NATS request/reply wherever the sender waits for an answer and retries until it
+ * gets one; every message is a JSON document whose schema lives beside this module
+ * (`issue-task-messages.ts`, `node-messages.ts`, `assignment-messages.ts`, `task-notification.ts`).
+ * Receivers deduplicate, so a retry is always safe.
+ *
+ * | subject                           | from → to           | kind                      | body → reply                      |
+ * |-----------------------------------|---------------------|---------------------------|-----------------------------------|
+ * | `canopy.cmd.task.issue`           | gateway → scheduler | request, queue group `canopy-scheduler` | IssueTask command → IssueTaskReply |
+ * | `canopy.node.<nodeId>.announce`   | node → scheduler    | request                   | NodeAnnouncement → AnnouncementReply |
+ * | `canopy.node.<nodeId>.heartbeat`  | node → scheduler    | request                   | NodeHeartbeat → HeartbeatReply    |
+ * | `canopy.node.<nodeId>.progress`   | node → scheduler    | request                   | ProgressReport → NodeAck          |
+ * | `canopy.node.<nodeId>.result`     | node → scheduler    | request                   | ResultReport → NodeAck            |
+ * | `canopy.node.<nodeId>.goodbye`    | node → scheduler    | request                   | NodeGoodbye → NodeAck             |
+ * | `canopy.assign.<nodeId>`          | scheduler → node    | request                   | Assignment → AssignmentReply      |
+ * | `canopy.cancel.<nodeId>`          | scheduler → node    | publish (fire and forget) | Cancellation                      |
+ * | `canopy.notify.task.<taskId>`     | projector → gateways| publish                   | TaskNotification                  |
+ *
+ * For node authors: a node starts by announcing itself, then heartbeats at the interval the announce
+ * reply names. A heartbeat answered with `UNKNOWN_NODE` means the scheduler lost track of the node
+ * (for example after it was declared lost): announce again. Progress and results are retried until
+ * acknowledged; an ack with `retry: false` is final (the task is not yours any more, or it is
+ * already over), so stop sending that report. The node subscribes to its own `canopy.assign.<nodeId>`
+ * (answer accept/reject within the request) and `canopy.cancel.<nodeId>`.
+ *
+ * Node identity: the `<nodeId>` token of the subject is the node's identity. NATS permissions
+ * ({@link nodePermissions}) let a node publish only under its own `canopy.node.<nodeId>.>` and receive
+ * only its own assignments, so the scheduler trusts the subject's node id over any id in a body.
+ * Node ids are restricted to `[A-Za-z0-9_-]{1,64}` so they are always exactly one subject token.
+ */
+import { ContractViolationError } from '../contract-violation.js';
+import { isNodeId, isObjectId } from '../identifiers.js';
+
+/** Gateway → scheduler request carrying the IssueTask command. */
+export const ISSUE_TASK_SUBJECT = 'canopy.cmd.task.issue';
+
+/** Queue group of every scheduler replica, so each IssueTask request reaches exactly one of them. */
+export const SCHEDULER_QUEUE_GROUP = 'canopy-scheduler';
+
+export const nodeReportKinds = ['announce', 'heartbeat', 'progress', 'result', 'goodbye'] as const;
+/** What a node sends to the scheduler; each kind has its own subject under `canopy.node.<nodeId>`. */
+export type NodeReportKind = (typeof nodeReportKinds)[number];
+
+/** Subject a node sends one kind of report on, e.g. `canopy.node.n1.heartbeat`. Throws on an unsafe node id. */
+export function nodeReportSubject(nodeId: string, kind: NodeReportKind): string {
+  return `canopy.node.${subjectToken(nodeId)}.${kind}`;
+}
+
+/** Wildcard the scheduler subscribes to for one kind of report from every node, e.g. `canopy.node.*.progress`. */
+export function nodeReportPattern(kind: NodeReportKind): string {
+  return `canopy.node.*.${kind}`;
+}
+
+/**
+ * Reads the sending node's id and the report kind from a subject such as `canopy.node.n1.result`.
+ * Throws a {@link ContractViolationError} (field `subject`) for any other subject.
+ */
+export function parseNodeReportSubject(subject: string): { nodeId: string; kind: NodeReportKind } {
+  const tokens = subject.split('.');
+  const [canopy, node, nodeId, kind] = tokens;
+  if (
+    tokens.length !== 4 ||
+    canopy !== 'canopy' ||
+    node !== 'node' ||
+    nodeId === undefined ||
+    !isNodeId(nodeId) ||
+    !isNodeReportKind(kind)
+  ) {
+    throw new ContractViolationError(
+      'node report subject',
+      'subject',
+      `must be canopy.node.<nodeId>.<kind>, got "${subject}"`,
+    );
+  }
+  return { nodeId, kind };
+}
+
+/** The sending node's id, checking that the subject is a report of the expected kind. */
+export function nodeIdFromSubject(subject: string, expectedKind: NodeReportKind): string {
+  const { nodeId, kind } = parseNodeReportSubject(subject);
+  if (kind !== expectedKind) {
+    throw new ContractViolationError(
+      'node report subject',
+      'subject',
+      `must be a ${expectedKind} subject, got "${subject}"`,
+    );
+  }
+  return nodeId;
+}
+
+/** Scheduler → node request offering an assignment; the node answers accept or reject. */
+export function assignmentSubject(nodeId: string): string {
+  return `canopy.assign.${subjectToken(nodeId)}`;
+}
+
+/** Scheduler → node publish telling it to stop running a task attempt. */
+export function cancellationSubject(nodeId: string): string {
+  return `canopy.cancel.${subjectToken(nodeId)}`;
+}
+
+/** Projector → gateways publish when a task's result or failure has been projected. */
+export function taskNotificationSubject(taskId: string): string {
+  if (!isObjectId(taskId)) {
+    throw new ContractViolationError(
+      'task notification subject',
+      'taskId',
+      'must be 24 lower-case hexadecimal characters',
+    );
+  }
+  return `canopy.notify.task.${taskId}`;
+}
+
+/** What a gateway subscribes to in order to hear about every task. */
+export const TASK_NOTIFICATION_PATTERN = 'canopy.notify.task.*';
+
+/**
+ * Inbox prefix a node must use for its own requests (the `inboxPrefix` connection option), so that
+ * replies to it are readable by it alone.
+ */
+export function nodeInboxPrefix(nodeId: string): string {
+  return `_INBOX_${subjectToken(nodeId)}`;
+}
+
+/**
+ * NATS permissions that bind a node to its identity: it may publish only its own reports and reply
+ * to requests sent to it; it may subscribe only to its own assignments, cancellations and inbox.
+ */
+export function nodePermissions(nodeId: string): {
+  publish: { allow: string[] };
+  subscribe: { allow: string[] };
+  allowResponses: true;
+} {
+  const token = subjectToken(nodeId);
+  return {
+    publish: { allow: [`canopy.node.${token}.>`] },
+    subscribe: {
+      allow: [assignmentSubject(token), cancellationSubject(token), `${nodeInboxPrefix(token)}.>`],
+    },
+    allowResponses: true,
+  };
+}
+
+function subjectToken(nodeId: string): string {
+  if (!isNodeId(nodeId)) {
+    throw new ContractViolationError(
+      'node subject',
+      'nodeId',
+      `must be 1 to 64 characters of A-Z, a-z, 0-9, "_" or "-", got "${nodeId}"`,
+    );
+  }
+  return nodeId;
+}
+
+function isNodeReportKind(kind: string | undefined): kind is NodeReportKind {
+  return nodeReportKinds.some((known) => known === kind);
+}

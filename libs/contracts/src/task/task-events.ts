@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { parseContract } from '../contract-violation.js';
+import {
+  accountIdSchema,
+  attemptSchema,
+  functionIdSchema,
+  nodeIdSchema,
+  scheduleIdSchema,
+  taskIdSchema,
+  utcTimeSchema,
+} from '../identifiers.js';
+import {
+  contractMetadataSchema,
+  currentMetadata,
+  taskFailureReasonSchema,
+  taskFailureStatus,
+  taskRequestSchema,
+  taskRequirementsSchema,
+  taskResponseSchema,
+  unassignReasonSchema,
+} from './task-payloads.js';
+
+// Event names and payload fields are read by analysts and nodes: change them only with a new schemaVersion.
+
+export const taskIssuedDataSchema = z.object({
+  taskId: taskIdSchema,
+  accountId: accountIdSchema,
+  functionId: functionIdSchema,
+  scheduleId: scheduleIdSchema.nullable(),
+  request: taskRequestSchema,
+  requirements: taskRequirementsSchema,
+  /** Seconds the function may run once started. */
+  timeout: z.int().min(1),
+  maxAttempts: z.int().min(1),
+  /** Seconds the task may wait for a node before it fails with NO_RUNNER. */
+  pendingDeadline: z.int().min(1),
+  issuedAt: utcTimeSchema,
+});
+
+export const taskAssignedDataSchema = z.object({
+  taskId: taskIdSchema,
+  nodeId: nodeIdSchema,
+  attempt: attemptSchema,
+  assignedAt: utcTimeSchema,
+});
+
+export const taskUnassignedDataSchema = z.object({
+  taskId: taskIdSchema,
+  nodeId: nodeIdSchema,
+  attempt: attemptSchema,
+  reason: unassignReasonSchema,
+  at: utcTimeSchema,
+});
+
+export const taskProgressedDataSchema = z.object({
+  taskId: taskIdSchema,
+  nodeId: nodeIdSchema,
+  attempt: attemptSchema,
+  progress: z.int().min(0).max(100),
+  at: utcTimeSchema,
+});
+
+export const taskFinishedDataSchema = z.object({
+  taskId: taskIdSchema,
+  nodeId: nodeIdSchema,
+  attempt: attemptSchema,
+  response: taskResponseSchema,
+  finishedAt: utcTimeSchema,
+});
+
+export const taskFailedDataSchema = z
+  .object({
+    taskId: taskIdSchema,
+    reason: taskFailureReasonSchema,
+    status: z.int(),
+    message: z.string(),
+    at: utcTimeSchema,
+  })
+  .superRefine((data, context) => {
+    const expected = taskFailureStatus[data.reason];
+    if (data.status !== expected) {
+      context.addIssue({
+        code: 'custom',
+        path: ['status'],
+        message: `must be ${expected} for reason ${data.reason}`,
+      });
+    }
+  });
+
+export const taskIssuedSchema = z.object({
+  type: z.literal('TaskIssued'),
+  data: taskIssuedDataSchema,
+  metadata: contractMetadataSchema,
+});
+export const taskAssignedSchema = z.object({
+  type: z.literal('TaskAssigned'),
+  data: taskAssignedDataSchema,
+  metadata: contractMetadataSchema,
+});
+export const taskUnassignedSchema = z.object({
+  type: z.literal('TaskUnassigned'),
+  data: taskUnassignedDataSchema,
+  metadata: contractMetadataSchema,
+});
+export const taskProgressedSchema = z.object({
+  type: z.literal('TaskProgressed'),
+  data: taskProgressedDataSchema,
+  metadata: contractMetadataSchema,
+});
+export const taskFinishedSchema = z.object({
+  type: z.literal('TaskFinished'),
+  data: taskFinishedDataSchema,
+  metadata: contractMetadataSchema,
+});
+export const taskFailedSchema = z.object({
+  type: z.literal('TaskFailed'),
+  data: taskFailedDataSchema,
+  metadata: contractMetadataSchema,
+});
+
+export const taskEventSchema = z.discriminatedUnion('type', [
+  taskIssuedSchema,
+  taskAssignedSchema,
+  taskUnassignedSchema,
+  taskProgressedSchema,
+  taskFinishedSchema,
+  taskFailedSchema,
+]);
+
+export type TaskIssued = z.infer<typeof taskIssuedSchema>;
+export type TaskAssigned = z.infer<typeof taskAssignedSchema>;
+export type TaskUnassigned = z.infer<typeof taskUnassignedSchema>;
+export type TaskProgressed = z.infer<typeof taskProgressedSchema>;
+export type TaskFinished = z.infer<typeof taskFinishedSchema>;
+export type TaskFailed = z.infer<typeof taskFailedSchema>;
+export type TaskEvent = z.infer<typeof taskEventSchema>;
+export type TaskEventType = TaskEvent['type'];
+export type TaskEventOf<Type extends TaskEventType> = Extract<TaskEvent, { type: Type }>;
+
+export const taskEventTypes = taskEventSchema.options.map((option) => option.shape.type.value);
+
+/** The events of the stream `task-<taskId>`, as stored. */
+export function parseTaskEvent(value: unknown): TaskEvent {
+  return parseContract(taskEventSchema, 'task event', value);
+}
+
+/** Builds an event of the current schema version. */
+export function taskEvent<Type extends TaskEventType>(
+  type: Type,
+  data: TaskEventOf<Type>['data'],
+): TaskEventOf<Type> {
+  return { type, data, metadata: currentMetadata() } as TaskEventOf<Type>;
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { base64Schema } from '../identifiers.js';
+
+/** The client's HTTP request as the function will see it. */
+export const taskRequestSchema = z.object({
+  /** Raw query string, without the leading '?'. */
+  query: z.string().refine((query) => !query.startsWith('?'), 'must not start with "?"'),
+  contentType: z.string().min(1).nullable(),
+  body: base64Schema,
+});
+export type TaskRequest = z.infer<typeof taskRequestSchema>;
+
+/** What a node must offer to run the task (DESIGN.md "Capabilities and matching"). */
+export const taskRequirementsSchema = z.object({
+  cpuCount: z.int().min(0),
+  /** MiB. */
+  memSize: z.int().min(0),
+  /** Milliseconds; 0 means no requirement. */
+  networkLatency: z.int().min(0),
+  privileged: z.boolean(),
+});
+export type TaskRequirements = z.infer<typeof taskRequirementsSchema>;
+
+/** The function's HTTP response, as reported by the node that ran it. */
+export const taskResponseSchema = z.object({
+  status: z.int().min(100).max(599),
+  contentType: z.string().min(1).nullable(),
+  headers: z.record(z.string(), z.string()),
+  body: base64Schema,
+});
+export type TaskResponse = z.infer<typeof taskResponseSchema>;
+
+export const unassignReasons = [
+  'NODE_LOST',
+  'REJECTED',
+  'START_DEADLINE_MISSED',
+  'NODE_DISABLED',
+] as const;
+export const unassignReasonSchema = z.enum(unassignReasons);
+export type UnassignReason = z.infer<typeof unassignReasonSchema>;
+
+export const taskFailureReasons = ['TIMEOUT', 'NO_RUNNER', 'NODE_LOST', 'CANCELLED'] as const;
+export const taskFailureReasonSchema = z.enum(taskFailureReasons);
+export type TaskFailureReason = z.infer<typeof taskFailureReasonSchema>;
+
+/**
+ * The HTTP status the platform answers for a task it gave up on. CANCELLED uses 499 ("client closed
+ * request", as nginx does): the task did not fail on our side, its owner withdrew it.
+ */
+export const taskFailureStatus = {
+  TIMEOUT: 504,
+  NO_RUNNER: 503,
+  NODE_LOST: 502,
+  CANCELLED: 499,
+} as const satisfies Record<TaskFailureReason, number>;
+export type TaskFailureStatus = (typeof taskFailureStatus)[TaskFailureReason];
+
+/** Every task event and command carries it, so payloads can change shape in a later version. */
+export const contractMetadataSchema = z.object({ schemaVersion: z.literal(1) });
+export type ContractMetadata = z.infer<typeof contractMetadataSchema>;
+export const currentMetadata = (): ContractMetadata => ({ schemaVersion: 1 });

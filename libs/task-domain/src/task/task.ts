@@ -1,0 +1,450 @@
+import { taskEvent, taskFailureStatus } from '@canopy/contracts';
+import type {
+  AssignTask,
+  FailTask,
+  FinishTask,
+  IssueTask,
+  RecordProgress,
+  TaskCommand,
+  TaskEvent,
+  TaskFailureReason,
+  TaskIssued,
+  TaskResponse,
+  UnassignReason,
+  UnassignTask,
+} from '@canopy/contracts';
+import { TaskRuleViolation } from './task-rule-violation.js';
+
+// The task aggregate, stream `task-<taskId>`. Rules: DESIGN.md "Task lifecycle".
+
+// ─── Events ──────────────────────────────────────────────────────────────────────────────────────
+// TaskEvent (TaskIssued, TaskAssigned, TaskUnassigned, TaskProgressed, TaskFinished, TaskFailed)
+// is the contract type from @canopy/contracts.
+
+// ─── State ───────────────────────────────────────────────────────────────────────────────────────
+
+export interface TaskAttempt {
+  readonly attempt: number;
+  readonly nodeId: string;
+  readonly assignedAt: string;
+  readonly unassigned: { readonly reason: UnassignReason; readonly at: string } | null;
+}
+
+interface IssuedTask {
+  readonly task: TaskIssued['data'];
+  /** Every assignment so far, attempt 1 first. */
+  readonly attempts: readonly TaskAttempt[];
+  /** Highest progress any attempt reported: progress never goes back, even when a new attempt starts over. */
+  readonly progress: number;
+}
+
+export type TaskState =
+  | { readonly phase: 'NotIssued' }
+  | (IssuedTask & { readonly phase: 'Waiting' })
+  | (IssuedTask & { readonly phase: 'Assigned'; readonly current: TaskAttempt })
+  | (IssuedTask & {
+      readonly phase: 'Finished';
+      readonly finished: {
+        readonly nodeId: string;
+        readonly attempt: number;
+        readonly response: TaskResponse;
+        readonly finishedAt: string;
+      };
+    })
+  | (IssuedTask & {
+      readonly phase: 'Failed';
+      readonly failure: {
+        readonly reason: TaskFailureReason;
+        readonly status: number;
+        readonly message: string;
+        readonly at: string;
+      };
+    });
+
+export type TaskPhase = TaskState['phase'];
+type IssuedTaskState = Exclude<TaskState, { phase: 'NotIssued' }>;
+
+export function initialState(): TaskState {
+  return { phase: 'NotIssued' };
+}
+
+// ─── Evolve ──────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Applies one stored event. Events are facts, so evolve never throws; an event that cannot follow the
+ * current phase (decide never produces one) leaves the state as it is, and nothing changes a terminal task.
+ */
+export function evolve(state: TaskState, event: TaskEvent): TaskState {
+  if (event.type === 'TaskIssued') {
+    return state.phase === 'NotIssued'
+      ? { phase: 'Waiting', task: event.data, attempts: [], progress: 0 }
+      : state;
+  }
+  if (state.phase === 'NotIssued' || state.phase === 'Finished' || state.phase === 'Failed')
+    return state;
+  const { task, attempts, progress } = state;
+
+  switch (event.type) {
+    case 'TaskAssigned': {
+      const { nodeId, attempt, assignedAt } = event.data;
+      const current: TaskAttempt = { attempt, nodeId, assignedAt, unassigned: null };
+      return { phase: 'Assigned', task, attempts: [...attempts, current], progress, current };
+    }
+    case 'TaskUnassigned': {
+      const { nodeId, attempt, reason, at } = event.data;
+      if (state.phase !== 'Assigned' || !isAttempt(state.current, nodeId, attempt)) return state;
+      const ended = attempts.map((known) =>
+        known.attempt === attempt ? { ...known, unassigned: { reason, at } } : known,
+      );
+      return { phase: 'Waiting', task, attempts: ended, progress };
+    }
+    case 'TaskProgressed':
+      return { ...state, progress: Math.max(progress, event.data.progress) };
+    case 'TaskFinished': {
+      const { nodeId, attempt, response, finishedAt } = event.data;
+      return {
+        phase: 'Finished',
+        task,
+        attempts,
+        progress,
+        finished: { nodeId, attempt, response, finishedAt },
+      };
+    }
+    case 'TaskFailed': {
+      const { reason, status, message, at } = event.data;
+      return {
+        phase: 'Failed',
+        task,
+        attempts,
+        progress,
+        failure: { reason, status, message, at },
+      };
+    }
+    default:
+      return unknownEvent(event);
+  }
+}
+
+/** Folds a task's stream, oldest event first. */
+export function foldTask(events: readonly TaskEvent[]): TaskState {
+  return events.reduce(evolve, initialState());
+}
+
+// ─── Commands ────────────────────────────────────────────────────────────────────────────────────
+// TaskCommand (IssueTask, AssignTask, UnassignTask, RecordProgress, FinishTask, FailTask) is the
+// contract type from @canopy/contracts. Commands carry every time (`now`) and id.
+//
+// Idempotency: a command that repeats one already applied yields []. Times (`now`) are not compared:
+// a retried command is stamped anew. Repeats are judged as follows:
+//   IssueTask     - the same task data (including issuedAt), in any phase, terminal included, so a
+//                   gateway retrying a request whose first reply was lost still gets its 201;
+//   AssignTask    - the current assignment (same node and attempt); an ended one is rejected, since
+//                   answering [] would tell the caller the node holds the task;
+//   UnassignTask  - an attempt of that node that has already ended (once the task is terminal,
+//                   only the unassignment of the last attempt, which failed it);
+//   RecordProgress - any value not above the progress reached (progress never decreases);
+//   FinishTask    - the same node, attempt and response as the finish;
+//   FailTask      - a failure with the same reason (the message is descriptive only).
+
+// ─── Decide ──────────────────────────────────────────────────────────────────────────────────────
+
+export function decide(command: TaskCommand, state: TaskState): TaskEvent[] {
+  switch (command.type) {
+    case 'IssueTask':
+      return issueTask(command, state);
+    case 'AssignTask':
+      return assignTask(command, issued(state, command.data.taskId));
+    case 'UnassignTask':
+      return unassignTask(command, issued(state, command.data.taskId));
+    case 'RecordProgress':
+      return recordProgress(command, issued(state, command.data.taskId));
+    case 'FinishTask':
+      return finishTask(command, issued(state, command.data.taskId));
+    case 'FailTask':
+      return failTask(command, issued(state, command.data.taskId));
+    default:
+      return unknownCommand(command);
+  }
+}
+
+// decide, evolve and initialState as one value, for command handlers and given/when/then tests.
+export const taskDecider = { decide, evolve, initialState };
+
+function issueTask({ data }: IssueTask, state: TaskState): TaskEvent[] {
+  if (state.phase === 'NotIssued') return [taskEvent('TaskIssued', data)];
+  if (state.task.taskId !== data.taskId) throw wrongTask(state, data.taskId);
+  if (sameJson(state.task, data)) return [];
+  throw new TaskRuleViolation(
+    'TASK_ALREADY_ISSUED',
+    data.taskId,
+    'the task was already issued with different data',
+  );
+}
+
+function assignTask({ data }: AssignTask, state: IssuedTaskState): TaskEvent[] {
+  const { taskId, nodeId, attempt, now } = data;
+  switch (state.phase) {
+    case 'Finished':
+    case 'Failed':
+      throw terminal(state);
+    case 'Assigned':
+      if (isAttempt(state.current, nodeId, attempt)) return [];
+      throw new TaskRuleViolation(
+        'INVALID_TRANSITION',
+        taskId,
+        `the task is assigned to node ${state.current.nodeId} (attempt ${state.current.attempt}); unassign it first`,
+      );
+    case 'Waiting': {
+      const next = lastAttempt(state) + 1;
+      if (attempt !== next) {
+        throw new TaskRuleViolation(
+          'NOT_CURRENT_ATTEMPT',
+          taskId,
+          `the next attempt is ${next}, not ${attempt}`,
+        );
+      }
+      if (attempt > state.task.maxAttempts) {
+        throw new TaskRuleViolation(
+          'ATTEMPTS_EXHAUSTED',
+          taskId,
+          `attempt ${attempt} exceeds maxAttempts ${state.task.maxAttempts}`,
+        );
+      }
+      return [taskEvent('TaskAssigned', { taskId, nodeId, attempt, assignedAt: now })];
+    }
+    default:
+      return unknownPhase(state);
+  }
+}
+
+/**
+ * Ends the current attempt. When it was the last one allowed the task fails at once instead of waiting
+ * for an assignment that can never come: NODE_LOST (502) whatever the unassign reason, because on every
+ * one of them the node we relied on did not deliver, and the message keeps the precise reason.
+ */
+function unassignTask({ data }: UnassignTask, state: IssuedTaskState): TaskEvent[] {
+  const { taskId, nodeId, attempt, reason, now } = data;
+  const isEndedAttempt = state.attempts.some(
+    (known) => isAttempt(known, nodeId, attempt) && known.unassigned !== null,
+  );
+  switch (state.phase) {
+    case 'Finished':
+      throw terminal(state);
+    case 'Failed': {
+      // Only the unassignment of the last attempt may repeat here: it is what failed the task.
+      const failedByThisUnassignment =
+        isEndedAttempt && attempt >= state.task.maxAttempts && state.failure.reason === 'NODE_LOST';
+      if (failedByThisUnassignment) return [];
+      throw terminal(state);
+    }
+    case 'Waiting':
+    case 'Assigned': {
+      if (state.phase === 'Assigned' && isAttempt(state.current, nodeId, attempt)) {
+        const unassigned = taskEvent('TaskUnassigned', {
+          taskId,
+          nodeId,
+          attempt,
+          reason,
+          at: now,
+        });
+        if (attempt < state.task.maxAttempts) return [unassigned];
+        const message = `attempt ${attempt} of ${state.task.maxAttempts} ended on node ${nodeId} (${reason}) and no attempt is left`;
+        return [
+          unassigned,
+          taskEvent('TaskFailed', {
+            taskId,
+            reason: 'NODE_LOST',
+            status: taskFailureStatus.NODE_LOST,
+            message,
+            at: now,
+          }),
+        ];
+      }
+      if (isEndedAttempt) return [];
+      throw notCurrent(state, nodeId, attempt);
+    }
+    default:
+      return unknownPhase(state);
+  }
+}
+
+function recordProgress({ data }: RecordProgress, state: IssuedTaskState): TaskEvent[] {
+  const { taskId, nodeId, attempt, progress, now } = data;
+  switch (state.phase) {
+    case 'Finished':
+    case 'Failed':
+      throw terminal(state);
+    case 'Waiting':
+      throw notCurrent(state, nodeId, attempt);
+    case 'Assigned':
+      if (!isAttempt(state.current, nodeId, attempt)) throw notCurrent(state, nodeId, attempt);
+      if (!Number.isInteger(progress) || progress < 0 || progress > 100) {
+        throw new TaskRuleViolation(
+          'INVALID_PROGRESS',
+          taskId,
+          `progress must be an integer from 0 to 100, not ${progress}`,
+        );
+      }
+      if (progress <= state.progress) return [];
+      return [taskEvent('TaskProgressed', { taskId, nodeId, attempt, progress, at: now })];
+    default:
+      return unknownPhase(state);
+  }
+}
+
+function finishTask({ data }: FinishTask, state: IssuedTaskState): TaskEvent[] {
+  const { taskId, nodeId, attempt, response, now } = data;
+  switch (state.phase) {
+    case 'Finished': {
+      const { finished } = state;
+      if (
+        finished.nodeId === nodeId &&
+        finished.attempt === attempt &&
+        sameJson(finished.response, response)
+      )
+        return [];
+      throw terminal(state);
+    }
+    case 'Failed':
+      throw terminal(state);
+    case 'Waiting':
+      throw notCurrent(state, nodeId, attempt);
+    case 'Assigned':
+      if (!isAttempt(state.current, nodeId, attempt)) throw notCurrent(state, nodeId, attempt);
+      return [taskEvent('TaskFinished', { taskId, nodeId, attempt, response, finishedAt: now })];
+    default:
+      return unknownPhase(state);
+  }
+}
+
+function failTask({ data }: FailTask, state: IssuedTaskState): TaskEvent[] {
+  const { taskId, reason, message, now } = data;
+  if (state.phase === 'Failed' && state.failure.reason === reason) return [];
+  if (state.phase === 'Finished' || state.phase === 'Failed') throw terminal(state);
+
+  const failed = [
+    taskEvent('TaskFailed', {
+      taskId,
+      reason,
+      status: taskFailureStatus[reason],
+      message,
+      at: now,
+    }),
+  ];
+  switch (reason) {
+    case 'TIMEOUT':
+      // The timeout runs from the start of an attempt; a waiting task has nothing running to time out.
+      if (state.phase === 'Assigned') return failed;
+      throw new TaskRuleViolation(
+        'INVALID_TRANSITION',
+        taskId,
+        'TIMEOUT applies only while the task is assigned',
+      );
+    case 'NO_RUNNER':
+      if (state.phase === 'Waiting') return failed;
+      throw new TaskRuleViolation(
+        'INVALID_TRANSITION',
+        taskId,
+        'NO_RUNNER applies only while the task waits for a node',
+      );
+    case 'NODE_LOST':
+      // Losing the node of an earlier attempt means a retry: that is UnassignTask, not a failure.
+      if (state.phase === 'Assigned' && state.current.attempt >= state.task.maxAttempts)
+        return failed;
+      throw new TaskRuleViolation(
+        'INVALID_TRANSITION',
+        taskId,
+        'NODE_LOST fails a task only on its last attempt; unassign the attempt to retry',
+      );
+    case 'CANCELLED':
+      return failed;
+    default:
+      return unknownReason(reason);
+  }
+}
+
+function issued(state: TaskState, taskId: string): IssuedTaskState {
+  if (state.phase === 'NotIssued')
+    throw new TaskRuleViolation('TASK_NOT_FOUND', taskId, 'no such task');
+  if (state.task.taskId !== taskId) throw wrongTask(state, taskId);
+  return state;
+}
+
+function lastAttempt(state: IssuedTaskState): number {
+  return state.attempts.reduce((last, known) => Math.max(last, known.attempt), 0);
+}
+
+function isAttempt(
+  known: Pick<TaskAttempt, 'nodeId' | 'attempt'>,
+  nodeId: string,
+  attempt: number,
+): boolean {
+  return known.nodeId === nodeId && known.attempt === attempt;
+}
+
+function terminal(state: IssuedTaskState & { phase: 'Finished' | 'Failed' }): TaskRuleViolation {
+  return new TaskRuleViolation(
+    'TASK_TERMINAL',
+    state.task.taskId,
+    `the task is already ${state.phase.toLowerCase()}`,
+  );
+}
+
+function notCurrent(state: IssuedTaskState, nodeId: string, attempt: number): TaskRuleViolation {
+  const current =
+    state.phase === 'Assigned'
+      ? `node ${state.current.nodeId} (attempt ${state.current.attempt})`
+      : 'no node';
+  return new TaskRuleViolation(
+    'NOT_CURRENT_ATTEMPT',
+    state.task.taskId,
+    `node ${nodeId} (attempt ${attempt}) is not the current assignment; the task is assigned to ${current}`,
+  );
+}
+
+function wrongTask(state: IssuedTaskState, taskId: string): TaskRuleViolation {
+  return new TaskRuleViolation(
+    'WRONG_TASK',
+    taskId,
+    `this state belongs to task ${state.task.taskId}`,
+  );
+}
+
+/** Structural equality of JSON values, ignoring key order. */
+function sameJson(left: unknown, right: unknown): boolean {
+  if (left === right) return true;
+  if (typeof left !== 'object' || typeof right !== 'object' || left === null || right === null)
+    return false;
+  if (Array.isArray(left) || Array.isArray(right)) {
+    return (
+      Array.isArray(left) &&
+      Array.isArray(right) &&
+      left.length === right.length &&
+      left.every((item, index) => sameJson(item, right[index]))
+    );
+  }
+  const leftEntries = Object.entries(left);
+  const rightRecord = right as Record<string, unknown>;
+  return (
+    leftEntries.length === Object.keys(right).length &&
+    leftEntries.every(
+      ([key, value]) => Object.hasOwn(rightRecord, key) && sameJson(value, rightRecord[key]),
+    )
+  );
+}
+
+function unknownEvent(event: never): never {
+  throw new Error(`Unhandled task event ${JSON.stringify(event)}`);
+}
+
+function unknownCommand(command: never): never {
+  throw new Error(`Unhandled task command ${JSON.stringify(command)}`);
+}
+
+function unknownPhase(state: never): never {
+  throw new Error(`Unhandled task phase ${JSON.stringify(state)}`);
+}
+
+function unknownReason(reason: never): never {
+  throw new Error(`Unhandled failure reason ${String(reason)}`);
+}

@@ -1,0 +1,8 @@
+export { DeciderSpecification } from './decider-specification.js';
+export type { Decider, DeciderOutcome, ErrorClass, GivenEvents } from './decider-specification.js';
+export {
+  exampleResponse,
+  exampleTaskId,
+  exampleTaskIssuedData,
+  exampleTime,
+} from './task-examples.js';
