@@ -1,1 +1,58 @@
-export {};
+export { createReadModelDb } from './read-model-db.js';
+export { migrateReadModels, rollBackReadModels } from './migrate-read-models.js';
+export type { ReadModelDatabase } from './schema/read-model-database.js';
+export type {
+  Defaulted,
+  DefaultedTimestamp,
+  Int8,
+  NullableTimestamp,
+  Timestamp,
+  ViewColumn,
+} from './schema/column-types.js';
+export {
+  taskStates,
+  type NewTaskRow,
+  type TaskRow,
+  type TaskRowUpdate,
+  type TaskState,
+  type TasksTable,
+} from './schema/tasks-table.js';
+export type {
+  NewTaskResultRow,
+  ResultHeaders,
+  TaskResultRow,
+  TaskResultsTable,
+} from './schema/task-results-table.js';
+export type {
+  FunctionRow,
+  FunctionRowUpdate,
+  FunctionsTable,
+  NewFunctionRow,
+} from './schema/functions-table.js';
+export {
+  nodeStatuses,
+  type NewNodeRow,
+  type NodeRow,
+  type NodeRowUpdate,
+  type NodeStatus,
+  type NodesTable,
+} from './schema/nodes-table.js';
+export type {
+  NewScheduleRow,
+  ScheduleRow,
+  ScheduleRowUpdate,
+  SchedulesTable,
+} from './schema/schedules-table.js';
+export type {
+  NewProjectionCheckpointRow,
+  ProjectionCheckpointRow,
+  ProjectionCheckpointsTable,
+} from './schema/projection-checkpoints-table.js';
+export type {
+  FunctionDailyView,
+  FunctionDay,
+  NodeDailyView,
+  NodeDay,
+  TaskRun,
+  TaskRunsView,
+} from './schema/analytics-views.js';

@@ -1,0 +1,56 @@
+import type { Selectable } from 'kysely';
+import type { ViewColumn } from './column-types.js';
+import type { TaskState } from './tasks-table.js';
+
+/** `analytics.task_runs`: one row per task with its waiting and running times. */
+export interface TaskRunsView {
+  task_id: ViewColumn<string>;
+  account_id: ViewColumn<string>;
+  function_id: ViewColumn<string>;
+  schedule_id: ViewColumn<string | null>;
+  node_id: ViewColumn<string | null>;
+  attempt: ViewColumn<number>;
+  issued_at: ViewColumn<Date>;
+  assigned_at: ViewColumn<Date | null>;
+  finished_at: ViewColumn<Date | null>;
+  queue_wait_seconds: ViewColumn<number | null>;
+  run_seconds: ViewColumn<number | null>;
+  status: ViewColumn<number>;
+  state: ViewColumn<TaskState>;
+  failure_reason: ViewColumn<string | null>;
+}
+
+/**
+ * `analytics.function_daily`: per function and UTC day of issue. `day` is a SQL date, which
+ * node-postgres reads as a Date at local midnight.
+ */
+export interface FunctionDailyView {
+  account_id: ViewColumn<string>;
+  function_id: ViewColumn<string>;
+  day: ViewColumn<Date>;
+  tasks: ViewColumn<number>;
+  finished: ViewColumn<number>;
+  succeeded: ViewColumn<number>;
+  failed: ViewColumn<number>;
+  p50_queue_wait_seconds: ViewColumn<number | null>;
+  p95_queue_wait_seconds: ViewColumn<number | null>;
+  p50_run_seconds: ViewColumn<number | null>;
+  p95_run_seconds: ViewColumn<number | null>;
+}
+
+/** `analytics.node_daily`: per node and UTC day of assignment. */
+export interface NodeDailyView {
+  account_id: ViewColumn<string>;
+  node_id: ViewColumn<string>;
+  day: ViewColumn<Date>;
+  tasks: ViewColumn<number>;
+  finished: ViewColumn<number>;
+  failed: ViewColumn<number>;
+  busy_seconds: ViewColumn<number | null>;
+  p50_run_seconds: ViewColumn<number | null>;
+  p95_run_seconds: ViewColumn<number | null>;
+}
+
+export type TaskRun = Selectable<TaskRunsView>;
+export type FunctionDay = Selectable<FunctionDailyView>;
+export type NodeDay = Selectable<NodeDailyView>;

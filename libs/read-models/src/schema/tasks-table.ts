@@ -1,0 +1,45 @@
+import type { Insertable, Selectable, Updateable } from 'kysely';
+import type {
+  Defaulted,
+  DefaultedTimestamp,
+  Int8,
+  NullableTimestamp,
+  Timestamp,
+} from './column-types.js';
+
+export const taskStates = ['pending', 'assigned', 'finished', 'failed'] as const;
+export type TaskState = (typeof taskStates)[number];
+
+/** `api.tasks`: one row per task, the fold of its stream (docs/read-models.md). */
+export interface TasksTable {
+  task_id: string;
+  account_id: string;
+  function_id: string;
+  schedule_id: string | null;
+  state: TaskState;
+  /** 0..100, never decreasing. */
+  progress: Defaulted<number>;
+  /** 0 until the task is terminal, then the function's HTTP status or the platform's. */
+  status: Defaulted<number>;
+  node_id: string | null;
+  attempt: Defaulted<number>;
+  timeout_seconds: number;
+  cpu_count: number;
+  /** MiB. */
+  mem_size: number;
+  /** Milliseconds; 0 means no requirement. */
+  network_latency: number;
+  privileged: boolean;
+  failure_reason: string | null;
+  issued_at: Timestamp;
+  assigned_at: NullableTimestamp;
+  /** When the task became terminal: finished, or failed. */
+  finished_at: NullableTimestamp;
+  /** Version of the task's stream this row reflects, so a replayed event changes nothing. */
+  last_stream_version: Int8;
+  updated_at: DefaultedTimestamp;
+}
+
+export type TaskRow = Selectable<TasksTable>;
+export type NewTaskRow = Insertable<TasksTable>;
+export type TaskRowUpdate = Updateable<TasksTable>;
