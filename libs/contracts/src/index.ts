@@ -9,3 +9,6 @@ export * from './nats/issue-task-messages.js';
 export * from './nats/node-messages.js';
 export * from './nats/assignment-messages.js';
 export * from './nats/task-notification.js';
+export * from './function/runtime-spec.js';
+export * from './function/function-events.js';
+export * from './account/account-events.js';

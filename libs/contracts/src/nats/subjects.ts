@@ -8,7 +8,7 @@
  *
  * | subject                           | from → to           | kind                      | body → reply                      |
  * |-----------------------------------|---------------------|---------------------------|-----------------------------------|
- * | `canopy.cmd.task.issue`           | gateway → scheduler | request, queue group `canopy-scheduler` | IssueTask command → IssueTaskReply |
+ * | `canopy.cmd.task.issue`           | gateway → scheduler | request, queue group `canopy-scheduler` | IssueTaskRequest → IssueTaskReply |
  * | `canopy.node.<nodeId>.announce`   | node → scheduler    | request                   | NodeAnnouncement → AnnouncementReply |
  * | `canopy.node.<nodeId>.heartbeat`  | node → scheduler    | request                   | NodeHeartbeat → HeartbeatReply    |
  * | `canopy.node.<nodeId>.progress`   | node → scheduler    | request                   | ProgressReport → NodeAck          |
@@ -33,7 +33,7 @@
 import { ContractViolationError } from '../contract-violation.js';
 import { isNodeId, isObjectId } from '../identifiers.js';
 
-/** Gateway → scheduler request carrying the IssueTask command. */
+/** Gateway → scheduler request asking for a task to be issued (IssueTaskRequest → IssueTaskReply). */
 export const ISSUE_TASK_SUBJECT = 'canopy.cmd.task.issue';
 
 /** Queue group of every scheduler replica, so each IssueTask request reaches exactly one of them. */

@@ -151,3 +151,8 @@ export function taskEvent<Type extends TaskEventType>(
 ): TaskEventOf<Type> {
   return { type, data, metadata: currentMetadata() } as TaskEventOf<Type>;
 }
+
+/** Stream of one task. */
+export function taskStreamId(taskId: string): string {
+  return `task-${taskId}`;
+}

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { parseContract } from '../contract-violation.js';
+
+// A function's runtime says how a node runs one invocation. Canopy's core passes it through opaquely
+// (the assignment's `runtime`); the reference node agent interprets these two kinds. Objects are
+// strict so that a misspelt field ("argz") is reported when the function is registered instead of
+// being silently ignored on every node.
+
+/** Environment variable names a runtime spec may set; `CANOPY_*` is reserved for the task's own variables. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const RESERVED_ENV_PREFIX = 'CANOPY_';
+
+function envNameProblem(name: string): string | undefined {
+  if (!ENV_NAME.test(name)) return 'must be a letter or "_" followed by letters, digits or "_"';
+  if (name.toUpperCase().startsWith(RESERVED_ENV_PREFIX)) {
+    return `must not start with ${RESERVED_ENV_PREFIX} (reserved for the task's variables)`;
+  }
+  return undefined;
+}
+
+export const processRuntimeSpecSchema = z.strictObject({
+  kind: z.literal('process'),
+  /** Executable to run, without a shell: a path, or a name looked up in the node's PATH. */
+  command: z.string().min(1).max(4096),
+  args: z.array(z.string().max(65_536)).max(1024).optional(),
+  /** Added to the process's environment. */
+  env: z
+    .record(
+      z.string(),
+      z.string().refine((value) => !value.includes('\0'), 'must not contain NUL characters'),
+    )
+    .superRefine((env, context) => {
+      // Checked here rather than on the record's key schema so that the issue names the variable.
+      for (const name of Object.keys(env)) {
+        const problem = envNameProblem(name);
+        if (problem !== undefined)
+          context.addIssue({ code: 'custom', path: [name], message: problem });
+      }
+    })
+    .optional(),
+  /** When true, stdout is a JSON envelope carrying status, content type, headers and body. */
+  envelope: z.boolean().optional(),
+});
+export type ProcessRuntimeSpec = z.infer<typeof processRuntimeSpecSchema>;
+
+export const httpMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+export type HttpMethod = (typeof httpMethods)[number];
+
+export const httpRuntimeSpecSchema = z.strictObject({
+  kind: z.literal('http'),
+  /** Where the request is forwarded; the task's query string is appended to it. */
+  url: z.url({ protocol: /^https?$/, error: 'must be an absolute http:// or https:// URL' }),
+  /** Defaults to POST. */
+  method: z.enum(httpMethods).optional(),
+});
+export type HttpRuntimeSpec = z.infer<typeof httpRuntimeSpecSchema>;
+
+export const runtimeSpecSchema = z.discriminatedUnion('kind', [
+  processRuntimeSpecSchema,
+  httpRuntimeSpecSchema,
+]);
+export type RuntimeSpec = z.infer<typeof runtimeSpecSchema>;
+export type RuntimeKind = RuntimeSpec['kind'];
+
+/** Validates a function's runtime spec; throws a ContractViolationError naming the offending field. */
+export function parseRuntimeSpec(value: unknown): RuntimeSpec {
+  return parseContract(runtimeSpecSchema, 'runtime spec', value);
+}
