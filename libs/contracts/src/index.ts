@@ -12,3 +12,4 @@ export * from './nats/task-notification.js';
 export * from './function/runtime-spec.js';
 export * from './function/function-events.js';
 export * from './account/account-events.js';
+export * from './node/node-events.js';

@@ -6,9 +6,14 @@ import { parseContract } from '../contract-violation.js';
 // strict so that a misspelt field ("argz") is reported when the function is registered instead of
 // being silently ignored on every node.
 
-/** Environment variable names a runtime spec may set; `CANOPY_*` is reserved for the task's own variables. */
+// Environment variable names a runtime spec may set; CANOPY_* is reserved for the task's own variables.
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const RESERVED_ENV_PREFIX = 'CANOPY_';
+
+// The operating system cannot pass a NUL inside a program name, argument or environment value.
+function withoutNul(schema: z.ZodString): z.ZodType<string> {
+  return schema.refine((value) => !value.includes('\0'), 'must not contain NUL characters');
+}
 
 function envNameProblem(name: string): string | undefined {
   if (!ENV_NAME.test(name)) return 'must be a letter or "_" followed by letters, digits or "_"';
@@ -21,14 +26,14 @@ function envNameProblem(name: string): string | undefined {
 export const processRuntimeSpecSchema = z.strictObject({
   kind: z.literal('process'),
   /** Executable to run, without a shell: a path, or a name looked up in the node's PATH. */
-  command: z.string().min(1).max(4096),
-  args: z.array(z.string().max(65_536)).max(1024).optional(),
+  command: withoutNul(z.string().min(1).max(4096)),
+  args: z
+    .array(withoutNul(z.string().max(65_536)))
+    .max(1024)
+    .optional(),
   /** Added to the process's environment. */
   env: z
-    .record(
-      z.string(),
-      z.string().refine((value) => !value.includes('\0'), 'must not contain NUL characters'),
-    )
+    .record(z.string(), withoutNul(z.string()))
     .superRefine((env, context) => {
       // Checked here rather than on the record's key schema so that the issue names the variable.
       for (const name of Object.keys(env)) {

@@ -56,6 +56,12 @@ describe('runtime spec', () => {
       "must not start with CANOPY_ (reserved for the task's variables)",
     ],
     [
+      'a NUL in an argument',
+      { kind: 'process', command: 'x', args: ['a\0b'] },
+      'args.0',
+      'must not contain NUL characters',
+    ],
+    [
       'a NUL in an env value',
       { kind: 'process', command: 'x', env: { A: 'a\0b' } },
       'env.A',

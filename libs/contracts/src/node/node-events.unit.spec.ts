@@ -1,0 +1,37 @@
+import { ContractViolationError } from '../contract-violation.js';
+import { nodeEvent, nodeStreamId, parseNodeEvent } from './node-events.js';
+
+describe('node events', () => {
+  const announced = () =>
+    nodeEvent('NodeAnnounced', {
+      nodeId: 'node-1',
+      capabilities: { cpuCount: 4, memSize: 8192, networkLatency: 5, privileged: false },
+      slots: 8,
+      agent: 'canopy-node-agent/0.1.0',
+      at: '2026-11-29T10:00:00Z',
+    });
+
+  test('a valid NodeAnnounced parses back to itself', () => {
+    expect(parseNodeEvent(announced())).toEqual(announced());
+  });
+
+  test('zero slots are rejected naming the field', () => {
+    const event = announced();
+    try {
+      parseNodeEvent({ ...event, data: { ...event.data, slots: 0 } });
+      throw new Error('expected a ContractViolationError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ContractViolationError);
+      expect((error as ContractViolationError).field).toBe('data.slots');
+    }
+  });
+
+  test('a node id that is not a subject token is rejected', () => {
+    const event = nodeEvent('NodeLeft', { nodeId: 'a.b', at: '2026-11-29T10:00:00Z' });
+    expect(() => parseNodeEvent(event)).toThrow(ContractViolationError);
+  });
+
+  test('streams are named after the node', () => {
+    expect(nodeStreamId('node-1')).toBe('node-node-1');
+  });
+});

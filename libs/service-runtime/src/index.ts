@@ -1,0 +1,3 @@
+export * from './service-config.js';
+export * from './service-logger.js';
+export * from './shutdown.js';

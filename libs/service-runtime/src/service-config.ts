@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+/** Start-up configuration that does not hold: every problem, one per line, named by variable. */
+export class ConfigurationError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/**
+ * Reads a service's configuration once, at start-up, from an environment-like record. Each app
+ * declares its own zod object whose keys are the variable names; nothing else reads process.env.
+ */
+export function readConfig<Shape extends z.ZodRawShape>(
+  schema: z.ZodObject<Shape>,
+  env: Readonly<Record<string, string | undefined>>,
+): z.infer<z.ZodObject<Shape>> {
+  const present = Object.fromEntries(
+    Object.keys(schema.shape)
+      .map((name) => [name, env[name]] as const)
+      .filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = schema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  throw new ConfigurationError(
+    parsed.error.issues.map((issue) => `${issue.path.join('.') || '(config)'}: ${issue.message}`),
+  );
+}
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Variables every Canopy service understands. */
+export const commonConfigShape = {
+  DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/canopy'),
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  EVENT_STORE: z.enum(['postgres', 'eventstoredb']).default('postgres'),
+  EVENTSTORE_URL: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(logLevels).default('info'),
+};
+
+export const commonConfigSchema = z
+  .object(commonConfigShape)
+  .refine(
+    (config) => config.EVENT_STORE !== 'eventstoredb' || config.EVENTSTORE_URL !== undefined,
+    {
+      path: ['EVENTSTORE_URL'],
+      message: 'is required when EVENT_STORE=eventstoredb',
+    },
+  );
+export type CommonConfig = z.infer<typeof commonConfigSchema>;
+
+/** Positive integer read from an environment variable. */
+export const positiveInt = () => z.coerce.number().int().positive();
