@@ -1,0 +1,132 @@
+import type { AgentConfig, ConfigReading } from './agent-config.js';
+import { DEFAULT_NATS_URL, readAgentConfig, redactUrl } from './agent-config.js';
+
+const machine = { cpuCount: 8, memSize: 16_000, randomNodeId: () => 'node-0badcafe' };
+
+function config(args: string[], env: Record<string, string> = {}): AgentConfig {
+  const reading = readAgentConfig(args, env, machine);
+  if (reading.kind !== 'run')
+    throw new Error(`expected a configuration, got ${JSON.stringify(reading)}`);
+  return reading.config;
+}
+
+function problem(args: string[], env: Record<string, string> = {}): string {
+  const reading: ConfigReading = readAgentConfig(args, env, machine);
+  if (reading.kind !== 'invalid') throw new Error(`expected a problem, got ${reading.kind}`);
+  return reading.problem;
+}
+
+describe('agent configuration', () => {
+  test('defaults come from the machine', () => {
+    expect(config([])).toEqual({
+      natsServers: [DEFAULT_NATS_URL],
+      nodeId: 'node-0badcafe',
+      capabilities: { cpuCount: 8, memSize: 16_000, networkLatency: 0, privileged: false },
+      slots: 8,
+      logLevel: 'info',
+      inheritedEnv: {},
+    });
+  });
+
+  test('every flag', () => {
+    expect(
+      config([
+        '--nats-url',
+        'nats://a:4222, tls://b:4443',
+        '--node-id=edge_7',
+        '--cpu-count',
+        '4',
+        '--mem-size',
+        '2048',
+        '--network-latency',
+        '25',
+        '--privileged',
+        '--slots',
+        '2',
+        '--log-level',
+        'debug',
+      ]),
+    ).toMatchObject({
+      natsServers: ['nats://a:4222', 'tls://b:4443'],
+      nodeId: 'edge_7',
+      capabilities: { cpuCount: 4, memSize: 2048, networkLatency: 25, privileged: true },
+      slots: 2,
+      logLevel: 'debug',
+    });
+  });
+
+  test('slots default to the cpu count given', () => {
+    expect(config(['--cpu-count', '3']).slots).toBe(3);
+  });
+
+  test('environment variables apply, and flags win over them', () => {
+    const env = { NATS_URL: 'nats://env:4222', CANOPY_NODE_ID: 'from-env', LOG_LEVEL: 'warn' };
+    expect(config([], env)).toMatchObject({
+      natsServers: ['nats://env:4222'],
+      nodeId: 'from-env',
+      logLevel: 'warn',
+    });
+    expect(config(['--nats-url', 'nats://flag:4222', '--node-id', 'from-flag'], env)).toMatchObject(
+      {
+        natsServers: ['nats://flag:4222'],
+        nodeId: 'from-flag',
+      },
+    );
+    expect(config([], { NATS_URL: '', CANOPY_NODE_ID: ' ' })).toMatchObject({
+      natsServers: [DEFAULT_NATS_URL],
+      nodeId: 'node-0badcafe',
+    });
+  });
+
+  test('function processes inherit only a few variables of the environment', () => {
+    const env = {
+      PATH: '/bin',
+      HOME: '/root',
+      NATS_URL: 'nats://u:secret@h:4222',
+      AWS_SECRET: 'x',
+    };
+    expect(config([], env).inheritedEnv).toEqual({ PATH: '/bin', HOME: '/root' });
+  });
+
+  test('--help and -h ask for the usage, whatever else is given', () => {
+    for (const args of [['--help'], ['-h'], ['--slots', '0', '--help']]) {
+      const reading = readAgentConfig(args, {}, machine);
+      expect(reading.kind).toBe('help');
+      if (reading.kind === 'help') expect(reading.usage).toContain('--network-latency <ms>');
+    }
+  });
+
+  test.each([
+    [['--slots', '0'], '--slots must be a whole number of at least 1, got "0"'],
+    [['--cpu-count', 'many'], '--cpu-count must be a whole number of at least 1, got "many"'],
+    [['--mem-size', '1.5'], '--mem-size must be a whole number of at least 1, got "1.5"'],
+    [['--network-latency=-3'], '--network-latency must be a whole number of at least 0, got "-3"'],
+    [['--slots', '99999999999999999999'], '--slots must be a whole number of at least 1'],
+    [['--node-id', 'a.b'], '--node-id / CANOPY_NODE_ID must be 1 to 64 characters'],
+    [['--nats-url', 'http://x:4222'], '--nats-url / NATS_URL must be nats:// or tls:// URLs'],
+    [['--nats-url', 'nats://a:1,'], '--nats-url / NATS_URL must be nats:// or tls:// URLs'],
+    [['--log-level', 'loud'], '--log-level / LOG_LEVEL must be one of fatal, error, warn'],
+    [['--bogus'], "Unknown option '--bogus'"],
+    [['--slots'], "Option '--slots <value>' argument missing"],
+    [['extra'], 'Unexpected argument'],
+    [['--privileged=yes'], "Option '--privileged' does not take an argument"],
+  ])('%j is refused: %s', (args, message) => {
+    expect(problem(args)).toContain(message);
+  });
+
+  test('a bad environment variable is refused too', () => {
+    expect(problem([], { CANOPY_NODE_ID: 'no spaces' })).toContain('--node-id / CANOPY_NODE_ID');
+  });
+
+  test('a refused URL does not echo its password', () => {
+    expect(problem(['--nats-url', 'http://user:hunter2@x:4222'])).not.toContain('hunter2');
+  });
+});
+
+describe('redactUrl', () => {
+  test('hides the password only', () => {
+    expect(redactUrl('nats://user:secret@host:4222')).toBe('nats://user:***@host:4222');
+    expect(redactUrl('nats://host:4222')).toBe('nats://host:4222');
+    expect(redactUrl('::')).toBe('(unparsable URL)');
+  });
+});

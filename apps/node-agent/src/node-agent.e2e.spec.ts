@@ -1,0 +1,155 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { testNatsUrl } from '@canopy/local-services/testing';
+import { ScriptedScheduler, sampleAssignment, uniqueNodeId } from '@canopy/node-sdk/testing';
+
+// The agent runs as a real process from its TypeScript sources, through the same Node hooks Jest's
+// global setup uses (no build needed), exactly as `node dist/main.js` would run after a build.
+const here = path.dirname(fileURLToPath(import.meta.url));
+const workspaceRoot = path.resolve(here, '../../..');
+const sourceHooks = pathToFileURL(
+  path.join(workspaceRoot, 'tools/jest/typescript-source-hooks.js'),
+);
+const registerHooks = `data:text/javascript,${encodeURIComponent(
+  `import { register } from 'node:module'; register(${JSON.stringify(sourceHooks.href)});`,
+)}`;
+const main = path.join(here, 'main.ts');
+
+interface AgentProcess {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function startAgent(args: string[], env: Record<string, string> = {}): AgentProcess {
+  const child = spawn(process.execPath, ['--import', registerHooks, main, ...args], {
+    cwd: workspaceRoot,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, output: () => output, exited };
+}
+
+const text = (base64: string): string => Buffer.from(base64, 'base64').toString('utf8');
+
+describe('node agent (a real process)', () => {
+  let agent: AgentProcess | undefined;
+  let scheduler: ScriptedScheduler | undefined;
+
+  afterEach(async () => {
+    if (agent !== undefined && agent.child.exitCode === null && agent.child.signalCode === null) {
+      agent.child.kill('SIGKILL');
+      await agent.exited;
+    }
+    agent = undefined;
+    await scheduler?.close();
+    scheduler = undefined;
+  });
+
+  test('--help prints the usage and exits 0; a bad option exits 2 naming it', async () => {
+    agent = startAgent(['--help']);
+    expect(await agent.exited).toEqual({ code: 0, signal: null });
+    expect(agent.output()).toContain('Usage: node-agent [options]');
+
+    agent = startAgent(['--slots', 'lots']);
+    expect(await agent.exited).toEqual({ code: 2, signal: null });
+    expect(agent.output()).toContain('--slots must be a whole number of at least 1, got "lots"');
+  });
+
+  test('announces its capabilities, runs process tasks, and on SIGTERM says goodbye and exits 0', async () => {
+    const nodeId = uniqueNodeId('agent-e2e');
+    scheduler = await ScriptedScheduler.start({ servers: testNatsUrl(), nodeId });
+    agent = startAgent(
+      [
+        '--node-id',
+        nodeId,
+        '--cpu-count',
+        '3',
+        '--mem-size',
+        '512',
+        '--network-latency',
+        '7',
+        '--privileged',
+        '--slots',
+        '2',
+      ],
+      { NATS_URL: testNatsUrl() },
+    );
+    const announcement = await scheduler.waitFor('announce', () => true, 20_000);
+    expect(announcement).toEqual({
+      nodeId,
+      capabilities: { cpuCount: 3, memSize: 512, networkLatency: 7, privileged: true },
+      slots: 2,
+      runningTasks: [],
+      agent: 'canopy-node-agent/0.1.0',
+    });
+
+    const uppercase = sampleAssignment({
+      runtime: {
+        kind: 'process',
+        command: process.execPath,
+        args: [
+          '-e',
+          `process.stderr.write('::progress 50\\n');
+           let input = '';
+           process.stdin.on('data', (c) => (input += c)).on('end', () =>
+             process.stdout.write(input.toUpperCase() + ' ' + process.env.CANOPY_QUERY));`,
+        ],
+      },
+      request: { query: 'q=1', contentType: 'text/plain', body: 'secret body text' },
+    });
+    expect(await scheduler.assign(uppercase)).toEqual({ accepted: true });
+    const result = await scheduler.waitFor(
+      'result',
+      (report) => report.taskId === uppercase.taskId,
+    );
+    expect(result.response).toMatchObject({
+      status: 200,
+      contentType: 'text/plain; charset=utf-8',
+    });
+    expect(text(result.response.body)).toBe('SECRET BODY TEXT q=1');
+    expect(await scheduler.waitFor('progress')).toMatchObject({
+      taskId: uppercase.taskId,
+      progress: 50,
+    });
+
+    const unknownRuntime = sampleAssignment({ runtime: { kind: 'lambda' } });
+    await scheduler.assign(unknownRuntime);
+    const refused = await scheduler.waitFor(
+      'result',
+      (report) => report.taskId === unknownRuntime.taskId,
+    );
+    expect(refused.response.status).toBe(500);
+    expect(text(refused.response.body)).toContain('kind must be one of "process", "http"');
+
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toEqual({ code: 0, signal: null });
+    expect((await scheduler.waitFor('goodbye')).nodeId).toBe(nodeId);
+    expect(scheduler.invalidReports).toEqual([]);
+
+    const logs = agent.output();
+    expect(logs).toContain(uppercase.taskId);
+    expect(logs).not.toMatch(/secret body text/i);
+    for (const line of logs.trim().split('\n'))
+      expect(() => JSON.parse(line) as unknown).not.toThrow();
+  });
+
+  test('exits 1 when NATS cannot be reached', async () => {
+    agent = startAgent([
+      '--nats-url',
+      'nats://127.0.0.1:1',
+      '--node-id',
+      uniqueNodeId('agent-nonats'),
+    ]);
+    expect(await agent.exited).toEqual({ code: 1, signal: null });
+    expect(agent.output()).toContain('the node could not start');
+  });
+});

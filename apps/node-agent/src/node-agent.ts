@@ -1,0 +1,55 @@
+import { CanopyNode } from '@canopy/node-sdk';
+import { createServiceLogger, stopOnSignals } from '@canopy/service-runtime';
+import type { AgentConfig } from './config/agent-config.js';
+import { redactUrl } from './config/agent-config.js';
+import { defaultFunctionLimits } from './runtimes/function-limits.js';
+import { functionRunner } from './runtimes/function-runner.js';
+
+export const AGENT_NAME = 'canopy-node-agent/0.1.0';
+
+/**
+ * A safety net over the node's own bounded stop (10 s of grace, 10 s for aborted handlers, a few
+ * request timeouts for the last reports and the goodbye): past it the process exits 1 anyway.
+ */
+const STOP_DEADLINE_MS = 60_000;
+
+/**
+ * Runs the node until it loses its connection for good (resolves 1) or could not start (1).
+ * SIGINT / SIGTERM stop the node and exit 0; a second signal exits at once.
+ */
+export async function runNodeAgent(config: AgentConfig): Promise<number> {
+  const logger = createServiceLogger('canopy-node-agent', config.logLevel);
+  const node = new CanopyNode({
+    servers: config.natsServers,
+    nodeId: config.nodeId,
+    capabilities: config.capabilities,
+    slots: config.slots,
+    agent: AGENT_NAME,
+    logger,
+  });
+  stopOnSignals(logger, () => node.stop(), STOP_DEADLINE_MS);
+
+  logger.info(
+    {
+      nodeId: config.nodeId,
+      natsServers: config.natsServers.map(redactUrl),
+      capabilities: config.capabilities,
+      slots: config.slots,
+      agent: AGENT_NAME,
+    },
+    'node agent starting',
+  );
+  try {
+    await node.start(
+      functionRunner({ limits: defaultFunctionLimits, inheritedEnv: config.inheritedEnv }),
+    );
+  } catch (error) {
+    logger.fatal(
+      { reason: error instanceof Error ? error.message : String(error) },
+      'the node could not start',
+    );
+    return 1;
+  }
+  const lost = await node.closed();
+  return lost === undefined ? 0 : 1;
+}

@@ -1,0 +1,22 @@
+import { testRunningTask } from '@canopy/node-sdk/testing';
+import { defaultFunctionLimits } from './function-limits.js';
+import { functionRunner } from './function-runner.js';
+
+const run = functionRunner({ limits: defaultFunctionLimits, inheritedEnv: {} });
+
+describe('function runner', () => {
+  test.each([
+    [null, 'Invalid runtime spec: must be an object'],
+    [{ kind: 'wasm' }, 'Invalid runtime spec: kind must be one of "process", "http"'],
+    [
+      { kind: 'http', url: 'ftp://x' },
+      'Invalid runtime spec: url must be an absolute http:// or https:// URL',
+    ],
+  ])('a runtime spec it cannot run (%j) is a 500 naming the problem', async (runtime, problem) => {
+    const result = await run(testRunningTask({ runtime }).task);
+    expect(result).toMatchObject({ status: 500, contentType: 'text/plain; charset=utf-8' });
+    expect(String(result.body)).toBe(
+      `The function's runtime spec cannot be run by this node. ${problem}.`,
+    );
+  });
+});

@@ -1,0 +1,33 @@
+import { pino } from 'pino';
+
+/**
+ * Where the node writes its structured logs. A pino logger fits as is; any object with these four
+ * methods does. The SDK logs task ids, subjects and error codes; never request or response bodies,
+ * never credentials.
+ */
+export interface NodeLogger {
+  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export function defaultNodeLogger(): NodeLogger {
+  return pino({ name: 'canopy-node' });
+}
+
+/** A logger that adds `bindings` (e.g. the node id) to every line. */
+export function withFields(logger: NodeLogger, bindings: Record<string, unknown>): NodeLogger {
+  return {
+    debug: (fields, message) => logger.debug({ ...bindings, ...fields }, message),
+    info: (fields, message) => logger.info({ ...bindings, ...fields }, message),
+    warn: (fields, message) => logger.warn({ ...bindings, ...fields }, message),
+    error: (fields, message) => logger.error({ ...bindings, ...fields }, message),
+  };
+}
+
+/** Name and message of an error, without its stack or any attached data (which may carry payloads). */
+export function errorSummary(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -1,0 +1,61 @@
+import { decodeJson, parseNodeAck } from '@canopy/contracts';
+import type { ReplyError } from '@canopy/contracts';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { abortableDelay } from './abortable-delay.js';
+import { errorSummary } from './node-logger.js';
+import { retryDelayMs } from './retry-policy.js';
+import type { RetryPolicy } from './retry-policy.js';
+
+export type DeliveryOutcome =
+  | { readonly kind: 'acknowledged' }
+  /** The scheduler answered `retry: false`: the report is final, however it was received. */
+  | { readonly kind: 'refused'; readonly error: ReplyError }
+  /** The sender stopped trying (node stopping, report superseded, attempt cancelled, connection closed). */
+  | { readonly kind: 'abandoned' };
+
+export interface ReportDelivery {
+  readonly connection: NatsConnection;
+  readonly subject: string;
+  /** The report's JSON; the same bytes (and so the same reportId) on every retry. */
+  readonly payload: string;
+  readonly policy: RetryPolicy;
+  /** Aborting it ends the retries (a request already on the wire is still answered). */
+  readonly signal: AbortSignal;
+  /** Checked before every attempt: true when a newer report makes this one pointless. */
+  readonly superseded?: () => boolean;
+  /** Give up (abandoned) after this many requests; unbounded by default. */
+  readonly maxAttempts?: number;
+  /** Called for each failed attempt, with a short reason, before waiting to retry. */
+  readonly onRetry?: (retry: number, reason: string) => void;
+}
+
+/**
+ * Sends a node → scheduler request until the scheduler acknowledges it, waiting longer and longer
+ * between attempts (see {@link RetryPolicy}). Lost requests, lost replies, "no responders", unreadable
+ * acks and `{ ok: false, retry: true }` are all retried; the scheduler deduplicates by report id.
+ */
+export async function deliverReport(delivery: ReportDelivery): Promise<DeliveryOutcome> {
+  const { connection, subject, payload, policy, signal } = delivery;
+  for (let retry = 0; ; retry += 1) {
+    if (retry > 0 && !(await abortableDelay(retryDelayMs(retry, policy), signal))) {
+      return { kind: 'abandoned' };
+    }
+    if (signal.aborted || delivery.superseded?.() === true || connection.isClosed()) {
+      return { kind: 'abandoned' };
+    }
+    let reason: string;
+    try {
+      const reply = await connection.request(subject, payload, {
+        timeout: policy.requestTimeoutMs,
+      });
+      const ack = parseNodeAck(decodeJson(reply.data, 'node ack'));
+      if (ack.ok) return { kind: 'acknowledged' };
+      if (!ack.retry) return { kind: 'refused', error: ack.error };
+      reason = ack.error.code;
+    } catch (error) {
+      reason = errorSummary(error);
+    }
+    if (retry + 1 >= (delivery.maxAttempts ?? Infinity)) return { kind: 'abandoned' };
+    delivery.onRetry?.(retry + 1, reason);
+  }
+}
