@@ -1,1 +1,5 @@
-export {};
+export {
+  describeEventStoreContract,
+  type EventStoreContractSetup,
+} from './event-store-contract.js';
+export { RecordingSubscription } from './recording-subscription.js';

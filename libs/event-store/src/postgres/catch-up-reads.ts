@@ -1,0 +1,154 @@
+// Reading the store. The subscription read is fenced: readers order by
+// (transaction_id, global_position) and only read rows with
+// transaction_id < pg_snapshot_xmin(pg_current_snapshot()). Every transaction with a smaller xid
+// has finished (committed or rolled back), and every transaction still to come gets a larger xid,
+// so no row can ever appear before the fence after it has been read past: an event whose
+// transaction commits late is held back, never skipped. The checkpoint is the pair, and a
+// subscription resumes with a row comparison (transaction_id, global_position) > ($1, $2), which the
+// index on (transaction_id, global_position) serves.
+import type { Pool } from 'pg';
+import type { EventMetadata, RecordedEvent } from '../port/event-store.js';
+import { encodeCheckpoint, type LogPosition } from './checkpoint.js';
+import { fromStoredJson } from './stored-json.js';
+
+// Output names differ from the column names: an ORDER BY on a bare name would sort by the text.
+// `selectedPayload` is the SQL that decides whether a row's payload is sent at all (see below).
+const eventColumns = (selectedPayload: string) => `
+  e.transaction_id::text AS transaction_text,
+  e.global_position::text AS position_text,
+  e.stream_id,
+  e.stream_version::text AS version_text,
+  e.event_id::text AS event_id_text,
+  e.type,
+  ${selectedPayload} AS selected,
+  CASE WHEN ${selectedPayload} THEN e.data::text END AS data_text,
+  CASE WHEN ${selectedPayload} THEN e.metadata::text END AS metadata_text,
+  floor(date_part('epoch', e.recorded_at) * 1000)::int8::text AS recorded_at_ms`;
+
+const fence = `e.transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))`;
+
+const readAll = {
+  name: 'event_store.read_all',
+  text: `
+    SELECT ${eventColumns('true')}
+    FROM event_store.events e
+    WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::int8)
+      AND ${fence}
+    ORDER BY e.transaction_id, e.global_position
+    LIMIT $3`,
+};
+
+// With a stream prefix the read still walks the log a window at a time and returns every row of
+// the window, the payload only for the streams that match. Filtering in the WHERE clause instead
+// would make a subscription to a rare prefix scan from its position to the fence on every wake-up
+// without ever moving its position; this way each read moves it to the end of the window.
+const readAllWithPrefix = {
+  name: 'event_store.read_all_with_prefix',
+  text: `
+    SELECT ${eventColumns('starts_with(e.stream_id, $4)')}
+    FROM event_store.events e
+    WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::int8)
+      AND ${fence}
+    ORDER BY e.transaction_id, e.global_position
+    LIMIT $3`,
+};
+
+// Committed rows that the fence still holds back because an older transaction is open. Written as
+// max() so that it is one backward step on the index: an EXISTS over transaction_id >= fence is
+// planned (generic plan) as a sequential scan, which reads the whole table when nothing matches.
+const heldBack = {
+  name: 'event_store.held_back',
+  text: `
+    SELECT max(transaction_id) >= (SELECT pg_snapshot_xmin(pg_current_snapshot())) AS held_back
+    FROM event_store.events`,
+};
+
+const readStream = {
+  name: 'event_store.read_stream',
+  text: `
+    SELECT ${eventColumns('true')}
+    FROM event_store.events e
+    WHERE e.stream_id = $1 AND e.stream_version >= $2
+    ORDER BY e.stream_version
+    LIMIT $3`,
+};
+
+/** A stored event as the queries return it, before it is decoded. */
+export interface EventRow {
+  readonly transaction_text: string;
+  readonly position_text: string;
+  readonly stream_id: string;
+  readonly version_text: string;
+  readonly event_id_text: string;
+  readonly type: string;
+  /** False for a row outside the subscription's stream prefix, which comes without payload. */
+  readonly selected: boolean;
+  readonly data_text: string | null;
+  readonly metadata_text: string | null;
+  readonly recorded_at_ms: string;
+}
+
+/**
+ * The next window of the log after `after`, in subscription order, up to the fence. With a
+ * prefix, rows of other streams come without payload: they only move the position.
+ */
+export async function readCommittedRows(
+  pool: Pool,
+  after: LogPosition,
+  limit: number,
+  streamPrefix: string | undefined,
+): Promise<EventRow[]> {
+  const values: unknown[] = [after.transactionId, after.globalPosition, limit];
+  const query =
+    streamPrefix === undefined || streamPrefix === ''
+      ? { ...readAll, values }
+      : { ...readAllWithPrefix, values: [...values, streamPrefix] };
+  const { rows } = await pool.query<EventRow>(query);
+  return rows;
+}
+
+export function positionOfRow(row: EventRow): LogPosition {
+  return { transactionId: row.transaction_text, globalPosition: row.position_text };
+}
+
+/** The rows of the window that belong to the subscription, decoded. */
+export function selectedEvents(rows: readonly EventRow[]): RecordedEvent[] {
+  const events: RecordedEvent[] = [];
+  for (const row of rows) if (row.selected) events.push(toRecordedEvent(row));
+  return events;
+}
+
+export async function hasHeldBackEvents(pool: Pool): Promise<boolean> {
+  const { rows } = await pool.query<{ held_back: boolean | null }>(heldBack);
+  return rows[0]?.held_back ?? false;
+}
+
+export async function readStreamEvents(
+  pool: Pool,
+  streamId: string,
+  fromVersion: number,
+  maxCount: number | undefined,
+): Promise<RecordedEvent[]> {
+  const { rows } = await pool.query<EventRow>({
+    ...readStream,
+    values: [streamId, fromVersion, maxCount ?? null],
+  });
+  return rows.map(toRecordedEvent);
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id_text,
+    type: row.type,
+    data: fromStoredJson(row.data_text ?? 'null'),
+    metadata: fromStoredJson(row.metadata_text ?? '{}') as EventMetadata,
+    streamId: row.stream_id,
+    streamVersion: Number(row.version_text),
+    globalPosition: BigInt(row.position_text),
+    checkpoint: encodeCheckpoint({
+      transactionId: row.transaction_text,
+      globalPosition: row.position_text,
+    }),
+    recordedAt: new Date(Number(row.recorded_at_ms)),
+  };
+}

@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '@canopy/local-services/testing';
+import pg from 'pg';
+import type { NewEvent } from '../port/event-store.js';
+import { EventIdConflictError, ExpectedVersionConflictError } from '../port/errors.js';
+import { migrateEventStore, PostgresEventStore, type PostgresEventStoreHooks } from './index.js';
+
+let database: TestDatabase;
+let admin: pg.Pool;
+const stores: PostgresEventStore[] = [];
+
+function openStore(options: { maxBatchEvents?: number; hooks?: PostgresEventStoreHooks } = {}) {
+  const store = new PostgresEventStore({ ...options, connectionString: database.url });
+  stores.push(store);
+  return store;
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase('event_store_group_commit');
+  await migrateEventStore(database.url);
+  admin = new pg.Pool({ connectionString: database.url, max: 2 });
+});
+
+afterAll(async () => {
+  await Promise.all(stores.map((store) => store.close()));
+  await admin?.end();
+  await database?.drop();
+});
+
+function newEvent(type = 'Happened'): NewEvent {
+  return { id: randomUUID(), type, data: { at: 'test' } };
+}
+
+/** Number of events written by each transaction that wrote to these streams. */
+async function eventsPerTransaction(streamIds: readonly string[]): Promise<number[]> {
+  const { rows } = await admin.query<{ events: number }>(
+    `SELECT count(*)::int AS events FROM event_store.events
+     WHERE stream_id = ANY ($1) GROUP BY transaction_id ORDER BY min(global_position)`,
+    [streamIds],
+  );
+  return rows.map((row) => row.events);
+}
+
+async function eventually(description: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting until ${description}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function backendsWaitingOn(waitEvent: string): Promise<number> {
+  const { rows } = await admin.query<{ waiting: number }>(
+    `SELECT count(*)::int AS waiting FROM pg_stat_activity
+     WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = $1`,
+    [waitEvent],
+  );
+  return rows[0]?.waiting ?? 0;
+}
+
+function gate(): { opened: Promise<void>; open(): void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+test('appends issued together share one transaction, and a conflicting one fails alone', async () => {
+  const store = openStore();
+  const existing = `gc-${randomUUID()}`;
+  await store.appendToStream(existing, [newEvent()], { expectedVersion: 'no_stream' });
+  const streams = Array.from({ length: 10 }, () => `gc-${randomUUID()}`);
+
+  const [conflicting, ...others] = await Promise.allSettled([
+    store.appendToStream(existing, [newEvent()], { expectedVersion: 5 }),
+    ...streams.map((streamId) =>
+      store.appendToStream(streamId, [newEvent(), newEvent()], { expectedVersion: 'no_stream' }),
+    ),
+  ]);
+
+  expect(conflicting?.status).toBe('rejected');
+  expect(conflicting?.status === 'rejected' && conflicting.reason).toBeInstanceOf(
+    ExpectedVersionConflictError,
+  );
+  expect(others.map((outcome) => outcome.status)).toEqual(streams.map(() => 'fulfilled'));
+  await expect(eventsPerTransaction(streams)).resolves.toEqual([20]);
+  await expect(eventsPerTransaction([existing])).resolves.toEqual([1]);
+});
+
+test('two appends to one stream in one transaction get consecutive versions', async () => {
+  const store = openStore();
+  const streamId = `gc-${randomUUID()}`;
+
+  const [first, second] = await Promise.all([
+    store.appendToStream(streamId, [newEvent('First')], { expectedVersion: 'no_stream' }),
+    store.appendToStream(streamId, [newEvent('Second')], { expectedVersion: 1 }),
+  ]);
+
+  expect([first.nextExpectedVersion, second.nextExpectedVersion]).toEqual([1, 2]);
+  expect((await store.readStream(streamId)).map((event) => event.type)).toEqual([
+    'First',
+    'Second',
+  ]);
+  await expect(eventsPerTransaction([streamId])).resolves.toEqual([2]);
+});
+
+test('a transaction holds at most maxBatchEvents events; a larger single append goes alone', async () => {
+  const store = openStore({ maxBatchEvents: 4 });
+  const streams = Array.from({ length: 10 }, () => `gc-${randomUUID()}`);
+  const large = `gc-${randomUUID()}`;
+
+  await Promise.all([
+    ...streams.map((streamId) =>
+      store.appendToStream(streamId, [newEvent()], { expectedVersion: 'no_stream' }),
+    ),
+    store.appendToStream(
+      large,
+      Array.from({ length: 6 }, () => newEvent()),
+      {
+        expectedVersion: 'no_stream',
+      },
+    ),
+  ]);
+
+  const sizes = await eventsPerTransaction([...streams, large]);
+  expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(16);
+  expect(sizes.filter((size) => size > 4)).toEqual([6]);
+  await expect(eventsPerTransaction([large])).resolves.toEqual([6]);
+});
+
+test('when a batch fails unexpectedly, its appends are retried one by one', async () => {
+  let commits = 0;
+  const store = openStore({
+    hooks: {
+      beforeCommit: async () => {
+        commits += 1;
+        if (commits === 1) throw new Error('injected failure of the first transaction');
+      },
+    },
+  });
+  const streams = Array.from({ length: 5 }, () => `gc-${randomUUID()}`);
+
+  await Promise.all(
+    streams.map((streamId) =>
+      store.appendToStream(streamId, [newEvent()], { expectedVersion: 'no_stream' }),
+    ),
+  );
+
+  await expect(eventsPerTransaction(streams)).resolves.toEqual([1, 1, 1, 1, 1]);
+});
+
+test('an event id stored concurrently by another store in another stream is an EventIdConflictError', async () => {
+  const inside = gate();
+  const release = gate();
+  const holding = openStore({
+    hooks: {
+      beforeCommit: async () => {
+        inside.open();
+        await release.opened;
+      },
+    },
+  });
+  const other = openStore();
+  const shared = newEvent('Shared');
+
+  const first = holding.appendToStream(`gc-${randomUUID()}`, [shared], {
+    expectedVersion: 'no_stream',
+  });
+  await inside.opened;
+  const second = other.appendToStream(`gc-${randomUUID()}`, [newEvent(), shared], {
+    expectedVersion: 'no_stream',
+  });
+  // The second INSERT waits on the first transaction's uncommitted row with the same event id.
+  await eventually('the second append waits for the first', async () => {
+    return (await backendsWaitingOn('transactionid')) > 0;
+  });
+  release.open();
+
+  await expect(first).resolves.toMatchObject({ nextExpectedVersion: 1 });
+  await expect(second).rejects.toBeInstanceOf(EventIdConflictError);
+});
+
+test('a retry racing the original append to the same stream gets the original result', async () => {
+  const inside = gate();
+  const release = gate();
+  const holding = openStore({
+    hooks: {
+      beforeCommit: async () => {
+        inside.open();
+        await release.opened;
+      },
+    },
+  });
+  const other = openStore();
+  const streamId = `gc-${randomUUID()}`;
+  const batch = [newEvent(), newEvent()];
+
+  const original = holding.appendToStream(streamId, batch, { expectedVersion: 'any' });
+  await inside.opened;
+  const retry = other.appendToStream(streamId, batch, { expectedVersion: 'any' });
+  await eventually('the retry waits for the stream lock', async () => {
+    return (await backendsWaitingOn('advisory')) > 0;
+  });
+  release.open();
+
+  const result = await original;
+  await expect(retry).resolves.toEqual(result);
+  expect(await other.readStream(streamId)).toHaveLength(2);
+});

@@ -1,0 +1,277 @@
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '@canopy/local-services/testing';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { NewEvent } from '../port/event-store.js';
+import { EventStoreUnavailableError } from '../port/errors.js';
+import { RecordingSubscription } from '../testing/index.js';
+import { migrateEventStore, PostgresEventStore } from './index.js';
+
+let database: TestDatabase;
+let admin: pg.Pool;
+const stores: PostgresEventStore[] = [];
+const subscriptions: RecordingSubscription[] = [];
+
+function openStore(): PostgresEventStore {
+  const store = new PostgresEventStore({ connectionString: database.url });
+  stores.push(store);
+  return store;
+}
+
+function subscribe(store: PostgresEventStore, streamPrefix: string): RecordingSubscription {
+  const subscription = new RecordingSubscription(store, { streamPrefix });
+  subscriptions.push(subscription);
+  return subscription;
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase('event_store_lifecycle');
+  await migrateEventStore(database.url);
+  admin = new pg.Pool({ connectionString: database.url, max: 2 });
+});
+
+afterEach(async () => {
+  await Promise.all(subscriptions.splice(0).map((subscription) => subscription.stop()));
+});
+
+afterAll(async () => {
+  await Promise.all(stores.map((store) => store.close()));
+  await admin?.end();
+  await database?.drop();
+});
+
+function newEvent(data: unknown = { kind: 'plain' }): NewEvent {
+  return { id: randomUUID(), type: 'Happened', data };
+}
+
+async function eventually(description: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting until ${description}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('schema', () => {
+  test('migrating again changes nothing, also through a kysely instance', async () => {
+    await migrateEventStore(database.url);
+    const db = new Kysely<unknown>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url }) }),
+    });
+    try {
+      await migrateEventStore(db);
+    } finally {
+      await db.destroy();
+    }
+    const { rows } = await admin.query<{ name: string }>(
+      'SELECT name FROM event_store.kysely_migration ORDER BY name',
+    );
+    expect(rows.map((row) => row.name)).toEqual(['2026_11_29_23_50_00_create_events']);
+  });
+
+  test('the events table has the documented columns, keys and index', async () => {
+    const { rows: columns } = await admin.query<{ column_name: string; data_type: string }>(
+      `SELECT column_name, udt_name AS data_type FROM information_schema.columns
+       WHERE table_schema = 'event_store' AND table_name = 'events' ORDER BY column_name`,
+    );
+    expect(Object.fromEntries(columns.map((c) => [c.column_name, c.data_type]))).toEqual({
+      data: 'jsonb',
+      event_id: 'uuid',
+      global_position: 'int8',
+      metadata: 'jsonb',
+      recorded_at: 'timestamptz',
+      stream_id: 'text',
+      stream_version: 'int8',
+      transaction_id: 'xid8',
+      type: 'text',
+    });
+    const { rows: indexes } = await admin.query<{ indexdef: string }>(
+      `SELECT indexdef FROM pg_indexes WHERE schemaname = 'event_store' AND tablename = 'events'`,
+    );
+    const definitions = indexes.map((index) => index.indexdef.replace(/^.* USING btree /, ''));
+    expect(definitions.sort()).toEqual(
+      [
+        '(event_id)',
+        '(global_position)',
+        '(stream_id, stream_version)',
+        '(transaction_id, global_position)',
+      ].sort(),
+    );
+  });
+
+  test('ordinary event data is stored as queryable jsonb; what jsonb cannot hold still round-trips', async () => {
+    const store = openStore();
+    const streamId = `life-${randomUUID()}`;
+    const plain = newEvent({ kind: 'plain', n: 7 });
+    const withNul = newEvent({ kind: 'nul\u0000inside' });
+    const lookingLikeTheWrapper = newEvent({ '$eventStore.base64Json': 'not base64 at all' });
+    await store.appendToStream(streamId, [plain, withNul, lookingLikeTheWrapper], {
+      expectedVersion: 'no_stream',
+    });
+
+    const { rows } = await admin.query<{ n: string | null }>(
+      `SELECT data->>'n' AS n FROM event_store.events WHERE stream_id = $1 ORDER BY stream_version`,
+      [streamId],
+    );
+    expect(rows.map((row) => row.n)).toEqual(['7', null, null]);
+    expect((await store.readStream(streamId)).map((event) => event.data)).toEqual([
+      plain.data,
+      withNul.data,
+      lookingLikeTheWrapper.data,
+    ]);
+  });
+});
+
+describe('checkpoints', () => {
+  test('a checkpoint is "<transaction id>:<global position>"', async () => {
+    const store = openStore();
+    const streamId = `life-${randomUUID()}`;
+    await store.appendToStream(streamId, [newEvent()], { expectedVersion: 'no_stream' });
+
+    const [event] = await store.readStream(streamId);
+    const { rows } = await admin.query<{ checkpoint: string }>(
+      `SELECT transaction_id::text || ':' || global_position AS checkpoint
+       FROM event_store.events WHERE stream_id = $1`,
+      [streamId],
+    );
+    expect(event?.checkpoint).toBe(rows[0]?.checkpoint);
+    expect(event?.checkpoint).toBe(`${event?.checkpoint.split(':')[0]}:${event?.globalPosition}`);
+  });
+
+  test('a checkpoint of another store is refused', async () => {
+    const iterator = openStore().subscribeToAll({ from: '12345' })[Symbol.asyncIterator]();
+    await expect(iterator.next()).rejects.toBeInstanceOf(RangeError);
+  });
+});
+
+describe('stream prefix', () => {
+  test('windows of other streams move the subscription on without handing over anything', async () => {
+    const store = openStore();
+    const prefix = `window${randomUUID().slice(0, 8)}-`;
+    for (let index = 0; index < 9; index += 1) {
+      await store.appendToStream(`other${prefix}${index}`, [newEvent()], {
+        expectedVersion: 'any',
+      });
+    }
+    const wanted = [newEvent(), newEvent(), newEvent()];
+    await store.appendToStream(`${prefix}1`, wanted, { expectedVersion: 'no_stream' });
+
+    const subscription = new RecordingSubscription(store, { streamPrefix: prefix, batchSize: 2 });
+    subscriptions.push(subscription);
+    const received = await subscription.waitForIds(wanted.map((event) => event.id));
+
+    expect(received.map((event) => event.id)).toEqual(wanted.map((event) => event.id));
+    expect(subscription.batchSizes.every((size) => size >= 1 && size <= 2)).toBe(true);
+  });
+});
+
+describe('live tail', () => {
+  test('events committed behind a foreign open transaction are held back, then delivered', async () => {
+    const store = openStore();
+    const prefix = `held${randomUUID().slice(0, 8)}-`;
+    const subscription = subscribe(store, prefix);
+    const foreign = new pg.Client({ connectionString: database.url });
+    await foreign.connect();
+    try {
+      await foreign.query('BEGIN');
+      await foreign.query('SELECT pg_current_xact_id()');
+      const event = newEvent();
+      await store.appendToStream(`${prefix}1`, [event], { expectedVersion: 'no_stream' });
+
+      // Committed, but an older transaction is still open: nothing may be read past it yet.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(subscription.events).toEqual([]);
+
+      // The foreign transaction does not notify: the subscription's follow-up reads find the event.
+      await foreign.query('COMMIT');
+      await subscription.waitForIds([event.id]);
+    } finally {
+      await foreign.end();
+    }
+  });
+
+  test('the LISTEN connection is replaced when it drops, and events keep arriving', async () => {
+    const listeners = async (): Promise<number[]> => {
+      const { rows } = await admin.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity
+         WHERE datname = current_database() AND query = 'LISTEN event_store'`,
+      );
+      return rows.map((row) => row.pid);
+    };
+    const othersListening = new Set(await listeners());
+    const store = openStore();
+    const prefix = `listen${randomUUID().slice(0, 8)}-`;
+    const subscription = subscribe(store, prefix);
+    const first = newEvent();
+    await store.appendToStream(`${prefix}1`, [first], { expectedVersion: 'no_stream' });
+    await subscription.waitForIds([first.id]);
+    const ours = async () => (await listeners()).filter((pid) => !othersListening.has(pid));
+
+    const before = await ours();
+    expect(before).toHaveLength(1);
+    await admin.query('SELECT pg_terminate_backend($1)', [before[0]]);
+    await eventually('a new LISTEN connection is open', async () => {
+      const now = await ours();
+      return now.length === 1 && now[0] !== before[0];
+    });
+
+    const second = newEvent();
+    await store.appendToStream(`${prefix}1`, [second], { expectedVersion: 1 });
+    await subscription.waitForIds([second.id]);
+  });
+});
+
+describe('closing and failures', () => {
+  test('close() lets queued appends finish, ends subscriptions and refuses further use', async () => {
+    const store = openStore();
+    const prefix = `close${randomUUID().slice(0, 8)}-`;
+    await store.appendToStream(`${prefix}0`, [newEvent()], { expectedVersion: 'no_stream' });
+    const iterator = store.subscribeToAll({ streamPrefix: prefix })[Symbol.asyncIterator]();
+    expect((await iterator.next()).done).toBe(false);
+    const waiting = iterator.next();
+
+    const appends = Array.from({ length: 5 }, (_, index) =>
+      store.appendToStream(`${prefix}${index + 1}`, [newEvent()], { expectedVersion: 'no_stream' }),
+    );
+    await store.close();
+
+    await expect(Promise.all(appends)).resolves.toHaveLength(5);
+    await expect(waiting).resolves.toMatchObject({ done: true });
+    await expect(
+      store.appendToStream(`${prefix}9`, [newEvent()], { expectedVersion: 'any' }),
+    ).rejects.toBeInstanceOf(EventStoreUnavailableError);
+    const { rows } = await admin.query<{ count: number }>(
+      'SELECT count(*)::int AS count FROM event_store.events WHERE starts_with(stream_id, $1)',
+      [prefix],
+    );
+    expect(rows[0]?.count).toBe(6);
+  });
+
+  test('a borrowed pool is left open by close()', async () => {
+    const pool = new pg.Pool({ connectionString: database.url, max: 3 });
+    try {
+      const store = new PostgresEventStore({ pool });
+      await store.appendToStream(`life-${randomUUID()}`, [newEvent()], { expectedVersion: 'any' });
+      await store.close();
+      await expect(pool.query('SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
+    } finally {
+      await pool.end();
+    }
+  });
+
+  test('an unreachable server is reported as EventStoreUnavailableError', async () => {
+    const store = new PostgresEventStore({
+      connectionString: 'postgres://postgres@127.0.0.1:1/nowhere',
+    });
+    try {
+      await expect(
+        store.appendToStream(`life-${randomUUID()}`, [newEvent()], { expectedVersion: 'any' }),
+      ).rejects.toBeInstanceOf(EventStoreUnavailableError);
+      await expect(store.readStream('anything')).rejects.toBeInstanceOf(EventStoreUnavailableError);
+      const iterator = store.subscribeToAll()[Symbol.asyncIterator]();
+      await expect(iterator.next()).rejects.toBeInstanceOf(EventStoreUnavailableError);
+    } finally {
+      await store.close();
+    }
+  });
+});
