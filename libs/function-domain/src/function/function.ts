@@ -1,0 +1,129 @@
+import { functionEvent, functionRegisteredDataSchema, parseContract } from '@canopy/contracts';
+import type {
+  FunctionCapabilities,
+  FunctionEvent,
+  FunctionRegisteredData,
+  RuntimeSpec,
+} from '@canopy/contracts';
+import { FunctionRuleViolation } from './function-rule-violation.js';
+
+// The function aggregate, stream `function-<functionId>`: what a task invokes and what a node needs
+// to run it. Registered once; later issues may add updates and deletion.
+
+// ─── Events ──────────────────────────────────────────────────────────────────────────────────────
+// FunctionEvent (FunctionRegistered) is the contract type from @canopy/contracts.
+
+// ─── State ───────────────────────────────────────────────────────────────────────────────────────
+
+export type FunctionState =
+  | { readonly phase: 'NotRegistered' }
+  | { readonly phase: 'Registered'; readonly definition: FunctionRegisteredData };
+
+export function initialState(): FunctionState {
+  return { phase: 'NotRegistered' };
+}
+
+// ─── Evolve ──────────────────────────────────────────────────────────────────────────────────────
+
+export function evolve(state: FunctionState, event: FunctionEvent): FunctionState {
+  switch (event.type) {
+    case 'FunctionRegistered':
+      return state.phase === 'NotRegistered'
+        ? { phase: 'Registered', definition: event.data }
+        : state;
+    default:
+      return unknownEvent(event.type);
+  }
+}
+
+/** Folds a function's stream, oldest event first. */
+export function foldFunction(events: readonly FunctionEvent[]): FunctionState {
+  return events.reduce(evolve, initialState());
+}
+
+// ─── Commands ────────────────────────────────────────────────────────────────────────────────────
+// Idempotency: a RegisterFunction repeating the registration (every field but the time) yields [].
+
+export interface RegisterFunction {
+  readonly type: 'RegisterFunction';
+  readonly data: {
+    readonly functionId: string;
+    readonly accountId: string;
+    readonly name: string;
+    readonly description: string;
+    readonly lang: string;
+    readonly type: string;
+    readonly capabilities: FunctionCapabilities;
+    readonly runtime: RuntimeSpec;
+    readonly now: string;
+  };
+}
+
+export type FunctionCommand = RegisterFunction;
+
+// ─── Decide ──────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * @throws ContractViolationError when the definition breaks the contract (capabilities, runtime
+ *   spec...), naming the field, e.g. `capabilities.timeout`.
+ * @throws FunctionRuleViolation when the command breaks a rule of the function.
+ */
+export function decide(command: FunctionCommand, state: FunctionState): FunctionEvent[] {
+  switch (command.type) {
+    case 'RegisterFunction':
+      return registerFunction(command, state);
+    default:
+      return unknownCommand(command.type);
+  }
+}
+
+// decide, evolve and initialState as one value, for command handlers and given/when/then tests.
+export const functionDecider = { decide, evolve, initialState };
+
+function registerFunction({ data }: RegisterFunction, state: FunctionState): FunctionEvent[] {
+  const { now, ...definition } = data;
+  const registered = parseContract(functionRegisteredDataSchema, 'RegisterFunction command', {
+    ...definition,
+    registeredAt: now,
+  });
+  if (state.phase === 'NotRegistered') return [functionEvent('FunctionRegistered', registered)];
+  const { registeredAt: _then, ...known } = state.definition;
+  const { registeredAt: _now, ...requested } = registered;
+  if (sameJson(known, requested)) return [];
+  throw new FunctionRuleViolation(
+    'FUNCTION_ALREADY_REGISTERED',
+    data.functionId,
+    'the function was already registered with another definition',
+  );
+}
+
+/** Structural equality of JSON values, ignoring key order. */
+function sameJson(left: unknown, right: unknown): boolean {
+  if (left === right) return true;
+  if (typeof left !== 'object' || typeof right !== 'object' || left === null || right === null)
+    return false;
+  if (Array.isArray(left) || Array.isArray(right)) {
+    return (
+      Array.isArray(left) &&
+      Array.isArray(right) &&
+      left.length === right.length &&
+      left.every((item, index) => sameJson(item, right[index]))
+    );
+  }
+  const leftEntries = Object.entries(left);
+  const rightRecord = right as Record<string, unknown>;
+  return (
+    leftEntries.length === Object.keys(right).length &&
+    leftEntries.every(
+      ([key, value]) => Object.hasOwn(rightRecord, key) && sameJson(value, rightRecord[key]),
+    )
+  );
+}
+
+function unknownEvent(type: never): never {
+  throw new Error(`Unhandled function event ${String(type)}`);
+}
+
+function unknownCommand(type: never): never {
+  throw new Error(`Unhandled function command ${String(type)}`);
+}

@@ -1,0 +1,132 @@
+import { deepStrictEqual } from 'node:assert/strict';
+import { ContractViolationError, functionEvent } from '@canopy/contracts';
+import type { FunctionEvent } from '@canopy/contracts';
+import { FunctionRuleViolation } from './function-rule-violation.js';
+import { foldFunction, functionDecider } from './function.js';
+import type { RegisterFunction } from './function.js';
+
+// given(events).when(command).then(events); inputs are frozen so a decider that mutates them fails.
+// (A domain lib may not import another domain lib's testing helpers, hence these few lines.)
+function given(events: readonly FunctionEvent[]) {
+  const state = events
+    .map(deepFreeze)
+    .reduce(functionDecider.evolve, functionDecider.initialState());
+  const decide = (command: RegisterFunction) =>
+    functionDecider.decide(deepFreeze(command), deepFreeze(state));
+  return {
+    when: (command: RegisterFunction) => ({
+      then: (expected: readonly FunctionEvent[]) => deepStrictEqual(decide(command), expected),
+      thenNothing: () => deepStrictEqual(decide(command), []),
+      thenThrows: (predicate: (error: unknown) => boolean) => {
+        let thrown: unknown;
+        try {
+          decide(command);
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown).toBeDefined();
+        expect(predicate(thrown)).toBe(true);
+      },
+    }),
+  };
+}
+
+function deepFreeze<Value>(value: Value): Value {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const nested of Object.values(value)) deepFreeze(nested);
+  }
+  return value;
+}
+
+const functionId = '6405848581b16f7a07cd4c48';
+const accountId = '64057f3c9956fae80d7e0e84';
+const registeredAt = '2026-11-29T10:00:00.000Z';
+
+type Definition = RegisterFunction['data'];
+const register = (overrides: Partial<Definition> = {}): RegisterFunction => ({
+  type: 'RegisterFunction',
+  data: {
+    functionId,
+    accountId,
+    name: 'hello',
+    description: 'says hello',
+    lang: 'sh',
+    type: 'process',
+    capabilities: { timeout: 10, cpuCount: 1, memSize: 128, networkLatency: 0, privileged: false },
+    runtime: { kind: 'process', command: '/bin/echo', args: ['hello'] },
+    now: registeredAt,
+    ...overrides,
+  },
+});
+const { now: _now, ...definition } = register().data;
+const registered = functionEvent('FunctionRegistered', { ...definition, registeredAt });
+
+describe('RegisterFunction', () => {
+  test('registers the function', () => {
+    given([]).when(register()).then([registered]);
+  });
+
+  test('a repeat yields nothing, whenever it is stamped', () => {
+    given([registered])
+      .when(register({ now: '2026-11-29T11:00:00Z' }))
+      .thenNothing();
+  });
+
+  test('a repeat with the same runtime spec written in another key order is still a repeat', () => {
+    given([registered])
+      .when(register({ runtime: { args: ['hello'], command: '/bin/echo', kind: 'process' } }))
+      .thenNothing();
+  });
+
+  test('another definition under the same id is refused', () => {
+    given([registered])
+      .when(register({ capabilities: { ...definition.capabilities, timeout: 20 } }))
+      .thenThrows(
+        (error) =>
+          error instanceof FunctionRuleViolation &&
+          error.code === 'FUNCTION_ALREADY_REGISTERED' &&
+          error.functionId === functionId,
+      );
+  });
+
+  test.each([
+    [
+      'a zero timeout',
+      { capabilities: { ...definition.capabilities, timeout: 0 } },
+      'capabilities.timeout',
+    ],
+    [
+      'a fractional cpu count',
+      { capabilities: { ...definition.capabilities, cpuCount: 1.5 } },
+      'capabilities.cpuCount',
+    ],
+    [
+      'a negative memory size',
+      { capabilities: { ...definition.capabilities, memSize: -1 } },
+      'capabilities.memSize',
+    ],
+    ['an empty name', { name: '   ' }, 'name'],
+    ['an unknown runtime kind', { runtime: { kind: 'wasm' } as never }, 'runtime.kind'],
+    ['a malformed account id', { accountId: 'nobody' }, 'accountId'],
+  ])('a definition with %s is refused naming the field', (_name, overrides, field) => {
+    given([])
+      .when(register(overrides))
+      .thenThrows((error) => error instanceof ContractViolationError && error.field === field);
+  });
+});
+
+describe('the folded function', () => {
+  test('holds the definition as registered', () => {
+    expect(foldFunction([registered])).toEqual({
+      phase: 'Registered',
+      definition: registered.data,
+    });
+    expect(foldFunction([])).toEqual({ phase: 'NotRegistered' });
+  });
+
+  test('a second registration event changes nothing', () => {
+    const other = functionEvent('FunctionRegistered', { ...registered.data, name: 'other' });
+    expect(foldFunction([registered, other])).toEqual(foldFunction([registered]));
+  });
+});

@@ -1,0 +1,10 @@
+export {
+  decide,
+  evolve,
+  foldFunction,
+  functionDecider,
+  initialState,
+} from './function/function.js';
+export type { FunctionCommand, FunctionState, RegisterFunction } from './function/function.js';
+export { FunctionRuleViolation, functionRuleCodes } from './function/function-rule-violation.js';
+export type { FunctionRuleCode } from './function/function-rule-violation.js';
