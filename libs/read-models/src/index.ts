@@ -30,13 +30,26 @@ export type {
   NewFunctionRow,
 } from './schema/functions-table.js';
 export {
-  nodeStatuses,
+  nodeUnavailableReasons,
   type NewNodeRow,
   type NodeRow,
   type NodeRowUpdate,
-  type NodeStatus,
+  type NodeUnavailableReason,
   type NodesTable,
 } from './schema/nodes-table.js';
+export type {
+  NewTaskAttemptRow,
+  TaskAttemptRow,
+  TaskAttemptsTable,
+} from './schema/task-attempts-table.js';
+export type {
+  AccountRow,
+  AccountsTable,
+  ApiKeyRow,
+  ApiKeysTable,
+  NewAccountRow,
+  NewApiKeyRow,
+} from './schema/accounts-table.js';
 export type {
   NewScheduleRow,
   ScheduleRow,
@@ -53,6 +66,9 @@ export type {
   FunctionDay,
   NodeDailyView,
   NodeDay,
+  TaskAttemptSpan,
+  TaskAttemptsView,
   TaskRun,
   TaskRunsView,
 } from './schema/analytics-views.js';
+export * from './queries/index.js';

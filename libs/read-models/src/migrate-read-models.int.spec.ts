@@ -7,12 +7,16 @@ import type { ReadModelDatabase } from './schema/read-model-database.js';
 
 const relations = [
   'api.tasks',
+  'api.task_attempts',
   'api.task_results',
   'api.functions',
   'api.nodes',
+  'api.accounts',
+  'api.api_keys',
   'api.schedules',
   'api.projection_checkpoints',
   'analytics.task_runs',
+  'analytics.task_attempts',
   'analytics.function_daily',
   'analytics.node_daily',
 ];

@@ -2,10 +2,20 @@ import type { Migration } from 'kysely';
 import * as createApiReadModels from './2026_11_29_10_00_00_create_api_read_models.js';
 import * as createAnalyticsViews from './2026_11_29_10_01_00_create_analytics_views.js';
 import * as createAnalystRole from './2026_11_29_10_02_00_create_analyst_role.js';
+import * as registerFunctions from './2026_11_30_10_00_00_register_functions.js';
+import * as platformNodes from './2026_11_30_10_01_00_platform_nodes.js';
+import * as createAccounts from './2026_11_30_10_02_00_create_accounts.js';
+import * as createTaskAttempts from './2026_11_30_10_03_00_create_task_attempts.js';
+import * as countProjectedEvents from './2026_11_30_10_04_00_count_projected_events.js';
 
 /** Listed explicitly, not globbed from disk, so they run the same from src/ and from dist/. Append only. */
 export const readModelMigrations: Readonly<Record<string, Migration>> = {
   '2026_11_29_10_00_00_create_api_read_models': createApiReadModels,
   '2026_11_29_10_01_00_create_analytics_views': createAnalyticsViews,
   '2026_11_29_10_02_00_create_analyst_role': createAnalystRole,
+  '2026_11_30_10_00_00_register_functions': registerFunctions,
+  '2026_11_30_10_01_00_platform_nodes': platformNodes,
+  '2026_11_30_10_02_00_create_accounts': createAccounts,
+  '2026_11_30_10_03_00_create_task_attempts': createTaskAttempts,
+  '2026_11_30_10_04_00_count_projected_events': countProjectedEvents,
 };

@@ -51,6 +51,20 @@ export interface NodeDailyView {
   p95_run_seconds: ViewColumn<number | null>;
 }
 
+/** `analytics.task_attempts`: one row per assignment of a task, retries included. */
+export interface TaskAttemptsView {
+  task_id: ViewColumn<string>;
+  account_id: ViewColumn<string>;
+  function_id: ViewColumn<string>;
+  attempt: ViewColumn<number>;
+  node_id: ViewColumn<string>;
+  assigned_at: ViewColumn<Date>;
+  unassigned_at: ViewColumn<Date | null>;
+  unassign_reason: ViewColumn<string | null>;
+  held_seconds: ViewColumn<number | null>;
+}
+
 export type TaskRun = Selectable<TaskRunsView>;
+export type TaskAttemptSpan = Selectable<TaskAttemptsView>;
 export type FunctionDay = Selectable<FunctionDailyView>;
 export type NodeDay = Selectable<NodeDailyView>;

@@ -1,0 +1,15 @@
+export { inIndexOrder } from './index-order.js';
+export { decodeKeysetCursor, encodeKeysetCursor } from './keyset.js';
+export type { KeysetKey } from './keyset.js';
+export { findTask, findTaskOutcome, listTasks, taskListQuery } from './task-queries.js';
+export type {
+  TaskDetail,
+  TaskListFilter,
+  TaskListItem,
+  TaskListPage,
+  TaskOutcome,
+} from './task-queries.js';
+export { defaultCsvChunkSize, streamTaskCsvRows, taskCsvChunkQuery } from './task-csv-query.js';
+export type { TaskCsvFilter, TaskCsvRow } from './task-csv-query.js';
+export { findFunction, functionListQuery, listFunctions } from './function-queries.js';
+export type { FunctionDetail, FunctionPage } from './function-queries.js';
