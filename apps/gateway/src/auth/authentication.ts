@@ -1,0 +1,48 @@
+import { Inject, SetMetadata, createParamDecorator } from '@nestjs/common';
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { unauthorized } from '../http/api-error.js';
+import { AccessTokens } from './access-tokens.js';
+import type { Caller } from './access-tokens.js';
+
+// Every route needs `Authorization: Bearer <access token>` except those marked @Public() (the key
+// exchange). The guard puts the token's caller on the request for @CurrentCaller().
+
+const PUBLIC_ROUTE = 'canopy:public-route';
+
+type AuthenticatedRequest = FastifyRequest & { caller?: Caller };
+
+/** The route needs no access token. */
+export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
+
+export class AccessTokenGuard implements CanActivate {
+  constructor(
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(AccessTokens) private readonly tokens: AccessTokens,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (isPublic === true) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const match = /^Bearer +([^\s]+) *$/i.exec(request.headers.authorization ?? '');
+    if (match?.[1] === undefined) {
+      throw unauthorized('an access token is required: Authorization: Bearer <token>');
+    }
+    const caller = await this.tokens.verify(match[1]);
+    if (caller === null) throw unauthorized('the access token is invalid or expired');
+    request.caller = caller;
+    return true;
+  }
+}
+
+/** The authenticated caller of the current request. */
+export const CurrentCaller = createParamDecorator((_data: unknown, context: ExecutionContext) => {
+  const caller = context.switchToHttp().getRequest<AuthenticatedRequest>().caller;
+  if (caller === undefined) throw new Error('CurrentCaller on a route without authentication');
+  return caller;
+});

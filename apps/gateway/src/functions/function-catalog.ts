@@ -1,0 +1,123 @@
+import { functionStreamId } from '@canopy/contracts';
+import type { FunctionCapabilities, FunctionRegisteredData, RuntimeSpec } from '@canopy/contracts';
+import type { EventStore } from '@canopy/event-store';
+import { decide, foldFunction, initialState } from '@canopy/function-domain';
+import { encodeKeysetCursor, findFunction, listFunctions } from '@canopy/read-models';
+import type { FunctionDetail, KeysetKey, ReadModelDatabase } from '@canopy/read-models';
+import type { Kysely } from 'kysely';
+import { notFound } from '../http/api-error.js';
+import { newEvents, readFunctionStream } from '../events/streams.js';
+import { newObjectId } from '@canopy/identity';
+import { unixSeconds } from '../tasks/task-json.js';
+
+// Functions of one account: registered into their own stream (`function-<id>`), read from the read
+// model, and from the stream while the projector has not caught up with a new registration.
+
+/** A function as the API shows it: as registered, plus its id and registration time. */
+export interface FunctionJson {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly lang: string;
+  readonly type: string;
+  readonly capabilities: FunctionCapabilities;
+  readonly runtime: RuntimeSpec;
+  /** Unix seconds, as a string like the task API's times. */
+  readonly created: string;
+}
+
+const capabilityDefaults = { cpuCount: 0, memSize: 0, networkLatency: 0, privileged: false };
+
+export class FunctionCatalog {
+  constructor(
+    private readonly db: Kysely<ReadModelDatabase>,
+    private readonly store: EventStore,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * Registers the function described by a POST /v1/function body. `capabilities.timeout` and
+   * `runtime` are required; the other capabilities default to no requirement, and description, lang
+   * and type to ''. Invalid values throw a ContractViolationError naming the field.
+   */
+  async register(accountId: string, body: Readonly<Record<string, unknown>>): Promise<string> {
+    const now = this.now();
+    const functionId = newObjectId(now);
+    const capabilities = body['capabilities'];
+    const events = decide(
+      {
+        type: 'RegisterFunction',
+        data: {
+          functionId,
+          accountId,
+          name: body['name'] as string,
+          description: (body['description'] ?? '') as string,
+          lang: (body['lang'] ?? '') as string,
+          type: (body['type'] ?? '') as string,
+          capabilities: (isObject(capabilities)
+            ? { ...capabilityDefaults, ...capabilities }
+            : capabilities) as FunctionCapabilities,
+          runtime: body['runtime'] as RuntimeSpec,
+          now: now.toISOString(),
+        },
+      },
+      initialState(),
+    );
+    const streamId = functionStreamId(functionId);
+    await this.store.appendToStream(streamId, newEvents(streamId, 0, events), {
+      expectedVersion: 'no_stream',
+    });
+    return functionId;
+  }
+
+  async get(accountId: string, functionId: string): Promise<FunctionJson> {
+    const projected = await findFunction(this.db, accountId, functionId);
+    if (projected !== undefined) return functionJsonFromReadModel(projected);
+    const state = foldFunction((await readFunctionStream(this.store, functionId)).events);
+    if (state.phase === 'Registered' && state.definition.accountId === accountId) {
+      return functionJsonFromStream(state.definition);
+    }
+    throw notFound(`no function ${functionId}`);
+  }
+
+  async list(
+    accountId: string,
+    page: { readonly limit: number; readonly after: KeysetKey | null },
+  ): Promise<{ readonly entries: FunctionJson[]; readonly nextCursor: string | null }> {
+    const { items, next } = await listFunctions(this.db, accountId, page);
+    return {
+      entries: items.map(functionJsonFromReadModel),
+      nextCursor: next === null ? null : encodeKeysetCursor(next),
+    };
+  }
+}
+
+function functionJsonFromReadModel(detail: FunctionDetail): FunctionJson {
+  return {
+    id: detail.functionId,
+    name: detail.name,
+    description: detail.description,
+    lang: detail.lang,
+    type: detail.type,
+    capabilities: { ...detail.capabilities },
+    runtime: detail.runtime,
+    created: unixSeconds(detail.registeredAt),
+  };
+}
+
+function functionJsonFromStream(definition: FunctionRegisteredData): FunctionJson {
+  return {
+    id: definition.functionId,
+    name: definition.name,
+    description: definition.description,
+    lang: definition.lang,
+    type: definition.type,
+    capabilities: definition.capabilities,
+    runtime: definition.runtime,
+    created: unixSeconds(definition.registeredAt),
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,544 @@
+import {
+  ISSUE_TASK_SUBJECT,
+  SCHEDULER_QUEUE_GROUP,
+  decodeJson,
+  parseIssueTaskRequest,
+} from '@canopy/contracts';
+import { sql } from 'kysely';
+import { SignJWT } from 'jose';
+import { TEST_TOKEN_SECRET, startGatewayHarness } from './testing/gateway-harness.js';
+import type { GatewayHarness, TestAccount } from './testing/gateway-harness.js';
+
+// The gateway in-process against real PostgreSQL and NATS: authentication, functions, issuing tasks
+// (through a stand-in scheduler that records TaskIssued in the real event store) and reading a task
+// before any projector ran.
+
+const BODY_LIMIT = 4096;
+
+let harness: GatewayHarness;
+let owner: TestAccount;
+let ownerToken: string;
+let stranger: TestAccount;
+let strangerToken: string;
+
+beforeAll(async () => {
+  harness = await startGatewayHarness('gateway_api', {
+    GATEWAY_BODY_LIMIT_BYTES: String(BODY_LIMIT),
+    GATEWAY_ISSUE_TIMEOUT_MS: '1000',
+  });
+  owner = await harness.createAccount('Owner');
+  ownerToken = await harness.tokenFor(owner);
+  stranger = await harness.createAccount('Stranger');
+  strangerToken = await harness.tokenFor(stranger);
+});
+
+afterAll(async () => {
+  await harness?.stop();
+});
+
+const functionBody = {
+  name: 'hello',
+  description: 'says hello',
+  lang: 'sh',
+  type: 'process',
+  capabilities: { timeout: 10, cpuCount: 1, memSize: 128, networkLatency: 0, privileged: true },
+  runtime: { kind: 'process', command: '/bin/echo', args: ['hello'] },
+};
+
+async function json(response: Response): Promise<Record<string, unknown>> {
+  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+async function registerFunction(token: string, body: object = functionBody): Promise<string> {
+  const response = await harness.request('/v1/function', {
+    method: 'POST',
+    token,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(201);
+  const { id } = await json(response);
+  expect(id).toMatch(/^[0-9a-f]{24}$/);
+  return id as string;
+}
+
+async function countIssuedTasks(): Promise<number> {
+  const { rows } = await sql<{ count: string }>`
+    SELECT count(*) AS count FROM event_store.events WHERE type = 'TaskIssued'
+  `.execute(harness.db);
+  return Number(rows[0]?.count);
+}
+
+describe('POST /v1/auth/apiKey', () => {
+  const exchange = (body: string) =>
+    harness.request('/v1/auth/apiKey', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+
+  test('a valid key gets a short-lived access token that opens the API', async () => {
+    const response = await exchange(JSON.stringify({ key: owner.key }));
+    expect(response.status).toBe(200);
+    const body = await json(response);
+    expect(body).toEqual({ expiresIn: 900, accessToken: expect.any(String) });
+    const list = await harness.request('/v1/function/list', {
+      token: body['accessToken'] as string,
+    });
+    expect(list.status).toBe(200);
+  });
+
+  test.each([
+    ['a malformed key', 'not-a-key'],
+    ['an unknown account', `cnpy_${'0'.repeat(24)}_a1b2c3d4e5f6_${'A'.repeat(43)}`],
+    ['a wrong secret', () => `${owner.key.slice(0, -43)}${'A'.repeat(43)}`],
+    [
+      'an unknown key id of the account',
+      () => `cnpy_${owner.accountId}_000000000000_${owner.key.slice(-43)}`,
+    ],
+  ])('%s is refused with 401', async (_name, key) => {
+    const response = await exchange(
+      JSON.stringify({ key: typeof key === 'function' ? key() : key }),
+    );
+    expect(response.status).toBe(401);
+    expect(await json(response)).toEqual({
+      error: 'UNAUTHORIZED',
+      message: 'the API key is not valid',
+    });
+  });
+
+  test('a revoked key is refused with 401', async () => {
+    const account = await harness.createAccount('Revoked');
+    await harness.tokenFor(account);
+    await harness.revokeKey(account);
+    const response = await exchange(JSON.stringify({ key: account.key }));
+    expect(response.status).toBe(401);
+  });
+
+  test('a body that is not a JSON object is a 400', async () => {
+    for (const body of ['{', '[]', '']) {
+      const response = await exchange(body);
+      expect(response.status).toBe(400);
+      expect((await json(response))['error']).toBe('INVALID_REQUEST');
+    }
+  });
+});
+
+describe('access tokens', () => {
+  const protectedRoutes: [string, string][] = [
+    ['GET', '/v1/function/list'],
+    ['GET', '/v1/function/6405848581b16f7a07cd4c48'],
+    ['POST', '/v1/function'],
+    ['POST', '/v1/task/6405848581b16f7a07cd4c48'],
+    ['GET', '/v1/task/list'],
+    ['GET', '/v1/task/6405942c9956fae80d7e0e91'],
+    ['GET', '/v1/task/6405942c9956fae80d7e0e91/result'],
+    ['GET', '/v1/task/6405848581b16f7a07cd4c48/csv'],
+  ];
+
+  test.each(protectedRoutes)('%s %s needs a token', async (method, path) => {
+    const response = await harness.request(path, { method });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await json(response)).toEqual({
+      error: 'UNAUTHORIZED',
+      message: 'an access token is required: Authorization: Bearer <token>',
+    });
+  });
+
+  test('garbage, forged, foreign and expired tokens are refused', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (secret: string, iss: string, exp: number) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256', kid: owner.keyId })
+        .setIssuer(iss)
+        .setSubject(owner.accountId)
+        .setIssuedAt(now - 1000)
+        .setExpirationTime(exp)
+        .sign(new TextEncoder().encode(secret));
+    const tokens = [
+      'garbage',
+      await sign('another secret that is long enough!!', 'canopy', now + 600),
+      await sign(TEST_TOKEN_SECRET, 'elsewhere', now + 600),
+      await sign(TEST_TOKEN_SECRET, 'canopy', now - 10),
+    ];
+    for (const token of tokens) {
+      const response = await harness.request('/v1/task/list', { token });
+      expect(response.status).toBe(401);
+      expect((await json(response))['message']).toBe('the access token is invalid or expired');
+    }
+    const valid = await sign(TEST_TOKEN_SECRET, 'canopy', now + 600);
+    expect((await harness.request('/v1/task/list', { token: valid })).status).toBe(200);
+  });
+});
+
+describe('functions', () => {
+  test('a registered function reads back as registered, at once', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const id = await registerFunction(ownerToken);
+    const response = await harness.request(`/v1/function/${id}`, { token: ownerToken });
+    expect(response.status).toBe(200);
+    const body = await json(response);
+    expect(body).toEqual({ id, ...functionBody, created: expect.stringMatching(/^\d+$/) });
+    expect(Number(body['created'])).toBeGreaterThanOrEqual(before);
+  });
+
+  test('capabilities default to no requirement but the timeout; texts default to empty', async () => {
+    const id = await registerFunction(ownerToken, {
+      name: 'minimal',
+      capabilities: { timeout: 5 },
+      runtime: { kind: 'http', url: 'http://127.0.0.1:9/fn' },
+    });
+    const body = await json(await harness.request(`/v1/function/${id}`, { token: ownerToken }));
+    expect(body).toMatchObject({
+      description: '',
+      lang: '',
+      type: '',
+      capabilities: { timeout: 5, cpuCount: 0, memSize: 0, networkLatency: 0, privileged: false },
+    });
+  });
+
+  test.each([
+    ['no timeout', { capabilities: { cpuCount: 1 } }, 'capabilities.timeout'],
+    ['no capabilities', { capabilities: undefined }, 'capabilities'],
+    [
+      'a negative memory size',
+      { capabilities: { timeout: 1, memSize: -1 } },
+      'capabilities.memSize',
+    ],
+    ['an unknown runtime kind', { runtime: { kind: 'wasm' } }, 'runtime.kind'],
+    [
+      'a misspelt runtime field',
+      { runtime: { kind: 'process', command: 'x', argz: [] } },
+      'runtime',
+    ],
+    ['no name', { name: undefined }, 'name'],
+  ])('a definition with %s is a 400 naming the field', async (_name, change, field) => {
+    const response = await harness.request('/v1/function', {
+      method: 'POST',
+      token: ownerToken,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...functionBody, ...change }),
+    });
+    expect(response.status).toBe(400);
+    expect(await json(response)).toMatchObject({ error: 'INVALID_REQUEST', field });
+  });
+
+  test('the list shows the account’s projected functions, newest first, in pages', async () => {
+    const account = await harness.createAccount('Lister');
+    const token = await harness.tokenFor(account);
+    const ids = [];
+    for (let index = 0; index < 3; index += 1) {
+      ids.push(await registerFunction(token, { ...functionBody, name: `fn${index}` }));
+    }
+    // The projector is not running in this test: write the rows it would write.
+    await harness.db
+      .insertInto('api.functions')
+      .values(
+        ids.map((id, index) => ({
+          function_id: id,
+          account_id: account.accountId,
+          name: `fn${index}`,
+          description: functionBody.description,
+          lang: functionBody.lang,
+          type: functionBody.type,
+          runtime: JSON.stringify(functionBody.runtime),
+          cpu_count: 1,
+          mem_size: 128,
+          network_latency: 0,
+          privileged: true,
+          timeout_seconds: 10,
+          created_at: new Date(Date.UTC(2026, 0, 1 + index)),
+          last_stream_version: 1,
+        })),
+      )
+      .execute();
+
+    const first = await harness.request('/v1/function/list?limit=2', { token });
+    expect(first.status).toBe(200);
+    expect(((await json(first)) as unknown as { name: string }[]).map((fn) => fn.name)).toEqual([
+      'fn2',
+      'fn1',
+    ]);
+    const link = first.headers.get('link');
+    expect(link).toMatch(/^<\/v1\/function\/list\?limit=2&cursor=[A-Za-z0-9_-]+>; rel="next"$/);
+    const next = await harness.request(link?.slice(1, link.indexOf('>')) ?? '', { token });
+    const rest = (await next.json()) as { id: string; created: string }[];
+    expect(rest).toEqual([
+      expect.objectContaining({
+        id: ids[0],
+        name: 'fn0',
+        created: String(Date.UTC(2026, 0, 1) / 1000),
+      }),
+    ]);
+    expect(next.headers.get('link')).toBeNull();
+
+    const fromReadModel = await json(await harness.request(`/v1/function/${ids[1]}`, { token }));
+    expect(fromReadModel).toEqual({
+      id: ids[1],
+      ...functionBody,
+      name: 'fn1',
+      created: String(Date.UTC(2026, 0, 2) / 1000),
+    });
+
+    const strangers = await harness.request('/v1/function/list', { token: strangerToken });
+    expect(((await strangers.json()) as { id: string }[]).map((fn) => fn.id)).not.toContain(ids[0]);
+  });
+
+  test('another account’s function is a 404, a malformed id a 400', async () => {
+    const id = await registerFunction(ownerToken);
+    const foreign = await harness.request(`/v1/function/${id}`, { token: strangerToken });
+    expect(foreign.status).toBe(404);
+    expect(await json(foreign)).toEqual({ error: 'NOT_FOUND', message: `no function ${id}` });
+    const malformed = await harness.request('/v1/function/ABC', { token: ownerToken });
+    expect(malformed.status).toBe(400);
+    expect(await json(malformed)).toEqual({
+      error: 'INVALID_REQUEST',
+      message: 'functionId must be 24 lower-case hexadecimal characters',
+      field: 'functionId',
+    });
+  });
+});
+
+describe('POST /v1/task/:functionId', () => {
+  test('with no scheduler listening: 503 with Retry-After, and nothing is recorded', async () => {
+    const functionId = await registerFunction(ownerToken);
+    const before = await countIssuedTasks();
+    const response = await harness.request(`/v1/task/${functionId}`, {
+      method: 'POST',
+      token: ownerToken,
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(await json(response)).toEqual({
+      error: 'UNAVAILABLE',
+      message: 'no scheduler is available; try again later',
+    });
+    expect(await countIssuedTasks()).toBe(before);
+  });
+
+  describe('with a scheduler', () => {
+    let scheduler: ReturnType<GatewayHarness['standInScheduler']>;
+    beforeAll(() => {
+      scheduler = harness.standInScheduler();
+    });
+    afterAll(() => scheduler.stop());
+
+    test('201 with the task id; the function gets the query, content type and body as sent', async () => {
+      const functionId = await registerFunction(ownerToken);
+      const response = await harness.request(
+        `/v1/task/${functionId}?myParam1=100&myParam2=Green&x=%20y`,
+        {
+          method: 'POST',
+          token: ownerToken,
+          headers: { 'content-type': 'application/json' },
+          body: '{"name":"John Doe","age":30}',
+        },
+      );
+      expect(response.status).toBe(201);
+      const { id } = await json(response);
+      expect(id).toMatch(/^[0-9a-f]{24}$/);
+      expect(scheduler.requests.find((request) => request.taskId === id)).toEqual({
+        taskId: id,
+        accountId: owner.accountId,
+        functionId,
+        scheduleId: null,
+        request: {
+          query: 'myParam1=100&myParam2=Green&x=%20y',
+          contentType: 'application/json',
+          body: Buffer.from('{"name":"John Doe","age":30}').toString('base64'),
+        },
+        issuedAt: expect.any(String),
+      });
+    });
+
+    test('the task reads back at once, from its stream, before any projection', async () => {
+      const functionId = await registerFunction(ownerToken);
+      const issued = await harness.request(`/v1/task/${functionId}`, {
+        method: 'POST',
+        token: ownerToken,
+      });
+      const { id } = await json(issued);
+      const response = await harness.request(`/v1/task/${id as string}`, { token: ownerToken });
+      expect(response.status).toBe(200);
+      expect(await json(response)).toEqual({
+        id,
+        functionId,
+        issued: expect.stringMatching(/^\d+$/),
+        assigned: null,
+        finished: null,
+        progress: 0,
+        node: null,
+        timeout: 10,
+        capabilities: { cpuCount: 1, memSize: 128, networkLatency: 0, privileged: true },
+        status: 0,
+      });
+      const result = await harness.request(`/v1/task/${id as string}/result`, {
+        token: ownerToken,
+      });
+      expect(result.status).toBe(202);
+      expect(await json(result)).toEqual({ progress: 0, status: 0 });
+
+      const foreign = await harness.request(`/v1/task/${id as string}`, { token: strangerToken });
+      expect(foreign.status).toBe(404);
+      const foreignResult = await harness.request(`/v1/task/${id as string}/result`, {
+        token: strangerToken,
+      });
+      expect(foreignResult.status).toBe(404);
+    });
+
+    test('binary bodies of any content type and bodies without one pass through byte for byte', async () => {
+      const functionId = await registerFunction(ownerToken);
+      const bytes = Buffer.from([0, 255, 1, 254, 0x0d, 0x0a]);
+      const binary = await harness.request(`/v1/task/${functionId}`, {
+        method: 'POST',
+        token: ownerToken,
+        headers: { 'content-type': 'application/octet-stream' },
+        body: bytes,
+      });
+      expect(binary.status).toBe(201);
+      const { id } = await json(binary);
+      const request = scheduler.requests.find((issued) => issued.taskId === id)?.request;
+      expect(request).toEqual({
+        query: '',
+        contentType: 'application/octet-stream',
+        body: bytes.toString('base64'),
+      });
+
+      const untyped = await harness.request(`/v1/task/${functionId}?raw`, {
+        method: 'POST',
+        token: ownerToken,
+        body: new Uint8Array(bytes),
+      });
+      expect(untyped.status).toBe(201);
+      const untypedId = (await json(untyped))['id'];
+      expect(scheduler.requests.find((issued) => issued.taskId === untypedId)?.request).toEqual({
+        query: 'raw',
+        contentType: null,
+        body: bytes.toString('base64'),
+      });
+    });
+
+    test('a body declared as JSON that is not JSON is a 400, and nothing is issued', async () => {
+      const functionId = await registerFunction(ownerToken);
+      const before = scheduler.requests.length;
+      const response = await harness.request(`/v1/task/${functionId}`, {
+        method: 'POST',
+        token: ownerToken,
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body: '{"name": "John Doe",}',
+      });
+      expect(response.status).toBe(400);
+      expect(await json(response)).toMatchObject({ error: 'INVALID_REQUEST', field: 'body' });
+      expect(scheduler.requests.length).toBe(before);
+    });
+
+    test('a body over the limit is a 413', async () => {
+      const functionId = await registerFunction(ownerToken);
+      const response = await harness.request(`/v1/task/${functionId}`, {
+        method: 'POST',
+        token: ownerToken,
+        headers: { 'content-type': 'application/octet-stream' },
+        body: Buffer.alloc(BODY_LIMIT + 1, 7),
+      });
+      expect(response.status).toBe(413);
+      expect(await json(response)).toEqual({
+        error: 'PAYLOAD_TOO_LARGE',
+        message: `the request body exceeds ${BODY_LIMIT} bytes`,
+      });
+      const atLimit = await harness.request(`/v1/task/${functionId}`, {
+        method: 'POST',
+        token: ownerToken,
+        headers: { 'content-type': 'application/octet-stream' },
+        body: Buffer.alloc(BODY_LIMIT, 7),
+      });
+      expect(atLimit.status).toBe(201);
+    });
+
+    test('an unknown function and another account’s function are 404s', async () => {
+      const foreignFunction = await registerFunction(strangerToken);
+      for (const functionId of ['6405848581b16f7a07cd4c48', foreignFunction]) {
+        const response = await harness.request(`/v1/task/${functionId}`, {
+          method: 'POST',
+          token: ownerToken,
+        });
+        expect(response.status).toBe(404);
+        expect(await json(response)).toEqual({
+          error: 'NOT_FOUND',
+          message: `no function ${functionId}`,
+        });
+      }
+    });
+
+    test('a malformed function id is a 400 naming it', async () => {
+      const response = await harness.request('/v1/task/6405848581B16F7A07CD4C48', {
+        method: 'POST',
+        token: ownerToken,
+      });
+      expect(response.status).toBe(400);
+      expect(await json(response)).toMatchObject({ field: 'functionId' });
+    });
+  });
+
+  test('a request the scheduler does not answer in time is asked once more with the same task id', async () => {
+    const functionId = await registerFunction(ownerToken);
+    const seen: string[] = [];
+    // Ignores the first request, then answers as the scheduler would.
+    const subscription = harness.nats.subscribe(ISSUE_TASK_SUBJECT, {
+      queue: SCHEDULER_QUEUE_GROUP,
+      callback: (_error, message) => {
+        const request = parseIssueTaskRequest(decodeJson(message.data, 'IssueTask request'));
+        seen.push(`${request.taskId}@${request.issuedAt}`);
+        if (seen.length > 1) message.respond(JSON.stringify({ ok: true, taskId: request.taskId }));
+      },
+    });
+    try {
+      const response = await harness.request(`/v1/task/${functionId}`, {
+        method: 'POST',
+        token: ownerToken,
+      });
+      expect(response.status).toBe(201);
+      const { id } = await json(response);
+      expect(seen).toHaveLength(2);
+      expect(seen[0]).toBe(seen[1]);
+      expect(seen[0]).toMatch(new RegExp(`^${id as string}@`));
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+});
+
+describe('task ids and routes', () => {
+  test.each([
+    ['/v1/task/XYZ', 'taskId'],
+    ['/v1/task/6405942c9956fae80d7e0e9/result', 'taskId'],
+    ['/v1/task/not-a-function/csv', 'functionId'],
+  ])('GET %s is a 400 naming %s', async (path, field) => {
+    const response = await harness.request(path, { token: ownerToken });
+    expect(response.status).toBe(400);
+    expect(await json(response)).toMatchObject({ error: 'INVALID_REQUEST', field });
+  });
+
+  test('an unknown task is a 404', async () => {
+    const response = await harness.request('/v1/task/6405942c9956fae80d7e0e91', {
+      token: ownerToken,
+    });
+    expect(response.status).toBe(404);
+    expect(await json(response)).toEqual({
+      error: 'NOT_FOUND',
+      message: 'no task 6405942c9956fae80d7e0e91',
+    });
+  });
+
+  test('unknown routes are JSON 404s, with or without a token', async () => {
+    for (const token of [ownerToken, undefined]) {
+      const response = await harness.request('/v2/nothing', token === undefined ? {} : { token });
+      expect(response.status).toBe(404);
+      expect(await json(response)).toEqual({
+        error: 'NOT_FOUND',
+        message: 'no route GET /v2/nothing',
+      });
+    }
+  });
+});

@@ -1,0 +1,174 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { EventStore } from '@canopy/event-store';
+import { EventStoreDbEventStore } from '@canopy/event-store/eventstoredb';
+import { PostgresEventStore, migrateEventStore } from '@canopy/event-store/postgres';
+import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
+import type { ReadModelDatabase } from '@canopy/read-models';
+import type { ServiceLogger } from '@canopy/service-runtime';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Kysely } from 'kysely';
+import { AccessTokens } from './auth/access-tokens.js';
+import type { GatewayConfig } from './config/gateway-config.js';
+import { GatewayModule } from './gateway.module.js';
+import { ApiExceptionFilter } from './http/api-exception-filter.js';
+import { NestLogger } from './http/nest-logger.js';
+import { TaskIssuer } from './tasks/task-issuer.js';
+import { TaskNotifications } from './tasks/task-notifications.js';
+
+export { gatewayConfigSchema } from './config/gateway-config.js';
+export type { GatewayConfig } from './config/gateway-config.js';
+
+export interface RunningGateway {
+  /** Base URL the gateway listens on, e.g. `http://127.0.0.1:3000`. */
+  readonly url: string;
+  readonly port: number;
+  /** Result requests (`?wait=N`) waiting for their task right now, for diagnostics and tests. */
+  waitingForResults(): number;
+  /** Wakes waiting requests, stops listening, drains NATS, closes the event store and the pool. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the HTTP API: migrates the event store (PostgreSQL) and the read models, connects to NATS,
+ * listens on HOST:PORT (PORT 0 picks a free port).
+ */
+export async function startGateway(
+  config: GatewayConfig,
+  logger: ServiceLogger,
+): Promise<RunningGateway> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger.warn({ err: error }, 'error while stopping the gateway');
+      }
+    }
+  };
+  try {
+    const db: Kysely<ReadModelDatabase> = createReadModelDb(config.DATABASE_URL);
+    cleanups.push(() => db.destroy());
+    await migrateReadModels(db);
+
+    const store = await openEventStore(config);
+    cleanups.push(() => store.close());
+
+    const nats: NatsConnection = await connect({
+      servers: config.NATS_URL,
+      name: 'canopy-gateway',
+      maxReconnectAttempts: -1,
+    });
+    cleanups.push(() => nats.drain());
+
+    const notifications = new TaskNotifications(nats, logger);
+    notifications.start();
+
+    const app = await NestFactory.create<NestFastifyApplication>(
+      GatewayModule.with({
+        logger,
+        store,
+        db,
+        tokens: new AccessTokens(tokenSecret(config, logger), config.AUTH_TOKEN_TTL_SECONDS),
+        issuer: new TaskIssuer(nats, config.GATEWAY_ISSUE_TIMEOUT_MS, logger),
+        notifications,
+      }),
+      new FastifyAdapter({ bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES }),
+      { bodyParser: false, logger: new NestLogger(logger), abortOnError: false },
+    );
+    const lifecycle = { stopping: false };
+    cleanups.push(() => app.close());
+    // Runs before app.close(): requests held by ?wait answer at once instead of holding the close,
+    // and every response from now on closes its connection, so no idle keep-alive connection keeps
+    // the server open until its keep-alive timeout.
+    cleanups.push(async () => {
+      lifecycle.stopping = true;
+      notifications.close();
+    });
+    app.useGlobalFilters(new ApiExceptionFilter(logger, config.GATEWAY_BODY_LIMIT_BYTES));
+    configureFastify(app, lifecycle, logger);
+
+    await app.listen({ port: config.PORT, host: config.HOST });
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+    logger.info({ url }, 'gateway listening');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      waitingForResults: () => notifications.waiting,
+      stop: () => {
+        stopping ??= cleanUp();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
+// Bodies reach the handlers as raw bytes, whatever their content type: a task's body goes to its
+// function untouched, and the JSON endpoints decode their own (http/request-body.ts). Fastify's
+// bodyLimit answers 413 before a larger body is read.
+function configureFastify(
+  app: NestFastifyApplication,
+  lifecycle: { readonly stopping: boolean },
+  logger: ServiceLogger,
+): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+    done(null, body);
+  });
+  fastify.addHook('onSend', async (_request, reply, payload) => {
+    if (lifecycle.stopping) void reply.header('connection', 'close');
+    return payload;
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    // The route, never the query string (the function's parameters) nor any header.
+    logger.debug(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? '(no route)',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+}
+
+async function openEventStore(config: GatewayConfig): Promise<EventStore> {
+  switch (config.EVENT_STORE) {
+    case 'postgres':
+      await migrateEventStore(config.DATABASE_URL);
+      return new PostgresEventStore({ connectionString: config.DATABASE_URL });
+    case 'eventstoredb': {
+      if (config.EVENTSTORE_URL === undefined) throw new Error('EVENTSTORE_URL is required');
+      return new EventStoreDbEventStore({ connectionString: config.EVENTSTORE_URL });
+    }
+    default:
+      return unknownStore(config.EVENT_STORE);
+  }
+}
+
+function tokenSecret(config: GatewayConfig, logger: ServiceLogger): Uint8Array {
+  if (config.AUTH_TOKEN_SECRET !== undefined)
+    return new TextEncoder().encode(config.AUTH_TOKEN_SECRET);
+  logger.warn(
+    'AUTH_TOKEN_SECRET is not set: using a random secret, so access tokens will not survive a restart and are not accepted by other gateway replicas',
+  );
+  return randomBytes(32);
+}
+
+function unknownStore(kind: never): never {
+  throw new Error(`unknown EVENT_STORE ${String(kind)}`);
+}

@@ -1,0 +1,219 @@
+import type { ReadModelDatabase } from '@canopy/read-models';
+import type { ServiceLogger } from '@canopy/service-runtime';
+import { Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Caller } from '../auth/access-tokens.js';
+import { CurrentCaller } from '../auth/authentication.js';
+import { FunctionCatalog } from '../functions/function-catalog.js';
+import { ApiError, notFound } from '../http/api-error.js';
+import { objectIdParameter } from '../http/object-id-parameter.js';
+import { nextPageLink } from '../http/page-parameters.js';
+import type { QueryRecord } from '../http/query-parameters.js';
+import { integerParameter, singleParameter } from '../http/query-parameters.js';
+import { bodyBytes, isJsonContentType, isJsonDocument } from '../http/request-body.js';
+import { LOGGER, READ_MODEL_DB } from '../gateway-tokens.js';
+import { passedResultHeaders } from './result-headers.js';
+import { taskCsvStream } from './task-csv-export.js';
+import { parseTaskCsvParameters } from './task-csv-parameters.js';
+import { TaskIssuer } from './task-issuer.js';
+import type { TaskJson, TaskListEntryJson } from './task-json.js';
+import { parseTaskListParameters } from './task-list-parameters.js';
+import { TaskNotifications } from './task-notifications.js';
+import { TaskReads } from './task-reads.js';
+import type { TaskOutcome } from './task-reads.js';
+
+const MAX_WAIT_SECONDS = 60;
+const PENDING_RETRY_AFTER_SECONDS = 1;
+
+const failureMessages = {
+  TIMEOUT: 'the function did not finish within its timeout',
+  NO_RUNNER: 'no node able to run the function became available in time',
+  NODE_LOST: 'the node running the task was lost and no attempt is left',
+  CANCELLED: 'the task was cancelled',
+} as const;
+
+@Controller('v1/task')
+export class TaskController {
+  constructor(
+    @Inject(TaskIssuer) private readonly issuer: TaskIssuer,
+    @Inject(TaskReads) private readonly reads: TaskReads,
+    @Inject(TaskNotifications) private readonly notifications: TaskNotifications,
+    @Inject(FunctionCatalog) private readonly functions: FunctionCatalog,
+    @Inject(READ_MODEL_DB) private readonly db: Kysely<ReadModelDatabase>,
+    @Inject(LOGGER) private readonly logger: ServiceLogger,
+  ) {}
+
+  /**
+   * Issues a task of the function: the query string, content type and body bytes are passed on to
+   * it as they came. 201 `{ "id" }` once a scheduler has recorded the task.
+   */
+  @Post(':id')
+  async issue(
+    @CurrentCaller() caller: Caller,
+    @Param('id') id: string,
+    @Req() request: FastifyRequest,
+  ): Promise<{ readonly id: string }> {
+    const functionId = objectIdParameter('functionId', id);
+    const body = bodyBytes(request.body);
+    const contentType = request.headers['content-type'];
+    if (body.length > 0 && isJsonContentType(contentType) && !isJsonDocument(body)) {
+      throw new ApiError(400, 'INVALID_REQUEST', 'body is declared as JSON but is not valid JSON', {
+        field: 'body',
+      });
+    }
+    const url = request.raw.url ?? request.url;
+    const queryStart = url.indexOf('?');
+    const taskId = await this.issuer.issue({
+      accountId: caller.accountId,
+      functionId,
+      request: {
+        query: queryStart < 0 ? '' : url.slice(queryStart + 1),
+        contentType: contentType === undefined || contentType === '' ? null : contentType,
+        body: body.toString('base64'),
+      },
+    });
+    this.logger.info({ taskId, functionId }, 'task issued');
+    return { id: taskId };
+  }
+
+  /** The contract's bare array `[{ id, issued, progress, status }]`, newest first, paged. */
+  @Get('list')
+  async list(
+    @CurrentCaller() caller: Caller,
+    @Query() query: QueryRecord,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TaskListEntryJson[]> {
+    const { entries, nextCursor } = await this.reads.list(
+      caller.accountId,
+      parseTaskListParameters(query),
+    );
+    if (nextCursor !== null) void reply.header('link', nextPageLink(request.url, nextCursor));
+    return entries;
+  }
+
+  @Get(':id')
+  async get(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<TaskJson> {
+    return this.reads.task(caller.accountId, objectIdParameter('taskId', id));
+  }
+
+  /**
+   * The function's response once the task finished; 202 `{ progress, status: 0 }` before. With
+   * `?wait=N` (seconds, up to 60) the request is held until the result exists or N seconds passed.
+   */
+  @Get(':id/result')
+  async result(
+    @CurrentCaller() caller: Caller,
+    @Param('id') id: string,
+    @Query() query: QueryRecord,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const taskId = objectIdParameter('taskId', id);
+    const wait = singleParameter(query, 'wait');
+    const waitSeconds =
+      wait === undefined ? 0 : integerParameter('wait', wait, 0, MAX_WAIT_SECONDS);
+    const outcome = await this.awaitOutcome(
+      caller.accountId,
+      taskId,
+      waitSeconds,
+      clientGone(reply),
+    );
+    await this.sendOutcome(taskId, outcome, reply);
+  }
+
+  /** The function's tasks as CSV (task-csv-format.ts, task-csv-parameters.ts). */
+  @Get(':id/csv')
+  async csv(
+    @CurrentCaller() caller: Caller,
+    @Param('id') id: string,
+    @Query() query: QueryRecord,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const functionId = objectIdParameter('functionId', id);
+    const { filter, showPlain } = parseTaskCsvParameters(functionId, query);
+    await this.functions.get(caller.accountId, functionId);
+    await reply
+      .header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="tasks-${functionId}.csv"`)
+      .header('cache-control', 'no-store')
+      .send(taskCsvStream(this.db, caller.accountId, filter, showPlain, this.logger));
+  }
+
+  // Each round registers for the task's notification before reading, so a notification published
+  // in between is not lost; it ends on an outcome that is not pending, at the deadline, when the
+  // client leaves or when the gateway stops.
+  private async awaitOutcome(
+    accountId: string,
+    taskId: string,
+    waitSeconds: number,
+    signal: AbortSignal,
+  ): Promise<TaskOutcome> {
+    const deadline = Date.now() + waitSeconds * 1000;
+    for (;;) {
+      const watch = this.notifications.watch(taskId);
+      try {
+        const outcome = await this.reads.outcome(accountId, taskId);
+        const remaining = deadline - Date.now();
+        if (
+          outcome.kind !== 'pending' ||
+          remaining <= 0 ||
+          signal.aborted ||
+          this.notifications.isClosed
+        ) {
+          return outcome;
+        }
+        await watch.notified(remaining, signal);
+      } finally {
+        watch.cancel();
+      }
+    }
+  }
+
+  private async sendOutcome(
+    taskId: string,
+    outcome: TaskOutcome,
+    reply: FastifyReply,
+  ): Promise<void> {
+    switch (outcome.kind) {
+      case 'finished': {
+        if (outcome.status < 200) {
+          // An interim status cannot end an HTTP exchange.
+          throw new ApiError(
+            502,
+            'INVALID_FUNCTION_RESPONSE',
+            `the function answered with status ${outcome.status}`,
+          );
+        }
+        void reply.code(outcome.status).headers(passedResultHeaders(outcome.headers));
+        if (outcome.contentType !== null) void reply.header('content-type', outcome.contentType);
+        await reply.send(outcome.body);
+        return;
+      }
+      case 'failed':
+        throw new ApiError(outcome.status, outcome.reason, failureMessages[outcome.reason]);
+      case 'pending':
+        await reply
+          .code(202)
+          .header('retry-after', String(PENDING_RETRY_AFTER_SECONDS))
+          .header('cache-control', 'no-store')
+          .send({ progress: outcome.progress, status: 0 });
+        return;
+      case 'missing':
+        throw notFound(`no task ${taskId}`);
+      default:
+        return unknownOutcome(outcome);
+    }
+  }
+}
+
+/** Aborts when the client closes the connection before its response is complete. */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => controller.abort());
+  return controller.signal;
+}
+
+function unknownOutcome(outcome: never): never {
+  throw new Error(`Unhandled task outcome ${JSON.stringify(outcome)}`);
+}

@@ -1,0 +1,264 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  decide as decideAccount,
+  initialState as accountInitialState,
+} from '@canopy/account-domain';
+import {
+  ISSUE_TASK_SUBJECT,
+  SCHEDULER_QUEUE_GROUP,
+  accountStreamId,
+  decodeJson,
+  parseIssueTaskRequest,
+  taskCommand,
+  taskStreamId,
+} from '@canopy/contracts';
+import type { IssueTaskReply, IssueTaskRequest, TaskCommand } from '@canopy/contracts';
+import { foldFunction } from '@canopy/function-domain';
+import { PostgresEventStore } from '@canopy/event-store/postgres';
+import { ensureNats } from '@canopy/local-services';
+import { createTestDatabase } from '@canopy/local-services/testing';
+import { createReadModelDb } from '@canopy/read-models';
+import type { ReadModelDatabase } from '@canopy/read-models';
+import { createServiceLogger, readConfig } from '@canopy/service-runtime';
+import { decide as decideTask, foldTask } from '@canopy/task-domain';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Kysely } from 'kysely';
+import { generateApiKey, newObjectId } from '@canopy/identity';
+import { gatewayConfigSchema } from '../config/gateway-config.js';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import { newEvents, readFunctionStream, readTaskStream } from '../events/streams.js';
+import { startGateway } from '../gateway.js';
+import type { RunningGateway } from '../gateway.js';
+
+// An in-process gateway on a fresh database, with what its tests need around it: accounts, a NATS
+// connection, the event store and the read models. The gateway's NATS server is a private
+// nats-server on a free port: ISSUE_TASK_SUBJECT is one fixed subject, and on the shared test server
+// the scheduler's own tests (running at the same time) would answer this file's requests, or this
+// file's stand-in scheduler theirs.
+
+export const TEST_TOKEN_SECRET = 'gateway-tests-secret-0123456789abcdef';
+
+export interface TestAccount {
+  readonly accountId: string;
+  readonly keyId: string;
+  readonly key: string;
+}
+
+export interface GatewayHarness {
+  readonly gateway: RunningGateway;
+  readonly config: GatewayConfig;
+  readonly store: PostgresEventStore;
+  readonly db: Kysely<ReadModelDatabase>;
+  readonly nats: NatsConnection;
+  createAccount(name?: string): Promise<TestAccount>;
+  revokeKey(account: TestAccount): Promise<void>;
+  /** An access token for the account's key. */
+  tokenFor(account: TestAccount): Promise<string>;
+  /** fetch against the gateway, with a bearer token when given. */
+  request(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
+  /** Decides a command on the task's stream and appends the outcome, as the scheduler would. */
+  decideOnTask(command: TaskCommand): Promise<void>;
+  /** Answers IssueTask requests as the scheduler does (records TaskIssued), until stopped. */
+  standInScheduler(): { readonly requests: IssueTaskRequest[]; stop(): void };
+  stop(): Promise<void>;
+}
+
+export async function startGatewayHarness(
+  label: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<GatewayHarness> {
+  const database = await createTestDatabase(label);
+  const natsDir = await mkdtemp(path.join(os.tmpdir(), 'canopy-gateway-nats-'));
+  const natsServer = await ensureNats({ port: await freePort(), dataDir: natsDir });
+  const config = readConfig(gatewayConfigSchema, {
+    DATABASE_URL: database.url,
+    NATS_URL: natsServer.url,
+    PORT: '0',
+    AUTH_TOKEN_SECRET: TEST_TOKEN_SECRET,
+    LOG_LEVEL: process.env['GATEWAY_TEST_LOG_LEVEL'] ?? 'silent',
+    ...env,
+  });
+  const logger = createServiceLogger('gateway', config.LOG_LEVEL);
+  const gateway = await startGateway(config, logger);
+  const store = new PostgresEventStore({ connectionString: database.url });
+  const db = createReadModelDb(database.url);
+  const nats = await connect({ servers: natsServer.url });
+
+  const createAccount = async (name = 'Acme'): Promise<TestAccount> => {
+    const accountId = newObjectId();
+    const key = generateApiKey(accountId);
+    const events = decideAccount(
+      {
+        type: 'CreateAccount',
+        data: {
+          accountId,
+          name,
+          keyId: key.keyId,
+          keyHash: key.keyHash,
+          label: 'tests',
+          now: new Date().toISOString(),
+        },
+      },
+      accountInitialState(),
+    );
+    const streamId = accountStreamId(accountId);
+    await store.appendToStream(streamId, newEvents(streamId, 0, events), {
+      expectedVersion: 'no_stream',
+    });
+    return { accountId, keyId: key.keyId, key: key.key };
+  };
+
+  const revokeKey = async (account: TestAccount): Promise<void> => {
+    const streamId = accountStreamId(account.accountId);
+    const recorded = await store.readStream(streamId);
+    const events = [
+      {
+        type: 'ApiKeyRevoked' as const,
+        data: {
+          accountId: account.accountId,
+          keyId: account.keyId,
+          revokedAt: new Date().toISOString(),
+        },
+        metadata: { schemaVersion: 1 as const },
+      },
+    ];
+    await store.appendToStream(streamId, newEvents(streamId, recorded.length, events), {
+      expectedVersion: recorded.length,
+    });
+  };
+
+  const request = (requestPath: string, init: RequestInit & { token?: string } = {}) => {
+    const { token, headers, ...rest } = init;
+    const allHeaders = new Headers(headers);
+    if (token !== undefined) allHeaders.set('authorization', `Bearer ${token}`);
+    return fetch(`${gateway.url}${requestPath}`, { ...rest, headers: allHeaders });
+  };
+
+  const tokenFor = async (account: TestAccount): Promise<string> => {
+    const response = await request('/v1/auth/apiKey', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key: account.key }),
+    });
+    if (response.status !== 200) throw new Error(`token exchange answered ${response.status}`);
+    return ((await response.json()) as { accessToken: string }).accessToken;
+  };
+
+  const decideOnTask = async (command: TaskCommand): Promise<void> => {
+    const { events: history, version } = await readTaskStream(store, command.data.taskId);
+    const events = decideTask(command, foldTask(history));
+    const streamId = taskStreamId(command.data.taskId);
+    await store.appendToStream(streamId, newEvents(streamId, version, events), {
+      expectedVersion: version === 0 ? 'no_stream' : version,
+    });
+  };
+
+  const standInScheduler = () => {
+    const requests: IssueTaskRequest[] = [];
+    const subscription: Subscription = nats.subscribe(ISSUE_TASK_SUBJECT, {
+      queue: SCHEDULER_QUEUE_GROUP,
+      callback: (_error, message) => {
+        void (async () => {
+          try {
+            const issue = parseIssueTaskRequest(decodeJson(message.data, 'IssueTask request'));
+            requests.push(issue);
+            message.respond(JSON.stringify(await recordTaskIssued(store, issue)));
+          } catch (error) {
+            message.respond(
+              JSON.stringify({ ok: false, error: { code: 'UNAVAILABLE', message: String(error) } }),
+            );
+          }
+        })();
+      },
+    });
+    return { requests, stop: () => subscription.unsubscribe() };
+  };
+
+  return {
+    gateway,
+    config,
+    store,
+    db,
+    nats,
+    createAccount,
+    revokeKey,
+    tokenFor,
+    request,
+    decideOnTask,
+    standInScheduler,
+    async stop() {
+      await gateway.stop();
+      await nats.close();
+      await db.destroy();
+      await store.close();
+      await natsServer.stop();
+      await rm(natsDir, { recursive: true, force: true });
+      await database.drop();
+    },
+  };
+}
+
+/** What the scheduler does with an IssueTask request, in short: check the function, record TaskIssued. */
+async function recordTaskIssued(
+  store: PostgresEventStore,
+  issue: IssueTaskRequest,
+): Promise<IssueTaskReply> {
+  const fn = foldFunction((await readFunctionStream(store, issue.functionId)).events);
+  if (fn.phase !== 'Registered' || fn.definition.accountId !== issue.accountId) {
+    return { ok: false, error: { code: 'FUNCTION_NOT_FOUND', message: 'no such function' } };
+  }
+  const { capabilities } = fn.definition;
+  const { events: history, version } = await readTaskStream(store, issue.taskId);
+  const events = decideTask(
+    taskCommand('IssueTask', {
+      ...issue,
+      requirements: {
+        cpuCount: capabilities.cpuCount,
+        memSize: capabilities.memSize,
+        networkLatency: capabilities.networkLatency,
+        privileged: capabilities.privileged,
+      },
+      timeout: capabilities.timeout,
+      maxAttempts: 3,
+      pendingDeadline: 300,
+    }),
+    foldTask(history),
+  );
+  const streamId = taskStreamId(issue.taskId);
+  await store.appendToStream(streamId, newEvents(streamId, version, events), {
+    expectedVersion: version === 0 ? 'no_stream' : version,
+  });
+  return { ok: true, taskId: issue.taskId };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** Polls `check` until it stops throwing or `timeoutMs` passes. */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
