@@ -1,0 +1,67 @@
+import { decide, foldAccount } from '@canopy/account-domain';
+import { accountStreamId, parseAccountEvent } from '@canopy/contracts';
+import { openEventStore, readContractStream, toNewEvents } from '@canopy/event-store';
+import { generateApiKey, newObjectId } from '@canopy/identity';
+import type { ServiceLogger } from '@canopy/service-runtime';
+import type { CliConfig } from '../cli-config.js';
+import { provideLocalServices } from '../local-stack/local-services.js';
+
+export const accountCreateUsage = `Usage: canopy account create --name NAME [--label LABEL]
+
+Creates an account with its first API key and prints {"accountId","apiKey"} as JSON. The key is
+shown only this once: store it. Exchange it for an access token with POST /v1/auth/apiKey.
+
+Options:
+  --name NAME     the account's name (required)
+  --label LABEL   a label for the API key (optional)
+  -h, --help      this text`;
+
+export interface CreatedAccount {
+  readonly accountId: string;
+  readonly apiKey: string;
+}
+
+/** Records AccountCreated and ApiKeyIssued in the account's new stream. */
+export async function createAccount(
+  config: CliConfig,
+  input: { name: string; label: string | null },
+  logger: ServiceLogger,
+): Promise<CreatedAccount> {
+  const services = await provideLocalServices(config, logger, { nats: false });
+  try {
+    const store = await openEventStore(
+      config.EVENT_STORE === 'eventstoredb'
+        ? { kind: 'eventstoredb', connectionString: config.EVENTSTORE_URL ?? '' }
+        : { kind: 'postgres', connectionString: services.databaseUrl },
+    );
+    try {
+      const accountId = newObjectId();
+      const key = generateApiKey(accountId);
+      const streamId = accountStreamId(accountId);
+      const current = await readContractStream(store, streamId, parseAccountEvent);
+      const events = decide(
+        {
+          type: 'CreateAccount',
+          data: {
+            accountId,
+            name: input.name,
+            keyId: key.keyId,
+            keyHash: key.keyHash,
+            label: input.label,
+            now: new Date().toISOString(),
+          },
+        },
+        foldAccount(current.events),
+      );
+      await store.appendToStream(streamId, toNewEvents(streamId, current.version, events), {
+        expectedVersion: current.version,
+      });
+      logger.info({ accountId, keyId: key.keyId }, 'account created');
+      return { accountId, apiKey: key.key };
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await services.stop();
+  }
+}
