@@ -1,0 +1,61 @@
+import {
+  assignmentSubject,
+  cancellationSubject,
+  decodeJson,
+  parseAssignmentReply,
+} from '@canopy/contracts';
+import type { Assignment, AssignmentReply, Cancellation } from '@canopy/contracts';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { ServiceLogger } from '@canopy/service-runtime';
+
+/** The node's answer to an offer, or why there is none (timeout, nobody listening, invalid answer). */
+export type OfferOutcome =
+  | { readonly answered: true; readonly reply: AssignmentReply }
+  | { readonly answered: false; readonly reason: string };
+
+/** What the scheduler sends to nodes: assignment offers (request/reply) and cancellations. */
+export interface NodeChannel {
+  offer(nodeId: string, assignment: Assignment, timeoutMs: number): Promise<OfferOutcome>;
+  /** Fire and forget. */
+  cancel(nodeId: string, cancellation: Cancellation): void;
+}
+
+/** The node channel on the scheduler's NATS connection, attached once the transport is up. */
+export class NatsNodeChannel implements NodeChannel {
+  private connection: NatsConnection | undefined;
+
+  constructor(private readonly logger: ServiceLogger) {}
+
+  attach(connection: NatsConnection): void {
+    this.connection = connection;
+  }
+
+  async offer(nodeId: string, assignment: Assignment, timeoutMs: number): Promise<OfferOutcome> {
+    const connection = this.connection;
+    if (connection === undefined) return { answered: false, reason: 'not connected to NATS yet' };
+    try {
+      const reply = await connection.request(
+        assignmentSubject(nodeId),
+        JSON.stringify(assignment),
+        { timeout: timeoutMs },
+      );
+      return {
+        answered: true,
+        reply: parseAssignmentReply(decodeJson(reply.data, 'assignment reply')),
+      };
+    } catch (error) {
+      return { answered: false, reason: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  cancel(nodeId: string, cancellation: Cancellation): void {
+    try {
+      this.connection?.publish(cancellationSubject(nodeId), JSON.stringify(cancellation));
+    } catch (error) {
+      this.logger.warn(
+        { nodeId, taskId: cancellation.taskId, reason: String(error) },
+        'could not send a cancellation',
+      );
+    }
+  }
+}

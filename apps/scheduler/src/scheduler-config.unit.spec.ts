@@ -1,0 +1,42 @@
+import { ConfigurationError, readConfig } from '@canopy/service-runtime';
+import { schedulerConfigSchema } from './scheduler-config.js';
+
+describe('scheduler configuration', () => {
+  test('has the documented defaults', () => {
+    expect(readConfig(schedulerConfigSchema, {})).toMatchObject({
+      SCHEDULER_MAX_ATTEMPTS: 3,
+      SCHEDULER_PENDING_DEADLINE_SECONDS: 300,
+      SCHEDULER_HEARTBEAT_INTERVAL_MS: 2_000,
+      SCHEDULER_HEARTBEAT_TIMEOUT_MS: 6_000,
+      SCHEDULER_OFFER_TIMEOUT_MS: 2_000,
+      EVENT_STORE: 'postgres',
+    });
+  });
+
+  test('reads its variables as positive integers', () => {
+    const config = readConfig(schedulerConfigSchema, {
+      SCHEDULER_MAX_ATTEMPTS: '5',
+      SCHEDULER_OFFER_TIMEOUT_MS: '750',
+    });
+    expect(config.SCHEDULER_MAX_ATTEMPTS).toBe(5);
+    expect(config.SCHEDULER_OFFER_TIMEOUT_MS).toBe(750);
+    expect(() => readConfig(schedulerConfigSchema, { SCHEDULER_MAX_ATTEMPTS: '0' })).toThrow(
+      ConfigurationError,
+    );
+  });
+
+  test('the heartbeat timeout must exceed the interval', () => {
+    expect(() =>
+      readConfig(schedulerConfigSchema, {
+        SCHEDULER_HEARTBEAT_INTERVAL_MS: '5000',
+        SCHEDULER_HEARTBEAT_TIMEOUT_MS: '5000',
+      }),
+    ).toThrow(/SCHEDULER_HEARTBEAT_TIMEOUT_MS/);
+  });
+
+  test('EventStoreDB needs its URL', () => {
+    expect(() => readConfig(schedulerConfigSchema, { EVENT_STORE: 'eventstoredb' })).toThrow(
+      /EVENTSTORE_URL/,
+    );
+  });
+});

@@ -1,0 +1,12 @@
+import type { IssueTaskService } from './issuing/issue-task-service.js';
+import type { NodeReports } from './nodes/node-reports.js';
+import type { InFlightWork } from './transport/in-flight-work.js';
+
+/** What the NATS controllers delegate to: built outside Nest, handed in as one value. */
+export interface SchedulerHandlers {
+  readonly issuing: IssueTaskService;
+  readonly nodes: NodeReports;
+  readonly work: InFlightWork;
+}
+
+export const SCHEDULER_HANDLERS = 'SchedulerHandlers';

@@ -1,0 +1,262 @@
+import type { TaskEvent } from '@canopy/contracts';
+import { eventually } from './testing/eventually.js';
+import { startPrivateNats } from './testing/private-nats.js';
+import type { PrivateNats } from './testing/private-nats.js';
+import { SchedulerFixture, objectId } from './testing/scheduler-fixture.js';
+import { ScriptedNode } from './testing/scripted-node.js';
+
+// Deadlines, lost nodes and restarts, against real PostgreSQL and NATS (own nats-server: see
+// private-nats). Each test gets its own scheduler and database.
+
+let nats: PrivateNats;
+let fixture: SchedulerFixture | undefined;
+const nodes: ScriptedNode[] = [];
+
+const nodeId = (name: string) => `${name}-${objectId().slice(0, 8)}`;
+
+async function startNode(options: Omit<Parameters<typeof ScriptedNode.start>[0], 'servers'>) {
+  const node = await ScriptedNode.start({ servers: nats.url, ...options });
+  nodes.push(node);
+  return node;
+}
+
+async function scheduler(settings: Record<string, string> = {}): Promise<SchedulerFixture> {
+  fixture = await SchedulerFixture.start(nats.url, settings);
+  return fixture;
+}
+
+function assignedTo(node: ScriptedNode, taskId: string) {
+  return eventually(() => {
+    const assignment = node.assignments.find((offer) => offer.taskId === taskId);
+    if (assignment === undefined) throw new Error(`${taskId} not offered to ${node.nodeId} yet`);
+    return assignment;
+  });
+}
+
+async function eventsOnceThere(
+  s: SchedulerFixture,
+  taskId: string,
+  types: readonly string[],
+): Promise<TaskEvent[]> {
+  return eventually(async () => {
+    const events = await s.taskEvents(taskId);
+    expect(events.map((event) => event.type)).toEqual(types);
+    return events;
+  }, 20_000);
+}
+
+beforeAll(async () => {
+  nats = await startPrivateNats();
+});
+
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map((node) => node.close()));
+  await fixture?.close();
+  fixture = undefined;
+});
+
+afterAll(async () => {
+  await nats.stop();
+});
+
+describe('scheduler deadlines and recovery', () => {
+  test('a task no node takes within its pending deadline fails with NO_RUNNER (503)', async () => {
+    const s = await scheduler({ SCHEDULER_PENDING_DEADLINE_SECONDS: '1' });
+    const fn = await s.registerFunction({ cpuCount: 64 });
+    await startNode({ nodeId: nodeId('too-small') });
+    const request = s.issueRequest(fn);
+    expect((await s.issue(request)).ok).toBe(true);
+
+    const events = await eventsOnceThere(s, request.taskId, ['TaskIssued', 'TaskFailed']);
+    expect(events[1]?.data).toMatchObject({ reason: 'NO_RUNNER', status: 503 });
+  });
+
+  test('a task running past its timeout fails with TIMEOUT (504) and the node is told to stop', async () => {
+    const s = await scheduler();
+    const fn = await s.registerFunction({ timeout: 1 });
+    const node = await startNode({ nodeId: nodeId('slow') });
+    const request = s.issueRequest(fn);
+    expect((await s.issue(request)).ok).toBe(true);
+    await assignedTo(node, request.taskId);
+
+    const events = await eventsOnceThere(s, request.taskId, [
+      'TaskIssued',
+      'TaskAssigned',
+      'TaskFailed',
+    ]);
+    expect(events[2]?.data).toMatchObject({ reason: 'TIMEOUT', status: 504 });
+    await eventually(() =>
+      expect(node.cancellations).toEqual([
+        { taskId: request.taskId, attempt: 1, reason: 'TIMEOUT' },
+      ]),
+    );
+    // Its late result is refused for good.
+    expect(await node.result(request.taskId, 1)).toMatchObject({ ok: false, retry: false });
+  });
+
+  test('a node that stops heartbeating mid-task is lost; the task moves to another node and finishes', async () => {
+    const s = await scheduler();
+    const fn = await s.registerFunction();
+    const first = await startNode({ nodeId: nodeId('doomed') });
+    const request = s.issueRequest(fn);
+    expect((await s.issue(request)).ok).toBe(true);
+    await assignedTo(first, request.taskId);
+    await eventsOnceThere(s, request.taskId, ['TaskIssued', 'TaskAssigned']);
+
+    const second = await startNode({ nodeId: nodeId('rescuer') });
+    first.stopHeartbeats();
+
+    const retry = await assignedTo(second, request.taskId);
+    expect(retry.attempt).toBe(2);
+    await eventsOnceThere(s, request.taskId, [
+      'TaskIssued',
+      'TaskAssigned',
+      'TaskUnassigned',
+      'TaskAssigned',
+    ]);
+    expect(await second.result(request.taskId, 2)).toEqual({ ok: true });
+
+    const events = await s.taskEvents(request.taskId);
+    expect(
+      events.map((event) => [event.type, 'nodeId' in event.data ? event.data.nodeId : null]),
+    ).toEqual([
+      ['TaskIssued', null],
+      ['TaskAssigned', first.nodeId],
+      ['TaskUnassigned', first.nodeId],
+      ['TaskAssigned', second.nodeId],
+      ['TaskFinished', second.nodeId],
+    ]);
+    expect(events[2]?.data).toMatchObject({ reason: 'NODE_LOST', attempt: 1 });
+    await eventually(async () =>
+      expect((await s.nodeEvents(first.nodeId)).map((event) => event.type)).toEqual([
+        'NodeAnnounced',
+        'NodeLost',
+      ]),
+    );
+    // The lost node's late result is refused for good.
+    expect(await first.result(request.taskId, 1)).toMatchObject({ ok: false, retry: false });
+  });
+
+  test('losing the node of the last attempt fails the task with NODE_LOST (502)', async () => {
+    const s = await scheduler({ SCHEDULER_MAX_ATTEMPTS: '1' });
+    const fn = await s.registerFunction();
+    const node = await startNode({ nodeId: nodeId('only-chance') });
+    const request = s.issueRequest(fn);
+    expect((await s.issue(request)).ok).toBe(true);
+    await assignedTo(node, request.taskId);
+    node.stopHeartbeats();
+
+    const events = await eventsOnceThere(s, request.taskId, [
+      'TaskIssued',
+      'TaskAssigned',
+      'TaskUnassigned',
+      'TaskFailed',
+    ]);
+    expect(events[3]?.data).toMatchObject({ reason: 'NODE_LOST', status: 502 });
+  });
+
+  test('a node that says goodbye hands its tasks back; they are requeued', async () => {
+    const s = await scheduler();
+    const fn = await s.registerFunction();
+    const leaving = await startNode({ nodeId: nodeId('leaving') });
+    const request = s.issueRequest(fn);
+    expect((await s.issue(request)).ok).toBe(true);
+    await eventsOnceThere(s, request.taskId, ['TaskIssued', 'TaskAssigned']);
+
+    expect(await leaving.goodbye()).toEqual({ ok: true });
+    expect((await s.nodeEvents(leaving.nodeId)).map((event) => event.type)).toEqual([
+      'NodeAnnounced',
+      'NodeLeft',
+    ]);
+    const staying = await startNode({ nodeId: nodeId('staying') });
+    expect((await assignedTo(staying, request.taskId)).attempt).toBe(2);
+    expect(await staying.result(request.taskId, 2)).toEqual({ ok: true });
+    await eventsOnceThere(s, request.taskId, [
+      'TaskIssued',
+      'TaskAssigned',
+      'TaskUnassigned',
+      'TaskAssigned',
+      'TaskFinished',
+    ]);
+  });
+
+  test('a node that rejects or ignores an offer is passed over; the task goes to another node', async () => {
+    const s = await scheduler();
+    const fn = await s.registerFunction();
+    const grumpy = await startNode({ nodeId: nodeId('grumpy'), answer: 'reject' });
+    const request = s.issueRequest(fn);
+    expect((await s.issue(request)).ok).toBe(true);
+    await assignedTo(grumpy, request.taskId);
+    const silent = await startNode({ nodeId: nodeId('silent'), answer: 'ignore' });
+    const willing = await startNode({ nodeId: nodeId('willing') });
+
+    await assignedTo(willing, request.taskId);
+    const events = await eventsOnceThere(s, request.taskId, ['TaskIssued', 'TaskAssigned']);
+    expect(events[1]?.data).toMatchObject({ nodeId: willing.nodeId, attempt: 1 });
+    expect(await willing.result(request.taskId, 1)).toEqual({ ok: true });
+    // Whoever ignored the offer is told not to start it, should its acceptance come late.
+    expect(silent.assignments.map((offer) => offer.taskId)).toContain(request.taskId);
+    for (const offer of silent.assignments)
+      await eventually(() =>
+        expect(silent.cancellations).toContainEqual({
+          taskId: offer.taskId,
+          attempt: offer.attempt,
+          reason: 'START_DEADLINE_MISSED',
+        }),
+      );
+  });
+
+  test('after a restart the state is rebuilt: running tasks finish, waiting tasks get matched', async () => {
+    const s = await scheduler();
+    const fn = await s.registerFunction();
+    const privilegedFn = await s.registerFunction({ privileged: true }, fn.accountId);
+    const worker = await startNode({ nodeId: nodeId('worker') });
+    const running = s.issueRequest(fn);
+    const waiting = s.issueRequest(privilegedFn);
+    expect((await s.issue(running)).ok).toBe(true);
+    expect((await s.issue(waiting)).ok).toBe(true);
+    await eventsOnceThere(s, running.taskId, ['TaskIssued', 'TaskAssigned']);
+
+    await s.stopScheduler();
+    await s.startScheduler();
+
+    // The worker's heartbeat is answered UNKNOWN_NODE; it announces again with its running task.
+    await eventually(() => expect(worker.announcements).toHaveLength(2));
+    expect(await worker.progress(running.taskId, 1, 60)).toEqual({ ok: true });
+    expect(await worker.result(running.taskId, 1)).toEqual({ ok: true });
+    await eventsOnceThere(s, running.taskId, [
+      'TaskIssued',
+      'TaskAssigned',
+      'TaskProgressed',
+      'TaskFinished',
+    ]);
+
+    const root = await startNode({ nodeId: nodeId('root'), capabilities: { privileged: true } });
+    await assignedTo(root, waiting.taskId);
+    await eventsOnceThere(s, waiting.taskId, ['TaskIssued', 'TaskAssigned']);
+    expect(worker.assignments.map((offer) => offer.taskId)).toEqual([running.taskId]);
+  });
+
+  test('after a restart, a task whose node never comes back is treated as the lost node’s', async () => {
+    const s = await scheduler();
+    const fn = await s.registerFunction();
+    const vanished = await startNode({ nodeId: nodeId('vanished') });
+    const request = s.issueRequest(fn);
+    expect((await s.issue(request)).ok).toBe(true);
+    await eventsOnceThere(s, request.taskId, ['TaskIssued', 'TaskAssigned']);
+
+    await s.stopScheduler();
+    await vanished.close();
+    await s.startScheduler();
+    const survivor = await startNode({ nodeId: nodeId('survivor') });
+
+    expect((await assignedTo(survivor, request.taskId)).attempt).toBe(2);
+    const events = await eventsOnceThere(s, request.taskId, [
+      'TaskIssued',
+      'TaskAssigned',
+      'TaskUnassigned',
+      'TaskAssigned',
+    ]);
+    expect(events[2]?.data).toMatchObject({ nodeId: vanished.nodeId, reason: 'NODE_LOST' });
+  });
+});

@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import {
+  ISSUE_TASK_SUBJECT,
+  decodeJson,
+  functionEvent,
+  functionStreamId,
+  parseIssueTaskReply,
+  parseNodeEvent,
+  parseTaskEvent,
+  taskStreamId,
+  nodeStreamId,
+} from '@canopy/contracts';
+import type {
+  FunctionCapabilities,
+  IssueTaskReply,
+  IssueTaskRequest,
+  NodeEvent,
+  RuntimeSpec,
+  TaskEvent,
+} from '@canopy/contracts';
+import { toNewEvents } from '@canopy/event-store';
+import type { EventStore } from '@canopy/event-store';
+import { PostgresEventStore, migrateEventStore } from '@canopy/event-store/postgres';
+import { createTestDatabase } from '@canopy/local-services/testing';
+import type { TestDatabase } from '@canopy/local-services/testing';
+import { createServiceLogger, readConfig } from '@canopy/service-runtime';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { schedulerConfigSchema } from '../scheduler-config.js';
+import type { SchedulerConfig } from '../scheduler-config.js';
+import { startScheduler } from '../scheduler.js';
+import type { RunningScheduler } from '../scheduler.js';
+
+export const objectId = (): string => randomBytes(12).toString('hex');
+
+/** Timings short enough for tests; everything else as configured by default. */
+const testSettings = {
+  SCHEDULER_HEARTBEAT_INTERVAL_MS: '200',
+  SCHEDULER_HEARTBEAT_TIMEOUT_MS: '1200',
+  SCHEDULER_OFFER_TIMEOUT_MS: '1000',
+};
+
+/**
+ * One scheduler on its own database, started in-process as the CLI does, with a NATS client for the
+ * test (the gateway's side) and an event store on the same database for setting up and asserting.
+ */
+export class SchedulerFixture {
+  private scheduler: RunningScheduler | undefined;
+
+  private constructor(
+    readonly config: SchedulerConfig,
+    readonly database: TestDatabase,
+    readonly store: EventStore,
+    readonly client: NatsConnection,
+  ) {}
+
+  static async start(
+    natsUrl: string,
+    settings: Record<string, string> = {},
+  ): Promise<SchedulerFixture> {
+    const database = await createTestDatabase('scheduler');
+    const config = readConfig(schedulerConfigSchema, {
+      DATABASE_URL: database.url,
+      NATS_URL: natsUrl,
+      LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+      ...testSettings,
+      ...settings,
+    });
+    await migrateEventStore(database.url);
+    const store = new PostgresEventStore({ connectionString: database.url });
+    const client = await connect({ servers: natsUrl, name: 'scheduler test client' });
+    const fixture = new SchedulerFixture(config, database, store, client);
+    await fixture.startScheduler();
+    return fixture;
+  }
+
+  async startScheduler(): Promise<void> {
+    this.scheduler = await startScheduler(
+      this.config,
+      createServiceLogger('scheduler', this.config.LOG_LEVEL),
+    );
+  }
+
+  async stopScheduler(): Promise<void> {
+    await this.scheduler?.stop();
+    this.scheduler = undefined;
+  }
+
+  /** Records a function the way the gateway does, straight into the event store. */
+  async registerFunction(
+    capabilities: Partial<FunctionCapabilities> = {},
+    accountId = objectId(),
+    runtime: RuntimeSpec = { kind: 'process', command: '/bin/echo', args: ['hello'] },
+  ): Promise<{ functionId: string; accountId: string; runtime: RuntimeSpec }> {
+    const functionId = objectId();
+    const streamId = functionStreamId(functionId);
+    const event = functionEvent('FunctionRegistered', {
+      functionId,
+      accountId,
+      name: 'hello',
+      description: 'says hello',
+      lang: 'sh',
+      type: 'process',
+      capabilities: {
+        timeout: 30,
+        cpuCount: 1,
+        memSize: 256,
+        networkLatency: 0,
+        privileged: false,
+        ...capabilities,
+      },
+      runtime,
+      registeredAt: new Date().toISOString(),
+    });
+    await this.store.appendToStream(streamId, toNewEvents(streamId, 0, [event]), {
+      expectedVersion: 'no_stream',
+    });
+    return { functionId, accountId, runtime };
+  }
+
+  issueRequest(
+    fn: { functionId: string; accountId: string },
+    overrides: Partial<IssueTaskRequest> = {},
+  ): IssueTaskRequest {
+    return {
+      taskId: objectId(),
+      accountId: fn.accountId,
+      functionId: fn.functionId,
+      scheduleId: null,
+      request: {
+        query: 'name=canopy',
+        contentType: 'application/json',
+        body: Buffer.from('{"a":1}').toString('base64'),
+      },
+      issuedAt: new Date().toISOString(),
+      ...overrides,
+    };
+  }
+
+  /** The gateway's request; `body` may be anything, for malformed-message tests. */
+  async issue(body: IssueTaskRequest | string): Promise<IssueTaskReply> {
+    const payload = typeof body === 'string' ? body : JSON.stringify(body);
+    const reply = await this.client.request(ISSUE_TASK_SUBJECT, payload, { timeout: 10_000 });
+    return parseIssueTaskReply(decodeJson(reply.data, 'IssueTask reply'));
+  }
+
+  async taskEvents(taskId: string): Promise<TaskEvent[]> {
+    const recorded = await this.store.readStream(taskStreamId(taskId));
+    return recorded.map((event) =>
+      parseTaskEvent({ type: event.type, data: event.data, metadata: event.metadata }),
+    );
+  }
+
+  async taskEventTypes(taskId: string): Promise<string[]> {
+    return (await this.taskEvents(taskId)).map((event) => event.type);
+  }
+
+  async nodeEvents(nodeId: string): Promise<NodeEvent[]> {
+    const recorded = await this.store.readStream(nodeStreamId(nodeId));
+    return recorded.map((event) =>
+      parseNodeEvent({ type: event.type, data: event.data, metadata: event.metadata }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.stopScheduler();
+    await this.client.drain().catch(() => undefined);
+    await this.store.close();
+    await this.database.drop();
+  }
+}

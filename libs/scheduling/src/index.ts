@@ -1,0 +1,42 @@
+export { IndexedHeap } from './collections/indexed-heap.js';
+export {
+  candidateOf,
+  capabilitiesOf,
+  comparePreference,
+  hasFreeSlot,
+  sameCapabilities,
+  satisfies,
+  type MatchCandidate,
+  type NodeMatcher,
+} from './matching/node-matcher.js';
+export { IndexedMatcher } from './matching/indexed-matcher.js';
+export { FullScanMatcher } from './matching/full-scan-matcher.js';
+export {
+  NodeRegistry,
+  type AnnounceOutcome,
+  type DepartedNode,
+  type NodeAnnouncementFacts,
+  type NodeHeartbeatFacts,
+  type NodeRegistryOptions,
+  type RegisteredNode,
+} from './nodes/node-registry.js';
+export {
+  nodeEventsOnAnnounce,
+  nodeEventsOnLeave,
+  nodeEventsOnLoss,
+  type AnnouncedNode,
+} from './nodes/node-stream.js';
+export {
+  TaskQueue,
+  type DueDeadline,
+  type Offer,
+  type QueuedTaskPhase,
+  type QueuedTaskView,
+  type TaskQueueOptions,
+} from './queue/task-queue.js';
+export {
+  functionOfAccount,
+  isIssuedBy,
+  issueTaskCommand,
+  type IssuePolicy,
+} from './issuing/issue-task-command.js';

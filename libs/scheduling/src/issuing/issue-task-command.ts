@@ -1,0 +1,78 @@
+import { taskCommand } from '@canopy/contracts';
+import type {
+  FunctionEvent,
+  FunctionRegisteredData,
+  IssueTask,
+  IssueTaskRequest,
+  TaskIssued,
+} from '@canopy/contracts';
+
+/** What the platform adds to every task it issues (configuration). */
+export interface IssuePolicy {
+  readonly maxAttempts: number;
+  readonly pendingDeadlineSeconds: number;
+}
+
+/**
+ * The function as the account sees it, from its stream: undefined when it does not exist or belongs
+ * to another account (which must look exactly like a function that does not exist).
+ */
+export function functionOfAccount(
+  history: readonly FunctionEvent[],
+  accountId: string,
+): FunctionRegisteredData | undefined {
+  let registered: FunctionRegisteredData | undefined;
+  for (const event of history) {
+    switch (event.type) {
+      case 'FunctionRegistered':
+        registered = event.data;
+        break;
+      default:
+        return unknownFunctionEvent(event.type);
+    }
+  }
+  return registered?.accountId === accountId ? registered : undefined;
+}
+
+/** The IssueTask command for a request: requirements and timeout come from the function. */
+export function issueTaskCommand(
+  request: IssueTaskRequest,
+  fn: FunctionRegisteredData,
+  policy: IssuePolicy,
+): IssueTask {
+  const { timeout, cpuCount, memSize, networkLatency, privileged } = fn.capabilities;
+  return taskCommand('IssueTask', {
+    taskId: request.taskId,
+    accountId: request.accountId,
+    functionId: request.functionId,
+    scheduleId: request.scheduleId,
+    request: { ...request.request },
+    requirements: { cpuCount, memSize, networkLatency, privileged },
+    timeout,
+    maxAttempts: policy.maxAttempts,
+    pendingDeadline: policy.pendingDeadlineSeconds,
+    issuedAt: request.issuedAt,
+  });
+}
+
+/**
+ * Whether an issued task is what this request asked for. Judged on what the gateway sent, not on
+ * what the scheduler derived (requirements, attempts, deadline), so that a retry is recognised as
+ * such even when the function or the configuration changed in between.
+ */
+export function isIssuedBy(issued: TaskIssued['data'], request: IssueTaskRequest): boolean {
+  return (
+    issued.taskId === request.taskId &&
+    issued.accountId === request.accountId &&
+    issued.functionId === request.functionId &&
+    issued.scheduleId === request.scheduleId &&
+    issued.issuedAt === request.issuedAt &&
+    issued.request.query === request.request.query &&
+    issued.request.contentType === request.request.contentType &&
+    issued.request.body === request.request.body
+  );
+}
+
+function unknownFunctionEvent(type: never): never {
+  throw new Error(`Unhandled function event ${String(type)}`);
+}

@@ -1,0 +1,518 @@
+import type { RunningTask, TaskEvent, TaskIssued, TaskRequirements } from '@canopy/contracts';
+import { IndexedHeap } from '../collections/indexed-heap.js';
+import type { NodeRegistry } from '../nodes/node-registry.js';
+
+export interface TaskQueueOptions {
+  /** How long a node has to answer an offer before the task goes back to waiting. */
+  readonly offerTimeoutMs: number;
+  /** How long offers to a node stop after it rejected or ignored one. */
+  readonly offerCooldownMs: number;
+  /**
+   * Added to a task's timeout before the scheduler fails it: the node enforces the timeout itself and
+   * reports its own 504, which should win over ours when it is merely a little late.
+   */
+  readonly runTimeoutGraceMs: number;
+  /** When a deadline was handed out but nothing changed, it is handed out again after this long. */
+  readonly deadlineRetryMs: number;
+  /** How many ended tasks are remembered, so that late copies of their events are ignored. */
+  readonly endedMemory?: number;
+}
+
+/** A task offered to a node: the app sends it, then reports the answer. */
+export interface Offer {
+  readonly offerId: number;
+  readonly taskId: string;
+  readonly nodeId: string;
+  readonly attempt: number;
+  readonly task: TaskIssued['data'];
+  readonly expiresAtMs: number;
+}
+
+/** Something the app must act on now. Handed out again after `deadlineRetryMs` until resolved. */
+export type DueDeadline =
+  /** Waited longer than its pending deadline: fail it with NO_RUNNER. */
+  | { readonly kind: 'PendingDeadline'; readonly taskId: string; readonly waitingSinceMs: number }
+  /** Ran longer than its timeout: fail it with TIMEOUT and cancel the attempt. */
+  | {
+      readonly kind: 'RunTimeout';
+      readonly taskId: string;
+      readonly nodeId: string;
+      readonly attempt: number;
+    }
+  /** Its node is gone (lost, left, or restarted without it): unassign the attempt. */
+  | {
+      readonly kind: 'NodeGone';
+      readonly taskId: string;
+      readonly nodeId: string;
+      readonly attempt: number;
+    }
+  /** An offer went unanswered; the task is already waiting again (reported so it can be logged). */
+  | {
+      readonly kind: 'OfferExpired';
+      readonly taskId: string;
+      readonly nodeId: string;
+      readonly attempt: number;
+    };
+
+export type QueuedTaskPhase = 'waiting' | 'offered' | 'assigned';
+
+export interface QueuedTaskView {
+  readonly taskId: string;
+  readonly phase: QueuedTaskPhase;
+  /** The node of the offer or assignment; null while waiting. */
+  readonly nodeId: string | null;
+  /** The attempt offered or assigned; the next one while waiting. */
+  readonly attempt: number;
+  readonly streamVersion: number;
+}
+
+type Placement =
+  | { readonly phase: 'waiting'; readonly sinceMs: number }
+  | {
+      readonly phase: 'offered';
+      readonly sinceMs: number;
+      readonly offer: Offer;
+      accepted: boolean;
+    }
+  | {
+      readonly phase: 'assigned';
+      readonly nodeId: string;
+      readonly attempt: number;
+      readonly assignedAtMs: number;
+      goneAtMs: number | null;
+    };
+
+interface QueuedTask {
+  readonly task: TaskIssued['data'];
+  readonly issuedAtMs: number;
+  /** Version of the last event applied from the task's stream. */
+  version: number;
+  /** Highest attempt ever assigned. */
+  attempts: number;
+  placement: Placement;
+}
+
+const DEFAULT_ENDED_MEMORY = 100_000;
+
+/**
+ * The scheduler's view of the tasks that are not over: waiting in FIFO order (issuedAt, then id),
+ * offered to a node, or assigned, each with its next deadline. Built only from task events (in stream
+ * order, so it can be rebuilt from the event store after a restart) plus the offers in flight, which
+ * only this process knows. It never decides anything the task decider must decide: it tells the app
+ * which commands are due, and the app runs them through the decider against the task's stream.
+ *
+ * Deadlines: the pending deadline runs while a task waits, from its issue or from the end of its last
+ * attempt; the run timeout from the assignment (plus a grace); an offer expires after the offer
+ * timeout. A task no node can take stays waiting without holding up the tasks behind it.
+ */
+export class TaskQueue {
+  private readonly options: Required<TaskQueueOptions>;
+  private readonly tasks = new Map<string, QueuedTask>();
+  /** Waiting tasks, oldest first. */
+  private waiting: QueuedTask[] = [];
+  private readonly deadlines = new IndexedHeap<string, number>((a, b) => a < b);
+  private readonly ended = new Set<string>();
+  private nextOfferId = 1;
+  private waitingChanged = true;
+  private matchedAtCapacity = -1;
+
+  constructor(
+    private readonly registry: NodeRegistry,
+    options: TaskQueueOptions,
+  ) {
+    this.options = { endedMemory: DEFAULT_ENDED_MEMORY, ...options };
+  }
+
+  get size(): number {
+    return this.tasks.size;
+  }
+
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  get(taskId: string): QueuedTaskView | undefined {
+    const queued = this.tasks.get(taskId);
+    if (queued === undefined) return undefined;
+    const { placement } = queued;
+    switch (placement.phase) {
+      case 'waiting':
+        return view(queued, 'waiting', null, queued.attempts + 1);
+      case 'offered':
+        return view(queued, 'offered', placement.offer.nodeId, placement.offer.attempt);
+      case 'assigned':
+        return view(queued, 'assigned', placement.nodeId, placement.attempt);
+      default:
+        return unknownPlacement(placement);
+    }
+  }
+
+  /** Attempts currently assigned to the node. */
+  assignedTo(nodeId: string): RunningTask[] {
+    const attempts: RunningTask[] = [];
+    for (const queued of this.tasks.values()) {
+      const { placement } = queued;
+      if (placement.phase === 'assigned' && placement.nodeId === nodeId)
+        attempts.push({ taskId: queued.task.taskId, attempt: placement.attempt });
+    }
+    return attempts;
+  }
+
+  /**
+   * Applies the event at `streamVersion` of its task's stream. Events must come in stream order: a
+   * version already applied is a duplicate and is ignored, and so is one that skips a version (its
+   * predecessors will come from the event store subscription, and it with them).
+   */
+  apply(event: TaskEvent, streamVersion: number, nowMs: number): void {
+    const { taskId } = event.data;
+    const queued = this.tasks.get(taskId);
+    if (event.type === 'TaskIssued') {
+      if (queued !== undefined || streamVersion !== 1 || this.ended.has(taskId)) return;
+      const issuedAtMs = Date.parse(event.data.issuedAt);
+      const added: QueuedTask = {
+        task: event.data,
+        issuedAtMs,
+        version: 1,
+        attempts: 0,
+        placement: { phase: 'waiting', sinceMs: issuedAtMs },
+      };
+      this.tasks.set(taskId, added);
+      this.enqueue(added);
+      this.schedule(added);
+      return;
+    }
+    if (queued === undefined || streamVersion !== queued.version + 1) return;
+    queued.version = streamVersion;
+    switch (event.type) {
+      case 'TaskAssigned': {
+        const { nodeId, attempt, assignedAt } = event.data;
+        this.leavePlacement(queued, nodeId);
+        this.registry.hold(nodeId, taskId, nowMs);
+        queued.attempts = Math.max(queued.attempts, attempt);
+        queued.placement = {
+          phase: 'assigned',
+          nodeId,
+          attempt,
+          assignedAtMs: Date.parse(assignedAt),
+          goneAtMs: null,
+        };
+        this.schedule(queued);
+        return;
+      }
+      case 'TaskUnassigned': {
+        const { placement } = queued;
+        if (placement.phase !== 'assigned' || placement.attempt !== event.data.attempt) return;
+        this.registry.release(placement.nodeId, taskId);
+        queued.placement = { phase: 'waiting', sinceMs: Date.parse(event.data.at) };
+        this.enqueue(queued);
+        this.schedule(queued);
+        return;
+      }
+      case 'TaskProgressed':
+        return;
+      case 'TaskFinished':
+      case 'TaskFailed':
+        this.leavePlacement(queued, null);
+        this.tasks.delete(taskId);
+        this.deadlines.delete(taskId);
+        this.remember(taskId);
+        return;
+      default:
+        return unknownEvent(event);
+    }
+  }
+
+  /**
+   * Offers for the waiting tasks, oldest first, each to the best node with a free slot (which the
+   * offer then holds). Tasks no node can take are passed over, as are tasks past their pending
+   * deadline. Cheap when nothing changed since the last full pass (no new waiting task, no new
+   * capacity).
+   */
+  nextOffers(nowMs: number, limit = Number.POSITIVE_INFINITY): Offer[] {
+    const capacity = this.registry.capacityVersion;
+    if (!this.waitingChanged && capacity === this.matchedAtCapacity) return [];
+    const offers: Offer[] = [];
+    const unmatched = new Set<string>();
+    let complete = true;
+    for (const queued of this.waiting) {
+      if (offers.length >= limit) {
+        complete = false;
+        break;
+      }
+      if (this.registry.totalFreeSlots === 0) break;
+      const { placement } = queued;
+      if (placement.phase !== 'waiting') continue;
+      if (nowMs >= this.pendingDeadlineMs(queued, placement.sinceMs)) continue;
+      const requirementsKey = keyOf(queued.task.requirements);
+      if (unmatched.has(requirementsKey)) continue;
+      const nodeId = this.registry.bestNodeFor(queued.task.requirements);
+      if (nodeId === undefined) {
+        unmatched.add(requirementsKey);
+        continue;
+      }
+      const offer: Offer = {
+        offerId: this.nextOfferId++,
+        taskId: queued.task.taskId,
+        nodeId,
+        attempt: queued.attempts + 1,
+        task: queued.task,
+        expiresAtMs: nowMs + this.options.offerTimeoutMs,
+      };
+      this.registry.hold(nodeId, offer.taskId, nowMs);
+      queued.placement = { phase: 'offered', sinceMs: placement.sinceMs, offer, accepted: false };
+      this.schedule(queued);
+      offers.push(offer);
+    }
+    if (offers.length > 0) this.waiting = this.waiting.filter(isWaiting);
+    if (complete) {
+      this.waitingChanged = false;
+      this.matchedAtCapacity = this.registry.capacityVersion;
+    }
+    return offers;
+  }
+
+  /**
+   * The node accepted: the offer stops expiring while the app records the assignment. False when the
+   * offer is no longer current (it expired, or the task moved on): the node must be told to drop it.
+   */
+  offerAccepted(taskId: string, offerId: number): boolean {
+    const placement = this.currentOffer(taskId, offerId);
+    if (placement === undefined) return false;
+    placement.accepted = true;
+    this.deadlines.delete(taskId);
+    return true;
+  }
+
+  /** The node rejected the offer or did not answer: the task waits again, the node is paused. */
+  offerDeclined(taskId: string, offerId: number, nowMs: number): void {
+    const placement = this.currentOffer(taskId, offerId);
+    if (placement === undefined) return;
+    this.backToWaiting(taskId, placement);
+    this.registry.pause(placement.offer.nodeId, nowMs + this.options.offerCooldownMs);
+  }
+
+  /** The assignment could not be recorded (the node is told to drop it): the task waits again. */
+  offerWithdrawn(taskId: string, offerId: number): void {
+    const placement = this.currentOffer(taskId, offerId);
+    if (placement !== undefined) this.backToWaiting(taskId, placement);
+  }
+
+  /**
+   * The node was lost or left: every attempt assigned to it must be unassigned, and every offer to
+   * it is void (a late acceptance is answered with a cancellation).
+   */
+  nodeGone(nodeId: string, nowMs: number): void {
+    for (const queued of [...this.tasks.values()]) {
+      const { placement } = queued;
+      if (placement.phase === 'assigned' && placement.nodeId === nodeId)
+        this.markGone(queued, nowMs);
+      if (placement.phase === 'offered' && placement.offer.nodeId === nodeId)
+        this.backToWaiting(queued.task.taskId, placement);
+    }
+  }
+
+  /**
+   * The node (re)announced with these attempts: the ones we have assigned to it that it does not
+   * run any more (it restarted) must be unassigned.
+   */
+  nodeRunning(nodeId: string, running: readonly RunningTask[], nowMs: number): void {
+    const owned = new Set(running.map((attempt) => `${attempt.taskId}#${attempt.attempt}`));
+    for (const queued of this.tasks.values()) {
+      const { placement } = queued;
+      if (
+        placement.phase === 'assigned' &&
+        placement.nodeId === nodeId &&
+        !owned.has(`${queued.task.taskId}#${placement.attempt}`)
+      )
+        this.markGone(queued, nowMs);
+    }
+  }
+
+  /** Whether the node holds this attempt according to the events: an announced attempt we know. */
+  isAssigned(taskId: string, nodeId: string, attempt: number): boolean {
+    const placement = this.tasks.get(taskId)?.placement;
+    if (placement === undefined) return false;
+    if (placement.phase === 'assigned')
+      return placement.nodeId === nodeId && placement.attempt === attempt;
+    if (placement.phase === 'offered')
+      return placement.offer.nodeId === nodeId && placement.offer.attempt === attempt;
+    return false;
+  }
+
+  /** The deadlines passed at `nowMs`, oldest first. Expired offers are already undone. */
+  deadlinesDue(nowMs: number): DueDeadline[] {
+    const due: DueDeadline[] = [];
+    for (let next = this.deadlines.peek(); next !== undefined && next.value <= nowMs;) {
+      const queued = this.tasks.get(next.key);
+      if (queued === undefined) {
+        this.deadlines.delete(next.key);
+      } else {
+        const deadline = this.fire(queued, nowMs);
+        if (deadline !== undefined) due.push(deadline);
+      }
+      next = this.deadlines.peek();
+    }
+    return due;
+  }
+
+  private fire(queued: QueuedTask, nowMs: number): DueDeadline | undefined {
+    const { placement } = queued;
+    const { taskId } = queued.task;
+    switch (placement.phase) {
+      case 'waiting':
+        this.deadlines.set(taskId, nowMs + this.options.deadlineRetryMs);
+        return { kind: 'PendingDeadline', taskId, waitingSinceMs: placement.sinceMs };
+      case 'offered': {
+        const { offer } = placement;
+        this.backToWaiting(taskId, placement);
+        this.registry.pause(offer.nodeId, nowMs + this.options.offerCooldownMs);
+        return { kind: 'OfferExpired', taskId, nodeId: offer.nodeId, attempt: offer.attempt };
+      }
+      case 'assigned': {
+        this.deadlines.set(taskId, nowMs + this.options.deadlineRetryMs);
+        const { nodeId, attempt } = placement;
+        return placement.goneAtMs !== null
+          ? { kind: 'NodeGone', taskId, nodeId, attempt }
+          : { kind: 'RunTimeout', taskId, nodeId, attempt };
+      }
+      default:
+        return unknownPlacement(placement);
+    }
+  }
+
+  private schedule(queued: QueuedTask): void {
+    const { placement } = queued;
+    const { taskId } = queued.task;
+    switch (placement.phase) {
+      case 'waiting':
+        this.deadlines.set(taskId, this.pendingDeadlineMs(queued, placement.sinceMs));
+        return;
+      case 'offered':
+        if (placement.accepted) this.deadlines.delete(taskId);
+        else this.deadlines.set(taskId, placement.offer.expiresAtMs);
+        return;
+      case 'assigned':
+        this.deadlines.set(
+          taskId,
+          placement.goneAtMs ??
+            placement.assignedAtMs + queued.task.timeout * 1000 + this.options.runTimeoutGraceMs,
+        );
+        return;
+      default:
+        return unknownPlacement(placement);
+    }
+  }
+
+  private pendingDeadlineMs(queued: QueuedTask, waitingSinceMs: number): number {
+    return waitingSinceMs + queued.task.pendingDeadline * 1000;
+  }
+
+  private markGone(queued: QueuedTask, nowMs: number): void {
+    const { placement } = queued;
+    if (placement.phase !== 'assigned' || placement.goneAtMs !== null) return;
+    placement.goneAtMs = nowMs;
+    this.schedule(queued);
+  }
+
+  private currentOffer(
+    taskId: string,
+    offerId: number,
+  ): Extract<Placement, { phase: 'offered' }> | undefined {
+    const placement = this.tasks.get(taskId)?.placement;
+    return placement?.phase === 'offered' && placement.offer.offerId === offerId
+      ? placement
+      : undefined;
+  }
+
+  private backToWaiting(taskId: string, placement: Extract<Placement, { phase: 'offered' }>): void {
+    const queued = this.tasks.get(taskId);
+    if (queued === undefined) return;
+    this.registry.release(placement.offer.nodeId, taskId);
+    queued.placement = { phase: 'waiting', sinceMs: placement.sinceMs };
+    this.enqueue(queued);
+    this.schedule(queued);
+  }
+
+  /** Ends the current placement; the slot stays held when the task moves to `keptNodeId`. */
+  private leavePlacement(queued: QueuedTask, keptNodeId: string | null): void {
+    const { placement } = queued;
+    const { taskId } = queued.task;
+    switch (placement.phase) {
+      case 'waiting':
+        this.dequeue(queued);
+        return;
+      case 'offered':
+        if (placement.offer.nodeId !== keptNodeId)
+          this.registry.release(placement.offer.nodeId, taskId);
+        return;
+      case 'assigned':
+        if (placement.nodeId !== keptNodeId) this.registry.release(placement.nodeId, taskId);
+        return;
+      default:
+        return unknownPlacement(placement);
+    }
+  }
+
+  private enqueue(queued: QueuedTask): void {
+    this.waiting.splice(this.waitingPosition(queued), 0, queued);
+    this.waitingChanged = true;
+  }
+
+  private dequeue(queued: QueuedTask): void {
+    const position = this.waitingPosition(queued);
+    if (this.waiting[position] === queued) this.waiting.splice(position, 1);
+  }
+
+  /** Where the task is, or belongs, in the waiting list (binary search on issuedAt, then id). */
+  private waitingPosition(queued: QueuedTask): number {
+    let low = 0;
+    let high = this.waiting.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (comesBefore(this.waiting[middle] as QueuedTask, queued)) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
+  private remember(taskId: string): void {
+    this.ended.add(taskId);
+    if (this.ended.size <= this.options.endedMemory) return;
+    // A Set iterates in insertion order: the first one is the oldest.
+    for (const oldest of this.ended) {
+      this.ended.delete(oldest);
+      break;
+    }
+  }
+}
+
+function comesBefore(a: QueuedTask, b: QueuedTask): boolean {
+  if (a.issuedAtMs !== b.issuedAtMs) return a.issuedAtMs < b.issuedAtMs;
+  return a.task.taskId < b.task.taskId;
+}
+
+function isWaiting(queued: QueuedTask): boolean {
+  return queued.placement.phase === 'waiting';
+}
+
+function keyOf(requirements: TaskRequirements): string {
+  const { cpuCount, memSize, networkLatency, privileged } = requirements;
+  return `${cpuCount}/${memSize}/${networkLatency}/${privileged ? 'p' : 'u'}`;
+}
+
+function view(
+  queued: QueuedTask,
+  phase: QueuedTaskPhase,
+  nodeId: string | null,
+  attempt: number,
+): QueuedTaskView {
+  return { taskId: queued.task.taskId, phase, nodeId, attempt, streamVersion: queued.version };
+}
+
+function unknownEvent(event: never): never {
+  throw new Error(`Unhandled task event ${JSON.stringify(event)}`);
+}
+
+function unknownPlacement(placement: never): never {
+  throw new Error(`Unhandled placement ${JSON.stringify(placement)}`);
+}
