@@ -48,12 +48,15 @@ export class ProcessSupervisor {
     });
   }
 
-  /** SIGTERM to every process, SIGKILL to those still running after the grace period. */
+  /**
+   * Stops the processes in the reverse order of their start (a node agent says goodbye while the
+   * scheduler still listens): SIGTERM, then SIGKILL if one is still running after the grace period.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
-    await Promise.all(
-      [...this.children.entries()].map(([name, child]) => stopChild(name, child, this.logger)),
-    );
+    for (const [name, child] of [...this.children.entries()].reverse()) {
+      await stopChild(name, child, this.logger);
+    }
   }
 }
 
