@@ -9,7 +9,17 @@ import type { ReadModelDatabase } from './schema/read-model-database.js';
 export function createReadModelDb(connection: string | pg.Pool): Kysely<ReadModelDatabase> {
   const pool =
     typeof connection === 'string'
-      ? new pg.Pool({ connectionString: connection })
+      ? ownPool(connection)
       : { connect: () => connection.connect(), end: async () => undefined };
   return new Kysely<ReadModelDatabase>({ dialect: new PostgresDialect({ pool }) });
+}
+
+// A server that drops a connection must not take the process with it: pg emits 'error' on the
+// connection, idle (the pool's listener) or checked out (its own listener); the query in flight
+// fails and is reported to its caller.
+function ownPool(connectionString: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString });
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
 }

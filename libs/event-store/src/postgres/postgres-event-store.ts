@@ -73,7 +73,10 @@ export class PostgresEventStore implements EventStore {
     } else {
       this.pool = new pg.Pool({ connectionString: options.connectionString });
       // A connection that fails while idle is dropped by the pool; the next query opens another.
+      // One that fails while checked out has no listener of the pool's: without one of its own its
+      // 'error' would be an uncaught exception. The query in flight fails and is reported anyway.
       this.pool.on('error', () => undefined);
+      this.pool.on('connect', (client) => client.on('error', () => undefined));
       this.ownsPool = true;
     }
     this.groupCommit = new GroupCommit(this.pool, {
