@@ -318,11 +318,10 @@ export class CanopyNode {
         const { abort } = outcome;
         switch (abort.kind) {
           case 'timeout':
+            // The platform decides a timeout: the scheduler records TaskFailed(TIMEOUT, 504) on
+            // its own clock. A node's 504 would make it look like the function's own answer.
             this.logger.info({ ...ref, timeout: abort.timeoutSeconds }, 'task timed out');
-            return platformResponse(
-              504,
-              `The function did not finish within its timeout of ${abort.timeoutSeconds} s.`,
-            );
+            return undefined;
           case 'cancelled':
             this.logger.info({ ...ref, reason: abort.reason }, 'task cancelled');
             return undefined;
