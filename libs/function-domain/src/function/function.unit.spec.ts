@@ -1,43 +1,10 @@
-import { deepStrictEqual } from 'node:assert/strict';
+import { DeciderSpecification } from '@canopy/decider-testing';
 import { ContractViolationError, functionEvent } from '@canopy/contracts';
-import type { FunctionEvent } from '@canopy/contracts';
 import { FunctionRuleViolation } from './function-rule-violation.js';
 import { foldFunction, functionDecider } from './function.js';
 import type { RegisterFunction } from './function.js';
 
-// given(events).when(command).then(events); inputs are frozen so a decider that mutates them fails.
-// (A domain lib may not import another domain lib's testing helpers, hence these few lines.)
-function given(events: readonly FunctionEvent[]) {
-  const state = events
-    .map(deepFreeze)
-    .reduce(functionDecider.evolve, functionDecider.initialState());
-  const decide = (command: RegisterFunction) =>
-    functionDecider.decide(deepFreeze(command), deepFreeze(state));
-  return {
-    when: (command: RegisterFunction) => ({
-      then: (expected: readonly FunctionEvent[]) => deepStrictEqual(decide(command), expected),
-      thenNothing: () => deepStrictEqual(decide(command), []),
-      thenThrows: (predicate: (error: unknown) => boolean) => {
-        let thrown: unknown;
-        try {
-          decide(command);
-        } catch (error) {
-          thrown = error;
-        }
-        expect(thrown).toBeDefined();
-        expect(predicate(thrown)).toBe(true);
-      },
-    }),
-  };
-}
-
-function deepFreeze<Value>(value: Value): Value {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const nested of Object.values(value)) deepFreeze(nested);
-  }
-  return value;
-}
+const given = DeciderSpecification.for(functionDecider);
 
 const functionId = '6405848581b16f7a07cd4c48';
 const accountId = '64057f3c9956fae80d7e0e84';
@@ -83,6 +50,7 @@ describe('RegisterFunction', () => {
     given([registered])
       .when(register({ capabilities: { ...definition.capabilities, timeout: 20 } }))
       .thenThrows(
+        Error,
         (error) =>
           error instanceof FunctionRuleViolation &&
           error.code === 'FUNCTION_ALREADY_REGISTERED' &&
@@ -112,7 +80,10 @@ describe('RegisterFunction', () => {
   ])('a definition with %s is refused naming the field', (_name, overrides, field) => {
     given([])
       .when(register(overrides))
-      .thenThrows((error) => error instanceof ContractViolationError && error.field === field);
+      .thenThrows(
+        Error,
+        (error) => error instanceof ContractViolationError && error.field === field,
+      );
   });
 });
 

@@ -1,7 +1,7 @@
 import { taskCommand, taskEvent } from '@canopy/contracts';
 import type { TaskFailureReason, UnassignReason } from '@canopy/contracts';
+import { DeciderSpecification } from '@canopy/decider-testing';
 import {
-  DeciderSpecification,
   exampleResponse,
   exampleTaskId,
   exampleTaskIssuedData,
