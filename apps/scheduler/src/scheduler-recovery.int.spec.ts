@@ -1,12 +1,12 @@
+import { startPrivateNats } from '@canopy/local-services/testing';
+import type { PrivateNats } from '@canopy/local-services/testing';
 import type { TaskEvent } from '@canopy/contracts';
 import { eventually } from './testing/eventually.js';
-import { startPrivateNats } from './testing/private-nats.js';
-import type { PrivateNats } from './testing/private-nats.js';
 import { SchedulerFixture, objectId } from './testing/scheduler-fixture.js';
 import { ScriptedNode } from './testing/scripted-node.js';
 
 // Deadlines, lost nodes and restarts, against real PostgreSQL and NATS (own nats-server: see
-// private-nats). Each test gets its own scheduler and database.
+// startPrivateNats). Each test gets its own scheduler and database.
 
 let nats: PrivateNats;
 let fixture: SchedulerFixture | undefined;

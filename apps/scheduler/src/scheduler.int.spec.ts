@@ -1,11 +1,11 @@
+import { startPrivateNats } from '@canopy/local-services/testing';
+import type { PrivateNats } from '@canopy/local-services/testing';
 import { eventually } from './testing/eventually.js';
-import { startPrivateNats } from './testing/private-nats.js';
-import type { PrivateNats } from './testing/private-nats.js';
 import { SchedulerFixture, objectId } from './testing/scheduler-fixture.js';
 import { ScriptedNode, okResponse } from './testing/scripted-node.js';
 
 // The scheduler against real PostgreSQL and NATS, with worker nodes scripted over a plain NATS client.
-// Each test gets its own scheduler and database; the file has its own nats-server (see private-nats).
+// Each test gets its own scheduler and database; the file has its own nats-server (startPrivateNats).
 
 let nats: PrivateNats;
 let fixture: SchedulerFixture | undefined;

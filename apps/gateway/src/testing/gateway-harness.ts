@@ -1,7 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import {
   decide as decideAccount,
   initialState as accountInitialState,
@@ -18,8 +14,7 @@ import {
 import type { IssueTaskReply, IssueTaskRequest, TaskCommand } from '@canopy/contracts';
 import { foldFunction } from '@canopy/function-domain';
 import { PostgresEventStore } from '@canopy/event-store/postgres';
-import { ensureNats } from '@canopy/local-services';
-import { createTestDatabase } from '@canopy/local-services/testing';
+import { createTestDatabase, startPrivateNats } from '@canopy/local-services/testing';
 import { createReadModelDb } from '@canopy/read-models';
 import type { ReadModelDatabase } from '@canopy/read-models';
 import { createServiceLogger, readConfig } from '@canopy/service-runtime';
@@ -72,8 +67,7 @@ export async function startGatewayHarness(
   env: Readonly<Record<string, string>> = {},
 ): Promise<GatewayHarness> {
   const database = await createTestDatabase(label);
-  const natsDir = await mkdtemp(path.join(os.tmpdir(), 'canopy-gateway-nats-'));
-  const natsServer = await ensureNats({ port: await freePort(), dataDir: natsDir });
+  const natsServer = await startPrivateNats();
   const config = readConfig(gatewayConfigSchema, {
     DATABASE_URL: database.url,
     NATS_URL: natsServer.url,
@@ -196,7 +190,6 @@ export async function startGatewayHarness(
       await db.destroy();
       await store.close();
       await natsServer.stop();
-      await rm(natsDir, { recursive: true, force: true });
       await database.drop();
     },
   };
@@ -233,21 +226,6 @@ async function recordTaskIssued(
     expectedVersion: version === 0 ? 'no_stream' : version,
   });
   return { ok: true, taskId: issue.taskId };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /** Polls `check` until it stops throwing or `timeoutMs` passes. */

@@ -1,0 +1,97 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+// One real Canopy process (an app's built `dist/main.js`), with its output kept so that a failing
+// test can show what the processes said.
+
+const keptLines = 200;
+const stopGraceMs = 10_000;
+
+/** The repository's root, from this module's place in `apps/platform-e2e/{src,dist}/testing/`. */
+export const repositoryRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+
+/** An app's built entry point; fails with the fix when the build is missing. */
+export function builtEntryPoint(app: string): string {
+  const entry = `${repositoryRoot}apps/${app}/dist/main.js`;
+  if (!existsSync(entry)) {
+    throw new Error(`${entry} does not exist: run npm run build (from the repository root) first`);
+  }
+  return entry;
+}
+
+export class ServiceProcess {
+  private readonly child: ChildProcess;
+  private readonly lines: string[] = [];
+  /** Resolves with the exit code (or the signal's name) once the process has exited. */
+  readonly exited: Promise<number | string>;
+
+  constructor(
+    readonly name: string,
+    entry: string,
+    args: readonly string[],
+    env: Readonly<Record<string, string>>,
+  ) {
+    this.child = spawn(process.execPath, [entry, ...args], {
+      cwd: repositoryRoot,
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+    });
+    this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.keep(chunk));
+    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.keep(chunk));
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The last lines the process wrote (stdout and stderr interleaved). */
+  outputTail(lineCount = 40): string {
+    return this.lines.slice(-lineCount).join('\n');
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.running) this.child.kill(signal);
+  }
+
+  /** SIGTERM, then SIGKILL when it has not exited after the grace period. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), stopGraceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  private keep(chunk: string): void {
+    for (const line of chunk.split('\n')) {
+      if (line === '') continue;
+      this.lines.push(line);
+    }
+    if (this.lines.length > keptLines * 2) this.lines.splice(0, this.lines.length - keptLines);
+  }
+}
+
+/** Runs a process to its end and resolves with its exit code and output (the CLI's commands). */
+export function runToCompletion(
+  entry: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [entry, ...args], {
+      cwd: repositoryRoot,
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
