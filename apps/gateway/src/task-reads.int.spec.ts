@@ -607,6 +607,13 @@ describe('GET /v1/task/:taskId/result', () => {
       const response = await result(taskId);
       expect(response.status).toBe(200);
       expect(await response.text()).toBe('fresh');
+
+      // Having seen the result, the client must not see the task pending in its details.
+      const details = (await (
+        await harness.request(`/v1/task/${taskId}`, { token })
+      ).json()) as Record<string, unknown>;
+      expect(details).toMatchObject({ id: taskId, node: 'n2', progress: 100, status: 200 });
+      expect(details['finished']).toMatch(/^\d+$/);
     });
   });
 });

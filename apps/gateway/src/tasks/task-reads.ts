@@ -35,12 +35,22 @@ export class TaskReads {
     private readonly store: EventStore,
   ) {}
 
+  /**
+   * The task. A terminal row of the read model is final; any other may lag behind the event store
+   * (a client that just saw the result must not see the task pending), so the stream answers then.
+   */
   async task(accountId: string, taskId: string): Promise<TaskJson> {
     const projected = await findTask(this.db, accountId, taskId);
-    if (projected !== undefined) return taskJsonFromReadModel(projected);
+    if (
+      projected !== undefined &&
+      (projected.state === 'finished' || projected.state === 'failed')
+    ) {
+      return taskJsonFromReadModel(projected);
+    }
     const view = await this.viewFromStream(accountId, taskId);
-    if (view === null) throw notFound(`no task ${taskId}`);
-    return taskJsonFromStream(view);
+    if (view !== null) return taskJsonFromStream(view);
+    if (projected !== undefined) return taskJsonFromReadModel(projected);
+    throw notFound(`no task ${taskId}`);
   }
 
   async list(
