@@ -13,3 +13,4 @@ export * from './function/runtime-spec.js';
 export * from './function/function-events.js';
 export * from './account/account-events.js';
 export * from './node/node-events.js';
+export * from './task/response-headers.js';

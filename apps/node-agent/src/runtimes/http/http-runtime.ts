@@ -1,8 +1,8 @@
+import { passOnHeaders } from '@canopy/contracts';
 import type { HttpRuntimeSpec } from '@canopy/contracts';
 import type { RunningTask, TaskResult } from '@canopy/node-sdk';
 import { PLAIN_TEXT } from '../function-limits.js';
 import type { FunctionLimits } from '../function-limits.js';
-import { passOnHeaders } from '../response-headers.js';
 
 export interface HttpRuntimeSettings {
   readonly limits: FunctionLimits;

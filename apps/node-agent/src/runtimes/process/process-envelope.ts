@@ -1,7 +1,6 @@
-import { decodeJson, parseContract } from '@canopy/contracts';
+import { decodeJson, parseContract, passOnHeaders } from '@canopy/contracts';
 import type { TaskResult } from '@canopy/node-sdk';
 import { z } from 'zod';
-import { passOnHeaders } from '../response-headers.js';
 
 /**
  * What a process with `envelope: true` writes to stdout: one JSON document describing the whole

@@ -1,3 +1,6 @@
+// Which headers of a function's response travel to Canopy's clients. Nodes filter what they report
+// and the gateway filters again what it serves (any node may report), with this one rule.
+
 /**
  * Headers a function's response may not pass on to Canopy's clients:
  * - hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, not the response;
@@ -37,7 +40,11 @@ export interface PassedHeaders {
  * Keeps the headers that are safe to pass on (see above), dropping also those a `Connection`
  * header names and any name or value that is not valid HTTP (which could split a response).
  */
-export function passOnHeaders(entries: Iterable<readonly [string, string]>): PassedHeaders {
+export function passOnHeaders(
+  entries: Iterable<readonly [string, string]>,
+  options: { readonly alsoDrop?: readonly string[] } = {},
+): PassedHeaders {
+  const alsoDropped = new Set(options.alsoDrop?.map((name) => name.toLowerCase()));
   const all = new Map<string, string>();
   for (const [rawName, rawValue] of entries) {
     const name = rawName.toLowerCase();
@@ -54,7 +61,9 @@ export function passOnHeaders(entries: Iterable<readonly [string, string]>): Pas
   );
   const headers: Record<string, string> = {};
   for (const [name, value] of all) {
-    if (!DROPPED.has(name) && !namedByConnection.has(name)) headers[name] = value;
+    if (!DROPPED.has(name) && !alsoDropped.has(name) && !namedByConnection.has(name)) {
+      headers[name] = value;
+    }
   }
   const contentType = all.get('content-type');
   return {
