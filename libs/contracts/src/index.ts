@@ -14,3 +14,4 @@ export * from './function/function-events.js';
 export * from './account/account-events.js';
 export * from './node/node-events.js';
 export * from './task/response-headers.js';
+export * from './json/same-json.js';

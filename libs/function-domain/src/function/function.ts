@@ -1,4 +1,9 @@
-import { functionEvent, functionRegisteredDataSchema, parseContract } from '@canopy/contracts';
+import {
+  functionEvent,
+  functionRegisteredDataSchema,
+  parseContract,
+  sameJson,
+} from '@canopy/contracts';
 import type {
   FunctionCapabilities,
   FunctionEvent,
@@ -94,29 +99,6 @@ function registerFunction({ data }: RegisterFunction, state: FunctionState): Fun
     'FUNCTION_ALREADY_REGISTERED',
     data.functionId,
     'the function was already registered with another definition',
-  );
-}
-
-/** Structural equality of JSON values, ignoring key order. */
-function sameJson(left: unknown, right: unknown): boolean {
-  if (left === right) return true;
-  if (typeof left !== 'object' || typeof right !== 'object' || left === null || right === null)
-    return false;
-  if (Array.isArray(left) || Array.isArray(right)) {
-    return (
-      Array.isArray(left) &&
-      Array.isArray(right) &&
-      left.length === right.length &&
-      left.every((item, index) => sameJson(item, right[index]))
-    );
-  }
-  const leftEntries = Object.entries(left);
-  const rightRecord = right as Record<string, unknown>;
-  return (
-    leftEntries.length === Object.keys(right).length &&
-    leftEntries.every(
-      ([key, value]) => Object.hasOwn(rightRecord, key) && sameJson(value, rightRecord[key]),
-    )
   );
 }
 

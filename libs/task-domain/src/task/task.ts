@@ -1,4 +1,4 @@
-import { taskEvent, taskFailureStatus } from '@canopy/contracts';
+import { sameJson, taskEvent, taskFailureStatus } from '@canopy/contracts';
 import type {
   AssignTask,
   FailTask,
@@ -407,29 +407,6 @@ function wrongTask(state: IssuedTaskState, taskId: string): TaskRuleViolation {
     'WRONG_TASK',
     taskId,
     `this state belongs to task ${state.task.taskId}`,
-  );
-}
-
-/** Structural equality of JSON values, ignoring key order. */
-function sameJson(left: unknown, right: unknown): boolean {
-  if (left === right) return true;
-  if (typeof left !== 'object' || typeof right !== 'object' || left === null || right === null)
-    return false;
-  if (Array.isArray(left) || Array.isArray(right)) {
-    return (
-      Array.isArray(left) &&
-      Array.isArray(right) &&
-      left.length === right.length &&
-      left.every((item, index) => sameJson(item, right[index]))
-    );
-  }
-  const leftEntries = Object.entries(left);
-  const rightRecord = right as Record<string, unknown>;
-  return (
-    leftEntries.length === Object.keys(right).length &&
-    leftEntries.every(
-      ([key, value]) => Object.hasOwn(rightRecord, key) && sameJson(value, rightRecord[key]),
-    )
   );
 }
 
