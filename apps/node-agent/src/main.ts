@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { readAgentConfig } from './config/agent-config.js';
 import { runNodeAgent } from './node-agent.js';
@@ -8,6 +9,7 @@ const reading = readAgentConfig(process.argv.slice(2), process.env, {
   cpuCount: os.availableParallelism(),
   memSize: Math.floor(os.totalmem() / (1024 * 1024)),
   randomNodeId: () => `node-${randomBytes(4).toString('hex')}`,
+  readFile: (file) => readFileSync(file, 'utf8'),
 });
 
 switch (reading.kind) {

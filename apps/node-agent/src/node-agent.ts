@@ -21,6 +21,7 @@ export async function runNodeAgent(config: AgentConfig): Promise<number> {
   const logger = createServiceLogger('canopy-node-agent', config.logLevel);
   const node = new CanopyNode({
     servers: config.natsServers,
+    ...(config.natsCredentials === undefined ? {} : { credentials: config.natsCredentials.creds }),
     nodeId: config.nodeId,
     capabilities: config.capabilities,
     slots: config.slots,
@@ -33,6 +34,7 @@ export async function runNodeAgent(config: AgentConfig): Promise<number> {
     {
       nodeId: config.nodeId,
       natsServers: config.natsServers.map(redactUrl),
+      natsCredentials: config.natsCredentials?.file ?? null,
       capabilities: config.capabilities,
       slots: config.slots,
       agent: AGENT_NAME,

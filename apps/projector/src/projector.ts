@@ -2,6 +2,7 @@ import type { EventStore, RecordedEvent } from '@canopy/event-store';
 import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
 import { apiProjections, readProjectionPosition } from '@canopy/read-models/projections';
 import type { ProjectionPosition } from '@canopy/read-models/projections';
+import { natsCredentialsOptions } from '@canopy/nats-auth';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { openDatabasePool } from './database-pool.js';
@@ -36,6 +37,7 @@ export async function startProjector(
       servers: config.NATS_URL.split(','),
       name: 'canopy-projector',
       maxReconnectAttempts: -1,
+      ...(await natsCredentialsOptions(config.NATS_CREDS)),
     });
   } catch (error) {
     await nats?.close();

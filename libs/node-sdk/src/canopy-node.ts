@@ -16,7 +16,7 @@ import type {
   ProgressReport,
   TaskResponse,
 } from '@canopy/contracts';
-import { connect } from '@nats-io/transport-node';
+import { connect, credsAuthenticator } from '@nats-io/transport-node';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { abortableDelay } from './abortable-delay.js';
 import { encodeResultReport, platformResponse, responseFromResult } from './function-response.js';
@@ -206,6 +206,13 @@ export class CanopyNode {
             // A node outlives network trouble: keep reconnecting unless told otherwise.
             maxReconnectAttempts: -1,
             ...this.options.connectionOptions,
+            ...(this.options.credentials === undefined
+              ? {}
+              : {
+                  authenticator: credsAuthenticator(
+                    new TextEncoder().encode(this.options.credentials),
+                  ),
+                }),
             servers: target.servers,
             inboxPrefix: nodeInboxPrefix(this.nodeId),
           });

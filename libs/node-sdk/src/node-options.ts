@@ -16,6 +16,12 @@ export interface CanopyNodeOptions {
    * bound to the node's identity let the replies through.
    */
   readonly connection?: NatsConnection;
+  /**
+   * The node's NATS credentials: the text of its `.creds` file (user JWT and seed), as issued when
+   * the node was registered. Needed when the server requires authentication; only with `servers`.
+   * The user's permissions match `nodeId`, so the two must belong together.
+   */
+  readonly credentials?: string;
   /** The node's identity: 1 to 64 of `A-Z a-z 0-9 _ -`. */
   readonly nodeId: string;
   /** What the node offers; the scheduler matches tasks' requirements against it. */
@@ -44,9 +50,13 @@ export interface ResolvedNodeOptions {
   readonly slots: number;
   readonly agent: string;
   readonly connectionOptions: Omit<NodeConnectionOptions, 'servers' | 'inboxPrefix'>;
+  readonly credentials: string | undefined;
   readonly logger: NodeLogger;
   readonly retry: RetryPolicy;
 }
+
+// The two blocks of a `.creds` file; the server checks the rest.
+const CREDS_FORMAT = /-----BEGIN NATS USER JWT-----[\s\S]+-----BEGIN USER NKEY SEED-----/;
 
 const identitySchema = nodeAnnouncementSchema.pick({
   nodeId: true,
@@ -76,6 +86,18 @@ export function resolveNodeOptions(options: CanopyNodeOptions): ResolvedNodeOpti
     throw new TypeError('node options: give exactly one of servers and connection');
   }
   if (servers?.length === 0) throw new TypeError('node options: servers must not be empty');
+  if (options.credentials !== undefined) {
+    if (options.connection !== undefined) {
+      throw new TypeError(
+        'node options: credentials go with servers; open the connection with them instead',
+      );
+    }
+    if (!CREDS_FORMAT.test(options.credentials)) {
+      throw new TypeError(
+        'node options: credentials must be the text of a NATS .creds file (user JWT and seed)',
+      );
+    }
+  }
   return {
     ...identity,
     target:
@@ -83,6 +105,7 @@ export function resolveNodeOptions(options: CanopyNodeOptions): ResolvedNodeOpti
         ? { kind: 'servers', servers: servers ?? [] }
         : { kind: 'connection', connection: options.connection },
     connectionOptions: options.connectionOptions ?? {},
+    credentials: options.credentials,
     logger: options.logger ?? defaultNodeLogger(),
     retry: resolveRetryPolicy(options.retry),
   };

@@ -48,6 +48,17 @@ describe('node options', () => {
     expect((thrown as ContractViolationError).field).toBe(field);
   });
 
+  test('take credentials as the text of a .creds file, only with servers', () => {
+    const creds =
+      '-----BEGIN NATS USER JWT-----\na.b.c\n------END NATS USER JWT------\n\n' +
+      '-----BEGIN USER NKEY SEED-----\nSUAB\n------END USER NKEY SEED------\n';
+    expect(resolveNodeOptions({ ...valid, credentials: creds }).credentials).toBe(creds);
+    expect(resolveNodeOptions(valid).credentials).toBeUndefined();
+    expect(() => resolveNodeOptions({ ...valid, credentials: 'secret' })).toThrow(
+      'credentials must be the text of a NATS .creds file',
+    );
+  });
+
   test('need exactly one of servers and connection', () => {
     const { servers: _servers, ...withoutServers } = valid;
     expect(() => resolveNodeOptions(withoutServers)).toThrow(

@@ -34,6 +34,10 @@ const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 export const commonConfigShape = {
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/canopy'),
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /** Path of the service's NATS `.creds` file (user JWT and seed); unset for a server without authentication. */
+  NATS_CREDS: z.string().min(1).optional(),
+  /** Path of the NATS authority file, for the services that mint or revoke node credentials. */
+  NATS_AUTHORITY_FILE: z.string().min(1).optional(),
   EVENT_STORE: z.enum(['postgres', 'eventstoredb']).default('postgres'),
   EVENTSTORE_URL: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(logLevels).default('info'),

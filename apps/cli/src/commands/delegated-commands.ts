@@ -8,6 +8,7 @@ import { appEntryPoint } from '../local-stack/process-supervisor.js';
 
 export const nodeStartUsage = `Usage: canopy node start [--cpu-count N] [--mem-size MiB] [--network-latency MS]
                          [--privileged] [--slots K] [--node-id ID] [--nats-url URL]
+                         [--nats-creds FILE]
 
 Runs the reference node agent in the foreground; Ctrl-C stops it after its running tasks.
 Every flag is passed to the agent: run \`canopy node start --help\` for all of them.`;

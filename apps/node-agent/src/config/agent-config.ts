@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { isNodeId } from '@canopy/contracts';
 import type { NodeCapabilities } from '@canopy/contracts';
+import { describeCredentials } from '@canopy/nats-auth';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -9,6 +10,8 @@ export type LogLevel = (typeof logLevels)[number];
 export interface AgentConfig {
   /** NATS server URLs (the flag takes a comma-separated list). */
   readonly natsServers: string[];
+  /** The node's NATS credentials (`.creds` text) and the file they came from; absent without authentication. */
+  readonly natsCredentials?: { readonly file: string; readonly creds: string };
   readonly nodeId: string;
   readonly capabilities: NodeCapabilities;
   readonly slots: number;
@@ -23,6 +26,8 @@ export interface MachineFacts {
   /** MiB. */
   readonly memSize: number;
   readonly randomNodeId: () => string;
+  /** Reads a text file (the credentials); throws when it cannot. */
+  readonly readFile: (file: string) => string;
 }
 
 export type ConfigReading =
@@ -46,8 +51,11 @@ assigned to it, as local processes or by forwarding them over HTTP.
 Options (a flag wins over its environment variable):
   --nats-url <url,...>     NATS server URL(s), nats:// or tls://
                            env NATS_URL, default ${DEFAULT_NATS_URL}
+  --nats-creds <file>      the node's NATS credentials (.creds file, as issued when the
+                           node was registered); env NATS_CREDS, default none
   --node-id <id>           node identity: 1 to 64 of A-Z a-z 0-9 _ -
-                           env CANOPY_NODE_ID, default node-<8 random hex digits>
+                           env CANOPY_NODE_ID, default the credentials' node (the user
+                           JWT's name), else node-<8 random hex digits>
   --cpu-count <n>          CPUs offered, default this machine's (os.availableParallelism)
   --mem-size <MiB>         memory offered, default this machine's total memory
   --network-latency <ms>   network latency offered, default 0
@@ -78,10 +86,22 @@ export function readAgentConfig(
   if (values.help === true) return { kind: 'help', usage };
   try {
     const cpuCount = integerOption('--cpu-count', values['cpu-count'], 1) ?? machine.cpuCount;
+    const credsFile = values['nats-creds'] ?? nonEmpty(env['NATS_CREDS']);
+    const natsCredentials =
+      credsFile === undefined ? undefined : readCredentials(credsFile, machine.readFile);
     const config: AgentConfig = {
       natsServers: natsServers(values['nats-url'] ?? nonEmpty(env['NATS_URL']) ?? DEFAULT_NATS_URL),
-      nodeId: nodeId(
-        values['node-id'] ?? nonEmpty(env['CANOPY_NODE_ID']) ?? machine.randomNodeId(),
+      ...(natsCredentials === undefined
+        ? {}
+        : { natsCredentials: { file: natsCredentials.file, creds: natsCredentials.creds } }),
+      nodeId: credentialsMatch(
+        nodeId(
+          values['node-id'] ??
+            nonEmpty(env['CANOPY_NODE_ID']) ??
+            natsCredentials?.nodeId ??
+            machine.randomNodeId(),
+        ),
+        natsCredentials,
       ),
       capabilities: {
         cpuCount,
@@ -125,6 +145,7 @@ function parseFlags(args: readonly string[]) {
     allowPositionals: false,
     options: {
       'nats-url': { type: 'string' },
+      'nats-creds': { type: 'string' },
       'node-id': { type: 'string' },
       'cpu-count': { type: 'string' },
       'mem-size': { type: 'string' },
@@ -176,6 +197,41 @@ function natsServers(value: string): string[] {
     }
   }
   return servers;
+}
+
+function readCredentials(
+  file: string,
+  readFile: (file: string) => string,
+): { file: string; creds: string; nodeId: string } {
+  let creds: string;
+  try {
+    creds = readFile(file);
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    throw new InvalidOptionError(
+      `--nats-creds / NATS_CREDS: cannot read ${file}${typeof code === 'string' ? ` (${code})` : ''}`,
+    );
+  }
+  try {
+    return { file, creds, nodeId: describeCredentials(creds).name };
+  } catch {
+    throw new InvalidOptionError(
+      `--nats-creds / NATS_CREDS: ${file} does not hold NATS user credentials (.creds)`,
+    );
+  }
+}
+
+// The server lets a node's credentials use only that node's subjects: another id could never work.
+function credentialsMatch(
+  id: string,
+  credentials: { file: string; nodeId: string } | undefined,
+): string {
+  if (credentials !== undefined && credentials.nodeId !== id) {
+    throw new InvalidOptionError(
+      `--node-id / CANOPY_NODE_ID "${id}" is not the node of ${credentials.file} ("${credentials.nodeId}"); omit it to use the credentials' node`,
+    );
+  }
+  return id;
 }
 
 function nodeId(value: string): string {

@@ -1,7 +1,18 @@
 import type { AgentConfig, ConfigReading } from './agent-config.js';
+import { createNatsAuthority, issueNodeCredentials } from '@canopy/nats-auth';
 import { DEFAULT_NATS_URL, readAgentConfig, redactUrl } from './agent-config.js';
 
-const machine = { cpuCount: 8, memSize: 16_000, randomNodeId: () => 'node-0badcafe' };
+const files: Record<string, string> = {};
+const machine = {
+  cpuCount: 8,
+  memSize: 16_000,
+  randomNodeId: () => 'node-0badcafe',
+  readFile: (file: string) => {
+    const content = files[file];
+    if (content === undefined) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+    return content;
+  },
+};
 
 function config(args: string[], env: Record<string, string> = {}): AgentConfig {
   const reading = readAgentConfig(args, env, machine);
@@ -120,6 +131,50 @@ describe('agent configuration', () => {
 
   test('a refused URL does not echo its password', () => {
     expect(problem(['--nats-url', 'http://user:hunter2@x:4222'])).not.toContain('hunter2');
+  });
+});
+
+describe('NATS credentials', () => {
+  let creds: string;
+
+  beforeAll(async () => {
+    creds = (await issueNodeCredentials(await createNatsAuthority(), 'edge-7')).creds;
+    files['/etc/canopy/edge-7.creds'] = creds;
+    files['/etc/canopy/not-creds.txt'] = 'hello';
+  });
+
+  test('--nats-creds reads the file, and the node id comes from it', () => {
+    expect(config(['--nats-creds', '/etc/canopy/edge-7.creds'])).toMatchObject({
+      natsCredentials: { file: '/etc/canopy/edge-7.creds', creds },
+      nodeId: 'edge-7',
+    });
+  });
+
+  test('NATS_CREDS does the same, and a matching --node-id is accepted', () => {
+    expect(
+      config(['--node-id', 'edge-7'], { NATS_CREDS: '/etc/canopy/edge-7.creds' }),
+    ).toMatchObject({ natsCredentials: { creds }, nodeId: 'edge-7' });
+  });
+
+  test('without credentials there are none', () => {
+    expect(config([]).natsCredentials).toBeUndefined();
+  });
+
+  test.each([
+    [
+      ['--nats-creds', '/etc/canopy/edge-7.creds', '--node-id', 'other'],
+      '"other" is not the node of /etc/canopy/edge-7.creds ("edge-7")',
+    ],
+    [
+      ['--nats-creds', '/nowhere.creds'],
+      '--nats-creds / NATS_CREDS: cannot read /nowhere.creds (ENOENT)',
+    ],
+    [
+      ['--nats-creds', '/etc/canopy/not-creds.txt'],
+      '/etc/canopy/not-creds.txt does not hold NATS user credentials',
+    ],
+  ])('%j is refused: %s', (args, message) => {
+    expect(problem(args)).toContain(message);
   });
 });
 

@@ -18,6 +18,11 @@ export interface NatsServerProcessOptions {
   readonly port: number;
   readonly storeDir: string;
   readonly logger: LocalServicesLogger;
+  /**
+   * A configuration file to start the server with (`-c`); it must enable JetStream itself. The
+   * address and port flags still win over the file's.
+   */
+  readonly configFile?: string | undefined;
 }
 
 export interface NatsServerProcess {
@@ -35,7 +40,10 @@ export class NatsServerNotFoundError extends Error {
   }
 }
 
-/** Spawns `nats-server -js` on 127.0.0.1:`port` with JetStream storage in `storeDir` and waits until it answers. */
+/**
+ * Spawns `nats-server -js` on 127.0.0.1:`port` with JetStream storage in `storeDir` (or with the
+ * given configuration file) and waits until it answers.
+ */
 export async function startNatsServer(
   options: NatsServerProcessOptions,
 ): Promise<NatsServerProcess> {
@@ -56,9 +64,12 @@ async function spawnAndWait(
   options: NatsServerProcessOptions,
 ): Promise<NatsServerProcess | 'not found'> {
   const url = `nats://127.0.0.1:${options.port}`;
+  const address = ['-a', '127.0.0.1', '-p', String(options.port)];
   const child = spawn(
     executable,
-    ['-js', '-a', '127.0.0.1', '-p', String(options.port), '-sd', options.storeDir],
+    options.configFile === undefined
+      ? ['-js', ...address, '-sd', options.storeDir]
+      : ['-c', options.configFile, ...address],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

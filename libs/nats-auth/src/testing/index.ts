@@ -1,0 +1,5 @@
+export {
+  startSecuredPrivateNats,
+  type CredentialsHolder,
+  type SecuredPrivateNats,
+} from './secured-private-nats.js';
