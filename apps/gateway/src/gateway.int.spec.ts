@@ -5,8 +5,12 @@ import {
   parseIssueTaskRequest,
 } from '@canopy/contracts';
 import { sql } from 'kysely';
+import { createPrivateKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { generateSigningKey } from '@canopy/identity';
+import type { SigningJwk } from '@canopy/identity';
 import { SignJWT } from 'jose';
-import { TEST_TOKEN_SECRET, startGatewayHarness } from './testing/gateway-harness.js';
+import { TEST_SIGNING_KEYS, startGatewayHarness } from './testing/gateway-harness.js';
 import type { GatewayHarness, TestAccount } from './testing/gateway-harness.js';
 
 // The gateway in-process against real PostgreSQL and NATS: authentication, functions, issuing tasks
@@ -149,26 +153,32 @@ describe('access tokens', () => {
 
   test('garbage, forged, foreign and expired tokens are refused', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const sign = (secret: string, iss: string, exp: number) =>
-      new SignJWT({})
-        .setProtectedHeader({ alg: 'HS256', kid: owner.keyId })
+    const privateKey = ({ kty, crv, x, d }: SigningJwk): KeyObject =>
+      createPrivateKey({ key: { kty, crv, x, d }, format: 'jwk' });
+    const [testKey] = TEST_SIGNING_KEYS.keys;
+    if (testKey === undefined) throw new Error('the test key set is empty');
+    const sign = (key: KeyObject, iss: string, exp: number) =>
+      new SignJWT({ client_id: owner.keyId })
+        .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: testKey.kid })
         .setIssuer(iss)
+        .setAudience('canopy-api')
         .setSubject(owner.accountId)
         .setIssuedAt(now - 1000)
         .setExpirationTime(exp)
-        .sign(new TextEncoder().encode(secret));
+        .setJti('a-token')
+        .sign(key);
     const tokens = [
       'garbage',
-      await sign('another secret that is long enough!!', 'canopy', now + 600),
-      await sign(TEST_TOKEN_SECRET, 'elsewhere', now + 600),
-      await sign(TEST_TOKEN_SECRET, 'canopy', now - 10),
+      await sign(privateKey(generateSigningKey()), 'canopy', now + 600),
+      await sign(privateKey(testKey), 'elsewhere', now + 600),
+      await sign(privateKey(testKey), 'canopy', now - 10),
     ];
     for (const token of tokens) {
       const response = await harness.request('/v1/task/list', { token });
       expect(response.status).toBe(401);
       expect((await json(response))['message']).toBe('the access token is invalid or expired');
     }
-    const valid = await sign(TEST_TOKEN_SECRET, 'canopy', now + 600);
+    const valid = await sign(privateKey(testKey), 'canopy', now + 600);
     expect((await harness.request('/v1/task/list', { token: valid })).status).toBe(200);
   });
 });
@@ -180,7 +190,12 @@ describe('functions', () => {
     const response = await harness.request(`/v1/function/${id}`, { token: ownerToken });
     expect(response.status).toBe(200);
     const body = await json(response);
-    expect(body).toEqual({ id, ...functionBody, created: expect.stringMatching(/^\d+$/) });
+    expect(body).toEqual({
+      id,
+      ...functionBody,
+      created: expect.stringMatching(/^\d+$/),
+      metrics: { todaysTasks: 0, pendingTasks: 0, weekTasks: 0, completedTasks: 0 },
+    });
     expect(Number(body['created'])).toBeGreaterThanOrEqual(before);
   });
 
@@ -280,6 +295,7 @@ describe('functions', () => {
       ...functionBody,
       name: 'fn1',
       created: String(Date.UTC(2026, 0, 2) / 1000),
+      metrics: { todaysTasks: 0, pendingTasks: 0, weekTasks: 0, completedTasks: 0 },
     });
 
     const strangers = await harness.request('/v1/function/list', { token: strangerToken });

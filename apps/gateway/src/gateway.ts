@@ -1,11 +1,15 @@
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { EventStore } from '@canopy/event-store';
 import { EventStoreDbEventStore } from '@canopy/event-store/eventstoredb';
 import { PostgresEventStore, migrateEventStore } from '@canopy/event-store/postgres';
 import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
 import type { ReadModelDatabase } from '@canopy/read-models';
+import {
+  loadNatsAuthority,
+  natsCredentialsOptions,
+  nodeCredentialsIssuer,
+} from '@canopy/nats-auth';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -14,14 +18,19 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Kysely } from 'kysely';
 import { AccessTokens } from './auth/access-tokens.js';
+import { openSigningKeySource } from './auth/signing-key-source.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { GatewayModule } from './gateway.module.js';
 import { ApiExceptionFilter } from './http/api-exception-filter.js';
 import { NestLogger } from './http/nest-logger.js';
+import type { NodeCredentialsIssuer } from './nodes/node-credentials.js';
+import { serveApiDocumentation } from './openapi/api-docs-routes.js';
+import { RateLimits } from './http/rate-limits.js';
 import { TaskIssuer } from './tasks/task-issuer.js';
 import { TaskNotifications } from './tasks/task-notifications.js';
 
 export { gatewayConfigSchema } from './config/gateway-config.js';
+export type { NodeCredentials, NodeCredentialsIssuer } from './nodes/node-credentials.js';
 export type { GatewayConfig } from './config/gateway-config.js';
 
 export interface RunningGateway {
@@ -30,8 +39,16 @@ export interface RunningGateway {
   readonly port: number;
   /** Result requests (`?wait=N`) waiting for their task right now, for diagnostics and tests. */
   waitingForResults(): number;
+  /** Reads AUTH_SIGNING_KEYS_FILE now rather than at its next poll (tests, tools in-process). */
+  reloadSigningKeys(): void;
   /** Wakes waiting requests, stops listening, drains NATS, closes the event store and the pool. */
   stop(): Promise<void>;
+}
+
+/** What the caller may plug into the gateway. */
+export interface GatewayExtensions {
+  /** Issues nodes' NATS credentials; without one, `POST /v1/node/:hash` answers 503. */
+  readonly nodeCredentials?: NodeCredentialsIssuer | null;
 }
 
 /**
@@ -41,6 +58,7 @@ export interface RunningGateway {
 export async function startGateway(
   config: GatewayConfig,
   logger: ServiceLogger,
+  extensions: GatewayExtensions = {},
 ): Promise<RunningGateway> {
   const cleanups: (() => Promise<void>)[] = [];
   const cleanUp = async () => {
@@ -53,6 +71,9 @@ export async function startGateway(
     }
   };
   try {
+    const signing = openSigningKeySource(config, logger);
+    cleanups.push(async () => signing.close());
+
     const db: Kysely<ReadModelDatabase> = createReadModelDb(config.DATABASE_URL);
     cleanups.push(() => db.destroy());
     await migrateReadModels(db);
@@ -64,6 +85,7 @@ export async function startGateway(
       servers: config.NATS_URL,
       name: 'canopy-gateway',
       maxReconnectAttempts: -1,
+      ...(await natsCredentialsOptions(config.NATS_CREDS)),
     });
     cleanups.push(() => nats.drain());
 
@@ -75,9 +97,24 @@ export async function startGateway(
         logger,
         store,
         db,
-        tokens: new AccessTokens(tokenSecret(config, logger), config.AUTH_TOKEN_TTL_SECONDS),
+        tokens: new AccessTokens(signing.keys, {
+          issuer: config.AUTH_TOKEN_ISSUER,
+          audience: config.AUTH_TOKEN_AUDIENCE,
+          ttlSeconds: config.AUTH_TOKEN_TTL_SECONDS,
+        }),
+        signingKeys: signing.keys,
+        rateLimits: new RateLimits({
+          perSecond: config.RATE_LIMIT_PER_SECOND,
+          burst: config.RATE_LIMIT_BURST,
+          keyExchangesPerSecond: config.RATE_LIMIT_KEY_EXCHANGE_PER_SECOND,
+        }),
         issuer: new TaskIssuer(nats, config.GATEWAY_ISSUE_TIMEOUT_MS, logger),
         notifications,
+        nodeCredentials:
+          extensions.nodeCredentials ??
+          (config.NATS_AUTHORITY_FILE === undefined
+            ? null
+            : nodeCredentialsIssuer(await loadNatsAuthority(config.NATS_AUTHORITY_FILE))),
       }),
       new FastifyAdapter({ bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES }),
       { bodyParser: false, logger: new NestLogger(logger), abortOnError: false },
@@ -93,6 +130,7 @@ export async function startGateway(
     });
     app.useGlobalFilters(new ApiExceptionFilter(logger, config.GATEWAY_BODY_LIMIT_BYTES));
     configureFastify(app, lifecycle, logger);
+    serveApiDocumentation(app);
 
     await app.listen({ port: config.PORT, host: config.HOST });
     const { port } = app.getHttpServer().address() as AddressInfo;
@@ -104,6 +142,7 @@ export async function startGateway(
       url,
       port,
       waitingForResults: () => notifications.waiting,
+      reloadSigningKeys: () => signing.reload(),
       stop: () => {
         stopping ??= cleanUp();
         return stopping;
@@ -158,15 +197,6 @@ async function openEventStore(config: GatewayConfig): Promise<EventStore> {
     default:
       return unknownStore(config.EVENT_STORE);
   }
-}
-
-function tokenSecret(config: GatewayConfig, logger: ServiceLogger): Uint8Array {
-  if (config.AUTH_TOKEN_SECRET !== undefined)
-    return new TextEncoder().encode(config.AUTH_TOKEN_SECRET);
-  logger.warn(
-    'AUTH_TOKEN_SECRET is not set: using a random secret, so access tokens will not survive a restart and are not accepted by other gateway replicas',
-  );
-  return randomBytes(32);
 }
 
 function unknownStore(kind: never): never {

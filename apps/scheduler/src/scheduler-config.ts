@@ -10,6 +10,10 @@ export const schedulerConfigSchema = z
     SCHEDULER_HEARTBEAT_INTERVAL_MS: positiveInt().default(2_000),
     SCHEDULER_HEARTBEAT_TIMEOUT_MS: positiveInt().default(6_000),
     SCHEDULER_OFFER_TIMEOUT_MS: positiveInt().default(2_000),
+    /** Unfinished tasks an account may have; an IssueTask beyond is refused. 0 = no limit. */
+    MAX_WAITING_TASKS_PER_ACCOUNT: z.coerce.number().int().min(0).default(10_000),
+    /** A schedule's tick overdue by more than this is missed: of missed ticks only the latest fires. */
+    SCHEDULER_MISSED_TICK_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(10),
   })
   .refine(
     (config) => config.EVENT_STORE !== 'eventstoredb' || config.EVENTSTORE_URL !== undefined,

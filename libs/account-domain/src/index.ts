@@ -1,4 +1,5 @@
 export {
+  MAX_LIVE_API_KEYS,
   accountDecider,
   activeApiKey,
   decide,

@@ -2,26 +2,37 @@ import { migrateEventStore } from '@canopy/event-store/postgres';
 import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import type { CliConfig } from '../cli-config.js';
+import { nodeNatsSettings, serviceNatsEnv, SECURED_NATS_PORT } from '../local-stack/local-nats.js';
 import { provideLocalServices } from '../local-stack/local-services.js';
 import { ProcessSupervisor } from '../local-stack/process-supervisor.js';
-import { localTokenSecret } from '../local-stack/token-secret.js';
+import { localSigningKeys } from '../local-stack/signing-keys.js';
 
-export const startUsage = `Usage: canopy start [--node-slots K] [--no-node]
+export const startUsage = `Usage: canopy start [--node-slots K] [--no-node] [--insecure-nats]
 
 Runs the whole system locally: gateway (HTTP on PORT, default 3000), scheduler, projector and one
 node agent, against DATABASE_URL / NATS_URL or the local services (starting an embedded PostgreSQL
-and nats-server -js where none answers). Creates the database and runs migrations. Ctrl-C stops
-everything.
+where none answers). Creates the database and runs migrations. Ctrl-C stops everything.
+
+NATS: without NATS_URL, starts its own nats-server with JWT authentication on 127.0.0.1:${SECURED_NATS_PORT}
+(CANOPY_NATS_PORT), trusting the authority in <data dir>/nats/authority.json (created once), and
+gives every service and the node agent credentials of their own (<data dir>/nats/creds/). With
+NATS_URL, uses that server with NATS_CREDS / NATS_AUTHORITY_FILE from the environment.
 
 Options:
   --node-slots K   slots of the local node agent (default 4)
   --no-node        do not start a local node agent
+  --insecure-nats  use a NATS without authentication instead (the local one on 4222, or a
+                   spawned nats-server -js); also CANOPY_NATS_INSECURE=true
   -h, --help       this text`;
 
 export interface StartOptions {
   readonly nodeSlots: number;
   readonly withNode: boolean;
+  readonly insecureNats?: boolean;
 }
+
+/** The node agent `canopy start` runs beside the services: a platform node, not one of an account's. */
+export const LOCAL_NODE_ID = 'local-node';
 
 /** Runs until SIGINT/SIGTERM or until a service dies; returns the process exit code. */
 export async function runStart(
@@ -29,7 +40,10 @@ export async function runStart(
   options: StartOptions,
   logger: ServiceLogger,
 ): Promise<number> {
-  const services = await provideLocalServices(config, logger);
+  const services = await provideLocalServices(config, logger, {
+    nats: true,
+    insecureNats: options.insecureNats === true,
+  });
   const supervisor = new ProcessSupervisor(logger);
   try {
     await migrateEventStore(services.databaseUrl);
@@ -46,27 +60,43 @@ export async function runStart(
       ...(config.EVENTSTORE_URL === undefined ? {} : { EVENTSTORE_URL: config.EVENTSTORE_URL }),
       LOG_LEVEL: config.LOG_LEVEL,
     };
-    supervisor.start({ name: 'scheduler', app: 'scheduler', env });
-    supervisor.start({ name: 'projector', app: 'projector', env });
+    const nats = services.natsAccess;
+    supervisor.start({
+      name: 'scheduler',
+      app: 'scheduler',
+      env: { ...env, ...(await serviceNatsEnv(nats, 'scheduler')) },
+    });
+    supervisor.start({
+      name: 'projector',
+      app: 'projector',
+      env: { ...env, ...(await serviceNatsEnv(nats, 'projector')) },
+    });
     supervisor.start({
       name: 'gateway',
       app: 'gateway',
       env: {
         ...env,
+        ...(await serviceNatsEnv(nats, 'gateway')),
         PORT: String(config.PORT),
-        AUTH_TOKEN_SECRET: await localTokenSecret(config.dataDir, config.AUTH_TOKEN_SECRET),
+        ...(await localSigningKeys(config)),
       },
     });
     if (options.withNode) {
+      const node = await nodeNatsSettings(nats, LOCAL_NODE_ID);
+      if (!node.authenticated && nats.kind === 'external' && nats.credsFile !== undefined) {
+        logger.warn(
+          'the local node agent has no NATS credentials (set NATS_AUTHORITY_FILE to mint them, or use --no-node)',
+        );
+      }
       supervisor.start({
         name: 'node-agent',
         app: 'node-agent',
-        args: ['--node-id', 'local-node', '--slots', String(options.nodeSlots)],
-        env,
+        args: ['--node-id', LOCAL_NODE_ID, '--slots', String(options.nodeSlots), ...node.args],
+        env: { ...env, ...node.env },
       });
     }
     logger.info(
-      { gateway: `http://127.0.0.1:${config.PORT}` },
+      { gateway: `http://127.0.0.1:${config.PORT}`, nats: services.natsUrl, natsAuth: nats.kind },
       'Canopy is running; create an account with `npx canopy account create --name <name>`; Ctrl-C stops it',
     );
     const outcome = await Promise.race([

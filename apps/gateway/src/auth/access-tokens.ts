@@ -1,11 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
+import type { JWTHeaderParameters } from 'jose';
+import type { SigningKeys } from './signing-keys.js';
 
-// Short-lived access tokens, exchanged for an API key: HS256 JWTs issued by `canopy` whose subject is
-// the account and whose `kid` header names the API key they were exchanged for (for audit logs; the
-// HMAC secret itself is the gateway's). Verification needs no database: tokens stay valid until they
-// expire, so a revoked key stops working at the latest AUTH_TOKEN_TTL_SECONDS after its revocation.
+// Short-lived access tokens, exchanged for an API key: JWTs shaped as RFC 9068 access tokens
+// (header typ `at+jwt`), signed with Ed25519 (alg EdDSA) by the active key of the gateway's signing
+// key set, whose id is the header's `kid`. Claims: iss, aud, sub = the account, client_id = the API
+// key the token was exchanged for (RFC 9068's name for the client), iat, exp, jti. Verification needs
+// no database: tokens stay valid until they expire, so a revoked key stops working at the latest
+// AUTH_TOKEN_TTL_SECONDS after its revocation.
 
-export const TOKEN_ISSUER = 'canopy';
+/** Clock skew allowed between gateways when checking exp and iat. */
+export const CLOCK_TOLERANCE_SECONDS = 5;
+
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
 export interface Caller {
   readonly accountId: string;
@@ -19,41 +27,68 @@ export interface IssuedToken {
   readonly expiresIn: number;
 }
 
+export interface AccessTokenOptions {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly ttlSeconds: number;
+}
+
 const ACCOUNT_ID = /^[0-9a-f]{24}$/;
 const KEY_ID = /^[0-9a-f]{12}$/;
 
 export class AccessTokens {
   constructor(
-    private readonly secret: Uint8Array,
-    private readonly ttlSeconds: number,
+    private readonly keys: SigningKeys,
+    private readonly options: AccessTokenOptions,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async issue(caller: Caller): Promise<IssuedToken> {
-    const issuedAt = Math.floor(this.now().getTime() / 1000);
-    const accessToken = await new SignJWT({})
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: caller.keyId })
-      .setIssuer(TOKEN_ISSUER)
-      .setSubject(caller.accountId)
-      .setIssuedAt(issuedAt)
-      .setExpirationTime(issuedAt + this.ttlSeconds)
-      .sign(this.secret);
-    return { accessToken, expiresIn: this.ttlSeconds };
+  get ttlSeconds(): number {
+    return this.options.ttlSeconds;
   }
 
-  /** The caller a valid token names; null for a token that is malformed, forged, foreign or expired. */
+  async issue(caller: Caller): Promise<IssuedToken> {
+    const issuedAt = Math.floor(this.now().getTime() / 1000);
+    const { kid, key } = this.keys.signingKey();
+    const accessToken = await new SignJWT({ client_id: caller.keyId })
+      .setProtectedHeader({ alg: 'EdDSA', typ: ACCESS_TOKEN_TYPE, kid })
+      .setIssuer(this.options.issuer)
+      .setAudience(this.options.audience)
+      .setSubject(caller.accountId)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + this.options.ttlSeconds)
+      .setJti(randomUUID())
+      .sign(key);
+    return { accessToken, expiresIn: this.options.ttlSeconds };
+  }
+
+  /**
+   * The caller a valid token names; null for a token that is malformed, forged, foreign, expired, of
+   * another algorithm or type, or signed by a key that is not in the set (any more).
+   */
   async verify(token: string): Promise<Caller | null> {
     try {
-      const { payload, protectedHeader } = await jwtVerify(token, this.secret, {
-        issuer: TOKEN_ISSUER,
-        algorithms: ['HS256'],
-        requiredClaims: ['sub', 'exp', 'iat'],
-        currentDate: this.now(),
-      });
+      const { payload } = await jwtVerify(
+        token,
+        (header: JWTHeaderParameters) => {
+          const key = header.kid === undefined ? undefined : this.keys.verificationKey(header.kid);
+          if (key === undefined) throw new Error('unknown signing key');
+          return key;
+        },
+        {
+          algorithms: ['EdDSA'],
+          issuer: this.options.issuer,
+          audience: this.options.audience,
+          typ: ACCESS_TOKEN_TYPE,
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
+          requiredClaims: ['sub', 'exp', 'iat', 'jti', 'client_id'],
+          currentDate: this.now(),
+        },
+      );
       const accountId = payload.sub;
-      const keyId = protectedHeader.kid;
+      const keyId = payload['client_id'];
       if (accountId === undefined || !ACCOUNT_ID.test(accountId)) return null;
-      if (keyId === undefined || !KEY_ID.test(keyId)) return null;
+      if (typeof keyId !== 'string' || !KEY_ID.test(keyId)) return null;
       return { accountId, keyId };
     } catch {
       return null;

@@ -3,11 +3,14 @@ import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { unauthorized } from '../http/api-error.js';
+import { RateLimits } from '../http/rate-limits.js';
 import { AccessTokens } from './access-tokens.js';
 import type { Caller } from './access-tokens.js';
 
 // Every route needs `Authorization: Bearer <access token>` except those marked @Public() (the key
-// exchange). The guard puts the token's caller on the request for @CurrentCaller().
+// exchange, the JWKS). The guard puts the token's caller on the request for @CurrentCaller(), then
+// counts the request against the caller's rate limit: only after verification, so the limit is keyed
+// by an account the token proves.
 
 const PUBLIC_ROUTE = 'canopy:public-route';
 
@@ -20,6 +23,7 @@ export class AccessTokenGuard implements CanActivate {
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(AccessTokens) private readonly tokens: AccessTokens,
+    @Inject(RateLimits) private readonly limits: RateLimits,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -35,6 +39,7 @@ export class AccessTokenGuard implements CanActivate {
     }
     const caller = await this.tokens.verify(match[1]);
     if (caller === null) throw unauthorized('the access token is invalid or expired');
+    await this.limits.account(caller.accountId);
     request.caller = caller;
     return true;
   }

@@ -1,6 +1,8 @@
 import { commonConfigShape, positiveInt } from '@canopy/service-runtime';
 import { z } from 'zod';
 
+const nonNegativeInt = () => z.coerce.number().int().min(0);
+
 /** The gateway's environment variables (apps/gateway/README.md). */
 export const gatewayConfigSchema = z
   .object({
@@ -8,15 +10,33 @@ export const gatewayConfigSchema = z
     /** 0 picks a free port (tests). */
     PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
     HOST: z.string().min(1).default('127.0.0.1'),
-    /** HMAC secret of the access tokens; at least 32 characters. Unset: a random one per start. */
-    AUTH_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** Path of a JSON file holding the private Ed25519 JWK set that signs access tokens; watched. */
+    AUTH_SIGNING_KEYS_FILE: z.string().min(1).optional(),
+    /** The same JSON inline (no reload). Neither set: a random key per start. */
+    AUTH_SIGNING_KEYS: z.string().min(1).optional(),
+    AUTH_TOKEN_ISSUER: z.string().min(1).default('canopy'),
+    AUTH_TOKEN_AUDIENCE: z.string().min(1).default('canopy-api'),
     AUTH_TOKEN_TTL_SECONDS: positiveInt().max(86_400).default(900),
+    /** Requests per second per account, on average; 0 disables the limit. */
+    RATE_LIMIT_PER_SECOND: nonNegativeInt().default(50),
+    /** Requests an account may make at once; 0 disables the limit. */
+    RATE_LIMIT_BURST: nonNegativeInt().default(100),
+    /** Key exchanges (POST /v1/auth/apiKey) per second per client address; 0 disables the limit. */
+    RATE_LIMIT_KEY_EXCHANGE_PER_SECOND: nonNegativeInt().default(10),
     GATEWAY_BODY_LIMIT_BYTES: positiveInt().default(1_048_576),
     GATEWAY_ISSUE_TIMEOUT_MS: positiveInt().default(5000),
   })
   .refine(
     (config) => config.EVENT_STORE !== 'eventstoredb' || config.EVENTSTORE_URL !== undefined,
     { path: ['EVENTSTORE_URL'], message: 'is required when EVENT_STORE=eventstoredb' },
+  )
+  .refine(
+    (config) =>
+      config.AUTH_SIGNING_KEYS === undefined || config.AUTH_SIGNING_KEYS_FILE === undefined,
+    {
+      path: ['AUTH_SIGNING_KEYS'],
+      message: 'set either AUTH_SIGNING_KEYS or AUTH_SIGNING_KEYS_FILE, not both',
+    },
   );
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

@@ -10,6 +10,7 @@ import type { ServiceLogger } from '@canopy/service-runtime';
 import { RequestError, TimeoutError } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ApiError, notFound, unavailable } from '../http/api-error.js';
+import { tooManyRequests } from '../http/rate-limits.js';
 import { newObjectId } from '@canopy/identity';
 
 // POST /v1/task/:functionId: the gateway names the task and asks a scheduler to record it
@@ -18,6 +19,7 @@ import { newObjectId } from '@canopy/identity';
 // the same task id and issue time: the scheduler treats the repeat as the same command.
 
 const RETRY_AFTER_SECONDS = 5;
+const QUOTA_RETRY_AFTER_SECONDS = 1;
 
 export interface IssueTask {
   readonly accountId: string;
@@ -91,6 +93,13 @@ export class TaskIssuer {
         throw new ApiError(400, 'INVALID_REQUEST', error.message, {
           ...(error.field === undefined ? {} : { field: error.field }),
         });
+      case issueTaskErrorCodes.NO_QUOTA_AVAILABLE:
+        this.logger.info(log, 'IssueTask refused: the account has no quota left');
+        throw tooManyRequests(
+          'NO_QUOTA_AVAILABLE',
+          'the account has too many unfinished tasks; try again when some have finished',
+          QUOTA_RETRY_AFTER_SECONDS,
+        );
       case issueTaskErrorCodes.UNAVAILABLE:
         this.logger.warn(log, 'the scheduler could not record the task');
         throw unavailable('the task could not be recorded; try again later', RETRY_AFTER_SECONDS);

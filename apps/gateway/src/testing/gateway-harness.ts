@@ -22,12 +22,12 @@ import { decide as decideTask, foldTask } from '@canopy/task-domain';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Kysely } from 'kysely';
-import { generateApiKey, newObjectId } from '@canopy/identity';
+import { generateApiKey, newObjectId, newSigningKeySet } from '@canopy/identity';
 import { gatewayConfigSchema } from '../config/gateway-config.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { newEvents, readFunctionStream, readTaskStream } from '../events/streams.js';
 import { startGateway } from '../gateway.js';
-import type { RunningGateway } from '../gateway.js';
+import type { GatewayExtensions, RunningGateway } from '../gateway.js';
 
 // An in-process gateway on a fresh database, with what its tests need around it: accounts, a NATS
 // connection, the event store and the read models. The gateway's NATS server is a private
@@ -35,7 +35,8 @@ import type { RunningGateway } from '../gateway.js';
 // the scheduler's own tests (running at the same time) would answer this file's requests, or this
 // file's stand-in scheduler theirs.
 
-export const TEST_TOKEN_SECRET = 'gateway-tests-secret-0123456789abcdef';
+/** The key set the harness's gateways sign with, unless a test passes AUTH_SIGNING_KEYS_FILE. */
+export const TEST_SIGNING_KEYS = newSigningKeySet();
 
 export interface TestAccount {
   readonly accountId: string;
@@ -62,9 +63,14 @@ export interface GatewayHarness {
   stop(): Promise<void>;
 }
 
+/**
+ * `extensions.nodeCredentials`: the issuer of nodes' credentials; without one (the default) the
+ * gateway answers node registrations 503, as it does when no NATS authority is configured.
+ */
 export async function startGatewayHarness(
   label: string,
   env: Readonly<Record<string, string>> = {},
+  extensions: GatewayExtensions = {},
 ): Promise<GatewayHarness> {
   const database = await createTestDatabase(label);
   const natsServer = await startPrivateNats();
@@ -72,12 +78,17 @@ export async function startGatewayHarness(
     DATABASE_URL: database.url,
     NATS_URL: natsServer.url,
     PORT: '0',
-    AUTH_TOKEN_SECRET: TEST_TOKEN_SECRET,
+    // No rate limits unless a test sets them: tests exchange keys and call faster than clients should.
+    RATE_LIMIT_PER_SECOND: '0',
+    RATE_LIMIT_KEY_EXCHANGE_PER_SECOND: '0',
+    ...(env['AUTH_SIGNING_KEYS_FILE'] === undefined
+      ? { AUTH_SIGNING_KEYS: JSON.stringify(TEST_SIGNING_KEYS) }
+      : {}),
     LOG_LEVEL: process.env['GATEWAY_TEST_LOG_LEVEL'] ?? 'silent',
     ...env,
   });
   const logger = createServiceLogger('gateway', config.LOG_LEVEL);
-  const gateway = await startGateway(config, logger);
+  const gateway = await startGateway(config, logger, extensions);
   const store = new PostgresEventStore({ connectionString: database.url });
   const db = createReadModelDb(database.url);
   const nats = await connect({ servers: natsServer.url });

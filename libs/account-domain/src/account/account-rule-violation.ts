@@ -9,6 +9,8 @@ export const accountRuleCodes = [
   'API_KEY_ID_TAKEN',
   /** A RevokeApiKey for a key the account never had. */
   'API_KEY_NOT_FOUND',
+  /** An IssueApiKey while the account already holds MAX_LIVE_API_KEYS keys that are not revoked. */
+  'TOO_MANY_API_KEYS',
 ] as const;
 
 export type AccountRuleCode = (typeof accountRuleCodes)[number];

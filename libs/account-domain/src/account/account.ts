@@ -12,6 +12,12 @@ import { AccountRuleViolation } from './account-rule-violation.js';
 // Keys arrive already generated and hashed (keyId, keyHash): the domain makes no random values and
 // computes no digests, so it stays a pure function of its inputs.
 
+/**
+ * Keys an account may hold at once, revoked ones not counted: enough for one key per client or
+ * environment, few enough that a leaked access token cannot mint keys without bound.
+ */
+export const MAX_LIVE_API_KEYS = 20;
+
 // ─── Events ──────────────────────────────────────────────────────────────────────────────────────
 // AccountEvent (AccountCreated, ApiKeyIssued, ApiKeyRevoked) is the contract type from @canopy/contracts.
 
@@ -92,7 +98,8 @@ export function activeApiKey(state: AccountState, keyId: string): ApiKeyState | 
 // Every time (`now`) and id arrives in the command. Idempotency: a command that repeats one already
 // applied yields [] (times are not compared, a retry is stamped anew):
 //   CreateAccount - the same account id, name and first key (id, hash, label);
-//   IssueApiKey   - the same key id with the same hash and label, revoked since or not;
+//   IssueApiKey   - the same key id with the same hash and label, revoked since or not (also when the
+//                   account is at MAX_LIVE_API_KEYS: idempotence comes first);
 //   RevokeApiKey  - a key already revoked (never a second ApiKeyRevoked).
 
 export interface CreateAccount {
@@ -187,8 +194,18 @@ function issueApiKey({ data }: IssueApiKey, state: OpenAccount): AccountEvent[] 
     issuedAt: data.now,
   });
   const known = state.keys.find((existing) => existing.keyId === key.keyId);
-  if (known === undefined) return [accountEvent('ApiKeyIssued', key)];
-  if (sameKey(known, key)) return [];
+  if (known !== undefined && sameKey(known, key)) return [];
+  if (known === undefined) {
+    const live = state.keys.filter((existing) => existing.revokedAt === null).length;
+    if (live >= MAX_LIVE_API_KEYS) {
+      throw new AccountRuleViolation(
+        'TOO_MANY_API_KEYS',
+        data.accountId,
+        `the account already holds ${MAX_LIVE_API_KEYS} keys; revoke one first`,
+      );
+    }
+    return [accountEvent('ApiKeyIssued', key)];
+  }
   throw new AccountRuleViolation(
     'API_KEY_ID_TAKEN',
     data.accountId,

@@ -2,7 +2,7 @@ import { DeciderSpecification } from '@canopy/decider-testing';
 import { ContractViolationError, accountEvent } from '@canopy/contracts';
 import { AccountRuleViolation } from './account-rule-violation.js';
 import type { AccountRuleCode } from './account-rule-violation.js';
-import { accountDecider, activeApiKey, foldAccount } from './account.js';
+import { MAX_LIVE_API_KEYS, accountDecider, activeApiKey, foldAccount } from './account.js';
 import type { AccountCommand } from './account.js';
 
 const given = DeciderSpecification.for(accountDecider);
@@ -124,6 +124,49 @@ describe('IssueApiKey', () => {
 
   test('needs an existing account', () => {
     given([]).when(issueKey()).thenThrows(Error, violation('ACCOUNT_NOT_FOUND'));
+  });
+
+  describe(`at most ${MAX_LIVE_API_KEYS} keys that are not revoked`, () => {
+    const keyIdOf = (index: number) => index.toString(16).padStart(12, '0');
+    const issued = (index: number) =>
+      accountEvent('ApiKeyIssued', {
+        accountId,
+        keyId: keyIdOf(index),
+        keyHash: hashB,
+        label: `key ${index}`,
+        issuedAt: t(1),
+      });
+    // The first key plus MAX - 1 more: the account is full.
+    const full = [
+      created,
+      firstKey,
+      ...Array.from({ length: MAX_LIVE_API_KEYS - 1 }, (_, index) => issued(index + 1)),
+    ];
+    const oneMore = issueKey({ keyId: keyIdOf(999), keyHash: hashA, label: 'one more' });
+
+    test('one more is refused', () => {
+      given(full).when(oneMore).thenThrows(Error, violation('TOO_MANY_API_KEYS'));
+    });
+
+    test('a repeat of a key already issued still yields nothing', () => {
+      given(full)
+        .when(issueKey({ keyId: keyIdOf(3), keyHash: hashB, label: 'key 3', now: t(30) }))
+        .thenNothing();
+    });
+
+    test('revoking one makes room', () => {
+      given([...full, firstRevoked])
+        .when(oneMore)
+        .then([
+          accountEvent('ApiKeyIssued', {
+            accountId,
+            keyId: keyIdOf(999),
+            keyHash: hashA,
+            label: 'one more',
+            issuedAt: t(5),
+          }),
+        ]);
+    });
   });
 
   test('refuses a command for another account', () => {

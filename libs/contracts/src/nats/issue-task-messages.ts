@@ -35,6 +35,11 @@ export const issueTaskErrorCodes = {
   CONTRACT_VIOLATION: 'CONTRACT_VIOLATION',
   /** The event store did not answer; the gateway may retry with the same task id. */
   UNAVAILABLE: 'UNAVAILABLE',
+  /**
+   * The account already has MAX_WAITING_TASKS_PER_ACCOUNT unfinished tasks; nothing was recorded.
+   * Worth asking again once some of its tasks have finished.
+   */
+  NO_QUOTA_AVAILABLE: 'NO_QUOTA_AVAILABLE',
 } as const;
 
 /** The scheduler replies only after TaskIssued is in the event store, so `ok: true` means the task is durable. */
