@@ -5,17 +5,27 @@ import { Transport } from '@nestjs/microservices';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { openEventStore } from '@canopy/event-store';
 import type { EventStoreSelection } from '@canopy/event-store';
-import { NodeRegistry, TaskQueue } from '@canopy/scheduling';
+import { NodeRegistry } from '@canopy/scheduling';
+import {
+  loadNatsAuthority,
+  natsCredentialsOptions,
+  openNodeCredentialRevocations,
+} from '@canopy/nats-auth';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { NatsNodeChannel } from './dispatch/node-channel.js';
 import { TaskEventFeed } from './dispatch/task-event-feed.js';
 import { FunctionCatalog } from './functions/function-catalog.js';
+import { AccountCountingTaskQueue, AccountQuota } from './issuing/account-quota.js';
 import { IssueTaskService } from './issuing/issue-task-service.js';
 import { NodeReports } from './nodes/node-reports.js';
+import { RevocationPublisher, noNodeCredentialRevoker } from './nodes/node-credential-revoker.js';
+import type { NodeCredentialRevoker } from './nodes/node-credential-revoker.js';
+import { DisabledNodes, NodeRegistrationFeed } from './nodes/node-registration-feed.js';
 import { NodeStreamWriter } from './nodes/node-stream-writer.js';
 import type { SchedulerConfig } from './scheduler-config.js';
 import { SchedulerModule } from './scheduler.module.js';
+import { ScheduleFiring } from './schedules/schedule-firing.js';
 import { TaskCommandHandler } from './tasks/task-command-handler.js';
 import { InFlightWork } from './transport/in-flight-work.js';
 import { NestPinoLogger } from './transport/nest-pino-logger.js';
@@ -23,6 +33,13 @@ import { JsonReplySerializer, RawMessageDeserializer } from './transport/raw-jso
 
 export type { SchedulerConfig } from './scheduler-config.js';
 export { schedulerConfigSchema } from './scheduler-config.js';
+export type { NodeCredentialRevoker } from './nodes/node-credential-revoker.js';
+
+/** What the caller may plug into the scheduler. */
+export interface SchedulerExtensions {
+  /** Revokes disabled nodes' NATS credentials; by default nothing is revoked (no NATS authority). */
+  readonly nodeCredentialRevoker?: NodeCredentialRevoker;
+}
 
 export interface RunningScheduler {
   /** Stops matching, finishes the requests in flight, drains NATS, closes the event store. Idempotent. */
@@ -44,11 +61,25 @@ const SUBSCRIPTION_RETRY_MS = 1_000;
 export async function startScheduler(
   config: SchedulerConfig,
   logger: ServiceLogger,
+  extensions: SchedulerExtensions = {},
 ): Promise<RunningScheduler> {
-  const store = await openEventStore(eventStoreSelection(config));
+  // With the NATS authority, disabled nodes' users are revoked at the server too, over a system
+  // account connection of the scheduler's own.
+  const ownRevocations =
+    extensions.nodeCredentialRevoker === undefined && config.NATS_AUTHORITY_FILE !== undefined
+      ? await openNodeCredentialRevocations({
+          servers: config.NATS_URL,
+          authority: await loadNatsAuthority(config.NATS_AUTHORITY_FILE),
+          name: 'canopy-scheduler-revocations',
+        })
+      : undefined;
+  const store = await openEventStore(eventStoreSelection(config)).catch(async (error: unknown) => {
+    await ownRevocations?.close();
+    throw error;
+  });
   const clock = () => new Date();
   const registry = new NodeRegistry({ heartbeatTimeoutMs: config.SCHEDULER_HEARTBEAT_TIMEOUT_MS });
-  const queue = new TaskQueue(registry, {
+  const queue = new AccountCountingTaskQueue(registry, {
     offerTimeoutMs: config.SCHEDULER_OFFER_TIMEOUT_MS,
     offerCooldownMs: config.SCHEDULER_OFFER_TIMEOUT_MS,
     runTimeoutGraceMs: RUN_TIMEOUT_GRACE_MS,
@@ -60,6 +91,28 @@ export async function startScheduler(
   const channel = new NatsNodeChannel(logger);
   const catalog = new FunctionCatalog(store);
   const nodeStreams = new NodeStreamWriter(store);
+  const disabledNodes = new DisabledNodes();
+  const isDisabled = (nodeId: string) => disabledNodes.has(nodeId);
+  const revocations = new RevocationPublisher(
+    extensions.nodeCredentialRevoker ?? ownRevocations?.revocations ?? noNodeCredentialRevoker,
+    logger,
+  );
+  const registrations = new NodeRegistrationFeed({
+    store,
+    disabledNodes,
+    logger,
+    onDisabled: (nodeId) => {
+      // No new work; what it runs is unassigned (NODE_DISABLED) and requeued by the dispatcher.
+      const departed = registry.leave(nodeId);
+      queue.nodeGone(nodeId, clock().getTime());
+      logger.info({ nodeId, tasksToRequeue: departed?.taskIds.length ?? 0 }, 'node disabled');
+      wake();
+    },
+    onEnabled: (nodeId) => logger.info({ nodeId }, 'node enabled; it may announce again'),
+    onRevocationsChanged: (revoked) => revocations.publish(revoked),
+    quietMs: REBUILD_QUIET_MS,
+    retryMs: SUBSCRIPTION_RETRY_MS,
+  });
   const wake = () => dispatcher.wake();
   const commands = new TaskCommandHandler({
     store,
@@ -79,7 +132,7 @@ export async function startScheduler(
     quietMs: REBUILD_QUIET_MS,
     retryMs: SUBSCRIPTION_RETRY_MS,
   });
-  const stateRebuilt = () => feed.caughtUp;
+  const stateRebuilt = () => feed.caughtUp && registrations.caughtUp;
   const dispatcher: Dispatcher = new Dispatcher({
     registry,
     queue,
@@ -93,6 +146,7 @@ export async function startScheduler(
     offerTimeoutMs: config.SCHEDULER_OFFER_TIMEOUT_MS,
     stateRebuilt,
     tickMs: DISPATCH_TICK_MS,
+    isDisabled,
   });
   const issuing = new IssueTaskService(
     catalog,
@@ -102,7 +156,18 @@ export async function startScheduler(
       pendingDeadlineSeconds: config.SCHEDULER_PENDING_DEADLINE_SECONDS,
     },
     logger,
+    new AccountQuota(queue, config.MAX_WAITING_TASKS_PER_ACCOUNT),
   );
+  // Schedules' ticks issue their tasks through the same handler as the gateway's requests.
+  const firing = new ScheduleFiring({
+    store,
+    issue: (payload) => issuing.issue(payload),
+    work,
+    clock,
+    logger,
+    missedTickGraceMs: config.SCHEDULER_MISSED_TICK_GRACE_SECONDS * 1000,
+    retryMs: SUBSCRIPTION_RETRY_MS,
+  });
   const nodes = new NodeReports({
     registry,
     queue,
@@ -115,6 +180,7 @@ export async function startScheduler(
     logger,
     stateRebuilt,
     wake,
+    isDisabled,
   });
 
   let app: Awaited<ReturnType<typeof NestFactory.createMicroservice>> | undefined;
@@ -127,6 +193,7 @@ export async function startScheduler(
           servers: config.NATS_URL.split(',').map((server) => server.trim()),
           name: 'canopy-scheduler',
           maxReconnectAttempts: -1,
+          ...(await natsCredentialsOptions(config.NATS_CREDS)),
           serializer: new JsonReplySerializer(),
           deserializer: new RawMessageDeserializer(),
         },
@@ -137,14 +204,17 @@ export async function startScheduler(
   } catch (error) {
     await app?.close().catch(() => undefined);
     await store.close();
+    await ownRevocations?.close();
     throw error;
   }
   const connection = app.unwrap<NatsConnection>();
   // The subscriptions are registered at the server once it answers: from now on nothing is missed.
   await connection.flush();
   channel.attach(connection);
+  registrations.start();
   feed.start();
   dispatcher.start();
+  firing.start();
   logger.info(
     {
       maxAttempts: config.SCHEDULER_MAX_ATTEMPTS,
@@ -152,6 +222,8 @@ export async function startScheduler(
       heartbeatIntervalMs: config.SCHEDULER_HEARTBEAT_INTERVAL_MS,
       heartbeatTimeoutMs: config.SCHEDULER_HEARTBEAT_TIMEOUT_MS,
       offerTimeoutMs: config.SCHEDULER_OFFER_TIMEOUT_MS,
+      maxWaitingTasksPerAccount: config.MAX_WAITING_TASKS_PER_ACCOUNT,
+      missedTickGraceSeconds: config.SCHEDULER_MISSED_TICK_GRACE_SECONDS,
       eventStore: config.EVENT_STORE,
     },
     'scheduler started',
@@ -161,7 +233,10 @@ export async function startScheduler(
   let stopping: Promise<void> | undefined;
   const stop = async () => {
     dispatcher.stop();
+    await firing.stop();
     await feed.stop();
+    await registrations.stop();
+    await revocations.stop();
     // Requests in flight finish and reply; new ones are answered "unavailable, retry".
     await work.close();
     await connection.drain().catch((error: unknown) => {
@@ -169,6 +244,9 @@ export async function startScheduler(
     });
     await running.close();
     await store.close();
+    await ownRevocations?.close().catch((error: unknown) => {
+      logger.warn({ reason: String(error) }, 'closing the revocations connection failed');
+    });
   };
   return {
     stop: () => {

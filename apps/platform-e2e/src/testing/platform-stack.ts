@@ -1,9 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { ISSUE_TASK_SUBJECT, nodeStreamId } from '@canopy/contracts';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ISSUE_TASK_SUBJECT, nodeInboxPrefix, nodeStreamId } from '@canopy/contracts';
 import { PostgresEventStore } from '@canopy/event-store/postgres';
-import { createTestDatabase, findFreePort, startPrivateNats } from '@canopy/local-services/testing';
-import type { PrivateNats } from '@canopy/local-services/testing';
+import { newSigningKeySet } from '@canopy/identity';
+import { createTestDatabase, findFreePort } from '@canopy/local-services/testing';
+import { credentialsAuthenticator } from '@canopy/nats-auth';
+import { startSecuredPrivateNats } from '@canopy/nats-auth/testing';
+import type { CredentialsHolder, SecuredPrivateNats } from '@canopy/nats-auth/testing';
 import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { eventually } from './eventually.js';
 import {
   ServiceProcess,
@@ -16,7 +22,8 @@ import {
 // runs, started by a test file (or the benchmark) and stopped with it.
 
 /** Access tokens are signed with this; fixed so that a restarted gateway accepts earlier tokens. */
-export const STACK_TOKEN_SECRET = 'platform-e2e-token-secret-0123456789abcdef';
+/** The private JWK set the stack's gateway signs access tokens with (AUTH_SIGNING_KEYS). */
+export const STACK_SIGNING_KEYS = JSON.stringify(newSigningKeySet());
 
 export type StackService = 'scheduler' | 'projector' | 'gateway';
 
@@ -26,6 +33,8 @@ export interface StackOptions {
   /** Extra environment of the scheduler (e.g. `SCHEDULER_PENDING_DEADLINE_SECONDS`). */
   readonly schedulerEnv?: Readonly<Record<string, string>>;
   readonly logLevel?: string;
+  /** Keep every line the processes write (for `allOutput`), not only the last ones. */
+  readonly keepAllOutput?: boolean;
 }
 
 export interface NodeOptions {
@@ -35,6 +44,8 @@ export interface NodeOptions {
   readonly memSize?: number;
   readonly networkLatency?: number;
   readonly privileged?: boolean;
+  /** The node's `.creds` text, e.g. from `POST /v1/node/:hash`; default: credentials minted for it. */
+  readonly credentials?: string;
 }
 
 export interface NodeHandle {
@@ -92,6 +103,12 @@ export interface PlatformStack {
   ): Promise<JsonResponse<Body>>;
   /** `canopy projector rebuild`, run as a process; rejects when it fails. */
   rebuildReadModels(): Promise<void>;
+  /** The seeds of the stack's NATS authority and of every credential minted for it (never to be logged). */
+  credentialSecrets(): string[];
+  /** Everything every process wrote, when the stack was started with `keepAllOutput`. */
+  allOutput(): string;
+  /** A NATS connection with a node's own credentials, as a third-party node would open it. */
+  connectAsNode(nodeId: string): Promise<NatsConnection>;
   /** The last lines every process wrote, for a failing test's report. */
   outputTails(lineCount?: number): string;
   stop(): Promise<void>;
@@ -107,12 +124,34 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
     cli: (builtEntryPoint('cli'), `${repositoryRoot}apps/cli/bin/canopy.js`),
   };
   const database = await createTestDatabase(`e2e_${options.label}`);
-  let nats: PrivateNats | undefined;
+  let nats: SecuredPrivateNats | undefined;
+  // Seeds of every credential minted for the stack, so that tests can look for them in logs.
+  const mintedSeeds: string[] = [];
   const processes: ServiceProcess[] = [];
   const services = new Map<StackService, ServiceProcess>();
   let store: PostgresEventStore | undefined;
   try {
-    nats = await startPrivateNats();
+    // As `npm start` runs it: NATS enforces JWT authentication, every process has its own user.
+    const securedNats = await startSecuredPrivateNats();
+    nats = securedNats;
+    const credsDir = path.join(securedNats.dataDir, 'creds');
+    await mkdir(credsDir, { recursive: true });
+    const keepCredentials = async (creds: string, name: string) => {
+      mintedSeeds.push(...seedsOf(creds));
+      const file = path.join(credsDir, `${name}.creds`);
+      await writeFile(file, creds, { mode: 0o600 });
+      await chmod(file, 0o600);
+      return { file, creds };
+    };
+    const mintCredentials = async (holder: CredentialsHolder, name: string) =>
+      keepCredentials((await securedNats.credentialsFor(holder)).creds, name);
+    const natsEnv = async (service: StackService | 'cli') => ({
+      NATS_CREDS: (await mintCredentials(service, service)).file,
+      ...(service === 'gateway' || service === 'scheduler'
+        ? { NATS_AUTHORITY_FILE: securedNats.authorityFile }
+        : {}),
+    });
+    const cliCredentials = await mintCredentials('cli', 'cli');
     const port = await findFreePort();
     const commonEnv = {
       DATABASE_URL: database.url,
@@ -122,25 +161,39 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
     const serviceEnv: Record<StackService, Record<string, string>> = {
       scheduler: {
         ...commonEnv,
+        ...(await natsEnv('scheduler')),
         SCHEDULER_HEARTBEAT_INTERVAL_MS: '300',
         SCHEDULER_HEARTBEAT_TIMEOUT_MS: '1500',
         SCHEDULER_OFFER_TIMEOUT_MS: '2000',
         ...options.schedulerEnv,
       },
-      projector: { ...commonEnv },
-      gateway: { ...commonEnv, PORT: String(port), AUTH_TOKEN_SECRET: STACK_TOKEN_SECRET },
+      projector: { ...commonEnv, ...(await natsEnv('projector')) },
+      gateway: {
+        ...commonEnv,
+        ...(await natsEnv('gateway')),
+        PORT: String(port),
+        AUTH_SIGNING_KEYS: STACK_SIGNING_KEYS,
+        // Tests and the benchmark drive one account far faster than a client should.
+        RATE_LIMIT_PER_SECOND: '0',
+        RATE_LIMIT_KEY_EXCHANGE_PER_SECOND: '0',
+      },
     };
     const url = `http://127.0.0.1:${port}`;
     const natsUrl = nats.url;
 
     const launch = (service: StackService): ServiceProcess => {
-      const child = new ServiceProcess(service, entries[service], [], serviceEnv[service]);
+      const child = new ServiceProcess(service, entries[service], [], serviceEnv[service], {
+        keepAllOutput: options.keepAllOutput === true,
+      });
       processes.push(child);
       services.set(service, child);
       return child;
     };
     const schedulerAnswers = async (): Promise<void> => {
-      const connection = await connect({ servers: natsUrl });
+      const connection = await connect({
+        servers: natsUrl,
+        authenticator: credentialsAuthenticator(cliCredentials.creds),
+      });
       try {
         // Any reply, even a refusal of this empty request, means the scheduler is subscribed.
         await eventually(
@@ -240,11 +293,17 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
       store: openedStore,
       async startNode(nodeOptions = {}) {
         const nodeId = nodeOptions.nodeId ?? `e2e-${randomBytes(4).toString('hex')}`;
+        const credentials =
+          nodeOptions.credentials === undefined
+            ? await mintCredentials({ nodeId }, `node-${nodeId}`)
+            : await keepCredentials(nodeOptions.credentials, `node-${nodeId}`);
         const args = [
           '--node-id',
           nodeId,
           '--nats-url',
           natsUrl,
+          '--nats-creds',
+          credentials.file,
           '--log-level',
           commonEnv.LOG_LEVEL,
         ];
@@ -253,7 +312,15 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
         args.push('--mem-size', String(nodeOptions.memSize ?? 1024));
         args.push('--network-latency', String(nodeOptions.networkLatency ?? 0));
         if (nodeOptions.privileged === true) args.push('--privileged');
-        const child = new ServiceProcess(`node ${nodeId}`, entries.nodeAgent, args, {});
+        const child = new ServiceProcess(
+          `node ${nodeId}`,
+          entries.nodeAgent,
+          args,
+          {},
+          {
+            keepAllOutput: options.keepAllOutput === true,
+          },
+        );
         processes.push(child);
         const announced = eventually(
           async () => {
@@ -323,6 +390,28 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
           );
         }
       },
+      async connectAsNode(nodeId) {
+        const { creds } = await mintCredentials({ nodeId }, `node-${nodeId}`);
+        return connect({
+          servers: natsUrl,
+          name: `e2e node ${nodeId}`,
+          inboxPrefix: nodeInboxPrefix(nodeId),
+          authenticator: credentialsAuthenticator(creds),
+        });
+      },
+      allOutput() {
+        return processes.map((child) => child.allOutput()).join('\n');
+      },
+      credentialSecrets() {
+        const authority = securedNats.authority;
+        return [
+          authority.operatorSeed,
+          authority.systemAccountSeed,
+          authority.accountSeed,
+          authority.accountSigningKeySeed,
+          ...mintedSeeds,
+        ];
+      },
       outputTails(lineCount = 40) {
         return processes
           .map(
@@ -345,6 +434,10 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
     await database.drop();
     throw error;
   }
+}
+
+function seedsOf(creds: string): string[] {
+  return [...creds.matchAll(/^S[A-Z2-7]{57}$/gm)].map((match) => match[0]);
 }
 
 async function untilReadyOrExited(child: ServiceProcess, ready: Promise<void>): Promise<void> {

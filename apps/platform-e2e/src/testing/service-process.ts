@@ -23,6 +23,7 @@ export function builtEntryPoint(app: string): string {
 export class ServiceProcess {
   private readonly child: ChildProcess;
   private readonly lines: string[] = [];
+  private readonly everything: string[] | undefined;
   /** Resolves with the exit code (or the signal's name) once the process has exited. */
   readonly exited: Promise<number | string>;
 
@@ -31,7 +32,9 @@ export class ServiceProcess {
     entry: string,
     args: readonly string[],
     env: Readonly<Record<string, string>>,
+    options: { readonly keepAllOutput?: boolean } = {},
   ) {
+    this.everything = options.keepAllOutput === true ? [] : undefined;
     this.child = spawn(process.execPath, [entry, ...args], {
       cwd: repositoryRoot,
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
@@ -53,6 +56,12 @@ export class ServiceProcess {
     return this.lines.slice(-lineCount).join('\n');
   }
 
+  /** Everything the process wrote; only when it was started with `keepAllOutput`. */
+  allOutput(): string {
+    if (this.everything === undefined) throw new Error(`${this.name} keeps only its last lines`);
+    return this.everything.join('');
+  }
+
   kill(signal: NodeJS.Signals): void {
     if (this.running) this.child.kill(signal);
   }
@@ -67,6 +76,7 @@ export class ServiceProcess {
   }
 
   private keep(chunk: string): void {
+    this.everything?.push(chunk);
     for (const line of chunk.split('\n')) {
       if (line === '') continue;
       this.lines.push(line);

@@ -26,6 +26,8 @@ export interface DispatcherOptions {
   readonly stateRebuilt: () => boolean;
   /** Time between two passes when nothing wakes the dispatcher earlier. */
   readonly tickMs: number;
+  /** Whether the node's owner disabled it: its attempts end with NODE_DISABLED rather than NODE_LOST. */
+  readonly isDisabled: (nodeId: string) => boolean;
 }
 
 /** Offers started per pass, so that one pass over a long queue cannot flood NATS. */
@@ -149,17 +151,19 @@ export class Dispatcher {
         }
         case 'NodeGone': {
           const { nodeId, attempt } = deadline;
+          const reason = this.options.isDisabled(nodeId) ? 'NODE_DISABLED' : 'NODE_LOST';
           const decision = await commands.handle(taskId, (state, now) =>
             isCurrentAttempt(state, nodeId, attempt)
-              ? taskCommand('UnassignTask', { taskId, nodeId, attempt, reason: 'NODE_LOST', now })
+              ? taskCommand('UnassignTask', { taskId, nodeId, attempt, reason, now })
               : undefined,
           );
           if (decision.events.length > 0) {
-            // In case the node is alive after all (a partition): it must stop.
-            channel.cancel(nodeId, { taskId, attempt, reason: 'NODE_LOST' });
+            // In case the node is alive after all (a partition, or a disabled node still running):
+            // it must stop.
+            channel.cancel(nodeId, { taskId, attempt, reason });
             const failed = decision.after.phase === 'Failed';
             logger.info(
-              { taskId, nodeId, attempt },
+              { taskId, nodeId, attempt, reason },
               failed
                 ? 'attempt unassigned, none left: task failed'
                 : 'attempt unassigned; task requeued',

@@ -1,4 +1,5 @@
 import {
+  NODE_DISABLED,
   UNKNOWN_NODE,
   decodeJson,
   nodeIdFromSubject,
@@ -38,7 +39,14 @@ export interface NodeReportsOptions {
   readonly stateRebuilt: () => boolean;
   /** Something changed that may allow new assignments or needs a deadline handled. */
   readonly wake: () => void;
+  /** Whether the node's owner disabled it: everything it sends is refused with NODE_DISABLED. */
+  readonly isDisabled: (nodeId: string) => boolean;
 }
+
+const disabledError: ReplyError = {
+  code: NODE_DISABLED,
+  message: "the node's owner disabled it; it may announce again once it is restored",
+};
 
 /**
  * What nodes send on `canopy.node.<nodeId>.<kind>`. The node is the one the subject names (NATS
@@ -58,8 +66,11 @@ export class NodeReports {
       this.warnOnForeignId(nodeId, announcement.nodeId, 'announce');
       const facts = { ...announcement, nodeId };
       const now = this.options.clock();
+      if (this.options.isDisabled(nodeId)) return this.refuseDisabled(nodeId, 'announce');
       // Recorded first: a node is only matched once its stream says it is there.
       await this.options.nodeStreams.announced(facts, now.toISOString());
+      // Disabled meanwhile: it must not join the registry after the disabling removed it.
+      if (this.options.isDisabled(nodeId)) return this.refuseDisabled(nodeId, 'announce');
       const outcome = this.options.registry.announce(facts, now.getTime());
       if (this.options.stateRebuilt()) this.reconcile(nodeId, facts.runningTasks, now.getTime());
       this.options.logger.info(
@@ -89,6 +100,7 @@ export class NodeReports {
       nodeId = nodeIdFromSubject(subject, 'heartbeat');
       const heartbeat = parseNodeHeartbeat(decodeJson(payload, 'node heartbeat'));
       this.warnOnForeignId(nodeId, heartbeat.nodeId, 'heartbeat');
+      if (this.options.isDisabled(nodeId)) return this.refuseDisabled(nodeId, 'heartbeat');
       if (!this.options.registry.heartbeat(nodeId, heartbeat, this.options.clock().getTime())) {
         this.options.logger.info({ nodeId }, 'heartbeat from an unknown node; it must announce');
         return {
@@ -136,6 +148,8 @@ export class NodeReports {
       nodeId = nodeIdFromSubject(subject, 'progress');
       const report = parseProgressReport(decodeJson(payload, 'progress report'));
       taskId = report.taskId;
+      if (this.options.isDisabled(nodeId))
+        return { ...this.refuseDisabled(nodeId, 'progress', taskId), retry: false };
       if (this.recentReports.has(report.reportId)) return { ok: true };
       const reporter = nodeId;
       await this.options.commands.handle(report.taskId, (_state, now) =>
@@ -170,6 +184,9 @@ export class NodeReports {
       nodeId = nodeIdFromSubject(subject, 'result');
       const report = parseResultReport(decodeJson(payload, 'result report'));
       taskId = report.taskId;
+      // Its attempts are being taken away: a late result must not finish a task meanwhile.
+      if (this.options.isDisabled(nodeId))
+        return { ...this.refuseDisabled(nodeId, 'result', taskId), retry: false };
       if (this.recentReports.has(report.reportId)) return { ok: true };
       const reporter = nodeId;
       const decision = await this.options.commands.handle(report.taskId, (_state, now) =>
@@ -223,6 +240,15 @@ export class NodeReports {
       );
       channel.cancel(nodeId, { ...attempt, reason: 'NODE_LOST' });
     }
+  }
+
+  private refuseDisabled(
+    nodeId: string,
+    kind: NodeReportKind,
+    taskId?: string,
+  ): { ok: false; error: ReplyError } {
+    this.options.logger.info({ nodeId, taskId, kind }, 'refused: the node is disabled');
+    return { ok: false, error: disabledError };
   }
 
   private warnOnForeignId(subjectNodeId: string, bodyNodeId: string, kind: NodeReportKind): void {

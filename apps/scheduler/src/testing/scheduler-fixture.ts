@@ -29,7 +29,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { schedulerConfigSchema } from '../scheduler-config.js';
 import type { SchedulerConfig } from '../scheduler-config.js';
 import { startScheduler } from '../scheduler.js';
-import type { RunningScheduler } from '../scheduler.js';
+import type { RunningScheduler, SchedulerExtensions } from '../scheduler.js';
 
 export const objectId = (): string => randomBytes(12).toString('hex');
 
@@ -52,11 +52,13 @@ export class SchedulerFixture {
     readonly database: TestDatabase,
     readonly store: EventStore,
     readonly client: NatsConnection,
+    private readonly extensions: SchedulerExtensions,
   ) {}
 
   static async start(
     natsUrl: string,
     settings: Record<string, string> = {},
+    extensions: SchedulerExtensions = {},
   ): Promise<SchedulerFixture> {
     const database = await createTestDatabase('scheduler');
     const config = readConfig(schedulerConfigSchema, {
@@ -69,7 +71,7 @@ export class SchedulerFixture {
     await migrateEventStore(database.url);
     const store = new PostgresEventStore({ connectionString: database.url });
     const client = await connect({ servers: natsUrl, name: 'scheduler test client' });
-    const fixture = new SchedulerFixture(config, database, store, client);
+    const fixture = new SchedulerFixture(config, database, store, client, extensions);
     await fixture.startScheduler();
     return fixture;
   }
@@ -78,6 +80,7 @@ export class SchedulerFixture {
     this.scheduler = await startScheduler(
       this.config,
       createServiceLogger('scheduler', this.config.LOG_LEVEL),
+      this.extensions,
     );
   }
 

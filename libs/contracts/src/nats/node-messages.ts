@@ -58,6 +58,12 @@ export type NodeHeartbeat = z.infer<typeof nodeHeartbeatSchema>;
 /** Heartbeat error code telling the node to announce itself again. */
 export const UNKNOWN_NODE = 'UNKNOWN_NODE';
 
+/**
+ * Error code of every reply to a node its owner disabled: announcements and heartbeats are refused,
+ * and so are reports (with `retry: false`). The node may announce again once it is enabled.
+ */
+export const NODE_DISABLED = 'NODE_DISABLED';
+
 export const heartbeatReplySchema = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true) }),
   z.object({ ok: z.literal(false), error: replyErrorSchema }),

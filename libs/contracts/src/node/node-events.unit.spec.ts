@@ -31,6 +31,48 @@ describe('node events', () => {
     expect(() => parseNodeEvent(event)).toThrow(ContractViolationError);
   });
 
+  const registered = () =>
+    nodeEvent('NodeRegistered', {
+      nodeId: '0123456789abcdef01234567',
+      accountId: '64057f3c9956fae80d7e0e84',
+      hash: 'rack-7_gpu',
+      description: 'the GPU box',
+      userPublicKey: `U${'A'.repeat(55)}`,
+      at: '2026-11-30T12:00:00Z',
+    });
+
+  test('registration and the owner changes parse back to themselves', () => {
+    const owner = {
+      nodeId: '0123456789abcdef01234567',
+      accountId: '64057f3c9956fae80d7e0e84',
+      at: '2026-11-30T12:00:00Z',
+    };
+    for (const event of [
+      registered(),
+      nodeEvent('NodeDisabled', owner),
+      nodeEvent('NodeEnabled', owner),
+      nodeEvent('NodeDescribed', { ...owner, description: '' }),
+    ])
+      expect(parseNodeEvent(event)).toEqual(event);
+  });
+
+  test.each([
+    ['data.hash', { hash: 'a.b' }],
+    ['data.hash', { hash: '' }],
+    ['data.description', { description: 'x'.repeat(501) }],
+    ['data.userPublicKey', { userPublicKey: `N${'A'.repeat(55)}` }],
+    ['data.accountId', { accountId: 'not-an-account' }],
+  ])('a registration with a bad %s is rejected naming it', (field, change) => {
+    const event = registered();
+    try {
+      parseNodeEvent({ ...event, data: { ...event.data, ...change } });
+      throw new Error('expected a ContractViolationError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ContractViolationError);
+      expect((error as ContractViolationError).field).toBe(field);
+    }
+  });
+
   test('streams are named after the node', () => {
     expect(nodeStreamId('node-1')).toBe('node-node-1');
   });

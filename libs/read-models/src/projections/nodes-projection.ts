@@ -7,8 +7,11 @@ import { parseRecordedEvent, type Projection } from './projection.js';
 const name = 'nodes';
 
 /**
- * NodeAnnounced / NodeLeft / NodeLost → `api.nodes`: capabilities, slots and availability. Nodes
- * belong to the platform for now (account_id NULL).
+ * Node streams → `api.nodes`. NodeAnnounced / NodeLeft / NodeLost: capabilities, slots and
+ * availability. NodeRegistered / NodeDisabled / NodeEnabled / NodeDescribed: the owning account's
+ * registration. A node never registered belongs to the platform (account_id NULL). A disabled
+ * node is unavailable, even if an announcement is recorded after the disabling (a race the
+ * scheduler cannot always win); enabling it makes it available only once it announces again.
  */
 export const nodesProjection: Projection<NodeEventType> = {
   name,
@@ -26,7 +29,6 @@ export const nodesProjection: Projection<NodeEventType> = {
           privileged: capabilities.privileged,
           slots,
           agent,
-          available: true,
           unavailable_reason: null,
           last_seen_at: at,
           changed_at: at,
@@ -34,11 +36,21 @@ export const nodesProjection: Projection<NodeEventType> = {
         };
         await trx
           .insertInto('api.nodes')
-          .values({ node_id: nodeId, account_id: null, created_at: at, ...announced })
+          .values({
+            node_id: nodeId,
+            account_id: null,
+            created_at: at,
+            available: true,
+            ...announced,
+          })
           .onConflict((conflict) =>
             conflict
               .column('node_id')
-              .doUpdateSet((update) => ({ ...announced, updated_at: update.fn('now', []) }))
+              .doUpdateSet((update) => ({
+                ...announced,
+                available: update.not(update.ref('api.nodes.disabled')),
+                updated_at: update.fn('now', []),
+              }))
               .where('api.nodes.last_stream_version', '<', String(version)),
           )
           .execute();
@@ -64,6 +76,45 @@ export const nodesProjection: Projection<NodeEventType> = {
         });
         return;
       }
+      case 'NodeRegistered': {
+        const { nodeId, accountId, hash, description, userPublicKey, at } = event.data;
+        const registration = {
+          account_id: accountId,
+          hash,
+          description,
+          user_public_key: userPublicKey,
+          registered_at: at,
+          last_stream_version: version,
+        };
+        // Usually the stream's first event; a node the scheduler saw before keeps its presence.
+        await trx
+          .insertInto('api.nodes')
+          .values({ node_id: nodeId, created_at: at, ...registration })
+          .onConflict((conflict) =>
+            conflict
+              .column('node_id')
+              .doUpdateSet((update) => ({
+                ...registration,
+                created_at: at,
+                updated_at: update.fn('now', []),
+              }))
+              .where('api.nodes.last_stream_version', '<', String(version))
+              .where('api.nodes.account_id', 'is', null),
+          )
+          .execute();
+        return;
+      }
+      case 'NodeDisabled':
+        await updateNode(trx, event.data.nodeId, version, { disabled: true, available: false });
+        return;
+      case 'NodeEnabled':
+        await updateNode(trx, event.data.nodeId, version, { disabled: false });
+        return;
+      case 'NodeDescribed':
+        await updateNode(trx, event.data.nodeId, version, {
+          description: event.data.description,
+        });
+        return;
       default:
         return unknownEvent(event);
     }

@@ -8,20 +8,29 @@ export type NodeUnavailableReason = (typeof nodeUnavailableReasons)[number];
 /** `api.nodes`: worker nodes, what they offer and whether they are available (the node streams' fold). */
 export interface NodesTable {
   node_id: string;
-  /** NULL: the node belongs to the platform (every node does for now). */
+  /** The account that registered the node; NULL for a platform node (never registered). */
   account_id: string | null;
   name: string | null;
-  cpu_count: number;
+  /** The account's name for the node (`/v1/node/:hash`), unique per account; NULL for platform nodes. */
+  hash: string | null;
+  description: string | null;
+  /** The nkey user public key of the credentials issued at registration (not a secret). */
+  user_public_key: string | null;
+  /** True from NodeDisabled until NodeEnabled: the node gets no work and its credentials are revoked. */
+  disabled: Defaulted<boolean>;
+  registered_at: NullableTimestamp;
+  /** Capabilities and slots are NULL until the node first announces itself. */
+  cpu_count: number | null;
   /** MiB. */
-  mem_size: number;
+  mem_size: number | null;
   /** Milliseconds, as measured for the node. */
-  network_latency: number;
-  privileged: boolean;
+  network_latency: number | null;
+  privileged: boolean | null;
   /** How many tasks the node runs at once. */
-  slots: number;
-  /** True from NodeAnnounced until NodeLeft or NodeLost. */
+  slots: number | null;
+  /** True from NodeAnnounced until NodeLeft, NodeLost or NodeDisabled (a disabled node's NodeAnnounced leaves it false). */
   available: Defaulted<boolean>;
-  /** Why the node is unavailable; NULL while available. */
+  /** Why the node is unavailable (LEFT or LOST); NULL while available, and untouched by disabling. */
   unavailable_reason: NodeUnavailableReason | null;
   /** Name and version of the node software, e.g. `canopy-node-agent/0.1.0`. */
   agent: string | null;
@@ -29,11 +38,13 @@ export interface NodesTable {
   last_seen_at: NullableTimestamp;
   /** Time of the node's last announcement, departure or loss. */
   changed_at: NullableTimestamp;
-  /** When the node first announced itself. */
+  /** When the node was registered, or first announced itself when it never was. */
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
   /** Version of the node's stream this row reflects. */
   last_stream_version: Int8;
+  /** Tasks assigned to the node right now; kept by the tasks projection. */
+  running_tasks: Defaulted<number>;
 }
 
 export type NodeRow = Selectable<NodesTable>;

@@ -13,13 +13,21 @@ export interface AnnouncedNode {
   readonly agent: string;
 }
 
-/** NodeAnnounced when the node is new, comes back after leaving or being lost, or changed. */
+// The stream also holds the owner's registration changes. Only the last presence event says whether
+// the node is there; disabling the node ends its presence like leaving does.
+function lastPresence(history: readonly NodeEvent[]): NodeEvent | undefined {
+  return history.findLast((event) =>
+    ['NodeAnnounced', 'NodeLeft', 'NodeLost', 'NodeDisabled'].includes(event.type),
+  );
+}
+
+/** NodeAnnounced when the node is new, comes back after leaving, being lost or disabled, or changed. */
 export function nodeEventsOnAnnounce(
   history: readonly NodeEvent[],
   node: AnnouncedNode,
   at: string,
 ): NodeEvent[] {
-  const last = history.at(-1);
+  const last = lastPresence(history);
   const announced = nodeEvent('NodeAnnounced', {
     nodeId: node.nodeId,
     capabilities: { ...node.capabilities },
@@ -42,7 +50,7 @@ export function nodeEventsOnLeave(
   nodeId: string,
   at: string,
 ): NodeEvent[] {
-  if (history.at(-1)?.type !== 'NodeAnnounced') return [];
+  if (lastPresence(history)?.type !== 'NodeAnnounced') return [];
   return [nodeEvent('NodeLeft', { nodeId, at })];
 }
 
@@ -57,7 +65,7 @@ export function nodeEventsOnLoss(
   lastSeenAt: string | null,
   at: string,
 ): NodeEvent[] {
-  const last = history.at(-1);
+  const last = lastPresence(history);
   if (last?.type !== 'NodeAnnounced') return [];
   return [nodeEvent('NodeLost', { nodeId, lastSeenAt: lastSeenAt ?? last.data.at, at })];
 }

@@ -55,4 +55,16 @@ describe('the node stream', () => {
       nodeEvent('NodeLost', { nodeId: 'n1', lastSeenAt: announced.data.at, at: later }),
     ]);
   });
+
+  test('owner events do not hide presence; disabling ends it like leaving', () => {
+    const owner = { nodeId: 'n1', accountId: '64057f3c9956fae80d7e0e84', at: later };
+    const enabled = nodeEvent('NodeEnabled', owner);
+    // Enabled after being there: still there, nothing new to announce, and it can leave.
+    expect(nodeEventsOnAnnounce([announced, enabled], node, later)).toEqual([]);
+    expect(nodeEventsOnLeave([announced, enabled], 'n1', later)).toHaveLength(1);
+    const disabled: NodeEvent[] = [announced, nodeEvent('NodeDisabled', owner)];
+    expect(nodeEventsOnLeave(disabled, 'n1', later)).toEqual([]);
+    expect(nodeEventsOnLoss(disabled, 'n1', null, later)).toEqual([]);
+    expect(nodeEventsOnAnnounce([...disabled, enabled], node, later)).toHaveLength(1);
+  });
 });

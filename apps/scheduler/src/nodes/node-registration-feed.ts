@@ -1,0 +1,174 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { ContractViolationError, parseNodeEvent } from '@canopy/contracts';
+import type { NodeEvent } from '@canopy/contracts';
+import { asContractEvent } from '@canopy/event-store';
+import type { Checkpoint, EventStore } from '@canopy/event-store';
+import type { ServiceLogger } from '@canopy/service-runtime';
+
+/** What the scheduler knows of one registered node: its key and whether its owner disabled it. */
+interface RegisteredNode {
+  readonly userPublicKey: string;
+  /** Unix seconds of the disabling; null while enabled. */
+  disabledAt: number | null;
+}
+
+/**
+ * The owners' decisions about their nodes, folded from the node streams: which nodes are disabled,
+ * and the public keys whose credentials must be revoked. Platform nodes (never registered) are
+ * never disabled.
+ */
+export class DisabledNodes {
+  private readonly nodes = new Map<string, RegisteredNode>();
+
+  has(nodeId: string): boolean {
+    return (this.nodes.get(nodeId)?.disabledAt ?? null) !== null;
+  }
+
+  /** Every disabled node's user public key, with the unix second it was disabled. */
+  revocations(): Map<string, number> {
+    const revoked = new Map<string, number>();
+    for (const node of this.nodes.values())
+      if (node.disabledAt !== null) revoked.set(node.userPublicKey, node.disabledAt);
+    return revoked;
+  }
+
+  /** Applies one event; says whether the node was disabled or enabled by it. */
+  apply(event: NodeEvent): 'disabled' | 'enabled' | undefined {
+    switch (event.type) {
+      case 'NodeRegistered':
+        if (!this.nodes.has(event.data.nodeId))
+          this.nodes.set(event.data.nodeId, {
+            userPublicKey: event.data.userPublicKey,
+            disabledAt: null,
+          });
+        return undefined;
+      case 'NodeDisabled': {
+        const node = this.nodes.get(event.data.nodeId);
+        if (node === undefined || node.disabledAt !== null) return undefined;
+        node.disabledAt = Math.floor(Date.parse(event.data.at) / 1000);
+        return 'disabled';
+      }
+      case 'NodeEnabled': {
+        const node = this.nodes.get(event.data.nodeId);
+        if (node === undefined || node.disabledAt === null) return undefined;
+        node.disabledAt = null;
+        return 'enabled';
+      }
+      case 'NodeAnnounced':
+      case 'NodeLeft':
+      case 'NodeLost':
+      case 'NodeDescribed':
+        return undefined;
+      default:
+        return unknownEvent(event);
+    }
+  }
+}
+
+export interface NodeRegistrationFeedOptions {
+  readonly store: EventStore;
+  readonly disabledNodes: DisabledNodes;
+  readonly logger: ServiceLogger;
+  /** The node was disabled: it must get no more work, and lose what it runs. */
+  readonly onDisabled: (nodeId: string) => void;
+  readonly onEnabled: (nodeId: string) => void;
+  /** The set of revoked keys changed, or the feed caught up (called once then, whatever the set). */
+  readonly onRevocationsChanged: (revoked: Map<string, number>) => void;
+  /** As TaskEventFeedOptions.quietMs: quiet this long counts as caught up. */
+  readonly quietMs: number;
+  readonly retryMs: number;
+}
+
+/**
+ * Follows every `node-` stream from the beginning, then live: how the scheduler learns that an
+ * owner disabled or enabled a node, through whichever gateway, and rebuilds that after a restart.
+ */
+export class NodeRegistrationFeed {
+  private readonly stopping = new AbortController();
+  private running: Promise<void> | undefined;
+  private checkpoint: Checkpoint | undefined;
+  private rebuilt = false;
+  private quietTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: NodeRegistrationFeedOptions) {}
+
+  get caughtUp(): boolean {
+    return this.rebuilt;
+  }
+
+  start(): void {
+    this.running ??= this.follow();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    clearTimeout(this.quietTimer);
+    await this.running;
+  }
+
+  private async follow(): Promise<void> {
+    const { signal } = this.stopping;
+    const { store, disabledNodes, logger } = this.options;
+    while (!signal.aborted) {
+      try {
+        this.armQuietTimer();
+        const batches = store.subscribeToAll({
+          streamPrefix: 'node-',
+          signal,
+          ...(this.checkpoint === undefined ? {} : { from: this.checkpoint }),
+        });
+        for await (const batch of batches) {
+          let revocationsChanged = false;
+          for (const recorded of batch) {
+            try {
+              const event = parseNodeEvent(asContractEvent(recorded));
+              const change = disabledNodes.apply(event);
+              if (change !== undefined) {
+                revocationsChanged = true;
+                if (change === 'disabled') this.options.onDisabled(event.data.nodeId);
+                else this.options.onEnabled(event.data.nodeId);
+              }
+            } catch (error) {
+              const problem =
+                error instanceof ContractViolationError ? error.message : String(error);
+              logger.error(
+                { streamId: recorded.streamId, version: recorded.streamVersion, problem },
+                'skipped an unreadable node event',
+              );
+            }
+            this.checkpoint = recorded.checkpoint;
+          }
+          this.armQuietTimer();
+          // Before catching up, the set is published once, complete, when the feed is quiet.
+          if (revocationsChanged && this.rebuilt)
+            this.options.onRevocationsChanged(disabledNodes.revocations());
+        }
+      } catch (error) {
+        if (signal.aborted) return;
+        logger.warn(
+          { reason: String(error), retryMs: this.options.retryMs },
+          'node event subscription failed; subscribing again',
+        );
+        await delay(this.options.retryMs, undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  private armQuietTimer(): void {
+    if (this.rebuilt) return;
+    clearTimeout(this.quietTimer);
+    this.quietTimer = setTimeout(() => {
+      this.rebuilt = true;
+      const revoked = this.options.disabledNodes.revocations();
+      this.options.logger.info(
+        { disabledNodes: revoked.size },
+        'node registrations rebuilt from the event store',
+      );
+      this.options.onRevocationsChanged(revoked);
+    }, this.options.quietMs);
+  }
+}
+
+function unknownEvent(event: never): never {
+  throw new Error(`Unhandled node event ${JSON.stringify(event)}`);
+}

@@ -1,0 +1,14 @@
+export { decide, evolve, foldNode, initialState, isDisabled, nodeDecider } from './node/node.js';
+export type {
+  DescribeNode,
+  DisableNode,
+  EnableNode,
+  NodeCommand,
+  NodePresence,
+  NodeRegistration,
+  NodeState,
+  RegisterNode,
+} from './node/node.js';
+export { registeredNodeId } from './node/node-id.js';
+export { NodeRuleViolation, nodeRuleCodes } from './node/node-rule-violation.js';
+export type { NodeRuleCode } from './node/node-rule-violation.js';
