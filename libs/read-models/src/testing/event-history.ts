@@ -15,6 +15,7 @@ import {
   type TaskEvent,
   type TaskFailureReason,
 } from '@canopy/contracts';
+import { scheduleEvent, scheduleStreamId, type ScheduleEvent } from '@canopy/contracts';
 import type { EventStore } from '@canopy/event-store';
 import { decidedTaskEvents } from './read-model-fold.js';
 
@@ -22,7 +23,7 @@ import { decidedTaskEvents } from './read-model-fold.js';
 // functions, nodes that come, go and are lost, and tasks that finish, fail, are unassigned and
 // reassigned. Appends to different streams interleave, as they do in production.
 
-type ContractEvent = TaskEvent | AccountEvent | FunctionEvent | NodeEvent;
+type ContractEvent = TaskEvent | AccountEvent | FunctionEvent | NodeEvent | ScheduleEvent;
 
 /** One append: events to one stream, as one command's outcome. */
 export interface HistoryAppend {
@@ -178,6 +179,113 @@ export function realisticHistory(options: HistoryOptions = {}): EventHistory {
       agent: 'canopy-node-agent/0.2.0',
       at: at(85),
     }),
+  );
+
+  // Nodes registered by an account: one that works, is disabled (with an announcement recorded in a
+  // race after it), enabled, described and comes back; one registered that never announces.
+  const [owner = ''] = accounts;
+  const registeredNodes = [newId(), newId()];
+  const [r1 = '', r2 = ''] = registeredNodes;
+  for (const [index, nodeId] of registeredNodes.entries()) {
+    add(
+      nodeStreamId(nodeId),
+      nodeEvent('NodeRegistered', {
+        nodeId,
+        accountId: owner,
+        hash: `rack-${index}`,
+        description: index === 0 ? 'GPU box' : '',
+        userPublicKey: `U${'ABCDEFGHIJ'[index]?.repeat(55) ?? ''}`,
+        at: at(8 + index),
+      }),
+    );
+  }
+  const r1Announced = (seconds: number) =>
+    nodeEvent('NodeAnnounced', {
+      nodeId: r1,
+      capabilities: { cpuCount: 16, memSize: 65536, networkLatency: 2, privileged: false },
+      slots: 3,
+      agent: 'third-party-node/2.0',
+      at: at(seconds),
+    });
+  add(nodeStreamId(r1), r1Announced(20));
+  add(nodeStreamId(r1), nodeEvent('NodeDisabled', { nodeId: r1, accountId: owner, at: at(40) }));
+  add(nodeStreamId(r1), r1Announced(41));
+  add(nodeStreamId(r1), nodeEvent('NodeEnabled', { nodeId: r1, accountId: owner, at: at(50) }));
+  add(
+    nodeStreamId(r1),
+    nodeEvent('NodeDescribed', {
+      nodeId: r1,
+      accountId: owner,
+      description: 'GPU box, rack 0',
+      at: at(55),
+    }),
+  );
+  add(nodeStreamId(r1), r1Announced(60));
+  add(nodeStreamId(r2), nodeEvent('NodeDisabled', { nodeId: r2, accountId: owner, at: at(70) }));
+
+  // Schedules: one ticking, paused, changed and resumed; one ticking and then deleted.
+  const [fnOfSchedules] = functions;
+  if (fnOfSchedules === undefined) throw new Error('no function');
+  const schedules = [newId(), newId()];
+  for (const [index, scheduleId] of schedules.entries()) {
+    const stream = scheduleStreamId(scheduleId);
+    add(
+      stream,
+      scheduleEvent('ScheduleCreated', {
+        scheduleId,
+        accountId: fnOfSchedules.accountId,
+        functionId: fnOfSchedules.functionId,
+        name: `schedule ${index}`,
+        description: index === 0 ? 'every ten seconds' : '',
+        cron: '*/10 * * * * *',
+        timeZone: index === 0 ? 'Europe/Berlin' : 'UTC',
+        request: {
+          query: `s=${index}`,
+          contentType: index === 0 ? 'application/json' : null,
+          body: Buffer.from(index === 0 ? '{"s":0}' : '').toString('base64'),
+        },
+        startAt: index === 0 ? null : at(0),
+        endAt: index === 0 ? null : at(3600),
+        createdAt: at(5),
+      }),
+    );
+    const tick = (seconds: number) =>
+      scheduleEvent('ScheduleTicked', {
+        scheduleId,
+        tick: at(seconds),
+        taskId: newId(),
+        firedAt: at(seconds),
+      });
+    add(stream, tick(10));
+    add(stream, tick(20));
+  }
+  const [s1 = '', s2 = ''] = schedules;
+  add(scheduleStreamId(s1), scheduleEvent('SchedulePaused', { scheduleId: s1, pausedAt: at(25) }));
+  add(
+    scheduleStreamId(s1),
+    scheduleEvent('ScheduleChanged', {
+      scheduleId: s1,
+      name: 'schedule 0, slower',
+      description: 'every minute',
+      cron: '0 * * * * *',
+      timeZone: 'Europe/Berlin',
+      request: {
+        query: 's=0&slow=1',
+        contentType: 'text/plain',
+        body: Buffer.from('x').toString('base64'),
+      },
+      startAt: null,
+      endAt: at(7200),
+      changedAt: at(26),
+    }),
+  );
+  add(
+    scheduleStreamId(s1),
+    scheduleEvent('ScheduleResumed', { scheduleId: s1, resumedAt: at(27) }),
+  );
+  add(
+    scheduleStreamId(s2),
+    scheduleEvent('ScheduleDeleted', { scheduleId: s2, deletedAt: at(30) }),
   );
 
   return interleave(streams, taskIds);

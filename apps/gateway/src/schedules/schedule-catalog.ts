@@ -1,0 +1,263 @@
+import { ContractViolationError, parseScheduleEvent, scheduleStreamId } from '@canopy/contracts';
+import type { ScheduleEvent } from '@canopy/contracts';
+import { ExpectedVersionConflictError, toNewEvents } from '@canopy/event-store';
+import type { EventStore } from '@canopy/event-store';
+import { newObjectId } from '@canopy/identity';
+import {
+  countSchedules,
+  encodeKeysetCursor,
+  findSchedule,
+  listSchedules,
+} from '@canopy/read-models';
+import type { KeysetKey, ReadModelDatabase, ScheduleDetail } from '@canopy/read-models';
+import { ScheduleRuleViolation, decide, evolve, initialState } from '@canopy/schedule-domain';
+import type { Schedule, ScheduleCommand, ScheduleState } from '@canopy/schedule-domain';
+import type { Kysely } from 'kysely';
+import type { FunctionCatalog } from '../functions/function-catalog.js';
+import { ApiError } from '../http/api-error.js';
+import { newScheduleFields, scheduleChanges } from './schedule-fields.js';
+import { scheduleJson } from './schedule-json.js';
+import type { ScheduleJson } from './schedule-json.js';
+
+// Schedules of one account, each in its own stream (`schedule-<id>`). A schedule's state is the read
+// model's row, brought up to date with the events of its stream after the row's version: the stream
+// grows by one event per fired tick, and is never read whole when the row is there.
+
+/** Live schedules an account may have; creating one more is a 409 SCHEDULE_LIMIT_REACHED. */
+export const MAX_SCHEDULES_PER_ACCOUNT = 100;
+const MAX_DECISION_ROUNDS = 5;
+
+export class ScheduleCatalog {
+  constructor(
+    private readonly db: Kysely<ReadModelDatabase>,
+    private readonly store: EventStore,
+    private readonly functions: FunctionCatalog,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Creates the schedule a POST /v1/schedule body describes; its id. */
+  async create(accountId: string, body: Readonly<Record<string, unknown>>): Promise<string> {
+    const fields = newScheduleFields(body);
+    await this.functions.get(accountId, fields.functionId).catch((error: unknown) => {
+      if (error instanceof ApiError && error.status === 404) {
+        throw new ApiError(404, 'FUNCTION_NOT_FOUND', `no function ${fields.functionId}`, {
+          field: 'functionId',
+        });
+      }
+      throw error;
+    });
+    // Counted on the read model: a burst of creations may pass the limit by what it has not shown yet.
+    if ((await countSchedules(this.db, accountId)) >= MAX_SCHEDULES_PER_ACCOUNT) {
+      throw new ApiError(
+        409,
+        'SCHEDULE_LIMIT_REACHED',
+        `an account may have at most ${MAX_SCHEDULES_PER_ACCOUNT} schedules; delete one first`,
+      );
+    }
+    const now = this.now();
+    const scheduleId = newObjectId(now);
+    const events = decideOrExplain(
+      {
+        type: 'CreateSchedule',
+        data: { scheduleId, accountId, ...fields, now: now.toISOString() },
+      },
+      initialState(),
+    );
+    const streamId = scheduleStreamId(scheduleId);
+    await this.store.appendToStream(streamId, toNewEvents(streamId, 0, events), {
+      expectedVersion: 'no_stream',
+    });
+    return scheduleId;
+  }
+
+  async get(accountId: string, scheduleId: string): Promise<ScheduleJson> {
+    const { state } = await this.load(accountId, scheduleId);
+    return scheduleJson(liveSchedule(state, accountId, scheduleId), this.now());
+  }
+
+  async list(
+    accountId: string,
+    page: { readonly limit: number; readonly after: KeysetKey | null },
+  ): Promise<{ readonly entries: ScheduleJson[]; readonly nextCursor: string | null }> {
+    const { items, next } = await listSchedules(this.db, accountId, page);
+    const now = this.now();
+    return {
+      entries: items.map((detail) => scheduleJson(scheduleOfRow(accountId, detail), now)),
+      nextCursor: next === null ? null : encodeKeysetCursor(next),
+    };
+  }
+
+  /** Applies a PATCH body: pause, resume, or change; the schedule as it is afterwards. */
+  async change(
+    accountId: string,
+    scheduleId: string,
+    body: Readonly<Record<string, unknown>>,
+  ): Promise<ScheduleJson> {
+    const state = await this.decideAndAppend(accountId, scheduleId, (current, now) => {
+      const schedule = liveSchedule(current, accountId, scheduleId);
+      return {
+        type: 'ChangeSchedule',
+        data: {
+          scheduleId,
+          accountId,
+          changes: scheduleChanges(body, schedule.definition.request),
+          now,
+        },
+      };
+    });
+    return scheduleJson(liveSchedule(state, accountId, scheduleId), this.now());
+  }
+
+  async delete(accountId: string, scheduleId: string): Promise<void> {
+    await this.decideAndAppend(accountId, scheduleId, (current, now) => {
+      liveSchedule(current, accountId, scheduleId);
+      return { type: 'DeleteSchedule', data: { scheduleId, accountId, now } };
+    });
+  }
+
+  private async decideAndAppend(
+    accountId: string,
+    scheduleId: string,
+    build: (state: ScheduleState, now: string) => ScheduleCommand,
+  ): Promise<ScheduleState> {
+    const streamId = scheduleStreamId(scheduleId);
+    for (let round = 1; ; round += 1) {
+      const { state, version } = await this.load(accountId, scheduleId);
+      const events = decideOrExplain(build(state, this.now().toISOString()), state);
+      if (events.length === 0) return state;
+      try {
+        await this.store.appendToStream(streamId, toNewEvents(streamId, version, events), {
+          expectedVersion: version,
+        });
+        return events.reduce(evolve, state);
+      } catch (error) {
+        // A tick fired meanwhile: decide again on the stream as it is now.
+        if (error instanceof ExpectedVersionConflictError && round < MAX_DECISION_ROUNDS) continue;
+        throw error;
+      }
+    }
+  }
+
+  /** The schedule's state and stream version: the read model's row and the events after it. */
+  private async load(
+    accountId: string,
+    scheduleId: string,
+  ): Promise<{ readonly state: ScheduleState; readonly version: number }> {
+    const row = await findSchedule(this.db, accountId, scheduleId);
+    if (row?.deleted === true) throw scheduleNotFound(scheduleId);
+    if (row === undefined) {
+      // Not projected yet, or not the caller's: its first event tells, before a long stream is read.
+      const [first] = await this.store.readStream(scheduleStreamId(scheduleId), { maxCount: 1 });
+      const created = first === undefined ? undefined : parseStored(scheduleId, first);
+      if (created?.type !== 'ScheduleCreated' || created.data.accountId !== accountId) {
+        throw scheduleNotFound(scheduleId);
+      }
+    }
+    const base =
+      row === undefined
+        ? { state: initialState(), version: 0 }
+        : {
+            state: { phase: 'Active', schedule: scheduleOfRow(accountId, row) } as const,
+            version: row.streamVersion,
+          };
+    const recorded = await this.store.readStream(scheduleStreamId(scheduleId), {
+      fromVersion: base.version + 1,
+    });
+    let state: ScheduleState = base.state;
+    for (const event of recorded) state = evolve(state, parseStored(scheduleId, event));
+    return { state, version: recorded.at(-1)?.streamVersion ?? base.version };
+  }
+}
+
+/** The schedule when it exists in the account and is not deleted; a 404 otherwise. */
+function liveSchedule(state: ScheduleState, accountId: string, scheduleId: string): Schedule {
+  if (state.phase === 'Active' && state.schedule.accountId === accountId) return state.schedule;
+  throw scheduleNotFound(scheduleId);
+}
+
+function scheduleNotFound(scheduleId: string): ApiError {
+  return new ApiError(404, 'SCHEDULE_NOT_FOUND', `no schedule ${scheduleId}`);
+}
+
+/** The schedule decider's answer, with its refusals as the API's errors. */
+function decideOrExplain(command: ScheduleCommand, state: ScheduleState): ScheduleEvent[] {
+  try {
+    return decide(command, state);
+  } catch (error) {
+    if (error instanceof ScheduleRuleViolation) throw apiErrorOf(error);
+    if (error instanceof ContractViolationError) {
+      const field = apiField(error.field);
+      throw new ApiError(400, 'INVALID_REQUEST', `${field} ${error.problem}`, { field });
+    }
+    throw error;
+  }
+}
+
+function apiErrorOf(violation: ScheduleRuleViolation): ApiError {
+  const message = violation.message.replace(/^[A-Z_]+: /, '');
+  switch (violation.code) {
+    case 'INVALID_CRON':
+    case 'INVALID_TIME_ZONE':
+    case 'INVALID_SCHEDULE_WINDOW':
+      return new ApiError(400, violation.code, message, {
+        ...(violation.field === undefined ? {} : { field: violation.field }),
+      });
+    case 'SCHEDULE_NOT_FOUND':
+      return scheduleNotFound(violation.scheduleId);
+    case 'SCHEDULE_ALREADY_CREATED':
+    case 'SCHEDULE_PAUSED':
+    case 'TICK_NOT_FIREABLE':
+      // Not reachable from the API's commands: a defect if it happens.
+      throw violation;
+    default: {
+      const unknown: never = violation.code;
+      throw new Error(`unknown schedule rule ${String(unknown)}`);
+    }
+  }
+}
+
+// The decider names fields as the event stores them; the API has the request's fields at the top.
+function apiField(field: string): string {
+  return field.startsWith('request.') ? field.slice('request.'.length) : field;
+}
+
+function parseStored(
+  scheduleId: string,
+  event: { type: string; data: unknown; metadata: unknown },
+): ScheduleEvent {
+  try {
+    return parseScheduleEvent({ type: event.type, data: event.data, metadata: event.metadata });
+  } catch (error) {
+    // A stored event we cannot read is our defect, not the caller's bad request.
+    const problem = error instanceof Error ? error.message : String(error);
+    throw new Error(`schedule ${scheduleId} holds an unreadable event: ${problem}`);
+  }
+}
+
+/** A live schedule's row as the decider's state (the row holds all of it). */
+function scheduleOfRow(accountId: string, row: ScheduleDetail): Schedule {
+  return {
+    scheduleId: row.scheduleId,
+    accountId,
+    functionId: row.functionId,
+    definition: {
+      name: row.name,
+      description: row.description,
+      cron: row.cron,
+      timeZone: row.timeZone,
+      request: {
+        query: row.query,
+        contentType: row.contentType,
+        body: row.body.toString('base64'),
+      },
+      startAt: row.startAt?.toISOString() ?? null,
+      endAt: row.endAt?.toISOString() ?? null,
+    },
+    paused: row.paused,
+    since: row.activeSince.toISOString(),
+    lastTick: row.lastTickAt?.toISOString() ?? null,
+    lastTaskId: row.lastTaskId,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}

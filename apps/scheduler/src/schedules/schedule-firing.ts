@@ -1,0 +1,304 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  ContractViolationError,
+  issueTaskErrorCodes,
+  parseScheduleEvent,
+  scheduleStreamId,
+} from '@canopy/contracts';
+import type { IssueTaskReply, IssueTaskRequest, ScheduleEvent } from '@canopy/contracts';
+import { ExpectedVersionConflictError, asContractEvent, toNewEvents } from '@canopy/event-store';
+import type { Checkpoint, EventStore, RecordedEvent } from '@canopy/event-store';
+import {
+  ScheduleRuleViolation,
+  decide,
+  evolve,
+  initialState,
+  planTick,
+  scheduledTaskId,
+  tickRuleOf,
+} from '@canopy/schedule-domain';
+import type { ScheduleState, TickPlan } from '@canopy/schedule-domain';
+import type { ServiceLogger } from '@canopy/service-runtime';
+import type { InFlightWork } from '../transport/in-flight-work.js';
+
+export interface ScheduleFiringOptions {
+  readonly store: EventStore;
+  /** The IssueTask request handler, the one the gateway's requests reach. */
+  readonly issue: (payload: Uint8Array) => Promise<IssueTaskReply>;
+  readonly work: InFlightWork;
+  readonly clock: () => Date;
+  readonly logger: ServiceLogger;
+  /** A tick more overdue than this counts as missed: of missed ticks only the latest is fired. */
+  readonly missedTickGraceMs: number;
+  /** Wait before trying a tick again when the event store or the issuing was unavailable. */
+  readonly retryMs: number;
+}
+
+/** One schedule as this process knows it: its fold and the stream version the fold is at. */
+interface TrackedSchedule {
+  state: ScheduleState;
+  version: number;
+  timer: NodeJS.Timeout | undefined;
+  firing: boolean;
+  /** A tick given up on (its task could not be issued): planning continues after it. */
+  skippedThrough: string | null;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_APPEND_ROUNDS = 5;
+
+/**
+ * Fires every schedule's ticks. The schedules are read from the event store (every `schedule-`
+ * event from the beginning, then live, which is also how other processes' changes arrive), and each
+ * has a timer for its next tick. A due tick issues its task through the IssueTask request handler,
+ * with `scheduleId` set and the task id derived from the schedule and the tick, then records
+ * ScheduleTicked at the stream version read. Any number of schedulers may fire the same tick: they
+ * name the same task, whose stream takes one TaskIssued, and only one ScheduleTicked is appended at
+ * that version; the others see the conflict, read the stream again and find the tick fired.
+ */
+export class ScheduleFiring {
+  private readonly schedules = new Map<string, TrackedSchedule>();
+  private readonly stopping = new AbortController();
+  private readonly encoder = new TextEncoder();
+  private running: Promise<void> | undefined;
+  private checkpoint: Checkpoint | undefined;
+
+  constructor(private readonly options: ScheduleFiringOptions) {}
+
+  start(): void {
+    this.running ??= this.follow();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    for (const tracked of this.schedules.values()) clearTimeout(tracked.timer);
+    await this.running;
+  }
+
+  private async follow(): Promise<void> {
+    const { signal } = this.stopping;
+    while (!signal.aborted) {
+      try {
+        const batches = this.options.store.subscribeToAll({
+          streamPrefix: 'schedule-',
+          signal,
+          ...(this.checkpoint === undefined ? {} : { from: this.checkpoint }),
+        });
+        for await (const batch of batches) {
+          const touched = new Set<string>();
+          for (const recorded of batch) {
+            const scheduleId = this.apply(recorded);
+            if (scheduleId !== undefined) touched.add(scheduleId);
+            this.checkpoint = recorded.checkpoint;
+          }
+          for (const scheduleId of touched) this.arm(scheduleId);
+        }
+      } catch (error) {
+        if (signal.aborted) return;
+        this.options.logger.warn(
+          { reason: String(error), retryMs: this.options.retryMs },
+          'schedule event subscription failed; subscribing again',
+        );
+        await delay(this.options.retryMs, undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Folds a recorded event into its schedule; the schedule's id, or undefined when skipped. */
+  private apply(recorded: RecordedEvent): string | undefined {
+    const scheduleId = recorded.streamId.slice('schedule-'.length);
+    const tracked = this.tracked(scheduleId);
+    // This process's own appends were folded already.
+    if (recorded.streamVersion <= tracked.version) return undefined;
+    try {
+      tracked.state = evolve(tracked.state, parseScheduleEvent(asContractEvent(recorded)));
+    } catch (error) {
+      const problem = error instanceof ContractViolationError ? error.message : String(error);
+      this.options.logger.error(
+        { streamId: recorded.streamId, version: recorded.streamVersion, problem },
+        'skipped an unreadable schedule event',
+      );
+    }
+    tracked.version = recorded.streamVersion;
+    return scheduleId;
+  }
+
+  private tracked(scheduleId: string): TrackedSchedule {
+    let tracked = this.schedules.get(scheduleId);
+    if (tracked === undefined) {
+      tracked = {
+        state: initialState(),
+        version: 0,
+        timer: undefined,
+        firing: false,
+        skippedThrough: null,
+      };
+      this.schedules.set(scheduleId, tracked);
+    }
+    return tracked;
+  }
+
+  /** Sets the schedule's timer for what it needs next: a tick now, later, or nothing. */
+  private arm(scheduleId: string, notBeforeMs = 0): void {
+    const tracked = this.schedules.get(scheduleId);
+    if (tracked === undefined || this.stopping.signal.aborted) return;
+    clearTimeout(tracked.timer);
+    tracked.timer = undefined;
+    // A firing in progress arms the schedule again when it ends.
+    if (tracked.firing) return;
+    const { state } = tracked;
+    // Deleted (for good) or paused: no timer until an event changes that.
+    if (state.phase !== 'Active' || state.schedule.paused) return;
+    const nowMs = this.options.clock().getTime();
+    const { schedule } = state;
+    const lastTick = latest(schedule.lastTick, tracked.skippedThrough);
+    let plan: TickPlan;
+    try {
+      plan = planTick(
+        tickRuleOf(schedule.definition),
+        { since: schedule.since, lastTick },
+        nowMs,
+        this.options.missedTickGraceMs,
+      );
+    } catch (error) {
+      this.options.logger.error(
+        { scheduleId, reason: String(error) },
+        'the schedule cannot be evaluated; it does not fire',
+      );
+      return;
+    }
+    const waitMs =
+      plan.kind === 'wait'
+        ? plan.until.getTime() - nowMs
+        : plan.kind === 'fire'
+          ? notBeforeMs - nowMs
+          : undefined;
+    if (waitMs === undefined) return;
+    if (plan.kind === 'fire' && waitMs <= 0) {
+      const tick = plan.tick.toISOString();
+      tracked.firing = true;
+      this.options.work.start(async () => {
+        let retryAtMs = 0;
+        try {
+          retryAtMs = await this.fire(scheduleId, tracked, tick);
+        } finally {
+          tracked.firing = false;
+          this.arm(scheduleId, retryAtMs);
+        }
+      });
+      return;
+    }
+    tracked.timer = setTimeout(
+      () => this.arm(scheduleId, notBeforeMs),
+      Math.min(waitMs, MAX_TIMER_MS),
+    );
+  }
+
+  /**
+   * Fires one tick: issues its task, then records it. Returns 0 when done with the tick (fired, found
+   * fired, or given up on), or the time to try it again.
+   */
+  private async fire(scheduleId: string, tracked: TrackedSchedule, tick: string): Promise<number> {
+    const { logger, clock } = this.options;
+    const taskId = scheduledTaskId(scheduleId, tick);
+    const context = { scheduleId, tick, taskId };
+    try {
+      await this.refresh(scheduleId, tracked);
+      let events = this.decideTick(tracked, scheduleId, tick, taskId);
+      if (events === undefined || events.length === 0) return 0;
+      // The version the decision was made at: events folded meanwhile make the append conflict.
+      let decidedAt = tracked.version;
+      const { schedule } = tracked.state as Extract<ScheduleState, { phase: 'Active' }>;
+      const request: IssueTaskRequest = {
+        taskId,
+        accountId: schedule.accountId,
+        functionId: schedule.functionId,
+        scheduleId,
+        request: { ...schedule.definition.request },
+        issuedAt: clock().toISOString(),
+      };
+      const reply = await this.options.issue(this.encoder.encode(JSON.stringify(request)));
+      if (!reply.ok) {
+        const { code } = reply.error;
+        if (code === issueTaskErrorCodes.UNAVAILABLE || code === 'INTERNAL') {
+          logger.warn({ ...context, code }, 'the task of a tick could not be issued; trying again');
+          return clock().getTime() + this.options.retryMs;
+        }
+        // Another scheduler issued this tick's task first (its request differs in issue time only).
+        if (code !== 'TASK_ALREADY_ISSUED') {
+          logger.warn(
+            { ...context, functionId: schedule.functionId, code, reason: reply.error.message },
+            'the task of a tick was refused; the tick is skipped',
+          );
+          tracked.skippedThrough = tick;
+          return 0;
+        }
+      }
+      for (let round = 1; ; round += 1) {
+        const streamId = scheduleStreamId(scheduleId);
+        try {
+          await this.options.store.appendToStream(
+            streamId,
+            toNewEvents(streamId, decidedAt, events),
+            { expectedVersion: decidedAt },
+          );
+          // Unless the subscription delivered the append already.
+          if (tracked.version === decidedAt) {
+            tracked.state = events.reduce(evolve, tracked.state);
+            tracked.version = decidedAt + events.length;
+          }
+          logger.info(context, 'schedule tick fired');
+          return 0;
+        } catch (error) {
+          if (!(error instanceof ExpectedVersionConflictError) || round >= MAX_APPEND_ROUNDS)
+            throw error;
+          await this.refresh(scheduleId, tracked);
+          events = this.decideTick(tracked, scheduleId, tick, taskId);
+          if (events === undefined || events.length === 0) return 0;
+          decidedAt = tracked.version;
+        }
+      }
+    } catch (error) {
+      logger.warn({ ...context, reason: String(error) }, 'firing a tick failed; trying again');
+      return clock().getTime() + this.options.retryMs;
+    }
+  }
+
+  /** The FireTick decision on the schedule as it stands; undefined when the tick may not fire. */
+  private decideTick(
+    tracked: TrackedSchedule,
+    scheduleId: string,
+    tick: string,
+    taskId: string,
+  ): ScheduleEvent[] | undefined {
+    try {
+      return decide(
+        {
+          type: 'FireTick',
+          data: { scheduleId, tick, taskId, now: this.options.clock().toISOString() },
+        },
+        tracked.state,
+      );
+    } catch (error) {
+      if (!(error instanceof ScheduleRuleViolation)) throw error;
+      // Paused, deleted or changed since the tick was planned: the next arm plans afresh.
+      this.options.logger.debug({ scheduleId, tick, code: error.code }, 'tick not fired');
+      if (error.code === 'TICK_NOT_FIREABLE') tracked.skippedThrough = tick;
+      return undefined;
+    }
+  }
+
+  /** Folds the schedule's events after the version this process knows. */
+  private async refresh(scheduleId: string, tracked: TrackedSchedule): Promise<void> {
+    const recorded = await this.options.store.readStream(scheduleStreamId(scheduleId), {
+      fromVersion: tracked.version + 1,
+    });
+    for (const event of recorded) this.apply(event);
+  }
+}
+
+function latest(left: string | null, right: string | null): string | null {
+  if (left === null) return right;
+  if (right === null) return left;
+  return Date.parse(left) >= Date.parse(right) ? left : right;
+}
