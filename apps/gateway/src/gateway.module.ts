@@ -7,11 +7,21 @@ import { APP_GUARD } from '@nestjs/core';
 import type { Kysely } from 'kysely';
 import { AccessTokens } from './auth/access-tokens.js';
 import { ApiKeyExchange } from './auth/api-key-exchange.js';
-import { AuthController } from './auth/auth.controller.js';
+import { ApiKeys } from './auth/api-keys.js';
+import { AuthController, JwksController } from './auth/auth.controller.js';
 import { AccessTokenGuard } from './auth/authentication.js';
+import { SigningKeys } from './auth/signing-keys.js';
 import { FunctionCatalog } from './functions/function-catalog.js';
 import { FunctionController } from './functions/function.controller.js';
 import { EVENT_STORE, LOGGER, READ_MODEL_DB } from './gateway-tokens.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { RateLimits } from './http/rate-limits.js';
+import { NODE_CREDENTIALS_ISSUER } from './nodes/node-credentials.js';
+import type { NodeCredentialsIssuer } from './nodes/node-credentials.js';
+import { NodeController } from './nodes/node.controller.js';
+import { ScheduleCatalog } from './schedules/schedule-catalog.js';
+import { ScheduleController } from './schedules/schedule.controller.js';
+import { NodeRegistrations } from './nodes/node-registrations.js';
 import { TaskIssuer } from './tasks/task-issuer.js';
 import { TaskNotifications } from './tasks/task-notifications.js';
 import { TaskReads } from './tasks/task-reads.js';
@@ -23,8 +33,12 @@ export interface GatewayParts {
   readonly store: EventStore;
   readonly db: Kysely<ReadModelDatabase>;
   readonly tokens: AccessTokens;
+  readonly signingKeys: SigningKeys;
+  readonly rateLimits: RateLimits;
   readonly issuer: TaskIssuer;
   readonly notifications: TaskNotifications;
+  /** Issues nodes' NATS credentials; without one, node registration answers 503. */
+  readonly nodeCredentials?: NodeCredentialsIssuer | null;
 }
 
 @Module({})
@@ -32,17 +46,39 @@ export class GatewayModule {
   static with(parts: GatewayParts): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [AuthController, FunctionController, TaskController],
+      controllers: [
+        AuthController,
+        JwksController,
+        FunctionController,
+        TaskController,
+        NodeController,
+        MetricsController,
+        ScheduleController,
+      ],
       providers: [
         { provide: LOGGER, useValue: parts.logger },
         { provide: EVENT_STORE, useValue: parts.store },
         { provide: READ_MODEL_DB, useValue: parts.db },
         { provide: AccessTokens, useValue: parts.tokens },
+        { provide: SigningKeys, useValue: parts.signingKeys },
+        { provide: RateLimits, useValue: parts.rateLimits },
+        { provide: ApiKeys, useValue: new ApiKeys(parts.store) },
         { provide: TaskIssuer, useValue: parts.issuer },
         { provide: TaskNotifications, useValue: parts.notifications },
         { provide: ApiKeyExchange, useValue: new ApiKeyExchange(parts.store, parts.tokens) },
         { provide: FunctionCatalog, useValue: new FunctionCatalog(parts.db, parts.store) },
         { provide: TaskReads, useValue: new TaskReads(parts.db, parts.store) },
+        {
+          provide: ScheduleCatalog,
+          useFactory: (functions: FunctionCatalog) =>
+            new ScheduleCatalog(parts.db, parts.store, functions),
+          inject: [FunctionCatalog],
+        },
+        { provide: NODE_CREDENTIALS_ISSUER, useValue: parts.nodeCredentials ?? null },
+        {
+          provide: NodeRegistrations,
+          useValue: new NodeRegistrations(parts.db, parts.store, parts.nodeCredentials ?? null),
+        },
         { provide: APP_GUARD, useClass: AccessTokenGuard },
       ],
     };

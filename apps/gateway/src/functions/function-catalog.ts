@@ -2,12 +2,18 @@ import { functionStreamId } from '@canopy/contracts';
 import type { FunctionCapabilities, FunctionRegisteredData, RuntimeSpec } from '@canopy/contracts';
 import type { EventStore } from '@canopy/event-store';
 import { decide, foldFunction, initialState } from '@canopy/function-domain';
-import { encodeKeysetCursor, findFunction, listFunctions } from '@canopy/read-models';
+import {
+  encodeKeysetCursor,
+  findFunction,
+  findFunctionMetrics,
+  listFunctions,
+} from '@canopy/read-models';
 import type { FunctionDetail, KeysetKey, ReadModelDatabase } from '@canopy/read-models';
 import type { Kysely } from 'kysely';
 import { notFound } from '../http/api-error.js';
 import { newEvents, readFunctionStream } from '../events/streams.js';
 import { newObjectId } from '@canopy/identity';
+import type { FunctionMetricsJson } from '../metrics/metrics-schemas.js';
 import { unixSeconds } from '../tasks/task-json.js';
 
 // Functions of one account: registered into their own stream (`function-<id>`), read from the read
@@ -24,6 +30,11 @@ export interface FunctionJson {
   readonly runtime: RuntimeSpec;
   /** Unix seconds, as a string like the task API's times. */
   readonly created: string;
+}
+
+/** `GET /v1/function/:id`: the function and counts of its tasks. */
+export interface FunctionWithMetricsJson extends FunctionJson {
+  readonly metrics: FunctionMetricsJson;
 }
 
 const capabilityDefaults = { cpuCount: 0, memSize: 0, networkLatency: 0, privileged: false };
@@ -70,7 +81,24 @@ export class FunctionCatalog {
     return functionId;
   }
 
-  async get(accountId: string, functionId: string): Promise<FunctionJson> {
+  async get(accountId: string, functionId: string): Promise<FunctionWithMetricsJson> {
+    const [found, metrics] = await Promise.all([
+      this.find(accountId, functionId),
+      // Counters of another account's function read as zeros; the answer is a 404 anyway.
+      findFunctionMetrics(this.db, accountId, functionId, this.now()),
+    ]);
+    return {
+      ...found,
+      metrics: {
+        todaysTasks: metrics.todaysTasks,
+        pendingTasks: metrics.pendingTasks,
+        weekTasks: metrics.weekTasks,
+        completedTasks: metrics.completedTasks,
+      },
+    };
+  }
+
+  private async find(accountId: string, functionId: string): Promise<FunctionJson> {
     const projected = await findFunction(this.db, accountId, functionId);
     if (projected !== undefined) return functionJsonFromReadModel(projected);
     const state = foldFunction((await readFunctionStream(this.store, functionId)).events);

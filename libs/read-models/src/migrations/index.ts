@@ -7,6 +7,9 @@ import * as platformNodes from './2026_11_30_10_01_00_platform_nodes.js';
 import * as createAccounts from './2026_11_30_10_02_00_create_accounts.js';
 import * as createTaskAttempts from './2026_11_30_10_03_00_create_task_attempts.js';
 import * as countProjectedEvents from './2026_11_30_10_04_00_count_projected_events.js';
+import * as registerNodes from './2026_11_30_12_00_00_register_nodes.js';
+import * as scheduleDetails from './2026_11_30_14_00_00_schedule_details.js';
+import * as taskCounters from './2026_11_30_15_00_00_task_counters.js';
 
 /** Listed explicitly, not globbed from disk, so they run the same from src/ and from dist/. Append only. */
 export const readModelMigrations: Readonly<Record<string, Migration>> = {
@@ -18,4 +21,7 @@ export const readModelMigrations: Readonly<Record<string, Migration>> = {
   '2026_11_30_10_02_00_create_accounts': createAccounts,
   '2026_11_30_10_03_00_create_task_attempts': createTaskAttempts,
   '2026_11_30_10_04_00_count_projected_events': countProjectedEvents,
+  '2026_11_30_12_00_00_register_nodes': registerNodes,
+  '2026_11_30_14_00_00_schedule_details': scheduleDetails,
+  '2026_11_30_15_00_00_task_counters': taskCounters,
 };

@@ -13,6 +13,7 @@ export { tasksProjection } from './tasks/tasks-projection.js';
 export { functionsProjection } from './functions-projection.js';
 export { nodesProjection } from './nodes-projection.js';
 export { accountsProjection } from './accounts-projection.js';
+export { schedulesProjection } from './schedules-projection.js';
 export {
   evolveProjectedTask,
   isTerminal,

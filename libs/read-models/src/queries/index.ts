@@ -13,3 +13,14 @@ export { defaultCsvChunkSize, streamTaskCsvRows, taskCsvChunkQuery } from './tas
 export type { TaskCsvFilter, TaskCsvRow } from './task-csv-query.js';
 export { findFunction, functionListQuery, listFunctions } from './function-queries.js';
 export type { FunctionDetail, FunctionPage } from './function-queries.js';
+export { countRunningTasks, findNode, listNodes, nodeListQuery } from './node-queries.js';
+export type { NodeDetail, NodePage } from './node-queries.js';
+export {
+  countSchedules,
+  findSchedule,
+  listSchedules,
+  scheduleListQuery,
+} from './schedule-queries.js';
+export type { ScheduleDetail, SchedulePage } from './schedule-queries.js';
+export { findAccountMetrics, findFunctionMetrics } from './metrics-queries.js';
+export type { AccountMetrics, FunctionMetrics } from './metrics-queries.js';

@@ -10,6 +10,12 @@ import type { NodesTable } from './nodes-table.js';
 import type { ProjectionCheckpointsTable } from './projection-checkpoints-table.js';
 import type { SchedulesTable } from './schedules-table.js';
 import type { TaskAttemptsTable } from './task-attempts-table.js';
+import type {
+  AccountTaskCountersTable,
+  AccountTaskDaysTable,
+  FunctionTaskCountersTable,
+  FunctionTaskDaysTable,
+} from './task-counters-tables.js';
 import type { TaskResultsTable } from './task-results-table.js';
 import type { TasksTable } from './tasks-table.js';
 
@@ -24,6 +30,10 @@ export interface ReadModelDatabase {
   'api.api_keys': ApiKeysTable;
   'api.schedules': SchedulesTable;
   'api.projection_checkpoints': ProjectionCheckpointsTable;
+  'api.account_task_counters': AccountTaskCountersTable;
+  'api.function_task_counters': FunctionTaskCountersTable;
+  'api.account_task_days': AccountTaskDaysTable;
+  'api.function_task_days': FunctionTaskDaysTable;
   'analytics.task_runs': TaskRunsView;
   'analytics.task_attempts': TaskAttemptsView;
   'analytics.function_daily': FunctionDailyView;

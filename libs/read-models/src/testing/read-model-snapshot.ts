@@ -2,13 +2,20 @@ import {
   parseAccountEvent,
   parseFunctionEvent,
   parseNodeEvent,
+  parseScheduleEvent,
   parseTaskEvent,
 } from '@canopy/contracts';
+import { foldSchedule } from '@canopy/schedule-domain';
 import type { EventStore, RecordedEvent } from '@canopy/event-store';
 import { foldTask, taskView } from '@canopy/task-domain';
 import { sql, type Kysely } from 'kysely';
 import type { ReadModelDatabase } from '../schema/read-model-database.js';
 import { expectedTaskRow, type ExpectedTaskRow } from './read-model-fold.js';
+import {
+  foldTaskCounters,
+  readTaskCounters,
+  type TaskCountersSnapshot,
+} from './task-counters-fold.js';
 
 // Everything the projections write, as plain rows, read either from the read models or computed
 // by folding the event store's streams independently of the projector. Tests compare the two.
@@ -35,6 +42,9 @@ export interface ReadModelSnapshot {
   readonly nodes: readonly Record<string, unknown>[];
   readonly accounts: readonly Record<string, unknown>[];
   readonly apiKeys: readonly Record<string, unknown>[];
+  readonly schedules: readonly Record<string, unknown>[];
+  /** The metrics counters, api.nodes.running_tasks included. */
+  readonly taskCounters: TaskCountersSnapshot;
 }
 
 /** The read models as stored (in `schema`, `api` by default), in a stable order. */
@@ -62,7 +72,8 @@ export async function readModelSnapshot(
              last_stream_version::text AS last_stream_version
       FROM ${table('functions')} ORDER BY function_id`),
     nodes: await rows(sql`
-      SELECT node_id, account_id, cpu_count, mem_size, network_latency, privileged, slots, available,
+      SELECT node_id, account_id, hash, description, user_public_key, disabled, registered_at,
+             cpu_count, mem_size, network_latency, privileged, slots, available,
              unavailable_reason, agent, last_seen_at, changed_at, created_at,
              last_stream_version::text AS last_stream_version
       FROM ${table('nodes')} ORDER BY node_id`),
@@ -72,6 +83,13 @@ export async function readModelSnapshot(
     apiKeys: await rows(sql`
       SELECT account_id, key_id, label, issued_at, revoked_at
       FROM ${table('api_keys')} ORDER BY account_id, key_id`),
+    schedules: await rows(sql`
+      SELECT schedule_id, account_id, function_id, name, description, cron, time_zone, query,
+             content_type, body, start_at, end_at, paused, deleted, deleted_at, active_since,
+             last_tick_at, last_task_id, tick_count::text AS tick_count, created_at,
+             last_stream_version::text AS last_stream_version
+      FROM ${table('schedules')} ORDER BY schedule_id`),
+    taskCounters: await readTaskCounters(db, schema),
   };
 }
 
@@ -88,6 +106,7 @@ export async function foldedReadModels(
     nodes: [] as Record<string, unknown>[],
     accounts: [] as Record<string, unknown>[],
     apiKeys: [] as Record<string, unknown>[],
+    schedules: [] as Record<string, unknown>[],
   };
   for (const streamId of streamIds) {
     const events = await store.readStream(streamId);
@@ -125,6 +144,11 @@ export async function foldedReadModels(
       case 'account':
         foldAccountStream(events, version, snapshot);
         break;
+      case 'schedule': {
+        const row = foldScheduleStream(events, version);
+        if (row !== undefined) snapshot.schedules.push(row);
+        break;
+      }
       default:
         throw new Error(`no fold for stream ${streamId}`);
     }
@@ -141,7 +165,9 @@ export async function foldedReadModels(
   snapshot.nodes.sort(by((row) => text(row['node_id'])));
   snapshot.accounts.sort(by((row) => text(row['account_id'])));
   snapshot.apiKeys.sort(by((row) => `${text(row['account_id'])}:${text(row['key_id'])}`));
-  return snapshot;
+  snapshot.schedules.sort(by((row) => text(row['schedule_id'])));
+  const nodeIds = snapshot.nodes.map((row) => text(row['node_id']));
+  return { ...snapshot, taskCounters: foldTaskCounters(snapshot.tasks, nodeIds) };
 }
 
 function asContract(recorded: RecordedEvent): unknown {
@@ -187,20 +213,37 @@ function foldNodeStream(
   events: readonly RecordedEvent[],
   version: string,
 ): Record<string, unknown> {
-  let node: Record<string, unknown> = {};
+  let node: Record<string, unknown> = {
+    account_id: null,
+    hash: null,
+    description: null,
+    user_public_key: null,
+    disabled: false,
+    registered_at: null,
+    cpu_count: null,
+    mem_size: null,
+    network_latency: null,
+    privileged: null,
+    slots: null,
+    available: false,
+    unavailable_reason: null,
+    agent: null,
+    last_seen_at: null,
+    changed_at: null,
+  };
   for (const event of events.map((recorded) => parseNodeEvent(asContract(recorded)))) {
     switch (event.type) {
       case 'NodeAnnounced': {
         const { nodeId, capabilities, slots, agent, at } = event.data;
         node = {
+          ...node,
           node_id: nodeId,
-          account_id: null,
           cpu_count: capabilities.cpuCount,
           mem_size: capabilities.memSize,
           network_latency: capabilities.networkLatency,
           privileged: capabilities.privileged,
           slots,
-          available: true,
+          available: node['disabled'] !== true,
           unavailable_reason: null,
           agent,
           last_seen_at: new Date(at),
@@ -226,6 +269,30 @@ function foldNodeStream(
           last_seen_at: new Date(event.data.lastSeenAt),
           changed_at: new Date(event.data.at),
         };
+        break;
+      case 'NodeRegistered': {
+        if (node['account_id'] !== null) break;
+        const { nodeId, accountId, hash, description, userPublicKey, at } = event.data;
+        node = {
+          ...node,
+          node_id: nodeId,
+          account_id: accountId,
+          hash,
+          description,
+          user_public_key: userPublicKey,
+          registered_at: new Date(at),
+          created_at: new Date(at),
+        };
+        break;
+      }
+      case 'NodeDisabled':
+        node = { ...node, disabled: true, available: false };
+        break;
+      case 'NodeEnabled':
+        node = { ...node, disabled: false };
+        break;
+      case 'NodeDescribed':
+        node = { ...node, description: event.data.description };
         break;
       default: {
         const unknown: never = event;
@@ -274,4 +341,39 @@ function foldAccountStream(
     }
   }
   snapshot.apiKeys.push(...keys.values());
+}
+
+function foldScheduleStream(
+  events: readonly RecordedEvent[],
+  version: string,
+): Record<string, unknown> | undefined {
+  const history = events.map((recorded) => parseScheduleEvent(asContract(recorded)));
+  const state = foldSchedule(history);
+  if (state.phase === 'None') return undefined;
+  const { schedule } = state;
+  const { definition } = schedule;
+  const time = (value: string | null) => (value === null ? null : new Date(value));
+  return {
+    schedule_id: schedule.scheduleId,
+    account_id: schedule.accountId,
+    function_id: schedule.functionId,
+    name: definition.name,
+    description: definition.description,
+    cron: definition.cron,
+    time_zone: definition.timeZone,
+    query: definition.request.query,
+    content_type: definition.request.contentType,
+    body: Buffer.from(definition.request.body, 'base64'),
+    start_at: time(definition.startAt),
+    end_at: time(definition.endAt),
+    paused: schedule.paused,
+    deleted: state.phase === 'Deleted',
+    deleted_at: state.phase === 'Deleted' ? new Date(state.deletedAt) : null,
+    active_since: new Date(schedule.since),
+    last_tick_at: time(schedule.lastTick),
+    last_task_id: schedule.lastTaskId,
+    tick_count: String(history.filter((event) => event.type === 'ScheduleTicked').length),
+    created_at: new Date(schedule.createdAt),
+    last_stream_version: version,
+  };
 }

@@ -19,6 +19,7 @@ import {
   type ProjectedAttempt,
   type ProjectedTask,
 } from './projected-task.js';
+import { TaskCounterChanges, writeTaskCounterChanges } from './task-counters.js';
 
 type Trx = Transaction<ReadModelDatabase>;
 
@@ -26,9 +27,15 @@ const name = 'tasks';
 
 /**
  * Every task event → `api.tasks` (one row per task), `api.task_attempts` (one row per assignment)
- * and `api.task_results` (the function's response, on TaskFinished). Replays are recognised by
- * `api.tasks.last_stream_version`. A batch is folded in memory, task by task, and written with a
- * handful of statements: tasks are the bulk of the store.
+ * and `api.task_results` (the function's response, on TaskFinished), and the metrics counters
+ * (`api.account_task_counters`, `api.function_task_counters`, `api.account_task_days`,
+ * `api.function_task_days`, `api.nodes.running_tasks`; see task-counters.ts). Replays are
+ * recognised by `api.tasks.last_stream_version`. A batch is folded in memory, task by task, and
+ * written with a handful of statements: tasks are the bulk of the store.
+ *
+ * The counters are kept here rather than by a projection of their own because they change with a
+ * task's state, and only this projection knows the state a task had before the batch, under the
+ * replay guard that makes each change count once.
  */
 export const tasksProjection: Projection<TaskEventType> = {
   name,
@@ -41,6 +48,8 @@ export const tasksProjection: Projection<TaskEventType> = {
 interface TaskInProgress {
   readonly row: NewTaskRow;
   readonly task: ProjectedTask;
+  /** The task as stored before the batch; null when the batch issued it. */
+  readonly storedTask: ProjectedTask | null;
   readonly version: number;
   /** Attempts as stored before the batch, to write only what changed. */
   readonly storedAttempts: readonly ProjectedAttempt[];
@@ -72,6 +81,16 @@ async function applyTaskEvents(trx: Trx, recorded: readonly RecordedEvent[]): Pr
 
   const changed = [...tasks.values()].filter((task) => task.changed);
   for (const chunk of chunks(changed, ROWS_PER_STATEMENT)) await upsertTasks(trx, chunk);
+  const counters = new TaskCounterChanges();
+  for (const { row, task, storedTask } of changed) {
+    counters.add(storedTask, {
+      accountId: row.account_id,
+      functionId: row.function_id,
+      issuedAt: row.issued_at,
+      task,
+    });
+  }
+  await writeTaskCounterChanges(trx, counters);
   const attempts = changed.flatMap(changedAttempts);
   for (const chunk of chunks(attempts, ROWS_PER_STATEMENT)) await upsertAttempts(trx, chunk);
   for (const chunk of chunks(results, 50)) {
@@ -119,6 +138,7 @@ function issuedTask(
       last_stream_version: version,
     },
     task,
+    storedTask: null,
     version,
     storedAttempts: [],
     changed: true,
@@ -184,22 +204,24 @@ async function loadTasks(
   }
   for (const row of rows) {
     const attempts = attemptsOf.get(row.task_id) ?? [];
+    const task: ProjectedTask = {
+      state: row.state,
+      progress: row.progress,
+      status: row.status,
+      nodeId: row.node_id,
+      attempt: row.attempt,
+      assignedAt: row.assigned_at?.toISOString() ?? null,
+      finishedAt: row.finished_at?.toISOString() ?? null,
+      failureReason: row.failure_reason as ProjectedTask['failureReason'],
+      attempts,
+    };
     tasks.set(row.task_id, {
       row,
       version: Number(row.last_stream_version),
       storedAttempts: attempts,
       changed: false,
-      task: {
-        state: row.state,
-        progress: row.progress,
-        status: row.status,
-        nodeId: row.node_id,
-        attempt: row.attempt,
-        assignedAt: row.assigned_at?.toISOString() ?? null,
-        finishedAt: row.finished_at?.toISOString() ?? null,
-        failureReason: row.failure_reason as ProjectedTask['failureReason'],
-        attempts,
-      },
+      task,
+      storedTask: task,
     });
   }
   return tasks;
