@@ -1,0 +1,264 @@
+import { objectIdSchema } from '@canopy/contracts';
+import { applyDecorators } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiParam, ApiQuery, ApiResponse } from '@nestjs/swagger';
+import { z } from 'zod';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../http/page-parameters.js';
+import { openApiSchema } from './json-schema.js';
+import type { OpenApiSchema } from './json-schema.js';
+
+// Decorators that describe a route in the OpenAPI document, in the words of this API: every error is
+// the one `ApiError` body, ids are 24-hex ObjectIds, lists are keyset pages. Schemas of bodies come
+// from zod schemas (json-schema.ts), so a described body is the body the code validates or builds.
+
+/** The error body every failure answers with (http/api-exception-filter.ts). */
+export const apiErrorBodySchema = z
+  .object({
+    error: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]*$/)
+      .meta({
+        description:
+          'UPPER_SNAKE_CASE code: INVALID_REQUEST, UNAUTHORIZED, NOT_FOUND, PAYLOAD_TOO_LARGE, UNAVAILABLE, INTERNAL, or a code of the operation',
+        example: 'INVALID_REQUEST',
+      }),
+    message: z.string().meta({ description: 'What went wrong, for a human' }),
+    field: z.string().optional().meta({
+      description: 'The query parameter, path parameter or body field at fault',
+      example: 'limit',
+    }),
+  })
+  .meta({ description: 'The body of every error response' });
+
+/** Name of the shared error body in `components.schemas`. */
+export const API_ERROR_SCHEMA = 'ApiError';
+const apiErrorReference = { $ref: `#/components/schemas/${API_ERROR_SCHEMA}` } as const;
+
+/** Name of the bearer access token scheme in `components.securitySchemes`. */
+export const ACCESS_TOKEN_SCHEME = 'accessToken';
+
+/** Error statuses this API answers with, and the `error` code each usually carries. */
+const errorCodes = {
+  400: 'INVALID_REQUEST',
+  401: 'UNAUTHORIZED',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  499: 'CANCELLED',
+  500: 'INTERNAL',
+  502: 'BAD_GATEWAY',
+  503: 'UNAVAILABLE',
+  504: 'TIMEOUT',
+} as const;
+export type ErrorStatus = keyof typeof errorCodes;
+
+export interface ErrorResponseDescription {
+  /** When this status is answered. */
+  readonly description: string;
+  /** The response's `error` code(s), when not the status's usual one. */
+  readonly codes?: readonly string[];
+  /** An example body; by default the first code with the description as message. */
+  readonly example?: z.input<typeof apiErrorBodySchema>;
+}
+
+/**
+ * The error responses of a route: each status with when it happens. Every one has the `ApiError`
+ * body; 401 carries `WWW-Authenticate: Bearer`, 429 and 503 `Retry-After`.
+ *
+ *     @ApiErrorResponses({ 400: 'id is not a 24-hex id', 401: UNAUTHENTICATED, 404: 'no such task' })
+ */
+export function ApiErrorResponses(
+  errors: Partial<Record<ErrorStatus, string | ErrorResponseDescription>>,
+): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ...Object.entries(errors).map(([key, value]) => {
+      const status = Number(key) as ErrorStatus;
+      const described = typeof value === 'string' ? { description: value } : value;
+      const codes = described.codes ?? [errorCodes[status]];
+      const example = described.example ?? {
+        error: codes[0] ?? errorCodes[status],
+        message: described.description,
+      };
+      return ApiResponse({
+        status,
+        description:
+          codes.length > 1 || described.codes !== undefined
+            ? `${described.description} (\`error\`: ${codes.map((code) => `\`${code}\``).join(', ')})`
+            : described.description,
+        headers: errorHeaders(status),
+        content: { 'application/json': { schema: apiErrorReference, example } },
+      });
+    }),
+  );
+}
+
+/** The usual description of a 401 on a route that needs an access token. */
+export const UNAUTHENTICATED =
+  'no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`)';
+
+/** The usual description of the 429 of the per-account rate limit (http/rate-limits.ts). */
+export const RATE_LIMITED = "too many requests of the caller's account: wait `Retry-After` seconds";
+
+/**
+ * What the access token guard answers on every route that is not @Public(): spread it into
+ * ApiErrorResponses, e.g. `@ApiErrorResponses({ ...AUTHENTICATED_ROUTE_ERRORS, 404: '…' })`.
+ */
+export const AUTHENTICATED_ROUTE_ERRORS = {
+  401: UNAUTHENTICATED,
+  429: RATE_LIMITED,
+} as const satisfies Partial<Record<ErrorStatus, string>>;
+
+function errorHeaders(status: ErrorStatus): Record<string, object> | undefined {
+  switch (status) {
+    case 401:
+      return {
+        'WWW-Authenticate': {
+          description: 'Always `Bearer`',
+          schema: { type: 'string', const: 'Bearer' },
+        },
+      };
+    case 429:
+    case 503:
+      return { 'Retry-After': retryAfterHeader('Seconds to wait before trying again') };
+    default:
+      return undefined;
+  }
+}
+
+export function retryAfterHeader(description: string): object {
+  return { description, schema: { type: 'string', pattern: '^[0-9]+$', example: '5' } };
+}
+
+export interface JsonResponseDescription {
+  readonly description: string;
+  /** The body's schema; `io` 'output' (what the code sends). */
+  readonly schema: z.ZodType;
+  readonly example?: unknown;
+  readonly headers?: Record<string, object>;
+}
+
+/** A JSON success response whose body the zod schema describes. */
+export function ApiJsonResponse(
+  status: number,
+  response: JsonResponseDescription,
+): MethodDecorator & ClassDecorator {
+  return ApiResponse({
+    status,
+    description: response.description,
+    ...(response.headers === undefined ? {} : { headers: response.headers }),
+    content: {
+      'application/json': {
+        schema: openApiSchema(response.schema, 'output'),
+        ...(response.example === undefined ? {} : { example: response.example }),
+      },
+    },
+  });
+}
+
+export interface JsonBodyDescription {
+  readonly description: string;
+  /** The body's schema; `io` 'input' (what a client may send: fields with defaults are optional). */
+  readonly schema: z.ZodType;
+  readonly example?: unknown;
+}
+
+/** A required `application/json` request body whose schema the zod schema gives. */
+export function ApiJsonBody(body: JsonBodyDescription): MethodDecorator {
+  return applyDecorators(
+    ApiConsumes('application/json'),
+    ApiBody({
+      description: body.description,
+      required: true,
+      schema: openApiSchema(body.schema, 'input'),
+      ...(body.example === undefined
+        ? {}
+        : { examples: { example: { summary: 'example', value: body.example } } }),
+    }),
+  );
+}
+
+/** A path parameter holding a task, function or schedule id (24 lower-case hex characters). */
+export function ApiObjectIdParam(
+  name: string,
+  description: string,
+  example = '6405942c9956fae80d7e0e91',
+): MethodDecorator & ClassDecorator {
+  return ApiParam({ name, required: true, description, schema: objectIdParameterSchema(example) });
+}
+
+/** An optional query parameter holding a task, function or schedule id. */
+export function ApiObjectIdQuery(
+  name: string,
+  description: string,
+  example = '6405848581b16f7a07cd4c48',
+): MethodDecorator & ClassDecorator {
+  return ApiQuery({ name, required: false, description, schema: objectIdParameterSchema(example) });
+}
+
+/** An optional query parameter with the given schema. */
+export function ApiOptionalQuery(
+  name: string,
+  description: string,
+  schema: OpenApiSchema,
+): MethodDecorator & ClassDecorator {
+  return ApiQuery({ name, required: false, description, schema });
+}
+
+function objectIdParameterSchema(example: string): OpenApiSchema {
+  return { ...openApiSchema(objectIdSchema), format: 'objectid', example };
+}
+
+/** `limit` and `cursor` of a keyset-paged list (http/page-parameters.ts). */
+export function ApiPageParameters(): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ApiOptionalQuery('limit', `Rows per page, 1 to ${MAX_PAGE_SIZE}`, {
+      type: 'string',
+      pattern: '^[0-9]+$',
+      default: String(DEFAULT_PAGE_SIZE),
+      example: '100',
+    }),
+    ApiOptionalQuery(
+      'cursor',
+      'Opaque: the `cursor` of the previous page\'s `Link: <…>; rel="next"` header. A value this API did not give out is a 400',
+      { type: 'string' },
+    ),
+  );
+}
+
+/** The `Link` header of a page that has a next page. */
+export const nextPageLinkHeader = {
+  Link: {
+    description:
+      'Only when there is a next page: `</same/path?same=parameters&cursor=…>; rel="next"`. The last page has none',
+    schema: { type: 'string', example: '</v1/task/list?limit=50&cursor=eyJ0Ijo…>; rel="next"' },
+  },
+} as const;
+
+/** A query parameter holding a UTC day `yyyy-mm-dd`. */
+export const calendarDayParameterSchema: OpenApiSchema = {
+  type: 'string',
+  format: 'date',
+  pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+  example: '2024-06-22',
+};
+
+/** A query parameter holding a UTC day `yyyy-mm-dd` or unix seconds. */
+export const dayOrUnixSecondsParameterSchema: OpenApiSchema = {
+  type: 'string',
+  pattern: '^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,11})$',
+  examples: ['2024-06-22', '1719090348'],
+};
+
+/** A query parameter holding `true` or `false`. */
+export const booleanParameterSchema: OpenApiSchema = {
+  type: 'string',
+  enum: ['true', 'false'],
+  default: 'false',
+};
+
+/** Unix seconds as a decimal string, as the task API writes times. */
+export const unixSecondsSchema = z
+  .string()
+  .regex(/^[0-9]+$/)
+  .meta({ description: 'Unix seconds as a decimal string', example: '1678087212' });

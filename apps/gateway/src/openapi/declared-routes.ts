@@ -1,0 +1,69 @@
+import { RequestMethod } from '@nestjs/common';
+import type { INestApplication, Type } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { MetadataScanner, ModulesContainer } from '@nestjs/core';
+import { Public } from '../auth/authentication.js';
+
+// The routes the application's controllers declare, read from the same decorator metadata Nest's
+// router registers them from. The OpenAPI document is checked against this list, so a route nobody
+// described cannot go unnoticed.
+
+export interface DeclaredRoute {
+  /** Lower-case HTTP method, as OpenAPI spells it. */
+  readonly method: string;
+  /** The path in OpenAPI's template form, e.g. `/v1/task/{id}/result`. */
+  readonly path: string;
+  /** `TaskController.result`. */
+  readonly handler: string;
+  /** Marked @Public(): no access token needed. */
+  readonly isPublic: boolean;
+}
+
+const PUBLIC_ROUTE_KEY = Public().KEY;
+
+export function declaredRoutes(app: INestApplication): DeclaredRoute[] {
+  const routes: DeclaredRoute[] = [];
+  const scanner = new MetadataScanner();
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const controller = wrapper.metatype as Type | null;
+      if (controller === null) continue;
+      const prefixes = pathsOf(Reflect.getMetadata(PATH_METADATA, controller));
+      const classIsPublic = Reflect.getMetadata(PUBLIC_ROUTE_KEY, controller) === true;
+      const prototype = controller.prototype as Record<string, unknown>;
+      for (const name of scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[name] as object;
+        const requestMethod = Reflect.getMetadata(METHOD_METADATA, handler) as
+          RequestMethod | undefined;
+        if (requestMethod === undefined) continue;
+        const isPublic = classIsPublic || Reflect.getMetadata(PUBLIC_ROUTE_KEY, handler) === true;
+        for (const prefix of prefixes) {
+          for (const path of pathsOf(Reflect.getMetadata(PATH_METADATA, handler))) {
+            routes.push({
+              method: RequestMethod[requestMethod].toLowerCase(),
+              path: openApiPath(prefix, path),
+              handler: `${controller.name}.${name}`,
+              isPublic,
+            });
+          }
+        }
+      }
+    }
+  }
+  return routes;
+}
+
+function pathsOf(metadata: unknown): string[] {
+  if (Array.isArray(metadata)) return metadata.map(String);
+  return [typeof metadata === 'string' ? metadata : ''];
+}
+
+/** `v1/task` + `:id/result` → `/v1/task/{id}/result`. */
+function openApiPath(prefix: string, path: string): string {
+  const joined = [prefix, path]
+    .flatMap((part) => part.split('/'))
+    .filter((segment) => segment !== '')
+    .map((segment) => segment.replace(/^:(\w+)\??$/, '{$1}'))
+    .join('/');
+  return `/${joined}`;
+}

@@ -1,0 +1,86 @@
+import { documentJson } from '@canopy/contracts';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { GatewayModule } from '../gateway.module.js';
+import type { GatewayParts } from '../gateway.module.js';
+import { ACCESS_TOKEN_SCHEME, API_ERROR_SCHEMA, apiErrorBodySchema } from './api-description.js';
+import { declaredRoutes } from './declared-routes.js';
+import { openApiSchema } from './json-schema.js';
+
+// The OpenAPI document of the HTTP API, generated from the controllers: Nest's route metadata gives
+// the paths, methods and parameters; the @Api… decorators beside each handler (api-description.ts)
+// give summaries, bodies and responses. The same function describes the running gateway (served at
+// /docs/openapi.json) and a documentation-only instance (`npm run docs:openapi` → docs/openapi.json).
+
+const description = `Canopy's HTTP API: API keys for access tokens, functions, and the GreenCloud-compatible task API.
+
+Every route but \`POST /v1/auth/apiKey\` needs \`Authorization: Bearer <accessToken>\`, the token that route gives for an API key. \
+Every error is JSON \`{ "error": "CODE", "message": "…", "field"?: "…" }\` (the \`ApiError\` schema), \`field\` naming the \
+parameter or body field at fault. A resource of another account answers 404, as a missing one does. \
+Times in task resources are unix seconds as strings, \`null\` until reached; ids are 24 lower-case hex characters.`;
+
+export function describeGatewayApi(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setOpenAPIVersion('3.1.0')
+    .setTitle('Canopy API')
+    .setDescription(description)
+    .setVersion('1.0.0')
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description:
+          'The `accessToken` of `POST /v1/auth/apiKey` (an EdDSA-signed JWT, short-lived; keys at `/.well-known/jwks.json`)',
+      },
+      ACCESS_TOKEN_SCHEME,
+    )
+    .addSecurityRequirements(ACCESS_TOKEN_SCHEME)
+    .build();
+  config.components = {
+    ...config.components,
+    schemas: { [API_ERROR_SCHEMA]: openApiSchema(apiErrorBodySchema) },
+  };
+  const document = SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (controller, method) =>
+      `${controller.replace(/Controller$/, '')}_${method}`,
+  });
+  // The document requires the token everywhere; routes that are @Public() say they need nothing.
+  for (const route of declaredRoutes(app)) {
+    const operation = document.paths[route.path]?.[route.method as 'get'];
+    if (route.isPublic && operation !== undefined) operation.security = [];
+  }
+  return document;
+}
+
+/**
+ * The gateway's controllers with nothing behind them, in Nest's preview mode: no provider or
+ * controller is instantiated and nothing connects. Enough to read the routes' metadata.
+ */
+export async function documentationOnlyGateway(): Promise<INestApplication> {
+  return NestFactory.create(GatewayModule.with(inertParts()), new FastifyAdapter(), {
+    preview: true,
+    logger: false,
+    abortOnError: false,
+  });
+}
+
+/** The document of the code as it is now, in its committed form (documentJson). */
+export async function currentOpenApiJson(): Promise<string> {
+  const app = await documentationOnlyGateway();
+  try {
+    return documentJson(describeGatewayApi(app));
+  } finally {
+    await app.close();
+  }
+}
+
+// Stand-ins for the gateway's parts, which GatewayModule.with only stores (preview mode never calls
+// a controller): every part is an empty object, so a module that starts using one while it is being
+// built fails loudly here rather than connecting anything.
+function inertParts(): GatewayParts {
+  return new Proxy({} as GatewayParts, { get: () => Object.freeze({}) });
+}

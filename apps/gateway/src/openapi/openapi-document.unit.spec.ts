@@ -1,0 +1,134 @@
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { documentJson } from '@canopy/contracts';
+import type { INestApplication } from '@nestjs/common';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { API_ERROR_SCHEMA } from './api-description.js';
+import { declaredRoutes } from './declared-routes.js';
+import type { DeclaredRoute } from './declared-routes.js';
+import {
+  currentOpenApiJson,
+  describeGatewayApi,
+  documentationOnlyGateway,
+} from './openapi-document.js';
+
+const committedPath = fileURLToPath(new URL('../../../../docs/openapi.json', import.meta.url));
+
+interface Operation {
+  readonly summary?: string;
+  readonly security?: readonly unknown[];
+  readonly responses?: Readonly<
+    Record<
+      string,
+      { readonly description?: string; readonly content?: Record<string, { schema?: unknown }> }
+    >
+  >;
+}
+
+describe('the OpenAPI document', () => {
+  let app: INestApplication;
+  let document: OpenAPIObject;
+  let routes: DeclaredRoute[];
+
+  beforeAll(async () => {
+    app = await documentationOnlyGateway();
+    document = describeGatewayApi(app);
+    routes = declaredRoutes(app);
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  test('docs/openapi.json is what the code generates now', async () => {
+    const committed = readFileSync(committedPath, 'utf8');
+    const current = await currentOpenApiJson();
+    if (committed !== current) {
+      throw new Error(
+        'docs/openapi.json is out of date with the controllers: run `npm run docs:openapi` and commit the file',
+      );
+    }
+    expect(current).toBe(documentJson(document));
+  });
+
+  test('is a valid OpenAPI 3.1 document (checked by an independent validator)', async () => {
+    const validator = new Validator();
+    const result = await validator.validate(
+      JSON.parse(readFileSync(committedPath, 'utf8')) as Record<string, unknown>,
+    );
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+  });
+
+  test('the route discovery sees the routes of every controller', () => {
+    // Guards the coverage test below against an empty discovery, which would pass it vacuously.
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ method: 'post', path: '/v1/auth/apiKey', isPublic: true }),
+        expect.objectContaining({ method: 'get', path: '/v1/task/{id}/result', isPublic: false }),
+      ]),
+    );
+  });
+
+  test('documents every route the controllers declare: a summary, a 2xx, a 4xx, and 401 and 429 unless public', () => {
+    const problems = routes.flatMap((route) => {
+      const label = `${route.method.toUpperCase()} ${route.path} (${route.handler})`;
+      const operation = (document.paths[route.path] as Record<string, Operation> | undefined)?.[
+        route.method
+      ];
+      if (operation === undefined) return [`${label}: missing from the document`];
+      const statuses = Object.entries(operation.responses ?? {})
+        // An undecorated route gets a default 200/201 with an empty description: not documented.
+        .filter(([, response]) => (response.description ?? '') !== '')
+        .map(([status]) => status);
+      const missing = [
+        ...((operation.summary ?? '') === '' ? ['a summary (@ApiOperation)'] : []),
+        ...(statuses.some((status) => /^2\d\d$/.test(status)) ? [] : ['a 2xx response']),
+        ...(statuses.some((status) => /^4\d\d$/.test(status)) ? [] : ['a 4xx response']),
+        // The access token guard answers these on every route that is not @Public().
+        ...(route.isPublic || statuses.includes('401') ? [] : ['its 401 response']),
+        ...(route.isPublic || statuses.includes('429') ? [] : ['its 429 response (rate limit)']),
+        ...(route.isPublic && operation.security?.length !== 0
+          ? ['`security: []` (it is @Public())']
+          : []),
+      ];
+      return missing.length === 0 ? [] : [`${label}: missing ${missing.join(', ')}`];
+    });
+    expect(problems).toEqual([]);
+  });
+
+  test('describes no route the controllers do not declare', () => {
+    const declared = new Set(routes.map((route) => `${route.method} ${route.path}`));
+    const documented = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((key) => ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'].includes(key))
+        .map((method) => `${method} ${path}`),
+    );
+    expect(documented.filter((operation) => !declared.has(operation))).toEqual([]);
+  });
+
+  test('every error response has the one ApiError body', () => {
+    const reference = { $ref: `#/components/schemas/${API_ERROR_SCHEMA}` };
+    const offenders = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item as Record<string, Operation>).flatMap(([method, operation]) =>
+        Object.entries(operation.responses ?? {})
+          .filter(([status]) => /^[45]\d\d$/.test(status))
+          .filter(([, response]) => {
+            const content = Object.values(response.content ?? {});
+            return (
+              content.length === 0 || content.some((media) => !isEqual(media.schema, reference))
+            );
+          })
+          .map(([status]) => `${method.toUpperCase()} ${path} ${status}`),
+      ),
+    );
+    expect(offenders).toEqual([]);
+  });
+});
+
+function isEqual(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
