@@ -1,18 +1,31 @@
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { eventually } from './testing/eventually.js';
+import { operationsOf } from './testing/hostile-requests.js';
 import type { PlatformStack } from './testing/platform-stack.js';
+import { repositoryRoot } from './testing/service-process.js';
 import { stackForFile } from './testing/stack-for-file.js';
 
 // Who may read what: every endpoint needs a valid access token, and an account never sees another
-// account's functions or tasks (a 404, as if they did not exist).
+// account's functions, tasks, schedules, nodes or API keys (a 404, as if they did not exist). The
+// endpoints come from the committed OpenAPI document, so a new one is checked as soon as it exists.
 
 const e2e = stackForFile({ label: 'access' });
+
+const operations = operationsOf(
+  JSON.parse(readFileSync(`${repositoryRoot}docs/openapi.json`, 'utf8')),
+);
 
 interface Tenant {
   token: string;
   accountId: string;
   functionId: string;
   taskId: string;
+  scheduleId: string;
+  nodeHash: string;
+  apiKeyId: string;
+  /** Names and descriptions the tenant gave its resources: none may appear in another's answers. */
+  words: string[];
 }
 
 let tenantA: Tenant;
@@ -35,46 +48,121 @@ async function tenantWithFinishedTask(stack: PlatformStack, name: string): Promi
     const result = await stack.request(`/v1/task/${taskId}/result?wait=20`, { token });
     expect(result.status).toBe(200);
   }, 60_000);
+  // A yearly schedule: it exists for the checks and never fires during them.
+  const schedule = await stack.requestJson<{ id: string }>('/v1/schedule', {
+    method: 'POST',
+    token,
+    json: {
+      functionId,
+      cron: '0 0 1 1 *',
+      timeZone: 'UTC',
+      name: `${name} yearly`,
+      description: `${name} schedule description`,
+    },
+  });
+  expect(schedule.status).toBe(201);
+  const nodeHash = `${name}-node`;
+  const node = await stack.requestJson(`/v1/node/${nodeHash}`, {
+    method: 'POST',
+    token,
+    json: { description: `${name} node description` },
+  });
+  expect(node.status).toBe(201);
+  const key = await stack.requestJson<{ id: string }>('/v1/auth/keys', {
+    method: 'POST',
+    token,
+    json: { name: `${name} second key` },
+  });
+  expect(key.status).toBe(201);
   // The list and the CSV read the read models: wait until the projector shows the task finished.
   await eventually(async () => {
     const list = await stack.requestJson<{ id: string; status: number }[]>('/v1/task/list', {
       token,
     });
     expect(list.body).toEqual([expect.objectContaining({ id: taskId, status: 200 })]);
+    const nodes = await stack.requestJson<{ hash: string }[]>('/v1/node/list', { token });
+    expect(nodes.body).toEqual([expect.objectContaining({ hash: nodeHash })]);
+    const schedules = await stack.requestJson<{ id: string }[]>('/v1/schedule/list', { token });
+    expect(schedules.body).toEqual([expect.objectContaining({ id: schedule.body.id })]);
   });
-  return { token, accountId: account.accountId, functionId, taskId };
+  return {
+    token,
+    accountId: account.accountId,
+    functionId,
+    taskId,
+    scheduleId: schedule.body.id,
+    nodeHash,
+    apiKeyId: key.body.id,
+    words: [
+      `${name} echo`,
+      `${name} yearly`,
+      `${name} schedule description`,
+      `${name} node description`,
+      `${name} second key`,
+    ],
+  };
 }
 
-/** A token shaped like ours, for A's account, signed with another secret. */
+/** A token shaped like ours, for A's account, signed with a key of the attacker's. */
 function forgedToken(accountId: string): string {
   const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${part({ alg: 'HS256', typ: 'JWT', kid: '000000000000' })}.${part({ iss: 'canopy', sub: accountId, iat: now, exp: now + 600 })}`;
+  const unsigned = `${part({ alg: 'HS256', typ: 'at+jwt', kid: '000000000000' })}.${part({ iss: 'canopy', aud: 'canopy-api', sub: accountId, iat: now, exp: now + 600 })}`;
   const signature = createHmac('sha256', 'not-the-secret-not-the-secret-not-the-secret')
     .update(unsigned)
     .digest('base64url');
   return `${unsigned}.${signature}`;
 }
 
-function endpoints(tenant: Tenant): { method: string; path: string; json?: unknown }[] {
-  return [
-    {
-      method: 'POST',
-      path: '/v1/function',
-      json: {
-        name: 'x',
-        capabilities: { timeout: 5 },
-        runtime: { kind: 'process', command: 'cat' },
-      },
-    },
-    { method: 'GET', path: '/v1/function/list' },
-    { method: 'GET', path: `/v1/function/${tenant.functionId}` },
-    { method: 'POST', path: `/v1/task/${tenant.functionId}`, json: {} },
-    { method: 'GET', path: '/v1/task/list' },
-    { method: 'GET', path: `/v1/task/${tenant.taskId}` },
-    { method: 'GET', path: `/v1/task/${tenant.taskId}/result` },
-    { method: 'GET', path: `/v1/task/${tenant.functionId}/csv` },
-  ];
+interface Endpoint {
+  readonly method: string;
+  readonly path: string;
+  readonly json?: unknown;
+}
+
+/** The id of the tenant's own resource that a path parameter names. */
+function pathFor(template: string, tenant: Tenant): string {
+  return template.replace(/\{([^}]+)\}/g, (_match, name: string) => {
+    if (name === 'hash') return tenant.nodeHash;
+    if (template.startsWith('/v1/schedule/')) return tenant.scheduleId;
+    if (template.startsWith('/v1/auth/keys/')) return tenant.apiKeyId;
+    if (template.startsWith('/v1/function/')) return tenant.functionId;
+    // `/v1/task/{id}` names a task, except where it is the function to run or export.
+    return /^\/v1\/task\/\{id\}\/csv$/.test(template) ? tenant.functionId : tenant.taskId;
+  });
+}
+
+/** Bodies that would succeed for the owner, so that a 404 is about the account, not the body. */
+function bodyFor(method: string, template: string, tenant: Tenant): unknown {
+  if (method === 'POST' && template === '/v1/function') {
+    return {
+      name: 'x',
+      capabilities: { timeout: 5 },
+      runtime: { kind: 'process', command: 'cat' },
+    };
+  }
+  if (method === 'POST' && template === '/v1/schedule') {
+    return { functionId: tenant.functionId, cron: '0 0 1 1 *', timeZone: 'UTC' };
+  }
+  if (method === 'PATCH' && template === '/v1/schedule/{id}') return { paused: true };
+  if (method === 'PATCH' && template === '/v1/node/{hash}') return {};
+  if (method === 'POST' && template.startsWith('/v1/node/')) return { description: 'x' };
+  if (method === 'POST' && template === '/v1/auth/keys') return {};
+  if (method === 'POST' && template.startsWith('/v1/task/')) return {};
+  return undefined;
+}
+
+function endpoints(tenant: Tenant): Endpoint[] {
+  return operations
+    .filter((operation) => operation.authenticated)
+    .map((operation) => {
+      const json = bodyFor(operation.method, operation.path, tenant);
+      return {
+        method: operation.method,
+        path: pathFor(operation.path, tenant),
+        ...(json === undefined ? {} : { json }),
+      };
+    });
 }
 
 beforeAll(async () => {
@@ -127,31 +215,72 @@ e2e.test(
 );
 
 e2e.test(
-  "another account's functions and tasks are 404 on every endpoint that names them",
+  "another account's resources are 404 on every endpoint that names them, and stay untouched",
   async (stack) => {
     const answers: unknown[] = [];
     const expected: unknown[] = [];
-    for (const endpoint of endpoints(tenantA).filter((candidate) =>
-      /[0-9a-f]{24}/.test(candidate.path),
-    )) {
-      const answer = await stack.requestJson<{ error?: string }>(endpoint.path, {
+    const naming = endpoints(tenantA).filter(
+      (candidate) =>
+        // Registering a node under the same hash makes a node of the caller's own: not A's.
+        !(candidate.method === 'POST' && candidate.path.startsWith('/v1/node/')) &&
+        (candidate.path.includes(tenantA.nodeHash) ||
+          /[0-9a-f]{24}/.test(candidate.path) ||
+          JSON.stringify(candidate.json ?? null).includes(tenantA.functionId)),
+    );
+    expect(naming.map((endpoint) => `${endpoint.method} ${endpoint.path.split('/')[2]}`)).toEqual(
+      expect.arrayContaining(['DELETE node', 'PATCH node', 'DELETE schedule', 'POST schedule']),
+    );
+    for (const endpoint of naming) {
+      const answer = await stack.requestJson<Record<string, unknown>>(endpoint.path, {
         method: endpoint.method,
         token: tenantB.token,
         ...(endpoint.json === undefined ? {} : { json: endpoint.json }),
       });
       const request = `${endpoint.method} ${endpoint.path}`;
-      answers.push({ request, status: answer.status, error: answer.body.error });
-      expected.push({ request, status: 404, error: 'NOT_FOUND' });
+      const text = JSON.stringify(answer.body);
+      answers.push({
+        request,
+        status: answer.status,
+        error: answer.body['error'],
+        keys: Object.keys(answer.body).filter((key) => key !== 'field'),
+        leaks: tenantA.words.filter((word) => text.includes(word)),
+      });
+      expected.push({
+        request,
+        status: 404,
+        error: expect.stringMatching(/NOT_FOUND$/),
+        keys: ['error', 'message'],
+        leaks: [],
+      });
     }
     expect(answers).toEqual(expected);
 
-    // The owner still reads them, so the 404s are about the account, not the ids.
-    expect(
-      (await stack.request(`/v1/task/${tenantA.taskId}`, { token: tenantA.token })).status,
-    ).toBe(200);
-    expect(
-      (await stack.request(`/v1/function/${tenantA.functionId}`, { token: tenantA.token })).status,
-    ).toBe(200);
+    // The owner still reads them, unchanged, so the 404s are about the account, not the ids.
+    const owner = { token: tenantA.token };
+    expect((await stack.request(`/v1/task/${tenantA.taskId}`, owner)).status).toBe(200);
+    expect((await stack.request(`/v1/function/${tenantA.functionId}`, owner)).status).toBe(200);
+    const schedule = await stack.requestJson<{ paused: boolean }>(
+      `/v1/schedule/${tenantA.scheduleId}`,
+      owner,
+    );
+    expect({ status: schedule.status, paused: schedule.body.paused }).toEqual({
+      status: 200,
+      paused: false,
+    });
+    const nodes = await stack.requestJson<{ hash: string; disabled: boolean }[]>(
+      '/v1/node/list',
+      owner,
+    );
+    expect(nodes.body).toEqual([
+      expect.objectContaining({ hash: tenantA.nodeHash, disabled: false }),
+    ]);
+    const keys = await stack.requestJson<{ id: string; revokedAt: string | null }[]>(
+      '/v1/auth/keys',
+      owner,
+    );
+    expect(keys.body).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: tenantA.apiKeyId, revokedAt: null })]),
+    );
   },
 );
 
@@ -178,6 +307,21 @@ e2e.test("lists and CSV exports never show another account's rows", async (stack
       status: 200,
       body: [],
     });
+    for (const list of ['/v1/node/list', '/v1/schedule/list', '/v1/auth/keys']) {
+      const answer = await stack.requestJson<unknown[]>(list, { token: own.token });
+      expect({ list, status: answer.status }).toEqual({ list, status: 200 });
+      const text = JSON.stringify(answer.body);
+      expect({ list, leaks: other.words.filter((word) => text.includes(word)) }).toEqual({
+        list,
+        leaks: [],
+      });
+      expect(text).not.toContain(other.scheduleId);
+      expect(text).not.toContain(other.apiKeyId);
+    }
+    const metrics = await stack.requestJson<{ todayTasks: number }>('/v1/metrics', {
+      token: own.token,
+    });
+    expect(metrics.body.todayTasks).toBe(1);
     const csv = await stack.request(`/v1/task/${own.functionId}/csv`, { token: own.token });
     const rows = (await csv.text()).split('\r\n').filter((line) => line !== '');
     expect(rows.slice(1).map((row) => row.split(',')[0])).toEqual([own.taskId]);

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { accountEvent, accountStreamId } from '@canopy/contracts';
+import { PostgresEventStore, migrateEventStore } from '@canopy/event-store/postgres';
+import { toNewEvents } from '@canopy/event-store';
 import { testServerUrl } from '@canopy/local-services/testing';
 import pg from 'pg';
 import {
@@ -13,6 +16,9 @@ describe('the canopy_analyst role', () => {
   let database: ReadModelTestDatabase;
   let admin: pg.Client;
   let session: pg.Client;
+  const accountId = 'a'.repeat(24);
+  const keyHash = 'c'.repeat(64);
+  const issuedAt = '2026-11-29T10:00:00.000Z';
 
   beforeAll(async () => {
     database = await createReadModelTestDatabase('analyst_role');
@@ -25,11 +31,29 @@ describe('the canopy_analyst role', () => {
       VALUES ('${'1'.repeat(24)}', '${'a'.repeat(24)}', '${'f'.repeat(24)}', 'finished', 200, 100, 1, 'node-1', 30,
               1, 128, 0, false, '2026-11-29T10:00:00Z', '2026-11-29T10:00:03Z', '2026-11-29T10:00:15Z', 4)
     `);
-    // Tables of other schemas stand in for the event store's and anything else in the database.
-    await admin.query('CREATE SCHEMA IF NOT EXISTS event_store');
-    await admin.query(
-      'CREATE TABLE event_store.events (position bigint PRIMARY KEY, payload jsonb)',
-    );
+    // The real event store beside the read models, holding an API key's hash as production does,
+    // and a table in public standing in for anything else kept in the database.
+    await migrateEventStore(database.url);
+    const store = new PostgresEventStore({ connectionString: database.url });
+    try {
+      const streamId = accountStreamId(accountId);
+      await store.appendToStream(
+        streamId,
+        toNewEvents(streamId, -1, [
+          accountEvent('AccountCreated', { accountId, name: 'analysed', createdAt: issuedAt }),
+          accountEvent('ApiKeyIssued', {
+            accountId,
+            keyId: '0'.repeat(12),
+            keyHash,
+            label: null,
+            issuedAt,
+          }),
+        ]),
+        { expectedVersion: 'no_stream' },
+      );
+    } finally {
+      await store.close();
+    }
     await admin.query('CREATE TABLE public.api_keys (key_hash text PRIMARY KEY)');
 
     const url = new URL(database.url);
@@ -82,6 +106,26 @@ describe('the canopy_analyst role', () => {
     ['the migration bookkeeping', 'SELECT * FROM public.read_model_migration'],
   ])('is denied %s', async (_what, query) => {
     await expect(session.query(query)).rejects.toThrow(/permission denied/);
+  });
+
+  test('finds no key, credential or body in anything it can read', async () => {
+    // information_schema lists exactly the columns the current role has some privilege on: none may
+    // carry a key's hash, a node's credentials, a token or a task's request or response body.
+    const { rows } = await session.query<{ relation: string; column_name: string }>(`
+      SELECT c.table_schema || '.' || c.table_name AS relation, c.column_name
+        FROM information_schema.columns c
+       WHERE c.table_schema NOT IN ('pg_catalog', 'information_schema')`);
+    expect(new Set(rows.map((row) => row.relation.split('.')[0]))).toEqual(new Set(['analytics']));
+    const sensitive = rows.filter((row) =>
+      /key|hash|secret|token|credential|body|header|query_string|jwt|seed/i.test(row.column_name),
+    );
+    expect(sensitive).toEqual([]);
+    const dump = await Promise.all(
+      [...new Set(rows.map((row) => row.relation))].map(async (relation) =>
+        JSON.stringify((await session.query(`SELECT * FROM ${relation}`)).rows),
+      ),
+    );
+    expect(dump.join('\n')).not.toContain(keyHash);
   });
 
   test('cannot change anything through the views', async () => {

@@ -1,0 +1,215 @@
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import fc from 'fast-check';
+import pg from 'pg';
+import { eventually } from './testing/eventually.js';
+import { hostileRequest, operationsOf } from './testing/hostile-requests.js';
+import type { HostileRequest, Operation } from './testing/hostile-requests.js';
+import { repositoryRoot } from './testing/service-process.js';
+import { stackForFile } from './testing/stack-for-file.js';
+
+// Whatever a client sends, the gateway answers with a 4xx JSON error (or a success), never a 5xx,
+// never a stack trace, appends nothing for a request it rejects, and every service stays up. The
+// operations come from the committed OpenAPI document, so a new endpoint is fuzzed as soon as it is
+// documented (and a test elsewhere fails while it is not).
+
+const e2e = stackForFile({
+  label: 'hostile_http',
+  // Queued tasks must not fail with NO_RUNNER while the properties count appended events.
+  schedulerEnv: { SCHEDULER_PENDING_DEADLINE_SECONDS: '3600' },
+});
+
+const runs = Number(process.env['CANOPY_FUZZ_RUNS'] ?? 300);
+
+const operations: Operation[] = operationsOf(
+  JSON.parse(readFileSync(`${repositoryRoot}docs/openapi.json`, 'utf8')),
+);
+
+let database: pg.Client;
+let token: string;
+let knownIds: string[];
+
+async function eventCount(): Promise<bigint> {
+  const { rows } = await database.query<{ count: string }>(
+    'SELECT count(*) AS count FROM event_store.events',
+  );
+  return BigInt(rows[0]?.count ?? '0');
+}
+
+interface Answer {
+  readonly status: number;
+  readonly contentType: string | null;
+  readonly text: string;
+}
+
+async function send(request: HostileRequest, url: string): Promise<Answer> {
+  const carriesBody = request.body !== undefined && !['GET', 'HEAD'].includes(request.method);
+  const response = await fetch(`${url}${request.target}`, {
+    method: request.method,
+    headers: request.headers,
+    ...(carriesBody ? { body: request.body } : {}),
+    signal: AbortSignal.timeout(30_000),
+  });
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    text: await response.text(),
+  };
+}
+
+/** What is wrong with an answer to a hostile request; undefined when nothing is. */
+function problemWith(answer: Answer): string | undefined {
+  if (answer.status >= 500) return `answered ${answer.status}: ${answer.text.slice(0, 500)}`;
+  if (/\n\s+at .+:\d+:\d+|node_modules|\/dist\/|\.ts:\d+/.test(answer.text)) {
+    return `the body carries a stack trace or a source path: ${answer.text.slice(0, 500)}`;
+  }
+  if (answer.status >= 400) {
+    if (!answer.contentType?.startsWith('application/json')) {
+      return `a ${answer.status} of content type ${String(answer.contentType)}`;
+    }
+    const body = JSON.parse(answer.text) as { error?: unknown; message?: unknown };
+    if (typeof body.error !== 'string' || typeof body.message !== 'string') {
+      return `a ${answer.status} without { error, message }: ${answer.text.slice(0, 300)}`;
+    }
+  }
+  return undefined;
+}
+
+beforeAll(async () => {
+  const { stack } = e2e;
+  await stack.startNode({ slots: 2 });
+  const signedUp = await stack.signUp('hostile');
+  token = signedUp.token;
+  const functionId = await stack.registerFunction(token, {
+    name: 'echo',
+    runtime: { kind: 'process', command: 'cat' },
+  });
+  const issued = await stack.requestJson<{ id: string }>(`/v1/task/${functionId}`, {
+    method: 'POST',
+    token,
+    json: { hello: 'world' },
+  });
+  expect(issued.status).toBe(201);
+  // Finished before the properties start counting events: nothing else appends while they run.
+  const result = await stack.request(`/v1/task/${issued.body.id}/result?wait=30`, { token });
+  expect(result.status).toBe(200);
+  knownIds = [functionId, issued.body.id, signedUp.account.accountId, '0'.repeat(24)];
+  database = new pg.Client({ connectionString: stack.databaseUrl });
+  // The stack drops its database when it stops, which may be before this client ends.
+  database.on('error', () => undefined);
+  await database.connect();
+}, 120_000);
+
+afterAll(async () => {
+  await database?.end();
+});
+
+e2e.test('the OpenAPI document names the operations to fuzz', async () => {
+  expect(operations.length).toBeGreaterThanOrEqual(9);
+  expect(operations.map((operation) => `${operation.method} ${operation.path}`)).toEqual(
+    expect.arrayContaining(['POST /v1/task/{id}', 'GET /v1/task/{id}/result']),
+  );
+});
+
+e2e.test(
+  'hostile requests get a 4xx JSON error or a success, and a rejected one appends nothing',
+  async (stack) => {
+    await fc.assert(
+      fc.asyncProperty(hostileRequest(operations, { token, knownIds }), async (request) => {
+        const before = await eventCount();
+        const answer = await send(request, stack.url);
+        const problem = problemWith(answer);
+        if (problem !== undefined) throw new Error(`${request.description}\n${problem}`);
+        if (answer.status >= 400) {
+          const after = await eventCount();
+          if (after !== before) {
+            throw new Error(
+              `${request.description}\nanswered ${answer.status} yet ${after - before} events were appended`,
+            );
+          }
+        }
+      }),
+      { numRuns: runs, endOnFailure: true },
+    );
+  },
+  600_000,
+);
+
+/** Sends raw bytes as an HTTP/1.1 request and resolves with the status line the server answered. */
+function rawExchange(port: number, bytes: Uint8Array): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let answer = '';
+    socket.setTimeout(10_000, () => socket.destroy());
+    socket.on('data', (chunk) => {
+      answer += chunk.toString('latin1');
+    });
+    socket.on('error', () => resolve(answer.split('\r\n')[0] ?? ''));
+    socket.on('close', () => resolve(answer.split('\r\n')[0] ?? ''));
+    socket.end(bytes);
+  });
+}
+
+e2e.test(
+  'malformed HTTP on the wire (bad header bytes, lengths, request lines) never gets a 5xx',
+  async (stack) => {
+    const port = Number(new URL(stack.url).port);
+    const encoder = new TextEncoder();
+    const header = fc.oneof(
+      fc.uint8Array({ minLength: 1, maxLength: 40 }),
+      fc
+        .constantFrom(
+          'Content-Length: -1',
+          'Content-Length: 99999999999999999999',
+          'Content-Length: 5\r\nContent-Length: 6',
+          'Transfer-Encoding: chunked, identity',
+          `Authorization: Bearer ${'A'.repeat(20_000)}`,
+          'Content-Type: application/json; charset=\xff',
+          'X-Bytes: \xc0\xaf\xed\xa0\x80',
+        )
+        .map((text) => Uint8Array.from(text, (char) => char.charCodeAt(0))),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...operations),
+        fc.array(header, { maxLength: 4 }),
+        fc.uint8Array({ maxLength: 200 }),
+        async (operation, headers, body) => {
+          const path = operation.path.replace(/\{[^}]+\}/g, knownIds[0] ?? 'x');
+          const parts: Uint8Array[] = [
+            encoder.encode(`${operation.method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n`),
+            encoder.encode(`Authorization: Bearer ${token}\r\nContent-Type: application/json\r\n`),
+            ...headers.flatMap((line) => [line, encoder.encode('\r\n')]),
+            encoder.encode(`Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`),
+            body,
+          ];
+          const statusLine = await rawExchange(port, Buffer.concat(parts));
+          const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0);
+          if (status >= 500) {
+            throw new Error(`${operation.method} ${path} answered "${statusLine}"`);
+          }
+        },
+      ),
+      { numRuns: Math.ceil(runs / 3), endOnFailure: true },
+    );
+  },
+  300_000,
+);
+
+e2e.test('every service is still up and a task still runs end to end', async (stack) => {
+  expect(stack.outputTails(1)).not.toMatch(/\(exited\)/);
+  const functionId = knownIds[0] ?? '';
+  const issued = await stack.requestJson<{ id: string }>(`/v1/task/${functionId}`, {
+    method: 'POST',
+    token,
+    json: { after: 'fuzzing' },
+  });
+  expect(issued.status).toBe(201);
+  await eventually(async () => {
+    const result = await stack.request(`/v1/task/${issued.body.id}/result?wait=20`, { token });
+    expect({ status: result.status, body: await result.text() }).toEqual({
+      status: 200,
+      body: '{"after":"fuzzing"}',
+    });
+  }, 60_000);
+});
