@@ -241,6 +241,8 @@ export function hostileRequest(
           headers,
           body: content?.bytes,
           description,
+          // A counterexample is reported by its description, not by megabytes of body bytes.
+          [fc.toStringMethod]: () => description,
         };
       }),
   );
