@@ -21,6 +21,7 @@ import { AccessTokens } from './auth/access-tokens.js';
 import { openSigningKeySource } from './auth/signing-key-source.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { GatewayModule } from './gateway.module.js';
+import { answerClientError } from './http/client-error.js';
 import { ApiExceptionFilter } from './http/api-exception-filter.js';
 import { NestLogger } from './http/nest-logger.js';
 import type { NodeCredentialsIssuer } from './nodes/node-credentials.js';
@@ -116,7 +117,10 @@ export async function startGateway(
             ? null
             : nodeCredentialsIssuer(await loadNatsAuthority(config.NATS_AUTHORITY_FILE))),
       }),
-      new FastifyAdapter({ bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES }),
+      new FastifyAdapter({
+        bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
+        clientErrorHandler: answerClientError,
+      }),
       { bodyParser: false, logger: new NestLogger(logger), abortOnError: false },
     );
     const lifecycle = { stopping: false };

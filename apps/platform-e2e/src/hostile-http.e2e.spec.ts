@@ -7,6 +7,7 @@ import { eventually } from './testing/eventually.js';
 import { hostileRequest, operationsOf } from './testing/hostile-requests.js';
 import type { HostileRequest, Operation } from './testing/hostile-requests.js';
 import { repositoryRoot } from './testing/service-process.js';
+import { fuzzReplay } from './testing/fuzz-replay.js';
 import { stackForFile } from './testing/stack-for-file.js';
 
 // Whatever a client sends, the gateway answers with a 4xx JSON error (or a success), never a 5xx,
@@ -21,6 +22,8 @@ const e2e = stackForFile({
 });
 
 const runs = Number(process.env['CANOPY_FUZZ_RUNS'] ?? 1000);
+// A failure prints its seed and path: CANOPY_FUZZ_SEED and CANOPY_FUZZ_PATH replay it.
+const replay = fuzzReplay(process.env);
 
 const operations: Operation[] = operationsOf(
   JSON.parse(readFileSync(`${repositoryRoot}docs/openapi.json`, 'utf8')),
@@ -149,13 +152,13 @@ e2e.test(
           }
         }
       }),
-      { numRuns: runs, endOnFailure: true },
+      { numRuns: runs, endOnFailure: true, ...replay },
     );
   },
   600_000,
 );
 
-/** Sends raw bytes as an HTTP/1.1 request and resolves with the status line the server answered. */
+/** Sends raw bytes as an HTTP/1.1 request and resolves with everything the server answered. */
 function rawExchange(port: number, bytes: Uint8Array): Promise<string> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
@@ -164,14 +167,34 @@ function rawExchange(port: number, bytes: Uint8Array): Promise<string> {
     socket.on('data', (chunk) => {
       answer += chunk.toString('latin1');
     });
-    socket.on('error', () => resolve(answer.split('\r\n')[0] ?? ''));
-    socket.on('close', () => resolve(answer.split('\r\n')[0] ?? ''));
+    socket.on('error', () => resolve(answer));
+    socket.on('close', () => resolve(answer));
     socket.end(bytes);
   });
 }
 
+/** What is wrong with a raw answer: a 5xx, or a 4xx that is not the API's JSON error. */
+function problemWithRawAnswer(answer: string): string | undefined {
+  const [head = '', body = ''] = answer.split('\r\n\r\n');
+  const [statusLine = '', ...headerLines] = head.split('\r\n');
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0);
+  if (status >= 500) return `answered "${statusLine}"`;
+  const chunked = headerLines.some((line) => /^transfer-encoding:.*chunked/i.test(line));
+  if (status >= 400 && !chunked) {
+    try {
+      const parsed = JSON.parse(body) as { error?: unknown; message?: unknown };
+      if (typeof parsed.error !== 'string' || typeof parsed.message !== 'string') {
+        return `a ${status} without { error, message }: ${body.slice(0, 300)}`;
+      }
+    } catch {
+      return `a ${status} whose body is not JSON: ${body.slice(0, 300)}`;
+    }
+  }
+  return undefined;
+}
+
 e2e.test(
-  'malformed HTTP on the wire (bad header bytes, lengths, request lines) never gets a 5xx',
+  'malformed HTTP on the wire (bad header bytes, lengths, request lines) gets a 4xx JSON error, never a 5xx',
   async (stack) => {
     const port = Number(new URL(stack.url).port);
     const encoder = new TextEncoder();
@@ -203,14 +226,11 @@ e2e.test(
             encoder.encode(`Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`),
             body,
           ];
-          const statusLine = await rawExchange(port, Buffer.concat(parts));
-          const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0);
-          if (status >= 500) {
-            throw new Error(`${operation.method} ${path} answered "${statusLine}"`);
-          }
+          const problem = problemWithRawAnswer(await rawExchange(port, Buffer.concat(parts)));
+          if (problem !== undefined) throw new Error(`${operation.method} ${path}: ${problem}`);
         },
       ),
-      { numRuns: Math.ceil(runs / 3), endOnFailure: true },
+      { numRuns: Math.ceil(runs / 3), endOnFailure: true, ...replay },
     );
   },
   300_000,

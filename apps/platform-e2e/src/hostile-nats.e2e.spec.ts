@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { openEventLog } from './testing/event-log.js';
 import type { EventLog } from './testing/event-log.js';
 import { eventually } from './testing/eventually.js';
+import { fuzzReplay } from './testing/fuzz-replay.js';
 import { stackForFile } from './testing/stack-for-file.js';
 
 // A node is someone else's machine: whatever it sends on its own subjects, the scheduler answers
@@ -21,6 +22,8 @@ const e2e = stackForFile({
 });
 
 const runs = Number(process.env['CANOPY_FUZZ_RUNS'] ?? 1000);
+// A failure prints its seed and path: CANOPY_FUZZ_SEED and CANOPY_FUZZ_PATH replay it.
+const replay = fuzzReplay(process.env);
 const intruderId = 'intruder-1';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -197,7 +200,7 @@ e2e.test(
           );
         }
       }),
-      { numRuns: runs, endOnFailure: true },
+      { numRuns: runs, endOnFailure: true, ...replay },
     );
     expect(intruder.isClosed()).toBe(false);
     // The connection still carries requests, and the scheduler said why it refused.

@@ -58,9 +58,16 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return;
     }
     const answer = this.answer(exception, request);
+    // Refused before its body was read (too large, say): the connection cannot carry another
+    // request, and saying so keeps a client from sending its next one into a closing socket.
+    const bodyUnread = !request.raw.complete;
     void reply
       .code(answer.status)
-      .headers({ ...answer.headers, 'cache-control': 'no-store' })
+      .headers({
+        ...answer.headers,
+        'cache-control': 'no-store',
+        ...(bodyUnread ? { connection: 'close' } : {}),
+      })
       .type('application/json; charset=utf-8')
       .send(answer.body);
   }
