@@ -27,6 +27,8 @@ export function testNatsUrl(): string {
 // server would truncate the name and the URL would point at a database that does not exist.
 const MAX_LABEL_LENGTH = 63 - 'canopy_'.length - 1 - 8;
 
+const LINGERING_CONNECTIONS_GRACE_MS = 1_000;
+
 /** Creates an isolated, empty database for one test file, so files can run in parallel. */
 export async function createTestDatabase(label = 'test'): Promise<TestDatabase> {
   const safeLabel = label
@@ -44,9 +46,20 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
     name,
     async drop() {
       if (dropped) return;
-      await withServer(serverUrl, (admin) =>
-        admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`),
-      );
+      await withServer(serverUrl, async (admin) => {
+        // Connections the test closed a moment ago may still be on their way out: let them go
+        // before FORCE terminates the rest, which their clients would see as an error.
+        const deadline = Date.now() + LINGERING_CONNECTIONS_GRACE_MS;
+        while (Date.now() < deadline) {
+          const { rows } = await admin.query<{ open: number }>(
+            'SELECT count(*)::int AS open FROM pg_stat_activity WHERE datname = $1',
+            [name],
+          );
+          if ((rows[0]?.open ?? 0) === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
+      });
       dropped = true;
     },
   };
