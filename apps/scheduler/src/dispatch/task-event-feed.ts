@@ -1,9 +1,9 @@
-import { setTimeout as delay } from 'node:timers/promises';
-import { ContractViolationError, parseTaskEvent } from '@canopy/contracts';
+import { parseTaskEvent } from '@canopy/contracts';
 import { asContractEvent } from '@canopy/event-store';
-import type { Checkpoint, EventStore } from '@canopy/event-store';
+import type { EventStore } from '@canopy/event-store';
 import type { TaskQueue } from '@canopy/scheduling';
 import type { ServiceLogger } from '@canopy/service-runtime';
+import { StreamFollower } from '../transport/stream-follower.js';
 
 export interface TaskEventFeedOptions {
   readonly store: EventStore;
@@ -28,81 +28,42 @@ export interface TaskEventFeedOptions {
  * too; the queue ignores the copies that arrive here later.
  */
 export class TaskEventFeed {
-  private readonly stopping = new AbortController();
-  private running: Promise<void> | undefined;
-  private checkpoint: Checkpoint | undefined;
-  private rebuilt = false;
-  private quietTimer: NodeJS.Timeout | undefined;
+  private readonly follower: StreamFollower;
 
-  constructor(private readonly options: TaskEventFeedOptions) {}
+  constructor(options: TaskEventFeedOptions) {
+    this.follower = new StreamFollower({
+      store: options.store,
+      streamPrefix: 'task-',
+      kind: 'task',
+      logger: options.logger,
+      apply: (recorded) =>
+        options.queue.apply(
+          parseTaskEvent(asContractEvent(recorded)),
+          recorded.streamVersion,
+          options.clock().getTime(),
+        ),
+      afterBatch: options.onApplied,
+      onCaughtUp: () => {
+        options.logger.info(
+          { activeTasks: options.queue.size, waiting: options.queue.waitingCount },
+          'scheduling state rebuilt from the event store',
+        );
+        options.onApplied();
+      },
+      quietMs: options.quietMs,
+      retryMs: options.retryMs,
+    });
+  }
 
   get caughtUp(): boolean {
-    return this.rebuilt;
+    return this.follower.caughtUp;
   }
 
   start(): void {
-    this.running ??= this.follow();
+    this.follower.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    clearTimeout(this.quietTimer);
-    await this.running;
-  }
-
-  private async follow(): Promise<void> {
-    const { signal } = this.stopping;
-    while (!signal.aborted) {
-      try {
-        this.armQuietTimer();
-        const batches = this.options.store.subscribeToAll({
-          streamPrefix: 'task-',
-          signal,
-          ...(this.checkpoint === undefined ? {} : { from: this.checkpoint }),
-        });
-        for await (const batch of batches) {
-          const nowMs = this.options.clock().getTime();
-          for (const recorded of batch) {
-            try {
-              this.options.queue.apply(
-                parseTaskEvent(asContractEvent(recorded)),
-                recorded.streamVersion,
-                nowMs,
-              );
-            } catch (error) {
-              const problem =
-                error instanceof ContractViolationError ? error.message : String(error);
-              this.options.logger.error(
-                { streamId: recorded.streamId, version: recorded.streamVersion, problem },
-                'skipped an unreadable task event',
-              );
-            }
-            this.checkpoint = recorded.checkpoint;
-          }
-          this.armQuietTimer();
-          this.options.onApplied();
-        }
-      } catch (error) {
-        if (signal.aborted) return;
-        this.options.logger.warn(
-          { reason: String(error), retryMs: this.options.retryMs },
-          'task event subscription failed; subscribing again',
-        );
-        await delay(this.options.retryMs, undefined, { signal }).catch(() => undefined);
-      }
-    }
-  }
-
-  private armQuietTimer(): void {
-    if (this.rebuilt) return;
-    clearTimeout(this.quietTimer);
-    this.quietTimer = setTimeout(() => {
-      this.rebuilt = true;
-      this.options.logger.info(
-        { activeTasks: this.options.queue.size, waiting: this.options.queue.waitingCount },
-        'scheduling state rebuilt from the event store',
-      );
-      this.options.onApplied();
-    }, this.options.quietMs);
+  stop(): Promise<void> {
+    return this.follower.stop();
   }
 }

@@ -1,9 +1,9 @@
-import { setTimeout as delay } from 'node:timers/promises';
-import { ContractViolationError, parseNodeEvent } from '@canopy/contracts';
+import { parseNodeEvent } from '@canopy/contracts';
 import type { NodeEvent } from '@canopy/contracts';
 import { asContractEvent } from '@canopy/event-store';
-import type { Checkpoint, EventStore } from '@canopy/event-store';
+import type { EventStore } from '@canopy/event-store';
 import type { ServiceLogger } from '@canopy/service-runtime';
+import { StreamFollower } from '../transport/stream-follower.js';
 
 /** What the scheduler knows of one registered node: its key and whether its owner disabled it. */
 interface RegisteredNode {
@@ -84,88 +84,53 @@ export interface NodeRegistrationFeedOptions {
  * owner disabled or enabled a node, through whichever gateway, and rebuilds that after a restart.
  */
 export class NodeRegistrationFeed {
-  private readonly stopping = new AbortController();
-  private running: Promise<void> | undefined;
-  private checkpoint: Checkpoint | undefined;
-  private rebuilt = false;
-  private quietTimer: NodeJS.Timeout | undefined;
+  private readonly follower: StreamFollower;
 
-  constructor(private readonly options: NodeRegistrationFeedOptions) {}
+  constructor(options: NodeRegistrationFeedOptions) {
+    const { disabledNodes, logger } = options;
+    let revocationsChanged = false;
+    this.follower = new StreamFollower({
+      store: options.store,
+      streamPrefix: 'node-',
+      kind: 'node',
+      logger,
+      apply: (recorded) => {
+        const event = parseNodeEvent(asContractEvent(recorded));
+        const change = disabledNodes.apply(event);
+        if (change === undefined) return;
+        revocationsChanged = true;
+        if (change === 'disabled') options.onDisabled(event.data.nodeId);
+        else options.onEnabled(event.data.nodeId);
+      },
+      // Before catching up, the set is published once, complete, when the feed is quiet.
+      afterBatch: () => {
+        if (revocationsChanged && this.follower.caughtUp)
+          options.onRevocationsChanged(disabledNodes.revocations());
+        revocationsChanged = false;
+      },
+      onCaughtUp: () => {
+        const revoked = disabledNodes.revocations();
+        logger.info(
+          { disabledNodes: revoked.size },
+          'node registrations rebuilt from the event store',
+        );
+        options.onRevocationsChanged(revoked);
+      },
+      quietMs: options.quietMs,
+      retryMs: options.retryMs,
+    });
+  }
 
   get caughtUp(): boolean {
-    return this.rebuilt;
+    return this.follower.caughtUp;
   }
 
   start(): void {
-    this.running ??= this.follow();
+    this.follower.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopping.abort();
-    clearTimeout(this.quietTimer);
-    await this.running;
-  }
-
-  private async follow(): Promise<void> {
-    const { signal } = this.stopping;
-    const { store, disabledNodes, logger } = this.options;
-    while (!signal.aborted) {
-      try {
-        this.armQuietTimer();
-        const batches = store.subscribeToAll({
-          streamPrefix: 'node-',
-          signal,
-          ...(this.checkpoint === undefined ? {} : { from: this.checkpoint }),
-        });
-        for await (const batch of batches) {
-          let revocationsChanged = false;
-          for (const recorded of batch) {
-            try {
-              const event = parseNodeEvent(asContractEvent(recorded));
-              const change = disabledNodes.apply(event);
-              if (change !== undefined) {
-                revocationsChanged = true;
-                if (change === 'disabled') this.options.onDisabled(event.data.nodeId);
-                else this.options.onEnabled(event.data.nodeId);
-              }
-            } catch (error) {
-              const problem =
-                error instanceof ContractViolationError ? error.message : String(error);
-              logger.error(
-                { streamId: recorded.streamId, version: recorded.streamVersion, problem },
-                'skipped an unreadable node event',
-              );
-            }
-            this.checkpoint = recorded.checkpoint;
-          }
-          this.armQuietTimer();
-          // Before catching up, the set is published once, complete, when the feed is quiet.
-          if (revocationsChanged && this.rebuilt)
-            this.options.onRevocationsChanged(disabledNodes.revocations());
-        }
-      } catch (error) {
-        if (signal.aborted) return;
-        logger.warn(
-          { reason: String(error), retryMs: this.options.retryMs },
-          'node event subscription failed; subscribing again',
-        );
-        await delay(this.options.retryMs, undefined, { signal }).catch(() => undefined);
-      }
-    }
-  }
-
-  private armQuietTimer(): void {
-    if (this.rebuilt) return;
-    clearTimeout(this.quietTimer);
-    this.quietTimer = setTimeout(() => {
-      this.rebuilt = true;
-      const revoked = this.options.disabledNodes.revocations();
-      this.options.logger.info(
-        { disabledNodes: revoked.size },
-        'node registrations rebuilt from the event store',
-      );
-      this.options.onRevocationsChanged(revoked);
-    }, this.options.quietMs);
+  stop(): Promise<void> {
+    return this.follower.stop();
   }
 }
 

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import {
   ContractViolationError,
   issueTaskErrorCodes,
@@ -7,7 +6,7 @@ import {
 } from '@canopy/contracts';
 import type { IssueTaskReply, IssueTaskRequest, ScheduleEvent } from '@canopy/contracts';
 import { ExpectedVersionConflictError, asContractEvent, toNewEvents } from '@canopy/event-store';
-import type { Checkpoint, EventStore, RecordedEvent } from '@canopy/event-store';
+import type { EventStore, RecordedEvent } from '@canopy/event-store';
 import {
   ScheduleRuleViolation,
   decide,
@@ -20,6 +19,7 @@ import {
 import type { ScheduleState, TickPlan } from '@canopy/schedule-domain';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import type { InFlightWork } from '../transport/in-flight-work.js';
+import { StreamFollower } from '../transport/stream-follower.js';
 
 export interface ScheduleFiringOptions {
   readonly store: EventStore;
@@ -60,48 +60,36 @@ export class ScheduleFiring {
   private readonly schedules = new Map<string, TrackedSchedule>();
   private readonly stopping = new AbortController();
   private readonly encoder = new TextEncoder();
-  private running: Promise<void> | undefined;
-  private checkpoint: Checkpoint | undefined;
+  private readonly follower: StreamFollower;
+  /** Schedules whose events the current batch changed: their timers are set after it. */
+  private readonly touched = new Set<string>();
 
-  constructor(private readonly options: ScheduleFiringOptions) {}
+  constructor(private readonly options: ScheduleFiringOptions) {
+    this.follower = new StreamFollower({
+      store: options.store,
+      streamPrefix: 'schedule-',
+      kind: 'schedule',
+      logger: options.logger,
+      apply: (recorded) => {
+        const scheduleId = this.apply(recorded);
+        if (scheduleId !== undefined) this.touched.add(scheduleId);
+      },
+      afterBatch: () => {
+        for (const scheduleId of this.touched) this.arm(scheduleId);
+        this.touched.clear();
+      },
+      retryMs: options.retryMs,
+    });
+  }
 
   start(): void {
-    this.running ??= this.follow();
+    this.follower.start();
   }
 
   async stop(): Promise<void> {
     this.stopping.abort();
+    await this.follower.stop();
     for (const tracked of this.schedules.values()) clearTimeout(tracked.timer);
-    await this.running;
-  }
-
-  private async follow(): Promise<void> {
-    const { signal } = this.stopping;
-    while (!signal.aborted) {
-      try {
-        const batches = this.options.store.subscribeToAll({
-          streamPrefix: 'schedule-',
-          signal,
-          ...(this.checkpoint === undefined ? {} : { from: this.checkpoint }),
-        });
-        for await (const batch of batches) {
-          const touched = new Set<string>();
-          for (const recorded of batch) {
-            const scheduleId = this.apply(recorded);
-            if (scheduleId !== undefined) touched.add(scheduleId);
-            this.checkpoint = recorded.checkpoint;
-          }
-          for (const scheduleId of touched) this.arm(scheduleId);
-        }
-      } catch (error) {
-        if (signal.aborted) return;
-        this.options.logger.warn(
-          { reason: String(error), retryMs: this.options.retryMs },
-          'schedule event subscription failed; subscribing again',
-        );
-        await delay(this.options.retryMs, undefined, { signal }).catch(() => undefined);
-      }
-    }
   }
 
   /** Folds a recorded event into its schedule; the schedule's id, or undefined when skipped. */
