@@ -47,6 +47,11 @@ const DEFAULT_GRACE_MS = 10_000;
 /** How long aborted handlers get to settle before the node says goodbye without them. */
 const ABORT_SETTLE_MS = 10_000;
 const GOODBYE_ATTEMPTS = 3;
+/**
+ * Goodbye is a courtesy (the scheduler declares a silent node lost anyway): each attempt waits this
+ * long at most, so a node whose NATS server is gone still stops within seconds.
+ */
+const GOODBYE_REQUEST_TIMEOUT_MS = 1_500;
 /** NATS's default `max_payload`, used until the server has said otherwise. */
 const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 
@@ -519,7 +524,10 @@ export class CanopyNode {
       connection,
       subject: nodeReportSubject(this.nodeId, 'goodbye'),
       payload: JSON.stringify(goodbye),
-      policy: this.options.retry,
+      policy: {
+        ...this.options.retry,
+        requestTimeoutMs: Math.min(this.options.retry.requestTimeoutMs, GOODBYE_REQUEST_TIMEOUT_MS),
+      },
       signal: new AbortController().signal,
       maxAttempts: GOODBYE_ATTEMPTS,
     });
