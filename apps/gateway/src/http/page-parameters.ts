@@ -1,4 +1,5 @@
 import { decodeKeysetCursor } from '@canopy/read-models';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KeysetKey } from '@canopy/read-models';
 import { invalidParameter } from './api-error.js';
 import type { QueryRecord } from './query-parameters.js';
@@ -37,4 +38,22 @@ export function nextPageLink(requestUrl: string, nextCursor: string): string {
   const url = new URL(requestUrl, 'http://gateway.invalid');
   url.searchParams.set('cursor', nextCursor);
   return `<${url.pathname}${url.search}>; rel="next"`;
+}
+
+/** One page of a list, as the list services return it. */
+export interface Page<Entry> {
+  readonly entries: Entry[];
+  readonly nextCursor: string | null;
+}
+
+/** The page's entries, with the `Link` header to the next page set when there is one. */
+export function answerPage<Entry>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  page: Page<Entry>,
+): Entry[] {
+  if (page.nextCursor !== null) {
+    void reply.header('link', nextPageLink(request.url, page.nextCursor));
+  }
+  return page.entries;
 }

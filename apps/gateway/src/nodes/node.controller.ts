@@ -17,7 +17,7 @@ import { ApiBody, ApiConsumes, ApiOperation, ApiParam, ApiResponse } from '@nest
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller } from '../auth/access-tokens.js';
 import { CurrentCaller } from '../auth/authentication.js';
-import { nextPageLink, parsePageParameters } from '../http/page-parameters.js';
+import { answerPage, parsePageParameters } from '../http/page-parameters.js';
 import type { QueryRecord } from '../http/query-parameters.js';
 import {
   AUTHENTICATED_ROUTE_ERRORS,
@@ -115,12 +115,11 @@ export class NodeController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<NodeJson[]> {
-    const { entries, nextCursor } = await this.nodes.list(
-      caller.accountId,
-      parsePageParameters(query),
+    return answerPage(
+      request,
+      reply,
+      await this.nodes.list(caller.accountId, parsePageParameters(query)),
     );
-    if (nextCursor !== null) void reply.header('link', nextPageLink(request.url, nextCursor));
-    return entries;
   }
 
   /** 201 with the node's credentials, shown this once. */

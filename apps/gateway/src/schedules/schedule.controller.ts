@@ -17,7 +17,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller } from '../auth/access-tokens.js';
 import { CurrentCaller } from '../auth/authentication.js';
 import { objectIdParameter } from '../http/object-id-parameter.js';
-import { nextPageLink, parsePageParameters } from '../http/page-parameters.js';
+import { answerPage, parsePageParameters } from '../http/page-parameters.js';
 import type { QueryRecord } from '../http/query-parameters.js';
 import { jsonObjectBody } from '../http/request-body.js';
 import {
@@ -137,12 +137,11 @@ export class ScheduleController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ScheduleJson[]> {
-    const { entries, nextCursor } = await this.schedules.list(
-      caller.accountId,
-      parsePageParameters(query),
+    return answerPage(
+      request,
+      reply,
+      await this.schedules.list(caller.accountId, parsePageParameters(query)),
     );
-    if (nextCursor !== null) void reply.header('link', nextPageLink(request.url, nextCursor));
-    return entries;
   }
 
   @Get(':id')

@@ -9,7 +9,7 @@ import { CurrentCaller } from '../auth/authentication.js';
 import { FunctionCatalog } from '../functions/function-catalog.js';
 import { ApiError, notFound } from '../http/api-error.js';
 import { objectIdParameter } from '../http/object-id-parameter.js';
-import { nextPageLink } from '../http/page-parameters.js';
+import { answerPage } from '../http/page-parameters.js';
 import type { QueryRecord } from '../http/query-parameters.js';
 import { integerParameter, singleParameter } from '../http/query-parameters.js';
 import { bodyBytes, isJsonContentType, isJsonDocument } from '../http/request-body.js';
@@ -198,12 +198,11 @@ export class TaskController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TaskListEntryJson[]> {
-    const { entries, nextCursor } = await this.reads.list(
-      caller.accountId,
-      parseTaskListParameters(query),
+    return answerPage(
+      request,
+      reply,
+      await this.reads.list(caller.accountId, parseTaskListParameters(query)),
     );
-    if (nextCursor !== null) void reply.header('link', nextPageLink(request.url, nextCursor));
-    return entries;
   }
 
   @Get(':id')
