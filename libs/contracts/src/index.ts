@@ -17,3 +17,4 @@ export * from './node/node-events.js';
 export * from './task/response-headers.js';
 export * from './json/document-json.js';
 export * from './json/same-json.js';
+export * from './decider.js';

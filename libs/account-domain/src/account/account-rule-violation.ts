@@ -1,3 +1,5 @@
+import { RuleViolation } from '@canopy/contracts';
+
 export const accountRuleCodes = [
   /** The stream holds no account: only CreateAccount is accepted. */
   'ACCOUNT_NOT_FOUND',
@@ -16,13 +18,13 @@ export const accountRuleCodes = [
 export type AccountRuleCode = (typeof accountRuleCodes)[number];
 
 /** A command broke a rule of the account. Definitive: retrying the same command fails the same way. */
-export class AccountRuleViolation extends Error {
+export class AccountRuleViolation extends RuleViolation<AccountRuleCode> {
   constructor(
-    readonly code: AccountRuleCode,
+    code: AccountRuleCode,
     readonly accountId: string,
-    message: string,
+    reason: string,
   ) {
-    super(`${code}: ${message}`);
+    super(code, reason);
     this.name = 'AccountRuleViolation';
   }
 }

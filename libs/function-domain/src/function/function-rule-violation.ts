@@ -1,3 +1,5 @@
+import { RuleViolation } from '@canopy/contracts';
+
 export const functionRuleCodes = [
   /** A RegisterFunction that differs from the one that registered the function. */
   'FUNCTION_ALREADY_REGISTERED',
@@ -6,13 +8,13 @@ export const functionRuleCodes = [
 export type FunctionRuleCode = (typeof functionRuleCodes)[number];
 
 /** A command broke a rule of the function. Definitive: retrying the same command fails the same way. */
-export class FunctionRuleViolation extends Error {
+export class FunctionRuleViolation extends RuleViolation<FunctionRuleCode> {
   constructor(
-    readonly code: FunctionRuleCode,
+    code: FunctionRuleCode,
     readonly functionId: string,
-    message: string,
+    reason: string,
   ) {
-    super(`${code}: ${message}`);
+    super(code, reason);
     this.name = 'FunctionRuleViolation';
   }
 }

@@ -1,3 +1,5 @@
+import { RuleViolation } from '@canopy/contracts';
+
 export const nodeRuleCodes = [
   /** The node id is registered already, by another registration (another key, hash or account). */
   'NODE_ALREADY_REGISTERED',
@@ -8,13 +10,13 @@ export const nodeRuleCodes = [
 export type NodeRuleCode = (typeof nodeRuleCodes)[number];
 
 /** A command broke a rule of the node registration. Definitive: retrying it fails the same way. */
-export class NodeRuleViolation extends Error {
+export class NodeRuleViolation extends RuleViolation<NodeRuleCode> {
   constructor(
-    readonly code: NodeRuleCode,
+    code: NodeRuleCode,
     readonly nodeId: string,
-    message: string,
+    reason: string,
   ) {
-    super(`${code}: ${message}`);
+    super(code, reason);
     this.name = 'NodeRuleViolation';
   }
 }

@@ -1,3 +1,5 @@
+import { RuleViolation } from '@canopy/contracts';
+
 export const scheduleRuleCodes = [
   /** The cron expression does not parse (5 fields, or 6 with seconds first). */
   'INVALID_CRON',
@@ -18,15 +20,15 @@ export const scheduleRuleCodes = [
 export type ScheduleRuleCode = (typeof scheduleRuleCodes)[number];
 
 /** A command broke a rule of the schedule. Definitive: retrying the same command fails the same way. */
-export class ScheduleRuleViolation extends Error {
+export class ScheduleRuleViolation extends RuleViolation<ScheduleRuleCode> {
   constructor(
-    readonly code: ScheduleRuleCode,
+    code: ScheduleRuleCode,
     readonly scheduleId: string,
-    message: string,
+    reason: string,
     /** The command field at fault, for the invalid-definition codes (`cron`, `timeZone`, `endAt`). */
-    readonly field?: string,
+    field?: string,
   ) {
-    super(`${code}: ${message}`);
+    super(code, reason, field);
     this.name = 'ScheduleRuleViolation';
   }
 }

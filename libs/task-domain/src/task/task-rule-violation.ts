@@ -1,3 +1,5 @@
+import { RuleViolation } from '@canopy/contracts';
+
 export const taskRuleCodes = [
   /** The stream holds no task yet: only IssueTask is accepted. */
   'TASK_NOT_FOUND',
@@ -20,13 +22,13 @@ export const taskRuleCodes = [
 export type TaskRuleCode = (typeof taskRuleCodes)[number];
 
 /** A command broke a rule of the task lifecycle. Always definitive: retrying the same command fails the same way. */
-export class TaskRuleViolation extends Error {
+export class TaskRuleViolation extends RuleViolation<TaskRuleCode> {
   constructor(
-    readonly code: TaskRuleCode,
+    code: TaskRuleCode,
     readonly taskId: string,
-    message: string,
+    reason: string,
   ) {
-    super(`${code}: ${message}`);
+    super(code, reason);
     this.name = 'TaskRuleViolation';
   }
 }

@@ -1,0 +1,233 @@
+import { ContractViolationError } from '@canopy/contracts';
+import type { Decider } from '@canopy/contracts';
+import { asContractEvent, toNewEvents } from '../contract-streams.js';
+import type { ContractEvent } from '../contract-streams.js';
+import { EventIdConflictError, ExpectedVersionConflictError } from '../port/errors.js';
+import type { EventStore } from '../port/event-store.js';
+import type { StreamState, StreamStateCache } from './stream-state-cache.js';
+
+/**
+ * What to decide: a command, several decided in turn (each against the state the previous one left),
+ * or a builder that makes them from the stream's current state. A builder runs again in every round
+ * (after a conflict, on a fresher state) and returns undefined when there is nothing to do any more.
+ */
+export type CommandSource<Command, State> =
+  Command | readonly Command[] | ((state: State) => Command | readonly Command[] | undefined);
+
+/** What a command did to its stream. */
+export interface Decision<Event, State> {
+  /** The state the command was decided against. */
+  readonly before: State;
+  /** The events appended: none when there was nothing to do or the command repeated one applied. */
+  readonly events: readonly Event[];
+  readonly after: State;
+  /** The stream's version after the decision: the expected version of its next append. */
+  readonly version: number;
+}
+
+/** An event appended by this handler, at its version in the stream. */
+export interface AppendedEvent<Event> {
+  readonly event: Event;
+  readonly streamVersion: number;
+}
+
+export interface CommandHandlerOptions<Command, Event extends ContractEvent, State> {
+  readonly store: EventStore;
+  readonly decider: Decider<Command, Event, State>;
+  /** The contract's parser of a stored event; it throws a ContractViolationError on a bad one. */
+  readonly parseEvent: (value: unknown) => Event;
+  /** How often a command is decided again after a conflicting append; default {@link DEFAULT_CONFLICT_RETRIES}. */
+  readonly conflictRetries?: number;
+  /**
+   * Remembers each stream's state after a command, so that the next command on it is decided without
+   * reading the stream. Without one, every command reads its stream.
+   */
+  readonly cache?: StreamStateCache<State>;
+  /** Told of what a command appended, in stream order, before `handle` resolves. */
+  readonly onAppended?: (streamId: string, appended: readonly AppendedEvent<Event>[]) => void;
+}
+
+export interface HandleOptions<State> {
+  /**
+   * A state the caller holds at a known version (a read model's row, say): the handler reads only
+   * the events after it instead of the whole stream.
+   */
+  readonly known?: StreamState<State>;
+}
+
+/**
+ * Five rounds in all: commands on one stream run one after another in a process, so a conflict
+ * means another process wrote in between, and that rarely happens twice in a row.
+ */
+export const DEFAULT_CONFLICT_RETRIES = 4;
+
+/** The current state of a stream, and whether it was read from the store in this call. */
+interface Loaded<State> extends StreamState<State> {
+  readonly fresh: boolean;
+}
+
+/**
+ * The one way an aggregate is changed: load the stream's state, decide the command with the
+ * aggregate's decider, append the events at the version decided on (with ids derived from the stream,
+ * the version and the event, so a repeated append is recognised), and after a conflicting append
+ * catch up with what was written meanwhile and decide again, a bounded number of times.
+ *
+ * A state remembered in the cache is used without reading the stream; the expected-version check
+ * keeps that safe. A decision that changes nothing, or a rule violation, is not trusted to a
+ * remembered state: the handler first reads whatever followed it, and decides again when anything did.
+ * Commands on one stream run one after another within the process.
+ *
+ * Throws what the decider throws (the aggregate's RuleViolation, ContractViolationError) and what the
+ * store throws (EventStoreUnavailableError; a conflict error after the last round).
+ */
+export class CommandHandler<Command, Event extends ContractEvent, State> {
+  private readonly retries: number;
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly options: CommandHandlerOptions<Command, Event, State>) {
+    this.retries = options.conflictRetries ?? DEFAULT_CONFLICT_RETRIES;
+  }
+
+  handle(
+    streamId: string,
+    source: CommandSource<Command, State>,
+    options: HandleOptions<State> = {},
+  ): Promise<Decision<Event, State>> {
+    const previous = this.queues.get(streamId) ?? Promise.resolve();
+    const run = () => this.decideAndAppend(streamId, source, options);
+    const decision = previous.then(run, run);
+    const settled = decision.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(streamId, settled);
+    void settled.then(() => {
+      if (this.queues.get(streamId) === settled) this.queues.delete(streamId);
+    });
+    return decision;
+  }
+
+  /**
+   * The stream's current state: what the cache (or `known`) holds, completed with the events the
+   * store has after it. Waits for the commands in progress on the stream.
+   */
+  async current(streamId: string, options: HandleOptions<State> = {}): Promise<StreamState<State>> {
+    await this.queues.get(streamId);
+    const { state, version } = await this.catchUpFrom(
+      streamId,
+      this.startingPoint(streamId, options),
+    );
+    return { state, version };
+  }
+
+  private async decideAndAppend(
+    streamId: string,
+    source: CommandSource<Command, State>,
+    options: HandleOptions<State>,
+  ): Promise<Decision<Event, State>> {
+    const { store, cache } = this.options;
+    let current = await this.start(streamId, options);
+    for (let round = 0; ; round += 1) {
+      let events: Event[];
+      let after: State;
+      try {
+        ({ events, after } = this.decide(source, current.state));
+      } catch (error) {
+        if (current.fresh) throw error;
+        current = await this.catchUpFrom(streamId, current);
+        continue;
+      }
+      if (events.length === 0) {
+        if (!current.fresh) {
+          current = await this.catchUpFrom(streamId, current);
+          continue;
+        }
+        return { before: current.state, events, after, version: current.version };
+      }
+      try {
+        await store.appendToStream(streamId, toNewEvents(streamId, current.version, events), {
+          expectedVersion: current.version === 0 ? 'no_stream' : current.version,
+        });
+      } catch (error) {
+        const conflict =
+          error instanceof ExpectedVersionConflictError || error instanceof EventIdConflictError;
+        if (!conflict || round >= this.retries) throw error;
+        current = await this.catchUpFrom(streamId, current);
+        continue;
+      }
+      const version = current.version + events.length;
+      cache?.set(streamId, { state: after, version });
+      this.options.onAppended?.(
+        streamId,
+        events.map((event, index) => ({ event, streamVersion: current.version + index + 1 })),
+      );
+      return { before: current.state, events, after, version };
+    }
+  }
+
+  private async start(streamId: string, options: HandleOptions<State>): Promise<Loaded<State>> {
+    const cached = this.options.cache?.get(streamId);
+    if (cached !== undefined) return { ...cached, fresh: false };
+    return this.catchUpFrom(streamId, this.startingPoint(streamId, options));
+  }
+
+  private startingPoint(streamId: string, options: HandleOptions<State>): StreamState<State> {
+    return (
+      this.options.cache?.get(streamId) ??
+      options.known ?? { state: this.options.decider.initialState(), version: 0 }
+    );
+  }
+
+  /** Folds what the store holds after `from` onto it, and remembers the result. */
+  private async catchUpFrom(streamId: string, from: StreamState<State>): Promise<Loaded<State>> {
+    const caughtUp = await this.catchUp(streamId, from);
+    this.options.cache?.set(streamId, caughtUp);
+    return { ...caughtUp, fresh: true };
+  }
+
+  /** Folds the events after `from.version` onto `from.state`. */
+  private async catchUp(streamId: string, from: StreamState<State>): Promise<StreamState<State>> {
+    const recorded = await this.options.store.readStream(streamId, {
+      fromVersion: from.version + 1,
+    });
+    let { state, version } = from;
+    for (const stored of recorded) {
+      state = this.options.decider.evolve(state, this.parse(streamId, stored));
+      version = stored.streamVersion;
+    }
+    return { state, version };
+  }
+
+  private decide(
+    source: CommandSource<Command, State>,
+    state: State,
+  ): { events: Event[]; after: State } {
+    const { decide, evolve } = this.options.decider;
+    const built =
+      typeof source === 'function'
+        ? (source as (state: State) => Command | readonly Command[] | undefined)(state)
+        : source;
+    const commands: readonly Command[] =
+      built === undefined ? [] : Array.isArray(built) ? built : [built as Command];
+    const events: Event[] = [];
+    let after = state;
+    for (const command of commands) {
+      const decided = decide(command, after);
+      after = decided.reduce(evolve, after);
+      events.push(...decided);
+    }
+    return { events, after };
+  }
+
+  private parse(streamId: string, stored: Parameters<typeof asContractEvent>[0]): Event {
+    try {
+      return this.options.parseEvent(asContractEvent(stored));
+    } catch (error) {
+      if (!(error instanceof ContractViolationError)) throw error;
+      // Our own store holding an event we cannot read is a defect, not a bad request.
+      throw new Error(
+        `${streamId} holds an unreadable event at version ${stored.streamVersion}: ${error.message}`,
+      );
+    }
+  }
+}
