@@ -1,10 +1,15 @@
 export { decide, evolve, foldNode, initialState, isDisabled, nodeDecider } from './node/node.js';
 export type {
+  AnnounceNode,
   DescribeNode,
   DisableNode,
   EnableNode,
+  LeaveNode,
+  LoseNode,
   NodeCommand,
+  NodeOwnerCommand,
   NodePresence,
+  NodePresenceCommand,
   NodeRegistration,
   NodeState,
   RegisterNode,

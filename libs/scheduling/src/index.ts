@@ -21,12 +21,6 @@ export {
   type RegisteredNode,
 } from './nodes/node-registry.js';
 export {
-  nodeEventsOnAnnounce,
-  nodeEventsOnLeave,
-  nodeEventsOnLoss,
-  type AnnouncedNode,
-} from './nodes/node-stream.js';
-export {
   TaskQueue,
   type DueDeadline,
   type Offer,
@@ -35,7 +29,6 @@ export {
   type TaskQueueOptions,
 } from './queue/task-queue.js';
 export {
-  functionOfAccount,
   isIssuedBy,
   issueTaskCommand,
   type IssuePolicy,

@@ -4,14 +4,15 @@ import {
   nodeOwnerChangeDataSchema,
   nodeRegisteredDataSchema,
   parseContract,
+  sameJson,
 } from '@canopy/contracts';
 import type { NodeCapabilities, NodeEvent } from '@canopy/contracts';
 import { NodeRuleViolation } from './node-rule-violation.js';
 
 // The node aggregate, stream `node-<nodeId>`. Two writers share the stream: the account that owns
-// the node registers it, disables, enables and describes it (this decider), and the scheduler
-// records its presence (NodeAnnounced / NodeLeft / NodeLost, decided in @canopy/scheduling). The
-// state folds both, so one fold answers "whose is it, may it work, is it there".
+// the node registers it, disables, enables and describes it, and the scheduler records its presence
+// (NodeAnnounced / NodeLeft / NodeLost; heartbeats are not recorded). Both decide here, and the state
+// folds both, so one fold answers "whose is it, may it work, is it there".
 
 // ─── Events ──────────────────────────────────────────────────────────────────────────────────────
 // NodeEvent is the contract type from @canopy/contracts.
@@ -126,7 +127,9 @@ export function foldNode(events: readonly NodeEvent[]): NodeState {
 // ─── Commands ────────────────────────────────────────────────────────────────────────────────────
 // Idempotency: repeating a registration (same account, hash and key; description and time may
 // differ) yields []; disabling a disabled node, enabling an enabled one, or describing a node as it
-// is described yields [].
+// is described yields []. Presence: an announcement is recorded when the node is not there (new,
+// left, lost, disabled) or announces other capabilities, slots or agent; leaving and loss only for a
+// node that is there. Anything else yields [], so a scheduler may repeat them freely.
 
 export interface RegisterNode {
   readonly type: 'RegisterNode';
@@ -162,7 +165,40 @@ export interface DescribeNode {
   readonly data: OwnerCommandData & { readonly description: string };
 }
 
-export type NodeCommand = RegisterNode | DisableNode | EnableNode | DescribeNode;
+/** The node announced itself to the scheduler (on start, or again after a restart or a change). */
+export interface AnnounceNode {
+  readonly type: 'AnnounceNode';
+  readonly data: {
+    readonly nodeId: string;
+    readonly capabilities: NodeCapabilities;
+    readonly slots: number;
+    readonly agent: string;
+    readonly now: string;
+  };
+}
+
+/** The node said goodbye. */
+export interface LeaveNode {
+  readonly type: 'LeaveNode';
+  readonly data: { readonly nodeId: string; readonly now: string };
+}
+
+/**
+ * The node's heartbeats stopped. `lastSeenAt` is null for a node the deciding scheduler never heard
+ * from (it held tasks rebuilt after a restart): its last announcement is then the last sign of it.
+ */
+export interface LoseNode {
+  readonly type: 'LoseNode';
+  readonly data: {
+    readonly nodeId: string;
+    readonly lastSeenAt: string | null;
+    readonly now: string;
+  };
+}
+
+export type NodePresenceCommand = AnnounceNode | LeaveNode | LoseNode;
+export type NodeOwnerCommand = RegisterNode | DisableNode | EnableNode | DescribeNode;
+export type NodeCommand = NodeOwnerCommand | NodePresenceCommand;
 
 // ─── Decide ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -185,6 +221,21 @@ export function decide(command: NodeCommand, state: NodeState): NodeEvent[] {
       const owned = ownedBy(state, command.data);
       if (owned.disabledAt === null) return [];
       return [nodeEvent('NodeEnabled', ownerChange('EnableNode', command.data))];
+    }
+    case 'AnnounceNode':
+      return announceNode(command, state);
+    case 'LeaveNode': {
+      if (!state.presence.available) return [];
+      const { nodeId, now } = command.data;
+      return [nodeEvent('NodeLeft', { nodeId, at: now })];
+    }
+    case 'LoseNode': {
+      const { presence } = state;
+      if (!presence.available || presence.lastSeenAt === null) return [];
+      const { nodeId, lastSeenAt, now } = command.data;
+      return [
+        nodeEvent('NodeLost', { nodeId, lastSeenAt: lastSeenAt ?? presence.lastSeenAt, at: now }),
+      ];
     }
     case 'DescribeNode': {
       const owned = ownedBy(state, command.data);
@@ -225,6 +276,27 @@ function registerNode({ data }: RegisterNode, state: NodeState): NodeEvent[] {
     data.nodeId,
     `the node ${data.hash} is registered already`,
   );
+}
+
+function announceNode({ data }: AnnounceNode, state: NodeState): NodeEvent[] {
+  const { nodeId, capabilities, slots, agent, now } = data;
+  const { presence } = state;
+  const unchanged =
+    presence.available &&
+    presence.slots === slots &&
+    presence.agent === agent &&
+    presence.capabilities !== null &&
+    sameJson(presence.capabilities, capabilities);
+  if (unchanged) return [];
+  return [
+    nodeEvent('NodeAnnounced', {
+      nodeId,
+      capabilities: { ...capabilities },
+      slots,
+      agent,
+      at: now,
+    }),
+  ];
 }
 
 function ownedBy(

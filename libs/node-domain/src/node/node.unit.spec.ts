@@ -217,3 +217,79 @@ describe('the folded node', () => {
     });
   });
 });
+
+describe('presence: AnnounceNode, LeaveNode, LoseNode', () => {
+  const { nodeId: _id, at: _at, ...facts } = announced.data;
+  const announce = (now = t(50), changes: Partial<typeof facts> = {}): NodeCommand => ({
+    type: 'AnnounceNode',
+    data: { nodeId, ...facts, ...changes, now },
+  });
+  const leave: NodeCommand = { type: 'LeaveNode', data: { nodeId, now: t(60) } };
+  const lose = (lastSeenAt: string | null): NodeCommand => ({
+    type: 'LoseNode',
+    data: { nodeId, lastSeenAt, now: t(60) },
+  });
+  const left = nodeEvent('NodeLeft', { nodeId, at: t(60) });
+
+  test('a new node is announced, registered or not', () => {
+    given([])
+      .when(announce(t(5)))
+      .then([announced]);
+    given([registered])
+      .when(announce(t(5)))
+      .then([announced]);
+  });
+
+  test('announcing the same again records nothing; a change is recorded', () => {
+    given([announced]).when(announce()).thenNothing();
+    given([announced])
+      .when(announce(t(50), { slots: 4 }))
+      .then([nodeEvent('NodeAnnounced', { ...announced.data, slots: 4, at: t(50) })]);
+    given([announced])
+      .when(announce(t(50), { agent: 'canopy-node-agent/0.2.0' }))
+      .then([
+        nodeEvent('NodeAnnounced', {
+          ...announced.data,
+          agent: 'canopy-node-agent/0.2.0',
+          at: t(50),
+        }),
+      ]);
+    const privileged = { ...facts.capabilities, privileged: true };
+    given([announced])
+      .when(announce(t(50), { capabilities: privileged }))
+      .then([
+        nodeEvent('NodeAnnounced', { ...announced.data, capabilities: privileged, at: t(50) }),
+      ]);
+  });
+
+  test('a node that comes back after leaving, being lost or re-enabled is announced again', () => {
+    const again = [nodeEvent('NodeAnnounced', { ...announced.data, at: t(50) })];
+    given([announced, left]).when(announce()).then(again);
+    given([announced, nodeEvent('NodeLost', { nodeId, lastSeenAt: t(5), at: t(9) })])
+      .when(announce())
+      .then(again);
+    given([registered, announced, disabled, enabled]).when(announce()).then(again);
+  });
+
+  test('leaving and loss are recorded once, and only for a node that is there', () => {
+    given([announced]).when(leave).then([left]);
+    given([announced, left]).when(leave).thenNothing();
+    given([announced, left])
+      .when(lose(t(55)))
+      .thenNothing();
+    given([]).when(leave).thenNothing();
+    given([]).when(lose(null)).thenNothing();
+    given([registered, announced, disabled]).when(leave).thenNothing();
+    given([registered, announced, disabled]).when(lose(null)).thenNothing();
+    given([registered, announced, enabled]).when(leave).then([left]);
+  });
+
+  test('a lost node is recorded with its last heartbeat, or its announcement when unseen', () => {
+    given([announced])
+      .when(lose(t(55)))
+      .then([nodeEvent('NodeLost', { nodeId, lastSeenAt: t(55), at: t(60) })]);
+    given([announced])
+      .when(lose(null))
+      .then([nodeEvent('NodeLost', { nodeId, lastSeenAt: t(5), at: t(60) })]);
+  });
+});
