@@ -1,5 +1,6 @@
 export {
   decide,
+  definitionFor,
   evolve,
   foldFunction,
   functionDecider,

@@ -1,56 +1,41 @@
-import { ContractViolationError, functionStreamId, parseFunctionEvent } from '@canopy/contracts';
-import type { FunctionEvent } from '@canopy/contracts';
-import { readContractStream } from '@canopy/event-store';
+import { functionStreamId, parseFunctionEvent } from '@canopy/contracts';
+import type { FunctionEvent, FunctionRegisteredData } from '@canopy/contracts';
+import { CommandHandler, RecentStreamStates } from '@canopy/event-store';
 import type { EventStore } from '@canopy/event-store';
+import { definitionFor, functionDecider } from '@canopy/function-domain';
+import type { FunctionCommand, FunctionState } from '@canopy/function-domain';
 
 const DEFAULT_CAPACITY = 10_000;
 
 /**
- * Function streams as the scheduler needs them: read fresh when a task is issued, and from memory
+ * Function definitions as the scheduler needs them: read fresh when a task is issued, and from memory
  * when one of its tasks is offered to a node (the assignment carries the function's runtime). A
- * bounded, least-recently-used cache: the whole catalogue need not fit.
+ * bounded, least-recently-used cache of folded function streams: the whole catalogue need not fit.
  */
-export class FunctionCatalog {
-  private readonly cache = new Map<string, readonly FunctionEvent[]>();
+export class FunctionDefinitions {
+  private readonly states: RecentStreamStates<FunctionState>;
+  private readonly functions: CommandHandler<FunctionCommand, FunctionEvent, FunctionState>;
 
-  constructor(
-    private readonly store: EventStore,
-    private readonly capacity = DEFAULT_CAPACITY,
-  ) {}
-
-  /** The function's stream, read from the event store (and remembered). Empty when it does not exist. */
-  async read(functionId: string): Promise<readonly FunctionEvent[]> {
-    const history = await readContractStream(
-      this.store,
-      functionStreamId(functionId),
-      parseFunctionEvent,
-    ).then(
-      (read) => read.events,
-      (error: unknown) => {
-        if (!(error instanceof ContractViolationError)) throw error;
-        // A stored function we cannot read is our defect, not the caller's bad request.
-        throw new Error(`function ${functionId} holds an unreadable event: ${error.message}`);
-      },
-    );
-    if (history.length > 0) this.remember(functionId, history);
-    return history;
+  constructor(store: EventStore, capacity = DEFAULT_CAPACITY) {
+    this.states = new RecentStreamStates(capacity);
+    this.functions = new CommandHandler({
+      store,
+      decider: functionDecider,
+      parseEvent: parseFunctionEvent,
+      cache: this.states,
+    });
   }
 
-  /** The function's stream from memory, or read when it is not there. */
-  async get(functionId: string): Promise<readonly FunctionEvent[]> {
-    const cached = this.cache.get(functionId);
-    if (cached === undefined) return this.read(functionId);
-    this.remember(functionId, cached);
-    return cached;
+  /** The account's function, read from the event store; undefined when it has none by this id. */
+  async read(functionId: string, accountId: string): Promise<FunctionRegisteredData | undefined> {
+    const { state } = await this.functions.current(functionStreamId(functionId));
+    return definitionFor(state, accountId);
   }
 
-  private remember(functionId: string, history: readonly FunctionEvent[]): void {
-    this.cache.delete(functionId);
-    this.cache.set(functionId, history);
-    if (this.cache.size <= this.capacity) return;
-    for (const oldest of this.cache.keys()) {
-      this.cache.delete(oldest);
-      break;
-    }
+  /** The account's function from memory, or read when it is not there. */
+  async get(functionId: string, accountId: string): Promise<FunctionRegisteredData | undefined> {
+    const known = this.states.get(functionStreamId(functionId));
+    if (known === undefined) return this.read(functionId, accountId);
+    return definitionFor(known.state, accountId);
   }
 }

@@ -41,6 +41,19 @@ export function evolve(state: FunctionState, event: FunctionEvent): FunctionStat
   }
 }
 
+/**
+ * The function as the account sees it: undefined when it is not registered or belongs to another
+ * account (which must look exactly like a function that does not exist).
+ */
+export function definitionFor(
+  state: FunctionState,
+  accountId: string,
+): FunctionRegisteredData | undefined {
+  return state.phase === 'Registered' && state.definition.accountId === accountId
+    ? state.definition
+    : undefined;
+}
+
 /** Folds a function's stream, oldest event first. */
 export function foldFunction(events: readonly FunctionEvent[]): FunctionState {
   return events.reduce(evolve, initialState());

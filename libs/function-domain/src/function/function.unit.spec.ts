@@ -1,7 +1,7 @@
 import { DeciderSpecification } from '@canopy/decider-testing';
 import { ContractViolationError, functionEvent } from '@canopy/contracts';
 import { FunctionRuleViolation } from './function-rule-violation.js';
-import { foldFunction, functionDecider } from './function.js';
+import { definitionFor, foldFunction, functionDecider } from './function.js';
 import type { RegisterFunction } from './function.js';
 
 const given = DeciderSpecification.for(functionDecider);
@@ -99,5 +99,11 @@ describe('the folded function', () => {
   test('a second registration event changes nothing', () => {
     const other = functionEvent('FunctionRegistered', { ...registered.data, name: 'other' });
     expect(foldFunction([registered, other])).toEqual(foldFunction([registered]));
+  });
+
+  test('is found only in its own account', () => {
+    expect(definitionFor(foldFunction([registered]), accountId)).toEqual(registered.data);
+    expect(definitionFor(foldFunction([registered]), 'b'.repeat(24))).toBeUndefined();
+    expect(definitionFor(foldFunction([]), accountId)).toBeUndefined();
   });
 });

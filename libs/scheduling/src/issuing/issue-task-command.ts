@@ -1,6 +1,5 @@
 import { taskCommand } from '@canopy/contracts';
 import type {
-  FunctionEvent,
   FunctionRegisteredData,
   IssueTask,
   IssueTaskRequest,
@@ -11,27 +10,6 @@ import type {
 export interface IssuePolicy {
   readonly maxAttempts: number;
   readonly pendingDeadlineSeconds: number;
-}
-
-/**
- * The function as the account sees it, from its stream: undefined when it does not exist or belongs
- * to another account (which must look exactly like a function that does not exist).
- */
-export function functionOfAccount(
-  history: readonly FunctionEvent[],
-  accountId: string,
-): FunctionRegisteredData | undefined {
-  let registered: FunctionRegisteredData | undefined;
-  for (const event of history) {
-    switch (event.type) {
-      case 'FunctionRegistered':
-        registered = event.data;
-        break;
-      default:
-        return unknownFunctionEvent(event.type);
-    }
-  }
-  return registered?.accountId === accountId ? registered : undefined;
 }
 
 /** The IssueTask command for a request: requirements and timeout come from the function. */
@@ -71,8 +49,4 @@ export function isIssuedBy(issued: TaskIssued['data'], request: IssueTaskRequest
     issued.request.contentType === request.request.contentType &&
     issued.request.body === request.request.body
   );
-}
-
-function unknownFunctionEvent(type: never): never {
-  throw new Error(`Unhandled function event ${String(type)}`);
 }

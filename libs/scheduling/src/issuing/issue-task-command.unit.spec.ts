@@ -1,6 +1,6 @@
 import { functionEvent, parseIssueTask } from '@canopy/contracts';
 import type { IssueTaskRequest } from '@canopy/contracts';
-import { functionOfAccount, isIssuedBy, issueTaskCommand } from './issue-task-command.js';
+import { isIssuedBy, issueTaskCommand } from './issue-task-command.js';
 
 const accountId = '64057f3c9956fae80d7e0e84';
 const registered = functionEvent('FunctionRegistered', {
@@ -24,12 +24,6 @@ const request: IssueTaskRequest = {
 };
 
 describe('issuing a task', () => {
-  test('the function is found only in its own account', () => {
-    expect(functionOfAccount([registered], accountId)).toEqual(registered.data);
-    expect(functionOfAccount([registered], 'b'.repeat(24))).toBeUndefined();
-    expect(functionOfAccount([], accountId)).toBeUndefined();
-  });
-
   test('requirements and timeout come from the function, attempts and deadline from the policy', () => {
     const command = issueTaskCommand(request, registered.data, {
       maxAttempts: 4,
