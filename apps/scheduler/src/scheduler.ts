@@ -15,21 +15,22 @@ import type { ServiceLogger } from '@canopy/service-runtime';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { NatsNodeChannel } from './dispatch/node-channel.js';
 import { TaskEventFeed } from './dispatch/task-event-feed.js';
-import { FunctionCatalog } from './functions/function-catalog.js';
+import { FunctionDefinitions } from './functions/function-definitions.js';
 import { AccountCountingTaskQueue, AccountQuota } from './issuing/account-quota.js';
 import { IssueTaskService } from './issuing/issue-task-service.js';
 import { NodeReports } from './nodes/node-reports.js';
 import { RevocationPublisher, noNodeCredentialRevoker } from './nodes/node-credential-revoker.js';
 import type { NodeCredentialRevoker } from './nodes/node-credential-revoker.js';
 import { DisabledNodes, NodeRegistrationFeed } from './nodes/node-registration-feed.js';
-import { NodeStreamWriter } from './nodes/node-stream-writer.js';
+import { NodePresenceRecorder } from './nodes/node-presence.js';
 import type { SchedulerConfig } from './scheduler-config.js';
 import { SchedulerModule } from './scheduler.module.js';
 import { ScheduleFiring } from './schedules/schedule-firing.js';
-import { TaskCommandHandler } from './tasks/task-command-handler.js';
+import { TaskCommands } from './tasks/task-commands.js';
 import { InFlightWork } from './transport/in-flight-work.js';
 import { NestPinoLogger } from './transport/nest-pino-logger.js';
 import { JsonReplySerializer, RawMessageDeserializer } from './transport/raw-json-transport.js';
+import { RpcReplyFilter } from './transport/rpc-reply-filter.js';
 
 export type { SchedulerConfig } from './scheduler-config.js';
 export { schedulerConfigSchema } from './scheduler-config.js';
@@ -89,8 +90,8 @@ export async function startScheduler(
     logger.error({ err: error }, 'background work failed unexpectedly'),
   );
   const channel = new NatsNodeChannel(logger);
-  const catalog = new FunctionCatalog(store);
-  const nodeStreams = new NodeStreamWriter(store);
+  const functions = new FunctionDefinitions(store);
+  const presence = new NodePresenceRecorder(store);
   const disabledNodes = new DisabledNodes();
   const isDisabled = (nodeId: string) => disabledNodes.has(nodeId);
   const revocations = new RevocationPublisher(
@@ -114,7 +115,7 @@ export async function startScheduler(
     retryMs: SUBSCRIPTION_RETRY_MS,
   });
   const wake = () => dispatcher.wake();
-  const commands = new TaskCommandHandler({
+  const commands = new TaskCommands({
     store,
     clock,
     onAppended: (appended) => {
@@ -137,9 +138,9 @@ export async function startScheduler(
     registry,
     queue,
     commands,
-    catalog,
+    functions,
     channel,
-    nodeStreams,
+    presence,
     work,
     clock,
     logger,
@@ -149,7 +150,7 @@ export async function startScheduler(
     isDisabled,
   });
   const issuing = new IssueTaskService(
-    catalog,
+    functions,
     commands,
     {
       maxAttempts: config.SCHEDULER_MAX_ATTEMPTS,
@@ -172,7 +173,7 @@ export async function startScheduler(
     registry,
     queue,
     commands,
-    nodeStreams,
+    presence,
     channel,
     heartbeatIntervalMs: config.SCHEDULER_HEARTBEAT_INTERVAL_MS,
     heartbeatTimeoutMs: config.SCHEDULER_HEARTBEAT_TIMEOUT_MS,
@@ -200,6 +201,7 @@ export async function startScheduler(
         logger: new NestPinoLogger(logger),
       },
     );
+    app.useGlobalFilters(new RpcReplyFilter(logger));
     await app.listen();
   } catch (error) {
     await app?.close().catch(() => undefined);

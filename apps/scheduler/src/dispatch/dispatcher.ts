@@ -1,23 +1,22 @@
 import { taskCommand } from '@canopy/contracts';
 import type { Assignment, Cancellation } from '@canopy/contracts';
 import type { DueDeadline, NodeRegistry, Offer, TaskQueue } from '@canopy/scheduling';
-import { functionOfAccount } from '@canopy/scheduling';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { TaskRuleViolation } from '@canopy/task-domain';
 import type { TaskState } from '@canopy/task-domain';
-import type { FunctionCatalog } from '../functions/function-catalog.js';
-import type { NodeStreamWriter } from '../nodes/node-stream-writer.js';
-import type { TaskCommandHandler } from '../tasks/task-command-handler.js';
+import type { FunctionDefinitions } from '../functions/function-definitions.js';
+import type { NodePresenceRecorder } from '../nodes/node-presence.js';
+import type { TaskCommands } from '../tasks/task-commands.js';
 import type { InFlightWork } from '../transport/in-flight-work.js';
 import type { NodeChannel } from './node-channel.js';
 
 export interface DispatcherOptions {
   readonly registry: NodeRegistry;
   readonly queue: TaskQueue;
-  readonly commands: TaskCommandHandler;
-  readonly catalog: FunctionCatalog;
+  readonly commands: TaskCommands;
+  readonly functions: FunctionDefinitions;
   readonly channel: NodeChannel;
-  readonly nodeStreams: NodeStreamWriter;
+  readonly presence: NodePresenceRecorder;
   readonly work: InFlightWork;
   readonly clock: () => Date;
   readonly logger: ServiceLogger;
@@ -36,7 +35,7 @@ const MAX_OFFERS_PER_PASS = 500;
 /**
  * The matching loop. Each pass: declare lost the nodes whose heartbeats stopped, act on the deadlines
  * that passed, and offer waiting tasks to the best nodes with a free slot. Every effect on a task is a
- * command decided against its freshly read stream (TaskCommandHandler), so a pass working from a
+ * command decided against its freshly read stream (TaskCommands), so a pass working from a
  * slightly stale view cannot do anything the task's rules forbid. Passes run on a timer and whenever
  * something happens that may allow a new assignment.
  */
@@ -95,7 +94,7 @@ export class Dispatcher {
       queue.nodeGone(lost.nodeId, nowMs);
       const lastSeenAt = lost.lastSeenMs === null ? null : new Date(lost.lastSeenMs).toISOString();
       work.start(() =>
-        this.options.nodeStreams
+        this.options.presence
           .lost(lost.nodeId, lastSeenAt, now.toISOString())
           .then(() => undefined)
           .catch((error: unknown) =>
@@ -194,11 +193,11 @@ export class Dispatcher {
   }
 
   private async offer(offer: Offer): Promise<void> {
-    const { queue, commands, channel, catalog, logger, clock } = this.options;
+    const { queue, commands, channel, functions, logger, clock } = this.options;
     const { taskId, nodeId, attempt, offerId, task } = offer;
     let assignment: Assignment;
     try {
-      const fn = functionOfAccount(await catalog.get(task.functionId), task.accountId);
+      const fn = await functions.get(task.functionId, task.accountId);
       if (fn === undefined) throw new Error(`function ${task.functionId} not found`);
       assignment = {
         taskId,

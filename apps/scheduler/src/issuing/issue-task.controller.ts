@@ -1,14 +1,9 @@
-import { ISSUE_TASK_SUBJECT, SCHEDULER_QUEUE_GROUP, issueTaskErrorCodes } from '@canopy/contracts';
+import { ISSUE_TASK_SUBJECT, SCHEDULER_QUEUE_GROUP } from '@canopy/contracts';
 import type { IssueTaskReply } from '@canopy/contracts';
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { SCHEDULER_HANDLERS } from '../scheduler-handlers.js';
 import type { SchedulerHandlers } from '../scheduler-handlers.js';
-
-const stopping: IssueTaskReply = {
-  ok: false,
-  error: { code: issueTaskErrorCodes.UNAVAILABLE, message: 'the scheduler is stopping; try again' },
-};
 
 @Controller()
 export class IssueTaskController {
@@ -17,9 +12,6 @@ export class IssueTaskController {
   // The queue group spreads IssueTask requests over the scheduler replicas: each reaches one.
   @MessagePattern(ISSUE_TASK_SUBJECT, { queue: SCHEDULER_QUEUE_GROUP })
   issue(@Payload() payload: Uint8Array): Promise<IssueTaskReply> {
-    return this.handlers.work.run(
-      () => this.handlers.issuing.issue(payload),
-      () => stopping,
-    );
+    return this.handlers.work.run(() => this.handlers.issuing.issue(payload));
   }
 }

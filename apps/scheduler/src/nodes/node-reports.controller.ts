@@ -6,8 +6,6 @@ import type { NatsContext } from '@nestjs/microservices';
 import { SCHEDULER_HANDLERS } from '../scheduler-handlers.js';
 import type { SchedulerHandlers } from '../scheduler-handlers.js';
 
-const stoppingError = { code: 'UNAVAILABLE', message: 'the scheduler is stopping; try again' };
-
 // Nest finds a handler by the subscribed pattern (the wildcard); the node is the concrete subject's.
 @Controller()
 export class NodeReportsController {
@@ -18,41 +16,32 @@ export class NodeReportsController {
     @Payload() payload: Uint8Array,
     @Ctx() context: NatsContext,
   ): Promise<AnnouncementReply> {
-    return this.handlers.work.run(
-      () => this.handlers.nodes.announce(context.getSubject(), payload),
-      () => ({ ok: false, error: stoppingError }),
+    return this.handlers.work.run(() =>
+      this.handlers.nodes.announce(context.getSubject(), payload),
     );
   }
 
   @MessagePattern(nodeReportPattern('heartbeat'))
   heartbeat(@Payload() payload: Uint8Array, @Ctx() context: NatsContext): Promise<HeartbeatReply> {
-    return this.handlers.work.run(
-      () => this.handlers.nodes.heartbeat(context.getSubject(), payload),
-      () => ({ ok: false, error: stoppingError }),
+    return this.handlers.work.run(() =>
+      this.handlers.nodes.heartbeat(context.getSubject(), payload),
     );
   }
 
   @MessagePattern(nodeReportPattern('goodbye'))
   goodbye(@Payload() payload: Uint8Array, @Ctx() context: NatsContext): Promise<NodeAck> {
-    return this.handlers.work.run(
-      () => this.handlers.nodes.goodbye(context.getSubject(), payload),
-      () => ({ ok: false, error: stoppingError, retry: true }),
-    );
+    return this.handlers.work.run(() => this.handlers.nodes.goodbye(context.getSubject(), payload));
   }
 
   @MessagePattern(nodeReportPattern('progress'))
   progress(@Payload() payload: Uint8Array, @Ctx() context: NatsContext): Promise<NodeAck> {
-    return this.handlers.work.run(
-      () => this.handlers.nodes.progress(context.getSubject(), payload),
-      () => ({ ok: false, error: stoppingError, retry: true }),
+    return this.handlers.work.run(() =>
+      this.handlers.nodes.progress(context.getSubject(), payload),
     );
   }
 
   @MessagePattern(nodeReportPattern('result'))
   result(@Payload() payload: Uint8Array, @Ctx() context: NatsContext): Promise<NodeAck> {
-    return this.handlers.work.run(
-      () => this.handlers.nodes.result(context.getSubject(), payload),
-      () => ({ ok: false, error: stoppingError, retry: true }),
-    );
+    return this.handlers.work.run(() => this.handlers.nodes.result(context.getSubject(), payload));
   }
 }

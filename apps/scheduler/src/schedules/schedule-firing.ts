@@ -1,29 +1,25 @@
-import {
-  ContractViolationError,
-  issueTaskErrorCodes,
-  parseScheduleEvent,
-  scheduleStreamId,
-} from '@canopy/contracts';
+import { ContractViolationError, parseScheduleEvent, scheduleStreamId } from '@canopy/contracts';
 import type { IssueTaskReply, IssueTaskRequest, ScheduleEvent } from '@canopy/contracts';
-import { ExpectedVersionConflictError, asContractEvent, toNewEvents } from '@canopy/event-store';
+import { CommandHandler, RecentStreamStates, asContractEvent } from '@canopy/event-store';
 import type { EventStore, RecordedEvent } from '@canopy/event-store';
 import {
   ScheduleRuleViolation,
-  decide,
   evolve,
   initialState,
   planTick,
+  scheduleDecider,
   scheduledTaskId,
   tickRuleOf,
 } from '@canopy/schedule-domain';
-import type { ScheduleState, TickPlan } from '@canopy/schedule-domain';
+import type { FireTick, ScheduleCommand, ScheduleState, TickPlan } from '@canopy/schedule-domain';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import type { InFlightWork } from '../transport/in-flight-work.js';
+import { rpcFailureOf } from '../transport/rpc-errors.js';
 import { StreamFollower } from '../transport/stream-follower.js';
 
 export interface ScheduleFiringOptions {
   readonly store: EventStore;
-  /** The IssueTask request handler, the one the gateway's requests reach. */
+  /** The IssueTask request handler, the one the gateway's requests reach; it throws its refusals. */
   readonly issue: (payload: Uint8Array) => Promise<IssueTaskReply>;
   readonly work: InFlightWork;
   readonly clock: () => Date;
@@ -34,10 +30,8 @@ export interface ScheduleFiringOptions {
   readonly retryMs: number;
 }
 
-/** One schedule as this process knows it: its fold and the stream version the fold is at. */
+/** The timer and firing of one schedule; its state is in `states`, by stream. */
 interface TrackedSchedule {
-  state: ScheduleState;
-  version: number;
   timer: NodeJS.Timeout | undefined;
   firing: boolean;
   /** A tick given up on (its task could not be issued): planning continues after it. */
@@ -45,19 +39,21 @@ interface TrackedSchedule {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const MAX_APPEND_ROUNDS = 5;
 
 /**
  * Fires every schedule's ticks. The schedules are read from the event store (every `schedule-`
  * event from the beginning, then live, which is also how other processes' changes arrive), and each
  * has a timer for its next tick. A due tick issues its task through the IssueTask request handler,
  * with `scheduleId` set and the task id derived from the schedule and the tick, then records
- * ScheduleTicked at the stream version read. Any number of schedulers may fire the same tick: they
+ * ScheduleTicked through the schedule decider. Any number of schedulers may fire the same tick: they
  * name the same task, whose stream takes one TaskIssued, and only one ScheduleTicked is appended at
- * that version; the others see the conflict, read the stream again and find the tick fired.
+ * that version; the others see the conflict, catch up and find the tick fired.
  */
 export class ScheduleFiring {
   private readonly schedules = new Map<string, TrackedSchedule>();
+  /** Every schedule's state, fed by the subscription and by this process's own decisions. */
+  private readonly states = new RecentStreamStates<ScheduleState>(Number.POSITIVE_INFINITY);
+  private readonly commands: CommandHandler<ScheduleCommand, ScheduleEvent, ScheduleState>;
   private readonly stopping = new AbortController();
   private readonly encoder = new TextEncoder();
   private readonly follower: StreamFollower;
@@ -65,6 +61,12 @@ export class ScheduleFiring {
   private readonly touched = new Set<string>();
 
   constructor(private readonly options: ScheduleFiringOptions) {
+    this.commands = new CommandHandler({
+      store: options.store,
+      decider: scheduleDecider,
+      parseEvent: parseScheduleEvent,
+      cache: this.states,
+    });
     this.follower = new StreamFollower({
       store: options.store,
       streamPrefix: 'schedule-',
@@ -95,11 +97,13 @@ export class ScheduleFiring {
   /** Folds a recorded event into its schedule; the schedule's id, or undefined when skipped. */
   private apply(recorded: RecordedEvent): string | undefined {
     const scheduleId = recorded.streamId.slice('schedule-'.length);
-    const tracked = this.tracked(scheduleId);
-    // This process's own appends were folded already.
-    if (recorded.streamVersion <= tracked.version) return undefined;
+    this.tracked(scheduleId);
+    const known = this.stateOf(scheduleId);
+    // This process's own decisions were folded already.
+    if (recorded.streamVersion <= known.version) return undefined;
+    let { state } = known;
     try {
-      tracked.state = evolve(tracked.state, parseScheduleEvent(asContractEvent(recorded)));
+      state = evolve(state, parseScheduleEvent(asContractEvent(recorded)));
     } catch (error) {
       const problem = error instanceof ContractViolationError ? error.message : String(error);
       this.options.logger.error(
@@ -107,16 +111,18 @@ export class ScheduleFiring {
         'skipped an unreadable schedule event',
       );
     }
-    tracked.version = recorded.streamVersion;
+    this.states.set(recorded.streamId, { state, version: recorded.streamVersion });
     return scheduleId;
+  }
+
+  private stateOf(scheduleId: string): { state: ScheduleState; version: number } {
+    return this.states.get(scheduleStreamId(scheduleId)) ?? { state: initialState(), version: 0 };
   }
 
   private tracked(scheduleId: string): TrackedSchedule {
     let tracked = this.schedules.get(scheduleId);
     if (tracked === undefined) {
       tracked = {
-        state: initialState(),
-        version: 0,
         timer: undefined,
         firing: false,
         skippedThrough: null,
@@ -134,7 +140,7 @@ export class ScheduleFiring {
     tracked.timer = undefined;
     // A firing in progress arms the schedule again when it ends.
     if (tracked.firing) return;
-    const { state } = tracked;
+    const { state } = this.stateOf(scheduleId);
     // Deleted (for good) or paused: no timer until an event changes that.
     if (state.phase !== 'Active' || state.schedule.paused) return;
     const nowMs = this.options.clock().getTime();
@@ -190,13 +196,11 @@ export class ScheduleFiring {
     const { logger, clock } = this.options;
     const taskId = scheduledTaskId(scheduleId, tick);
     const context = { scheduleId, tick, taskId };
+    const streamId = scheduleStreamId(scheduleId);
     try {
-      await this.refresh(scheduleId, tracked);
-      let events = this.decideTick(tracked, scheduleId, tick, taskId);
-      if (events === undefined || events.length === 0) return 0;
-      // The version the decision was made at: events folded meanwhile make the append conflict.
-      let decidedAt = tracked.version;
-      const { schedule } = tracked.state as Extract<ScheduleState, { phase: 'Active' }>;
+      const { state } = await this.commands.current(streamId);
+      if (!this.mayFire(state, this.fireTick(scheduleId, tick, taskId), tracked)) return 0;
+      const { schedule } = state as Extract<ScheduleState, { phase: 'Active' }>;
       const request: IssueTaskRequest = {
         taskId,
         accountId: schedule.accountId,
@@ -205,83 +209,69 @@ export class ScheduleFiring {
         request: { ...schedule.definition.request },
         issuedAt: clock().toISOString(),
       };
-      const reply = await this.options.issue(this.encoder.encode(JSON.stringify(request)));
-      if (!reply.ok) {
-        const { code } = reply.error;
-        if (code === issueTaskErrorCodes.UNAVAILABLE || code === 'INTERNAL') {
+      const refusal = await this.options.issue(this.encoder.encode(JSON.stringify(request))).then(
+        () => undefined,
+        (error: unknown) => rpcFailureOf(error),
+      );
+      if (refusal !== undefined) {
+        const { code, message } = refusal.error;
+        if (refusal.retry) {
           logger.warn({ ...context, code }, 'the task of a tick could not be issued; trying again');
           return clock().getTime() + this.options.retryMs;
         }
         // Another scheduler issued this tick's task first (its request differs in issue time only).
         if (code !== 'TASK_ALREADY_ISSUED') {
           logger.warn(
-            { ...context, functionId: schedule.functionId, code, reason: reply.error.message },
+            { ...context, functionId: schedule.functionId, code, reason: message },
             'the task of a tick was refused; the tick is skipped',
           );
           tracked.skippedThrough = tick;
           return 0;
         }
       }
-      for (let round = 1; ; round += 1) {
-        const streamId = scheduleStreamId(scheduleId);
-        try {
-          await this.options.store.appendToStream(
-            streamId,
-            toNewEvents(streamId, decidedAt, events),
-            { expectedVersion: decidedAt },
-          );
-          // Unless the subscription delivered the append already.
-          if (tracked.version === decidedAt) {
-            tracked.state = events.reduce(evolve, tracked.state);
-            tracked.version = decidedAt + events.length;
-          }
-          logger.info(context, 'schedule tick fired');
-          return 0;
-        } catch (error) {
-          if (!(error instanceof ExpectedVersionConflictError) || round >= MAX_APPEND_ROUNDS)
-            throw error;
-          await this.refresh(scheduleId, tracked);
-          events = this.decideTick(tracked, scheduleId, tick, taskId);
-          if (events === undefined || events.length === 0) return 0;
-          decidedAt = tracked.version;
-        }
+      try {
+        const decision = await this.commands.handle(streamId, () =>
+          this.fireTick(scheduleId, tick, taskId),
+        );
+        if (decision.events.length > 0) logger.info(context, 'schedule tick fired');
+      } catch (error) {
+        // Paused, deleted or changed since the tick was planned: the next arm plans afresh.
+        if (!(error instanceof ScheduleRuleViolation)) throw error;
+        this.notFired(scheduleId, tick, error, tracked);
       }
+      return 0;
     } catch (error) {
       logger.warn({ ...context, reason: String(error) }, 'firing a tick failed; trying again');
       return clock().getTime() + this.options.retryMs;
     }
   }
 
-  /** The FireTick decision on the schedule as it stands; undefined when the tick may not fire. */
-  private decideTick(
-    tracked: TrackedSchedule,
-    scheduleId: string,
-    tick: string,
-    taskId: string,
-  ): ScheduleEvent[] | undefined {
+  private fireTick(scheduleId: string, tick: string, taskId: string): FireTick {
+    return {
+      type: 'FireTick',
+      data: { scheduleId, tick, taskId, now: this.options.clock().toISOString() },
+    };
+  }
+
+  /** Whether the tick may fire on the schedule as it stands (a repeat of a fired tick may not). */
+  private mayFire(state: ScheduleState, command: FireTick, tracked: TrackedSchedule): boolean {
     try {
-      return decide(
-        {
-          type: 'FireTick',
-          data: { scheduleId, tick, taskId, now: this.options.clock().toISOString() },
-        },
-        tracked.state,
-      );
+      return scheduleDecider.decide(command, state).length > 0;
     } catch (error) {
       if (!(error instanceof ScheduleRuleViolation)) throw error;
-      // Paused, deleted or changed since the tick was planned: the next arm plans afresh.
-      this.options.logger.debug({ scheduleId, tick, code: error.code }, 'tick not fired');
-      if (error.code === 'TICK_NOT_FIREABLE') tracked.skippedThrough = tick;
-      return undefined;
+      this.notFired(command.data.scheduleId, command.data.tick, error, tracked);
+      return false;
     }
   }
 
-  /** Folds the schedule's events after the version this process knows. */
-  private async refresh(scheduleId: string, tracked: TrackedSchedule): Promise<void> {
-    const recorded = await this.options.store.readStream(scheduleStreamId(scheduleId), {
-      fromVersion: tracked.version + 1,
-    });
-    for (const event of recorded) this.apply(event);
+  private notFired(
+    scheduleId: string,
+    tick: string,
+    violation: ScheduleRuleViolation,
+    tracked: TrackedSchedule,
+  ): void {
+    this.options.logger.debug({ scheduleId, tick, code: violation.code }, 'tick not fired');
+    if (violation.code === 'TICK_NOT_FIREABLE') tracked.skippedThrough = tick;
   }
 }
 

@@ -1,6 +1,8 @@
+import { SchedulerStoppingError } from './rpc-errors.js';
+
 /**
  * The work started by messages and timers, so that stopping can wait for it: once closed, nothing new
- * starts (the caller answers "unavailable, retry"), and `close()` resolves when what was running is
+ * starts (a request is answered "unavailable, retry"), and `close()` resolves when what was running is
  * done, so its replies go out before the connection is drained.
  */
 export class InFlightWork {
@@ -14,9 +16,9 @@ export class InFlightWork {
     return !this.closed;
   }
 
-  /** Runs `work`, or `refused` when closing. */
-  async run<T>(work: () => Promise<T>, refused: () => T): Promise<T> {
-    if (this.closed) return refused();
+  /** Runs `work`; once closing, throws SchedulerStoppingError instead. */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new SchedulerStoppingError();
     const running = work();
     this.running.add(running);
     try {

@@ -1,4 +1,5 @@
 import { InFlightWork } from './in-flight-work.js';
+import { SchedulerStoppingError } from './rpc-errors.js';
 
 describe('InFlightWork', () => {
   test('close waits for the work running, and refuses new work from then on', async () => {
@@ -6,16 +7,10 @@ describe('InFlightWork', () => {
     let finish: () => void = () => undefined;
     const running = work.run(
       () => new Promise<string>((resolve) => (finish = () => resolve('done'))),
-      () => 'refused',
     );
     let closed = false;
     const closing = work.close().then(() => (closed = true));
-    expect(
-      await work.run(
-        async () => 'late',
-        () => 'refused',
-      ),
-    ).toBe('refused');
+    await expect(work.run(async () => 'late')).rejects.toBeInstanceOf(SchedulerStoppingError);
     await Promise.resolve();
     expect(closed).toBe(false);
     finish();

@@ -43,6 +43,7 @@ describe('the plain JSON protocol on Nest', () => {
     expect(JSON.parse(data)).toEqual({
       ok: false,
       error: { code: 'INTERNAL', message: 'the scheduler failed to handle the request' },
+      retry: true,
     });
   });
 });

@@ -8,7 +8,7 @@ import {
   utcTimeSchema,
 } from '../identifiers.js';
 import { taskRequestSchema } from '../task/task-payloads.js';
-import { replyErrorSchema } from './reply-error.js';
+import { refusalSchema } from './reply-error.js';
 
 /**
  * Gateway → scheduler on ISSUE_TASK_SUBJECT. The gateway names the task (so a retried request is the
@@ -45,7 +45,7 @@ export const issueTaskErrorCodes = {
 /** The scheduler replies only after TaskIssued is in the event store, so `ok: true` means the task is durable. */
 export const issueTaskReplySchema = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), taskId: taskIdSchema }),
-  z.object({ ok: z.literal(false), error: replyErrorSchema }),
+  refusalSchema,
 ]);
 export type IssueTaskReply = z.infer<typeof issueTaskReplySchema>;
 

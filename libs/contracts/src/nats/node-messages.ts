@@ -8,7 +8,7 @@ import {
   utcTimeSchema,
 } from '../identifiers.js';
 import { taskRequirementsSchema, taskResponseSchema } from '../task/task-payloads.js';
-import { replyErrorSchema } from './reply-error.js';
+import { refusalSchema, replyErrorSchema } from './reply-error.js';
 
 // Node → scheduler requests on canopy.node.<nodeId>.<kind>. Any nodeId in a body is informative only:
 // the scheduler identifies the sender by the subject, which NATS permissions bind to the node.
@@ -43,7 +43,7 @@ export const announcementReplySchema = z.discriminatedUnion('ok', [
       path: ['heartbeatTimeoutMs'],
       message: 'must be greater than heartbeatIntervalMs',
     }),
-  z.object({ ok: z.literal(false), error: replyErrorSchema }),
+  refusalSchema,
 ]);
 export type AnnouncementReply = z.infer<typeof announcementReplySchema>;
 
@@ -66,7 +66,7 @@ export const NODE_DISABLED = 'NODE_DISABLED';
 
 export const heartbeatReplySchema = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true) }),
-  z.object({ ok: z.literal(false), error: replyErrorSchema }),
+  refusalSchema,
 ]);
 export type HeartbeatReply = z.infer<typeof heartbeatReplySchema>;
 

@@ -8,3 +8,13 @@ export const replyErrorSchema = z.object({
   field: z.string().optional(),
 });
 export type ReplyError = z.infer<typeof replyErrorSchema>;
+
+/**
+ * Every refusal the scheduler sends: `retry` says whether the same request may succeed later
+ * (required in node report acknowledgements, informative elsewhere).
+ */
+export const refusalSchema = z.object({
+  ok: z.literal(false),
+  error: replyErrorSchema,
+  retry: z.boolean().optional(),
+});

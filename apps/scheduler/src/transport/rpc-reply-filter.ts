@@ -1,0 +1,50 @@
+import type { ServiceLogger } from '@canopy/service-runtime';
+import { Catch } from '@nestjs/common';
+import type { ArgumentsHost, RpcExceptionFilter } from '@nestjs/common';
+import type { NatsContext } from '@nestjs/microservices';
+import { of } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { rpcFailureOf } from './rpc-errors.js';
+
+/** The reply to a request whose handler threw: `{ ok: false, error, retry }`. */
+export interface FailureReply {
+  readonly ok: false;
+  readonly error: { readonly code: string; readonly message: string; readonly field?: string };
+  readonly retry: boolean;
+}
+
+/**
+ * The one place where a handler's failure becomes its reply (rpcFailureOf says how), logged once:
+ * refusals at info, anything unexpected at error with its stack. The reply is sent as a normal
+ * response, so nodes and gateways read it as they read any other.
+ */
+@Catch()
+export class RpcReplyFilter implements RpcExceptionFilter {
+  constructor(private readonly logger: ServiceLogger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): Observable<FailureReply> {
+    const failure = rpcFailureOf(exception);
+    const rpc = host.switchToRpc();
+    const context = {
+      subject: rpc.getContext<NatsContext>().getSubject(),
+      taskId: taskIdOf(rpc.getData()),
+      code: failure.error.code,
+    };
+    if (failure.expected)
+      this.logger.info({ ...context, reason: failure.error.message }, 'refused');
+    else this.logger.error({ ...context, err: exception }, 'request failed');
+    return of({ ok: false, error: failure.error, retry: failure.retry });
+  }
+}
+
+// The task a request was about, when it says (for the log line only; the payload may be anything).
+function taskIdOf(payload: unknown): string | undefined {
+  if (!(payload instanceof Uint8Array) || payload.length > 65_536) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(payload).toString('utf8'));
+    const taskId = (parsed as { taskId?: unknown } | null)?.taskId;
+    return typeof taskId === 'string' && taskId.length <= 64 ? taskId : undefined;
+  } catch {
+    return undefined;
+  }
+}
