@@ -84,6 +84,22 @@ export default [
     },
   },
   {
+    // Aggregates change only through the event store's CommandHandler (decide against the stream's
+    // state, append at its version, retry conflicts). Tests and test fixtures may seed raw events.
+    files: ['**/*.ts'],
+    ignores: ['libs/event-store/src/**', '**/*.spec.ts', '**/testing/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          property: 'appendToStream',
+          message:
+            'Change an aggregate through CommandHandler from @canopy/event-store, not by appending to its stream.',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -13,6 +13,7 @@ import { AccessTokenGuard } from './auth/authentication.js';
 import { SigningKeys } from './auth/signing-keys.js';
 import { FunctionCatalog } from './functions/function-catalog.js';
 import { FunctionController } from './functions/function.controller.js';
+import { aggregatesOn } from './events/aggregates.js';
 import { EVENT_STORE, LOGGER, READ_MODEL_DB } from './gateway-tokens.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { RateLimits } from './http/rate-limits.js';
@@ -44,6 +45,7 @@ export interface GatewayParts {
 @Module({})
 export class GatewayModule {
   static with(parts: GatewayParts): DynamicModule {
+    const aggregates = aggregatesOn(parts.store);
     return {
       module: GatewayModule,
       controllers: [
@@ -62,22 +64,32 @@ export class GatewayModule {
         { provide: AccessTokens, useValue: parts.tokens },
         { provide: SigningKeys, useValue: parts.signingKeys },
         { provide: RateLimits, useValue: parts.rateLimits },
-        { provide: ApiKeys, useValue: new ApiKeys(parts.store) },
+        { provide: ApiKeys, useValue: new ApiKeys(aggregates.accounts) },
         { provide: TaskIssuer, useValue: parts.issuer },
         { provide: TaskNotifications, useValue: parts.notifications },
-        { provide: ApiKeyExchange, useValue: new ApiKeyExchange(parts.store, parts.tokens) },
-        { provide: FunctionCatalog, useValue: new FunctionCatalog(parts.db, parts.store) },
-        { provide: TaskReads, useValue: new TaskReads(parts.db, parts.store) },
+        {
+          provide: ApiKeyExchange,
+          useValue: new ApiKeyExchange(aggregates.accounts, parts.tokens),
+        },
+        {
+          provide: FunctionCatalog,
+          useValue: new FunctionCatalog(parts.db, aggregates.functions),
+        },
+        { provide: TaskReads, useValue: new TaskReads(parts.db, aggregates.tasks) },
         {
           provide: ScheduleCatalog,
           useFactory: (functions: FunctionCatalog) =>
-            new ScheduleCatalog(parts.db, parts.store, functions),
+            new ScheduleCatalog(parts.db, parts.store, aggregates.schedules, functions),
           inject: [FunctionCatalog],
         },
         { provide: NODE_CREDENTIALS_ISSUER, useValue: parts.nodeCredentials ?? null },
         {
           provide: NodeRegistrations,
-          useValue: new NodeRegistrations(parts.db, parts.store, parts.nodeCredentials ?? null),
+          useValue: new NodeRegistrations(
+            parts.db,
+            aggregates.nodes,
+            parts.nodeCredentials ?? null,
+          ),
         },
         { provide: APP_GUARD, useClass: AccessTokenGuard },
       ],

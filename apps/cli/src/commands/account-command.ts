@@ -1,6 +1,6 @@
-import { decide, foldAccount } from '@canopy/account-domain';
+import { accountDecider } from '@canopy/account-domain';
 import { accountStreamId, parseAccountEvent } from '@canopy/contracts';
-import { openEventStore, readContractStream, toNewEvents } from '@canopy/event-store';
+import { CommandHandler, openEventStore } from '@canopy/event-store';
 import { generateApiKey, newObjectId } from '@canopy/identity';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import type { CliConfig } from '../cli-config.js';
@@ -37,24 +37,21 @@ export async function createAccount(
     try {
       const accountId = newObjectId();
       const key = generateApiKey(accountId);
-      const streamId = accountStreamId(accountId);
-      const current = await readContractStream(store, streamId, parseAccountEvent);
-      const events = decide(
-        {
-          type: 'CreateAccount',
-          data: {
-            accountId,
-            name: input.name,
-            keyId: key.keyId,
-            keyHash: key.keyHash,
-            label: input.label,
-            now: new Date().toISOString(),
-          },
+      const accounts = new CommandHandler({
+        store,
+        decider: accountDecider,
+        parseEvent: parseAccountEvent,
+      });
+      await accounts.handle(accountStreamId(accountId), {
+        type: 'CreateAccount',
+        data: {
+          accountId,
+          name: input.name,
+          keyId: key.keyId,
+          keyHash: key.keyHash,
+          label: input.label,
+          now: new Date().toISOString(),
         },
-        foldAccount(current.events),
-      );
-      await store.appendToStream(streamId, toNewEvents(streamId, current.version, events), {
-        expectedVersion: current.version,
       });
       logger.info({ accountId, keyId: key.keyId }, 'account created');
       return { accountId, apiKey: key.key };

@@ -1,7 +1,7 @@
-import { activeApiKey, foldAccount } from '@canopy/account-domain';
-import type { EventStore } from '@canopy/event-store';
+import { activeApiKey } from '@canopy/account-domain';
+import { accountStreamId } from '@canopy/contracts';
+import type { Aggregates } from '../events/aggregates.js';
 import { unauthorized } from '../http/api-error.js';
-import { readAccountStream } from '../events/streams.js';
 import type { AccessTokens, IssuedToken } from './access-tokens.js';
 import { parseApiKey, secretMatches } from '@canopy/identity';
 
@@ -12,15 +12,15 @@ import { parseApiKey, secretMatches } from '@canopy/identity';
  */
 export class ApiKeyExchange {
   constructor(
-    private readonly store: EventStore,
+    private readonly accounts: Aggregates['accounts'],
     private readonly tokens: AccessTokens,
   ) {}
 
   async exchange(key: unknown): Promise<IssuedToken> {
     const parsed = typeof key === 'string' ? parseApiKey(key) : null;
     if (parsed === null) throw invalidKey();
-    const { events } = await readAccountStream(this.store, parsed.accountId);
-    const stored = activeApiKey(foldAccount(events), parsed.keyId);
+    const { state } = await this.accounts.current(accountStreamId(parsed.accountId));
+    const stored = activeApiKey(state, parsed.keyId);
     if (stored === null || !secretMatches(parsed.secret, stored.keyHash)) throw invalidKey();
     return this.tokens.issue({ accountId: parsed.accountId, keyId: parsed.keyId });
   }

@@ -1,7 +1,6 @@
 import { functionStreamId } from '@canopy/contracts';
 import type { FunctionCapabilities, FunctionRegisteredData, RuntimeSpec } from '@canopy/contracts';
-import type { EventStore } from '@canopy/event-store';
-import { decide, foldFunction, initialState } from '@canopy/function-domain';
+import { definitionFor } from '@canopy/function-domain';
 import {
   encodeKeysetCursor,
   findFunction,
@@ -11,7 +10,7 @@ import {
 import type { FunctionDetail, KeysetKey, ReadModelDatabase } from '@canopy/read-models';
 import type { Kysely } from 'kysely';
 import { notFound } from '../http/api-error.js';
-import { newEvents, readFunctionStream } from '../events/streams.js';
+import type { Aggregates } from '../events/aggregates.js';
 import { newObjectId } from '@canopy/identity';
 import type { FunctionMetricsJson } from '../metrics/metrics-schemas.js';
 import { unixSeconds } from '../tasks/task-json.js';
@@ -42,7 +41,7 @@ const capabilityDefaults = { cpuCount: 0, memSize: 0, networkLatency: 0, privile
 export class FunctionCatalog {
   constructor(
     private readonly db: Kysely<ReadModelDatabase>,
-    private readonly store: EventStore,
+    private readonly functions: Aggregates['functions'],
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -55,28 +54,21 @@ export class FunctionCatalog {
     const now = this.now();
     const functionId = newObjectId(now);
     const capabilities = body['capabilities'];
-    const events = decide(
-      {
-        type: 'RegisterFunction',
-        data: {
-          functionId,
-          accountId,
-          name: body['name'] as string,
-          description: (body['description'] ?? '') as string,
-          lang: (body['lang'] ?? '') as string,
-          type: (body['type'] ?? '') as string,
-          capabilities: (isObject(capabilities)
-            ? { ...capabilityDefaults, ...capabilities }
-            : capabilities) as FunctionCapabilities,
-          runtime: body['runtime'] as RuntimeSpec,
-          now: now.toISOString(),
-        },
+    await this.functions.handle(functionStreamId(functionId), {
+      type: 'RegisterFunction',
+      data: {
+        functionId,
+        accountId,
+        name: body['name'] as string,
+        description: (body['description'] ?? '') as string,
+        lang: (body['lang'] ?? '') as string,
+        type: (body['type'] ?? '') as string,
+        capabilities: (isObject(capabilities)
+          ? { ...capabilityDefaults, ...capabilities }
+          : capabilities) as FunctionCapabilities,
+        runtime: body['runtime'] as RuntimeSpec,
+        now: now.toISOString(),
       },
-      initialState(),
-    );
-    const streamId = functionStreamId(functionId);
-    await this.store.appendToStream(streamId, newEvents(streamId, 0, events), {
-      expectedVersion: 'no_stream',
     });
     return functionId;
   }
@@ -101,11 +93,10 @@ export class FunctionCatalog {
   private async find(accountId: string, functionId: string): Promise<FunctionJson> {
     const projected = await findFunction(this.db, accountId, functionId);
     if (projected !== undefined) return functionJsonFromReadModel(projected);
-    const state = foldFunction((await readFunctionStream(this.store, functionId)).events);
-    if (state.phase === 'Registered' && state.definition.accountId === accountId) {
-      return functionJsonFromStream(state.definition);
-    }
-    throw notFound(`no function ${functionId}`);
+    const { state } = await this.functions.current(functionStreamId(functionId));
+    const definition = definitionFor(state, accountId);
+    if (definition === undefined) throw notFound(`no function ${functionId}`);
+    return functionJsonFromStream(definition);
   }
 
   async list(

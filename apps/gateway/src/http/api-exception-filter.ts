@@ -1,15 +1,17 @@
-import { ContractViolationError } from '@canopy/contracts';
+import { ContractViolationError, RuleViolation } from '@canopy/contracts';
 import { EventStoreUnavailableError } from '@canopy/event-store';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { Catch, HttpException } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from './api-error.js';
+import { ruleViolationAnswer } from './rule-violation-answers.js';
 
 // The one place where errors become HTTP responses: `{ error, message, field? }`, never a stack.
-// Our ApiErrors carry their status; contract violations are the client's input (400 naming the
-// field); Nest's and Fastify's own errors (unknown route, body too large, bad framing) keep their
-// 4xx status under a code of ours; anything else is logged and answered as a bare 500.
+// Our ApiErrors carry their status; a domain rule violation is answered as rule-violation-answers.ts
+// says, under its own code; contract violations are the client's input (400 naming the field);
+// Nest's and Fastify's own errors (unknown route, body too large, bad framing) keep their 4xx status
+// under a code of ours; anything else is logged and answered as a bare 500.
 
 interface ErrorBody {
   readonly error: string;
@@ -87,6 +89,20 @@ export class ApiExceptionFilter implements ExceptionFilter {
           ...(exception.status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
         },
       };
+    }
+    if (exception instanceof RuleViolation) {
+      const answer = ruleViolationAnswer(exception.code);
+      const field = answer?.field ?? exception.field;
+      if (answer !== null) {
+        return {
+          status: answer.status,
+          body: {
+            error: exception.code,
+            message: exception.reason,
+            ...(field === undefined ? {} : { field }),
+          },
+        };
+      }
     }
     if (exception instanceof ContractViolationError) {
       const message =

@@ -9,7 +9,7 @@ import {
   readProjectionPosition,
 } from '@canopy/read-models/projections';
 import { randomUUID } from 'node:crypto';
-import { newEvents } from '../events/streams.js';
+import { toNewEvents } from '@canopy/event-store';
 import { startGatewayHarness } from '../testing/gateway-harness.js';
 import type { GatewayHarness, TestAccount } from '../testing/gateway-harness.js';
 
@@ -43,7 +43,7 @@ const secondsAgo = (seconds: number) => new Date(Date.now() - seconds * 1000).to
 
 async function appendNodeEvents(nodeId: string, events: NodeEvent[]): Promise<void> {
   const streamId = nodeStreamId(nodeId);
-  await harness.store.appendToStream(streamId, newEvents(streamId, 0, events), {
+  await harness.store.appendToStream(streamId, toNewEvents(streamId, 0, events), {
     expectedVersion: 'no_stream',
   });
   lastStreamId = streamId;

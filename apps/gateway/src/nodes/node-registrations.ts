@@ -1,24 +1,16 @@
-import { nodeStreamId, parseNodeEvent } from '@canopy/contracts';
-import type { NodeEvent } from '@canopy/contracts';
-import {
-  EventIdConflictError,
-  ExpectedVersionConflictError,
-  readContractStream,
-  toNewEvents,
-} from '@canopy/event-store';
-import type { EventStore } from '@canopy/event-store';
-import { NodeRuleViolation, decide, evolve, foldNode, registeredNodeId } from '@canopy/node-domain';
-import type { NodeCommand, NodeState } from '@canopy/node-domain';
+import { nodeStreamId } from '@canopy/contracts';
+import { registeredNodeId } from '@canopy/node-domain';
 import { countRunningTasks, encodeKeysetCursor, listNodes } from '@canopy/read-models';
 import type { KeysetKey, NodeDetail, ReadModelDatabase } from '@canopy/read-models';
 import type { Kysely } from 'kysely';
+import type { Aggregates } from '../events/aggregates.js';
 import { ApiError } from '../http/api-error.js';
 import { unixSeconds } from '../tasks/task-json.js';
 import type { NodeCredentialsIssuer } from './node-credentials.js';
 
 // An account's nodes. The node stream `node-<nodeId>` is shared with the scheduler, which records
-// the node's presence there; the owner's commands are decided against the whole stream and appended
-// at its version, re-read when the scheduler wrote in between. The list reads the read model.
+// the node's presence there; the owner's commands go through the node decider like the scheduler's
+// (a conflict with its writes is caught up and decided again). The list reads the read model.
 
 /** A node as the API shows it (list items, PATCH). Times are unix seconds as strings, or null. */
 export interface NodeJson {
@@ -49,12 +41,10 @@ export interface RegisteredNodeJson {
   readonly credentials: string;
 }
 
-const MAX_ROUNDS = 5;
-
 export class NodeRegistrations {
   constructor(
     private readonly db: Kysely<ReadModelDatabase>,
-    private readonly store: EventStore,
+    private readonly nodes: Aggregates['nodes'],
     private readonly credentials: NodeCredentialsIssuer | null,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -73,14 +63,22 @@ export class NodeRegistrations {
     }
     const nodeId = registeredNodeId(accountId, hash);
     // Checked before credentials are made: a refused registration must not mint any.
-    if ((await this.read(nodeId)).state.phase === 'Registered') throw alreadyRegistered(hash);
+    const streamId = nodeStreamId(nodeId);
+    if ((await this.nodes.current(streamId)).state.phase === 'Registered') {
+      throw alreadyRegistered(hash);
+    }
     const issued = await this.credentials.issue(nodeId);
-    await this.decideAndAppend(nodeId, hash, (now) => [
-      {
-        type: 'RegisterNode',
-        data: { nodeId, accountId, hash, description, userPublicKey: issued.publicKey, now },
+    await this.nodes.handle(streamId, {
+      type: 'RegisterNode',
+      data: {
+        nodeId,
+        accountId,
+        hash,
+        description,
+        userPublicKey: issued.publicKey,
+        now: this.now().toISOString(),
       },
-    ]);
+    });
     return { hash, nodeId, description, credentials: issued.creds };
   }
 
@@ -98,22 +96,24 @@ export class NodeRegistrations {
   /** Disables the node (idempotent). */
   async disable(accountId: string, hash: string): Promise<void> {
     const nodeId = registeredNodeId(accountId, hash);
-    await this.decideAndAppend(nodeId, hash, (now) => [
-      { type: 'DisableNode', data: { nodeId, accountId, now } },
-    ]);
+    await this.nodes.handle(nodeStreamId(nodeId), {
+      type: 'DisableNode',
+      data: { nodeId, accountId, now: this.now().toISOString() },
+    });
   }
 
   /** Enables the node (idempotent) and changes its description when one is given. */
   async restore(accountId: string, hash: string, description?: string): Promise<NodeJson> {
     const nodeId = registeredNodeId(accountId, hash);
-    const state = await this.decideAndAppend(nodeId, hash, (now) => [
+    const now = this.now().toISOString();
+    const { after: state } = await this.nodes.handle(nodeStreamId(nodeId), [
       { type: 'EnableNode', data: { nodeId, accountId, now } },
       ...(description === undefined
         ? []
         : [{ type: 'DescribeNode' as const, data: { nodeId, accountId, description, now } }]),
     ]);
     // The answer comes from the stream just written, not from the read model that may lag.
-    if (state.phase !== 'Registered') throw notFound();
+    if (state.phase !== 'Registered') throw new Error(`node ${nodeId} is not registered`);
     const { registration, presence } = state;
     return {
       hash: registration.hash,
@@ -128,65 +128,6 @@ export class NodeRegistrations {
       registeredAt: unixSeconds(registration.registeredAt),
     };
   }
-
-  private async read(
-    nodeId: string,
-  ): Promise<{ events: NodeEvent[]; version: number; state: NodeState }> {
-    const { events, version } = await readContractStream(
-      this.store,
-      nodeStreamId(nodeId),
-      parseNodeEvent,
-    );
-    return { events: [...events], version, state: foldNode(events) };
-  }
-
-  /** Decides the commands in turn against the stream and appends what they yield; the new state. */
-  private async decideAndAppend(
-    nodeId: string,
-    hash: string,
-    commands: (now: string) => NodeCommand[],
-  ): Promise<NodeState> {
-    const streamId = nodeStreamId(nodeId);
-    for (let round = 1; ; round += 1) {
-      const { events: history, version } = await this.read(nodeId);
-      const decided: NodeEvent[] = [];
-      let state = foldNode(history);
-      try {
-        for (const command of commands(this.now().toISOString())) {
-          const events = decide(command, state);
-          state = events.reduce(evolve, state);
-          decided.push(...events);
-        }
-      } catch (error) {
-        throw apiErrorOf(error, hash);
-      }
-      if (decided.length === 0) return state;
-      try {
-        await this.store.appendToStream(streamId, toNewEvents(streamId, version, decided), {
-          expectedVersion: version === 0 ? 'no_stream' : version,
-        });
-        return state;
-      } catch (error) {
-        const conflict =
-          error instanceof ExpectedVersionConflictError || error instanceof EventIdConflictError;
-        if (!conflict || round >= MAX_ROUNDS) throw error;
-      }
-    }
-  }
-}
-
-function apiErrorOf(error: unknown, hash: string): unknown {
-  if (!(error instanceof NodeRuleViolation)) return error;
-  switch (error.code) {
-    case 'NODE_ALREADY_REGISTERED':
-      return alreadyRegistered(hash);
-    case 'NODE_NOT_FOUND':
-      return notFound();
-    default: {
-      const unknown: never = error.code;
-      return new Error(`unknown node rule ${String(unknown)}`);
-    }
-  }
 }
 
 function alreadyRegistered(hash: string): ApiError {
@@ -196,12 +137,6 @@ function alreadyRegistered(hash: string): ApiError {
     `the account has a node ${hash} already; delete and restore it, or register another hash`,
     { field: 'hash' },
   );
-}
-
-function notFound(): ApiError {
-  return new ApiError(404, 'NODE_NOT_FOUND', 'the account has no node with this hash', {
-    field: 'hash',
-  });
 }
 
 function nodeJsonFromReadModel(detail: NodeDetail): NodeJson {

@@ -1,6 +1,5 @@
 import { ContractViolationError, parseScheduleEvent, scheduleStreamId } from '@canopy/contracts';
 import type { ScheduleEvent } from '@canopy/contracts';
-import { ExpectedVersionConflictError, toNewEvents } from '@canopy/event-store';
 import type { EventStore } from '@canopy/event-store';
 import { newObjectId } from '@canopy/identity';
 import {
@@ -10,9 +9,10 @@ import {
   listSchedules,
 } from '@canopy/read-models';
 import type { KeysetKey, ReadModelDatabase, ScheduleDetail } from '@canopy/read-models';
-import { ScheduleRuleViolation, decide, evolve, initialState } from '@canopy/schedule-domain';
-import type { Schedule, ScheduleCommand, ScheduleState } from '@canopy/schedule-domain';
+import { initialState } from '@canopy/schedule-domain';
+import type { Schedule, ScheduleState } from '@canopy/schedule-domain';
 import type { Kysely } from 'kysely';
+import type { Aggregates } from '../events/aggregates.js';
 import type { FunctionCatalog } from '../functions/function-catalog.js';
 import { ApiError } from '../http/api-error.js';
 import { newScheduleFields, scheduleChanges } from './schedule-fields.js';
@@ -25,12 +25,12 @@ import type { ScheduleJson } from './schedule-json.js';
 
 /** Live schedules an account may have; creating one more is a 409 SCHEDULE_LIMIT_REACHED. */
 export const MAX_SCHEDULES_PER_ACCOUNT = 100;
-const MAX_DECISION_ROUNDS = 5;
 
 export class ScheduleCatalog {
   constructor(
     private readonly db: Kysely<ReadModelDatabase>,
     private readonly store: EventStore,
+    private readonly schedules: Aggregates['schedules'],
     private readonly functions: FunctionCatalog,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -56,22 +56,19 @@ export class ScheduleCatalog {
     }
     const now = this.now();
     const scheduleId = newObjectId(now);
-    const events = decideOrExplain(
-      {
+    await this.schedules
+      .handle(scheduleStreamId(scheduleId), {
         type: 'CreateSchedule',
         data: { scheduleId, accountId, ...fields, now: now.toISOString() },
-      },
-      initialState(),
-    );
-    const streamId = scheduleStreamId(scheduleId);
-    await this.store.appendToStream(streamId, toNewEvents(streamId, 0, events), {
-      expectedVersion: 'no_stream',
-    });
+      })
+      .catch((error: unknown) => {
+        throw inApiTerms(error);
+      });
     return scheduleId;
   }
 
   async get(accountId: string, scheduleId: string): Promise<ScheduleJson> {
-    const { state } = await this.load(accountId, scheduleId);
+    const state = await this.current(accountId, scheduleId);
     return scheduleJson(liveSchedule(state, accountId, scheduleId), this.now());
   }
 
@@ -93,79 +90,75 @@ export class ScheduleCatalog {
     scheduleId: string,
     body: Readonly<Record<string, unknown>>,
   ): Promise<ScheduleJson> {
-    const state = await this.decideAndAppend(accountId, scheduleId, (current, now) => {
-      const schedule = liveSchedule(current, accountId, scheduleId);
-      return {
-        type: 'ChangeSchedule',
-        data: {
-          scheduleId,
-          accountId,
-          changes: scheduleChanges(body, schedule.definition.request),
-          now,
+    const { after } = await this.schedules
+      .handle(
+        scheduleStreamId(scheduleId),
+        (current) => {
+          const schedule = liveSchedule(current, accountId, scheduleId);
+          return {
+            type: 'ChangeSchedule',
+            data: {
+              scheduleId,
+              accountId,
+              changes: scheduleChanges(body, schedule.definition.request),
+              now: this.now().toISOString(),
+            },
+          };
         },
-      };
-    });
-    return scheduleJson(liveSchedule(state, accountId, scheduleId), this.now());
+        { known: await this.known(accountId, scheduleId) },
+      )
+      .catch((error: unknown) => {
+        throw inApiTerms(error);
+      });
+    return scheduleJson(liveSchedule(after, accountId, scheduleId), this.now());
   }
 
   async delete(accountId: string, scheduleId: string): Promise<void> {
-    await this.decideAndAppend(accountId, scheduleId, (current, now) => {
-      liveSchedule(current, accountId, scheduleId);
-      return { type: 'DeleteSchedule', data: { scheduleId, accountId, now } };
+    await this.schedules.handle(
+      scheduleStreamId(scheduleId),
+      (current) => {
+        liveSchedule(current, accountId, scheduleId);
+        return {
+          type: 'DeleteSchedule',
+          data: { scheduleId, accountId, now: this.now().toISOString() },
+        };
+      },
+      { known: await this.known(accountId, scheduleId) },
+    );
+  }
+
+  /** The schedule as it stands: the read model's row completed with the events after it. */
+  private async current(accountId: string, scheduleId: string): Promise<ScheduleState> {
+    const { state } = await this.schedules.current(scheduleStreamId(scheduleId), {
+      known: await this.known(accountId, scheduleId),
     });
+    return state;
   }
 
-  private async decideAndAppend(
-    accountId: string,
-    scheduleId: string,
-    build: (state: ScheduleState, now: string) => ScheduleCommand,
-  ): Promise<ScheduleState> {
-    const streamId = scheduleStreamId(scheduleId);
-    for (let round = 1; ; round += 1) {
-      const { state, version } = await this.load(accountId, scheduleId);
-      const events = decideOrExplain(build(state, this.now().toISOString()), state);
-      if (events.length === 0) return state;
-      try {
-        await this.store.appendToStream(streamId, toNewEvents(streamId, version, events), {
-          expectedVersion: version,
-        });
-        return events.reduce(evolve, state);
-      } catch (error) {
-        // A tick fired meanwhile: decide again on the stream as it is now.
-        if (error instanceof ExpectedVersionConflictError && round < MAX_DECISION_ROUNDS) continue;
-        throw error;
-      }
-    }
-  }
-
-  /** The schedule's state and stream version: the read model's row and the events after it. */
-  private async load(
+  /**
+   * The schedule as the read model's row shows it, with the row's stream version (the handler reads
+   * only the events after it), or the empty state for a schedule not projected yet. A schedule that
+   * is deleted or not the caller's is a 404 before its stream is read.
+   */
+  private async known(
     accountId: string,
     scheduleId: string,
   ): Promise<{ readonly state: ScheduleState; readonly version: number }> {
     const row = await findSchedule(this.db, accountId, scheduleId);
     if (row?.deleted === true) throw scheduleNotFound(scheduleId);
-    if (row === undefined) {
-      // Not projected yet, or not the caller's: its first event tells, before a long stream is read.
-      const [first] = await this.store.readStream(scheduleStreamId(scheduleId), { maxCount: 1 });
-      const created = first === undefined ? undefined : parseStored(scheduleId, first);
-      if (created?.type !== 'ScheduleCreated' || created.data.accountId !== accountId) {
-        throw scheduleNotFound(scheduleId);
-      }
+    if (row !== undefined) {
+      return {
+        state: { phase: 'Active', schedule: scheduleOfRow(accountId, row) },
+        version: row.streamVersion,
+      };
     }
-    const base =
-      row === undefined
-        ? { state: initialState(), version: 0 }
-        : {
-            state: { phase: 'Active', schedule: scheduleOfRow(accountId, row) } as const,
-            version: row.streamVersion,
-          };
-    const recorded = await this.store.readStream(scheduleStreamId(scheduleId), {
-      fromVersion: base.version + 1,
-    });
-    let state: ScheduleState = base.state;
-    for (const event of recorded) state = evolve(state, parseStored(scheduleId, event));
-    return { state, version: recorded.at(-1)?.streamVersion ?? base.version };
+    // Not projected yet, or not the caller's: its first event tells, before a long stream is read.
+    const [first] = await this.store.readStream(scheduleStreamId(scheduleId), { maxCount: 1 });
+    const created = first === undefined ? undefined : parseStored(scheduleId, first);
+    if (created?.type !== 'ScheduleCreated' || created.data.accountId !== accountId) {
+      throw scheduleNotFound(scheduleId);
+    }
+    return { state: initialState(), version: 0 };
   }
 }
 
@@ -179,46 +172,18 @@ function scheduleNotFound(scheduleId: string): ApiError {
   return new ApiError(404, 'SCHEDULE_NOT_FOUND', `no schedule ${scheduleId}`);
 }
 
-/** The schedule decider's answer, with its refusals as the API's errors. */
-function decideOrExplain(command: ScheduleCommand, state: ScheduleState): ScheduleEvent[] {
-  try {
-    return decide(command, state);
-  } catch (error) {
-    if (error instanceof ScheduleRuleViolation) throw apiErrorOf(error);
-    if (error instanceof ContractViolationError) {
-      const field = apiField(error.field);
-      throw new ApiError(400, 'INVALID_REQUEST', `${field} ${error.problem}`, { field });
-    }
-    throw error;
-  }
-}
-
-function apiErrorOf(violation: ScheduleRuleViolation): ApiError {
-  const message = violation.message.replace(/^[A-Z_]+: /, '');
-  switch (violation.code) {
-    case 'INVALID_CRON':
-    case 'INVALID_TIME_ZONE':
-    case 'INVALID_SCHEDULE_WINDOW':
-      return new ApiError(400, violation.code, message, {
-        ...(violation.field === undefined ? {} : { field: violation.field }),
-      });
-    case 'SCHEDULE_NOT_FOUND':
-      return scheduleNotFound(violation.scheduleId);
-    case 'SCHEDULE_ALREADY_CREATED':
-    case 'SCHEDULE_PAUSED':
-    case 'TICK_NOT_FIREABLE':
-      // Not reachable from the API's commands: a defect if it happens.
-      throw violation;
-    default: {
-      const unknown: never = violation.code;
-      throw new Error(`unknown schedule rule ${String(unknown)}`);
-    }
-  }
-}
-
-// The decider names fields as the event stores them; the API has the request's fields at the top.
-function apiField(field: string): string {
-  return field.startsWith('request.') ? field.slice('request.'.length) : field;
+/**
+ * The decider names a definition's fields as the event stores them; the API has the request's fields
+ * at the top of its body: `request.body` is the body's `body`.
+ */
+function inApiTerms(error: unknown): unknown {
+  if (!(error instanceof ContractViolationError) || !error.field.startsWith('request.'))
+    return error;
+  return new ContractViolationError(
+    error.contract,
+    error.field.slice('request.'.length),
+    error.problem,
+  );
 }
 
 function parseStored(

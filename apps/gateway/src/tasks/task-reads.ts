@@ -1,13 +1,12 @@
 import type { TaskFailureReason } from '@canopy/contracts';
-import { taskFailureReasons } from '@canopy/contracts';
-import type { EventStore } from '@canopy/event-store';
+import { taskFailureReasons, taskStreamId } from '@canopy/contracts';
 import { encodeKeysetCursor, findTask, findTaskOutcome, listTasks } from '@canopy/read-models';
 import type { ReadModelDatabase, ResultHeaders } from '@canopy/read-models';
-import { foldTask, taskView } from '@canopy/task-domain';
+import { taskView } from '@canopy/task-domain';
 import type { TaskView } from '@canopy/task-domain';
 import type { Kysely } from 'kysely';
 import { notFound } from '../http/api-error.js';
-import { readTaskStream } from '../events/streams.js';
+import type { Aggregates } from '../events/aggregates.js';
 import type { TaskJson, TaskListEntryJson } from './task-json.js';
 import { taskJsonFromReadModel, taskJsonFromStream, taskListEntryJson } from './task-json.js';
 import type { TaskListParameters } from './task-list-parameters.js';
@@ -32,7 +31,7 @@ export type TaskOutcome =
 export class TaskReads {
   constructor(
     private readonly db: Kysely<ReadModelDatabase>,
-    private readonly store: EventStore,
+    private readonly tasks: Aggregates['tasks'],
   ) {}
 
   /**
@@ -113,8 +112,8 @@ export class TaskReads {
   }
 
   private async viewFromStream(accountId: string, taskId: string): Promise<TaskView | null> {
-    const { events } = await readTaskStream(this.store, taskId);
-    const view = taskView(foldTask(events));
+    const { state } = await this.tasks.current(taskStreamId(taskId));
+    const view = taskView(state);
     return view !== null && view.accountId === accountId ? view : null;
   }
 }

@@ -1,31 +1,28 @@
 import {
-  decide as decideAccount,
-  initialState as accountInitialState,
-} from '@canopy/account-domain';
-import {
   ISSUE_TASK_SUBJECT,
   SCHEDULER_QUEUE_GROUP,
   accountStreamId,
   decodeJson,
+  functionStreamId,
   parseIssueTaskRequest,
   taskCommand,
   taskStreamId,
 } from '@canopy/contracts';
 import type { IssueTaskReply, IssueTaskRequest, TaskCommand } from '@canopy/contracts';
-import { foldFunction } from '@canopy/function-domain';
+import { definitionFor } from '@canopy/function-domain';
 import { PostgresEventStore } from '@canopy/event-store/postgres';
 import { createTestDatabase, startPrivateNats } from '@canopy/local-services/testing';
 import { createReadModelDb } from '@canopy/read-models';
 import type { ReadModelDatabase } from '@canopy/read-models';
 import { createServiceLogger, readConfig } from '@canopy/service-runtime';
-import { decide as decideTask, foldTask } from '@canopy/task-domain';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Kysely } from 'kysely';
 import { generateApiKey, newObjectId, newSigningKeySet } from '@canopy/identity';
 import { gatewayConfigSchema } from '../config/gateway-config.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
-import { newEvents, readFunctionStream, readTaskStream } from '../events/streams.js';
+import { aggregatesOn } from '../events/aggregates.js';
+import type { Aggregates } from '../events/aggregates.js';
 import { startGateway } from '../gateway.js';
 import type { GatewayExtensions, RunningGateway } from '../gateway.js';
 
@@ -92,47 +89,29 @@ export async function startGatewayHarness(
   const store = new PostgresEventStore({ connectionString: database.url });
   const db = createReadModelDb(database.url);
   const nats = await connect({ servers: natsServer.url });
+  const aggregates = aggregatesOn(store);
 
   const createAccount = async (name = 'Acme'): Promise<TestAccount> => {
     const accountId = newObjectId();
     const key = generateApiKey(accountId);
-    const events = decideAccount(
-      {
-        type: 'CreateAccount',
-        data: {
-          accountId,
-          name,
-          keyId: key.keyId,
-          keyHash: key.keyHash,
-          label: 'tests',
-          now: new Date().toISOString(),
-        },
+    await aggregates.accounts.handle(accountStreamId(accountId), {
+      type: 'CreateAccount',
+      data: {
+        accountId,
+        name,
+        keyId: key.keyId,
+        keyHash: key.keyHash,
+        label: 'tests',
+        now: new Date().toISOString(),
       },
-      accountInitialState(),
-    );
-    const streamId = accountStreamId(accountId);
-    await store.appendToStream(streamId, newEvents(streamId, 0, events), {
-      expectedVersion: 'no_stream',
     });
     return { accountId, keyId: key.keyId, key: key.key };
   };
 
   const revokeKey = async (account: TestAccount): Promise<void> => {
-    const streamId = accountStreamId(account.accountId);
-    const recorded = await store.readStream(streamId);
-    const events = [
-      {
-        type: 'ApiKeyRevoked' as const,
-        data: {
-          accountId: account.accountId,
-          keyId: account.keyId,
-          revokedAt: new Date().toISOString(),
-        },
-        metadata: { schemaVersion: 1 as const },
-      },
-    ];
-    await store.appendToStream(streamId, newEvents(streamId, recorded.length, events), {
-      expectedVersion: recorded.length,
+    await aggregates.accounts.handle(accountStreamId(account.accountId), {
+      type: 'RevokeApiKey',
+      data: { accountId: account.accountId, keyId: account.keyId, now: new Date().toISOString() },
     });
   };
 
@@ -154,12 +133,7 @@ export async function startGatewayHarness(
   };
 
   const decideOnTask = async (command: TaskCommand): Promise<void> => {
-    const { events: history, version } = await readTaskStream(store, command.data.taskId);
-    const events = decideTask(command, foldTask(history));
-    const streamId = taskStreamId(command.data.taskId);
-    await store.appendToStream(streamId, newEvents(streamId, version, events), {
-      expectedVersion: version === 0 ? 'no_stream' : version,
-    });
+    await aggregates.tasks.handle(taskStreamId(command.data.taskId), command);
   };
 
   const standInScheduler = () => {
@@ -171,7 +145,7 @@ export async function startGatewayHarness(
           try {
             const issue = parseIssueTaskRequest(decodeJson(message.data, 'IssueTask request'));
             requests.push(issue);
-            message.respond(JSON.stringify(await recordTaskIssued(store, issue)));
+            message.respond(JSON.stringify(await recordTaskIssued(aggregates, issue)));
           } catch (error) {
             message.respond(
               JSON.stringify({ ok: false, error: { code: 'UNAVAILABLE', message: String(error) } }),
@@ -208,34 +182,25 @@ export async function startGatewayHarness(
 
 /** What the scheduler does with an IssueTask request, in short: check the function, record TaskIssued. */
 async function recordTaskIssued(
-  store: PostgresEventStore,
+  aggregates: Aggregates,
   issue: IssueTaskRequest,
 ): Promise<IssueTaskReply> {
-  const fn = foldFunction((await readFunctionStream(store, issue.functionId)).events);
-  if (fn.phase !== 'Registered' || fn.definition.accountId !== issue.accountId) {
+  const { state } = await aggregates.functions.current(functionStreamId(issue.functionId));
+  const fn = definitionFor(state, issue.accountId);
+  if (fn === undefined) {
     return { ok: false, error: { code: 'FUNCTION_NOT_FOUND', message: 'no such function' } };
   }
-  const { capabilities } = fn.definition;
-  const { events: history, version } = await readTaskStream(store, issue.taskId);
-  const events = decideTask(
+  const { timeout, cpuCount, memSize, networkLatency, privileged } = fn.capabilities;
+  await aggregates.tasks.handle(
+    taskStreamId(issue.taskId),
     taskCommand('IssueTask', {
       ...issue,
-      requirements: {
-        cpuCount: capabilities.cpuCount,
-        memSize: capabilities.memSize,
-        networkLatency: capabilities.networkLatency,
-        privileged: capabilities.privileged,
-      },
-      timeout: capabilities.timeout,
+      requirements: { cpuCount, memSize, networkLatency, privileged },
+      timeout,
       maxAttempts: 3,
       pendingDeadline: 300,
     }),
-    foldTask(history),
   );
-  const streamId = taskStreamId(issue.taskId);
-  await store.appendToStream(streamId, newEvents(streamId, version, events), {
-    expectedVersion: version === 0 ? 'no_stream' : version,
-  });
   return { ok: true, taskId: issue.taskId };
 }
 
