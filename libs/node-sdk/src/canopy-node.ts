@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
 import {
   ContractViolationError,
   assignmentSubject,
@@ -18,7 +19,6 @@ import type {
 } from '@canopy/contracts';
 import { connect, credsAuthenticator } from '@nats-io/transport-node';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { abortableDelay } from './abortable-delay.js';
 import { encodeResultReport, platformResponse, responseFromResult } from './function-response.js';
 import { errorSummary, withFields } from './node-logger.js';
 import type { NodeLogger } from './node-logger.js';
@@ -563,13 +563,16 @@ function reply(msg: Msg, answer: AssignmentReply): void {
 /** True if `work` settled within `ms`. */
 async function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
   const timer = new AbortController();
-  const settled = await Promise.race([
-    work.then(
-      () => true,
-      () => true,
-    ),
-    abortableDelay(ms, timer.signal).then(() => false),
-  ]);
-  timer.abort();
-  return settled;
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      setTimeout(ms, false, { signal: timer.signal }),
+    ]);
+  } finally {
+    // Race has subscribed to the timer, so the rejection this causes is handled.
+    timer.abort();
+  }
 }
