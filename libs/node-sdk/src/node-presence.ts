@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import {
   UNKNOWN_NODE,
   decodeJson,
@@ -7,10 +8,9 @@ import {
 } from '@canopy/contracts';
 import type { NodeAnnouncement, NodeHeartbeat } from '@canopy/contracts';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { abortableDelay } from './abortable-delay.js';
 import { errorSummary } from './node-logger.js';
 import type { NodeLogger } from './node-logger.js';
-import { retryDelayMs } from './retry-policy.js';
+import { retryWaitsMs } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
 
 export interface Presence {
@@ -46,7 +46,9 @@ export async function keepPresence(presence: Presence): Promise<void> {
     while (!presence.signal.aborted) {
       // Paced from the previous send, so a slow reply does not stretch the interval.
       const waitMs = Math.max(0, next - performance.now());
-      if (!(await abortableDelay(waitMs, presence.signal))) return;
+      // Rejects only when aborted, which ends the loop here.
+      await setTimeout(waitMs, undefined, { signal: presence.signal }).catch(() => undefined);
+      if (presence.signal.aborted) return;
       next = performance.now() + terms.heartbeatIntervalMs;
       const outcome = await sendHeartbeat(
         presence,
@@ -62,8 +64,8 @@ async function announceUntilAccepted(
 ): Promise<{ heartbeatIntervalMs: number; heartbeatTimeoutMs: number } | undefined> {
   const { connection, nodeId, policy, logger, signal } = presence;
   const subject = nodeReportSubject(nodeId, 'announce');
-  for (let retry = 0; ; retry += 1) {
-    if (retry > 0 && !(await abortableDelay(retryDelayMs(retry, policy), signal))) return undefined;
+  const waits = retryWaitsMs(policy);
+  for (let retry = 1; ; retry += 1) {
     if (signal.aborted) return undefined;
     const announcement = presence.announcement();
     try {
@@ -91,15 +93,14 @@ async function announceUntilAccepted(
         };
       }
       logger.warn(
-        { retry: retry + 1, code: reply.error.code, problem: reply.error.message },
+        { retry, code: reply.error.code, problem: reply.error.message },
         'the scheduler refused the announcement; retrying',
       );
     } catch (error) {
-      logger.warn(
-        { retry: retry + 1, reason: errorSummary(error) },
-        'announcement not answered; retrying',
-      );
+      logger.warn({ retry, reason: errorSummary(error) }, 'announcement not answered; retrying');
     }
+    // Rejects only when aborted, which the check above sees.
+    await setTimeout(waits.next().value, undefined, { signal }).catch(() => undefined);
   }
 }
 

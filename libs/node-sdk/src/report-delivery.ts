@@ -1,9 +1,9 @@
+import { setTimeout } from 'node:timers/promises';
 import { decodeJson, parseNodeAck } from '@canopy/contracts';
 import type { ReplyError } from '@canopy/contracts';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { abortableDelay } from './abortable-delay.js';
 import { errorSummary } from './node-logger.js';
-import { retryDelayMs } from './retry-policy.js';
+import { retryWaitsMs } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
 
 export type DeliveryOutcome =
@@ -36,10 +36,8 @@ export interface ReportDelivery {
  */
 export async function deliverReport(delivery: ReportDelivery): Promise<DeliveryOutcome> {
   const { connection, subject, payload, policy, signal } = delivery;
-  for (let retry = 0; ; retry += 1) {
-    if (retry > 0 && !(await abortableDelay(retryDelayMs(retry, policy), signal))) {
-      return { kind: 'abandoned' };
-    }
+  const waits = retryWaitsMs(policy);
+  for (let attempt = 1; ; attempt += 1) {
     if (signal.aborted || delivery.superseded?.() === true || connection.isClosed()) {
       return { kind: 'abandoned' };
     }
@@ -55,7 +53,9 @@ export async function deliverReport(delivery: ReportDelivery): Promise<DeliveryO
     } catch (error) {
       reason = errorSummary(error);
     }
-    if (retry + 1 >= (delivery.maxAttempts ?? Infinity)) return { kind: 'abandoned' };
-    delivery.onRetry?.(retry + 1, reason);
+    if (attempt >= (delivery.maxAttempts ?? Infinity)) return { kind: 'abandoned' };
+    delivery.onRetry?.(attempt, reason);
+    // Rejects only when aborted, which the check above then turns into 'abandoned'.
+    await setTimeout(waits.next().value, undefined, { signal }).catch(() => undefined);
   }
 }

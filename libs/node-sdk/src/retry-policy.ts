@@ -1,3 +1,6 @@
+import { ExponentialBackoff } from 'cockatiel';
+import type { GeneratorFn } from 'cockatiel';
+
 /** How a node retries requests to the scheduler (announce, reports, goodbye). */
 export interface RetryPolicy {
   /** How long to wait for a reply before a request counts as lost and is retried. */
@@ -42,22 +45,32 @@ export function resolveRetryPolicy(overrides: Partial<RetryPolicy> = {}): RetryP
 }
 
 /**
- * Milliseconds to wait before retry number `retry` (1 for the first retry): exponential growth from
- * `initialDelayMs`, capped at `maxDelayMs`, then shortened by up to `jitter` of itself.
- * `random` returns a number in [0, 1), as Math.random does.
+ * The waits before the retries of one request, in milliseconds: the first is `initialDelayMs`, each
+ * next one `multiplier` times longer up to `maxDelayMs`, and every one shortened by up to `jitter` of
+ * itself. Endless; take one per retry.
  */
-export function retryDelayMs(
-  retry: number,
-  policy: RetryPolicy,
-  random: () => number = Math.random,
-): number {
-  if (!Number.isInteger(retry) || retry < 1) {
-    throw new RangeError(`retry must be a positive integer, got ${retry}`);
-  }
-  // Past the cap the exponent no longer matters, and a huge exponent would only risk Infinity * 0.
-  const grown = policy.initialDelayMs * policy.multiplier ** Math.min(retry - 1, 1_000);
-  const capped = Math.min(policy.maxDelayMs, grown);
-  return Math.round(capped * (1 - policy.jitter * random()));
+export function* retryWaitsMs(policy: RetryPolicy): Generator<number, never> {
+  const backoff = new ExponentialBackoff({
+    initialDelay: policy.initialDelayMs,
+    maxDelay: policy.maxDelayMs,
+    exponent: policy.multiplier,
+    generator: shortenedByJitter(policy.jitter),
+  });
+  for (let wait = backoff.next(); ; wait = wait.next(undefined)) yield wait.duration;
+}
+
+/**
+ * Cockatiel's own generators cannot keep this policy: `noJitterGenerator` always doubles, whatever
+ * the exponent, and `decorrelatedJitterGenerator` may wait close to nothing (at any retry, and at
+ * every retry once the exponent is 1), so a scheduler answering "no responders" would be asked
+ * again in a tight loop. This one keeps every wait within `jitter` below the nominal one.
+ */
+function shortenedByJitter(jitter: number): GeneratorFn<number> {
+  return (retries = 0, { initialDelay, maxDelay, exponent }) => {
+    // Past the cap the exponent no longer matters, and a huge exponent would only risk Infinity * 0.
+    const nominal = Math.min(maxDelay, initialDelay * exponent ** Math.min(retries, 1_000));
+    return [Math.round(nominal * (1 - jitter * Math.random())), retries + 1];
+  };
 }
 
 function requirePositive(value: number, field: keyof RetryPolicy): void {

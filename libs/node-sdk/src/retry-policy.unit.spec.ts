@@ -1,29 +1,71 @@
-import { defaultRetryPolicy, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
+import { defaultRetryPolicy, resolveRetryPolicy, retryWaitsMs } from './retry-policy.js';
+import type { RetryPolicy } from './retry-policy.js';
 
-const policy = resolveRetryPolicy({
-  initialDelayMs: 100,
-  maxDelayMs: 1_000,
-  multiplier: 2,
-  jitter: 0.5,
-});
+function firstWaits(policy: RetryPolicy, count: number): number[] {
+  const waits = retryWaitsMs(policy);
+  return Array.from({ length: count }, () => waits.next().value);
+}
+
+/** The wait before retry `retry` (1 for the first) as the policy names it, before any jitter. */
+function nominalWaitMs(policy: RetryPolicy, retry: number): number {
+  return Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.multiplier ** (retry - 1));
+}
 
 describe('retry policy', () => {
-  test('waits grow exponentially from the initial delay up to the cap', () => {
-    const noJitter = () => 0;
-    expect(
-      [1, 2, 3, 4, 5, 6, 50, 5_000].map((retry) => retryDelayMs(retry, policy, noJitter)),
-    ).toEqual([100, 200, 400, 800, 1_000, 1_000, 1_000, 1_000]);
+  test('without jitter, waits grow by the multiplier from the initial delay up to the cap', () => {
+    const policy = resolveRetryPolicy({
+      initialDelayMs: 100,
+      maxDelayMs: 1_000,
+      multiplier: 2,
+      jitter: 0,
+    });
+    expect(firstWaits(policy, 7)).toEqual([100, 200, 400, 800, 1_000, 1_000, 1_000]);
   });
 
-  test('jitter shortens a wait by at most its fraction', () => {
-    expect(retryDelayMs(3, policy, () => 0.999_999)).toBe(200);
-    expect(retryDelayMs(3, policy, () => 0.5)).toBe(300);
-    expect(retryDelayMs(10, policy, () => 0.999_999)).toBe(500);
+  test('the multiplier is honoured, not only doubling', () => {
+    const policy = resolveRetryPolicy({
+      initialDelayMs: 10,
+      maxDelayMs: 10_000,
+      multiplier: 3,
+      jitter: 0,
+    });
+    expect(firstWaits(policy, 4)).toEqual([10, 30, 90, 270]);
   });
 
   test('a multiplier of 1 retries at a constant pace', () => {
     const constant = resolveRetryPolicy({ initialDelayMs: 50, multiplier: 1, jitter: 0 });
-    expect([1, 2, 100].map((retry) => retryDelayMs(retry, constant))).toEqual([50, 50, 50]);
+    expect(firstWaits(constant, 100).every((wait) => wait === 50)).toBe(true);
+  });
+
+  test('jitter shortens each wait by at most its fraction, and does spread them', () => {
+    const policy = resolveRetryPolicy({
+      initialDelayMs: 100,
+      maxDelayMs: 1_000,
+      multiplier: 2,
+      jitter: 0.5,
+    });
+    const samples = Array.from({ length: 200 }, () => firstWaits(policy, 8));
+    for (const waits of samples) {
+      waits.forEach((wait, index) => {
+        const nominal = nominalWaitMs(policy, index + 1);
+        expect(wait).toBeLessThanOrEqual(nominal);
+        expect(wait).toBeGreaterThanOrEqual(Math.floor(nominal * 0.5));
+      });
+    }
+    // Nodes restarted together must not retry in lockstep, at the cap least of all.
+    expect(new Set(samples.map((waits) => waits[0])).size).toBeGreaterThan(1);
+    expect(new Set(samples.map((waits) => waits[7])).size).toBeGreaterThan(1);
+  });
+
+  test('the default policy never waits close to nothing nor beyond its cap, however long it retries', () => {
+    const waits = firstWaits(defaultRetryPolicy, 5_000);
+    const floor = defaultRetryPolicy.initialDelayMs * (1 - defaultRetryPolicy.jitter);
+    expect(waits.every((wait) => Number.isFinite(wait) && wait >= Math.floor(floor))).toBe(true);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(defaultRetryPolicy.maxDelayMs);
+    // Long past the point where the growth reached the cap, waits stay near it.
+    const late = waits.slice(-100);
+    const capFloor = defaultRetryPolicy.maxDelayMs * (1 - defaultRetryPolicy.jitter);
+    expect(late.every((wait) => wait >= Math.floor(capFloor))).toBe(true);
   });
 
   test('defaults fill what is not given, and undefined counts as not given', () => {
@@ -47,9 +89,5 @@ describe('retry policy', () => {
   ])('rejects %j', (overrides, message) => {
     expect(() => resolveRetryPolicy(overrides)).toThrow(RangeError);
     expect(() => resolveRetryPolicy(overrides)).toThrow(message);
-  });
-
-  test.each([0, -1, 1.5])('retry number %p is not a retry', (retry) => {
-    expect(() => retryDelayMs(retry, policy)).toThrow(RangeError);
   });
 });

@@ -1,0 +1,242 @@
+import {
+  ContractViolationError,
+  assignmentSubject,
+  cancellationSubject,
+  decodeJson,
+  parseAssignment,
+  parseCancellation,
+} from '@canopy/contracts';
+import type { Assignment, AssignmentReply } from '@canopy/contracts';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { AttemptReporter } from './attempt-reporter.js';
+import { errorSummary } from './node-logger.js';
+import type { NodeLogger } from './node-logger.js';
+import type { Workload } from './node-session.js';
+import type { RetryPolicy } from './retry-policy.js';
+import { responseToReport } from './run-outcome.js';
+import { settledWithin } from './settled-within.js';
+import { SlotLedger, attemptKey } from './slot-ledger.js';
+import type { AttemptRef } from './slot-ledger.js';
+import { TaskRun } from './task-run.js';
+import type { RunOutcome, TaskHandler } from './task-run.js';
+
+/** How long aborted handlers get to settle before the node says goodbye without them. */
+const ABORT_SETTLE_MS = 10_000;
+
+interface ActiveRun {
+  readonly run: TaskRun;
+  readonly settled: Promise<void>;
+}
+
+export interface AssignmentDeskOptions {
+  readonly nodeId: string;
+  readonly slots: number;
+  /** How progress and results are retried. */
+  readonly retry: RetryPolicy;
+  readonly logger: NodeLogger;
+}
+
+/**
+ * Where the node's work comes in and goes out: takes the scheduler's assignments (never more at
+ * once than the slots), runs each through the handler, aborts what the scheduler cancels, and
+ * reports progress and results, holding each attempt until its result is acknowledged.
+ */
+export class AssignmentDesk implements Workload {
+  private readonly ledger: SlotLedger;
+  private readonly reporter: AttemptReporter;
+  private readonly runs = new Map<string, ActiveRun>();
+  private readonly subscriptions: Subscription[] = [];
+  private connection: NatsConnection | undefined;
+
+  constructor(private readonly options: AssignmentDeskOptions) {
+    this.ledger = new SlotLedger(options.slots);
+    this.reporter = new AttemptReporter({
+      nodeId: options.nodeId,
+      policy: options.retry,
+      logger: options.logger,
+    });
+  }
+
+  /** Starts taking the node's assignments and cancellations on `connection`. */
+  open(connection: NatsConnection, handler: TaskHandler): void {
+    this.connection = connection;
+    this.reporter.attach(connection);
+    const { nodeId, logger } = this.options;
+    this.subscriptions.push(
+      connection.subscribe(assignmentSubject(nodeId), {
+        callback: (error, msg) => {
+          if (error !== null) {
+            logger.warn({ reason: errorSummary(error) }, 'assignment subscription error');
+            return;
+          }
+          try {
+            this.takeAssignment(msg, handler);
+          } catch (failure) {
+            // Nothing a scheduler sends may crash the node.
+            logger.error({ reason: errorSummary(failure) }, 'failed to handle an assignment');
+          }
+        },
+      }),
+      connection.subscribe(cancellationSubject(nodeId), {
+        callback: (error, msg) => {
+          if (error !== null) {
+            logger.warn({ reason: errorSummary(error) }, 'cancellation subscription error');
+            return;
+          }
+          this.takeCancellation(msg);
+        },
+      }),
+    );
+  }
+
+  runningTasks(): AttemptRef[] {
+    return this.ledger.ownedAttempts();
+  }
+
+  freeSlots(): number {
+    // While stopping the node takes nothing new, so it offers nothing.
+    return this.ledger.acceptsWork ? this.ledger.freeSlots : 0;
+  }
+
+  /** From now on every new assignment is rejected with NODE_STOPPING. */
+  close(): void {
+    this.ledger.close();
+  }
+
+  /**
+   * Lets running tasks finish for `graceMs`, aborts the rest (their attempts are handed back, no
+   * result is reported), and waits for results to be acknowledged until the grace is over.
+   */
+  async windDown(graceMs: number): Promise<void> {
+    const { logger } = this.options;
+    logger.info({ graceMs, runningTasks: this.runs.size }, 'stopping');
+    const deadline = performance.now() + Math.max(0, graceMs);
+    await settledWithin(this.allRunsSettled(), graceMs);
+    this.abortRuns();
+    if (!(await settledWithin(this.allRunsSettled(), ABORT_SETTLE_MS))) {
+      logger.warn(
+        { tasks: [...this.runs.values()].map(({ run }) => run.ref) },
+        'handlers did not settle after being aborted; stopping without them',
+      );
+    }
+    await this.reporter.finishWithin(Math.max(0, deadline - performance.now()));
+  }
+
+  /** The connection is gone for good: abort everything at once. */
+  abandon(): void {
+    this.ledger.close();
+    this.reporter.abandonAll();
+    this.abortRuns();
+  }
+
+  /** Stops taking assignments and cancellations. */
+  async unsubscribe(): Promise<void> {
+    if (this.connection === undefined || this.connection.isClosed()) return;
+    await Promise.all(
+      this.subscriptions.map((subscription) =>
+        subscription.drain().catch((error: unknown) => {
+          this.options.logger.warn({ reason: errorSummary(error) }, 'unsubscribing failed');
+        }),
+      ),
+    );
+  }
+
+  private takeAssignment(msg: Msg, handler: TaskHandler): void {
+    const { logger } = this.options;
+    if (msg.reply === undefined || msg.reply === '') {
+      logger.warn({}, 'ignored an assignment sent without a reply subject');
+      return;
+    }
+    let assignment: Assignment;
+    try {
+      assignment = parseAssignment(decodeJson(msg.data, 'assignment'));
+    } catch (failure) {
+      const reason =
+        failure instanceof ContractViolationError ? failure.message : 'Invalid assignment';
+      logger.warn({ reason }, 'rejected an invalid assignment');
+      reply(msg, { accepted: false, reason });
+      return;
+    }
+    const ref = { taskId: assignment.taskId, attempt: assignment.attempt };
+    const admission = this.ledger.admit(ref);
+    switch (admission.kind) {
+      case 'admitted':
+        reply(msg, { accepted: true });
+        this.run(assignment, handler);
+        return;
+      case 'duplicate':
+        logger.info(ref, 'assignment repeated; accepted again, not run twice');
+        reply(msg, { accepted: true });
+        return;
+      case 'rejected':
+        logger.info({ ...ref, reason: admission.reason }, 'rejected an assignment');
+        reply(msg, { accepted: false, reason: admission.reason });
+        return;
+      default: {
+        const unknown: never = admission;
+        throw new Error(`unknown admission ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  private run(assignment: Assignment, handler: TaskHandler): void {
+    const run = new TaskRun(assignment, this.reporter.sendProgress);
+    this.options.logger.info(
+      { ...run.ref, functionId: assignment.functionId, timeout: assignment.timeout },
+      'task started',
+    );
+    const settled = run.execute(handler).then((outcome) => this.afterRun(run.ref, outcome));
+    this.runs.set(attemptKey(run.ref), { run, settled });
+  }
+
+  private afterRun(ref: AttemptRef, outcome: RunOutcome): void {
+    this.runs.delete(attemptKey(ref));
+    const response = responseToReport(ref, outcome, this.options.logger);
+    if (response === undefined) {
+      this.ledger.settle(ref);
+      return;
+    }
+    this.ledger.finish(ref);
+    void this.reporter.reportResult(ref, response).then(() => this.ledger.settle(ref));
+  }
+
+  private takeCancellation(msg: Msg): void {
+    const { logger } = this.options;
+    try {
+      const cancellation = parseCancellation(decodeJson(msg.data, 'cancellation'));
+      const ref = { taskId: cancellation.taskId, attempt: cancellation.attempt };
+      const active = this.runs.get(attemptKey(ref));
+      if (active !== undefined) {
+        active.run.abort({ kind: 'cancelled', reason: cancellation.reason });
+        return;
+      }
+      if (this.reporter.withdrawResult(ref)) {
+        logger.info(
+          { ...ref, reason: cancellation.reason },
+          'attempt cancelled while its result was being reported; no longer reporting it',
+        );
+        return;
+      }
+      logger.debug(
+        { ...ref, reason: cancellation.reason },
+        'cancellation for an attempt not running here',
+      );
+    } catch (failure) {
+      const reason =
+        failure instanceof ContractViolationError ? failure.message : errorSummary(failure);
+      logger.warn({ reason }, 'ignored an invalid cancellation');
+    }
+  }
+
+  private abortRuns(): void {
+    for (const { run } of this.runs.values()) run.abort({ kind: 'stopping' });
+  }
+
+  private allRunsSettled(): Promise<unknown> {
+    return Promise.all([...this.runs.values()].map(({ settled }) => settled));
+  }
+}
+
+function reply(msg: Msg, answer: AssignmentReply): void {
+  msg.respond(JSON.stringify(answer));
+}
