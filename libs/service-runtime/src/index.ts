@@ -1,3 +1,5 @@
 export * from './service-config.js';
 export * from './service-logger.js';
 export * from './shutdown.js';
+export * from './nats-servers.js';
+export * from './event-store-selection.js';
