@@ -8,7 +8,7 @@ import {
   natsCredentialsOptions,
   nodeCredentialsIssuer,
 } from '@canopy/nats-auth';
-import { eventStoreSelectionOf, natsServers } from '@canopy/service-runtime';
+import { NestLogger, eventStoreSelectionOf, natsServers } from '@canopy/service-runtime';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -22,7 +22,6 @@ import type { GatewayConfig } from './config/gateway-config.js';
 import { GatewayModule } from './gateway.module.js';
 import { answerClientError } from './http/client-error.js';
 import { ApiExceptionFilter } from './http/api-exception-filter.js';
-import { NestLogger } from './http/nest-logger.js';
 import type { NodeCredentialsIssuer } from './nodes/node-credentials.js';
 import { serveApiDocumentation } from './openapi/api-docs-routes.js';
 import { RateLimits } from './http/rate-limits.js';

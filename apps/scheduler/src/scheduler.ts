@@ -10,7 +10,7 @@ import {
   natsCredentialsOptions,
   openNodeCredentialRevocations,
 } from '@canopy/nats-auth';
-import { eventStoreSelectionOf, natsServers } from '@canopy/service-runtime';
+import { NestLogger, eventStoreSelectionOf, natsServers } from '@canopy/service-runtime';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { NatsNodeChannel } from './dispatch/node-channel.js';
@@ -28,7 +28,6 @@ import { SchedulerModule } from './scheduler.module.js';
 import { ScheduleFiring } from './schedules/schedule-firing.js';
 import { TaskCommandHandler } from './tasks/task-command-handler.js';
 import { InFlightWork } from './transport/in-flight-work.js';
-import { NestPinoLogger } from './transport/nest-pino-logger.js';
 import { JsonReplySerializer, RawMessageDeserializer } from './transport/raw-json-transport.js';
 
 export type { SchedulerConfig } from './scheduler-config.js';
@@ -199,7 +198,7 @@ export async function startScheduler(
           serializer: new JsonReplySerializer(),
           deserializer: new RawMessageDeserializer(),
         },
-        logger: new NestPinoLogger(logger),
+        logger: new NestLogger(logger),
       },
     );
     await app.listen();

@@ -3,3 +3,4 @@ export * from './service-logger.js';
 export * from './shutdown.js';
 export * from './nats-servers.js';
 export * from './event-store-selection.js';
+export * from './nest-logger.js';
