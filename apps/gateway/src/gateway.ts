@@ -1,8 +1,6 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
-import type { EventStore } from '@canopy/event-store';
-import { EventStoreDbEventStore } from '@canopy/event-store/eventstoredb';
-import { PostgresEventStore, migrateEventStore } from '@canopy/event-store/postgres';
+import { openEventStore } from '@canopy/event-store';
 import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
 import type { ReadModelDatabase } from '@canopy/read-models';
 import {
@@ -10,6 +8,7 @@ import {
   natsCredentialsOptions,
   nodeCredentialsIssuer,
 } from '@canopy/nats-auth';
+import { NestLogger, eventStoreSelectionOf, natsServers } from '@canopy/service-runtime';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -23,7 +22,6 @@ import type { GatewayConfig } from './config/gateway-config.js';
 import { GatewayModule } from './gateway.module.js';
 import { answerClientError } from './http/client-error.js';
 import { ApiExceptionFilter } from './http/api-exception-filter.js';
-import { NestLogger } from './http/nest-logger.js';
 import type { NodeCredentialsIssuer } from './nodes/node-credentials.js';
 import { serveApiDocumentation } from './openapi/api-docs-routes.js';
 import { RateLimits } from './http/rate-limits.js';
@@ -79,11 +77,11 @@ export async function startGateway(
     cleanups.push(() => db.destroy());
     await migrateReadModels(db);
 
-    const store = await openEventStore(config);
+    const store = await openEventStore(eventStoreSelectionOf(config));
     cleanups.push(() => store.close());
 
     const nats: NatsConnection = await connect({
-      servers: config.NATS_URL,
+      servers: natsServers(config.NATS_URL),
       name: 'canopy-gateway',
       maxReconnectAttempts: -1,
       ...(await natsCredentialsOptions(config.NATS_CREDS)),
@@ -187,22 +185,4 @@ function configureFastify(
       'request',
     );
   });
-}
-
-async function openEventStore(config: GatewayConfig): Promise<EventStore> {
-  switch (config.EVENT_STORE) {
-    case 'postgres':
-      await migrateEventStore(config.DATABASE_URL);
-      return new PostgresEventStore({ connectionString: config.DATABASE_URL });
-    case 'eventstoredb': {
-      if (config.EVENTSTORE_URL === undefined) throw new Error('EVENTSTORE_URL is required');
-      return new EventStoreDbEventStore({ connectionString: config.EVENTSTORE_URL });
-    }
-    default:
-      return unknownStore(config.EVENT_STORE);
-  }
-}
-
-function unknownStore(kind: never): never {
-  throw new Error(`unknown EVENT_STORE ${String(kind)}`);
 }

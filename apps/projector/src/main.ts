@@ -1,31 +1,23 @@
-import { createServiceLogger, readConfig, stopOnSignals } from '@canopy/service-runtime';
+import { ConfigurationError, runService } from '@canopy/service-runtime';
 import { startProjector } from './projector.js';
 import { projectorConfigSchema } from './projector-config.js';
 import { rebuildReadModels } from './rebuild.js';
 
-// `node apps/projector/dist/main.js` projects until SIGINT / SIGTERM;
-// `node apps/projector/dist/main.js rebuild` rebuilds the read models once and exits.
-const config = readConfig(projectorConfigSchema, process.env);
-const logger = createServiceLogger('projector', config.LOG_LEVEL);
-const [command] = process.argv.slice(2);
-
-switch (command) {
-  case undefined: {
-    const projector = await startProjector(config, logger);
-    stopOnSignals(logger, () => projector.stop());
-    break;
+// `main.js` projects until SIGINT / SIGTERM; `main.js rebuild` rebuilds the read models and exits.
+await runService('projector', projectorConfigSchema, async (config, logger, [command]) => {
+  switch (command) {
+    case undefined:
+      return startProjector(config, logger);
+    case 'rebuild':
+      await rebuildReadModels(config, logger).catch((error: unknown) => {
+        throw new Error('the rebuild failed; the read models in use are unchanged', {
+          cause: error,
+        });
+      });
+      return undefined;
+    default:
+      throw new ConfigurationError([
+        `command: "${command}" is unknown (expected none or "rebuild")`,
+      ]);
   }
-  case 'rebuild':
-    try {
-      await rebuildReadModels(config, logger);
-    } catch (error) {
-      logger.fatal({ err: error }, 'the rebuild failed; the read models in use are unchanged');
-      process.exitCode = 1;
-    }
-    break;
-  default:
-    process.stderr.write(
-      `projector: unknown command "${command}" (expected nothing or "rebuild")\n`,
-    );
-    process.exitCode = 2;
-}
+});

@@ -1,12 +1,11 @@
-import type { EventStore, RecordedEvent } from '@canopy/event-store';
+import { openEventStore, type EventStore, type RecordedEvent } from '@canopy/event-store';
 import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
 import { apiProjections, readProjectionPosition } from '@canopy/read-models/projections';
 import type { ProjectionPosition } from '@canopy/read-models/projections';
 import { natsCredentialsOptions } from '@canopy/nats-auth';
-import type { ServiceLogger } from '@canopy/service-runtime';
+import { eventStoreSelectionOf, natsServers, type ServiceLogger } from '@canopy/service-runtime';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { openDatabasePool } from './database-pool.js';
-import { openEventStore } from './event-store-connection.js';
 import { LiveProjection, type ProjectorProgress } from './live-projection.js';
 import type { ProjectorConfig } from './projector-config.js';
 import { taskNotificationsOf } from './task-notifications.js';
@@ -32,9 +31,9 @@ export async function startProjector(
   let nats: NatsConnection | undefined;
   try {
     await migrateReadModels(db);
-    store = await openEventStore(config, pool);
+    store = await openEventStore(eventStoreSelectionOf(config), { pool });
     nats = await connect({
-      servers: config.NATS_URL.split(','),
+      servers: natsServers(config.NATS_URL),
       name: 'canopy-projector',
       maxReconnectAttempts: -1,
       ...(await natsCredentialsOptions(config.NATS_CREDS)),

@@ -1,4 +1,4 @@
-import type { EventStore } from '@canopy/event-store';
+import { openEventStore, type EventStore } from '@canopy/event-store';
 import { createReadModelDb, migrateReadModels, type ReadModelDatabase } from '@canopy/read-models';
 import {
   REBUILD_SCHEMA,
@@ -17,11 +17,10 @@ import {
   type ProjectionPosition,
   type RebuildBasis,
 } from '@canopy/read-models/projections';
-import type { ServiceLogger } from '@canopy/service-runtime';
+import { eventStoreSelectionOf, type ServiceLogger } from '@canopy/service-runtime';
 import { sql, type Kysely } from 'kysely';
 import { EventFeed } from './event-feed.js';
 import { openDatabasePool } from './database-pool.js';
-import { openEventStore } from './event-store-connection.js';
 import type { ProjectorConfig } from './projector-config.js';
 import { pause, retryDelayMs } from './retry-delay.js';
 
@@ -61,7 +60,7 @@ export async function rebuildReadModels(
   let store: EventStore | undefined;
   try {
     await migrateReadModels(db);
-    store = await openEventStore(config, pool);
+    store = await openEventStore(eventStoreSelectionOf(config), { pool });
     const openStore = store;
     const outcome = await db.connection().execute(async (connection) => {
       if (!(await tryHoldRebuildLock(connection)))

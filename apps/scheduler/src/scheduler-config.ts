@@ -1,10 +1,9 @@
-import { commonConfigShape, positiveInt } from '@canopy/service-runtime';
+import { commonConfigSchema, positiveInt } from '@canopy/service-runtime';
 import { z } from 'zod';
 
 /** The scheduler's configuration: the common variables and its own (README.md lists them). */
-export const schedulerConfigSchema = z
-  .object({
-    ...commonConfigShape,
+export const schedulerConfigSchema = commonConfigSchema
+  .safeExtend({
     SCHEDULER_MAX_ATTEMPTS: positiveInt().default(3),
     SCHEDULER_PENDING_DEADLINE_SECONDS: positiveInt().default(300),
     SCHEDULER_HEARTBEAT_INTERVAL_MS: positiveInt().default(2_000),
@@ -15,10 +14,6 @@ export const schedulerConfigSchema = z
     /** A schedule's tick overdue by more than this is missed: of missed ticks only the latest fires. */
     SCHEDULER_MISSED_TICK_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(10),
   })
-  .refine(
-    (config) => config.EVENT_STORE !== 'eventstoredb' || config.EVENTSTORE_URL !== undefined,
-    { path: ['EVENTSTORE_URL'], message: 'is required when EVENT_STORE=eventstoredb' },
-  )
   .refine(
     (config) => config.SCHEDULER_HEARTBEAT_TIMEOUT_MS > config.SCHEDULER_HEARTBEAT_INTERVAL_MS,
     {

@@ -4,13 +4,13 @@ import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { openEventStore } from '@canopy/event-store';
-import type { EventStoreSelection } from '@canopy/event-store';
 import { NodeRegistry } from '@canopy/scheduling';
 import {
   loadNatsAuthority,
   natsCredentialsOptions,
   openNodeCredentialRevocations,
 } from '@canopy/nats-auth';
+import { NestLogger, eventStoreSelectionOf, natsServers } from '@canopy/service-runtime';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { NatsNodeChannel } from './dispatch/node-channel.js';
@@ -28,7 +28,6 @@ import { SchedulerModule } from './scheduler.module.js';
 import { ScheduleFiring } from './schedules/schedule-firing.js';
 import { TaskCommands } from './tasks/task-commands.js';
 import { InFlightWork } from './transport/in-flight-work.js';
-import { NestPinoLogger } from './transport/nest-pino-logger.js';
 import { JsonReplySerializer, RawMessageDeserializer } from './transport/raw-json-transport.js';
 import { RpcReplyFilter } from './transport/rpc-reply-filter.js';
 
@@ -69,15 +68,17 @@ export async function startScheduler(
   const ownRevocations =
     extensions.nodeCredentialRevoker === undefined && config.NATS_AUTHORITY_FILE !== undefined
       ? await openNodeCredentialRevocations({
-          servers: config.NATS_URL,
+          servers: natsServers(config.NATS_URL),
           authority: await loadNatsAuthority(config.NATS_AUTHORITY_FILE),
           name: 'canopy-scheduler-revocations',
         })
       : undefined;
-  const store = await openEventStore(eventStoreSelection(config)).catch(async (error: unknown) => {
-    await ownRevocations?.close();
-    throw error;
-  });
+  const store = await openEventStore(eventStoreSelectionOf(config)).catch(
+    async (error: unknown) => {
+      await ownRevocations?.close();
+      throw error;
+    },
+  );
   const clock = () => new Date();
   const registry = new NodeRegistry({ heartbeatTimeoutMs: config.SCHEDULER_HEARTBEAT_TIMEOUT_MS });
   const queue = new AccountCountingTaskQueue(registry, {
@@ -191,14 +192,14 @@ export async function startScheduler(
       {
         transport: Transport.NATS,
         options: {
-          servers: config.NATS_URL.split(',').map((server) => server.trim()),
+          servers: natsServers(config.NATS_URL),
           name: 'canopy-scheduler',
           maxReconnectAttempts: -1,
           ...(await natsCredentialsOptions(config.NATS_CREDS)),
           serializer: new JsonReplySerializer(),
           deserializer: new RawMessageDeserializer(),
         },
-        logger: new NestPinoLogger(logger),
+        logger: new NestLogger(logger),
       },
     );
     app.useGlobalFilters(new RpcReplyFilter(logger));
@@ -256,20 +257,4 @@ export async function startScheduler(
       return stopping;
     },
   };
-}
-
-function eventStoreSelection(config: SchedulerConfig): EventStoreSelection {
-  switch (config.EVENT_STORE) {
-    case 'postgres':
-      return { kind: 'postgres', connectionString: config.DATABASE_URL };
-    case 'eventstoredb': {
-      // The configuration schema requires it for this store.
-      if (config.EVENTSTORE_URL === undefined) throw new Error('EVENTSTORE_URL is not set');
-      return { kind: 'eventstoredb', connectionString: config.EVENTSTORE_URL };
-    }
-    default: {
-      const unknown: never = config.EVENT_STORE;
-      throw new Error(`unknown event store ${String(unknown)}`);
-    }
-  }
 }

@@ -1,20 +1,33 @@
+import type { EventStoreSelection } from '@canopy/service-runtime';
+import type { Pool } from 'pg';
 import type { EventStore } from './port/event-store.js';
 
-/** Which adapter a service runs on, as its configuration says. */
-export type EventStoreSelection =
-  | { readonly kind: 'postgres'; readonly connectionString: string }
-  | { readonly kind: 'eventstoredb'; readonly connectionString: string };
+export type { EventStoreSelection } from '@canopy/service-runtime';
+
+export interface OpenEventStoreOptions {
+  /**
+   * A pool on the selected PostgreSQL database for the store to borrow (it never ends it), so that
+   * a service shares one pool between its event store and its read models. Ignored for EventStoreDB.
+   */
+  readonly pool?: Pool;
+}
 
 /**
- * Opens the configured event store, running the PostgreSQL adapter's migrations first. Adapters are
- * loaded on demand, so a service on PostgreSQL never loads the EventStoreDB client and vice versa.
+ * Opens the selected event store (`eventStoreSelectionOf(config)` of `@canopy/service-runtime`),
+ * running the PostgreSQL adapter's migrations first. Adapters are loaded on demand, so a service on
+ * PostgreSQL never loads the EventStoreDB client and vice versa.
  */
-export async function openEventStore(selection: EventStoreSelection): Promise<EventStore> {
+export async function openEventStore(
+  selection: EventStoreSelection,
+  options: OpenEventStoreOptions = {},
+): Promise<EventStore> {
   switch (selection.kind) {
     case 'postgres': {
       const { PostgresEventStore, migrateEventStore } = await import('./postgres/index.js');
       await migrateEventStore(selection.connectionString);
-      return new PostgresEventStore({ connectionString: selection.connectionString });
+      return options.pool === undefined
+        ? new PostgresEventStore({ connectionString: selection.connectionString })
+        : new PostgresEventStore({ pool: options.pool });
     }
     case 'eventstoredb': {
       const { EventStoreDbEventStore } = await import('./eventstoredb/index.js');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { natsServers } from './nats-servers.js';
 
 /** Start-up configuration that does not hold: every problem, one per line, named by variable. */
 export class ConfigurationError extends Error {
@@ -33,7 +34,15 @@ const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 /** Variables every Canopy service understands. */
 export const commonConfigShape = {
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/canopy'),
-  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /** One NATS server URL, or several separated by commas (read with natsServers). */
+  NATS_URL: z
+    .string()
+    .min(1)
+    .refine(
+      (url) => natsServers(url).every((server) => server !== ''),
+      'must be server URLs separated by commas, without empty entries',
+    )
+    .default('nats://127.0.0.1:4222'),
   /** Path of the service's NATS `.creds` file (user JWT and seed); unset for a server without authentication. */
   NATS_CREDS: z.string().min(1).optional(),
   /** Path of the NATS authority file, for the services that mint or revoke node credentials. */
@@ -43,13 +52,22 @@ export const commonConfigShape = {
   LOG_LEVEL: z.enum(logLevels).default('info'),
 };
 
+export const EVENTSTORE_URL_REQUIRED = 'is required when EVENT_STORE=eventstoredb';
+
+/**
+ * The common variables and the rules between them. A service's schema extends it with
+ * `commonConfigSchema.safeExtend({ ...its own variables })`, which keeps the rules.
+ */
 export const commonConfigSchema = z
   .object(commonConfigShape)
   .refine(
     (config) => config.EVENT_STORE !== 'eventstoredb' || config.EVENTSTORE_URL !== undefined,
     {
       path: ['EVENTSTORE_URL'],
-      message: 'is required when EVENT_STORE=eventstoredb',
+      message: EVENTSTORE_URL_REQUIRED,
+      // Checked even when other variables are invalid, so that one start names every problem.
+      when: ({ issues }) =>
+        !issues.some(({ path = [] }) => path[0] === 'EVENT_STORE' || path[0] === 'EVENTSTORE_URL'),
     },
   );
 export type CommonConfig = z.infer<typeof commonConfigSchema>;

@@ -46,6 +46,19 @@ describe('common configuration', () => {
     ).toBe(true);
   });
 
+  test("a service's schema extends it and keeps the rule, named with every other problem", () => {
+    const gateway = commonConfigSchema.safeExtend({ PORT: positiveInt().default(3000) });
+    try {
+      readConfig(gateway, { EVENT_STORE: 'eventstoredb', PORT: '0' });
+      throw new Error('expected a ConfigurationError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigurationError);
+      const problems = (error as ConfigurationError).problems.join('\n');
+      expect(problems).toMatch(/^EVENTSTORE_URL: is required when EVENT_STORE=eventstoredb$/m);
+      expect(problems).toMatch(/^PORT: /m);
+    }
+  });
+
   test('defaults to the local PostgreSQL and NATS', () => {
     const config = commonConfigSchema.parse({});
     expect(config.EVENT_STORE).toBe('postgres');

@@ -1,3 +1,4 @@
+import { nodeProcess, type ServiceProcess } from './service-process.js';
 import type { ServiceLogger } from './service-logger.js';
 
 /**
@@ -8,31 +9,38 @@ export function stopOnSignals(
   logger: ServiceLogger,
   stop: () => Promise<void>,
   graceMs = 10_000,
+  host: Pick<ServiceProcess, 'exit' | 'onceSignal'> = nodeProcess,
 ): void {
   let stopping = false;
+  let graceTimer: NodeJS.Timeout | undefined;
+  const exit = (code: number) => {
+    clearTimeout(graceTimer);
+    host.exit(code);
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
       logger.warn({ signal }, 'second signal, exiting now');
-      process.exit(1);
+      exit(1);
+      return;
     }
     stopping = true;
     logger.info({ signal }, 'stopping');
-    const timer = setTimeout(() => {
+    graceTimer = setTimeout(() => {
       logger.error({ graceMs }, 'did not stop in time, exiting');
-      process.exit(1);
+      host.exit(1);
     }, graceMs);
-    timer.unref();
+    graceTimer.unref();
     stop().then(
       () => {
         logger.info('stopped');
-        process.exit(0);
+        exit(0);
       },
       (error: unknown) => {
         logger.error({ err: error }, 'failed to stop cleanly');
-        process.exit(1);
+        exit(1);
       },
     );
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  host.onceSignal('SIGINT', onSignal);
+  host.onceSignal('SIGTERM', onSignal);
 }

@@ -1,12 +1,11 @@
-import { commonConfigShape, positiveInt } from '@canopy/service-runtime';
+import { commonConfigSchema, positiveInt } from '@canopy/service-runtime';
 import { z } from 'zod';
 
 const nonNegativeInt = () => z.coerce.number().int().min(0);
 
 /** The gateway's environment variables (apps/gateway/README.md). */
-export const gatewayConfigSchema = z
-  .object({
-    ...commonConfigShape,
+export const gatewayConfigSchema = commonConfigSchema
+  .safeExtend({
     /** 0 picks a free port (tests). */
     PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
     HOST: z.string().min(1).default('127.0.0.1'),
@@ -26,10 +25,6 @@ export const gatewayConfigSchema = z
     GATEWAY_BODY_LIMIT_BYTES: positiveInt().default(1_048_576),
     GATEWAY_ISSUE_TIMEOUT_MS: positiveInt().default(5000),
   })
-  .refine(
-    (config) => config.EVENT_STORE !== 'eventstoredb' || config.EVENTSTORE_URL !== undefined,
-    { path: ['EVENTSTORE_URL'], message: 'is required when EVENT_STORE=eventstoredb' },
-  )
   .refine(
     (config) =>
       config.AUTH_SIGNING_KEYS === undefined || config.AUTH_SIGNING_KEYS_FILE === undefined,

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { isNodeId } from '@canopy/contracts';
 import type { NodeCapabilities } from '@canopy/contracts';
 import { describeCredentials } from '@canopy/nats-auth';
+import { natsServers } from '@canopy/service-runtime';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -90,7 +91,9 @@ export function readAgentConfig(
     const natsCredentials =
       credsFile === undefined ? undefined : readCredentials(credsFile, machine.readFile);
     const config: AgentConfig = {
-      natsServers: natsServers(values['nats-url'] ?? nonEmpty(env['NATS_URL']) ?? DEFAULT_NATS_URL),
+      natsServers: validNatsServers(
+        values['nats-url'] ?? nonEmpty(env['NATS_URL']) ?? DEFAULT_NATS_URL,
+      ),
       ...(natsCredentials === undefined
         ? {}
         : { natsCredentials: { file: natsCredentials.file, creds: natsCredentials.creds } }),
@@ -181,8 +184,8 @@ function integerOption(
   return parsed;
 }
 
-function natsServers(value: string): string[] {
-  const servers = value.split(',').map((server) => server.trim());
+function validNatsServers(value: string): string[] {
+  const servers = natsServers(value);
   for (const server of servers) {
     let protocol: string | undefined;
     try {

@@ -1,0 +1,86 @@
+import type { LevelWithSilent } from 'pino';
+import type { z } from 'zod';
+import { ConfigurationError, readConfig } from './service-config.js';
+import { nodeProcess, type ServiceProcess } from './service-process.js';
+import type { ServiceLogger } from './service-logger.js';
+import { stopOnSignals } from './shutdown.js';
+
+/** How a service's process ends. */
+export const ServiceExitCode = {
+  /** Stopped on SIGINT / SIGTERM, or a one-shot command finished. */
+  done: 0,
+  /** Could not start, failed, crashed, or did not stop cleanly in time. */
+  failed: 1,
+  /** Its configuration (environment or arguments) is invalid; stderr names every problem. */
+  badConfiguration: 2,
+} as const;
+
+/** A started service, running until it is stopped. */
+export interface RunningService {
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the service from its configuration. Resolves with the running service, or with nothing
+ * for a one-shot command that has finished. Throws ConfigurationError for invalid arguments.
+ */
+export type StartService<Config> = (
+  config: Config,
+  logger: ServiceLogger,
+  args: readonly string[],
+) => Promise<RunningService | undefined>;
+
+type ServiceShape = z.ZodRawShape & { readonly LOG_LEVEL: z.ZodType<LevelWithSilent> };
+
+/**
+ * A service's whole process: reads and validates its configuration from the environment, once,
+ * creates its logger, starts it and stops it on SIGINT / SIGTERM. Exits with a ServiceExitCode: 2
+ * for a bad configuration (every problem on stderr), 1 for a failed start or a crash (logged as
+ * fatal), 0 once it stopped or its one-shot command finished.
+ */
+export async function runService<Shape extends ServiceShape>(
+  name: string,
+  schema: z.ZodObject<Shape>,
+  start: StartService<z.infer<z.ZodObject<Shape>>>,
+  host: ServiceProcess = nodeProcess,
+): Promise<void> {
+  const refuse = (error: ConfigurationError) => {
+    host.writeError(`${name}: ${error.message}\n`);
+    host.exit(ServiceExitCode.badConfiguration);
+  };
+  let config: z.infer<z.ZodObject<Shape>>;
+  try {
+    config = readConfig(schema, host.env);
+  } catch (error) {
+    if (error instanceof ConfigurationError) refuse(error);
+    else {
+      host.writeError(`${name}: cannot read the configuration: ${String(error)}\n`);
+      host.exit(ServiceExitCode.failed);
+    }
+    return;
+  }
+  // ServiceShape requires the variable; TypeScript cannot see it through z.infer of a generic shape.
+  const { LOG_LEVEL } = config as { readonly LOG_LEVEL: LevelWithSilent };
+  const logger = host.createLogger(name, LOG_LEVEL);
+  host.onCrash((error) => {
+    logger.fatal({ err: error }, `${name} crashed`);
+    host.exit(ServiceExitCode.failed);
+  });
+  let running: RunningService | undefined;
+  try {
+    running = await start(config, logger, host.args);
+  } catch (error) {
+    if (error instanceof ConfigurationError) refuse(error);
+    else {
+      logger.fatal({ err: error }, `${name} failed`);
+      host.exit(ServiceExitCode.failed);
+    }
+    return;
+  }
+  if (running === undefined) {
+    host.exit(ServiceExitCode.done);
+    return;
+  }
+  const service = running;
+  stopOnSignals(logger, () => service.stop(), undefined, host);
+}
