@@ -32,6 +32,7 @@ test('an account at its limit of unfinished tasks gets NO_QUOTA_AVAILABLE and no
   expect(await fixture.issue(third)).toEqual({
     ok: false,
     error: { code: 'NO_QUOTA_AVAILABLE', message: 'the account already has 2 unfinished tasks' },
+    retry: false,
   });
   expect(await fixture.taskEvents(third.taskId)).toEqual([]);
 

@@ -1,3 +1,4 @@
+import { ISSUE_TASK_SUBJECT, parseNodeReportSubject } from '@canopy/contracts';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { Catch } from '@nestjs/common';
 import type { ArgumentsHost, RpcExceptionFilter } from '@nestjs/common';
@@ -25,25 +26,35 @@ export class RpcReplyFilter implements RpcExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): Observable<FailureReply> {
     const failure = rpcFailureOf(exception);
     const rpc = host.switchToRpc();
-    const context = {
-      subject: rpc.getContext<NatsContext>().getSubject(),
-      taskId: taskIdOf(rpc.getData()),
-      code: failure.error.code,
-    };
-    if (failure.expected)
-      this.logger.info({ ...context, reason: failure.error.message }, 'refused');
-    else this.logger.error({ ...context, err: exception }, 'request failed');
+    const { what, ...about } = requestOf(rpc.getContext<NatsContext>().getSubject());
+    const context = { ...about, taskId: taskIdOf(rpc.getData()), code: failure.error.code };
+    if (failure.expected) {
+      this.logger.info({ ...context, reason: failure.error.message }, `${what} refused`);
+    } else {
+      this.logger.error({ ...context, err: exception }, `${what} failed`);
+    }
     return of({ ok: false, error: failure.error, retry: failure.retry });
   }
 }
 
-// The task a request was about, when it says (for the log line only; the payload may be anything).
+// What the request was, from its subject (a node's subject names the node, whatever the body says).
+function requestOf(subject: string): { what: string; nodeId?: string; kind?: string } {
+  if (subject === ISSUE_TASK_SUBJECT) return { what: 'IssueTask' };
+  try {
+    return { what: 'node report', ...parseNodeReportSubject(subject) };
+  } catch {
+    return { what: `request on ${subject}` };
+  }
+}
+
+// The task a request was about, when it names a well-formed one: for the log line only, since the
+// payload may be anything a client or node sent.
 function taskIdOf(payload: unknown): string | undefined {
   if (!(payload instanceof Uint8Array) || payload.length > 65_536) return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(payload).toString('utf8'));
     const taskId = (parsed as { taskId?: unknown } | null)?.taskId;
-    return typeof taskId === 'string' && taskId.length <= 64 ? taskId : undefined;
+    return typeof taskId === 'string' && /^[0-9a-f]{24}$/.test(taskId) ? taskId : undefined;
   } catch {
     return undefined;
   }
