@@ -9,9 +9,10 @@ import { accountStreamId } from '@canopy/contracts';
 import { EventIdConflictError, ExpectedVersionConflictError } from '@canopy/event-store';
 import type { EventStore } from '@canopy/event-store';
 import { generateApiKey } from '@canopy/identity';
-import { ApiError, invalidParameter } from '../http/api-error.js';
+import { ApiError } from '../http/api-error.js';
 import { newEvents, readAccountStream } from '../events/streams.js';
 import { unixSeconds } from '../tasks/task-json.js';
+import type { CreateApiKeyBody } from './auth-api-schemas.js';
 
 // /v1/auth/keys: the caller's account lists, creates and revokes its API keys. The account's stream
 // is the source (a handful of events per account), so a new key works and a revoked one stops being
@@ -58,8 +59,7 @@ export class ApiKeys {
     }));
   }
 
-  async create(accountId: string, body: Record<string, unknown>): Promise<CreatedApiKeyJson> {
-    const name = keyName(body['name']);
+  async create(accountId: string, { name }: CreateApiKeyBody): Promise<CreatedApiKeyJson> {
     const generated = generateApiKey(accountId);
     const now = this.now().toISOString();
     await this.decideAndAppend(accountId, {
@@ -131,15 +131,6 @@ function decideOrExplain(command: AccountCommand, state: AccountState) {
       }
     }
   }
-}
-
-function keyName(value: unknown): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string') throw invalidParameter('name', 'must be a string');
-  const name = value.trim();
-  if (name.length > MAX_KEY_NAME_LENGTH)
-    throw invalidParameter('name', `must be at most ${MAX_KEY_NAME_LENGTH} characters`);
-  return name === '' ? null : name;
 }
 
 function keyNotFound(keyId: string): ApiError {
