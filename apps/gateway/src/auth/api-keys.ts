@@ -1,8 +1,9 @@
 import { accountStreamId } from '@canopy/contracts';
 import { generateApiKey } from '@canopy/identity';
 import type { Aggregates } from '../events/aggregates.js';
-import { ApiError, invalidParameter } from '../http/api-error.js';
+import { ApiError } from '../http/api-error.js';
 import { unixSeconds } from '../tasks/task-json.js';
+import type { CreateApiKeyBody } from './auth-api-schemas.js';
 
 // /v1/auth/keys: the caller's account lists, creates and revokes its API keys. The account's stream
 // is the source (a handful of events per account), so a new key works and a revoked one stops being
@@ -48,8 +49,7 @@ export class ApiKeys {
     }));
   }
 
-  async create(accountId: string, body: Record<string, unknown>): Promise<CreatedApiKeyJson> {
-    const name = keyName(body['name']);
+  async create(accountId: string, { name }: CreateApiKeyBody): Promise<CreatedApiKeyJson> {
     const generated = generateApiKey(accountId);
     const now = this.now().toISOString();
     await this.accounts.handle(accountStreamId(accountId), {
@@ -76,13 +76,4 @@ export class ApiKeys {
       data: { accountId, keyId, now: this.now().toISOString() },
     });
   }
-}
-
-function keyName(value: unknown): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string') throw invalidParameter('name', 'must be a string');
-  const name = value.trim();
-  if (name.length > MAX_KEY_NAME_LENGTH)
-    throw invalidParameter('name', `must be at most ${MAX_KEY_NAME_LENGTH} characters`);
-  return name === '' ? null : name;
 }

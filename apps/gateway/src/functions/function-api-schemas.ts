@@ -1,30 +1,46 @@
 import { functionCapabilitiesSchema, functionIdSchema, runtimeSpecSchema } from '@canopy/contracts';
+import type { FunctionCapabilities } from '@canopy/contracts';
 import { z } from 'zod';
 import { functionMetricsSchema } from '../metrics/metrics-schemas.js';
 import { unixSecondsSchema } from '../openapi/api-description.js';
 import type { FunctionJson, FunctionWithMetricsJson } from './function-catalog.js';
 
-// The function API's bodies as zod schemas, for the OpenAPI document. The types below fail to
-// compile when a response schema and the type the controller returns drift apart.
+// The function API's bodies as zod schemas: the registration body the controller parses, and what
+// the OpenAPI document says the responses are. The types below fail to compile when a response
+// schema and the type the controller returns drift apart.
 
 const nameSchema = z.string().trim().min(1).max(200).meta({ example: 'echo' });
 const descriptionSchema = z.string().max(2000).meta({ example: 'Answers with what it was sent' });
 const langSchema = z.string().max(50).meta({ example: 'sh' });
 const typeSchema = z.string().max(50).meta({ example: 'process' });
 
+// Requirements left out are no requirement.
+const { timeout, cpuCount, memSize, networkLatency, privileged } = functionCapabilitiesSchema.shape;
+const requestedCapabilitiesSchema = z
+  .object({
+    timeout,
+    cpuCount: cpuCount.default(0),
+    memSize: memSize.default(0),
+    networkLatency: networkLatency.default(0),
+    privileged: privileged.default(false),
+  })
+  .meta({
+    description:
+      'timeout (seconds) is required; cpuCount, memSize (MiB), networkLatency (ms) and privileged default to no requirement',
+  });
+
+/** POST /v1/function: the function as registered, defaults filled in. */
 export const functionRegistrationSchema = z
   .strictObject({
     name: nameSchema,
-    description: descriptionSchema.optional(),
-    lang: langSchema.optional(),
-    type: typeSchema.optional(),
-    capabilities: functionCapabilitiesSchema.partial().required({ timeout: true }).meta({
-      description:
-        'timeout (seconds) is required; cpuCount, memSize (MiB), networkLatency (ms) and privileged default to no requirement',
-    }),
+    description: descriptionSchema.default(''),
+    lang: langSchema.default(''),
+    type: typeSchema.default(''),
+    capabilities: requestedCapabilitiesSchema,
     runtime: runtimeSpecSchema.meta({ description: 'How a node runs the function' }),
   })
   .meta({ description: 'A function to register' });
+export type FunctionRegistration = z.output<typeof functionRegistrationSchema>;
 
 export const registeredFunctionSchema = z.object({
   id: functionIdSchema.meta({
@@ -53,6 +69,7 @@ export const functionWithMetricsSchema = functionJsonSchema.extend({
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Holds<T extends true> = T;
 export type FunctionSchemasMatchTheirTypes = [
+  Holds<Same<FunctionRegistration['capabilities'], FunctionCapabilities>>,
   Holds<Same<z.output<typeof functionJsonSchema>, FunctionJson>>,
   Holds<Same<z.output<typeof functionWithMetricsSchema>, FunctionWithMetricsJson>>,
 ];

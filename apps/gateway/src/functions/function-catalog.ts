@@ -13,6 +13,7 @@ import { notFound } from '../http/api-error.js';
 import type { Aggregates } from '../events/aggregates.js';
 import { newObjectId } from '@canopy/identity';
 import type { FunctionMetricsJson } from '../metrics/metrics-schemas.js';
+import type { FunctionRegistration } from './function-api-schemas.js';
 import { unixSeconds } from '../tasks/task-json.js';
 
 // Functions of one account: registered into their own stream (`function-<id>`), read from the read
@@ -36,8 +37,6 @@ export interface FunctionWithMetricsJson extends FunctionJson {
   readonly metrics: FunctionMetricsJson;
 }
 
-const capabilityDefaults = { cpuCount: 0, memSize: 0, networkLatency: 0, privileged: false };
-
 export class FunctionCatalog {
   constructor(
     private readonly db: Kysely<ReadModelDatabase>,
@@ -45,30 +44,13 @@ export class FunctionCatalog {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /**
-   * Registers the function described by a POST /v1/function body. `capabilities.timeout` and
-   * `runtime` are required; the other capabilities default to no requirement, and description, lang
-   * and type to ''. Invalid values throw a ContractViolationError naming the field.
-   */
-  async register(accountId: string, body: Readonly<Record<string, unknown>>): Promise<string> {
+  /** Registers the function a POST /v1/function body describes (function-api-schemas.ts); its id. */
+  async register(accountId: string, registration: FunctionRegistration): Promise<string> {
     const now = this.now();
     const functionId = newObjectId(now);
-    const capabilities = body['capabilities'];
     await this.functions.handle(functionStreamId(functionId), {
       type: 'RegisterFunction',
-      data: {
-        functionId,
-        accountId,
-        name: body['name'] as string,
-        description: (body['description'] ?? '') as string,
-        lang: (body['lang'] ?? '') as string,
-        type: (body['type'] ?? '') as string,
-        capabilities: (isObject(capabilities)
-          ? { ...capabilityDefaults, ...capabilities }
-          : capabilities) as FunctionCapabilities,
-        runtime: body['runtime'] as RuntimeSpec,
-        now: now.toISOString(),
-      },
+      data: { functionId, accountId, ...registration, now: now.toISOString() },
     });
     return functionId;
   }
@@ -135,8 +117,4 @@ function functionJsonFromStream(definition: FunctionRegisteredData): FunctionJso
     runtime: definition.runtime,
     created: unixSeconds(definition.registeredAt),
   };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,6 +1,10 @@
 import { decodeKeysetCursor } from '@canopy/read-models';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KeysetKey } from '@canopy/read-models';
+import { UseInterceptors, createParamDecorator } from '@nestjs/common';
+import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { map } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { invalidParameter } from './api-error.js';
 import type { QueryRecord } from './query-parameters.js';
 import { integerParameter, singleParameter } from './query-parameters.js';
@@ -46,14 +50,28 @@ export interface Page<Entry> {
   readonly nextCursor: string | null;
 }
 
-/** The page's entries, with the `Link` header to the next page set when there is one. */
-export function answerPage<Entry>(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  page: Page<Entry>,
-): Entry[] {
-  if (page.nextCursor !== null) {
-    void reply.header('link', nextPageLink(request.url, page.nextCursor));
+/** The request's `limit` and `cursor`, parsed (a 400 naming the one at fault). */
+export const PageQuery = createParamDecorator((_data: unknown, context: ExecutionContext) =>
+  parsePageParameters(context.switchToHttp().getRequest<FastifyRequest>().query as QueryRecord),
+);
+
+/**
+ * The handler returns a Page: the response is its entries, with the `Link` header to the next page
+ * when there is one.
+ */
+export const Paged = () => UseInterceptors(new PageInterceptor());
+
+class PageInterceptor implements NestInterceptor<Page<unknown>, unknown[]> {
+  intercept(context: ExecutionContext, next: CallHandler<Page<unknown>>): Observable<unknown[]> {
+    const http = context.switchToHttp();
+    return next.handle().pipe(
+      map((page) => {
+        if (page.nextCursor !== null) {
+          const link = nextPageLink(http.getRequest<FastifyRequest>().url, page.nextCursor);
+          void http.getResponse<FastifyReply>().header('link', link);
+        }
+        return page.entries;
+      }),
+    );
   }
-  return page.entries;
 }

@@ -1,5 +1,12 @@
+import { z } from 'zod';
 import { ApiError } from './api-error.js';
-import { bodyBytes, isJsonContentType, isJsonDocument, jsonObjectBody } from './request-body.js';
+import {
+  JsonBodyPipe,
+  bodyBytes,
+  breaksDeclaredJson,
+  isJsonContentType,
+  isJsonDocument,
+} from './request-body.js';
 
 describe('request bodies', () => {
   test.each([
@@ -23,11 +30,41 @@ describe('request bodies', () => {
     expect(isJsonDocument(Buffer.alloc(0))).toBe(false);
   });
 
-  test('a JSON object body is decoded; anything else is a 400', () => {
-    expect(jsonObjectBody(Buffer.from('{"key":"x"}'))).toEqual({ key: 'x' });
-    for (const body of [Buffer.from('[1]'), Buffer.from('null'), Buffer.from('{'), undefined]) {
-      expect(() => jsonObjectBody(body)).toThrow(ApiError);
-    }
+  test('a declared JSON body must be JSON; an empty one or another content type is fine', () => {
+    expect(breaksDeclaredJson(Buffer.from('{"a":1,}'), 'application/json')).toBe(true);
+    expect(breaksDeclaredJson(Buffer.from('{"a":1}'), 'application/json')).toBe(false);
+    expect(breaksDeclaredJson(Buffer.alloc(0), 'application/json')).toBe(false);
+    expect(breaksDeclaredJson(Buffer.from('{"a":1,}'), 'text/plain')).toBe(false);
+    expect(breaksDeclaredJson(Buffer.from('{"a":1,}'), null)).toBe(false);
+  });
+
+  describe('a JSON body', () => {
+    const schema = z.strictObject({ key: z.string().optional() });
+
+    test('is decoded and parsed with its schema', () => {
+      expect(new JsonBodyPipe(schema).transform(Buffer.from('{"key":"x"}'))).toEqual({ key: 'x' });
+    });
+
+    test('that is not one JSON object is a 400', () => {
+      for (const body of [Buffer.from('[1]'), Buffer.from('null'), Buffer.from('{'), undefined]) {
+        expect(() => new JsonBodyPipe(schema).transform(body)).toThrow(
+          new ApiError(400, 'INVALID_REQUEST', 'the body must be a JSON object'),
+        );
+      }
+    });
+
+    test('may be left out when optional: it is then {}', () => {
+      expect(new JsonBodyPipe(schema, { optional: true }).transform(undefined)).toEqual({});
+      expect(() =>
+        new JsonBodyPipe(schema, { optional: true }).transform(Buffer.from('[')),
+      ).toThrow(ApiError);
+    });
+
+    test('that breaks its schema is a 400 naming the field', () => {
+      expect(() => new JsonBodyPipe(schema).transform(Buffer.from('{"key":1}'))).toThrow(
+        new ApiError(400, 'INVALID_REQUEST', 'key must be a string', { field: 'key' }),
+      );
+    });
   });
 
   test('a missing body is empty', () => {

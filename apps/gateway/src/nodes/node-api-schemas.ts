@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { unixSecondsSchema } from '../openapi/api-description.js';
 import type { NodeJson, RegisteredNodeJson } from './node-registrations.js';
 
-// The node API's bodies as zod schemas, for the OpenAPI document. The types below fail to compile
+// The node API's bodies as zod schemas: the request body the controller parses, and what the
+// OpenAPI document says the responses are. The types below fail to compile
 // when a schema and the type the controller returns drift apart.
 
 const hashSchema = nodeHashSchema.meta({
@@ -30,6 +31,7 @@ const descriptionSchema = z
 
 /** POST and PATCH bodies: `description` is the only field; an empty body is `{}`. */
 export const nodeBodySchema = z.strictObject({ description: descriptionSchema.optional() });
+export type NodeBody = z.output<typeof nodeBodySchema>;
 
 export const registeredNodeSchema = z.object({
   hash: hashSchema,

@@ -1,6 +1,13 @@
 import { objectIdSchema } from '@canopy/contracts';
 import { applyDecorators } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiParam, ApiQuery, ApiResponse } from '@nestjs/swagger';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiResponse,
+} from '@nestjs/swagger';
 import { z } from 'zod';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../http/page-parameters.js';
 import { openApiSchema } from './json-schema.js';
@@ -158,18 +165,23 @@ export function ApiJsonResponse(
 
 export interface JsonBodyDescription {
   readonly description: string;
-  /** The body's schema; `io` 'input' (what a client may send: fields with defaults are optional). */
+  /**
+   * The body's schema; `io` 'input' (what a client may send: fields with defaults are optional). The
+   * handler parses the body with the same schema (http/request-body.ts JsonBody).
+   */
   readonly schema: z.ZodType;
   readonly example?: unknown;
+  /** False when an empty body is accepted (JsonBody's `optional`). */
+  readonly required?: boolean;
 }
 
-/** A required `application/json` request body whose schema the zod schema gives. */
+/** An `application/json` request body whose schema the zod schema gives. */
 export function ApiJsonBody(body: JsonBodyDescription): MethodDecorator {
   return applyDecorators(
     ApiConsumes('application/json'),
     ApiBody({
       description: body.description,
-      required: true,
+      required: body.required ?? true,
       schema: openApiSchema(body.schema, 'input'),
       ...(body.example === undefined
         ? {}
@@ -223,6 +235,38 @@ export function ApiPageParameters(): MethodDecorator & ClassDecorator {
       'Opaque: the `cursor` of the previous page\'s `Link: <…>; rel="next"` header. A value this API did not give out is a 400',
       { type: 'string' },
     ),
+  );
+}
+
+/** The usual 400 of a list that has only the page parameters. */
+const INVALID_PAGE = {
+  description: '`limit` is not an integer from 1 to 500, or `cursor` is not one this API gave out',
+  example: {
+    error: 'INVALID_REQUEST',
+    message: 'cursor is not a cursor this API gave out',
+    field: 'cursor',
+  },
+} as const satisfies ErrorResponseDescription;
+
+export interface PageListDescription {
+  readonly summary: string;
+  readonly description: string;
+  /** The 200: one page, an array; it gets the `Link` header of the next page. */
+  readonly page: Omit<JsonResponseDescription, 'headers'>;
+  /** The 400, when the list has parameters besides the page's. */
+  readonly invalid?: ErrorResponseDescription;
+}
+
+/**
+ * A list operation answering keyset pages (http/page-parameters.ts Paged): `limit` and `cursor`, the
+ * page with its `Link` header, and the errors of the page parameters and of the access token.
+ */
+export function ApiPageListOperation(list: PageListDescription): MethodDecorator {
+  return applyDecorators(
+    ApiOperation({ summary: list.summary, description: list.description }),
+    ApiPageParameters(),
+    ApiJsonResponse(200, { ...list.page, headers: nextPageLinkHeader }),
+    ApiErrorResponses({ 400: list.invalid ?? INVALID_PAGE, ...AUTHENTICATED_ROUTE_ERRORS }),
   );
 }
 

@@ -1,8 +1,10 @@
 import { RequestMethod } from '@nestjs/common';
 import type { INestApplication, Type } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
+import type { z } from 'zod';
 import { Public } from '../auth/authentication.js';
+import { JsonBodyPipe } from '../http/request-body.js';
 
 // The routes the application's controllers declare, read from the same decorator metadata Nest's
 // router registers them from. The OpenAPI document is checked against this list, so a route nobody
@@ -17,6 +19,8 @@ export interface DeclaredRoute {
   readonly handler: string;
   /** Marked @Public(): no access token needed. */
   readonly isPublic: boolean;
+  /** The JSON body the handler parses (@JsonBody), if it takes one. */
+  readonly jsonBody?: { readonly schema: z.ZodType; readonly optional: boolean };
 }
 
 const PUBLIC_ROUTE_KEY = Public().KEY;
@@ -37,6 +41,7 @@ export function declaredRoutes(app: INestApplication): DeclaredRoute[] {
           RequestMethod | undefined;
         if (requestMethod === undefined) continue;
         const isPublic = classIsPublic || Reflect.getMetadata(PUBLIC_ROUTE_KEY, handler) === true;
+        const jsonBody = jsonBodyOf(controller, name);
         for (const prefix of prefixes) {
           for (const path of pathsOf(Reflect.getMetadata(PATH_METADATA, handler))) {
             routes.push({
@@ -44,6 +49,7 @@ export function declaredRoutes(app: INestApplication): DeclaredRoute[] {
               path: openApiPath(prefix, path),
               handler: `${controller.name}.${name}`,
               isPublic,
+              ...(jsonBody === undefined ? {} : { jsonBody }),
             });
           }
         }
@@ -51,6 +57,19 @@ export function declaredRoutes(app: INestApplication): DeclaredRoute[] {
     }
   }
   return routes;
+}
+
+function jsonBodyOf(controller: Type, method: string): DeclaredRoute['jsonBody'] {
+  const parameters = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, method) ?? {}) as Record<
+    string,
+    { readonly pipes?: readonly unknown[] }
+  >;
+  const pipe = Object.values(parameters)
+    .flatMap((parameter) => parameter.pipes ?? [])
+    .find((candidate) => candidate instanceof JsonBodyPipe);
+  return pipe === undefined
+    ? undefined
+    : { schema: pipe.schema, optional: pipe.options.optional === true };
 }
 
 function pathsOf(metadata: unknown): string[] {

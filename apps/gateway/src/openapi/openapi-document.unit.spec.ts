@@ -8,6 +8,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { API_ERROR_SCHEMA } from './api-description.js';
 import { declaredRoutes } from './declared-routes.js';
 import type { DeclaredRoute } from './declared-routes.js';
+import { openApiSchema } from './json-schema.js';
 import {
   currentOpenApiJson,
   describeGatewayApi,
@@ -19,6 +20,10 @@ const committedPath = fileURLToPath(new URL('../../../../docs/openapi.json', imp
 interface Operation {
   readonly summary?: string;
   readonly security?: readonly unknown[];
+  readonly requestBody?: {
+    readonly required?: boolean;
+    readonly content?: Record<string, { schema?: unknown }>;
+  };
   readonly responses?: Readonly<
     Record<
       string,
@@ -108,6 +113,42 @@ describe('the OpenAPI document', () => {
         .map((method) => `${method} ${path}`),
     );
     expect(documented.filter((operation) => !declared.has(operation))).toEqual([]);
+  });
+
+  test('every JSON body a handler parses is the body its operation documents, from the same schema', () => {
+    const parsing = routes.filter((route) => route.jsonBody !== undefined);
+    // Guards the comparison below against a discovery that finds no body, which would pass it vacuously.
+    expect(parsing.map((route) => `${route.method} ${route.path}`)).toEqual(
+      expect.arrayContaining(['post /v1/function', 'post /v1/schedule', 'patch /v1/schedule/{id}']),
+    );
+    const documented = (route: DeclaredRoute) =>
+      (document.paths[route.path] as Record<string, Operation> | undefined)?.[route.method]
+        ?.requestBody;
+    expect(
+      parsing.map((route) => {
+        const body = documented(route);
+        return {
+          route: route.handler,
+          required: body?.required,
+          content: Object.keys(body?.content ?? {}),
+          schema: body?.content?.['application/json']?.schema,
+        };
+      }),
+    ).toEqual(
+      parsing.map((route) => ({
+        route: route.handler,
+        required: route.jsonBody?.optional !== true,
+        content: ['application/json'],
+        schema:
+          route.jsonBody === undefined ? undefined : openApiSchema(route.jsonBody.schema, 'input'),
+      })),
+    );
+    // And a documented JSON body nobody parses: only the task's, which is passed on as bytes.
+    const unparsed = routes
+      .filter((route) => route.jsonBody === undefined)
+      .filter((route) => documented(route)?.content?.['application/json'] !== undefined)
+      .map((route) => route.handler);
+    expect(unparsed).toEqual(['TaskController.issue']);
   });
 
   test('every error response has the one ApiError body', () => {

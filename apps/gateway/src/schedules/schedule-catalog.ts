@@ -15,7 +15,8 @@ import type { Kysely } from 'kysely';
 import type { Aggregates } from '../events/aggregates.js';
 import type { FunctionCatalog } from '../functions/function-catalog.js';
 import { ApiError } from '../http/api-error.js';
-import { newScheduleFields, scheduleChanges } from './schedule-fields.js';
+import { scheduleChanges } from './schedule-api-schemas.js';
+import type { NewSchedule, ScheduleChangesBody } from './schedule-api-schemas.js';
 import { scheduleJson } from './schedule-json.js';
 import type { ScheduleJson } from './schedule-json.js';
 
@@ -36,8 +37,7 @@ export class ScheduleCatalog {
   ) {}
 
   /** Creates the schedule a POST /v1/schedule body describes; its id. */
-  async create(accountId: string, body: Readonly<Record<string, unknown>>): Promise<string> {
-    const fields = newScheduleFields(body);
+  async create(accountId: string, fields: NewSchedule): Promise<string> {
     await this.functions.get(accountId, fields.functionId).catch((error: unknown) => {
       if (error instanceof ApiError && error.status === 404) {
         throw new ApiError(404, 'FUNCTION_NOT_FOUND', `no function ${fields.functionId}`, {
@@ -88,7 +88,7 @@ export class ScheduleCatalog {
   async change(
     accountId: string,
     scheduleId: string,
-    body: Readonly<Record<string, unknown>>,
+    body: ScheduleChangesBody,
   ): Promise<ScheduleJson> {
     const { after } = await this.schedules
       .handle(

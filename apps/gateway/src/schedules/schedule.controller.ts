@@ -1,72 +1,21 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Patch,
-  Post,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
-import { ApiOperation, ApiResponse } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post } from '@nestjs/common';
 import type { Caller } from '../auth/access-tokens.js';
 import { CurrentCaller } from '../auth/authentication.js';
-import { objectIdParameter } from '../http/object-id-parameter.js';
-import { answerPage, parsePageParameters } from '../http/page-parameters.js';
-import type { QueryRecord } from '../http/query-parameters.js';
-import { jsonObjectBody } from '../http/request-body.js';
-import {
-  AUTHENTICATED_ROUTE_ERRORS,
-  ApiErrorResponses,
-  ApiJsonBody,
-  ApiJsonResponse,
-  ApiObjectIdParam,
-  ApiPageParameters,
-  nextPageLinkHeader,
-} from '../openapi/api-description.js';
-import {
-  createdScheduleSchema,
-  newScheduleBodySchema,
-  scheduleChangesBodySchema,
-  scheduleJsonSchema,
-  scheduleListSchema,
-} from './schedule-api-schemas.js';
+import { objectId } from '../http/object-id-parameter.js';
+import { PageQuery, Paged } from '../http/page-parameters.js';
+import type { Page, PageParameters } from '../http/page-parameters.js';
+import { JsonBody } from '../http/request-body.js';
+import { newScheduleBodySchema, scheduleChangesBodySchema } from './schedule-api-schemas.js';
+import type { NewSchedule, ScheduleChangesBody } from './schedule-api-schemas.js';
 import { ScheduleCatalog } from './schedule-catalog.js';
 import type { ScheduleJson } from './schedule-json.js';
-
-const scheduleExample = {
-  id: '6677391a241c7178b29e4a4a',
-  functionId: '6405848581b16f7a07cd4c48',
-  cron: '0 9 * * 1-5',
-  timeZone: 'Europe/Berlin',
-  query: 'city=Berlin',
-  body: '{"report":"daily"}',
-  contentType: 'application/json',
-  startAt: null,
-  endAt: null,
-  name: 'morning report',
-  description: '',
-  paused: false,
-  nextTickAt: '1780038000',
-  lastTickAt: '1779951600',
-  lastTaskId: '3f9a1c27be40d6e5a8b1c2d3',
-  createdAt: '1779900000',
-};
-const invalidField = {
-  description:
-    'a field is missing or invalid (`field` names it): `INVALID_CRON` (cron), `INVALID_TIME_ZONE` (timeZone), `INVALID_SCHEDULE_WINDOW` (endAt not after startAt), `INVALID_REQUEST` otherwise',
-  codes: ['INVALID_REQUEST', 'INVALID_CRON', 'INVALID_TIME_ZONE', 'INVALID_SCHEDULE_WINDOW'],
-  example: { error: 'INVALID_CRON', message: 'cron must have 5 fields …', field: 'cron' },
-};
-const scheduleNotFound = {
-  description: "no such schedule in the caller's account, or it was deleted",
-  codes: ['SCHEDULE_NOT_FOUND'],
-};
+import {
+  ApiChangeSchedule,
+  ApiCreateSchedule,
+  ApiDeleteSchedule,
+  ApiGetSchedule,
+  ApiListSchedules,
+} from './schedule.openapi.js';
 
 @Controller('v1/schedule')
 export class ScheduleController {
@@ -74,140 +23,53 @@ export class ScheduleController {
 
   /** 201 `{ "id" }`. */
   @Post()
-  @ApiOperation({
-    summary: 'Create a schedule',
-    description:
-      "Issues a task of the function at every tick of the cron, in the time zone, with the query, body and content type given. Ticks never fire early; ticks missed while no scheduler ran (overdue by more than the scheduler's grace) fire only the latest, once. An account may have at most 100 schedules.",
-  })
-  @ApiJsonBody({
-    description: 'The schedule',
-    schema: newScheduleBodySchema,
-    example: {
-      functionId: '6405848581b16f7a07cd4c48',
-      cron: '0 9 * * 1-5',
-      timeZone: 'Europe/Berlin',
-      query: 'city=Berlin',
-      body: { report: 'daily' },
-    },
-  })
-  @ApiJsonResponse(201, {
-    description: 'The schedule is recorded',
-    schema: createdScheduleSchema,
-    example: { id: '6677391a241c7178b29e4a4a' },
-  })
-  @ApiErrorResponses({
-    400: invalidField,
-    ...AUTHENTICATED_ROUTE_ERRORS,
-    404: {
-      description: "no such function in the caller's account",
-      codes: ['FUNCTION_NOT_FOUND'],
-    },
-    409: {
-      description: 'the account has 100 schedules already',
-      codes: ['SCHEDULE_LIMIT_REACHED'],
-    },
-  })
+  @ApiCreateSchedule()
   async create(
     @CurrentCaller() caller: Caller,
-    @Body() body: unknown,
+    @JsonBody(newScheduleBodySchema) schedule: NewSchedule,
   ): Promise<{ readonly id: string }> {
-    return { id: await this.schedules.create(caller.accountId, jsonObjectBody(body)) };
+    return { id: await this.schedules.create(caller.accountId, schedule) };
   }
 
   /** The account's schedules, newest first, paged like the task list. */
   @Get('list')
-  @ApiOperation({
-    summary: 'List schedules',
-    description: "The caller's schedules (not the deleted ones), newest first, in keyset pages.",
-  })
-  @ApiPageParameters()
-  @ApiJsonResponse(200, {
-    description: 'A page of schedules',
-    schema: scheduleListSchema,
-    example: [scheduleExample],
-    headers: nextPageLinkHeader,
-  })
-  @ApiErrorResponses({
-    400: '`limit` is not 1 to 500, or `cursor` is not one this API gave out',
-    ...AUTHENTICATED_ROUTE_ERRORS,
-  })
-  async list(
+  @Paged()
+  @ApiListSchedules()
+  list(
     @CurrentCaller() caller: Caller,
-    @Query() query: QueryRecord,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<ScheduleJson[]> {
-    return answerPage(
-      request,
-      reply,
-      await this.schedules.list(caller.accountId, parsePageParameters(query)),
-    );
+    @PageQuery() page: PageParameters,
+  ): Promise<Page<ScheduleJson>> {
+    return this.schedules.list(caller.accountId, page);
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Get a schedule' })
-  @ApiObjectIdParam('id', 'The schedule (`scheduleId`)', '6677391a241c7178b29e4a4a')
-  @ApiJsonResponse(200, {
-    description: 'The schedule',
-    schema: scheduleJsonSchema,
-    example: scheduleExample,
-  })
-  @ApiErrorResponses({
-    400: 'the schedule id is not 24 lower-case hex characters',
-    ...AUTHENTICATED_ROUTE_ERRORS,
-    404: scheduleNotFound,
-  })
-  async get(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<ScheduleJson> {
-    return this.schedules.get(caller.accountId, objectIdParameter('scheduleId', id));
+  @ApiGetSchedule()
+  get(
+    @CurrentCaller() caller: Caller,
+    @Param('id', objectId('scheduleId')) scheduleId: string,
+  ): Promise<ScheduleJson> {
+    return this.schedules.get(caller.accountId, scheduleId);
   }
 
   /** Pause, resume or change: 200 with the schedule as it is afterwards. */
   @Patch(':id')
-  @ApiOperation({
-    summary: 'Pause, resume or change a schedule',
-    description:
-      'Fields left out stay as they are. `paused: true` pauses (no tick fires), `paused: false` resumes with the next tick (ticks that fell while paused do not fire). A new cron or zone starts from now.',
-  })
-  @ApiObjectIdParam('id', 'The schedule (`scheduleId`)', '6677391a241c7178b29e4a4a')
-  @ApiJsonBody({
-    description: 'The changes',
-    schema: scheduleChangesBodySchema,
-    example: { paused: true },
-  })
-  @ApiJsonResponse(200, {
-    description: 'The schedule after the change',
-    schema: scheduleJsonSchema,
-    example: { ...scheduleExample, paused: true, nextTickAt: null },
-  })
-  @ApiErrorResponses({
-    400: invalidField,
-    ...AUTHENTICATED_ROUTE_ERRORS,
-    404: scheduleNotFound,
-  })
-  async change(
+  @ApiChangeSchedule()
+  change(
     @CurrentCaller() caller: Caller,
-    @Param('id') id: string,
-    @Body() body: unknown,
+    @Param('id', objectId('scheduleId')) scheduleId: string,
+    @JsonBody(scheduleChangesBodySchema) changes: ScheduleChangesBody,
   ): Promise<ScheduleJson> {
-    const scheduleId = objectIdParameter('scheduleId', id);
-    return this.schedules.change(caller.accountId, scheduleId, jsonObjectBody(body));
+    return this.schedules.change(caller.accountId, scheduleId, changes);
   }
 
   /** 204; the schedule never fires again and answers 404 from now on. */
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({
-    summary: 'Delete a schedule',
-    description: 'It never fires again, and answers 404 from now on.',
-  })
-  @ApiObjectIdParam('id', 'The schedule (`scheduleId`)', '6677391a241c7178b29e4a4a')
-  @ApiResponse({ status: 204, description: 'Deleted' })
-  @ApiErrorResponses({
-    400: 'the schedule id is not 24 lower-case hex characters',
-    ...AUTHENTICATED_ROUTE_ERRORS,
-    404: scheduleNotFound,
-  })
-  async delete(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<void> {
-    await this.schedules.delete(caller.accountId, objectIdParameter('scheduleId', id));
+  @ApiDeleteSchedule()
+  async delete(
+    @CurrentCaller() caller: Caller,
+    @Param('id', objectId('scheduleId')) scheduleId: string,
+  ): Promise<void> {
+    await this.schedules.delete(caller.accountId, scheduleId);
   }
 }
