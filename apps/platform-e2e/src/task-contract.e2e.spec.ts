@@ -2,7 +2,7 @@ import { eventually } from '@canopy/async-testing';
 import type { PlatformStack } from './testing/platform-stack.js';
 import { stackForFile } from './testing/stack-for-file.js';
 
-// The task API of contract/task-api.md, end to end: the gateway, scheduler, projector and a node
+// The task API (apps/gateway/README.md), end to end: the gateway, scheduler, projector and a node
 // agent as real processes, functions run as local processes by the agent.
 
 const e2e = stackForFile({ label: 'contract' });
