@@ -68,10 +68,14 @@ export default [
                 'type:domain',
                 'type:data-access',
                 'type:util',
+                'type:testing',
               ],
             },
-            { sourceTag: 'type:sdk', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+            {
+              sourceTag: 'type:sdk',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:testing'],
+            },
+            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:testing'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             {
               sourceTag: 'scope:platform',

@@ -1,7 +1,8 @@
-// Provisions PostgreSQL and NATS once, before any test file runs, as DESIGN.md "Defaults" says:
-// DATABASE_URL / NATS_URL when set, else the local servers on their standard ports, else an
-// embedded PostgreSQL and a spawned nats-server with their data under .data/. The URLs found go
-// into process.env, which the test workers inherit (`testServerUrl()`, `testNatsUrl()`).
+// Provisions PostgreSQL and NATS once, before any test file runs (docs/architecture.md, "Running it
+// locally and in tests"): DATABASE_URL / NATS_URL when set, else the local servers on their
+// standard ports, else an embedded PostgreSQL and a spawned nats-server with their data under
+// .data/. The URLs found go into process.env, which the test workers inherit (`testServerUrl()`,
+// `testNatsUrl()`).
 import { register } from 'node:module';
 import path from 'node:path';
 

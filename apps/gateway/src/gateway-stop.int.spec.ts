@@ -1,4 +1,5 @@
-import { eventually, startGatewayHarness } from './testing/gateway-harness.js';
+import { eventually } from '@canopy/async-testing';
+import { startGatewayHarness } from './testing/gateway-harness.js';
 import type { GatewayHarness } from './testing/gateway-harness.js';
 
 let harness: GatewayHarness;

@@ -1,7 +1,8 @@
+import { eventually } from '@canopy/async-testing';
 import { taskCommand, taskNotificationSubject } from '@canopy/contracts';
 import type { NewTaskResultRow, NewTaskRow } from '@canopy/read-models';
 import { sql } from 'kysely';
-import { eventually, startGatewayHarness } from './testing/gateway-harness.js';
+import { startGatewayHarness } from './testing/gateway-harness.js';
 import type { GatewayHarness, TestAccount } from './testing/gateway-harness.js';
 
 // Lists, CSV exports and results over read-model rows written here as the projector would write

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { eventually } from '@canopy/async-testing';
 import fc from 'fast-check';
 import { openEventLog } from './testing/event-log.js';
 import type { EventLog } from './testing/event-log.js';
-import { eventually } from './testing/eventually.js';
 import { hostileRequest, operationsOf } from './testing/hostile-requests.js';
 import type { HostileRequest, Operation } from './testing/hostile-requests.js';
 import { repositoryRoot } from './testing/service-process.js';

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { eventually } from '@canopy/async-testing';
 import { nodeReportKinds, nodeReportSubject, taskStreamId } from '@canopy/contracts';
 import type { NodeReportKind } from '@canopy/contracts';
 import type { NatsConnection } from '@nats-io/transport-node';
 import fc from 'fast-check';
 import { openEventLog } from './testing/event-log.js';
 import type { EventLog } from './testing/event-log.js';
-import { eventually } from './testing/eventually.js';
 import { fuzzReplay } from './testing/fuzz-replay.js';
 import { stackForFile } from './testing/stack-for-file.js';
 

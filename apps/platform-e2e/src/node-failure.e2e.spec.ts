@@ -1,5 +1,5 @@
+import { eventually } from '@canopy/async-testing';
 import { taskStreamId } from '@canopy/contracts';
-import { eventually } from './testing/eventually.js';
 import { stackForFile } from './testing/stack-for-file.js';
 
 // A node that dies mid-task (SIGKILL: no goodbye) is noticed by its missing heartbeats; the task
@@ -35,7 +35,7 @@ e2e.test(
         { token },
       );
       expect(task.body).toMatchObject({ node: doomed.nodeId, progress: 10 });
-    });
+    }, 30_000);
     const survivor = await stack.startNode({ slots: 1 });
     doomed.kill('SIGKILL');
 
@@ -50,7 +50,7 @@ e2e.test(
         token,
       });
       expect(task.body).toMatchObject({ node: survivor.nodeId, status: 200 });
-    });
+    }, 30_000);
 
     const events = await stack.store.readStream(taskStreamId(taskId));
     const assignedTo = events

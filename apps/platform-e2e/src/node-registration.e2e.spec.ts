@@ -1,7 +1,7 @@
+import { eventually } from '@canopy/async-testing';
 import { taskStreamId } from '@canopy/contracts';
 import { credentialsAuthenticator } from '@canopy/nats-auth';
 import { connect } from '@nats-io/transport-node';
-import { eventually } from './testing/eventually.js';
 import { stackForFile } from './testing/stack-for-file.js';
 
 // A node registered through the API runs on the credentials the API handed out, and only while it is
@@ -59,7 +59,10 @@ e2e.test(
     expect(
       (await stack.request('/v1/node/workstation-1', { method: 'DELETE', token })).status,
     ).toBe(204);
-    await eventually(async () => expect(await connects(stack.natsUrl, credentials)).toBe(false));
+    await eventually(
+      async () => expect(await connects(stack.natsUrl, credentials)).toBe(false),
+      30_000,
+    );
     const answer = await stack.request(`/v1/task/${taskId}/result?wait=40`, { token });
     expect({ status: answer.status, body: await answer.text() }).toEqual({
       status: 200,
@@ -88,7 +91,10 @@ e2e.test(
       status: 200,
       disabled: false,
     });
-    await eventually(async () => expect(await connects(stack.natsUrl, credentials)).toBe(true));
+    await eventually(
+      async () => expect(await connects(stack.natsUrl, credentials)).toBe(true),
+      30_000,
+    );
   },
   150_000,
 );

@@ -1,8 +1,8 @@
+import { eventually } from '@canopy/async-testing';
 import { createReadModelDb } from '@canopy/read-models';
 import type { ReadModelDatabase } from '@canopy/read-models';
 import { foldedReadModels, readModelSnapshot } from '@canopy/read-models/testing';
 import { sql, type Kysely } from 'kysely';
-import { eventually } from './testing/eventually.js';
 import { stackForFile } from './testing/stack-for-file.js';
 
 // The read models are a cache of the event store: no task is lost while the projector is down,

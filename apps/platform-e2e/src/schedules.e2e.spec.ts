@@ -1,9 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { eventually } from '@canopy/async-testing';
 import { parseScheduleEvent, scheduleStreamId } from '@canopy/contracts';
 import { asContractEvent } from '@canopy/event-store';
 import { scheduledTaskId } from '@canopy/schedule-domain';
 import pg from 'pg';
-import { eventually } from './testing/eventually.js';
 import type { PlatformStack } from './testing/platform-stack.js';
 import { stackForFile } from './testing/stack-for-file.js';
 
@@ -86,7 +86,7 @@ e2e.test(
 
     await eventually(async () => {
       expect((await recordedTicks(stack, scheduleId)).length).toBeGreaterThanOrEqual(3);
-    });
+    }, 30_000);
     await stack.stopService('scheduler', 'SIGKILL');
     // Long enough for ticks to be overdue by more than the grace once the scheduler is back.
     await delay((GRACE_SECONDS + 2) * 1000);
@@ -95,7 +95,7 @@ e2e.test(
     await eventually(async () => {
       const after = (await recordedTicks(stack, scheduleId)).filter((tick) => tick > restartedAtMs);
       expect(after.length).toBeGreaterThanOrEqual(3);
-    });
+    }, 30_000);
 
     const deleted = await stack.request(`/v1/schedule/${scheduleId}`, { method: 'DELETE', token });
     expect(deleted.status).toBe(204);
@@ -157,7 +157,7 @@ e2e.test(
       );
       expect(csv.status).toBe(200);
       expect(csvIds(await csv.text()).sort()).toEqual(expectedIds);
-    });
+    }, 30_000);
     const all = await stack.request(`/v1/task/${functionId}/csv`, { token });
     expect(csvIds(await all.text())).toContain(manual.body.id);
   },

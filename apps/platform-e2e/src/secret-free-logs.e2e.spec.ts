@@ -1,4 +1,4 @@
-import { eventually } from './testing/eventually.js';
+import { eventually } from '@canopy/async-testing';
 import { stackForFile } from './testing/stack-for-file.js';
 
 // Logs are read by more people than the data is: whatever the services write, at the most verbose

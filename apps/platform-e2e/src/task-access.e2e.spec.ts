@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { eventually } from './testing/eventually.js';
+import { eventually } from '@canopy/async-testing';
 import { operationsOf } from './testing/hostile-requests.js';
 import type { PlatformStack } from './testing/platform-stack.js';
 import { repositoryRoot } from './testing/service-process.js';
@@ -84,7 +84,7 @@ async function tenantWithFinishedTask(stack: PlatformStack, name: string): Promi
     expect(nodes.body).toEqual([expect.objectContaining({ hash: nodeHash })]);
     const schedules = await stack.requestJson<{ id: string }[]>('/v1/schedule/list', { token });
     expect(schedules.body).toEqual([expect.objectContaining({ id: schedule.body.id })]);
-  });
+  }, 30_000);
   return {
     token,
     accountId: account.accountId,

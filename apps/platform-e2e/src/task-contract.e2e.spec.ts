@@ -1,8 +1,8 @@
-import { eventually } from './testing/eventually.js';
+import { eventually } from '@canopy/async-testing';
 import type { PlatformStack } from './testing/platform-stack.js';
 import { stackForFile } from './testing/stack-for-file.js';
 
-// The task API of contract/task-api.md, end to end: the gateway, scheduler, projector and a node
+// The task API (apps/gateway/README.md), end to end: the gateway, scheduler, projector and a node
 // agent as real processes, functions run as local processes by the agent.
 
 const e2e = stackForFile({ label: 'contract' });
@@ -130,7 +130,7 @@ e2e.test(
       const task = await getTask(stack, taskId);
       expect(task.finished).not.toBeNull();
       return task;
-    });
+    }, 30_000);
     expect(finished).toMatchObject({ id: taskId, progress: 100, status: 200, node: nodeId });
     expect(Number(finished.finished)).toBeGreaterThanOrEqual(Number(finished.assigned));
     expect(Number(finished.assigned)).toBeGreaterThanOrEqual(Number(finished.issued));
@@ -182,7 +182,10 @@ e2e.test(
     expect(binaryResult.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await binaryResult.arrayBuffer())).toEqual(binaryBytes);
     // GET reads the read models first: they may show the result a moment after /result does.
-    await eventually(async () => expect((await getTask(stack, binaryTask)).status).toBe(200));
+    await eventually(
+      async () => expect((await getTask(stack, binaryTask)).status).toBe(200),
+      30_000,
+    );
   },
 );
 
@@ -236,7 +239,7 @@ e2e.test(
       });
       expect(page.body.map((entry) => entry.status)).toEqual([200, 200, 200]);
       return page;
-    });
+    }, 30_000);
     expect(all.body.map((entry) => entry.id)).toEqual(newestFirst);
     for (const entry of all.body) {
       expect(entry).toEqual({
@@ -311,7 +314,7 @@ e2e.test(
       const statuses = answer.text.split('\r\n').filter((line) => /^[0-9a-f]{24},/.test(line));
       expect(statuses.map((line) => line.split(',')[2])).toEqual(bodies.map(() => '200'));
       return answer;
-    });
+    }, 30_000);
     expect(plain.status).toBe(200);
     expect(plain.type).toBe('text/csv; charset=utf-8');
     expect(plain.text).toBe(

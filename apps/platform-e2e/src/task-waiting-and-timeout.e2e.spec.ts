@@ -1,4 +1,4 @@
-import { eventually } from './testing/eventually.js';
+import { eventually } from '@canopy/async-testing';
 import { stackForFile } from './testing/stack-for-file.js';
 
 // Tasks the platform holds back or stops: a privileged task waits for a privileged node, and a task
@@ -57,7 +57,7 @@ e2e.test(
         token,
       });
       expect(finished.body).toMatchObject({ status: 200, node: privilegedNode.nodeId });
-    });
+    }, 30_000);
   },
 );
 
@@ -85,8 +85,10 @@ e2e.test('a task running past its timeout fails with 504 TIMEOUT', async (stack)
   expect(result.status).toBe(504);
   expect(result.body).toEqual({ error: 'TIMEOUT', message: expect.any(String) });
   await eventually(async () => {
-    const task = await stack.requestJson<Record<string, unknown>>(`/v1/task/${taskId}`, { token });
+    const task = await stack.requestJson<Record<string, unknown>>(`/v1/task/${taskId}`, {
+      token,
+    });
     expect(task.body).toMatchObject({ status: 504, timeout: 1 });
     expect(task.body['finished']).toEqual(expect.stringMatching(/^[0-9]{10}$/));
-  });
+  }, 30_000);
 });

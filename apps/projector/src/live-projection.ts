@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { EventStore, RecordedEvent } from '@canopy/event-store';
 import type { ReadModelDatabase } from '@canopy/read-models';
 import {
@@ -11,8 +12,9 @@ import {
   type ProjectionPosition,
 } from '@canopy/read-models/projections';
 import type { ServiceLogger } from '@canopy/service-runtime';
+import type { IBackoff, IBackoffFactory } from 'cockatiel';
 import type { Kysely } from 'kysely';
-import { pause, retryDelayMs } from './retry-delay.js';
+import { projectorRetryBackoff } from './retry-backoff.js';
 
 /** How far the live projector is, for logs, the CLI and benchmarks. */
 export interface ProjectorProgress {
@@ -41,6 +43,8 @@ export interface LiveProjectionOptions {
   readonly logger: ServiceLogger;
   /** Called after each batch commits; must not throw. */
   readonly onCommitted: (events: readonly RecordedEvent[]) => void;
+  /** The waits between failed attempts; `projectorRetryBackoff` unless given. */
+  readonly retryBackoff?: IBackoffFactory<unknown>;
 }
 
 /**
@@ -92,7 +96,9 @@ export class LiveProjection {
   private async run(): Promise<void> {
     const { db, store, group, batchSize, logger } = this.options;
     const signal = this.stopping.signal;
+    const retryBackoff = this.options.retryBackoff ?? projectorRetryBackoff;
     let failures = 0;
+    let backoff: IBackoff<unknown> | undefined;
     while (!signal.aborted) {
       try {
         this.position = await readProjectionPosition(db, group.name);
@@ -116,6 +122,7 @@ export class LiveProjection {
           if (this.failure !== null) logger.info('projecting again after failures');
           this.failure = null;
           failures = 0;
+          backoff = undefined;
           this.options.onCommitted(events);
         }
       } catch (error) {
@@ -129,7 +136,8 @@ export class LiveProjection {
         }
         failures += 1;
         this.failure = error instanceof Error ? error.message : String(error);
-        const delayMs = retryDelayMs(failures);
+        backoff = (backoff ?? retryBackoff).next(undefined);
+        const delayMs = backoff.duration;
         const where =
           error instanceof ProjectionFailedError
             ? {
@@ -150,7 +158,8 @@ export class LiveProjection {
           },
           'a batch failed; retrying from the last committed checkpoint',
         );
-        await pause(delayMs, signal);
+        // Stopping ends the wait at once (rejecting it); the loop then sees the aborted signal.
+        await delay(delayMs, undefined, { signal }).catch(() => undefined);
       }
     }
   }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { eventually } from '@canopy/async-testing';
 import {
   decodeJson,
   parseTaskNotification,
@@ -29,20 +30,6 @@ import { projectorConfigSchema, type ProjectorConfig } from './projector-config.
 import { readProjectorPosition, startProjector, type RunningProjector } from './projector.js';
 
 const patienceMs = 45_000;
-
-async function eventually<T>(
-  description: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = patienceMs,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${description}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 function capturingLogger() {
   const lines: Record<string, unknown>[] = [];
@@ -98,10 +85,10 @@ describe('the projector', () => {
   }
 
   async function caughtUp(running: RunningProjector): Promise<void> {
-    await eventually(`the projector to apply all ${appended} events`, () => {
-      const { position } = running.progress();
-      return position.eventsApplied === appended ? true : undefined;
-    });
+    await eventually(
+      () => expect(running.progress().position.eventsApplied).toBe(appended),
+      patienceMs,
+    );
   }
 
   beforeAll(async () => {
@@ -130,8 +117,9 @@ describe('the projector', () => {
       await append({ appends: history.appends.slice(0, half) });
 
       const first = await start(5);
-      await eventually('some batches', () =>
-        first.progress().position.eventsApplied >= 10 ? true : undefined,
+      await eventually(
+        () => expect(first.progress().position.eventsApplied).toBeGreaterThanOrEqual(10),
+        patienceMs,
       );
       await first.stop();
       await append({ appends: history.appends.slice(half) });
@@ -261,17 +249,17 @@ describe('the projector', () => {
       );
       try {
         await append(realisticHistory({ tasks: 6, startSeconds: 20_000 }));
-        await eventually('the projector to retry the failing batch', () =>
-          logs.lines.filter(
+        // The projector retries the failing batch.
+        await eventually(() => {
+          const retries = logs.lines.filter(
             (line) =>
               line['msg'] === 'a batch failed; retrying from the last committed checkpoint' &&
               String((line['err'] as { message?: string } | undefined)?.message).includes(
                 'refuse_results',
               ),
-          ).length >= 2
-            ? true
-            : undefined,
-        );
+          );
+          expect(retries.length).toBeGreaterThanOrEqual(2);
+        }, patienceMs);
         expect(running.progress().failure).toMatch(/refuse_results/);
         // Nothing of a failed batch is kept; the position only moves by whole batches.
         const stalled = await readProjectorPosition(database.url);
@@ -310,9 +298,7 @@ describe('the projector', () => {
         await appending;
         expect(terminated).toBeGreaterThan(0);
         await caughtUp(running);
-        await eventually('the projector to be healthy', () =>
-          running.progress().failure === null ? true : undefined,
-        );
+        await eventually(() => expect(running.progress().failure).toBeNull(), patienceMs);
         expect(await readModelSnapshot(db)).toEqual(await foldedReadModels(store, [...streamIds]));
       } finally {
         await admin.end();
@@ -359,10 +345,12 @@ describe('an event that breaks its contract', () => {
     const logs = capturingLogger();
     projector = await startProjector(projectorConfig(database.url, 500), logs.logger);
 
-    const failures = await eventually('the projector to report the event twice', () => {
+    // The projector reports the event at least twice: it fails again on every retry.
+    const failures = await eventually(() => {
       const reports = logs.lines.filter((line) => line['streamId'] === badStream);
-      return reports.length >= 2 ? reports : undefined;
-    });
+      expect(reports.length).toBeGreaterThanOrEqual(2);
+      return reports;
+    }, patienceMs);
     expect(failures[0]).toMatchObject({ level: 50, streamVersion: 1, projection: 'tasks' });
     expect(String((failures[0]?.['err'] as { message?: string }).message)).toMatch(
       /TaskIssued #1 of task-[0-9a-f]{24}.*checkpoint \d+:\d+.*accountId is required/,

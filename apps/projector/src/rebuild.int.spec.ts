@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { eventually } from '@canopy/async-testing';
 import { PostgresEventStore, migrateEventStore } from '@canopy/event-store/postgres';
 import {
   createTestDatabase,
@@ -23,19 +24,6 @@ import { startProjector, type RunningProjector } from './projector.js';
 import { rebuildReadModels } from './rebuild.js';
 
 const patienceMs = 60_000;
-
-async function eventually<T>(
-  description: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-): Promise<T> {
-  const deadline = Date.now() + patienceMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${description}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Queries the API's tables (and an analyst the views) in a loop, recording every failure. */
 class Readers {
@@ -144,8 +132,9 @@ describe('rebuilding the read models', () => {
   }
 
   async function caughtUp(running: RunningProjector): Promise<void> {
-    await eventually(`the projector to apply all ${appended} events`, () =>
-      running.progress().position.eventsApplied === appended ? true : undefined,
+    await eventually(
+      () => expect(running.progress().position.eventsApplied).toBe(appended),
+      patienceMs,
     );
   }
 
@@ -203,8 +192,10 @@ describe('rebuilding the read models', () => {
         const report = await rebuildReadModels(config, logger);
         await appending;
         const queriesAtSwap = readers.queries;
-        await eventually('readers to query the swapped tables', () =>
-          readers.queries > queriesAtSwap + 20 ? true : undefined,
+        // Readers query the swapped tables for a while.
+        await eventually(
+          () => expect(readers.queries).toBeGreaterThan(queriesAtSwap + 20),
+          patienceMs,
         );
         await readers.stop();
 

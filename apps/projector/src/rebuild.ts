@@ -18,11 +18,12 @@ import {
   type RebuildBasis,
 } from '@canopy/read-models/projections';
 import { eventStoreSelectionOf, type ServiceLogger } from '@canopy/service-runtime';
+import { handleWhen, retry } from 'cockatiel';
 import { sql, type Kysely } from 'kysely';
 import { EventFeed } from './event-feed.js';
 import { openDatabasePool } from './database-pool.js';
 import type { ProjectorConfig } from './projector-config.js';
-import { pause, retryDelayMs } from './retry-delay.js';
+import { projectorRetryBackoff } from './retry-backoff.js';
 
 export interface RebuildReport {
   /** Events projected into the fresh read models (all of the live projector's, at the swap). */
@@ -120,55 +121,54 @@ async function rebuild(
 
     // In one short transaction: pause the live projector, take the last events up to exactly its
     // position (so it continues on the fresh tables as if nothing happened, notifications
-    // included), and swap.
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        const swapped = await connection.transaction().execute(async (trx) => {
-          await sql`SET LOCAL lock_timeout = ${sql.lit(SWAP_LOCK_TIMEOUT)}`.execute(trx);
-          await holdProjectorLock(trx, group);
-          const live = await readProjectionPosition(trx, group.name);
-          const rebuilt = inReadModelSchema(trx, REBUILD_SCHEMA);
-          let reached = position;
-          while (reached.eventsApplied < live.eventsApplied) {
-            const events = await feed.take(live.eventsApplied - reached.eventsApplied);
-            reached = await projectBatch(rebuilt, group, reached, events);
-          }
-          const views = await swapInRebuiltReadModels(trx, basis);
-          return { reached, views };
-        });
-        logger.info(
-          {
-            eventsWhilePaused: swapped.reached.eventsApplied - position.eventsApplied,
-            views: swapped.views,
-          },
-          'fresh read models swapped in; dropping the old ones once their last readers are done',
-        );
-        position = swapped.reached;
-        // The swap has committed: failing to drop the old tables leaves them behind, nothing more.
-        await dropRetiredReadModels(connection).catch((error: unknown) => {
-          logger.warn(
-            { err: error, schema: RETIRED_SCHEMA },
-            'the replaced read models could not be dropped; the next rebuild drops them',
-          );
-        });
-        return {
-          eventsApplied: position.eventsApplied,
-          checkpoint: position.checkpoint,
-          views: swapped.views,
-        };
-      } catch (error) {
-        if (!isLockTimeout(error) || attempt >= SWAP_ATTEMPTS) throw error;
-        const delayMs = retryDelayMs(attempt);
-        logger.warn(
-          { attempt, retryInMs: delayMs },
-          'the swap waited too long for a lock; retrying',
-        );
+    // included), and swap. Only a swap that waited too long for a lock is tried again.
+    const swapRetry = retry(handleWhen(isLockTimeout), {
+      maxAttempts: SWAP_ATTEMPTS - 1,
+      backoff: projectorRetryBackoff,
+    });
+    swapRetry.onRetry(({ attempt, delay }) =>
+      logger.warn({ attempt, retryInMs: delay }, 'the swap waited too long for a lock; retrying'),
+    );
+    const swapped = await swapRetry.execute(async ({ attempt }) => {
+      if (attempt > 0) {
         // What the rolled-back transaction read from the feed is lost with it: read it again.
         await feed.close();
         feed = new EventFeed(store, position.checkpoint, batchSize);
-        await pause(delayMs, new AbortController().signal);
       }
-    }
+      return connection.transaction().execute(async (trx) => {
+        await sql`SET LOCAL lock_timeout = ${sql.lit(SWAP_LOCK_TIMEOUT)}`.execute(trx);
+        await holdProjectorLock(trx, group);
+        const live = await readProjectionPosition(trx, group.name);
+        const rebuilt = inReadModelSchema(trx, REBUILD_SCHEMA);
+        let reached = position;
+        while (reached.eventsApplied < live.eventsApplied) {
+          const events = await feed.take(live.eventsApplied - reached.eventsApplied);
+          reached = await projectBatch(rebuilt, group, reached, events);
+        }
+        const views = await swapInRebuiltReadModels(trx, basis);
+        return { reached, views };
+      });
+    });
+    logger.info(
+      {
+        eventsWhilePaused: swapped.reached.eventsApplied - position.eventsApplied,
+        views: swapped.views,
+      },
+      'fresh read models swapped in; dropping the old ones once their last readers are done',
+    );
+    position = swapped.reached;
+    // The swap has committed: failing to drop the old tables leaves them behind, nothing more.
+    await dropRetiredReadModels(connection).catch((error: unknown) => {
+      logger.warn(
+        { err: error, schema: RETIRED_SCHEMA },
+        'the replaced read models could not be dropped; the next rebuild drops them',
+      );
+    });
+    return {
+      eventsApplied: position.eventsApplied,
+      checkpoint: position.checkpoint,
+      views: swapped.views,
+    };
   } finally {
     await feed.close();
   }

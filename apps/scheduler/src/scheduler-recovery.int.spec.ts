@@ -1,7 +1,7 @@
+import { eventually } from '@canopy/async-testing';
 import { startPrivateNats } from '@canopy/local-services/testing';
 import type { PrivateNats } from '@canopy/local-services/testing';
 import type { TaskEvent } from '@canopy/contracts';
-import { eventually } from './testing/eventually.js';
 import { SchedulerFixture, objectId } from './testing/scheduler-fixture.js';
 import { ScriptedNode } from './testing/scripted-node.js';
 

@@ -1,3 +1,4 @@
+import { eventually } from '@canopy/async-testing';
 import {
   ISSUE_TASK_SUBJECT,
   SCHEDULER_QUEUE_GROUP,
@@ -61,20 +62,6 @@ async function connectAs(
     }
   })();
   return { connection, errors, publicKey };
-}
-
-/** Waits for `check` to hold, polling; outcomes of the server's asynchronous answers, not timing. */
-async function eventually(check: () => void | Promise<void>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() >= deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
 }
 
 /** A scheduler user answering every node report with "ok", recording the subjects it heard. */

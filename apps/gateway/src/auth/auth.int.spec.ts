@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { eventually } from '@canopy/async-testing';
 import {
   ISSUE_TASK_SUBJECT,
   SCHEDULER_QUEUE_GROUP,
@@ -17,7 +18,7 @@ import {
   retireSigningKey,
 } from '@canopy/identity';
 import type { SigningKeySet } from '@canopy/identity';
-import { TEST_SIGNING_KEYS, eventually, startGatewayHarness } from '../testing/gateway-harness.js';
+import { TEST_SIGNING_KEYS, startGatewayHarness } from '../testing/gateway-harness.js';
 import type { GatewayHarness, TestAccount } from '../testing/gateway-harness.js';
 
 // API keys, access tokens and their signing keys, rate limits and the task quota, over HTTP against

@@ -1,10 +1,11 @@
+import { eventually } from '@canopy/async-testing';
 import { nodeEvent, nodeStreamId, parseNodeEvent } from '@canopy/contracts';
 import type { NodeEvent } from '@canopy/contracts';
 import { toNewEvents } from '@canopy/event-store';
 import { registeredNodeId } from '@canopy/node-domain';
 import { nodesProjection } from '@canopy/read-models/projections';
 import { createUser } from '@nats-io/nkeys';
-import { eventually, startGatewayHarness } from '../testing/gateway-harness.js';
+import { startGatewayHarness } from '../testing/gateway-harness.js';
 import type { GatewayHarness, TestAccount } from '../testing/gateway-harness.js';
 import type { NodeCredentialsIssuer } from './node-credentials.js';
 

@@ -1,8 +1,9 @@
 import type { TaskDetail, TaskListItem } from '@canopy/read-models';
 import type { TaskView } from '@canopy/task-domain';
 
-// The task as the contract shows it (contract/task-api.md "Get Task", "List Tasks"): times are unix
-// seconds as strings, null until reached; `status` is 0 until the task is terminal (DESIGN.md).
+// The task as the task API shows it (apps/gateway/README.md "Reading tasks"): times are unix seconds
+// as strings, null until reached; `status` is 0 until the task is terminal (docs/architecture.md
+// "Task lifecycle").
 
 export interface TaskJson {
   readonly id: string;

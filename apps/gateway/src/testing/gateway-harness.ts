@@ -203,16 +203,3 @@ async function recordTaskIssued(
   );
   return { ok: true, taskId: issue.taskId };
 }
-
-/** Polls `check` until it stops throwing or `timeoutMs` passes. */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { eventually } from '@canopy/async-testing';
 import { ISSUE_TASK_SUBJECT, nodeInboxPrefix, nodeStreamId } from '@canopy/contracts';
 import { PostgresEventStore } from '@canopy/event-store/postgres';
 import { newSigningKeySet } from '@canopy/identity';
@@ -10,7 +11,6 @@ import { startSecuredPrivateNats } from '@canopy/nats-auth/testing';
 import type { CredentialsHolder, SecuredPrivateNats } from '@canopy/nats-auth/testing';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { eventually } from './eventually.js';
 import {
   ServiceProcess,
   builtEntryPoint,

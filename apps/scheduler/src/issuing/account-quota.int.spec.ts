@@ -1,6 +1,6 @@
+import { eventually } from '@canopy/async-testing';
 import { startPrivateNats } from '@canopy/local-services/testing';
 import type { PrivateNats } from '@canopy/local-services/testing';
-import { eventually } from '../testing/eventually.js';
 import { SchedulerFixture } from '../testing/scheduler-fixture.js';
 import { ScriptedNode } from '../testing/scripted-node.js';
 

@@ -1,5 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ServiceLogger } from '@canopy/service-runtime';
+import { ExponentialBackoff, noJitterGenerator } from 'cockatiel';
+import type { IBackoff, IBackoffFactory } from 'cockatiel';
 
 /**
  * Makes NATS refuse the credentials of disabled nodes. `revoked` is always the complete set: each
@@ -16,13 +18,17 @@ export const noNodeCredentialRevoker: NodeCredentialRevoker = {
   apply: async () => undefined,
 };
 
-const FIRST_RETRY_MS = 500;
-const MAX_RETRY_MS = 30_000;
+/** Waits between failed calls: 500 ms, doubling, at most 30 s. */
+export const revocationRetryBackoff = new ExponentialBackoff({
+  initialDelay: 500,
+  maxDelay: 30_000,
+  generator: noJitterGenerator,
+});
 
 /**
  * Hands the latest revocation set to the revoker, one call at a time; a set that changes while a
  * call runs is applied after it. A failed call is retried with exponential backoff until it
- * succeeds or a newer set replaces it; nothing is thrown.
+ * succeeds, with the newest set at each attempt; nothing is thrown. `stop()` ends a wait at once.
  */
 export class RevocationPublisher {
   private desired: ReadonlyMap<string, number> | undefined;
@@ -33,6 +39,7 @@ export class RevocationPublisher {
   constructor(
     private readonly revoker: NodeCredentialRevoker,
     private readonly logger: ServiceLogger,
+    private readonly retryBackoff: IBackoffFactory<unknown> = revocationRetryBackoff,
   ) {}
 
   publish(revoked: ReadonlyMap<string, number>): void {
@@ -49,21 +56,22 @@ export class RevocationPublisher {
 
   private async run(): Promise<void> {
     const { signal } = this.stopping;
-    let retryMs = FIRST_RETRY_MS;
+    let backoff: IBackoff<unknown> | undefined;
     while (!signal.aborted && this.desired !== undefined && this.desired !== this.applied) {
       const revoked = this.desired;
       try {
         await this.revoker.apply(revoked);
         this.applied = revoked;
-        retryMs = FIRST_RETRY_MS;
+        backoff = undefined;
         this.logger.info({ revokedNodes: revoked.size }, 'node credential revocations applied');
       } catch (error) {
+        backoff = (backoff ?? this.retryBackoff).next(undefined);
+        const retryMs = backoff.duration;
         this.logger.warn(
           { reason: String(error), retryMs },
           'could not apply node credential revocations; retrying',
         );
         await delay(retryMs, undefined, { signal }).catch(() => undefined);
-        retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
       }
     }
   }

@@ -1,3 +1,4 @@
+import { eventually } from '@canopy/async-testing';
 import { nodeStreamId, parseNodeEvent } from '@canopy/contracts';
 import type { NodeEvent } from '@canopy/contracts';
 import { toNewEvents } from '@canopy/event-store';
@@ -6,7 +7,6 @@ import type { NodeCommand } from '@canopy/node-domain';
 import { startPrivateNats } from '@canopy/local-services/testing';
 import type { PrivateNats } from '@canopy/local-services/testing';
 import { createUser } from '@nats-io/nkeys';
-import { eventually } from '../testing/eventually.js';
 import { SchedulerFixture, objectId } from '../testing/scheduler-fixture.js';
 import { ScriptedNode } from '../testing/scripted-node.js';
 import type { NodeCredentialRevoker } from './node-credential-revoker.js';

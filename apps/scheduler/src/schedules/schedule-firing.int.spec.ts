@@ -1,3 +1,4 @@
+import { eventually } from '@canopy/async-testing';
 import { parseScheduleEvent, scheduleStreamId } from '@canopy/contracts';
 import type { ScheduleEvent } from '@canopy/contracts';
 import { asContractEvent, toNewEvents } from '@canopy/event-store';
@@ -9,7 +10,6 @@ import { createServiceLogger } from '@canopy/service-runtime';
 import pg from 'pg';
 import { startScheduler } from '../scheduler.js';
 import type { RunningScheduler } from '../scheduler.js';
-import { eventually } from '../testing/eventually.js';
 import { SchedulerFixture, objectId } from '../testing/scheduler-fixture.js';
 import { ScriptedNode } from '../testing/scripted-node.js';
 

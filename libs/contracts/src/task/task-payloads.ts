@@ -10,7 +10,7 @@ export const taskRequestSchema = z.object({
 });
 export type TaskRequest = z.infer<typeof taskRequestSchema>;
 
-/** What a node must offer to run the task (DESIGN.md "Capabilities and matching"). */
+/** What a node must offer to run the task (docs/architecture.md "Capabilities and matching"). */
 export const taskRequirementsSchema = z.object({
   cpuCount: z.int().min(0),
   /** MiB. */

@@ -6,13 +6,25 @@ import type {
   Position,
   ReadPosition,
 } from '@eventstore/db-client';
+import { ExponentialBackoff, noJitterGenerator } from 'cockatiel';
+import type { IBackoff, IBackoffFactory } from 'cockatiel';
 import { EventStoreUnavailableError } from '../port/errors.js';
 import type { RecordedEvent } from '../port/event-store.js';
 import { classifyDriverError, unavailableErrorOf } from './driver-failure.js';
-import { defaultResubscribeBackoff, resubscribeDelayMs } from './resubscribe-backoff.js';
-import type { ResubscribeBackoff } from './resubscribe-backoff.js';
 import { isSystemEvent, toRecordedEvent } from './stored-event-mapping.js';
 import { subscriptionBatches } from './subscription-batches.js';
+
+/**
+ * How long a dropped subscription waits before it subscribes again: 100 ms, doubling with each drop
+ * in a row, at most 5 s. The count starts over once a subscription delivers (or reports being
+ * caught up), so a store that recovers is rejoined quickly, and one that stays down is asked at
+ * most every 5 s.
+ */
+export const defaultResubscribeBackoff: IBackoffFactory<unknown> = new ExponentialBackoff({
+  initialDelay: 100,
+  maxDelay: 5_000,
+  generator: noJitterGenerator,
+});
 
 /** What the adapter reports each time its $all subscription drops before it subscribes again. */
 export interface SubscriptionDrop {
@@ -30,7 +42,8 @@ export interface ResumableAllSubscriptionOptions {
   readonly batchSize: number;
   readonly signal: AbortSignal;
   readonly onDrop?: ((drop: SubscriptionDrop) => void) | undefined;
-  readonly backoff?: ResubscribeBackoff;
+  /** The waits before resubscribing; `defaultResubscribeBackoff` unless given. */
+  readonly backoff?: IBackoffFactory<unknown>;
   /** Waits before resubscribing; returns early when `signal` aborts. */
   readonly wait?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -46,8 +59,10 @@ export async function* resumableAllSubscription(
 ): AsyncGenerator<RecordedEvent[], void, undefined> {
   const { signal, batchSize } = options;
   const wait = options.wait ?? waitUnlessAborted;
+  const resubscribeBackoff = options.backoff ?? defaultResubscribeBackoff;
   let resumeFrom = options.from;
   let consecutiveFailures = 0;
+  let backoff: IBackoff<unknown> | undefined;
 
   while (!signal.aborted) {
     const subscription = options.open(resumeFrom);
@@ -84,10 +99,11 @@ export async function* resumableAllSubscription(
     if (signal.aborted) return;
 
     consecutiveFailures += 1;
-    const retryInMs = resubscribeDelayMs(
-      consecutiveFailures,
-      options.backoff ?? defaultResubscribeBackoff,
-    );
+    // The first drop after a delivery starts the backoff over.
+    backoff = (
+      consecutiveFailures === 1 || backoff === undefined ? resubscribeBackoff : backoff
+    ).next(undefined);
+    const retryInMs = backoff.duration;
     options.onDrop?.({ error: drop, consecutiveFailures, retryInMs });
     await wait(retryInMs, signal);
   }

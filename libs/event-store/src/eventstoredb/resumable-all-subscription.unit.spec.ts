@@ -5,9 +5,14 @@ import type {
   AllStreamSubscription,
   ReadPosition,
 } from '@eventstore/db-client';
+import { ConstantBackoff } from 'cockatiel';
+import type { IBackoff, IBackoffFactory } from 'cockatiel';
 import { EventStoreUnavailableError } from '../port/errors.js';
 import type { RecordedEvent } from '../port/event-store.js';
-import { resumableAllSubscription } from './resumable-all-subscription.js';
+import {
+  defaultResubscribeBackoff,
+  resumableAllSubscription,
+} from './resumable-all-subscription.js';
 import type { SubscriptionDrop } from './resumable-all-subscription.js';
 
 /** Stands in for the client's subscription: an object-mode stream the test writes events into. */
@@ -48,8 +53,19 @@ function storeEvent(
   } as AllStreamResolvedEvent;
 }
 
-/** Runs a subscription the way a projector does, with subscriptions and waits under test control. */
-function run(options: { batchSize?: number; stopAfter?: number; waitForever?: boolean } = {}) {
+/**
+ * Runs a subscription the way a projector does, with subscriptions and waits under test control
+ * (`realWait`: the adapter's own wait, with `backoff`).
+ */
+function run(
+  options: {
+    batchSize?: number;
+    stopAfter?: number;
+    waitForever?: boolean;
+    realWait?: boolean;
+    backoff?: IBackoffFactory<unknown>;
+  } = {},
+) {
   const opened: FakeSubscription[] = [];
   const openListeners: (() => void)[] = [];
   const drops: SubscriptionDrop[] = [];
@@ -69,12 +85,19 @@ function run(options: { batchSize?: number; stopAfter?: number; waitForever?: bo
     batchSize: options.batchSize ?? 100,
     signal: abort.signal,
     onDrop: (drop) => drops.push(drop),
-    wait: async (ms, signal) => {
-      waits.push(ms);
-      if (options.waitForever === true) {
-        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
-      }
-    },
+    ...(options.backoff === undefined ? {} : { backoff: options.backoff }),
+    ...(options.realWait === true
+      ? {}
+      : {
+          wait: async (ms: number, signal: AbortSignal) => {
+            waits.push(ms);
+            if (options.waitForever === true) {
+              await new Promise<void>((resolve) =>
+                signal.addEventListener('abort', () => resolve()),
+              );
+            }
+          },
+        }),
   });
 
   let finished = false;
@@ -296,6 +319,17 @@ describe('resumableAllSubscription', () => {
     expect(test.opened).toHaveLength(1);
   });
 
+  test('aborting ends its own wait to resubscribe at once', async () => {
+    // An hour: only an aborted wait lets the iteration end within the test's time.
+    const test = run({ realWait: true, backoff: new ConstantBackoff(3_600_000) });
+    (await test.subscriptionNumber(1)).emit('error', unavailable('down'));
+    while (test.drops.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    test.abort.abort();
+    await test.consumed;
+    expect(test.drops.map((drop) => drop.retryInMs)).toEqual([3_600_000]);
+    expect(test.opened).toHaveLength(1);
+  });
+
   test('an error that is not the server’s ends the iteration with that error', async () => {
     const test = run();
     const first = await test.subscriptionNumber(1);
@@ -313,5 +347,30 @@ describe('resumableAllSubscription', () => {
     first.deliver(storeEvent(1));
     await test.consumed;
     expect(() => first.emit('error', new Error('1 CANCELLED: Cancelled on client'))).not.toThrow();
+  });
+});
+
+describe('defaultResubscribeBackoff', () => {
+  const waits: number[] = [];
+  let backoff: IBackoff<unknown> | undefined;
+  for (let drop = 0; drop < 12; drop += 1) {
+    backoff = (backoff ?? defaultResubscribeBackoff).next(undefined);
+    waits.push(backoff.duration);
+  }
+
+  test('waits a tenth of a second after a first drop', () => {
+    expect(waits[0]).toBe(100);
+  });
+
+  test('waits longer with each drop in a row until it reaches its cap', () => {
+    for (let index = 1; index < waits.length; index += 1) {
+      const previous = waits[index - 1] as number;
+      expect(waits[index]).toBe(Math.min(5_000, previous * 2));
+    }
+  });
+
+  test('never waits more than 5 s, however long the store is away', () => {
+    expect(Math.max(...waits)).toBe(5_000);
+    expect(waits.at(-1)).toBe(5_000);
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { eventually } from '@canopy/async-testing';
 import { createTestDatabase, type TestDatabase } from '@canopy/local-services/testing';
 import pg from 'pg';
 import type { NewEvent } from '../port/event-store.js';
@@ -39,14 +40,6 @@ async function eventsPerTransaction(streamIds: readonly string[]): Promise<numbe
     [streamIds],
   );
   return rows.map((row) => row.events);
-}
-
-async function eventually(description: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting until ${description}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 async function backendsWaitingOn(waitEvent: string): Promise<number> {
@@ -170,9 +163,10 @@ test('an event id stored concurrently by another store in another stream is an E
     expectedVersion: 'no_stream',
   });
   // The second INSERT waits on the first transaction's uncommitted row with the same event id.
-  await eventually('the second append waits for the first', async () => {
-    return (await backendsWaitingOn('transactionid')) > 0;
-  });
+  await eventually(
+    async () => expect(await backendsWaitingOn('transactionid')).toBeGreaterThan(0),
+    20_000,
+  );
   release.open();
 
   await expect(first).resolves.toMatchObject({ nextExpectedVersion: 1 });
@@ -197,9 +191,11 @@ test('a retry racing the original append to the same stream gets the original re
   const original = holding.appendToStream(streamId, batch, { expectedVersion: 'any' });
   await inside.opened;
   const retry = other.appendToStream(streamId, batch, { expectedVersion: 'any' });
-  await eventually('the retry waits for the stream lock', async () => {
-    return (await backendsWaitingOn('advisory')) > 0;
-  });
+  // The retry waits for the stream lock.
+  await eventually(
+    async () => expect(await backendsWaitingOn('advisory')).toBeGreaterThan(0),
+    20_000,
+  );
   release.open();
 
   const result = await original;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { eventually } from '@canopy/async-testing';
 import { createTestDatabase, type TestDatabase } from '@canopy/local-services/testing';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
@@ -42,14 +43,6 @@ afterAll(async () => {
 
 function newEvent(data: unknown = { kind: 'plain' }): NewEvent {
   return { id: randomUUID(), type: 'Happened', data };
-}
-
-async function eventually(description: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting until ${description}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('schema', () => {
@@ -210,10 +203,12 @@ describe('live tail', () => {
     const before = await ours();
     expect(before).toHaveLength(1);
     await admin.query('SELECT pg_terminate_backend($1)', [before[0]]);
-    await eventually('a new LISTEN connection is open', async () => {
+    // A new LISTEN connection opens in place of the terminated one.
+    await eventually(async () => {
       const now = await ours();
-      return now.length === 1 && now[0] !== before[0];
-    });
+      expect(now).toHaveLength(1);
+      expect(now[0]).not.toBe(before[0]);
+    }, 20_000);
 
     const second = newEvent();
     await store.appendToStream(`${prefix}1`, [second], { expectedVersion: 1 });

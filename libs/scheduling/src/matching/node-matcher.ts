@@ -10,8 +10,8 @@ export interface MatchCandidate {
 }
 
 /**
- * Picks the node for a task (DESIGN.md "Capabilities and matching"). Every implementation gives the
- * same answer for the same fleet: the matching node with a free slot that comes first in
+ * Picks the node for a task (docs/architecture.md "Capabilities and matching"). Every implementation
+ * gives the same answer for the same fleet: the matching node with a free slot that comes first in
  * {@link comparePreference}.
  */
 export interface NodeMatcher {

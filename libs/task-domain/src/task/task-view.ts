@@ -1,8 +1,9 @@
 import type { TaskFailureReason, TaskRequirements, TaskResponse } from '@canopy/contracts';
 import type { TaskAttempt, TaskState } from './task.js';
 
-// The task as API readers see it (DESIGN.md "Task lifecycle"). The gateway folds a task's stream into
-// this when the read model has not caught up yet, so it must agree with the read model's projection.
+// The task as API readers see it (docs/architecture.md "Task lifecycle"). The gateway folds a task's
+// stream into this when the read model has not caught up yet, so it must agree with the read model's
+// projection.
 // Times stay ISO 8601 here; the HTTP edge turns them into unix seconds.
 
 export interface TaskView {

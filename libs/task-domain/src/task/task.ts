@@ -15,7 +15,7 @@ import type {
 } from '@canopy/contracts';
 import { TaskRuleViolation } from './task-rule-violation.js';
 
-// The task aggregate, stream `task-<taskId>`. Rules: DESIGN.md "Task lifecycle".
+// The task aggregate, stream `task-<taskId>`. Rules: docs/architecture.md "Task lifecycle".
 
 // ─── Events ──────────────────────────────────────────────────────────────────────────────────────
 // TaskEvent (TaskIssued, TaskAssigned, TaskUnassigned, TaskProgressed, TaskFinished, TaskFailed)
