@@ -24,7 +24,7 @@ import { ScheduleCatalog } from './schedules/schedule-catalog.js';
 import { ScheduleController } from './schedules/schedule.controller.js';
 import { NodeRegistrations } from './nodes/node-registrations.js';
 import { TaskIssuer } from './tasks/task-issuer.js';
-import { TaskNotifications } from './tasks/task-notifications.js';
+import { ResultWaiters } from './tasks/result-waiters.js';
 import { TaskReads } from './tasks/task-reads.js';
 import { TaskController } from './tasks/task.controller.js';
 
@@ -37,7 +37,7 @@ export interface GatewayParts {
   readonly signingKeys: SigningKeys;
   readonly rateLimits: RateLimits;
   readonly issuer: TaskIssuer;
-  readonly notifications: TaskNotifications;
+  readonly resultWaiters: ResultWaiters;
   /** Issues nodes' NATS credentials; without one, node registration answers 503. */
   readonly nodeCredentials?: NodeCredentialsIssuer | null;
 }
@@ -66,7 +66,7 @@ export class GatewayModule {
         { provide: RateLimits, useValue: parts.rateLimits },
         { provide: ApiKeys, useValue: new ApiKeys(aggregates.accounts) },
         { provide: TaskIssuer, useValue: parts.issuer },
-        { provide: TaskNotifications, useValue: parts.notifications },
+        { provide: ResultWaiters, useValue: parts.resultWaiters },
         {
           provide: ApiKeyExchange,
           useValue: new ApiKeyExchange(aggregates.accounts, parts.tokens),

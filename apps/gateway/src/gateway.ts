@@ -26,7 +26,7 @@ import type { NodeCredentialsIssuer } from './nodes/node-credentials.js';
 import { serveApiDocumentation } from './openapi/api-docs-routes.js';
 import { RateLimits } from './http/rate-limits.js';
 import { TaskIssuer } from './tasks/task-issuer.js';
-import { TaskNotifications } from './tasks/task-notifications.js';
+import { ResultWaiters } from './tasks/result-waiters.js';
 
 export { gatewayConfigSchema } from './config/gateway-config.js';
 export type { NodeCredentials, NodeCredentialsIssuer } from './nodes/node-credentials.js';
@@ -88,8 +88,8 @@ export async function startGateway(
     });
     cleanups.push(() => nats.drain());
 
-    const notifications = new TaskNotifications(nats, logger);
-    notifications.start();
+    const resultWaiters = new ResultWaiters(nats, logger);
+    resultWaiters.start();
 
     const app = await NestFactory.create<NestFastifyApplication>(
       GatewayModule.with({
@@ -108,7 +108,7 @@ export async function startGateway(
           keyExchangesPerSecond: config.RATE_LIMIT_KEY_EXCHANGE_PER_SECOND,
         }),
         issuer: new TaskIssuer(nats, config.GATEWAY_ISSUE_TIMEOUT_MS, logger),
-        notifications,
+        resultWaiters,
         nodeCredentials:
           extensions.nodeCredentials ??
           (config.NATS_AUTHORITY_FILE === undefined
@@ -128,7 +128,7 @@ export async function startGateway(
     // the server open until its keep-alive timeout.
     cleanups.push(async () => {
       lifecycle.stopping = true;
-      notifications.close();
+      resultWaiters.close();
     });
     app.useGlobalFilters(new ApiExceptionFilter(logger, config.GATEWAY_BODY_LIMIT_BYTES));
     configureFastify(app, lifecycle, logger);
@@ -143,7 +143,7 @@ export async function startGateway(
     return {
       url,
       port,
-      waitingForResults: () => notifications.waiting,
+      waitingForResults: () => resultWaiters.waiting,
       reloadSigningKeys: () => signing.reload(),
       stop: () => {
         stopping ??= cleanUp();

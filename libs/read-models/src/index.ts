@@ -14,7 +14,7 @@ export {
   type NewTaskRow,
   type TaskRow,
   type TaskRowUpdate,
-  type TaskState,
+  type TaskRowState,
   type TasksTable,
 } from './schema/tasks-table.js';
 export type {

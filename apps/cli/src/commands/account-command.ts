@@ -2,7 +2,7 @@ import { accountDecider } from '@canopy/account-domain';
 import { accountStreamId, parseAccountEvent } from '@canopy/contracts';
 import { CommandHandler, openEventStore } from '@canopy/event-store';
 import { generateApiKey, newObjectId } from '@canopy/identity';
-import type { ServiceLogger } from '@canopy/service-runtime';
+import { eventStoreSelectionOf, type ServiceLogger } from '@canopy/service-runtime';
 import type { CliConfig } from '../cli-config.js';
 import { provideLocalServices } from '../local-stack/local-services.js';
 
@@ -30,9 +30,7 @@ export async function createAccount(
   const services = await provideLocalServices(config, logger, { nats: false });
   try {
     const store = await openEventStore(
-      config.EVENT_STORE === 'eventstoredb'
-        ? { kind: 'eventstoredb', connectionString: config.EVENTSTORE_URL ?? '' }
-        : { kind: 'postgres', connectionString: services.databaseUrl },
+      eventStoreSelectionOf({ ...config, DATABASE_URL: services.databaseUrl }),
     );
     try {
       const accountId = newObjectId();

@@ -18,7 +18,7 @@ import { parseTaskCsvParameters } from './task-csv-parameters.js';
 import { TaskIssuer } from './task-issuer.js';
 import type { TaskJson, TaskListEntryJson } from './task-json.js';
 import { parseTaskListParameters } from './task-list-parameters.js';
-import { TaskNotifications } from './task-notifications.js';
+import { ResultWaiters } from './result-waiters.js';
 import { TaskReads } from './task-reads.js';
 import type { TaskOutcome } from './task-reads.js';
 import { MAX_WAIT_SECONDS, sendTaskOutcome } from './task-result-response.js';
@@ -35,7 +35,7 @@ export class TaskController {
   constructor(
     @Inject(TaskIssuer) private readonly issuer: TaskIssuer,
     @Inject(TaskReads) private readonly reads: TaskReads,
-    @Inject(TaskNotifications) private readonly notifications: TaskNotifications,
+    @Inject(ResultWaiters) private readonly resultWaiters: ResultWaiters,
     @Inject(FunctionCatalog) private readonly functions: FunctionCatalog,
     @Inject(READ_MODEL_DB) private readonly db: Kysely<ReadModelDatabase>,
     @Inject(LOGGER) private readonly logger: ServiceLogger,
@@ -143,7 +143,7 @@ export class TaskController {
   ): Promise<TaskOutcome> {
     const deadline = Date.now() + waitSeconds * 1000;
     for (;;) {
-      const watch = this.notifications.watch(taskId);
+      const watch = this.resultWaiters.watch(taskId);
       try {
         const outcome = await this.reads.outcome(accountId, taskId);
         const remaining = deadline - Date.now();
@@ -151,7 +151,7 @@ export class TaskController {
           outcome.kind !== 'pending' ||
           remaining <= 0 ||
           signal.aborted ||
-          this.notifications.isClosed
+          this.resultWaiters.isClosed
         ) {
           return outcome;
         }

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { ReadModelDatabase } from '../schema/read-model-database.js';
 import type { ResultHeaders } from '../schema/task-results-table.js';
-import type { TaskState } from '../schema/tasks-table.js';
+import type { TaskRowState } from '../schema/tasks-table.js';
 import type { KeysetKey } from './keyset.js';
 import { inIndexOrder } from './index-order.js';
 import { keysetTime } from './keyset-sql.js';
@@ -14,7 +14,7 @@ export interface TaskDetail {
   readonly taskId: string;
   readonly functionId: string;
   readonly scheduleId: string | null;
-  readonly state: TaskState;
+  readonly state: TaskRowState;
   readonly progress: number;
   /** 0 until terminal, then the function's status or the platform's. */
   readonly status: number;
@@ -160,7 +160,7 @@ export function taskListQuery(
 }
 
 export interface TaskOutcome {
-  readonly state: TaskState;
+  readonly state: TaskRowState;
   readonly progress: number;
   readonly status: number;
   readonly failureReason: string | null;

@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { ViewColumn } from './column-types.js';
-import type { TaskState } from './tasks-table.js';
+import type { TaskRowState } from './tasks-table.js';
 
 /** `analytics.task_runs`: one row per task with its waiting and running times. */
 export interface TaskRunsView {
@@ -16,7 +16,7 @@ export interface TaskRunsView {
   queue_wait_seconds: ViewColumn<number | null>;
   run_seconds: ViewColumn<number | null>;
   status: ViewColumn<number>;
-  state: ViewColumn<TaskState>;
+  state: ViewColumn<TaskRowState>;
   failure_reason: ViewColumn<string | null>;
 }
 

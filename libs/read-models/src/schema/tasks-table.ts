@@ -8,7 +8,7 @@ import type {
 } from './column-types.js';
 
 export const taskStates = ['pending', 'assigned', 'finished', 'failed'] as const;
-export type TaskState = (typeof taskStates)[number];
+export type TaskRowState = (typeof taskStates)[number];
 
 /** `api.tasks`: one row per task, the fold of its stream (docs/read-models.md). */
 export interface TasksTable {
@@ -16,7 +16,7 @@ export interface TasksTable {
   account_id: string;
   function_id: string;
   schedule_id: string | null;
-  state: TaskState;
+  state: TaskRowState;
   /** 0..100, never decreasing. */
   progress: Defaulted<number>;
   /** 0 until the task is terminal, then the function's HTTP status or the platform's. */

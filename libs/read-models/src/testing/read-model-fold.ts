@@ -1,6 +1,6 @@
 import type { TaskCommand, TaskEvent } from '@canopy/contracts';
 import { decide, evolve, initialState, type TaskView } from '@canopy/task-domain';
-import type { TaskState } from '../schema/tasks-table.js';
+import type { TaskRowState } from '../schema/tasks-table.js';
 
 // What the read models must hold, computed the independent way: by folding a stream with the task
 // domain. Tests compare the projector's rows with these.
@@ -23,7 +23,7 @@ export interface ExpectedTaskRow {
   readonly account_id: string;
   readonly function_id: string;
   readonly schedule_id: string | null;
-  readonly state: TaskState;
+  readonly state: TaskRowState;
   readonly progress: number;
   readonly status: number;
   readonly node_id: string | null;
@@ -44,7 +44,7 @@ const stateOfPhase = {
   Assigned: 'assigned',
   Finished: 'finished',
   Failed: 'failed',
-} as const satisfies Record<TaskView['phase'], TaskState>;
+} as const satisfies Record<TaskView['phase'], TaskRowState>;
 
 export function expectedTaskRow(view: TaskView): ExpectedTaskRow {
   return {

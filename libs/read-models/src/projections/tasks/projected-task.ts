@@ -1,5 +1,5 @@
 import type { TaskEvent, TaskFailureReason, UnassignReason } from '@canopy/contracts';
-import type { TaskState } from '../../schema/tasks-table.js';
+import type { TaskRowState } from '../../schema/tasks-table.js';
 
 // A task as its row in api.tasks (and its attempts in api.task_attempts) shows it, evolved one event
 // at a time exactly as the task domain's `evolve` folds the stream and `taskView` presents it: the
@@ -14,7 +14,7 @@ export interface ProjectedAttempt {
 }
 
 export interface ProjectedTask {
-  readonly state: TaskState;
+  readonly state: TaskRowState;
   /** 0..100; 100 once finished. */
   readonly progress: number;
   /** 0 until terminal, then the function's HTTP status or the platform's. */
@@ -46,7 +46,7 @@ export const newlyIssuedTask: ProjectedTask = {
   attempts: [],
 };
 
-export function isTerminal(state: TaskState): boolean {
+export function isTerminal(state: TaskRowState): boolean {
   return state === 'finished' || state === 'failed';
 }
 

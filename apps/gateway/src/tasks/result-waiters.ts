@@ -14,7 +14,7 @@ export interface TaskWatch {
   cancel(): void;
 }
 
-export class TaskNotifications {
+export class ResultWaiters {
   private readonly waiters = new Map<string, Set<() => void>>();
   private subscription: Subscription | null = null;
   private closed = false;
