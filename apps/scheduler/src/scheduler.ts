@@ -27,6 +27,7 @@ import type { SchedulerConfig } from './scheduler-config.js';
 import { SchedulerModule } from './scheduler.module.js';
 import { ScheduleFiring } from './schedules/schedule-firing.js';
 import { TaskCommands } from './tasks/task-commands.js';
+import { TaskOutcomeNotices } from './tasks/task-outcome-notices.js';
 import { InFlightWork } from './transport/in-flight-work.js';
 import { JsonReplySerializer, RawMessageDeserializer } from './transport/raw-json-transport.js';
 import { RpcReplyFilter } from './transport/rpc-reply-filter.js';
@@ -91,7 +92,8 @@ export async function startScheduler(
     logger.error({ err: error }, 'background work failed unexpectedly'),
   );
   const channel = new NatsNodeChannel(logger);
-  const functions = new FunctionDefinitions(store);
+  const functions = new FunctionDefinitions({ store, logger, retryMs: SUBSCRIPTION_RETRY_MS });
+  const outcomes = new TaskOutcomeNotices(logger);
   const presence = new NodePresenceRecorder(store);
   const disabledNodes = new DisabledNodes();
   const isDisabled = (nodeId: string) => disabledNodes.has(nodeId);
@@ -122,12 +124,14 @@ export async function startScheduler(
     onAppended: (appended) => {
       const nowMs = clock().getTime();
       for (const { event, streamVersion } of appended) queue.apply(event, streamVersion, nowMs);
+      outcomes.recorded(appended);
       wake();
     },
   });
   const feed = new TaskEventFeed({
     store,
     queue,
+    commands,
     clock,
     logger,
     onApplied: wake,
@@ -159,6 +163,7 @@ export async function startScheduler(
     },
     logger,
     new AccountQuota(queue, config.MAX_WAITING_TASKS_PER_ACCOUNT),
+    queue,
   );
   // Schedules' ticks issue their tasks through the same handler as the gateway's requests.
   const firing = new ScheduleFiring({
@@ -214,6 +219,8 @@ export async function startScheduler(
   // The subscriptions are registered at the server once it answers: from now on nothing is missed.
   await connection.flush();
   channel.attach(connection);
+  outcomes.attach(connection);
+  functions.start();
   registrations.start();
   feed.start();
   dispatcher.start();
@@ -237,6 +244,7 @@ export async function startScheduler(
   const stop = async () => {
     dispatcher.stop();
     await firing.stop();
+    await functions.stop();
     await feed.stop();
     await registrations.stop();
     await revocations.stop();

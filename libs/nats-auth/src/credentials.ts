@@ -42,9 +42,9 @@ export function servicePermissions(service: PlatformService): SubjectPermissions
       };
     case 'scheduler':
       // Serves commands (queue group) and every node's reports; offers assignments, sends
-      // cancellations; answers each request once.
+      // cancellations, announces recorded task outcomes; answers each request once.
       return {
-        publish: { allow: ['canopy.assign.*', 'canopy.cancel.*'] },
+        publish: { allow: ['canopy.assign.*', 'canopy.cancel.*', TASK_NOTIFICATION_PATTERN] },
         subscribe: { allow: ['canopy.cmd.>', 'canopy.node.*.>', DEFAULT_INBOX] },
         allowResponses: true,
       };

@@ -61,7 +61,7 @@ describe('service credentials', () => {
     ['gateway', ['canopy.cmd.task.issue'], { allow: ['canopy.notify.task.*', '_INBOX.>'] }, false],
     [
       'scheduler',
-      ['canopy.assign.*', 'canopy.cancel.*'],
+      ['canopy.assign.*', 'canopy.cancel.*', 'canopy.notify.task.*'],
       { allow: ['canopy.cmd.>', 'canopy.node.*.>', '_INBOX.>'] },
       true,
     ],

@@ -241,11 +241,25 @@ describe('platform service users', () => {
       expect(refused).toEqual(['Permissions Violation for Subscription to "canopy.notify.task.*"']),
     );
 
+    // The scheduler announces recorded outcomes to the gateways, but cannot speak for a node.
+    const { connection: listeningGateway } = await connectAs('gateway');
+    const notified: string[] = [];
+    listeningGateway.subscribe('canopy.notify.task.*', {
+      callback: (_error, message) => notified.push(message.subject),
+    });
+    await listeningGateway.flush();
     const { connection: scheduler, errors: schedulerErrors } = await connectAs('scheduler');
     scheduler.publish(nodeReportSubject('n1', 'result'), '{}');
     scheduler.publish(taskNotificationSubject('0123456789abcdef01234567'), '{}');
     await scheduler.flush();
-    await eventually(() => expect(schedulerErrors).toHaveLength(2));
+    await eventually(() =>
+      expect(schedulerErrors).toEqual([
+        'Permissions Violation for Publish to "canopy.node.n1.result"',
+      ]),
+    );
+    await eventually(() =>
+      expect(notified).toEqual([taskNotificationSubject('0123456789abcdef01234567')]),
+    );
   });
 
   test("connections without credentials, or with another authority's, are refused", async () => {

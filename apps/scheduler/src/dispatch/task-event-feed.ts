@@ -3,11 +3,14 @@ import { asContractEvent } from '@canopy/event-store';
 import type { EventStore } from '@canopy/event-store';
 import type { TaskQueue } from '@canopy/scheduling';
 import type { ServiceLogger } from '@canopy/service-runtime';
+import type { TaskCommands } from '../tasks/task-commands.js';
 import { StreamFollower } from '../transport/stream-follower.js';
 
 export interface TaskEventFeedOptions {
   readonly store: EventStore;
   readonly queue: TaskQueue;
+  /** Remembers tasks' states; told of every event applied. */
+  readonly commands: Pick<TaskCommands, 'observed'>;
   readonly clock: () => Date;
   readonly logger: ServiceLogger;
   /** After new events were applied. */
@@ -36,12 +39,14 @@ export class TaskEventFeed {
       streamPrefix: 'task-',
       kind: 'task',
       logger: options.logger,
-      apply: (recorded) =>
-        options.queue.apply(
-          parseTaskEvent(asContractEvent(recorded)),
-          recorded.streamVersion,
-          options.clock().getTime(),
-        ),
+      apply: (recorded) => {
+        const { streamVersion } = recorded;
+        // This process's own appends come back here too: skip what was applied already unparsed.
+        if (options.queue.hasApplied(recorded.streamId.slice('task-'.length), streamVersion)) return;
+        const event = parseTaskEvent(asContractEvent(recorded));
+        options.queue.apply(event, streamVersion, options.clock().getTime());
+        options.commands.observed(event, streamVersion);
+      },
       afterBatch: options.onApplied,
       onCaughtUp: () => {
         options.logger.info(

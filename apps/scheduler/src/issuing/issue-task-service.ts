@@ -22,25 +22,33 @@ export class IssueTaskService {
     private readonly policy: IssuePolicy,
     private readonly logger: ServiceLogger,
     private readonly quota: AccountQuota,
+    /** The tasks this process knows (unfinished, or ended recently): any other id is presumed new. */
+    private readonly knownTasks: { knows(taskId: string): boolean },
   ) {}
 
   async issue(payload: Uint8Array): Promise<IssueTaskReply> {
     const issued = parseIssueTaskRequest(decodeJson(payload, 'IssueTask request'));
-    const fn = await this.functions.read(issued.functionId, issued.accountId);
+    const fn = await this.functions.get(issued.functionId, issued.accountId);
     if (fn === undefined) throw new FunctionNotFoundError(issued.functionId);
     let reservation: QuotaReservation | null = null;
     try {
-      const decision = await this.commands.handle(issued.taskId, (state) => {
-        if (state.phase !== 'NotIssued') {
-          return isIssuedBy(state.task, issued)
-            ? undefined
-            : issueTaskCommand(issued, fn, this.policy);
-        }
-        // The builder runs again after a version conflict: one reservation covers every round.
-        reservation ??= this.quota.reserve(issued.accountId);
-        if (reservation === null) throw new NoQuotaAvailableError(this.quota.maxUnfinishedTasks);
-        return issueTaskCommand(issued, fn, this.policy);
-      });
+      // A new id (the usual case) is decided on an empty stream without reading it first.
+      const presumeNew = !this.knownTasks.knows(issued.taskId);
+      const decision = await this.commands.handle(
+        issued.taskId,
+        (state) => {
+          if (state.phase !== 'NotIssued') {
+            return isIssuedBy(state.task, issued)
+              ? undefined
+              : issueTaskCommand(issued, fn, this.policy);
+          }
+          // The builder runs again after a version conflict: one reservation covers every round.
+          reservation ??= this.quota.reserve(issued.accountId);
+          if (reservation === null) throw new NoQuotaAvailableError(this.quota.maxUnfinishedTasks);
+          return issueTaskCommand(issued, fn, this.policy);
+        },
+        { presumeNew },
+      );
       const repeated = decision.events.length === 0;
       this.logger.info(
         { taskId: issued.taskId, functionId: issued.functionId, repeated },

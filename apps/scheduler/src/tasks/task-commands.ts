@@ -1,8 +1,8 @@
 import { parseTaskEvent, taskStreamId } from '@canopy/contracts';
 import type { TaskCommand, TaskEvent } from '@canopy/contracts';
-import { CommandHandler } from '@canopy/event-store';
+import { CommandHandler, RecentStreamStates } from '@canopy/event-store';
 import type { AppendedEvent, Decision, EventStore } from '@canopy/event-store';
-import { taskDecider } from '@canopy/task-domain';
+import { initialState, taskDecider } from '@canopy/task-domain';
 import type { TaskState } from '@canopy/task-domain';
 
 /** What a command did to its task. */
@@ -19,27 +19,76 @@ export interface TaskCommandsOptions {
   readonly clock: () => Date;
   /** Told of every event appended, in stream order, right after the append. */
   readonly onAppended: (appended: readonly AppendedEvent<TaskEvent>[]) => void;
+  /** How many unfinished tasks' states are remembered; default {@link DEFAULT_REMEMBERED_TASKS}. */
+  readonly rememberedTasks?: number;
 }
+
+export interface TaskCommandOptions {
+  /**
+   * The task is new to this process (an IssueTask for an id it has never seen): decide on an empty
+   * stream without reading it; the append's expected version checks the guess.
+   */
+  readonly presumeNew?: boolean;
+}
+
+export const DEFAULT_REMEMBERED_TASKS = 100_000;
+
+const emptyStream = { state: initialState(), version: 0 };
 
 /**
  * Every decision about a task: the task decider through the event store's command handler, by task
- * id, each round stamped with the current time.
+ * id, each round stamped with the current time. The states of unfinished tasks are remembered, from
+ * this process's own decisions and from what the subscription brings ({@link observed}), so a
+ * command is decided without reading the task's stream; the append's expected version keeps that
+ * safe, and a stale state costs a conflict and a catch-up. A task's state is forgotten once it ends.
  */
 export class TaskCommands {
+  private readonly states: RecentStreamStates<TaskState>;
   private readonly handler: CommandHandler<TaskCommand, TaskEvent, TaskState>;
 
   constructor(private readonly options: TaskCommandsOptions) {
+    this.states = new RecentStreamStates(options.rememberedTasks ?? DEFAULT_REMEMBERED_TASKS);
     this.handler = new CommandHandler({
       store: options.store,
       decider: taskDecider,
       parseEvent: parseTaskEvent,
-      onAppended: (_streamId, appended) => options.onAppended(appended),
+      cache: this.states,
+      onAppended: (streamId, appended) => {
+        if (appended.some(({ event }) => isTerminal(event))) this.states.delete(streamId);
+        options.onAppended(appended);
+      },
     });
   }
 
-  handle(taskId: string, build: TaskCommandBuilder): Promise<TaskDecision> {
-    return this.handler.handle(taskStreamId(taskId), (state) =>
-      build(state, this.options.clock().toISOString()),
+  handle(
+    taskId: string,
+    build: TaskCommandBuilder,
+    options: TaskCommandOptions = {},
+  ): Promise<TaskDecision> {
+    return this.handler.handle(
+      taskStreamId(taskId),
+      (state) => build(state, this.options.clock().toISOString()),
+      options.presumeNew === true ? { presumed: emptyStream } : {},
     );
   }
+
+  /** An event of the task's stream, appended by any process: keeps a remembered state current. */
+  observed(event: TaskEvent, streamVersion: number): void {
+    const streamId = taskStreamId(event.data.taskId);
+    const known = this.states.get(streamId);
+    if (known === undefined || streamVersion <= known.version) return;
+    if (isTerminal(event) || streamVersion !== known.version + 1) {
+      // Over, or events missed in between: the next command reads the stream.
+      this.states.delete(streamId);
+      return;
+    }
+    this.states.set(streamId, {
+      state: taskDecider.evolve(known.state, event),
+      version: streamVersion,
+    });
+  }
+}
+
+function isTerminal(event: TaskEvent): boolean {
+  return event.type === 'TaskFinished' || event.type === 'TaskFailed';
 }

@@ -53,6 +53,15 @@ export interface HandleOptions<State> {
    * the events after it instead of the whole stream.
    */
   readonly known?: StreamState<State>;
+  /**
+   * A state the caller expects the stream to be in (a stream it is about to create is empty): the
+   * command is decided on it without reading the stream, like a remembered state, and the append's
+   * expected version checks the guess. Ignored when the cache remembers the stream. A guess that
+   * decides exactly what the stream already records at those versions is taken by the store for a
+   * retry of that append: the command counts as done (it was) and the decision is reported as if
+   * made now, so presume only where the caller would not repeat a decision it knows was made.
+   */
+  readonly presumed?: StreamState<State>;
 }
 
 /**
@@ -72,8 +81,8 @@ interface Loaded<State> extends StreamState<State> {
  * the version and the event, so a repeated append is recognised), and after a conflicting append
  * catch up with what was written meanwhile and decide again, a bounded number of times.
  *
- * A state remembered in the cache is used without reading the stream; the expected-version check
- * keeps that safe. A decision that changes nothing, or a rule violation, is not trusted to a
+ * A state remembered in the cache (or presumed by the caller) is used without reading the stream; the
+ * expected-version check keeps that safe. A decision that changes nothing, or a rule violation, is not trusted to a
  * remembered state: the handler first reads whatever followed it, and decides again when anything did.
  * Commands on one stream run one after another within the process.
  *
@@ -166,8 +175,8 @@ export class CommandHandler<Command, Event extends ContractEvent, State> {
   }
 
   private async start(streamId: string, options: HandleOptions<State>): Promise<Loaded<State>> {
-    const cached = this.options.cache?.get(streamId);
-    if (cached !== undefined) return { ...cached, fresh: false };
+    const remembered = this.options.cache?.get(streamId) ?? options.presumed;
+    if (remembered !== undefined) return { ...remembered, fresh: false };
     return this.catchUpFrom(streamId, this.startingPoint(streamId, options));
   }
 

@@ -295,6 +295,42 @@ describe('the command handler with remembered states', () => {
   });
 });
 
+describe('a presumed state', () => {
+  test('a new stream is created without reading it first', async () => {
+    const store = new ObservedStore();
+    const { handler } = handlerOn(store);
+    const decision = await handler.handle(
+      streamId,
+      { type: 'SwitchOn' },
+      { presumed: { state: lamp.initialState(), version: 0 } },
+    );
+    expect(decision.version).toBe(1);
+    expect(store.reads).toEqual([]);
+  });
+
+  test('a wrong guess conflicts, catches up and decides on the real stream', async () => {
+    const store = new ObservedStore();
+    const { handler } = handlerOn(store);
+    await handler.handle(streamId, [{ type: 'SwitchOn' }, { type: 'Count', by: 2 }]);
+    const presumed = { presumed: { state: lamp.initialState(), version: 0 } };
+    const count = await handler.handle(streamId, { type: 'Count', by: 1 }, presumed);
+    expect(count.before).toEqual({ on: true, count: 2 });
+    expect(count.after).toEqual({ on: true, count: 3 });
+    expect(count.version).toBe(3);
+  });
+
+  test('a guess that repeats a recorded decision is not written twice', async () => {
+    // The store recognises the same events at the same versions as a retry (their ids derive from
+    // the stream, the version and the event), so the command counts as done: it was.
+    const store = new ObservedStore();
+    const { handler } = handlerOn(store);
+    await handler.handle(streamId, { type: 'SwitchOn' });
+    const presumed = { presumed: { state: lamp.initialState(), version: 0 } };
+    await handler.handle(streamId, { type: 'SwitchOn' }, presumed);
+    expect((await store.readStream(streamId)).map((e) => e.type)).toEqual(['SwitchedOn']);
+  });
+});
+
 describe('remembered stream states', () => {
   test('keep the most recently used within their capacity', () => {
     const states = new RecentStreamStates<number>(2);

@@ -147,6 +147,21 @@ export class TaskQueue {
     }
   }
 
+  /** Whether the task is unfinished, or ended recently enough to be remembered. */
+  knows(taskId: string): boolean {
+    return this.tasks.has(taskId) || this.ended.has(taskId);
+  }
+
+  /**
+   * Whether applying the event at `streamVersion` of the task's stream would change nothing: it was
+   * applied already, or the task ended. Lets a feed skip parsing what it would throw away.
+   */
+  hasApplied(taskId: string, streamVersion: number): boolean {
+    const queued = this.tasks.get(taskId);
+    if (queued !== undefined) return streamVersion <= queued.version;
+    return this.ended.has(taskId);
+  }
+
   /** Attempts currently assigned to the node. */
   assignedTo(nodeId: string): RunningTask[] {
     const attempts: RunningTask[] = [];

@@ -94,6 +94,19 @@ function setUp() {
 }
 
 describe('TaskQueue', () => {
+  test('knows which events it applied, and the tasks it holds or saw end', () => {
+    const { queue, apply } = setUp();
+    expect(queue.knows(taskId(1))).toBe(false);
+    expect(queue.hasApplied(taskId(1), 1)).toBe(false);
+    apply(issued(1), 1);
+    expect(queue.knows(taskId(1))).toBe(true);
+    expect(queue.hasApplied(taskId(1), 1)).toBe(true);
+    expect(queue.hasApplied(taskId(1), 2)).toBe(false);
+    apply(failed(1, 10), 2, 10);
+    expect(queue.knows(taskId(1))).toBe(true);
+    expect(queue.hasApplied(taskId(1), 3)).toBe(true);
+  });
+
   test('offers waiting tasks in FIFO order of issue, each to a node with a free slot', () => {
     const { queue, announce, offers, apply } = setUp();
     apply(issued(2, { issuedAtMs: 20 }), 1);
