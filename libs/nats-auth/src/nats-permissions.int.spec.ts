@@ -245,7 +245,9 @@ describe('platform service users', () => {
     const { connection: listeningGateway } = await connectAs('gateway');
     const notified: string[] = [];
     listeningGateway.subscribe('canopy.notify.task.*', {
-      callback: (_error, message) => notified.push(message.subject),
+      callback: (_error, message) => {
+        notified.push(message.subject);
+      },
     });
     await listeningGateway.flush();
     const { connection: scheduler, errors: schedulerErrors } = await connectAs('scheduler');

@@ -71,14 +71,18 @@ export class TaskReads {
    * event store, so the stream is asked too: a result is served as soon as it is recorded.
    */
   async outcome(accountId: string, taskId: string): Promise<TaskOutcome> {
-    const projected = await findTaskOutcome(this.db, accountId, taskId);
+    // Both at once: a result request mostly comes before the projector has the outcome (or before
+    // there is one), when the stream answers; reading them one after the other would add up.
+    const [projected, view] = await Promise.all([
+      findTaskOutcome(this.db, accountId, taskId),
+      this.viewFromStream(accountId, taskId),
+    ]);
     if (projected?.state === 'finished' && projected.response !== null) {
       return { kind: 'finished', ...projected.response };
     }
     if (projected?.state === 'failed' && isFailureReason(projected.failureReason)) {
       return { kind: 'failed', reason: projected.failureReason, status: projected.status };
     }
-    const view = await this.viewFromStream(accountId, taskId);
     if (view === null) {
       return projected === undefined
         ? { kind: 'missing' }
