@@ -5,7 +5,7 @@ import {
   exampleResponse,
   exampleTaskIssuedData,
   exampleTime as t,
-} from '@canopy/task-domain/testing';
+} from '@canopy/contracts/testing';
 import { taskNotificationsOf } from './task-notifications.js';
 
 let position = 0n;

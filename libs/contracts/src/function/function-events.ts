@@ -32,6 +32,11 @@ export const functionRegisteredDataSchema = z.object({
   registeredAt: utcTimeSchema,
 });
 export type FunctionRegisteredData = z.infer<typeof functionRegisteredDataSchema>;
+/** A function as its account defines it: what is registered, but for the ids and the time. */
+export type FunctionDefinition = Omit<
+  FunctionRegisteredData,
+  'functionId' | 'accountId' | 'registeredAt'
+>;
 
 export const functionEventSchema = z.discriminatedUnion('type', [
   z.object({

@@ -6,7 +6,7 @@ import {
   exampleTaskId,
   exampleTaskIssuedData,
   exampleTime,
-} from '../testing/index.js';
+} from '@canopy/contracts/testing';
 import { TaskRuleViolation } from './task-rule-violation.js';
 import type { TaskRuleCode } from './task-rule-violation.js';
 import { foldTask, taskDecider } from './task.js';

@@ -1,0 +1,12 @@
+export {
+  exampleAccountId,
+  exampleFunctionDefinition,
+  exampleFunctionId,
+  exampleFunctionRegisteredData,
+} from './function-examples.js';
+export {
+  exampleResponse,
+  exampleTaskId,
+  exampleTaskIssuedData,
+  exampleTime,
+} from './task-examples.js';
