@@ -1,3 +1,4 @@
+export { fieldRejected } from './field-rejected.js';
 export {
   exampleAccountId,
   exampleFunctionDefinition,
