@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseContract } from '../contract-violation.js';
 import { accountIdSchema, functionIdSchema, utcTimeSchema } from '../identifiers.js';
-import { contractMetadataSchema, currentMetadata } from '../task/task-payloads.js';
+import { contractSchema, currentMetadata } from '../task/task-payloads.js';
 import { runtimeSpecSchema } from './runtime-spec.js';
 
 // The function aggregate, stream `function-<functionId>`: what a task invokes, shaped after
@@ -39,11 +39,7 @@ export type FunctionDefinition = Omit<
 >;
 
 export const functionEventSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('FunctionRegistered'),
-    data: functionRegisteredDataSchema,
-    metadata: contractMetadataSchema,
-  }),
+  contractSchema('FunctionRegistered', functionRegisteredDataSchema),
 ]);
 export type FunctionEvent = z.infer<typeof functionEventSchema>;
 export type FunctionEventType = FunctionEvent['type'];
