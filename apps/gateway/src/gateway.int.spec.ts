@@ -4,6 +4,7 @@ import {
   decodeJson,
   parseIssueTaskRequest,
 } from '@canopy/contracts';
+import { exampleFunctionDefinition } from '@canopy/contracts/testing';
 import { sql } from 'kysely';
 import { createPrivateKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
@@ -41,12 +42,8 @@ afterAll(async () => {
 });
 
 const functionBody = {
-  name: 'hello',
-  description: 'says hello',
-  lang: 'sh',
-  type: 'process',
-  capabilities: { timeout: 10, cpuCount: 1, memSize: 128, networkLatency: 0, privileged: true },
-  runtime: { kind: 'process', command: '/bin/echo', args: ['hello'] },
+  ...exampleFunctionDefinition,
+  capabilities: { ...exampleFunctionDefinition.capabilities, privileged: true },
 };
 
 async function json(response: Response): Promise<Record<string, unknown>> {

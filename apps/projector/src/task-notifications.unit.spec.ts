@@ -5,7 +5,7 @@ import {
   exampleResponse,
   exampleTaskIssuedData,
   exampleTime as t,
-} from '@canopy/task-domain/testing';
+} from '@canopy/contracts/testing';
 import { taskNotificationsOf } from './task-notifications.js';
 
 let position = 0n;
@@ -28,23 +28,23 @@ function recorded(
 
 const a = '6405942c9956fae80d7e0e91';
 const b = '6405942c9956fae80d7e0e92';
+const issuedA = taskEvent('TaskIssued', exampleTaskIssuedData({ taskId: a }));
+const halfwayA = taskEvent('TaskProgressed', {
+  taskId: a,
+  nodeId: 'n1',
+  attempt: 1,
+  progress: 50,
+  at: t(2),
+});
 
 describe('taskNotificationsOf', () => {
   test('notifies each task that finished or failed in the batch, on its own subject', () => {
     const events = [
-      recorded(taskEvent('TaskIssued', exampleTaskIssuedData({ taskId: a }))),
+      recorded(issuedA),
       recorded(
         taskEvent('TaskAssigned', { taskId: a, nodeId: 'n1', attempt: 1, assignedAt: t(1) }),
       ),
-      recorded(
-        taskEvent('TaskProgressed', {
-          taskId: a,
-          nodeId: 'n1',
-          attempt: 1,
-          progress: 50,
-          at: t(2),
-        }),
-      ),
+      recorded(halfwayA),
       recorded(
         taskEvent('TaskFinished', {
           taskId: a,
@@ -72,18 +72,7 @@ describe('taskNotificationsOf', () => {
   });
 
   test('says nothing for progress and other events', () => {
-    const events = [
-      recorded(taskEvent('TaskIssued', exampleTaskIssuedData({ taskId: a }))),
-      recorded(
-        taskEvent('TaskProgressed', {
-          taskId: a,
-          nodeId: 'n1',
-          attempt: 1,
-          progress: 50,
-          at: t(2),
-        }),
-      ),
-    ];
+    const events = [recorded(issuedA), recorded(halfwayA)];
     expect(taskNotificationsOf(events)).toEqual([]);
   });
 });

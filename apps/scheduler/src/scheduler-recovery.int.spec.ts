@@ -1,29 +1,13 @@
 import { eventually } from '@canopy/async-testing';
-import { startPrivateNats } from '@canopy/local-services/testing';
-import type { PrivateNats } from '@canopy/local-services/testing';
 import type { TaskEvent } from '@canopy/contracts';
-import { SchedulerFixture, objectId } from './testing/scheduler-fixture.js';
-import { ScriptedNode } from './testing/scripted-node.js';
+import type { SchedulerFixture } from './testing/scheduler-fixture.js';
+import { schedulerTestBed, uniqueNodeId } from './testing/scheduler-test-bed.js';
+import type { ScriptedNode } from './testing/scripted-node.js';
 
 // Deadlines, lost nodes and restarts, against real PostgreSQL and NATS (own nats-server: see
-// startPrivateNats). Each test gets its own scheduler and database.
+// schedulerTestBed). Each test gets its own scheduler and database.
 
-let nats: PrivateNats;
-let fixture: SchedulerFixture | undefined;
-const nodes: ScriptedNode[] = [];
-
-const nodeId = (name: string) => `${name}-${objectId().slice(0, 8)}`;
-
-async function startNode(options: Omit<Parameters<typeof ScriptedNode.start>[0], 'servers'>) {
-  const node = await ScriptedNode.start({ servers: nats.url, ...options });
-  nodes.push(node);
-  return node;
-}
-
-async function scheduler(settings: Record<string, string> = {}): Promise<SchedulerFixture> {
-  fixture = await SchedulerFixture.start(nats.url, settings);
-  return fixture;
-}
+const { scheduler, startNode } = schedulerTestBed();
 
 function assignedTo(node: ScriptedNode, taskId: string) {
   return eventually(() => {
@@ -45,25 +29,11 @@ async function eventsOnceThere(
   }, 20_000);
 }
 
-beforeAll(async () => {
-  nats = await startPrivateNats();
-});
-
-afterEach(async () => {
-  await Promise.all(nodes.splice(0).map((node) => node.close()));
-  await fixture?.close();
-  fixture = undefined;
-});
-
-afterAll(async () => {
-  await nats.stop();
-});
-
 describe('scheduler deadlines and recovery', () => {
   test('a task no node takes within its pending deadline fails with NO_RUNNER (503)', async () => {
     const s = await scheduler({ SCHEDULER_PENDING_DEADLINE_SECONDS: '1' });
     const fn = await s.registerFunction({ cpuCount: 64 });
-    await startNode({ nodeId: nodeId('too-small') });
+    await startNode({ nodeId: uniqueNodeId('too-small') });
     const request = s.issueRequest(fn);
     expect((await s.issue(request)).ok).toBe(true);
 
@@ -74,7 +44,7 @@ describe('scheduler deadlines and recovery', () => {
   test('a task running past its timeout fails with TIMEOUT (504) and the node is told to stop', async () => {
     const s = await scheduler();
     const fn = await s.registerFunction({ timeout: 1 });
-    const node = await startNode({ nodeId: nodeId('slow') });
+    const node = await startNode({ nodeId: uniqueNodeId('slow') });
     const request = s.issueRequest(fn);
     expect((await s.issue(request)).ok).toBe(true);
     await assignedTo(node, request.taskId);
@@ -97,13 +67,13 @@ describe('scheduler deadlines and recovery', () => {
   test('a node that stops heartbeating mid-task is lost; the task moves to another node and finishes', async () => {
     const s = await scheduler();
     const fn = await s.registerFunction();
-    const first = await startNode({ nodeId: nodeId('doomed') });
+    const first = await startNode({ nodeId: uniqueNodeId('doomed') });
     const request = s.issueRequest(fn);
     expect((await s.issue(request)).ok).toBe(true);
     await assignedTo(first, request.taskId);
     await eventsOnceThere(s, request.taskId, ['TaskIssued', 'TaskAssigned']);
 
-    const second = await startNode({ nodeId: nodeId('rescuer') });
+    const second = await startNode({ nodeId: uniqueNodeId('rescuer') });
     first.stopHeartbeats();
 
     const retry = await assignedTo(second, request.taskId);
@@ -140,7 +110,7 @@ describe('scheduler deadlines and recovery', () => {
   test('losing the node of the last attempt fails the task with NODE_LOST (502)', async () => {
     const s = await scheduler({ SCHEDULER_MAX_ATTEMPTS: '1' });
     const fn = await s.registerFunction();
-    const node = await startNode({ nodeId: nodeId('only-chance') });
+    const node = await startNode({ nodeId: uniqueNodeId('only-chance') });
     const request = s.issueRequest(fn);
     expect((await s.issue(request)).ok).toBe(true);
     await assignedTo(node, request.taskId);
@@ -158,7 +128,7 @@ describe('scheduler deadlines and recovery', () => {
   test('a node that says goodbye hands its tasks back; they are requeued', async () => {
     const s = await scheduler();
     const fn = await s.registerFunction();
-    const leaving = await startNode({ nodeId: nodeId('leaving') });
+    const leaving = await startNode({ nodeId: uniqueNodeId('leaving') });
     const request = s.issueRequest(fn);
     expect((await s.issue(request)).ok).toBe(true);
     await eventsOnceThere(s, request.taskId, ['TaskIssued', 'TaskAssigned']);
@@ -168,7 +138,7 @@ describe('scheduler deadlines and recovery', () => {
       'NodeAnnounced',
       'NodeLeft',
     ]);
-    const staying = await startNode({ nodeId: nodeId('staying') });
+    const staying = await startNode({ nodeId: uniqueNodeId('staying') });
     expect((await assignedTo(staying, request.taskId)).attempt).toBe(2);
     expect(await staying.result(request.taskId, 2)).toEqual({ ok: true });
     await eventsOnceThere(s, request.taskId, [
@@ -183,12 +153,12 @@ describe('scheduler deadlines and recovery', () => {
   test('a node that rejects or ignores an offer is passed over; the task goes to another node', async () => {
     const s = await scheduler();
     const fn = await s.registerFunction();
-    const grumpy = await startNode({ nodeId: nodeId('grumpy'), answer: 'reject' });
+    const grumpy = await startNode({ nodeId: uniqueNodeId('grumpy'), answer: 'reject' });
     const request = s.issueRequest(fn);
     expect((await s.issue(request)).ok).toBe(true);
     await assignedTo(grumpy, request.taskId);
-    const silent = await startNode({ nodeId: nodeId('silent'), answer: 'ignore' });
-    const willing = await startNode({ nodeId: nodeId('willing') });
+    const silent = await startNode({ nodeId: uniqueNodeId('silent'), answer: 'ignore' });
+    const willing = await startNode({ nodeId: uniqueNodeId('willing') });
 
     await assignedTo(willing, request.taskId);
     const events = await eventsOnceThere(s, request.taskId, ['TaskIssued', 'TaskAssigned']);
@@ -210,7 +180,7 @@ describe('scheduler deadlines and recovery', () => {
     const s = await scheduler();
     const fn = await s.registerFunction();
     const privilegedFn = await s.registerFunction({ privileged: true }, fn.accountId);
-    const worker = await startNode({ nodeId: nodeId('worker') });
+    const worker = await startNode({ nodeId: uniqueNodeId('worker') });
     const running = s.issueRequest(fn);
     const waiting = s.issueRequest(privilegedFn);
     expect((await s.issue(running)).ok).toBe(true);
@@ -231,7 +201,10 @@ describe('scheduler deadlines and recovery', () => {
       'TaskFinished',
     ]);
 
-    const root = await startNode({ nodeId: nodeId('root'), capabilities: { privileged: true } });
+    const root = await startNode({
+      nodeId: uniqueNodeId('root'),
+      capabilities: { privileged: true },
+    });
     await assignedTo(root, waiting.taskId);
     await eventsOnceThere(s, waiting.taskId, ['TaskIssued', 'TaskAssigned']);
     expect(worker.assignments.map((offer) => offer.taskId)).toEqual([running.taskId]);
@@ -240,7 +213,7 @@ describe('scheduler deadlines and recovery', () => {
   test('after a restart, a task whose node never comes back is treated as the lost node’s', async () => {
     const s = await scheduler();
     const fn = await s.registerFunction();
-    const vanished = await startNode({ nodeId: nodeId('vanished') });
+    const vanished = await startNode({ nodeId: uniqueNodeId('vanished') });
     const request = s.issueRequest(fn);
     expect((await s.issue(request)).ok).toBe(true);
     await eventsOnceThere(s, request.taskId, ['TaskIssued', 'TaskAssigned']);
@@ -248,7 +221,7 @@ describe('scheduler deadlines and recovery', () => {
     await s.stopScheduler();
     await vanished.close();
     await s.startScheduler();
-    const survivor = await startNode({ nodeId: nodeId('survivor') });
+    const survivor = await startNode({ nodeId: uniqueNodeId('survivor') });
 
     expect((await assignedTo(survivor, request.taskId)).attempt).toBe(2);
     const events = await eventsOnceThere(s, request.taskId, [

@@ -1,53 +1,23 @@
 import { eventually } from '@canopy/async-testing';
-import { startPrivateNats } from '@canopy/local-services/testing';
-import type { PrivateNats } from '@canopy/local-services/testing';
-import { SchedulerFixture, objectId } from './testing/scheduler-fixture.js';
-import { ScriptedNode, okResponse } from './testing/scripted-node.js';
+import { objectId } from './testing/scheduler-fixture.js';
+import { schedulerTestBed, uniqueNodeId } from './testing/scheduler-test-bed.js';
+import { okResponse } from './testing/scripted-node.js';
 
 // The scheduler against real PostgreSQL and NATS, with worker nodes scripted over a plain NATS client.
-// Each test gets its own scheduler and database; the file has its own nats-server (startPrivateNats).
+// Each test gets its own scheduler and database; the file has its own nats-server (schedulerTestBed).
 
-let nats: PrivateNats;
-let fixture: SchedulerFixture | undefined;
-const nodes: ScriptedNode[] = [];
-
-const nodeId = (name: string) => `${name}-${objectId().slice(0, 8)}`;
-
-async function startNode(options: Omit<Parameters<typeof ScriptedNode.start>[0], 'servers'>) {
-  const node = await ScriptedNode.start({ servers: nats.url, ...options });
-  nodes.push(node);
-  return node;
-}
-
-async function scheduler(settings: Record<string, string> = {}): Promise<SchedulerFixture> {
-  fixture = await SchedulerFixture.start(nats.url, settings);
-  return fixture;
-}
-
-beforeAll(async () => {
-  nats = await startPrivateNats();
-});
-
-afterEach(async () => {
-  await Promise.all(nodes.splice(0).map((node) => node.close()));
-  await fixture?.close();
-  fixture = undefined;
-});
-
-afterAll(async () => {
-  await nats.stop();
-});
+const { scheduler, startNode } = schedulerTestBed();
 
 describe('the scheduler', () => {
   test('issues a task, assigns it to the matching node, records its progress and result', async () => {
     const s = await scheduler();
     const fn = await s.registerFunction({ cpuCount: 2, memSize: 1024, timeout: 20 });
     const small = await startNode({
-      nodeId: nodeId('small'),
+      nodeId: uniqueNodeId('small'),
       capabilities: { cpuCount: 2, memSize: 512 },
     });
     const big = await startNode({
-      nodeId: nodeId('big'),
+      nodeId: uniqueNodeId('big'),
       capabilities: { cpuCount: 4, memSize: 4096 },
     });
     const request = s.issueRequest(fn);
@@ -130,7 +100,7 @@ describe('the scheduler', () => {
     const s = await scheduler();
     const privilegedFn = await s.registerFunction({ privileged: true });
     const plainFn = await s.registerFunction({}, privilegedFn.accountId);
-    const plain = await startNode({ nodeId: nodeId('plain'), slots: 2 });
+    const plain = await startNode({ nodeId: uniqueNodeId('plain'), slots: 2 });
     const privilegedTask = s.issueRequest(privilegedFn);
     const plainTask = s.issueRequest(plainFn, {
       issuedAt: new Date(Date.parse(privilegedTask.issuedAt) + 1).toISOString(),
@@ -144,7 +114,10 @@ describe('the scheduler', () => {
     );
     expect(await s.taskEventTypes(privilegedTask.taskId)).toEqual(['TaskIssued']);
 
-    const root = await startNode({ nodeId: nodeId('root'), capabilities: { privileged: true } });
+    const root = await startNode({
+      nodeId: uniqueNodeId('root'),
+      capabilities: { privileged: true },
+    });
     await eventually(() =>
       expect(root.assignments.map((a) => a.taskId)).toEqual([privilegedTask.taskId]),
     );
@@ -157,8 +130,8 @@ describe('the scheduler', () => {
   test('never gives a node more tasks than its slots', async () => {
     const s = await scheduler();
     const fn = await s.registerFunction();
-    const first = await startNode({ nodeId: nodeId('one-slot'), slots: 1 });
-    const second = await startNode({ nodeId: nodeId('two-slots'), slots: 2 });
+    const first = await startNode({ nodeId: uniqueNodeId('one-slot'), slots: 1 });
+    const second = await startNode({ nodeId: uniqueNodeId('two-slots'), slots: 2 });
     const requests = Array.from({ length: 7 }, () => s.issueRequest(fn));
     for (const request of requests) expect((await s.issue(request)).ok).toBe(true);
 
@@ -183,13 +156,13 @@ describe('the scheduler', () => {
   test('refuses a report from a node that is not the current one, recording nothing', async () => {
     const s = await scheduler();
     const fn = await s.registerFunction();
-    const owner = await startNode({ nodeId: nodeId('owner') });
+    const owner = await startNode({ nodeId: uniqueNodeId('owner') });
     const request = s.issueRequest(fn);
     expect((await s.issue(request)).ok).toBe(true);
     await eventually(async () =>
       expect(await s.taskEventTypes(request.taskId)).toEqual(['TaskIssued', 'TaskAssigned']),
     );
-    const intruder = await startNode({ nodeId: nodeId('intruder') });
+    const intruder = await startNode({ nodeId: uniqueNodeId('intruder') });
 
     expect(await intruder.result(request.taskId, 1)).toMatchObject({
       ok: false,
@@ -225,7 +198,7 @@ describe('the scheduler', () => {
   test('repeated reports are acknowledged once recorded and change nothing more', async () => {
     const s = await scheduler();
     const fn = await s.registerFunction();
-    const node = await startNode({ nodeId: nodeId('node') });
+    const node = await startNode({ nodeId: uniqueNodeId('node') });
     const request = s.issueRequest(fn);
     expect((await s.issue(request)).ok).toBe(true);
     await eventually(async () =>
@@ -274,7 +247,7 @@ describe('the scheduler', () => {
       ),
     ).toMatchObject({ ok: false, error: { code: 'CONTRACT_VIOLATION', field: 'request.body' } });
 
-    const node = await startNode({ nodeId: nodeId('garbled') });
+    const node = await startNode({ nodeId: uniqueNodeId('garbled') });
     expect(await node.send('progress', '{"taskId":')).toMatchObject({
       ok: false,
       error: { code: 'CONTRACT_VIOLATION' },
@@ -302,11 +275,7 @@ describe('the scheduler', () => {
 
   test('tells a node it does not know to announce itself', async () => {
     const s = await scheduler();
-    const stranger = await ScriptedNode.start(
-      { servers: nats.url, nodeId: nodeId('stranger') },
-      { announce: false },
-    );
-    nodes.push(stranger);
+    const stranger = await startNode({ nodeId: uniqueNodeId('stranger') }, { announce: false });
     expect(await stranger.heartbeat()).toMatchObject({
       ok: false,
       error: { code: 'UNKNOWN_NODE' },

@@ -58,11 +58,15 @@ function describe(issue: z.core.$ZodIssue, input: unknown): string {
   if (valueAt(input, issue.path) === undefined) return 'is required';
   switch (issue.code) {
     case 'invalid_type':
-      return `must be ${withArticle(issue.expected)}`;
+      return typeProblem(issue.expected);
     case 'too_small':
-      return bound(issue.origin, issue.inclusive ? 'at least' : 'greater than', issue.minimum);
+      return boundProblem(
+        issue.origin,
+        issue.inclusive ? 'at least' : 'greater than',
+        issue.minimum,
+      );
     case 'too_big':
-      return bound(issue.origin, issue.inclusive ? 'at most' : 'less than', issue.maximum);
+      return boundProblem(issue.origin, issue.inclusive ? 'at most' : 'less than', issue.maximum);
     case 'invalid_value':
       return `must be ${issue.values.map((allowed) => JSON.stringify(allowed)).join(' or ')}`;
     case 'invalid_union':
@@ -74,7 +78,17 @@ function describe(issue: z.core.$ZodIssue, input: unknown): string {
   }
 }
 
-function bound(origin: string, relation: string, limit: number | bigint): string {
+/** What is wrong with a value of another type than `expected` (a zod type name): `must be an integer`. */
+export function typeProblem(expected: string): string {
+  return `must be ${withArticle(expected)}`;
+}
+
+/**
+ * What is wrong with a value beyond a limit, by what zod says it is (`origin`: a string counts
+ * characters, an array or set items, anything else is compared as a value): `must have at most 200
+ * characters`, `must be at least 1`.
+ */
+export function boundProblem(origin: string, relation: string, limit: number | bigint): string {
   switch (origin) {
     case 'string':
       return `must have ${relation} ${limit} characters`;

@@ -64,6 +64,18 @@ async function connectAs(
   return { connection, errors, publicKey };
 }
 
+/** A scheduler user answering every issue-task request with "issued", as the scheduler's group. */
+async function issueListener(): Promise<void> {
+  const { connection } = await connectAs('scheduler');
+  connection.subscribe(ISSUE_TASK_SUBJECT, {
+    queue: SCHEDULER_QUEUE_GROUP,
+    callback: (_error, msg) => {
+      msg.respond('issued');
+    },
+  });
+  await connection.flush();
+}
+
 /** A scheduler user answering every node report with "ok", recording the subjects it heard. */
 async function reportListener(): Promise<{ heard: string[]; connection: NatsConnection }> {
   const { connection } = await connectAs('scheduler');
@@ -174,14 +186,7 @@ describe('a node user', () => {
 
 describe('platform service users', () => {
   test("the gateway issues tasks to the scheduler and hears the projector's notifications", async () => {
-    const { connection: scheduler } = await connectAs('scheduler');
-    scheduler.subscribe(ISSUE_TASK_SUBJECT, {
-      queue: SCHEDULER_QUEUE_GROUP,
-      callback: (_error, msg) => {
-        msg.respond('issued');
-      },
-    });
-    await scheduler.flush();
+    await issueListener();
     const { connection: gateway, errors: gatewayErrors } = await connectAs('gateway');
     const notifications: string[] = [];
     gateway.subscribe('canopy.notify.task.*', {
@@ -204,14 +209,7 @@ describe('platform service users', () => {
   });
 
   test('the cli may issue a task like the gateway', async () => {
-    const { connection: scheduler } = await connectAs('scheduler');
-    scheduler.subscribe(ISSUE_TASK_SUBJECT, {
-      queue: SCHEDULER_QUEUE_GROUP,
-      callback: (_error, msg) => {
-        msg.respond('issued');
-      },
-    });
-    await scheduler.flush();
+    await issueListener();
     const { connection: cli } = await connectAs('cli');
     expect((await cli.request(ISSUE_TASK_SUBJECT, '{}', { timeout: 5_000 })).string()).toBe(
       'issued',

@@ -47,6 +47,18 @@ const text = (base64: string): string => Buffer.from(base64, 'base64').toString(
 const capabilities = { cpuCount: 2, memSize: 2048, networkLatency: 10, privileged: false };
 const fastRetry = { requestTimeoutMs: 250, initialDelayMs: 20, maxDelayMs: 100 };
 
+/** What every node of these tests is, whatever it connects through. */
+function nodeOptions(nodeId: string, lines: LogLine[], slots = 2) {
+  return {
+    nodeId,
+    capabilities,
+    slots,
+    agent: 'sdk-test/1.0',
+    logger: recordingLogger(lines),
+    retry: fastRetry,
+  };
+}
+
 describe('CanopyNode against a scripted scheduler on real NATS', () => {
   let scheduler: ScriptedScheduler;
   let node: CanopyNode;
@@ -65,15 +77,7 @@ describe('CanopyNode against a scripted scheduler on real NATS', () => {
 
   function createNode(nodeId: string, slots = 2): CanopyNode {
     logLines = [];
-    return new CanopyNode({
-      servers: testNatsUrl(),
-      nodeId,
-      capabilities,
-      slots,
-      agent: 'sdk-test/1.0',
-      logger: recordingLogger(logLines),
-      retry: fastRetry,
-    });
+    return new CanopyNode({ servers: testNatsUrl(), ...nodeOptions(nodeId, logLines, slots) });
   }
 
   afterEach(async () => {
@@ -476,15 +480,7 @@ describe('CanopyNode against a scripted scheduler on real NATS', () => {
       inboxPrefix: nodeInboxPrefix(nodeId),
     });
     const lines: LogLine[] = [];
-    const borrowing = new CanopyNode({
-      connection,
-      nodeId,
-      capabilities,
-      slots: 1,
-      agent: 'sdk-test/1.0',
-      logger: recordingLogger(lines),
-      retry: fastRetry,
-    });
+    const borrowing = new CanopyNode({ connection, ...nodeOptions(nodeId, lines, 1) });
     await borrowing.start(() => ({ status: 200 }));
     await scheduler.assign(sampleAssignment());
     await scheduler.waitFor('result');
@@ -493,15 +489,7 @@ describe('CanopyNode against a scripted scheduler on real NATS', () => {
     expect(borrowing.phase).toBe('stopped');
 
     const second = await connect({ servers: testNatsUrl(), inboxPrefix: nodeInboxPrefix(nodeId) });
-    node = new CanopyNode({
-      connection: second,
-      nodeId,
-      capabilities,
-      slots: 1,
-      agent: 'sdk-test/1.0',
-      logger: recordingLogger(lines),
-      retry: fastRetry,
-    });
+    node = new CanopyNode({ connection: second, ...nodeOptions(nodeId, lines, 1) });
     await node.start(() => ({ status: 200 }));
     await node.stop();
     expect(second.isClosed()).toBe(false);

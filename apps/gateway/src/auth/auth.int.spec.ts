@@ -9,6 +9,7 @@ import {
   accountStreamId,
   taskStreamId,
 } from '@canopy/contracts';
+import { exampleFunctionDefinition } from '@canopy/contracts/testing';
 import {
   activateSigningKey,
   addSigningKey,
@@ -30,15 +31,6 @@ async function json(response: Response): Promise<Json> {
   expect(response.headers.get('content-type')).toMatch(/^application\/json/);
   return (await response.json()) as Json;
 }
-
-const functionBody = {
-  name: 'hello',
-  description: 'says hello',
-  lang: 'sh',
-  type: 'process',
-  capabilities: { timeout: 10, cpuCount: 1, memSize: 128, networkLatency: 0, privileged: false },
-  runtime: { kind: 'process', command: '/bin/echo', args: ['hello'] },
-};
 
 const exchange = (harness: GatewayHarness, key: string) =>
   harness.request('/v1/auth/apiKey', {
@@ -351,7 +343,7 @@ describe('rate limits and the task quota', () => {
       method: 'POST',
       token,
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(functionBody),
+      body: JSON.stringify(exampleFunctionDefinition),
     });
     expect(registered.status).toBe(201);
     const functionId = (await json(registered))['id'] as string;

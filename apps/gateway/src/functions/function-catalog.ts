@@ -1,5 +1,5 @@
 import { functionStreamId } from '@canopy/contracts';
-import type { FunctionCapabilities, FunctionRegisteredData, RuntimeSpec } from '@canopy/contracts';
+import type { FunctionDefinition, FunctionRegisteredData } from '@canopy/contracts';
 import { definitionFor } from '@canopy/function-domain';
 import {
   encodeKeysetCursor,
@@ -20,14 +20,8 @@ import { unixSeconds } from '../tasks/task-json.js';
 // model, and from the stream while the projector has not caught up with a new registration.
 
 /** A function as the API shows it: as registered, plus its id and registration time. */
-export interface FunctionJson {
+export interface FunctionJson extends Readonly<FunctionDefinition> {
   readonly id: string;
-  readonly name: string;
-  readonly description: string;
-  readonly lang: string;
-  readonly type: string;
-  readonly capabilities: FunctionCapabilities;
-  readonly runtime: RuntimeSpec;
   /** Unix seconds, as a string like the task API's times. */
   readonly created: string;
 }

@@ -1,3 +1,4 @@
+import { boundProblem, typeProblem } from '@canopy/contracts';
 import type { z } from 'zod';
 import { ApiError } from './api-error.js';
 
@@ -32,7 +33,7 @@ function problemOf(issue: z.core.$ZodRawIssue): string {
   switch (issue.code) {
     case 'invalid_type':
       // JSON has no undefined: a field that is undefined was not sent.
-      return issue.input === undefined ? 'is required' : `must be ${withArticle(issue.expected)}`;
+      return issue.input === undefined ? 'is required' : typeProblem(issue.expected);
     case 'too_small':
       return bound(
         issue.origin,
@@ -73,19 +74,7 @@ function fieldsOf(schema: unknown): string[] {
 }
 
 function bound(origin: string, relation: string, limit: number | bigint): string {
-  switch (origin) {
-    case 'string':
-      if (relation === 'at least' && Number(limit) === 1) return 'must not be empty';
-      return `must have ${relation} ${limit} characters`;
-    case 'array':
-    case 'set':
-      return `must have ${relation} ${limit} items`;
-    default:
-      return `must be ${relation} ${limit}`;
-  }
-}
-
-function withArticle(expected: string): string {
-  if (expected === 'int') return 'an integer';
-  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+  if (origin === 'string' && relation === 'at least' && Number(limit) === 1)
+    return 'must not be empty';
+  return boundProblem(origin, relation, limit);
 }

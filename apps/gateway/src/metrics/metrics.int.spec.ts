@@ -1,5 +1,6 @@
 import { nodeEvent, nodeStreamId, taskCommand } from '@canopy/contracts';
 import type { NodeEvent, TaskCommand } from '@canopy/contracts';
+import { exampleTaskIssuedData } from '@canopy/contracts/testing';
 import { RecordingSubscription } from '@canopy/event-store/testing';
 import { newObjectId } from '@canopy/identity';
 import {
@@ -105,18 +106,15 @@ async function issueTaskInThePast(
 ): Promise<string> {
   const taskId = newObjectId();
   await decide(
-    taskCommand('IssueTask', {
-      taskId,
-      accountId: account.accountId,
-      functionId,
-      scheduleId: null,
-      request: { query: '', contentType: 'application/json', body: '' },
-      requirements: { cpuCount: 0, memSize: 0, networkLatency: 0, privileged: false },
-      timeout: 10,
-      maxAttempts: 3,
-      pendingDeadline: 60,
-      issuedAt: secondsAgo(daysAgo * DAY_SECONDS),
-    }),
+    taskCommand(
+      'IssueTask',
+      exampleTaskIssuedData({
+        taskId,
+        accountId: account.accountId,
+        functionId,
+        issuedAt: secondsAgo(daysAgo * DAY_SECONDS),
+      }),
+    ),
   );
   return taskId;
 }

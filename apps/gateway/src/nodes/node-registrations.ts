@@ -12,23 +12,8 @@ import type { NodeCredentialsIssuer } from './node-credentials.js';
 // the node's presence there; the owner's commands go through the node decider like the scheduler's
 // (a conflict with its writes is caught up and decided again). The list reads the read model.
 
-/** A node as the API shows it (list items, PATCH). Times are unix seconds as strings, or null. */
-export interface NodeJson {
-  readonly hash: string;
-  readonly nodeId: string;
-  readonly description: string;
-  /** Connected and announced (and not disabled). */
-  readonly available: boolean;
-  readonly disabled: boolean;
-  /** Null until the node first announces itself. */
-  readonly capabilities: {
-    readonly cpuCount: number;
-    readonly memSize: number;
-    readonly networkLatency: number;
-    readonly privileged: boolean;
-  } | null;
-  readonly slots: number | null;
-  readonly runningTasks: number;
+/** A node as the API shows it (list items, PATCH): as the read model has it, times as unix seconds. */
+export interface NodeJson extends Omit<NodeDetail, 'lastSeenAt' | 'registeredAt'> {
   readonly lastSeenAt: string | null;
   readonly registeredAt: string;
 }

@@ -74,22 +74,39 @@ async function project(nodeId: string): Promise<void> {
   });
 }
 
+const announcement = {
+  capabilities: { cpuCount: 8, memSize: 16384, networkLatency: 3, privileged: true },
+  slots: 4,
+  agent: 'canopy-node-agent/0.1.0',
+  at: '2026-11-30T12:30:00Z',
+};
+
 /** What the scheduler appends when the node announces itself. */
 async function announce(nodeId: string): Promise<void> {
   const streamId = nodeStreamId(nodeId);
   const version = (await harness.store.readStream(streamId)).length;
-  const events = [
-    nodeEvent('NodeAnnounced', {
-      nodeId,
-      capabilities: { cpuCount: 8, memSize: 16384, networkLatency: 3, privileged: true },
-      slots: 4,
-      agent: 'canopy-node-agent/0.1.0',
-      at: '2026-11-30T12:30:00Z',
-    }),
-  ];
+  const events = [nodeEvent('NodeAnnounced', { nodeId, ...announcement })];
   await harness.store.appendToStream(streamId, toNewEvents(streamId, version, events), {
     expectedVersion: version,
   });
+}
+
+/** How the API shows an enabled node that has announced itself (see `announce`) and runs nothing. */
+function announcedNodeJson(node: {
+  hash: string;
+  nodeId: string;
+  description: string;
+  available: boolean;
+}): Record<string, unknown> {
+  return {
+    ...node,
+    disabled: false,
+    capabilities: announcement.capabilities,
+    slots: announcement.slots,
+    runningTasks: 0,
+    lastSeenAt: String(Date.parse(announcement.at) / 1000),
+    registeredAt: expect.stringMatching(/^\d+$/) as unknown,
+  };
 }
 
 async function list(bearer = token, query = ''): Promise<Response> {
@@ -209,18 +226,14 @@ describe('GET /v1/node/list', () => {
     expect(link).toMatch(/^<\/v1\/node\/list\?limit=2&cursor=[A-Za-z0-9_-]+>; rel="next"$/);
     const items = (await page.json()) as Record<string, unknown>[];
     expect(items.map((item) => item['hash'])).toEqual(['third', 'second']);
-    expect(items[1]).toEqual({
-      hash: 'second',
-      nodeId: second,
-      description: 'node second',
-      available: true,
-      disabled: false,
-      capabilities: { cpuCount: 8, memSize: 16384, networkLatency: 3, privileged: true },
-      slots: 4,
-      runningTasks: 0,
-      lastSeenAt: String(Date.parse('2026-11-30T12:30:00Z') / 1000),
-      registeredAt: expect.stringMatching(/^\d+$/) as unknown,
-    });
+    expect(items[1]).toEqual(
+      announcedNodeJson({
+        hash: 'second',
+        nodeId: second,
+        description: 'node second',
+        available: true,
+      }),
+    );
     expect(items[0]).toMatchObject({
       hash: 'third',
       available: false,
@@ -297,19 +310,15 @@ describe('DELETE and PATCH /v1/node/:hash', () => {
       body: JSON.stringify({ description: 'back in rack 2' }),
     });
     expect(restored.status).toBe(200);
-    expect(await restored.json()).toEqual({
-      hash: 'cycle',
-      nodeId,
-      description: 'back in rack 2',
-      // Available again only once it announces itself again.
-      available: false,
-      disabled: false,
-      capabilities: { cpuCount: 8, memSize: 16384, networkLatency: 3, privileged: true },
-      slots: 4,
-      runningTasks: 0,
-      lastSeenAt: String(Date.parse('2026-11-30T12:30:00Z') / 1000),
-      registeredAt: expect.stringMatching(/^\d+$/) as unknown,
-    });
+    expect(await restored.json()).toEqual(
+      announcedNodeJson({
+        hash: 'cycle',
+        nodeId,
+        description: 'back in rack 2',
+        // Available again only once it announces itself again.
+        available: false,
+      }),
+    );
     // Restoring an enabled node with the same description changes nothing.
     const again = await harness.request('/v1/node/cycle', { method: 'PATCH', token });
     expect(again.status).toBe(200);

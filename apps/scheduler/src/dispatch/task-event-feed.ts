@@ -30,11 +30,9 @@ export interface TaskEventFeedOptions {
  * other scheduler replicas reach the matching loop. The scheduler's own appends are applied at once
  * too; the queue ignores the copies that arrive here later.
  */
-export class TaskEventFeed {
-  private readonly follower: StreamFollower;
-
+export class TaskEventFeed extends StreamFollower {
   constructor(options: TaskEventFeedOptions) {
-    this.follower = new StreamFollower({
+    super({
       store: options.store,
       streamPrefix: 'task-',
       kind: 'task',
@@ -58,17 +56,5 @@ export class TaskEventFeed {
       quietMs: options.quietMs,
       retryMs: options.retryMs,
     });
-  }
-
-  get caughtUp(): boolean {
-    return this.follower.caughtUp;
-  }
-
-  start(): void {
-    this.follower.start();
-  }
-
-  stop(): Promise<void> {
-    return this.follower.stop();
   }
 }

@@ -1,4 +1,5 @@
 import { taskEvent } from '@canopy/contracts';
+import { exampleTaskIssuedData } from '@canopy/contracts/testing';
 import { NodeRegistry } from '@canopy/scheduling';
 import { AccountCountingTaskQueue, AccountQuota } from './account-quota.js';
 
@@ -8,18 +9,10 @@ const at = '2026-11-30T02:00:00Z';
 const taskIdOf = (index: number) => `6405942c9956fae80d7e${index.toString(16).padStart(4, '0')}`;
 
 const issued = (index: number, accountId = accountA) =>
-  taskEvent('TaskIssued', {
-    taskId: taskIdOf(index),
-    accountId,
-    functionId: '6405848581b16f7a07cd4c48',
-    scheduleId: null,
-    request: { query: '', contentType: 'application/json', body: '' },
-    requirements: { cpuCount: 0, memSize: 0, networkLatency: 0, privileged: false },
-    timeout: 10,
-    maxAttempts: 3,
-    pendingDeadline: 60,
-    issuedAt: at,
-  });
+  taskEvent(
+    'TaskIssued',
+    exampleTaskIssuedData({ taskId: taskIdOf(index), accountId, issuedAt: at }),
+  );
 const failed = (index: number) =>
   taskEvent('TaskFailed', {
     taskId: taskIdOf(index),

@@ -4,11 +4,11 @@ import type { NodeEvent } from '@canopy/contracts';
 import { toNewEvents } from '@canopy/event-store';
 import { decide, foldNode, registeredNodeId } from '@canopy/node-domain';
 import type { NodeCommand } from '@canopy/node-domain';
-import { startPrivateNats } from '@canopy/local-services/testing';
-import type { PrivateNats } from '@canopy/local-services/testing';
 import { createUser } from '@nats-io/nkeys';
-import { SchedulerFixture, objectId } from '../testing/scheduler-fixture.js';
-import { ScriptedNode } from '../testing/scripted-node.js';
+import { objectId } from '../testing/scheduler-fixture.js';
+import type { SchedulerFixture } from '../testing/scheduler-fixture.js';
+import { schedulerTestBed } from '../testing/scheduler-test-bed.js';
+import type { ScriptedNode } from '../testing/scripted-node.js';
 import type { NodeCredentialRevoker } from './node-credential-revoker.js';
 
 // Owners disabling and restoring their nodes, against a real scheduler, PostgreSQL and NATS. The
@@ -32,23 +32,7 @@ class RecordingRevoker implements NodeCredentialRevoker {
   }
 }
 
-let nats: PrivateNats;
-let fixture: SchedulerFixture | undefined;
-const nodes: ScriptedNode[] = [];
-
-beforeAll(async () => {
-  nats = await startPrivateNats();
-});
-
-afterEach(async () => {
-  await Promise.all(nodes.splice(0).map((node) => node.close()));
-  await fixture?.close();
-  fixture = undefined;
-});
-
-afterAll(async () => {
-  await nats.stop();
-});
+const testBed = schedulerTestBed();
 
 async function ownerDecides(s: SchedulerFixture, nodeId: string, command: NodeCommand) {
   const streamId = nodeStreamId(nodeId);
@@ -82,11 +66,8 @@ async function registerNode(s: SchedulerFixture, accountId: string, hash: string
 const owner = (type: 'DisableNode' | 'EnableNode', nodeId: string, accountId: string, now: Date) =>
   ({ type, data: { nodeId, accountId, now: now.toISOString() } }) as const;
 
-async function startNode(nodeId: string): Promise<ScriptedNode> {
-  const node = await ScriptedNode.start({ servers: nats.url, nodeId, slots: 1 });
-  nodes.push(node);
-  return node;
-}
+const startNode = (nodeId: string): Promise<ScriptedNode> =>
+  testBed.startNode({ nodeId, slots: 1 });
 
 const assignmentOf = (node: ScriptedNode, taskId: string) =>
   eventually(() => {
@@ -97,8 +78,7 @@ const assignmentOf = (node: ScriptedNode, taskId: string) =>
 
 test('a disabled node loses its task to another node, is refused, is revoked, and works again once enabled', async () => {
   const revoker = new RecordingRevoker();
-  const s = await SchedulerFixture.start(nats.url, {}, { nodeCredentialRevoker: revoker });
-  fixture = s;
+  const s = await testBed.scheduler({}, { nodeCredentialRevoker: revoker });
   const accountId = objectId();
   const fn = await s.registerFunction({ cpuCount: 1, memSize: 256, timeout: 60 }, accountId);
   const a = await registerNode(s, accountId, 'node-a');
@@ -203,8 +183,7 @@ test('a disabled node loses its task to another node, is refused, is revoked, an
 test('a node disabled while the scheduler was down is refused after a restart, and revoked at start', async () => {
   const revoker = new RecordingRevoker();
   revoker.failures = 1;
-  const s = await SchedulerFixture.start(nats.url, {}, { nodeCredentialRevoker: revoker });
-  fixture = s;
+  const s = await testBed.scheduler({}, { nodeCredentialRevoker: revoker });
   const accountId = objectId();
   const a = await registerNode(s, accountId, 'node-a');
   await s.stopScheduler();
@@ -217,10 +196,6 @@ test('a node disabled while the scheduler was down is refused after a restart, a
       new Map([[a.userPublicKey, Math.floor(disabledAt.getTime() / 1000)]]),
     ),
   );
-  const nodeA = await ScriptedNode.start(
-    { servers: nats.url, nodeId: a.nodeId },
-    { announce: false },
-  );
-  nodes.push(nodeA);
+  const nodeA = await testBed.startNode({ nodeId: a.nodeId }, { announce: false });
   expect(await nodeA.announce()).toMatchObject({ ok: false, error: { code: 'NODE_DISABLED' } });
 });

@@ -83,13 +83,11 @@ export interface NodeRegistrationFeedOptions {
  * Follows every `node-` stream from the beginning, then live: how the scheduler learns that an
  * owner disabled or enabled a node, through whichever gateway, and rebuilds that after a restart.
  */
-export class NodeRegistrationFeed {
-  private readonly follower: StreamFollower;
-
+export class NodeRegistrationFeed extends StreamFollower {
   constructor(options: NodeRegistrationFeedOptions) {
     const { disabledNodes, logger } = options;
     let revocationsChanged = false;
-    this.follower = new StreamFollower({
+    super({
       store: options.store,
       streamPrefix: 'node-',
       kind: 'node',
@@ -104,7 +102,7 @@ export class NodeRegistrationFeed {
       },
       // Before catching up, the set is published once, complete, when the feed is quiet.
       afterBatch: () => {
-        if (revocationsChanged && this.follower.caughtUp)
+        if (revocationsChanged && this.caughtUp)
           options.onRevocationsChanged(disabledNodes.revocations());
         revocationsChanged = false;
       },
@@ -119,18 +117,6 @@ export class NodeRegistrationFeed {
       quietMs: options.quietMs,
       retryMs: options.retryMs,
     });
-  }
-
-  get caughtUp(): boolean {
-    return this.follower.caughtUp;
-  }
-
-  start(): void {
-    this.follower.start();
-  }
-
-  stop(): Promise<void> {
-    return this.follower.stop();
   }
 }
 

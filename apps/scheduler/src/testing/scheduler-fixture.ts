@@ -18,6 +18,10 @@ import type {
   RuntimeSpec,
   TaskEvent,
 } from '@canopy/contracts';
+import {
+  exampleFunctionDefinition,
+  exampleFunctionRegisteredData,
+} from '@canopy/contracts/testing';
 import { toNewEvents } from '@canopy/event-store';
 import type { EventStore } from '@canopy/event-store';
 import { PostgresEventStore, migrateEventStore } from '@canopy/event-store/postgres';
@@ -93,28 +97,27 @@ export class SchedulerFixture {
   async registerFunction(
     capabilities: Partial<FunctionCapabilities> = {},
     accountId = objectId(),
-    runtime: RuntimeSpec = { kind: 'process', command: '/bin/echo', args: ['hello'] },
+    runtime: RuntimeSpec = exampleFunctionDefinition.runtime,
   ): Promise<{ functionId: string; accountId: string; runtime: RuntimeSpec }> {
     const functionId = objectId();
     const streamId = functionStreamId(functionId);
-    const event = functionEvent('FunctionRegistered', {
-      functionId,
-      accountId,
-      name: 'hello',
-      description: 'says hello',
-      lang: 'sh',
-      type: 'process',
-      capabilities: {
-        timeout: 30,
-        cpuCount: 1,
-        memSize: 256,
-        networkLatency: 0,
-        privileged: false,
-        ...capabilities,
-      },
-      runtime,
-      registeredAt: new Date().toISOString(),
-    });
+    const event = functionEvent(
+      'FunctionRegistered',
+      exampleFunctionRegisteredData({
+        functionId,
+        accountId,
+        capabilities: {
+          timeout: 30,
+          cpuCount: 1,
+          memSize: 256,
+          networkLatency: 0,
+          privileged: false,
+          ...capabilities,
+        },
+        runtime,
+        registeredAt: new Date().toISOString(),
+      }),
+    );
     await this.store.appendToStream(streamId, toNewEvents(streamId, 0, [event]), {
       expectedVersion: 'no_stream',
     });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseContract } from '../contract-violation.js';
 import { accountIdSchema, utcTimeSchema } from '../identifiers.js';
-import { contractMetadataSchema, currentMetadata } from '../task/task-payloads.js';
+import { contractSchema, currentMetadata } from '../task/task-payloads.js';
 
 // The account aggregate, stream `account-<accountId>`. API keys are stored as SHA-256 hashes only:
 // a key is 256 random bits, so a fast hash is enough (nothing to brute-force), and the plain key is
@@ -38,21 +38,9 @@ export const apiKeyRevokedDataSchema = z.object({
 });
 
 export const accountEventSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('AccountCreated'),
-    data: accountCreatedDataSchema,
-    metadata: contractMetadataSchema,
-  }),
-  z.object({
-    type: z.literal('ApiKeyIssued'),
-    data: apiKeyIssuedDataSchema,
-    metadata: contractMetadataSchema,
-  }),
-  z.object({
-    type: z.literal('ApiKeyRevoked'),
-    data: apiKeyRevokedDataSchema,
-    metadata: contractMetadataSchema,
-  }),
+  contractSchema('AccountCreated', accountCreatedDataSchema),
+  contractSchema('ApiKeyIssued', apiKeyIssuedDataSchema),
+  contractSchema('ApiKeyRevoked', apiKeyRevokedDataSchema),
 ]);
 export type AccountEvent = z.infer<typeof accountEventSchema>;
 export type AccountEventType = AccountEvent['type'];

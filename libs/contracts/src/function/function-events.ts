@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseContract } from '../contract-violation.js';
 import { accountIdSchema, functionIdSchema, utcTimeSchema } from '../identifiers.js';
-import { contractMetadataSchema, currentMetadata } from '../task/task-payloads.js';
+import { contractSchema, currentMetadata } from '../task/task-payloads.js';
 import { runtimeSpecSchema } from './runtime-spec.js';
 
 // The function aggregate, stream `function-<functionId>`: what a task invokes, shaped after
@@ -32,13 +32,14 @@ export const functionRegisteredDataSchema = z.object({
   registeredAt: utcTimeSchema,
 });
 export type FunctionRegisteredData = z.infer<typeof functionRegisteredDataSchema>;
+/** A function as its account defines it: what is registered, but for the ids and the time. */
+export type FunctionDefinition = Omit<
+  FunctionRegisteredData,
+  'functionId' | 'accountId' | 'registeredAt'
+>;
 
 export const functionEventSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('FunctionRegistered'),
-    data: functionRegisteredDataSchema,
-    metadata: contractMetadataSchema,
-  }),
+  contractSchema('FunctionRegistered', functionRegisteredDataSchema),
 ]);
 export type FunctionEvent = z.infer<typeof functionEventSchema>;
 export type FunctionEventType = FunctionEvent['type'];

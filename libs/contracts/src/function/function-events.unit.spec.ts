@@ -1,18 +1,8 @@
 import { ContractViolationError } from '../contract-violation.js';
+import { exampleFunctionRegisteredData } from '../testing/index.js';
 import { functionEvent, functionStreamId, parseFunctionEvent } from './function-events.js';
 
-const registered = () =>
-  functionEvent('FunctionRegistered', {
-    functionId: '6405848581b16f7a07cd4c48',
-    accountId: '64057f3c9956fae80d7e0e84',
-    name: 'hello',
-    description: 'says hello',
-    lang: 'sh',
-    type: 'process',
-    capabilities: { timeout: 10, cpuCount: 1, memSize: 128, networkLatency: 0, privileged: false },
-    runtime: { kind: 'process', command: '/bin/echo', args: ['hello'] },
-    registeredAt: '2026-11-29T10:00:00Z',
-  });
+const registered = () => functionEvent('FunctionRegistered', exampleFunctionRegisteredData());
 
 describe('function events', () => {
   test('a valid FunctionRegistered parses back to itself', () => {

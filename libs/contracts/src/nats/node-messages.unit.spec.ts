@@ -1,4 +1,4 @@
-import { ContractViolationError } from '../contract-violation.js';
+import { fieldRejected } from '../testing/index.js';
 import {
   UNKNOWN_NODE,
   parseAnnouncementReply,
@@ -34,16 +34,6 @@ const result = {
     body: 'e30=',
   },
 };
-
-function fieldRejected(parse: (value: unknown) => unknown, value: unknown): string {
-  try {
-    parse(value);
-  } catch (error) {
-    if (error instanceof ContractViolationError) return error.field;
-    throw error;
-  }
-  throw new Error('the message was accepted');
-}
 
 describe('node → scheduler messages', () => {
   test.each([

@@ -1,4 +1,4 @@
-import { ContractViolationError } from '../contract-violation.js';
+import { fieldRejected } from '../testing/index.js';
 import { parseAssignment, parseAssignmentReply, parseCancellation } from './assignment-messages.js';
 import { parseIssueTaskReply } from './issue-task-messages.js';
 import { parseTaskNotification } from './task-notification.js';
@@ -14,16 +14,6 @@ const assignment = {
   timeout: 30,
   startBy: '2024-06-22T21:06:48Z',
 };
-
-function fieldRejected(parse: (value: unknown) => unknown, value: unknown): string {
-  try {
-    parse(value);
-  } catch (error) {
-    if (error instanceof ContractViolationError) return error.field;
-    throw error;
-  }
-  throw new Error('the message was accepted');
-}
 
 describe('gateway ↔ scheduler', () => {
   test('IssueTask replies', () => {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseContract } from '../contract-violation.js';
 import { accountIdSchema, nodeIdSchema, utcTimeSchema } from '../identifiers.js';
 import { nodeCapabilitiesSchema } from '../nats/node-messages.js';
-import { contractMetadataSchema, currentMetadata } from '../task/task-payloads.js';
+import { contractSchema, currentMetadata } from '../task/task-payloads.js';
 
 // Stream `node-<nodeId>`. The scheduler writes when a node joins (or comes back with other
 // capabilities), leaves, or is declared lost. Heartbeats are not events: they change nothing that
@@ -67,41 +67,13 @@ export const nodeDescribedDataSchema = z.object({
 });
 
 export const nodeEventSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('NodeAnnounced'),
-    data: nodeAnnouncedDataSchema,
-    metadata: contractMetadataSchema,
-  }),
-  z.object({
-    type: z.literal('NodeLeft'),
-    data: nodeLeftDataSchema,
-    metadata: contractMetadataSchema,
-  }),
-  z.object({
-    type: z.literal('NodeLost'),
-    data: nodeLostDataSchema,
-    metadata: contractMetadataSchema,
-  }),
-  z.object({
-    type: z.literal('NodeRegistered'),
-    data: nodeRegisteredDataSchema,
-    metadata: contractMetadataSchema,
-  }),
-  z.object({
-    type: z.literal('NodeDisabled'),
-    data: nodeOwnerChangeDataSchema,
-    metadata: contractMetadataSchema,
-  }),
-  z.object({
-    type: z.literal('NodeEnabled'),
-    data: nodeOwnerChangeDataSchema,
-    metadata: contractMetadataSchema,
-  }),
-  z.object({
-    type: z.literal('NodeDescribed'),
-    data: nodeDescribedDataSchema,
-    metadata: contractMetadataSchema,
-  }),
+  contractSchema('NodeAnnounced', nodeAnnouncedDataSchema),
+  contractSchema('NodeLeft', nodeLeftDataSchema),
+  contractSchema('NodeLost', nodeLostDataSchema),
+  contractSchema('NodeRegistered', nodeRegisteredDataSchema),
+  contractSchema('NodeDisabled', nodeOwnerChangeDataSchema),
+  contractSchema('NodeEnabled', nodeOwnerChangeDataSchema),
+  contractSchema('NodeDescribed', nodeDescribedDataSchema),
 ]);
 export type NodeEvent = z.infer<typeof nodeEventSchema>;
 export type NodeEventType = NodeEvent['type'];

@@ -7,11 +7,7 @@ import {
   taskIdSchema,
   utcTimeSchema,
 } from '../identifiers.js';
-import {
-  contractMetadataSchema,
-  currentMetadata,
-  taskRequestSchema,
-} from '../task/task-payloads.js';
+import { contractSchema, currentMetadata, taskRequestSchema } from '../task/task-payloads.js';
 
 // The schedule aggregate, stream `schedule-<scheduleId>`: a cron expression that issues a task of one
 // function at every tick. Event names and payload fields are read by analysts: change them only with
@@ -82,36 +78,12 @@ export const scheduleTickedDataSchema = z.object({
 });
 
 export const scheduleEventSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('ScheduleCreated'),
-    data: scheduleCreatedDataSchema,
-    metadata: contractMetadataSchema,
-  }),
-  z.object({
-    type: z.literal('ScheduleChanged'),
-    data: scheduleChangedDataSchema,
-    metadata: contractMetadataSchema,
-  }),
-  z.object({
-    type: z.literal('SchedulePaused'),
-    data: schedulePausedDataSchema,
-    metadata: contractMetadataSchema,
-  }),
-  z.object({
-    type: z.literal('ScheduleResumed'),
-    data: scheduleResumedDataSchema,
-    metadata: contractMetadataSchema,
-  }),
-  z.object({
-    type: z.literal('ScheduleDeleted'),
-    data: scheduleDeletedDataSchema,
-    metadata: contractMetadataSchema,
-  }),
-  z.object({
-    type: z.literal('ScheduleTicked'),
-    data: scheduleTickedDataSchema,
-    metadata: contractMetadataSchema,
-  }),
+  contractSchema('ScheduleCreated', scheduleCreatedDataSchema),
+  contractSchema('ScheduleChanged', scheduleChangedDataSchema),
+  contractSchema('SchedulePaused', schedulePausedDataSchema),
+  contractSchema('ScheduleResumed', scheduleResumedDataSchema),
+  contractSchema('ScheduleDeleted', scheduleDeletedDataSchema),
+  contractSchema('ScheduleTicked', scheduleTickedDataSchema),
 ]);
 
 export type ScheduleEvent = z.infer<typeof scheduleEventSchema>;

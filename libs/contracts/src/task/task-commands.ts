@@ -3,7 +3,7 @@ import { parseContract } from '../contract-violation.js';
 import { attemptSchema, nodeIdSchema, taskIdSchema, utcTimeSchema } from '../identifiers.js';
 import { taskIssuedDataSchema } from './task-events.js';
 import {
-  contractMetadataSchema,
+  contractSchema,
   currentMetadata,
   taskFailureReasonSchema,
   taskResponseSchema,
@@ -12,69 +12,60 @@ import {
 
 // The decider's input. Commands carry every time and id: the domain makes none.
 
-export const issueTaskSchema = z.object({
-  type: z.literal('IssueTask'),
-  data: taskIssuedDataSchema,
-  metadata: contractMetadataSchema,
-});
+export const issueTaskSchema = contractSchema('IssueTask', taskIssuedDataSchema);
 
-export const assignTaskSchema = z.object({
-  type: z.literal('AssignTask'),
-  data: z.object({
+export const assignTaskSchema = contractSchema(
+  'AssignTask',
+  z.object({
     taskId: taskIdSchema,
     nodeId: nodeIdSchema,
     attempt: attemptSchema,
     now: utcTimeSchema,
   }),
-  metadata: contractMetadataSchema,
-});
+);
 
-export const unassignTaskSchema = z.object({
-  type: z.literal('UnassignTask'),
-  data: z.object({
+export const unassignTaskSchema = contractSchema(
+  'UnassignTask',
+  z.object({
     taskId: taskIdSchema,
     nodeId: nodeIdSchema,
     attempt: attemptSchema,
     reason: unassignReasonSchema,
     now: utcTimeSchema,
   }),
-  metadata: contractMetadataSchema,
-});
+);
 
-export const recordProgressSchema = z.object({
-  type: z.literal('RecordProgress'),
-  data: z.object({
+export const recordProgressSchema = contractSchema(
+  'RecordProgress',
+  z.object({
     taskId: taskIdSchema,
     nodeId: nodeIdSchema,
     attempt: attemptSchema,
     progress: z.int().min(0).max(100),
     now: utcTimeSchema,
   }),
-  metadata: contractMetadataSchema,
-});
+);
 
-export const finishTaskSchema = z.object({
-  type: z.literal('FinishTask'),
-  data: z.object({
+export const finishTaskSchema = contractSchema(
+  'FinishTask',
+  z.object({
     taskId: taskIdSchema,
     nodeId: nodeIdSchema,
     attempt: attemptSchema,
     response: taskResponseSchema,
     now: utcTimeSchema,
   }),
-  metadata: contractMetadataSchema,
-});
+);
 
-export const failTaskSchema = z.object({
-  type: z.literal('FailTask'),
-  data: z.object({
+export const failTaskSchema = contractSchema(
+  'FailTask',
+  z.object({
     taskId: taskIdSchema,
     reason: taskFailureReasonSchema,
     message: z.string(),
     now: utcTimeSchema,
   }),
-  metadata: contractMetadataSchema,
-});
+);
 
 export const taskCommandSchema = z.discriminatedUnion('type', [
   issueTaskSchema,

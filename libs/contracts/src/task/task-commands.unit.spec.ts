@@ -1,4 +1,5 @@
 import { ContractViolationError } from '../contract-violation.js';
+import { fieldRejected } from '../testing/index.js';
 import {
   parseIssueTask,
   parseTaskCommand,
@@ -35,16 +36,6 @@ const validCommands: TaskCommand[] = [
   }),
   taskCommand('FailTask', { taskId, reason: 'TIMEOUT', message: 'ran longer than 1 s', now }),
 ];
-
-function fieldRejected(value: unknown): string {
-  try {
-    parseTaskCommand(value);
-  } catch (error) {
-    if (error instanceof ContractViolationError) return error.field;
-    throw error;
-  }
-  throw new Error('the command was accepted');
-}
 
 /** A fresh copy of the valid sample, loosely typed so that tests can break it. */
 const sample = (
@@ -87,7 +78,7 @@ describe('task commands', () => {
   ] as const)('rejects %s with an invalid %s', (type, key, value) => {
     const command = sample(type);
     command.data[key] = value;
-    expect(fieldRejected(command)).toMatch(new RegExp(`^data\\.${key}`));
+    expect(fieldRejected(parseTaskCommand, command)).toMatch(new RegExp(`^data\\.${key}`));
   });
 
   test('FailTask takes no status: the domain derives it from the reason', () => {
@@ -97,9 +88,11 @@ describe('task commands', () => {
   });
 
   test('rejects an unknown command type and an unsupported schema version', () => {
-    expect(fieldRejected({ ...sample('AssignTask'), type: 'StealTask' })).toBe('type');
-    expect(fieldRejected({ ...sample('AssignTask'), metadata: { schemaVersion: 2 } })).toBe(
-      'metadata.schemaVersion',
+    expect(fieldRejected(parseTaskCommand, { ...sample('AssignTask'), type: 'StealTask' })).toBe(
+      'type',
     );
+    expect(
+      fieldRejected(parseTaskCommand, { ...sample('AssignTask'), metadata: { schemaVersion: 2 } }),
+    ).toBe('metadata.schemaVersion');
   });
 });

@@ -10,7 +10,7 @@ import {
   utcTimeSchema,
 } from '../identifiers.js';
 import {
-  contractMetadataSchema,
+  contractSchema,
   currentMetadata,
   taskFailureReasonSchema,
   taskFailureStatus,
@@ -87,36 +87,12 @@ export const taskFailedDataSchema = z
     }
   });
 
-export const taskIssuedSchema = z.object({
-  type: z.literal('TaskIssued'),
-  data: taskIssuedDataSchema,
-  metadata: contractMetadataSchema,
-});
-export const taskAssignedSchema = z.object({
-  type: z.literal('TaskAssigned'),
-  data: taskAssignedDataSchema,
-  metadata: contractMetadataSchema,
-});
-export const taskUnassignedSchema = z.object({
-  type: z.literal('TaskUnassigned'),
-  data: taskUnassignedDataSchema,
-  metadata: contractMetadataSchema,
-});
-export const taskProgressedSchema = z.object({
-  type: z.literal('TaskProgressed'),
-  data: taskProgressedDataSchema,
-  metadata: contractMetadataSchema,
-});
-export const taskFinishedSchema = z.object({
-  type: z.literal('TaskFinished'),
-  data: taskFinishedDataSchema,
-  metadata: contractMetadataSchema,
-});
-export const taskFailedSchema = z.object({
-  type: z.literal('TaskFailed'),
-  data: taskFailedDataSchema,
-  metadata: contractMetadataSchema,
-});
+export const taskIssuedSchema = contractSchema('TaskIssued', taskIssuedDataSchema);
+export const taskAssignedSchema = contractSchema('TaskAssigned', taskAssignedDataSchema);
+export const taskUnassignedSchema = contractSchema('TaskUnassigned', taskUnassignedDataSchema);
+export const taskProgressedSchema = contractSchema('TaskProgressed', taskProgressedDataSchema);
+export const taskFinishedSchema = contractSchema('TaskFinished', taskFinishedDataSchema);
+export const taskFailedSchema = contractSchema('TaskFailed', taskFailedDataSchema);
 
 export const taskEventSchema = z.discriminatedUnion('type', [
   taskIssuedSchema,

@@ -1,8 +1,8 @@
-import { ContractViolationError } from '../contract-violation.js';
+import { exampleTaskId, exampleTaskIssuedData, fieldRejected } from '../testing/index.js';
 import { parseTaskEvent, taskEvent, taskEventTypes } from './task-events.js';
 import type { TaskEvent } from './task-events.js';
 
-const taskId = '6405942c9956fae80d7e0e91';
+const taskId = exampleTaskId;
 const at = '2024-06-22T21:05:48Z';
 const response = {
   status: 200,
@@ -12,22 +12,7 @@ const response = {
 };
 
 const validEvents: TaskEvent[] = [
-  taskEvent('TaskIssued', {
-    taskId,
-    accountId: '6404b3da46551827c611ffe5',
-    functionId: '6405848581b16f7a07cd4c48',
-    scheduleId: null,
-    request: {
-      query: 'myParam1=100&myParam2=Green',
-      contentType: 'application/json',
-      body: 'eyJhIjoxfQ==',
-    },
-    requirements: { cpuCount: 2, memSize: 512, networkLatency: 0, privileged: false },
-    timeout: 10,
-    maxAttempts: 3,
-    pendingDeadline: 60,
-    issuedAt: at,
-  }),
+  taskEvent('TaskIssued', exampleTaskIssuedData({ issuedAt: at })),
   taskEvent('TaskAssigned', { taskId, nodeId: 'node-1', attempt: 1, assignedAt: at }),
   taskEvent('TaskUnassigned', {
     taskId,
@@ -66,16 +51,6 @@ function changed(value: unknown, path: string, replacement: unknown): unknown {
   if (replacement === REMOVED) delete parent[last];
   else parent[last] = replacement;
   return copy;
-}
-
-function fieldRejected(value: unknown): string {
-  try {
-    parseTaskEvent(value);
-  } catch (error) {
-    if (error instanceof ContractViolationError) return error.field;
-    throw error;
-  }
-  throw new Error('the event was accepted');
 }
 
 describe('task events', () => {
@@ -232,11 +207,11 @@ describe('task events', () => {
     ['a status that does not match the reason', 'TaskFailed', 'data.status', 500, 'data.status'],
     ['a missing message', 'TaskFailed', 'data.message', REMOVED, 'data.message'],
   ] as const)('rejects %s', (_case, type, path, value, field) => {
-    expect(fieldRejected(changed(byType(type), path, value))).toBe(field);
+    expect(fieldRejected(parseTaskEvent, changed(byType(type), path, value))).toBe(field);
   });
 
   test.each([null, 'TaskIssued', [], 7])('rejects %j as a whole', (value) => {
-    expect(fieldRejected(value)).toBe('');
+    expect(fieldRejected(parseTaskEvent, value)).toBe('');
   });
 
   test('explains a mismatched failure status', () => {

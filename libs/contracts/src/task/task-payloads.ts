@@ -59,3 +59,11 @@ export type TaskFailureStatus = (typeof taskFailureStatus)[TaskFailureReason];
 export const contractMetadataSchema = z.object({ schemaVersion: z.literal(1) });
 export type ContractMetadata = z.infer<typeof contractMetadataSchema>;
 export const currentMetadata = (): ContractMetadata => ({ schemaVersion: 1 });
+
+/** One event or command of a discriminated union: `{ type, data, metadata }`. */
+export function contractSchema<Type extends string, Data extends z.ZodType>(
+  type: Type,
+  data: Data,
+) {
+  return z.object({ type: z.literal(type), data, metadata: contractMetadataSchema });
+}

@@ -28,20 +28,14 @@ import {
 } from '../port/errors.js';
 import type { NewEvent, RecordedEvent } from '../port/event-store.js';
 import { EventStoreDbEventStore } from './eventstoredb-event-store.js';
+import type { DriverRecordedEvent } from './stored-event-mapping.js';
 
 // The adapter against a stand-in for the client that behaves as EventStoreDB documents (and as
 // its IndexWriter.CheckCommit decides repeated appends). What only a real server can prove runs
 // in eventstoredb-event-store.int.spec.ts.
 
-interface StoredRecord {
-  readonly id: string;
-  readonly streamId: string;
-  readonly revision: bigint;
-  readonly type: string;
-  readonly data: unknown;
-  readonly metadata: unknown;
+interface StoredRecord extends DriverRecordedEvent {
   readonly isJson: true;
-  readonly created: Date;
   readonly position: Position;
 }
 

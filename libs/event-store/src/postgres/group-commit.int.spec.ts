@@ -57,6 +57,21 @@ function gate(): { opened: Promise<void>; open(): void } {
   return { opened, open };
 }
 
+/** A store whose commits wait inside their transaction until `release()`; `inside` says one is. */
+function openHeldStore(): { store: PostgresEventStore; inside: Promise<void>; release(): void } {
+  const inside = gate();
+  const release = gate();
+  const store = openStore({
+    hooks: {
+      beforeCommit: async () => {
+        inside.open();
+        await release.opened;
+      },
+    },
+  });
+  return { store, inside: inside.opened, release: release.open };
+}
+
 test('appends issued together share one transaction, and a conflicting one fails alone', async () => {
   const store = openStore();
   const existing = `gc-${randomUUID()}`;
@@ -142,23 +157,14 @@ test('when a batch fails unexpectedly, its appends are retried one by one', asyn
 });
 
 test('an event id stored concurrently by another store in another stream is an EventIdConflictError', async () => {
-  const inside = gate();
-  const release = gate();
-  const holding = openStore({
-    hooks: {
-      beforeCommit: async () => {
-        inside.open();
-        await release.opened;
-      },
-    },
-  });
+  const { store: holding, inside, release } = openHeldStore();
   const other = openStore();
   const shared = newEvent('Shared');
 
   const first = holding.appendToStream(`gc-${randomUUID()}`, [shared], {
     expectedVersion: 'no_stream',
   });
-  await inside.opened;
+  await inside;
   const second = other.appendToStream(`gc-${randomUUID()}`, [newEvent(), shared], {
     expectedVersion: 'no_stream',
   });
@@ -167,36 +173,27 @@ test('an event id stored concurrently by another store in another stream is an E
     async () => expect(await backendsWaitingOn('transactionid')).toBeGreaterThan(0),
     20_000,
   );
-  release.open();
+  release();
 
   await expect(first).resolves.toMatchObject({ nextExpectedVersion: 1 });
   await expect(second).rejects.toBeInstanceOf(EventIdConflictError);
 });
 
 test('a retry racing the original append to the same stream gets the original result', async () => {
-  const inside = gate();
-  const release = gate();
-  const holding = openStore({
-    hooks: {
-      beforeCommit: async () => {
-        inside.open();
-        await release.opened;
-      },
-    },
-  });
+  const { store: holding, inside, release } = openHeldStore();
   const other = openStore();
   const streamId = `gc-${randomUUID()}`;
   const batch = [newEvent(), newEvent()];
 
   const original = holding.appendToStream(streamId, batch, { expectedVersion: 'any' });
-  await inside.opened;
+  await inside;
   const retry = other.appendToStream(streamId, batch, { expectedVersion: 'any' });
   // The retry waits for the stream lock.
   await eventually(
     async () => expect(await backendsWaitingOn('advisory')).toBeGreaterThan(0),
     20_000,
   );
-  release.open();
+  release();
 
   const result = await original;
   await expect(retry).resolves.toEqual(result);

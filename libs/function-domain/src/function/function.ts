@@ -4,12 +4,7 @@ import {
   parseContract,
   sameJson,
 } from '@canopy/contracts';
-import type {
-  FunctionCapabilities,
-  FunctionEvent,
-  FunctionRegisteredData,
-  RuntimeSpec,
-} from '@canopy/contracts';
+import type { FunctionDefinition, FunctionEvent, FunctionRegisteredData } from '@canopy/contracts';
 import { FunctionRuleViolation } from './function-rule-violation.js';
 
 // The function aggregate, stream `function-<functionId>`: what a task invokes and what a node needs
@@ -64,15 +59,9 @@ export function foldFunction(events: readonly FunctionEvent[]): FunctionState {
 
 export interface RegisterFunction {
   readonly type: 'RegisterFunction';
-  readonly data: {
+  readonly data: Readonly<FunctionDefinition> & {
     readonly functionId: string;
     readonly accountId: string;
-    readonly name: string;
-    readonly description: string;
-    readonly lang: string;
-    readonly type: string;
-    readonly capabilities: FunctionCapabilities;
-    readonly runtime: RuntimeSpec;
     readonly now: string;
   };
 }

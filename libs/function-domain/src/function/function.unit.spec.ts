@@ -1,33 +1,20 @@
 import { DeciderSpecification } from '@canopy/decider-testing';
 import { ContractViolationError, functionEvent } from '@canopy/contracts';
+import { exampleFunctionRegisteredData } from '@canopy/contracts/testing';
 import { FunctionRuleViolation } from './function-rule-violation.js';
 import { definitionFor, foldFunction, functionDecider } from './function.js';
 import type { RegisterFunction } from './function.js';
 
 const given = DeciderSpecification.for(functionDecider);
 
-const functionId = '6405848581b16f7a07cd4c48';
-const accountId = '64057f3c9956fae80d7e0e84';
-const registeredAt = '2026-11-29T10:00:00.000Z';
+const registered = functionEvent('FunctionRegistered', exampleFunctionRegisteredData());
+const { functionId, accountId, registeredAt, ...definition } = registered.data;
 
 type Definition = RegisterFunction['data'];
 const register = (overrides: Partial<Definition> = {}): RegisterFunction => ({
   type: 'RegisterFunction',
-  data: {
-    functionId,
-    accountId,
-    name: 'hello',
-    description: 'says hello',
-    lang: 'sh',
-    type: 'process',
-    capabilities: { timeout: 10, cpuCount: 1, memSize: 128, networkLatency: 0, privileged: false },
-    runtime: { kind: 'process', command: '/bin/echo', args: ['hello'] },
-    now: registeredAt,
-    ...overrides,
-  },
+  data: { functionId, accountId, ...definition, now: registeredAt, ...overrides },
 });
-const { now: _now, ...definition } = register().data;
-const registered = functionEvent('FunctionRegistered', { ...definition, registeredAt });
 
 describe('RegisterFunction', () => {
   test('registers the function', () => {

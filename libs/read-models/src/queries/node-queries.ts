@@ -12,6 +12,7 @@ export interface NodeDetail {
   readonly nodeId: string;
   readonly hash: string;
   readonly description: string;
+  /** Connected and announced (and not disabled). */
   readonly available: boolean;
   readonly disabled: boolean;
   /** Null until the node first announced itself. */

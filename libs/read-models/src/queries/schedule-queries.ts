@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { ReadModelDatabase } from '../schema/read-model-database.js';
+import type { ScheduleRow } from '../schema/schedules-table.js';
 import type { KeysetKey } from './keyset.js';
 import { inIndexOrder } from './index-order.js';
 import { keysetTime } from './keyset-sql.js';
@@ -101,53 +102,34 @@ export async function countSchedules(
   return Number(row.count);
 }
 
+/** The columns a {@link ScheduleDetail} is read from. */
+const detailColumns = [
+  'schedule_id',
+  'function_id',
+  'name',
+  'description',
+  'cron',
+  'time_zone',
+  'query',
+  'content_type',
+  'body',
+  'start_at',
+  'end_at',
+  'paused',
+  'deleted',
+  'active_since',
+  'last_tick_at',
+  'last_task_id',
+  'created_at',
+  'updated_at',
+  'last_stream_version',
+] as const;
+
 function scheduleColumns(db: Kysely<ReadModelDatabase>) {
-  return db
-    .selectFrom('api.schedules')
-    .select([
-      'schedule_id',
-      'function_id',
-      'name',
-      'description',
-      'cron',
-      'time_zone',
-      'query',
-      'content_type',
-      'body',
-      'start_at',
-      'end_at',
-      'paused',
-      'deleted',
-      'active_since',
-      'last_tick_at',
-      'last_task_id',
-      'created_at',
-      'updated_at',
-      'last_stream_version',
-    ]);
+  return db.selectFrom('api.schedules').select(detailColumns);
 }
 
-function scheduleDetail(row: {
-  schedule_id: string;
-  function_id: string;
-  name: string;
-  description: string | null;
-  cron: string;
-  time_zone: string;
-  query: string;
-  content_type: string | null;
-  body: Buffer;
-  start_at: Date | null;
-  end_at: Date | null;
-  paused: boolean;
-  deleted: boolean;
-  active_since: Date;
-  last_tick_at: Date | null;
-  last_task_id: string | null;
-  created_at: Date;
-  updated_at: Date;
-  last_stream_version: string;
-}): ScheduleDetail {
+function scheduleDetail(row: Pick<ScheduleRow, (typeof detailColumns)[number]>): ScheduleDetail {
   return {
     scheduleId: row.schedule_id,
     functionId: row.function_id,

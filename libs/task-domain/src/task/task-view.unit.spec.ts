@@ -4,7 +4,7 @@ import {
   exampleTaskId,
   exampleTaskIssuedData,
   exampleTime as t,
-} from '../testing/index.js';
+} from '@canopy/contracts/testing';
 import { taskView } from './task-view.js';
 import { foldTask, initialState } from './task.js';
 

@@ -270,51 +270,28 @@ function unassignTask({ data }: UnassignTask, state: IssuedTaskState): TaskEvent
 
 function recordProgress({ data }: RecordProgress, state: IssuedTaskState): TaskEvent[] {
   const { taskId, nodeId, attempt, progress, now } = data;
-  switch (state.phase) {
-    case 'Finished':
-    case 'Failed':
-      throw terminal(state);
-    case 'Waiting':
-      throw notCurrent(state, nodeId, attempt);
-    case 'Assigned':
-      if (!isAttempt(state.current, nodeId, attempt)) throw notCurrent(state, nodeId, attempt);
-      if (!Number.isInteger(progress) || progress < 0 || progress > 100) {
-        throw new TaskRuleViolation(
-          'INVALID_PROGRESS',
-          taskId,
-          `progress must be an integer from 0 to 100, not ${progress}`,
-        );
-      }
-      if (progress <= state.progress) return [];
-      return [taskEvent('TaskProgressed', { taskId, nodeId, attempt, progress, at: now })];
-    default:
-      return unknownPhase(state);
+  const assigned = currentAttempt(state, nodeId, attempt);
+  if (!Number.isInteger(progress) || progress < 0 || progress > 100) {
+    throw new TaskRuleViolation(
+      'INVALID_PROGRESS',
+      taskId,
+      `progress must be an integer from 0 to 100, not ${progress}`,
+    );
   }
+  if (progress <= assigned.progress) return [];
+  return [taskEvent('TaskProgressed', { taskId, nodeId, attempt, progress, at: now })];
 }
 
 function finishTask({ data }: FinishTask, state: IssuedTaskState): TaskEvent[] {
   const { taskId, nodeId, attempt, response, now } = data;
-  switch (state.phase) {
-    case 'Finished': {
-      const { finished } = state;
-      if (
-        finished.nodeId === nodeId &&
-        finished.attempt === attempt &&
-        sameJson(finished.response, response)
-      )
-        return [];
-      throw terminal(state);
-    }
-    case 'Failed':
-      throw terminal(state);
-    case 'Waiting':
-      throw notCurrent(state, nodeId, attempt);
-    case 'Assigned':
-      if (!isAttempt(state.current, nodeId, attempt)) throw notCurrent(state, nodeId, attempt);
-      return [taskEvent('TaskFinished', { taskId, nodeId, attempt, response, finishedAt: now })];
-    default:
-      return unknownPhase(state);
-  }
+  if (
+    state.phase === 'Finished' &&
+    isAttempt(state.finished, nodeId, attempt) &&
+    sameJson(state.finished.response, response)
+  )
+    return [];
+  currentAttempt(state, nodeId, attempt);
+  return [taskEvent('TaskFinished', { taskId, nodeId, attempt, response, finishedAt: now })];
 }
 
 function failTask({ data }: FailTask, state: IssuedTaskState): TaskEvent[] {
@@ -380,6 +357,26 @@ function isAttempt(
   attempt: number,
 ): boolean {
   return known.nodeId === nodeId && known.attempt === attempt;
+}
+
+/** The task while `attempt` on `nodeId` is its current one; otherwise throws why it is not. */
+function currentAttempt(
+  state: IssuedTaskState,
+  nodeId: string,
+  attempt: number,
+): IssuedTaskState & { phase: 'Assigned' } {
+  switch (state.phase) {
+    case 'Finished':
+    case 'Failed':
+      throw terminal(state);
+    case 'Waiting':
+      throw notCurrent(state, nodeId, attempt);
+    case 'Assigned':
+      if (!isAttempt(state.current, nodeId, attempt)) throw notCurrent(state, nodeId, attempt);
+      return state;
+    default:
+      return unknownPhase(state);
+  }
 }
 
 function terminal(state: IssuedTaskState & { phase: 'Finished' | 'Failed' }): TaskRuleViolation {

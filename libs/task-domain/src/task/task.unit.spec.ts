@@ -6,7 +6,7 @@ import {
   exampleTaskId,
   exampleTaskIssuedData,
   exampleTime,
-} from '../testing/index.js';
+} from '@canopy/contracts/testing';
 import { TaskRuleViolation } from './task-rule-violation.js';
 import type { TaskRuleCode } from './task-rule-violation.js';
 import { foldTask, taskDecider } from './task.js';
@@ -65,16 +65,17 @@ const cancelledWhileWaiting = [
   ...waitingAfterN1,
   failed('CANCELLED', 499, 'cancelled by its owner'),
 ];
-const lostOnLastAttempt = [
-  ...assignedToN2,
-  unassigned('n2', 2, 'NODE_LOST', t(50)),
+// Ending attempt 2, the last, fails the task at once: NODE_LOST whatever the reason.
+const lastAttemptEnded = (reason: UnassignReason) => [
+  unassigned('n2', 2, reason, t(50)),
   failed(
     'NODE_LOST',
     502,
-    'attempt 2 of 2 ended on node n2 (NODE_LOST) and no attempt is left',
+    `attempt 2 of 2 ended on node n2 (${reason}) and no attempt is left`,
     t(50),
   ),
 ];
+const lostOnLastAttempt = [...assignedToN2, ...lastAttemptEnded('NODE_LOST')];
 const terminalHistories = [
   ['finished', finishedByN1],
   ['timed out', timedOut],
@@ -236,34 +237,12 @@ describe('UnassignTask', () => {
     given(history).when(command).thenThrows(TaskRuleViolation, violation('NOT_CURRENT_ATTEMPT'));
   });
 
-  test('losing the node of the last attempt fails the task with NODE_LOST (502)', () => {
-    given(assignedToN2)
-      .when(unassign('n2', 2, 'NODE_LOST', t(50)))
-      .then([
-        unassigned('n2', 2, 'NODE_LOST', t(50)),
-        failed(
-          'NODE_LOST',
-          502,
-          'attempt 2 of 2 ended on node n2 (NODE_LOST) and no attempt is left',
-          t(50),
-        ),
-      ]);
-  });
-
-  test.each(['REJECTED', 'START_DEADLINE_MISSED', 'NODE_DISABLED'] as const)(
-    'ending the last attempt with %s fails the task too, instead of waiting forever',
+  test.each(['NODE_LOST', 'REJECTED', 'START_DEADLINE_MISSED', 'NODE_DISABLED'] as const)(
+    'ending the last attempt with %s fails the task with NODE_LOST (502), instead of waiting forever',
     (reason) => {
       given(assignedToN2)
         .when(unassign('n2', 2, reason, t(50)))
-        .then([
-          unassigned('n2', 2, reason, t(50)),
-          failed(
-            'NODE_LOST',
-            502,
-            `attempt 2 of 2 ended on node n2 (${reason}) and no attempt is left`,
-            t(50),
-          ),
-        ]);
+        .then(lastAttemptEnded(reason));
     },
   );
 

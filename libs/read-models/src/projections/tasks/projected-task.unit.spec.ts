@@ -5,7 +5,7 @@ import {
   exampleTaskId as taskId,
   exampleTaskIssuedData,
   exampleTime as t,
-} from '@canopy/task-domain/testing';
+} from '@canopy/contracts/testing';
 import { decidedTaskEvents, expectedTaskRow } from '../../testing/read-model-fold.js';
 import {
   evolveProjectedTask,

@@ -9,7 +9,7 @@ import {
   type TaskEvent,
 } from '@canopy/contracts';
 import type { RecordedEvent } from '@canopy/event-store';
-import { exampleResponse, exampleTaskIssuedData } from '@canopy/task-domain/testing';
+import { exampleResponse, exampleTaskIssuedData } from '@canopy/contracts/testing';
 import { sql } from 'kysely';
 import * as taskCountersMigration from '../../migrations/2026_11_30_15_00_00_task_counters.js';
 import { decidedTaskEvents } from '../../testing/read-model-fold.js';

@@ -1,4 +1,6 @@
-import type { TaskIssued, TaskResponse } from '@canopy/contracts';
+import type { TaskIssued } from '../task/task-events.js';
+import type { TaskResponse } from '../task/task-payloads.js';
+import { exampleAccountId, exampleFunctionId } from './function-examples.js';
 
 // Valid sample values for tests of anything that handles tasks (scheduler, projections, gateway).
 
@@ -9,13 +11,14 @@ export function exampleTime(seconds: number): string {
   return new Date(Date.UTC(2024, 5, 22, 21, 0, seconds)).toISOString();
 }
 
+/** A task of the example function ({@link exampleFunctionId}). */
 export function exampleTaskIssuedData(
   overrides: Partial<TaskIssued['data']> = {},
 ): TaskIssued['data'] {
   return {
     taskId: exampleTaskId,
-    accountId: '6404b3da46551827c611ffe5',
-    functionId: '6405848581b16f7a07cd4c48',
+    accountId: exampleAccountId,
+    functionId: exampleFunctionId,
     scheduleId: null,
     request: {
       query: 'myParam1=100&myParam2=Green',

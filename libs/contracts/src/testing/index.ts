@@ -1,0 +1,13 @@
+export { fieldRejected } from './field-rejected.js';
+export {
+  exampleAccountId,
+  exampleFunctionDefinition,
+  exampleFunctionId,
+  exampleFunctionRegisteredData,
+} from './function-examples.js';
+export {
+  exampleResponse,
+  exampleTaskId,
+  exampleTaskIssuedData,
+  exampleTime,
+} from './task-examples.js';

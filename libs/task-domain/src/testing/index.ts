@@ -1,6 +1,0 @@
-export {
-  exampleResponse,
-  exampleTaskId,
-  exampleTaskIssuedData,
-  exampleTime,
-} from './task-examples.js';
