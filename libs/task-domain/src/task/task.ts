@@ -203,11 +203,11 @@ function assignTask({ data }: AssignTask, state: IssuedTaskState): TaskEvent[] {
           `the next attempt is ${next}, not ${attempt}`,
         );
       }
-      if (attempt > state.task.maxAttempts) {
+      if (spentAttempts(state) >= state.task.maxAttempts) {
         throw new TaskRuleViolation(
           'ATTEMPTS_EXHAUSTED',
           taskId,
-          `attempt ${attempt} exceeds maxAttempts ${state.task.maxAttempts}`,
+          `all ${state.task.maxAttempts} attempts allowed were spent`,
         );
       }
       return [taskEvent('TaskAssigned', { taskId, nodeId, attempt, assignedAt: now })];
@@ -218,9 +218,11 @@ function assignTask({ data }: AssignTask, state: IssuedTaskState): TaskEvent[] {
 }
 
 /**
- * Ends the current attempt. When it was the last one allowed the task fails at once instead of waiting
- * for an assignment that can never come: NODE_LOST (502) whatever the unassign reason, because on every
- * one of them the node we relied on did not deliver, and the message keeps the precise reason.
+ * Ends the current attempt. An attempt the node refused (REJECTED) never ran and spends nothing; any
+ * other end spends it, and when that was the last one allowed the task fails at once instead of
+ * waiting for an assignment that can never come: NODE_LOST (502) whatever the unassign reason,
+ * because on every one of them the node we relied on did not deliver, and the message keeps the
+ * precise reason.
  */
 function unassignTask({ data }: UnassignTask, state: IssuedTaskState): TaskEvent[] {
   const { taskId, nodeId, attempt, reason, now } = data;
@@ -231,9 +233,9 @@ function unassignTask({ data }: UnassignTask, state: IssuedTaskState): TaskEvent
     case 'Finished':
       throw terminal(state);
     case 'Failed': {
-      // Only the unassignment of the last attempt may repeat here: it is what failed the task.
+      // Only the unassignment that failed the task (its last attempt) may repeat here.
       const failedByThisUnassignment =
-        isEndedAttempt && attempt >= state.task.maxAttempts && state.failure.reason === 'NODE_LOST';
+        isEndedAttempt && attempt === lastAttempt(state) && state.failure.reason === 'NODE_LOST';
       if (failedByThisUnassignment) return [];
       throw terminal(state);
     }
@@ -247,8 +249,9 @@ function unassignTask({ data }: UnassignTask, state: IssuedTaskState): TaskEvent
           reason,
           at: now,
         });
-        if (attempt < state.task.maxAttempts) return [unassigned];
-        const message = `attempt ${attempt} of ${state.task.maxAttempts} ended on node ${nodeId} (${reason}) and no attempt is left`;
+        const { maxAttempts } = state.task;
+        if (reason === 'REJECTED' || spentAttempts(state) < maxAttempts) return [unassigned];
+        const message = `attempt ${attempt} ended on node ${nodeId} (${reason}) and all ${maxAttempts} attempts allowed were spent`;
         return [
           unassigned,
           taskEvent('TaskFailed', {
@@ -326,7 +329,7 @@ function failTask({ data }: FailTask, state: IssuedTaskState): TaskEvent[] {
       );
     case 'NODE_LOST':
       // Losing the node of an earlier attempt means a retry: that is UnassignTask, not a failure.
-      if (state.phase === 'Assigned' && state.current.attempt >= state.task.maxAttempts)
+      if (state.phase === 'Assigned' && spentAttempts(state) >= state.task.maxAttempts)
         return failed;
       throw new TaskRuleViolation(
         'INVALID_TRANSITION',
@@ -349,6 +352,11 @@ function issued(state: TaskState, taskId: string): IssuedTaskState {
 
 function lastAttempt(state: IssuedTaskState): number {
   return state.attempts.reduce((last, known) => Math.max(last, known.attempt), 0);
+}
+
+/** Attempts that may have run, the current one included: every one but those the node refused. */
+function spentAttempts(state: IssuedTaskState): number {
+  return state.attempts.filter((known) => known.unassigned?.reason !== 'REJECTED').length;
 }
 
 function isAttempt(

@@ -65,13 +65,13 @@ const cancelledWhileWaiting = [
   ...waitingAfterN1,
   failed('CANCELLED', 499, 'cancelled by its owner'),
 ];
-// Ending attempt 2, the last, fails the task at once: NODE_LOST whatever the reason.
+// Ending attempt 2, the last, fails the task at once: NODE_LOST whatever the reason (but REJECTED).
 const lastAttemptEnded = (reason: UnassignReason) => [
   unassigned('n2', 2, reason, t(50)),
   failed(
     'NODE_LOST',
     502,
-    `attempt 2 of 2 ended on node n2 (${reason}) and no attempt is left`,
+    `attempt 2 ended on node n2 (${reason}) and all 2 attempts allowed were spent`,
     t(50),
   ),
 ];
@@ -237,7 +237,7 @@ describe('UnassignTask', () => {
     given(history).when(command).thenThrows(TaskRuleViolation, violation('NOT_CURRENT_ATTEMPT'));
   });
 
-  test.each(['NODE_LOST', 'REJECTED', 'START_DEADLINE_MISSED', 'NODE_DISABLED'] as const)(
+  test.each(['NODE_LOST', 'START_DEADLINE_MISSED', 'NODE_DISABLED'] as const)(
     'ending the last attempt with %s fails the task with NODE_LOST (502), instead of waiting forever',
     (reason) => {
       given(assignedToN2)
@@ -249,16 +249,52 @@ describe('UnassignTask', () => {
   test('a single-attempt task fails as soon as its only attempt ends', () => {
     const oneAttempt = exampleTaskIssuedData({ maxAttempts: 1 });
     given([taskEvent('TaskIssued', oneAttempt), assigned('n1', 1)])
-      .when(unassign('n1', 1, 'REJECTED', t(11)))
+      .when(unassign('n1', 1, 'START_DEADLINE_MISSED', t(11)))
       .then([
-        unassigned('n1', 1, 'REJECTED', t(11)),
+        unassigned('n1', 1, 'START_DEADLINE_MISSED', t(11)),
         failed(
           'NODE_LOST',
           502,
-          'attempt 1 of 1 ended on node n1 (REJECTED) and no attempt is left',
+          'attempt 1 ended on node n1 (START_DEADLINE_MISSED) and all 1 attempts allowed were spent',
           t(11),
         ),
       ]);
+  });
+
+  test('an attempt the node refused spends nothing: the task waits for its next attempt', () => {
+    const oneAttempt = exampleTaskIssuedData({ maxAttempts: 1 });
+    const refusedOnce = [
+      taskEvent('TaskIssued', oneAttempt),
+      assigned('n1', 1),
+      unassigned('n1', 1, 'REJECTED', t(11)),
+    ];
+    given([taskEvent('TaskIssued', oneAttempt), assigned('n1', 1)])
+      .when(unassign('n1', 1, 'REJECTED', t(11)))
+      .then([unassigned('n1', 1, 'REJECTED', t(11))]);
+    // Attempt numbers keep rising: each names one offer, and so one possible run.
+    given(refusedOnce)
+      .when(assign('n2', 2, t(12)))
+      .then([assigned('n2', 2, t(12))]);
+    given(refusedOnce)
+      .when(assign('n2', 1, t(12)))
+      .thenThrows(TaskRuleViolation, violation('NOT_CURRENT_ATTEMPT'));
+    given([...refusedOnce, assigned('n2', 2, t(12))])
+      .when(unassign('n2', 2, 'NODE_LOST', t(13)))
+      .then([
+        unassigned('n2', 2, 'NODE_LOST', t(13)),
+        failed(
+          'NODE_LOST',
+          502,
+          'attempt 2 ended on node n2 (NODE_LOST) and all 1 attempts allowed were spent',
+          t(13),
+        ),
+      ]);
+  });
+
+  test('refusals on the last attempt leave the task waiting, however many', () => {
+    given([...assignedToN2])
+      .when(unassign('n2', 2, 'REJECTED', t(50)))
+      .then([unassigned('n2', 2, 'REJECTED', t(50))]);
   });
 
   test('repeating the unassignment that failed the task yields nothing', () => {
