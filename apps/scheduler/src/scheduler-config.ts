@@ -11,6 +11,16 @@ export const schedulerConfigSchema = commonConfigSchema
     SCHEDULER_OFFER_TIMEOUT_MS: positiveInt().default(2_000),
     /** Unfinished tasks an account may have; an IssueTask beyond is refused. 0 = no limit. */
     MAX_WAITING_TASKS_PER_ACCOUNT: z.coerce.number().int().min(0).default(10_000),
+    /**
+     * How long the leader's lease lasts without renewal: a standby takes over within about this long
+     * after the leader dies (within a sixth of it after a graceful stop).
+     */
+    SCHEDULER_LEASE_TTL_MS: positiveInt().min(300).default(3_000),
+    /**
+     * After an outage of the platform (event store, NATS, no leader), no deadline of an active task
+     * falls due for at least this long, so that results nodes could not deliver meanwhile can arrive.
+     */
+    SCHEDULER_OUTAGE_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
     /** A schedule's tick overdue by more than this is missed: of missed ticks only the latest fires. */
     SCHEDULER_MISSED_TICK_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(10),
   })

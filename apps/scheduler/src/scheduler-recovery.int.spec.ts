@@ -150,7 +150,7 @@ describe('scheduler deadlines and recovery', () => {
     ]);
   });
 
-  test('a node that rejects or ignores an offer is passed over; the task goes to another node', async () => {
+  test('a node that rejects or ignores an assignment is passed over; the task goes to another node', async () => {
     const s = await scheduler();
     const fn = await s.registerFunction();
     const grumpy = await startNode({ nodeId: uniqueNodeId('grumpy'), answer: 'reject' });
@@ -160,12 +160,32 @@ describe('scheduler deadlines and recovery', () => {
     const silent = await startNode({ nodeId: uniqueNodeId('silent'), answer: 'ignore' });
     const willing = await startNode({ nodeId: uniqueNodeId('willing') });
 
-    await assignedTo(willing, request.taskId);
-    const events = await eventsOnceThere(s, request.taskId, ['TaskIssued', 'TaskAssigned']);
-    expect(events[1]?.data).toMatchObject({ nodeId: willing.nodeId, attempt: 1 });
-    expect(await willing.result(request.taskId, 1)).toEqual({ ok: true });
-    // Whoever ignored the offer is told not to start it, should its acceptance come late.
-    expect(silent.assignments.map((offer) => offer.taskId)).toContain(request.taskId);
+    const taken = await assignedTo(willing, request.taskId);
+    // Every assignment is recorded before the node hears of it, under its own attempt number; the
+    // ones not taken are unassigned with what happened to them, and only the taken one runs.
+    const events = await eventually(async () => {
+      const recorded = await s.taskEvents(request.taskId);
+      expect(recorded.at(-1)).toMatchObject({
+        type: 'TaskAssigned',
+        data: { nodeId: willing.nodeId, attempt: taken.attempt },
+      });
+      return recorded;
+    }, 20_000);
+    const attempts = events.flatMap((event) => (event.type === 'TaskAssigned' ? [event.data] : []));
+    expect(attempts.map(({ attempt }) => attempt)).toEqual(attempts.map((_, index) => index + 1));
+    const endings = events.flatMap((event) =>
+      event.type === 'TaskUnassigned' ? [event.data] : [],
+    );
+    expect(endings.length).toBe(attempts.length - 1);
+    for (const ending of endings) {
+      expect(ending.reason).toBe(
+        ending.nodeId === grumpy.nodeId ? 'REJECTED' : 'START_DEADLINE_MISSED',
+      );
+      expect(ending.nodeId === grumpy.nodeId || ending.nodeId === silent.nodeId).toBe(true);
+    }
+    expect(endings.some((ending) => ending.nodeId === grumpy.nodeId)).toBe(true);
+    expect(await willing.result(request.taskId, taken.attempt)).toEqual({ ok: true });
+    // Whoever ignored the assignment is told not to start it, should its acceptance come late.
     for (const offer of silent.assignments)
       await eventually(() =>
         expect(silent.cancellations).toContainEqual({

@@ -1,10 +1,14 @@
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { openEventStore } from '@canopy/event-store';
+import { Leadership, PostgresLeases, migrateLeadership } from '@canopy/leadership';
 import { NodeRegistry } from '@canopy/scheduling';
+import pg from 'pg';
 import {
   loadNatsAuthority,
   natsCredentialsOptions,
@@ -12,6 +16,8 @@ import {
 } from '@canopy/nats-auth';
 import { NestLogger, eventStoreSelectionOf, natsServers } from '@canopy/service-runtime';
 import type { ServiceLogger } from '@canopy/service-runtime';
+import { NatsLink } from './availability/nats-link.js';
+import { StoreHealth } from './availability/store-health.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { NatsNodeChannel } from './dispatch/node-channel.js';
 import { TaskEventFeed } from './dispatch/task-event-feed.js';
@@ -53,6 +59,7 @@ const RUN_TIMEOUT_GRACE_MS = 1_000;
 const DISPATCH_TICK_MS = 100;
 const REBUILD_QUIET_MS = 300;
 const SUBSCRIPTION_RETRY_MS = 1_000;
+const STORE_PROBE_MS = 250;
 
 /**
  * Starts the scheduler in this process: event store (migrated), NATS transport (its handlers
@@ -80,7 +87,18 @@ export async function startScheduler(
       throw error;
     },
   );
+  const leasePool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
+  leasePool.on('error', () => undefined);
+  try {
+    await migrateLeadership(config.DATABASE_URL);
+  } catch (error) {
+    await leasePool.end();
+    await store.close();
+    await ownRevocations?.close();
+    throw error;
+  }
   const clock = () => new Date();
+  const monotonic = () => performance.now();
   const registry = new NodeRegistry({ heartbeatTimeoutMs: config.SCHEDULER_HEARTBEAT_TIMEOUT_MS });
   const queue = new AccountCountingTaskQueue(registry, {
     offerTimeoutMs: config.SCHEDULER_OFFER_TIMEOUT_MS,
@@ -118,6 +136,41 @@ export async function startScheduler(
     retryMs: SUBSCRIPTION_RETRY_MS,
   });
   const wake = () => dispatcher.wake();
+  // Whatever the platform could not do while it was away (its database, NATS, its leader) does not
+  // count against the tasks, and no node is lost for silence it could not help.
+  const forgiveOutage = (outageMs: number) => {
+    const nowMs = clock().getTime();
+    queue.forgiveOutage(outageMs, nowMs, config.SCHEDULER_OUTAGE_GRACE_MS);
+    registry.extendAll(nowMs + config.SCHEDULER_HEARTBEAT_TIMEOUT_MS);
+    wake();
+  };
+  const storeHealth = new StoreHealth({
+    store,
+    logger,
+    probeEveryMs: STORE_PROBE_MS,
+    now: monotonic,
+    onRecovered: forgiveOutage,
+  });
+  const natsLink = new NatsLink(logger, monotonic, forgiveOutage);
+  const availability = {
+    get available() {
+      return storeHealth.available && natsLink.connected;
+    },
+    observe: (error: unknown) => storeHealth.observe(error),
+  };
+  const leadership: Leadership = new Leadership({
+    leases: new PostgresLeases(leasePool),
+    name: 'scheduler',
+    holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    ttlMs: config.SCHEDULER_LEASE_TTL_MS,
+    logger,
+    onChange: (role) => {
+      if (role.role !== 'leader') return;
+      // The lease was vacant for up to its time to live before this replica took it.
+      forgiveOutage(config.SCHEDULER_LEASE_TTL_MS);
+      firing.armAll();
+    },
+  });
   const commands = new TaskCommands({
     store,
     clock,
@@ -153,6 +206,8 @@ export async function startScheduler(
     stateRebuilt,
     tickMs: DISPATCH_TICK_MS,
     isDisabled,
+    leadership,
+    health: availability,
   });
   const issuing = new IssueTaskService(
     functions,
@@ -174,6 +229,7 @@ export async function startScheduler(
     logger,
     missedTickGraceMs: config.SCHEDULER_MISSED_TICK_GRACE_SECONDS * 1000,
     retryMs: SUBSCRIPTION_RETRY_MS,
+    isLeader: () => leadership.isLeader,
   });
   const nodes = new NodeReports({
     registry,
@@ -183,6 +239,7 @@ export async function startScheduler(
     channel,
     heartbeatIntervalMs: config.SCHEDULER_HEARTBEAT_INTERVAL_MS,
     heartbeatTimeoutMs: config.SCHEDULER_HEARTBEAT_TIMEOUT_MS,
+    offerTimeoutMs: config.SCHEDULER_OFFER_TIMEOUT_MS,
     clock,
     logger,
     stateRebuilt,
@@ -220,11 +277,13 @@ export async function startScheduler(
   await connection.flush();
   channel.attach(connection);
   outcomes.attach(connection);
+  natsLink.watch(connection);
   functions.start();
   registrations.start();
   feed.start();
   dispatcher.start();
   firing.start();
+  leadership.start();
   logger.info(
     {
       maxAttempts: config.SCHEDULER_MAX_ATTEMPTS,
@@ -242,6 +301,8 @@ export async function startScheduler(
   const running = app;
   let stopping: Promise<void> | undefined;
   const stop = async () => {
+    // Given up first, so that a standby takes over while this one winds down.
+    await leadership.stop();
     dispatcher.stop();
     await firing.stop();
     await functions.stop();
@@ -254,7 +315,9 @@ export async function startScheduler(
       logger.warn({ reason: String(error) }, 'draining the NATS connection failed');
     });
     await running.close();
+    await storeHealth.stop();
     await store.close();
+    await leasePool.end();
     await ownRevocations?.close().catch((error: unknown) => {
       logger.warn({ reason: String(error) }, 'closing the revocations connection failed');
     });

@@ -47,6 +47,8 @@ export class AssignmentDesk implements Workload {
   private readonly runs = new Map<string, ActiveRun>();
   private readonly subscriptions: Subscription[] = [];
   private connection: NatsConnection | undefined;
+  /** The highest leadership epoch an assignment came with: lower ones are a deposed leader's. */
+  private highestEpoch = 0;
 
   constructor(private readonly options: AssignmentDeskOptions) {
     this.ledger = new SlotLedger(options.slots);
@@ -158,6 +160,15 @@ export class AssignmentDesk implements Workload {
       return;
     }
     const ref = { taskId: assignment.taskId, attempt: assignment.attempt };
+    if (assignment.epoch < this.highestEpoch) {
+      logger.info(
+        { ...ref, epoch: assignment.epoch, highestEpoch: this.highestEpoch },
+        'rejected an assignment of a deposed scheduler',
+      );
+      reply(msg, { accepted: false, reason: 'STALE_EPOCH' });
+      return;
+    }
+    this.highestEpoch = assignment.epoch;
     const admission = this.ledger.admit(ref);
     switch (admission.kind) {
       case 'admitted':

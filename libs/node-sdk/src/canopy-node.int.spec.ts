@@ -227,6 +227,22 @@ describe('CanopyNode against a scripted scheduler on real NATS', () => {
     ]);
   });
 
+  test('refuses assignments of a lower epoch than the highest it has seen: a deposed leader', async () => {
+    await startNode('epochs', () => ({ status: 200 }), { slots: 4 });
+    expect(await scheduler.assign(sampleAssignment({ epoch: 5 }))).toEqual({ accepted: true });
+    expect(await scheduler.assign(sampleAssignment({ epoch: 4 }))).toEqual({
+      accepted: false,
+      reason: 'STALE_EPOCH',
+    });
+    expect(await scheduler.assign(sampleAssignment({ epoch: 5 }))).toEqual({ accepted: true });
+    expect(await scheduler.assign(sampleAssignment({ epoch: 6 }))).toEqual({ accepted: true });
+    expect(await scheduler.assign(sampleAssignment({ epoch: 5 }))).toMatchObject({
+      accepted: false,
+    });
+    await scheduler.waitFor('result', () => scheduler.received('result').length >= 3);
+    expect(scheduler.received('result')).toHaveLength(3);
+  });
+
   test('rejects an invalid assignment with the reason and keeps working', async () => {
     await startNode('invalid', () => ({ status: 204 }));
     const reply = await scheduler.assign({ ...sampleAssignment(), taskId: 'not-an-id' });

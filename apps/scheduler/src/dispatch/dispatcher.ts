@@ -1,10 +1,11 @@
 import { taskCommand } from '@canopy/contracts';
-import type { Assignment, Cancellation } from '@canopy/contracts';
+import type { Assignment } from '@canopy/contracts';
 import type { DueDeadline, NodeRegistry, Offer, TaskQueue } from '@canopy/scheduling';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { TaskRuleViolation } from '@canopy/task-domain';
 import type { TaskState } from '@canopy/task-domain';
 import type { FunctionDefinitions } from '../functions/function-definitions.js';
+import type { StoreHealth } from '../availability/store-health.js';
 import type { NodePresenceRecorder } from '../nodes/node-presence.js';
 import type { TaskCommands } from '../tasks/task-commands.js';
 import type { InFlightWork } from '../transport/in-flight-work.js';
@@ -27,17 +28,27 @@ export interface DispatcherOptions {
   readonly tickMs: number;
   /** Whether the node's owner disabled it: its attempts end with NODE_DISABLED rather than NODE_LOST. */
   readonly isDisabled: (nodeId: string) => boolean;
+  /** Only the leader matches and acts on deadlines, under the epoch this gives while it leads. */
+  readonly leadership: { readonly epoch: number | undefined };
+  /** While the event store does not answer, nothing is offered and no deadline acted on. */
+  readonly health: Pick<StoreHealth, 'available' | 'observe'>;
 }
 
 /** Offers started per pass, so that one pass over a long queue cannot flood NATS. */
 const MAX_OFFERS_PER_PASS = 500;
 
 /**
- * The matching loop. Each pass: declare lost the nodes whose heartbeats stopped, act on the deadlines
- * that passed, and offer waiting tasks to the best nodes with a free slot. Every effect on a task is a
- * command decided against its freshly read stream (TaskCommands), so a pass working from a
+ * The matching loop, run by the leader only, and only while the event store answers. Each pass:
+ * declare lost the nodes whose heartbeats stopped, act on the deadlines that passed, and assign
+ * waiting tasks to the best nodes with a free slot. Every effect on a task is a command of the task
+ * decider (TaskCommands), appended at the version it was decided on, so a pass working from a
  * slightly stale view cannot do anything the task's rules forbid. Passes run on a timer and whenever
  * something happens that may allow a new assignment.
+ *
+ * An assignment is recorded before the node hears of it, under the leader's epoch: each attempt
+ * number names one recorded assignment and so at most one run. A node that refuses it, or does not
+ * answer in time, has the attempt unassigned (REJECTED, START_DEADLINE_MISSED); a refusal spends
+ * nothing of the task's attempts.
  */
 export class Dispatcher {
   private timer: NodeJS.Timeout | undefined;
@@ -75,14 +86,16 @@ export class Dispatcher {
   private pass(): void {
     if (this.stopped) return;
     try {
-      if (this.options.stateRebuilt()) this.dispatch();
+      const { epoch } = this.options.leadership;
+      if (epoch !== undefined && this.options.health.available && this.options.stateRebuilt())
+        this.dispatch(epoch);
     } catch (error) {
       this.options.logger.error({ err: error }, 'dispatch pass failed');
     }
     this.schedule(this.options.tickMs);
   }
 
-  private dispatch(): void {
+  private dispatch(epoch: number): void {
     const { registry, queue, work, logger } = this.options;
     const now = this.options.clock();
     const nowMs = now.getTime();
@@ -108,7 +121,7 @@ export class Dispatcher {
     for (const deadline of queue.deadlinesDue(nowMs))
       work.start(() => this.handleDeadline(deadline));
     for (const offer of queue.nextOffers(nowMs, MAX_OFFERS_PER_PASS))
-      work.start(() => this.offer(offer));
+      work.start(() => this.offer(offer, epoch));
   }
 
   private async handleDeadline(deadline: DueDeadline): Promise<void> {
@@ -148,18 +161,19 @@ export class Dispatcher {
           }
           return;
         }
-        case 'NodeGone': {
+        case 'EndAttempt': {
           const { nodeId, attempt } = deadline;
-          const reason = this.options.isDisabled(nodeId) ? 'NODE_DISABLED' : 'NODE_LOST';
+          const reason =
+            deadline.reason ?? (this.options.isDisabled(nodeId) ? 'NODE_DISABLED' : 'NODE_LOST');
           const decision = await commands.handle(taskId, (state, now) =>
             isCurrentAttempt(state, nodeId, attempt)
               ? taskCommand('UnassignTask', { taskId, nodeId, attempt, reason, now })
               : undefined,
           );
           if (decision.events.length > 0) {
-            // In case the node is alive after all (a partition, or a disabled node still running):
-            // it must stop.
-            channel.cancel(nodeId, { taskId, attempt, reason });
+            // In case the node runs it after all (a partition, a disabled node still running, an
+            // acceptance that did not reach us): it must stop.
+            if (reason !== 'REJECTED') channel.cancel(nodeId, { taskId, attempt, reason });
             const failed = decision.after.phase === 'Failed';
             logger.info(
               { taskId, nodeId, attempt, reason },
@@ -171,19 +185,15 @@ export class Dispatcher {
           return;
         }
         case 'OfferExpired':
-          // An acceptance may still be on its way: the node must not run the attempt.
-          channel.cancel(deadline.nodeId, {
-            taskId,
-            attempt: deadline.attempt,
-            reason: 'START_DEADLINE_MISSED',
-          });
-          logger.info({ taskId, nodeId: deadline.nodeId }, 'offer unanswered in time');
+          // The assignment took longer to record than an offer may take; the task waits again.
+          logger.info({ taskId, nodeId: deadline.nodeId }, 'assignment not recorded in time');
           return;
         default:
           return unknownDeadline(deadline);
       }
     } catch (error) {
       // The deadline is handed out again after a while; the state may simply have moved on.
+      this.options.health.observe(error);
       const level = error instanceof TaskRuleViolation ? 'info' : 'warn';
       logger[level](
         { taskId, deadline: deadline.kind, reason: String(error) },
@@ -192,69 +202,78 @@ export class Dispatcher {
     }
   }
 
-  private async offer(offer: Offer): Promise<void> {
-    const { queue, commands, channel, functions, logger, clock } = this.options;
+  private async offer(offer: Offer, epoch: number): Promise<void> {
+    const { queue, commands, channel, functions, logger, clock, health } = this.options;
     const { taskId, nodeId, attempt, offerId, task } = offer;
-    let assignment: Assignment;
+    let runtime: Assignment['runtime'];
     try {
       const fn = await functions.get(task.functionId, task.accountId);
       if (fn === undefined) throw new Error(`function ${task.functionId} not found`);
-      assignment = {
-        taskId,
-        attempt,
-        functionId: task.functionId,
-        accountId: task.accountId,
-        runtime: fn.runtime,
-        request: task.request,
-        timeout: task.timeout,
-        startBy: new Date(offer.expiresAtMs).toISOString(),
-      };
+      runtime = fn.runtime;
     } catch (error) {
       // Not the node's fault, but pausing it keeps a failing read from spinning.
+      health.observe(error);
       logger.warn({ taskId, reason: String(error) }, 'cannot build the assignment; task waits');
       queue.offerDeclined(taskId, offerId, clock().getTime());
       return;
     }
-
-    const outcome = await channel.offer(nodeId, assignment, this.options.offerTimeoutMs);
-    if (!outcome.answered || !outcome.reply.accepted) {
-      const reason = outcome.answered
-        ? outcome.reply.accepted
-          ? ''
-          : outcome.reply.reason
-        : outcome.reason;
-      logger.info(
-        { taskId, nodeId, attempt, answered: outcome.answered, reason },
-        'offer declined',
-      );
-      queue.offerDeclined(taskId, offerId, clock().getTime());
-      // Unanswered is not refused: an acceptance may still come, and the node must not run it.
-      if (!outcome.answered)
-        channel.cancel(nodeId, { taskId, attempt, reason: 'START_DEADLINE_MISSED' });
-      this.wake();
-      return;
-    }
-    if (!queue.offerAccepted(taskId, offerId)) {
-      logger.info({ taskId, nodeId, attempt }, 'offer accepted too late; cancelling it');
-      channel.cancel(nodeId, { taskId, attempt, reason: 'START_DEADLINE_MISSED' });
-      return;
-    }
+    // Recorded first, under this leader's epoch: the attempt number is spent on this assignment
+    // whatever the node does with it, so it names one possible run.
     try {
-      const decision = await commands.handle(taskId, (_state, now) =>
-        taskCommand('AssignTask', { taskId, nodeId, attempt, now }),
+      const decision = await commands.handle(
+        taskId,
+        (state, now) =>
+          state.phase === 'Waiting'
+            ? taskCommand('AssignTask', { taskId, nodeId, attempt, now })
+            : undefined,
+        { epoch },
       );
       if (!isCurrentAttempt(decision.after, nodeId, attempt)) throw new Error('not assigned');
-      logger.info({ taskId, nodeId, attempt }, 'task assigned');
     } catch (error) {
+      health.observe(error);
       queue.offerWithdrawn(taskId, offerId);
-      const reason = cancellationReasonFor(error);
-      channel.cancel(nodeId, { taskId, attempt, reason });
       logger.info(
         { taskId, nodeId, attempt, reason: String(error) },
-        'assignment not recorded; node told to drop it',
+        'assignment not recorded; task waits',
       );
       this.wake();
+      return;
     }
+    const assignment: Assignment = {
+      taskId,
+      attempt,
+      functionId: task.functionId,
+      accountId: task.accountId,
+      runtime,
+      request: task.request,
+      timeout: task.timeout,
+      startBy: new Date(clock().getTime() + this.options.offerTimeoutMs).toISOString(),
+      epoch,
+    };
+    const outcome = await channel.offer(nodeId, assignment, this.options.offerTimeoutMs);
+    if (outcome.answered && outcome.reply.accepted) {
+      logger.info({ taskId, nodeId, attempt, epoch }, 'task assigned');
+      return;
+    }
+    const reason = outcome.answered ? 'REJECTED' : 'START_DEADLINE_MISSED';
+    logger.info(
+      {
+        taskId,
+        nodeId,
+        attempt,
+        reason,
+        detail: outcome.answered
+          ? outcome.reply.accepted
+            ? ''
+            : outcome.reply.reason
+          : outcome.reason,
+      },
+      'assignment not taken',
+    );
+    // Unanswered is not refused: an acceptance may still come, and the node must not run it.
+    if (!outcome.answered) channel.cancel(nodeId, { taskId, attempt, reason });
+    queue.attemptNotTaken(taskId, attempt, reason, clock().getTime());
+    this.wake();
   }
 }
 
@@ -264,14 +283,6 @@ function isCurrentAttempt(state: TaskState, nodeId: string, attempt: number): bo
     state.current.nodeId === nodeId &&
     state.current.attempt === attempt
   );
-}
-
-function cancellationReasonFor(error: unknown): Cancellation['reason'] {
-  // The task ended meanwhile (failed or cancelled by its owner) or moved on; there is no more
-  // precise reason to give a node that never got the assignment.
-  return error instanceof TaskRuleViolation && error.code === 'TASK_TERMINAL'
-    ? 'CANCELLED'
-    : 'START_DEADLINE_MISSED';
 }
 
 function unknownDeadline(deadline: never): never {

@@ -40,7 +40,8 @@ export class TaskEventFeed extends StreamFollower {
       apply: (recorded) => {
         const { streamVersion } = recorded;
         // This process's own appends come back here too: skip what was applied already unparsed.
-        if (options.queue.hasApplied(recorded.streamId.slice('task-'.length), streamVersion)) return;
+        if (options.queue.hasApplied(recorded.streamId.slice('task-'.length), streamVersion))
+          return;
         const event = parseTaskEvent(asContractEvent(recorded));
         options.queue.apply(event, streamVersion, options.clock().getTime());
         options.commands.observed(event, streamVersion);

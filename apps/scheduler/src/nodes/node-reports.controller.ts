@@ -1,4 +1,4 @@
-import { nodeReportPattern } from '@canopy/contracts';
+import { SCHEDULER_QUEUE_GROUP, nodeReportPattern } from '@canopy/contracts';
 import type { AnnouncementReply, HeartbeatReply, NodeAck } from '@canopy/contracts';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
@@ -7,6 +7,9 @@ import { SCHEDULER_HANDLERS } from '../scheduler-handlers.js';
 import type { SchedulerHandlers } from '../scheduler-handlers.js';
 
 // Nest finds a handler by the subscribed pattern (the wildcard); the node is the concrete subject's.
+// Announcements, heartbeats and goodbyes reach every scheduler replica, so that each keeps its node
+// registry warm and a standby can take over at once; progress and results are facts any replica can
+// record, so each reaches one of them (the queue group).
 @Controller()
 export class NodeReportsController {
   constructor(@Inject(SCHEDULER_HANDLERS) private readonly handlers: SchedulerHandlers) {}
@@ -33,14 +36,14 @@ export class NodeReportsController {
     return this.handlers.work.run(() => this.handlers.nodes.goodbye(context.getSubject(), payload));
   }
 
-  @MessagePattern(nodeReportPattern('progress'))
+  @MessagePattern(nodeReportPattern('progress'), { queue: SCHEDULER_QUEUE_GROUP })
   progress(@Payload() payload: Uint8Array, @Ctx() context: NatsContext): Promise<NodeAck> {
     return this.handlers.work.run(() =>
       this.handlers.nodes.progress(context.getSubject(), payload),
     );
   }
 
-  @MessagePattern(nodeReportPattern('result'))
+  @MessagePattern(nodeReportPattern('result'), { queue: SCHEDULER_QUEUE_GROUP })
   result(@Payload() payload: Uint8Array, @Ctx() context: NatsContext): Promise<NodeAck> {
     return this.handlers.work.run(() => this.handlers.nodes.result(context.getSubject(), payload));
   }

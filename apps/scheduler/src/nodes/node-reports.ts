@@ -25,6 +25,8 @@ export interface NodeReportsOptions {
   readonly channel: NodeChannel;
   readonly heartbeatIntervalMs: number;
   readonly heartbeatTimeoutMs: number;
+  /** How long a node has to answer an assignment: later ones may not be in its heartbeats yet. */
+  readonly offerTimeoutMs: number;
   readonly clock: () => Date;
   readonly logger: ServiceLogger;
   /** Whether the task state has been rebuilt from the event store yet. */
@@ -82,8 +84,18 @@ export class NodeReports {
     const heartbeat = parseNodeHeartbeat(decodeJson(payload, 'node heartbeat'));
     this.warnOnForeignId(nodeId, heartbeat.nodeId, 'heartbeat');
     this.refuseDisabled(nodeId);
-    if (!this.options.registry.heartbeat(nodeId, heartbeat, this.options.clock().getTime()))
+    const nowMs = this.options.clock().getTime();
+    if (!this.options.registry.heartbeat(nodeId, heartbeat, nowMs))
       throw new UnknownNodeError(nodeId);
+    // An assignment recorded for the node that it does not run (it never got it: its leader died
+    // between recording and sending) is taken back, rather than left to time out.
+    if (this.options.stateRebuilt())
+      this.options.queue.nodeRunning(
+        nodeId,
+        heartbeat.runningTasks,
+        nowMs,
+        this.assignedBefore(nowMs),
+      );
     this.options.wake();
     return { ok: true };
   }
@@ -148,7 +160,7 @@ export class NodeReports {
     nowMs: number,
   ): void {
     const { queue, channel, logger } = this.options;
-    queue.nodeRunning(nodeId, running, nowMs);
+    queue.nodeRunning(nodeId, running, nowMs, this.assignedBefore(nowMs));
     for (const attempt of running) {
       if (queue.isAssigned(attempt.taskId, nodeId, attempt.attempt)) continue;
       logger.info(
@@ -157,6 +169,11 @@ export class NodeReports {
       );
       channel.cancel(nodeId, { ...attempt, reason: 'NODE_LOST' });
     }
+  }
+
+  // Assignments recorded since may still be on their way to the node, or in flight back.
+  private assignedBefore(nowMs: number): number {
+    return nowMs - this.options.offerTimeoutMs - this.options.heartbeatIntervalMs;
   }
 
   /** Everything a disabled node sends is refused, definitively, until its owner enables it. */

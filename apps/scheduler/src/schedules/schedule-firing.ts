@@ -28,6 +28,8 @@ export interface ScheduleFiringOptions {
   readonly missedTickGraceMs: number;
   /** Wait before trying a tick again when the event store or the issuing was unavailable. */
   readonly retryMs: number;
+  /** Only the leader fires ticks; the others keep following the schedules, to take over warm. */
+  readonly isLeader: () => boolean;
 }
 
 /** The timer and firing of one schedule; its state is in `states`, by stream. */
@@ -86,6 +88,11 @@ export class ScheduleFiring {
 
   start(): void {
     this.follower.start();
+  }
+
+  /** Plans every schedule's next tick again, for example once this process leads. */
+  armAll(): void {
+    for (const scheduleId of this.schedules.keys()) this.arm(scheduleId);
   }
 
   async stop(): Promise<void> {
@@ -168,6 +175,11 @@ export class ScheduleFiring {
           ? notBeforeMs - nowMs
           : undefined;
     if (waitMs === undefined) return;
+    if (plan.kind === 'fire' && waitMs <= 0 && !this.options.isLeader()) {
+      // Not the leader: the tick is the leader's to fire; look again when that may have changed.
+      tracked.timer = setTimeout(() => this.arm(scheduleId, notBeforeMs), this.options.retryMs);
+      return;
+    }
     if (plan.kind === 'fire' && waitMs <= 0) {
       const tick = plan.tick.toISOString();
       tracked.firing = true;

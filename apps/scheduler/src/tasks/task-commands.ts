@@ -29,6 +29,8 @@ export interface TaskCommandOptions {
    * stream without reading it; the append's expected version checks the guess.
    */
   readonly presumeNew?: boolean;
+  /** The leadership epoch the decision is made under, put on the events' metadata. */
+  readonly epoch?: number;
 }
 
 export const DEFAULT_REMEMBERED_TASKS = 100_000;
@@ -68,7 +70,10 @@ export class TaskCommands {
     return this.handler.handle(
       taskStreamId(taskId),
       (state) => build(state, this.options.clock().toISOString()),
-      options.presumeNew === true ? { presumed: emptyStream } : {},
+      {
+        ...(options.presumeNew === true ? { presumed: emptyStream } : {}),
+        ...(options.epoch === undefined ? {} : { metadata: { epoch: options.epoch } }),
+      },
     );
   }
 

@@ -30,7 +30,10 @@ export class TaskOutcomeNotices {
       try {
         this.connection?.publish(taskNotificationSubject(taskId), JSON.stringify(notification));
       } catch (error) {
-        this.logger.warn({ taskId, reason: String(error) }, 'could not publish a task notification');
+        this.logger.warn(
+          { taskId, reason: String(error) },
+          'could not publish a task notification',
+        );
       }
     }
   }

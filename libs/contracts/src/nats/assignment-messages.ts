@@ -39,6 +39,11 @@ export const assignmentSchema = z.object({
   timeout: z.int().min(1),
   /** The node must have started the task by then, or the scheduler takes it back. */
   startBy: utcTimeSchema,
+  /**
+   * The leadership epoch of the scheduler that sends it: a node refuses assignments of an epoch
+   * lower than the highest it has seen (`STALE_EPOCH`), so a deposed leader cannot overbook it.
+   */
+  epoch: z.int().min(1),
 });
 export type Assignment = z.infer<typeof assignmentSchema>;
 

@@ -143,6 +143,7 @@ const messages = {
       },
       timeout: 10,
       startBy: '2024-06-22T21:05:58Z',
+      epoch: 7,
     },
   },
   AssignmentReply: {
@@ -269,7 +270,7 @@ export function nodeProtocolAsyncApi(): Json {
     address: nodeAddress(assignmentSubject(NODE_ID)),
     title: 'assign (scheduler → node)',
     description:
-      'The scheduler offers an attempt to the node, which answers within the request: accept or reject. It must be idempotent: the same `taskId` and `attempt` again is accepted again and never run twice. An attempt not started by `startBy` is taken back.',
+      'The scheduler offers an attempt to the node, which answers within the request: accept or reject. It must be idempotent: the same `taskId` and `attempt` again is accepted again and never run twice. An attempt not started by `startBy` is taken back. Each attempt number names one recorded assignment, so `attempt` identifies a run. The node refuses (`STALE_EPOCH`) an assignment whose `epoch` is lower than the highest it has seen: it comes from a scheduler that is no longer the leader.',
     parameters: { nodeId: nodeIdParameter },
     messages: { Assignment: messageReference('Assignment') },
   };

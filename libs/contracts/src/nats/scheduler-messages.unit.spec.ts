@@ -13,6 +13,7 @@ const assignment = {
   request: { query: 'a=1', contentType: 'application/json', body: 'e30=' },
   timeout: 30,
   startBy: '2024-06-22T21:06:48Z',
+  epoch: 3,
 };
 
 describe('gateway ↔ scheduler', () => {

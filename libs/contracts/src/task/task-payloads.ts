@@ -56,7 +56,14 @@ export const taskFailureStatus = {
 export type TaskFailureStatus = (typeof taskFailureStatus)[TaskFailureReason];
 
 /** Every task event and command carries it, so payloads can change shape in a later version. */
-export const contractMetadataSchema = z.object({ schemaVersion: z.literal(1) });
+export const contractMetadataSchema = z.object({
+  schemaVersion: z.literal(1),
+  /**
+   * The leadership epoch of the scheduler that made the decision, on the events a leader records
+   * (TaskAssigned, ...): a later leader always has a higher one.
+   */
+  epoch: z.int().min(1).optional(),
+});
 export type ContractMetadata = z.infer<typeof contractMetadataSchema>;
 export const currentMetadata = (): ContractMetadata => ({ schemaVersion: 1 });
 

@@ -62,6 +62,8 @@ export interface HandleOptions<State> {
    * made now, so presume only where the caller would not repeat a decision it knows was made.
    */
   readonly presumed?: StreamState<State>;
+  /** Added to the metadata of every event the command yields (a leadership epoch, a trace). */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -140,7 +142,7 @@ export class CommandHandler<Command, Event extends ContractEvent, State> {
       let events: Event[];
       let after: State;
       try {
-        ({ events, after } = this.decide(source, current.state));
+        ({ events, after } = this.decide(source, current.state, options.metadata));
       } catch (error) {
         if (current.fresh) throw error;
         current = await this.catchUpFrom(streamId, current);
@@ -210,6 +212,7 @@ export class CommandHandler<Command, Event extends ContractEvent, State> {
   private decide(
     source: CommandSource<Command, State>,
     state: State,
+    metadata: Readonly<Record<string, unknown>> | undefined,
   ): { events: Event[]; after: State } {
     const { decide, evolve } = this.options.decider;
     const built =
@@ -221,7 +224,9 @@ export class CommandHandler<Command, Event extends ContractEvent, State> {
     const events: Event[] = [];
     let after = state;
     for (const command of commands) {
-      const decided = decide(command, after);
+      const decided = decide(command, after).map((event) =>
+        metadata === undefined ? event : { ...event, metadata: { ...event.metadata, ...metadata } },
+      );
       after = decided.reduce(evolve, after);
       events.push(...decided);
     }

@@ -16,7 +16,7 @@ export interface SampleAssignmentOverrides extends Partial<Omit<Assignment, 'req
   readonly request?: { query?: string; contentType?: string | null; body?: Buffer | string };
 }
 
-/** A valid assignment of a new task (attempt 1, 30 s timeout), with any field overridden. */
+/** A valid assignment of a new task (attempt 1, epoch 1, 30 s timeout), with any field overridden. */
 export function sampleAssignment(overrides: SampleAssignmentOverrides = {}): Assignment {
   const { request, ...fields } = overrides;
   const body = request?.body ?? '';
@@ -28,6 +28,7 @@ export function sampleAssignment(overrides: SampleAssignmentOverrides = {}): Ass
     runtime: null,
     timeout: 30,
     startBy: new Date(Date.now() + 30_000).toISOString(),
+    epoch: 1,
     ...fields,
     request: {
       query: request?.query ?? '',

@@ -199,6 +199,18 @@ export class NodeRegistry {
     return lost;
   }
 
+  /**
+   * Nobody is lost for silence before `untilMs`: after the scheduler could not hear nodes (its NATS
+   * connection was down, or it was not the leader), each known node gets a full heartbeat timeout
+   * to be heard from again.
+   */
+  extendAll(untilMs: number): void {
+    for (const nodeId of [...this.nodes.keys(), ...this.awaited.keys()]) {
+      const expiry = this.expiries.get(nodeId);
+      if (expiry !== undefined && expiry < untilMs) this.expiries.set(nodeId, untilMs);
+    }
+  }
+
   /** An offer or attempt of `taskId` takes a slot on the node (idempotent). */
   hold(nodeId: string, taskId: string, nowMs: number): void {
     let held = this.holds.get(nodeId);

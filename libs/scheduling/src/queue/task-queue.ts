@@ -1,4 +1,10 @@
-import type { RunningTask, TaskEvent, TaskIssued, TaskRequirements } from '@canopy/contracts';
+import type {
+  RunningTask,
+  TaskEvent,
+  TaskIssued,
+  TaskRequirements,
+  UnassignReason,
+} from '@canopy/contracts';
 import { IndexedHeap } from '../collections/indexed-heap.js';
 import type { NodeRegistry } from '../nodes/node-registry.js';
 
@@ -39,12 +45,17 @@ export type DueDeadline =
       readonly nodeId: string;
       readonly attempt: number;
     }
-  /** Its node is gone (lost, left, or restarted without it): unassign the attempt. */
+  /**
+   * The attempt is over without a result: its node is gone (lost, left, or restarted without it;
+   * `reason` undefined: the app tells a lost node from a disabled one), or the node refused it or
+   * never answered its assignment. Unassign it.
+   */
   | {
-      readonly kind: 'NodeGone';
+      readonly kind: 'EndAttempt';
       readonly taskId: string;
       readonly nodeId: string;
       readonly attempt: number;
+      readonly reason: UnassignReason | undefined;
     }
   /** An offer went unanswered; the task is already waiting again (reported so it can be logged). */
   | {
@@ -79,12 +90,17 @@ type Placement =
       readonly nodeId: string;
       readonly attempt: number;
       readonly assignedAtMs: number;
-      goneAtMs: number | null;
+      /** When the task started waiting before this attempt: a refusal does not reset it. */
+      readonly waitedSinceMs: number;
+      /** Set once the attempt is known to be over without a result. */
+      ending: { readonly sinceMs: number; readonly reason: UnassignReason | undefined } | null;
     };
 
 interface QueuedTask {
   readonly task: TaskIssued['data'];
   readonly issuedAtMs: number;
+  /** Time the platform was away while the task was active: its deadlines are this much later. */
+  allowanceMs: number;
   /** Version of the last event applied from the task's stream. */
   version: number;
   /** Highest attempt ever assigned. */
@@ -187,6 +203,7 @@ export class TaskQueue {
       const added: QueuedTask = {
         task: event.data,
         issuedAtMs,
+        allowanceMs: 0,
         version: 1,
         attempts: 0,
         placement: { phase: 'waiting', sinceMs: issuedAtMs },
@@ -201,6 +218,9 @@ export class TaskQueue {
     switch (event.type) {
       case 'TaskAssigned': {
         const { nodeId, attempt, assignedAt } = event.data;
+        const { placement } = queued;
+        const waitedSinceMs =
+          placement.phase === 'assigned' ? Date.parse(assignedAt) : placement.sinceMs;
         this.leavePlacement(queued, nodeId);
         this.registry.hold(nodeId, taskId, nowMs);
         queued.attempts = Math.max(queued.attempts, attempt);
@@ -209,7 +229,8 @@ export class TaskQueue {
           nodeId,
           attempt,
           assignedAtMs: Date.parse(assignedAt),
-          goneAtMs: null,
+          waitedSinceMs,
+          ending: null,
         };
         this.schedule(queued);
         return;
@@ -218,7 +239,10 @@ export class TaskQueue {
         const { placement } = queued;
         if (placement.phase !== 'assigned' || placement.attempt !== event.data.attempt) return;
         this.registry.release(placement.nodeId, taskId);
-        queued.placement = { phase: 'waiting', sinceMs: Date.parse(event.data.at) };
+        // A refused attempt never ran: the task has been waiting all along.
+        const sinceMs =
+          event.data.reason === 'REJECTED' ? placement.waitedSinceMs : Date.parse(event.data.at);
+        queued.placement = { phase: 'waiting', sinceMs };
         this.enqueue(queued);
         this.schedule(queued);
         return;
@@ -320,27 +344,68 @@ export class TaskQueue {
     for (const queued of [...this.tasks.values()]) {
       const { placement } = queued;
       if (placement.phase === 'assigned' && placement.nodeId === nodeId)
-        this.markGone(queued, nowMs);
+        this.markEnding(queued, nowMs, undefined);
       if (placement.phase === 'offered' && placement.offer.nodeId === nodeId)
         this.backToWaiting(queued.task.taskId, placement);
     }
   }
 
   /**
-   * The node (re)announced with these attempts: the ones we have assigned to it that it does not
-   * run any more (it restarted) must be unassigned.
+   * The node told which attempts it runs (announcing, or in a heartbeat): the ones assigned to it
+   * before `assignedBeforeMs` that it does not list are not running there (it restarted, or never
+   * got its assignment) and must be unassigned. Later assignments may still be on their way to it.
    */
-  nodeRunning(nodeId: string, running: readonly RunningTask[], nowMs: number): void {
+  nodeRunning(
+    nodeId: string,
+    running: readonly RunningTask[],
+    nowMs: number,
+    assignedBeforeMs: number = nowMs,
+  ): void {
     const owned = new Set(running.map((attempt) => `${attempt.taskId}#${attempt.attempt}`));
     for (const queued of this.tasks.values()) {
       const { placement } = queued;
       if (
         placement.phase === 'assigned' &&
         placement.nodeId === nodeId &&
+        placement.assignedAtMs < assignedBeforeMs &&
         !owned.has(`${queued.task.taskId}#${placement.attempt}`)
       )
-        this.markGone(queued, nowMs);
+        this.markEnding(queued, nowMs, 'NODE_LOST');
     }
+  }
+
+  /**
+   * The node refused the attempt recorded for it, or never answered: it must be unassigned with
+   * `reason` (handed out as an EndAttempt deadline until it is).
+   */
+  attemptNotTaken(
+    taskId: string,
+    attempt: number,
+    reason: 'REJECTED' | 'START_DEADLINE_MISSED',
+    nowMs: number,
+  ): void {
+    const queued = this.tasks.get(taskId);
+    if (queued?.placement.phase !== 'assigned' || queued.placement.attempt !== attempt) return;
+    this.registry.pause(queued.placement.nodeId, nowMs + this.options.offerCooldownMs);
+    this.markEnding(queued, nowMs, reason);
+  }
+
+  /**
+   * The platform was away for `outageMs` (its database, NATS, or its leader): none of that time
+   * counts against the active tasks' pending deadlines and run timeouts, and none of their deadlines
+   * falls due before `nowMs + graceMs`, so that what nodes could not deliver meanwhile can arrive.
+   */
+  forgiveOutage(outageMs: number, nowMs: number, graceMs: number): void {
+    for (const queued of this.tasks.values()) {
+      const { placement } = queued;
+      if (placement.phase === 'assigned' && placement.ending !== null) continue;
+      queued.allowanceMs += Math.max(0, outageMs);
+      this.schedule(queued);
+      const { taskId } = queued.task;
+      const due = this.deadlines.get(taskId);
+      if (due !== undefined && due < nowMs + graceMs) this.deadlines.set(taskId, nowMs + graceMs);
+    }
+    this.waitingChanged = true;
   }
 
   /** Whether the node holds this attempt according to the events: an announced attempt we know. */
@@ -386,8 +451,8 @@ export class TaskQueue {
       case 'assigned': {
         this.deadlines.set(taskId, nowMs + this.options.deadlineRetryMs);
         const { nodeId, attempt } = placement;
-        return placement.goneAtMs !== null
-          ? { kind: 'NodeGone', taskId, nodeId, attempt }
+        return placement.ending !== null
+          ? { kind: 'EndAttempt', taskId, nodeId, attempt, reason: placement.ending.reason }
           : { kind: 'RunTimeout', taskId, nodeId, attempt };
       }
       default:
@@ -409,8 +474,11 @@ export class TaskQueue {
       case 'assigned':
         this.deadlines.set(
           taskId,
-          placement.goneAtMs ??
-            placement.assignedAtMs + queued.task.timeout * 1000 + this.options.runTimeoutGraceMs,
+          placement.ending?.sinceMs ??
+            placement.assignedAtMs +
+              queued.task.timeout * 1000 +
+              this.options.runTimeoutGraceMs +
+              queued.allowanceMs,
         );
         return;
       default:
@@ -419,13 +487,13 @@ export class TaskQueue {
   }
 
   private pendingDeadlineMs(queued: QueuedTask, waitingSinceMs: number): number {
-    return waitingSinceMs + queued.task.pendingDeadline * 1000;
+    return waitingSinceMs + queued.task.pendingDeadline * 1000 + queued.allowanceMs;
   }
 
-  private markGone(queued: QueuedTask, nowMs: number): void {
+  private markEnding(queued: QueuedTask, nowMs: number, reason: UnassignReason | undefined): void {
     const { placement } = queued;
-    if (placement.phase !== 'assigned' || placement.goneAtMs !== null) return;
-    placement.goneAtMs = nowMs;
+    if (placement.phase !== 'assigned' || placement.ending !== null) return;
+    placement.ending = { sinceMs: nowMs, reason };
     this.schedule(queued);
   }
 

@@ -1,5 +1,10 @@
 import { taskEvent } from '@canopy/contracts';
-import type { NodeCapabilities, TaskEvent, TaskRequirements } from '@canopy/contracts';
+import type {
+  NodeCapabilities,
+  TaskEvent,
+  TaskRequirements,
+  UnassignReason,
+} from '@canopy/contracts';
 import { NodeRegistry } from '../nodes/node-registry.js';
 import { TaskQueue } from './task-queue.js';
 import type { DueDeadline, TaskQueueOptions } from './task-queue.js';
@@ -55,12 +60,18 @@ function issued(
 
 const assigned = (n: number, nodeId: string, attempt: number, atMs: number) =>
   taskEvent('TaskAssigned', { taskId: taskId(n), nodeId, attempt, assignedAt: at(atMs) });
-const unassigned = (n: number, nodeId: string, attempt: number, atMs: number) =>
+const unassigned = (
+  n: number,
+  nodeId: string,
+  attempt: number,
+  atMs: number,
+  reason: UnassignReason = 'NODE_LOST',
+) =>
   taskEvent('TaskUnassigned', {
     taskId: taskId(n),
     nodeId,
     attempt,
-    reason: 'NODE_LOST',
+    reason,
     at: at(atMs),
   });
 const finished = (n: number, nodeId: string, attempt: number, atMs: number) =>
@@ -296,7 +307,7 @@ describe('TaskQueue', () => {
     expect(lost.map((node) => node.nodeId)).toEqual(['n1']);
     queue.nodeGone('n1', T0 + HEARTBEAT_TIMEOUT);
     expect(deadlines(HEARTBEAT_TIMEOUT)).toEqual([
-      { kind: 'NodeGone', taskId: taskId(1), nodeId: 'n1', attempt: 1 },
+      { kind: 'EndAttempt', taskId: taskId(1), nodeId: 'n1', attempt: 1, reason: undefined },
     ]);
     apply(unassigned(1, 'n1', 1, HEARTBEAT_TIMEOUT + 10), 3);
     expect(queue.get(taskId(1))).toMatchObject({ phase: 'waiting', attempt: 2 });
@@ -312,7 +323,7 @@ describe('TaskQueue', () => {
     announce('n1', 2, plain, 100);
     queue.nodeRunning('n1', [{ taskId: taskId(2), attempt: 1 }], T0 + 100);
     expect(deadlines(100)).toEqual([
-      { kind: 'NodeGone', taskId: taskId(1), nodeId: 'n1', attempt: 1 },
+      { kind: 'EndAttempt', taskId: taskId(1), nodeId: 'n1', attempt: 1, reason: 'NODE_LOST' },
     ]);
     expect(queue.assignedTo('n1')).toEqual([
       { taskId: taskId(1), attempt: 1 },
@@ -329,8 +340,61 @@ describe('TaskQueue', () => {
     expect(lost).toEqual([{ nodeId: 'gone', lastSeenMs: null, taskIds: [taskId(1)] }]);
     queue.nodeGone('gone', T0 + HEARTBEAT_TIMEOUT);
     expect(deadlines(HEARTBEAT_TIMEOUT)).toEqual([
-      { kind: 'NodeGone', taskId: taskId(1), nodeId: 'gone', attempt: 1 },
+      { kind: 'EndAttempt', taskId: taskId(1), nodeId: 'gone', attempt: 1, reason: undefined },
     ]);
+  });
+
+  test('a heartbeat takes back only the attempts assigned before its cut-off that the node does not run', () => {
+    const { queue, announce, deadlines, apply } = setUp();
+    announce('n1', 3);
+    for (const n of [1, 2, 3]) apply(issued(n), 1);
+    apply(assigned(1, 'n1', 1, 10), 2, 10);
+    apply(assigned(2, 'n1', 1, 10), 2, 10);
+    apply(assigned(3, 'n1', 1, 900), 2, 900);
+    // Task 2 runs; task 1 never reached the node; task 3 may still be on its way to it.
+    queue.nodeRunning('n1', [{ taskId: taskId(2), attempt: 1 }], T0 + 1_000, T0 + 500);
+    expect(deadlines(1_000)).toEqual([
+      { kind: 'EndAttempt', taskId: taskId(1), nodeId: 'n1', attempt: 1, reason: 'NODE_LOST' },
+    ]);
+  });
+
+  test('a refused attempt: due to be unassigned at once, the node paused, the waiting time kept', () => {
+    const { queue, registry, announce, deadlines, apply, offers } = setUp();
+    announce('n1', 1);
+    announce('n2', 1);
+    apply(issued(1, { issuedAtMs: 0, pendingDeadline: 60 }), 1);
+    apply(assigned(1, 'n1', 1, 5_000), 2, 5_000);
+    queue.attemptNotTaken(taskId(1), 1, 'REJECTED', T0 + 5_100);
+    expect(deadlines(5_100)).toEqual([
+      { kind: 'EndAttempt', taskId: taskId(1), nodeId: 'n1', attempt: 1, reason: 'REJECTED' },
+    ]);
+    expect(registry.get('n1')?.pausedUntilMs).toBe(T0 + 5_100 + options.offerCooldownMs);
+    apply(unassigned(1, 'n1', 1, 5_200, 'REJECTED'), 3, 5_200);
+    expect(offers(5_300)).toEqual([[taskId(1), 'n2', 2]]);
+    // The pending deadline still runs from the issue: a refusal did not start the wait over.
+    expect(queue.deadlinesDue(T0 + 59_999).map((due) => due.kind)).toEqual(['OfferExpired']);
+    expect(queue.deadlinesDue(T0 + 60_000).map((due) => due.kind)).toEqual(['PendingDeadline']);
+  });
+
+  test('an outage of the platform does not count against deadlines, which leave a grace after it', () => {
+    const { queue, announce, apply, offers } = setUp();
+    announce('n1', 1);
+    apply(
+      issued(1, {
+        issuedAtMs: 0,
+        pendingDeadline: 10,
+        requirements: { ...anyNode, privileged: true },
+      }),
+      1,
+    );
+    apply(issued(2, { issuedAtMs: 0, timeout: 10 }), 1);
+    apply(assigned(2, 'n1', 1, 1_000), 2, 1_000);
+    // Ten seconds of outage, noticed at 12 s: both deadlines passed meanwhile.
+    queue.forgiveOutage(10_000, T0 + 12_000, 5_000);
+    expect(queue.deadlinesDue(T0 + 16_900)).toEqual([]);
+    const due = queue.deadlinesDue(T0 + 21_600).map((deadline) => deadline.kind);
+    expect(due).toEqual(['PendingDeadline', 'RunTimeout']);
+    expect(offers(21_600)).toEqual([]);
   });
 
   test('applies each stream version once and in order; late copies change nothing', () => {
