@@ -21,6 +21,8 @@ export interface SecuredNatsOptions {
   readonly preferredPort?: number | undefined;
   readonly logger?: LocalServicesLogger | undefined;
   readonly natsServerPath?: string | undefined;
+  /** HTTP monitoring (`/varz`, `/connz`...) on this port; none when absent. */
+  readonly monitorPort?: number | undefined;
 }
 
 /** Writes the server configuration of the authority and spawns a nats-server that enforces it. */
@@ -30,9 +32,12 @@ export async function startSecuredNats(options: SecuredNatsOptions): Promise<Run
   const resolverDir = path.join(natsDir, 'accounts');
   await mkdir(resolverDir, { recursive: true });
   const configFile = path.join(natsDir, 'server.conf');
-  await writeFile(configFile, natsServerConfig(options.authority, { storeDir, resolverDir }), {
-    mode: 0o600,
+  const config = natsServerConfig(options.authority, {
+    storeDir,
+    resolverDir,
+    monitorPort: options.monitorPort,
   });
+  await writeFile(configFile, config, { mode: 0o600 });
   await chmod(configFile, 0o600);
   return startConfiguredNats({
     configFile,

@@ -35,6 +35,13 @@ export interface StackOptions {
   readonly logLevel?: string;
   /** Keep every line the processes write (for `allOutput`), not only the last ones. */
   readonly keepAllOutput?: boolean;
+  /**
+   * Extra environment of every service process and node agent the stack spawns (not of the CLI),
+   * e.g. `NODE_OPTIONS` that preload a benchmark's probe.
+   */
+  readonly processEnv?: Readonly<Record<string, string>>;
+  /** Run the nats-server with HTTP monitoring (`/connz`, `/varz`) on a free port: `natsMonitorUrl`. */
+  readonly natsMonitoring?: boolean;
 }
 
 export interface NodeOptions {
@@ -78,10 +85,17 @@ export interface PlatformStack {
   readonly url: string;
   readonly databaseUrl: string;
   readonly natsUrl: string;
+  /** The nats-server's HTTP monitoring, e.g. `http://127.0.0.1:41235`, when started with `natsMonitoring`. */
+  readonly natsMonitorUrl: string | undefined;
   /** The event store the services write, for checks against the streams. */
   readonly store: PostgresEventStore;
   /** Starts a node agent and resolves once the scheduler recorded its announcement. */
   startNode(options?: NodeOptions): Promise<NodeHandle>;
+  /**
+   * Mints NATS credentials for a node that is not an agent of the stack (e.g. one built on the
+   * node SDK) and resolves with the path of their `.creds` file, readable by its owner only.
+   */
+  mintNodeCredentials(nodeId: string): Promise<string>;
   /** Stops one service (SIGTERM, then SIGKILL) or kills it with `signal`. */
   stopService(service: StackService, signal?: NodeJS.Signals): Promise<void>;
   /** Starts a service stopped before, with the same environment. */
@@ -132,7 +146,8 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
   let store: PostgresEventStore | undefined;
   try {
     // As `npm start` runs it: NATS enforces JWT authentication, every process has its own user.
-    const securedNats = await startSecuredPrivateNats();
+    const monitorPort = options.natsMonitoring === true ? await findFreePort() : undefined;
+    const securedNats = await startSecuredPrivateNats({ monitorPort });
     nats = securedNats;
     const credsDir = path.join(securedNats.dataDir, 'creds');
     await mkdir(credsDir, { recursive: true });
@@ -158,8 +173,10 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
       NATS_URL: nats.url,
       LOG_LEVEL: options.logLevel ?? 'warn',
     };
+    const processEnv = options.processEnv ?? {};
     const serviceEnv: Record<StackService, Record<string, string>> = {
       scheduler: {
+        ...processEnv,
         ...commonEnv,
         ...(await natsEnv('scheduler')),
         SCHEDULER_HEARTBEAT_INTERVAL_MS: '300',
@@ -167,8 +184,9 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
         SCHEDULER_OFFER_TIMEOUT_MS: '2000',
         ...options.schedulerEnv,
       },
-      projector: { ...commonEnv, ...(await natsEnv('projector')) },
+      projector: { ...processEnv, ...commonEnv, ...(await natsEnv('projector')) },
       gateway: {
+        ...processEnv,
         ...commonEnv,
         ...(await natsEnv('gateway')),
         PORT: String(port),
@@ -290,6 +308,7 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
       url,
       databaseUrl: database.url,
       natsUrl,
+      natsMonitorUrl: monitorPort === undefined ? undefined : `http://127.0.0.1:${monitorPort}`,
       store: openedStore,
       async startNode(nodeOptions = {}) {
         const nodeId = nodeOptions.nodeId ?? `e2e-${randomBytes(4).toString('hex')}`;
@@ -312,15 +331,9 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
         args.push('--mem-size', String(nodeOptions.memSize ?? 1024));
         args.push('--network-latency', String(nodeOptions.networkLatency ?? 0));
         if (nodeOptions.privileged === true) args.push('--privileged');
-        const child = new ServiceProcess(
-          `node ${nodeId}`,
-          entries.nodeAgent,
-          args,
-          {},
-          {
-            keepAllOutput: options.keepAllOutput === true,
-          },
-        );
+        const child = new ServiceProcess(`node ${nodeId}`, entries.nodeAgent, args, processEnv, {
+          keepAllOutput: options.keepAllOutput === true,
+        });
         processes.push(child);
         const announced = eventually(
           async () => {
@@ -333,6 +346,9 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
         );
         await untilReadyOrExited(child, announced);
         return { nodeId, process: child, kill: (signal) => child.kill(signal) };
+      },
+      async mintNodeCredentials(nodeId) {
+        return (await mintCredentials({ nodeId }, `node-${nodeId}`)).file;
       },
       async stopService(service, signal) {
         const child = services.get(service);

@@ -29,15 +29,17 @@ export interface SecuredPrivateNats {
 /**
  * A nats-server of the test file's own (free port, temporary store) that enforces JWT
  * authentication with a fresh authority, as `npm start` runs it. Like `startPrivateNats`, for test
- * files that run schedulers, nodes or gateways.
+ * files that run schedulers, nodes or gateways. `monitorPort` turns on the server's HTTP monitoring.
  */
-export async function startSecuredPrivateNats(): Promise<SecuredPrivateNats> {
+export async function startSecuredPrivateNats(
+  options: { readonly monitorPort?: number } = {},
+): Promise<SecuredPrivateNats> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'canopy-test-secured-nats-'));
   try {
     const authority = await createNatsAuthority();
     const authorityFile = path.join(dataDir, 'authority.json');
     await saveNatsAuthority(authorityFile, authority);
-    const server = await startSecuredNats({ authority, dataDir });
+    const server = await startSecuredNats({ authority, dataDir, monitorPort: options.monitorPort });
     return {
       url: server.url,
       authority,

@@ -1,0 +1,85 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
+// The two ways the benchmarks load a system. Closed loop: C clients, each issuing one task and
+// waiting for its outcome before the next, so the system sets the pace (throughput). Open loop:
+// tasks arrive at a fixed rate whatever happens to earlier ones, as independent users' requests do
+// (latency at a given load, without the clients backing off when the system slows down).
+
+/** Wall-clock milliseconds since the epoch, with sub-millisecond resolution. */
+export function wallClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export interface ClosedLoopShape {
+  readonly tasks: number;
+  readonly clients: number;
+}
+
+/**
+ * Runs `runTask` `tasks` times, `clients` at a time, each client starting its next task when its
+ * previous one is done; resolves with the wall time in ms. `runTask` must not reject.
+ */
+export async function runClosedLoop(
+  shape: ClosedLoopShape,
+  runTask: (index: number) => Promise<void>,
+): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  const client = async (): Promise<void> => {
+    while (next < shape.tasks) {
+      const index = next;
+      next += 1;
+      await runTask(index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(shape.clients, shape.tasks) }, () => client()));
+  return performance.now() - started;
+}
+
+export interface OpenLoopShape {
+  readonly ratePerSecond: number;
+  readonly durationSeconds: number;
+}
+
+export interface OpenLoopRun {
+  /** From the first arrival until the last task's outcome, ms. */
+  readonly elapsedMs: number;
+  readonly arrivals: number;
+  /** Arrivals per second from the first to the last one actually started. */
+  readonly achievedRate: number;
+  /** How late each arrival started against its schedule (the load generator falling behind), ms. */
+  readonly startLagsMs: readonly number[];
+}
+
+/**
+ * Starts `runTask(scheduledAt)` at `ratePerSecond` for `durationSeconds`, evenly spaced, without
+ * waiting for earlier tasks; resolves once every task's outcome is in. `scheduledAt` (wall clock,
+ * ms) is when the arrival was due: latencies measured from it include any lag of the generator
+ * itself, so a stalled generator cannot hide slow answers. `runTask` must not reject.
+ */
+export async function runOpenLoop(
+  shape: OpenLoopShape,
+  runTask: (scheduledAt: number) => Promise<void>,
+): Promise<OpenLoopRun> {
+  const arrivals = Math.max(1, Math.round(shape.ratePerSecond * shape.durationSeconds));
+  const spacingMs = 1000 / shape.ratePerSecond;
+  const first = wallClockMs();
+  const running: Promise<void>[] = [];
+  const startLagsMs: number[] = [];
+  let lastStart = first;
+  for (let index = 0; index < arrivals; index += 1) {
+    const due = first + index * spacingMs;
+    const early = due - wallClockMs();
+    if (early > 1) await delay(early);
+    lastStart = wallClockMs();
+    startLagsMs.push(Math.max(0, lastStart - due));
+    running.push(runTask(due));
+  }
+  await Promise.all(running);
+  return {
+    elapsedMs: wallClockMs() - first,
+    arrivals,
+    achievedRate: arrivals > 1 ? ((arrivals - 1) / (lastStart - first)) * 1000 : Number.NaN,
+    startLagsMs,
+  };
+}

@@ -1,0 +1,112 @@
+import { formatMs } from './latency-summary.js';
+import type { LatencySummary } from './latency-summary.js';
+import type { PlatformRun } from './platform-run.js';
+import { formatFacts, formatMiB, formatRate, formatTable } from './report-tables.js';
+
+// How a platform run is printed: the main figures, then where the time went.
+
+function latencyCells(latency: LatencySummary): string[] {
+  return [
+    formatMs(latency.p50),
+    formatMs(latency.p90),
+    formatMs(latency.p99),
+    formatMs(latency.max),
+  ];
+}
+
+export function describeShape(run: PlatformRun): string {
+  const { options } = run;
+  const { load } = options;
+  const nodes = `${options.nodes} nodes x ${options.slots} slots`;
+  return load.kind === 'closed'
+    ? `runtime ${options.runtime}, closed loop: ${load.tasks} tasks from ${load.clients} clients, ${nodes}`
+    : `runtime ${options.runtime}, open loop: ${load.ratePerSecond} tasks/s for ${load.durationSeconds} s, ${nodes}`;
+}
+
+export function formatPlatformRun(run: PlatformRun): string {
+  const open = run.options.load.kind === 'open';
+  const from = open ? 'arrival due' : 'POST';
+  const errors = [...run.errors].sort((left, right) => right[1] - left[1]);
+  const facts: [string, string][] = [
+    ['runtime', run.options.runtime],
+    ['tasks issued', String(run.issued)],
+    ['tasks completed (200)', String(run.completed)],
+    ['errors', String(run.issued - run.completed)],
+    ...errors
+      .slice(0, 5)
+      .map(([reason, count]): [string, string] => [`  ${reason}`, String(count)]),
+    ['wall time', `${(run.elapsedMs / 1000).toFixed(1)} s`],
+    ['throughput (completed)', formatRate(run.throughput)],
+  ];
+  if (run.openLoop !== undefined) {
+    facts.push(
+      ['arrival rate achieved', formatRate(run.openLoop.achievedRate)],
+      ['arrivals started late, p99', formatMs(run.openLoop.startLag.p99)],
+    );
+  }
+  facts.push(
+    ['events appended', String(run.projector.eventsStored)],
+    ['projector backlog, max sampled (1/s)', `${run.projector.maxBacklogSampled} events`],
+    ['projector backlog at the last result', `${run.projector.backlogAtLastResult} events`],
+    ['projector catch-up after the last result', formatMs(run.projector.catchUpMs)],
+  );
+  const latency = formatTable(
+    [`latency (${run.options.runtime})`, 'p50', 'p90', 'p99', 'max'],
+    [
+      [`${from} -> 201`, ...latencyCells(run.toCreated)],
+      [`${from} -> result`, ...latencyCells(run.toResult)],
+    ],
+  );
+  return `${formatFacts(`Canopy end to end (${describeShape(run)})`, facts)}\n\n${latency}`;
+}
+
+export function formatWhereTheTimeGoes(run: PlatformRun): string {
+  const blocks: string[] = [`Where the time goes (runtime ${run.options.runtime})`];
+  if (run.stages !== undefined) {
+    blocks.push(
+      formatTable(
+        [`stage, over ${run.stages.tasks} tasks`, 'p50', 'p90', 'p99'],
+        run.stages.figures.map(({ stage, latency }) => [
+          stage.aside === true ? `${stage.label} (beside the path)` : stage.label,
+          formatMs(latency.p50),
+          formatMs(latency.p90),
+          formatMs(latency.p99),
+        ]),
+      ),
+    );
+  }
+  const usage = run.usage;
+  if (usage !== undefined) {
+    blocks.push(
+      formatTable(
+        [
+          `process, over ${usage.wallSeconds.toFixed(1)} s`,
+          'CPU',
+          '% of a core',
+          'RSS start',
+          'RSS end',
+        ],
+        usage.processes.map((figures) => [
+          figures.name,
+          `${figures.cpuSeconds.toFixed(2)} s`,
+          `${figures.coreShare.toFixed(0)} %`,
+          formatMiB(figures.rssStartBytes),
+          formatMiB(figures.rssEndBytes),
+        ]),
+      ),
+      formatTable(
+        ['NATS connections (how many)', 'published/task', 'delivered/task'],
+        usage.nats.map((figures) => [
+          figures.name,
+          figures.publishedPerTask.toFixed(2),
+          figures.deliveredPerTask.toFixed(2),
+        ]),
+      ),
+      formatTable(
+        ['process', 'PostgreSQL round trips/task'],
+        usage.postgresRoundTrips.map((figures) => [figures.name, figures.perTask.toFixed(2)]),
+      ),
+    );
+  }
+  return blocks.join('\n\n');
+}

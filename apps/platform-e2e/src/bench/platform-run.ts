@@ -1,0 +1,246 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { eventually } from '@canopy/async-testing';
+import pg from 'pg';
+import { startStack } from '../testing/platform-stack.js';
+import { startBenchNodes } from './bench-nodes.js';
+import type { NodeRuntime } from './bench-nodes.js';
+import { summarizeLatencies } from './latency-summary.js';
+import type { LatencySummary } from './latency-summary.js';
+import { runClosedLoop, runOpenLoop } from './load-shapes.js';
+import type { ClosedLoopShape, OpenLoopShape } from './load-shapes.js';
+import { pgRoundTripProbeEnv } from './pg-round-trips.js';
+import { readRecordedTaskTimes } from './recorded-task-times.js';
+import { BENCH_APPLICATION_NAME, takeUsageSnapshot, usageBetween } from './run-usage.js';
+import type { UsageReport, UsageSnapshot } from './run-usage.js';
+import { issueTaskAndAwaitResult } from './task-client.js';
+import type { ClientTask } from './task-client.js';
+import { joinTimelines, stageBreakdown } from './task-stages.js';
+import type { ClientTaskTimes, StageFigures } from './task-stages.js';
+
+// One benchmark run of the whole platform as real processes: its own database and nats-server,
+// gateway, scheduler, projector, K nodes of one runtime, loaded over HTTP in a closed or an open
+// loop. Returns the figures; printing is the caller's.
+
+export type PlatformLoad =
+  ({ readonly kind: 'closed' } & ClosedLoopShape) | ({ readonly kind: 'open' } & OpenLoopShape);
+
+export interface PlatformRunOptions {
+  readonly runtime: NodeRuntime;
+  readonly nodes: number;
+  readonly slots: number;
+  readonly load: PlatformLoad;
+  /** Also measure where the time goes: stages, CPU and memory, NATS messages, PostgreSQL round trips. */
+  readonly details: boolean;
+  readonly progress: (line: string) => void;
+}
+
+export interface PlatformRun {
+  readonly options: PlatformRunOptions;
+  readonly issued: number;
+  readonly completed: number;
+  /** Why tasks did not end with a 200 result, with how many did not for that reason. */
+  readonly errors: ReadonlyMap<string, number>;
+  readonly elapsedMs: number;
+  /** Completed tasks per second of wall time. */
+  readonly throughput: number;
+  /** From the POST (open loop: from when the arrival was due) to the 201. */
+  readonly toCreated: LatencySummary;
+  /** From the POST (open loop: from when the arrival was due) to the result, completed tasks. */
+  readonly toResult: LatencySummary;
+  readonly openLoop?: {
+    readonly achievedRate: number;
+    readonly startLag: LatencySummary;
+  };
+  readonly projector: {
+    readonly eventsStored: number;
+    readonly maxBacklogSampled: number;
+    readonly backlogAtLastResult: number;
+    readonly catchUpMs: number;
+  };
+  readonly stages?: { readonly tasks: number; readonly figures: readonly StageFigures[] };
+  readonly usage?: UsageReport;
+}
+
+interface Backlog {
+  readonly applied: number;
+  readonly stored: number;
+}
+
+async function projectorBacklog(db: pg.Pool): Promise<Backlog> {
+  const { rows } = await db.query<{ applied: string | null; stored: string }>(`
+    SELECT (SELECT events_applied FROM api.projection_checkpoints WHERE projection = 'api')::text AS applied,
+           (SELECT count(*) FROM event_store.events)::text AS stored`);
+  const row = rows[0];
+  return { applied: Number(row?.applied ?? 0), stored: Number(row?.stored ?? 0) };
+}
+
+interface RunTask {
+  readonly task: ClientTask;
+  /** When the latency clock started: the POST, or (open loop) the arrival's due time. */
+  readonly startedAt: number;
+}
+
+export async function runPlatform(options: PlatformRunOptions): Promise<PlatformRun> {
+  const { load } = options;
+  options.progress(
+    `starting the stack: ${options.nodes} ${options.runtime} nodes x ${options.slots} slots; ` +
+      (load.kind === 'closed'
+        ? `${load.tasks} tasks from ${load.clients} clients (closed loop)`
+        : `${load.ratePerSecond} tasks/s for ${load.durationSeconds} s (open loop)`),
+  );
+  const probeDirectory = await mkdtemp(path.join(tmpdir(), 'canopy-bench-pg-probe-'));
+  const processEnv = options.details ? pgRoundTripProbeEnv(probeDirectory) : {};
+  try {
+    const stack = await startStack({
+      label: 'bench',
+      processEnv,
+      natsMonitoring: options.details,
+      schedulerEnv: {
+        // The services' own defaults rather than the tests' quick heartbeats, which would add
+        // messages per task that production does not send.
+        SCHEDULER_HEARTBEAT_INTERVAL_MS: '2000',
+        SCHEDULER_HEARTBEAT_TIMEOUT_MS: '6000',
+        // One account drives the whole run, far harder than any one client should.
+        MAX_WAITING_TASKS_PER_ACCOUNT: '0',
+      },
+    });
+    const db = new pg.Pool({
+      connectionString: stack.databaseUrl,
+      max: 2,
+      application_name: BENCH_APPLICATION_NAME,
+    });
+    try {
+      const { token } = await stack.signUp('bench');
+      const nodes = await startBenchNodes(stack, token, {
+        runtime: options.runtime,
+        nodes: options.nodes,
+        slots: options.slots,
+        processEnv,
+      });
+      try {
+        const usageSources =
+          options.details && stack.natsMonitorUrl !== undefined
+            ? { db, natsMonitorUrl: stack.natsMonitorUrl, probeDirectory }
+            : undefined;
+        // Let the start-up settle (the projector catches up with the account and the nodes).
+        await untilProjectorCaughtUp(db);
+        const before: UsageSnapshot | undefined =
+          usageSources === undefined ? undefined : await takeUsageSnapshot(usageSources);
+        options.progress('running');
+        const eventsBefore = (await projectorBacklog(db)).stored;
+
+        let maxBacklog = 0;
+        let sampling = true;
+        const sampler = (async () => {
+          while (sampling) {
+            const { applied, stored } = await projectorBacklog(db);
+            maxBacklog = Math.max(maxBacklog, stored - applied);
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+          }
+        })();
+
+        const tasks: RunTask[] = [];
+        const runOne = async (startedAt?: number): Promise<void> => {
+          const task = await issueTaskAndAwaitResult(stack, token, nodes.functionId);
+          tasks.push({ task, startedAt: startedAt ?? task.postSent });
+        };
+        let elapsedMs: number;
+        let openLoop: PlatformRun['openLoop'];
+        if (load.kind === 'closed') {
+          elapsedMs = await runClosedLoop(load, () => runOne());
+        } else {
+          const run = await runOpenLoop(load, (scheduledAt) => runOne(scheduledAt));
+          elapsedMs = run.elapsedMs;
+          openLoop = {
+            achievedRate: run.achievedRate,
+            startLag: summarizeLatencies(run.startLagsMs),
+          };
+        }
+        sampling = false;
+        await sampler;
+
+        const atLastResult = await projectorBacklog(db);
+        const catchUpStarted = performance.now();
+        await untilProjectorCaughtUp(db);
+        const catchUpMs = performance.now() - catchUpStarted;
+        const after =
+          usageSources === undefined ? undefined : await takeUsageSnapshot(usageSources);
+
+        const completed = tasks.filter(({ task }) => task.error === undefined);
+        const errors = new Map<string, number>();
+        for (const { task } of tasks) {
+          if (task.error !== undefined) errors.set(task.error, (errors.get(task.error) ?? 0) + 1);
+        }
+        let stages: PlatformRun['stages'];
+        if (options.details) {
+          options.progress('reading what the stores recorded');
+          const seen = new Map<string, ClientTaskTimes>();
+          for (const { task } of completed) {
+            if (
+              task.taskId === undefined ||
+              task.createdReceived === undefined ||
+              task.resultReceived === undefined
+            )
+              continue;
+            seen.set(task.taskId, {
+              postSent: task.postSent,
+              createdReceived: task.createdReceived,
+              resultReceived: task.resultReceived,
+            });
+          }
+          const timelines = joinTimelines(seen, await readRecordedTaskTimes(db));
+          stages = { tasks: timelines.length, figures: stageBreakdown(timelines) };
+        }
+        return {
+          options,
+          issued: tasks.length,
+          completed: completed.length,
+          errors,
+          elapsedMs,
+          throughput: (completed.length / elapsedMs) * 1000,
+          toCreated: summarizeLatencies(
+            tasks.flatMap(({ task, startedAt }) =>
+              task.createdReceived === undefined ? [] : [task.createdReceived - startedAt],
+            ),
+          ),
+          toResult: summarizeLatencies(
+            completed.flatMap(({ task, startedAt }) =>
+              task.resultReceived === undefined ? [] : [task.resultReceived - startedAt],
+            ),
+          ),
+          ...(openLoop === undefined ? {} : { openLoop }),
+          projector: {
+            eventsStored: atLastResult.stored - eventsBefore,
+            maxBacklogSampled: maxBacklog,
+            backlogAtLastResult: atLastResult.stored - atLastResult.applied,
+            catchUpMs,
+          },
+          ...(stages === undefined ? {} : { stages }),
+          ...(before === undefined || after === undefined
+            ? {}
+            : { usage: usageBetween(before, after, Math.max(1, tasks.length)) }),
+        };
+      } finally {
+        await nodes.stop();
+      }
+    } finally {
+      await db.end();
+      await stack.stop();
+    }
+  } finally {
+    await rm(probeDirectory, { recursive: true, force: true });
+  }
+}
+
+async function untilProjectorCaughtUp(db: pg.Pool): Promise<void> {
+  await eventually(
+    async () => {
+      const { applied, stored } = await projectorBacklog(db);
+      if (applied < stored) throw new Error(`the projector is ${stored - applied} events behind`);
+    },
+    120_000,
+    20,
+  );
+}

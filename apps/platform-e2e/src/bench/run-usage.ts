@@ -1,0 +1,178 @@
+import path from 'node:path';
+import type pg from 'pg';
+import { messageTraffic, readConnectionCounts } from './nats-connections.js';
+import type { ConnectionCounts } from './nats-connections.js';
+import { roundTripsBetween, takeProbeReadings } from './pg-round-trips.js';
+import type { ProbeReading } from './pg-round-trip-probe.js';
+import { nodeProcessName, processGroup } from './process-names.js';
+import { sampleDescendants, sampleProcess } from './process-usage.js';
+import type { ProcessSample } from './process-usage.js';
+
+// What the processes of a run spent: CPU and memory (/proc), NATS messages (the server's /connz)
+// and PostgreSQL round trips (the probe preloaded into each Node process), read before and after
+// the run and compared.
+
+/** Connections of the benchmark process itself to the bench database carry this name. */
+export const BENCH_APPLICATION_NAME = 'canopy-bench';
+
+export interface UsageSources {
+  /** A connection to the run's database, named BENCH_APPLICATION_NAME. */
+  readonly db: pg.Pool;
+  readonly natsMonitorUrl: string;
+  readonly probeDirectory: string;
+}
+
+export interface UsageSnapshot {
+  readonly atMs: number;
+  readonly processes: readonly ProcessSample[];
+  readonly postgresBackends: readonly ProcessSample[];
+  readonly connections: readonly ConnectionCounts[];
+  readonly roundTrips: ReadonlyMap<number, ProbeReading>;
+  readonly benchCpu: NodeJS.CpuUsage;
+}
+
+export async function takeUsageSnapshot(sources: UsageSources): Promise<UsageSnapshot> {
+  const { rows } = await sources.db.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity
+     WHERE datname = current_database() AND application_name <> $1`,
+    [BENCH_APPLICATION_NAME],
+  );
+  const [processes, postgresBackends, connections, roundTrips] = await Promise.all([
+    sampleDescendants(),
+    Promise.all(rows.map((row) => sampleProcess(row.pid))),
+    readConnectionCounts(sources.natsMonitorUrl),
+    takeProbeReadings(sources.probeDirectory),
+  ]);
+  return {
+    atMs: performance.now(),
+    processes,
+    postgresBackends: postgresBackends.filter((sample) => sample !== undefined),
+    connections,
+    roundTrips,
+    benchCpu: process.cpuUsage(),
+  };
+}
+
+export interface ProcessFigures {
+  readonly name: string;
+  readonly cpuSeconds: number;
+  /** CPU time over the run's wall time, as a percentage of one core. */
+  readonly coreShare: number;
+  /** Resident memory of a Canopy process at the start and at the end of the run. */
+  readonly rssStartBytes?: number | undefined;
+  readonly rssEndBytes?: number | undefined;
+}
+
+export interface PerTask {
+  readonly name: string;
+  readonly perTask: number;
+}
+
+export interface NatsFigures {
+  /** The connections' name (nodes summed) and how many there were. */
+  readonly name: string;
+  /** Messages the connections published, per task. */
+  readonly publishedPerTask: number;
+  /** Messages the server delivered to them, per task. */
+  readonly deliveredPerTask: number;
+}
+
+export interface UsageReport {
+  readonly wallSeconds: number;
+  readonly processes: readonly ProcessFigures[];
+  readonly nats: readonly NatsFigures[];
+  readonly postgresRoundTrips: readonly PerTask[];
+}
+
+const FUNCTIONS = 'function processes (children of node agents)';
+
+const isNodeAgent = (sample: ProcessSample | undefined): boolean =>
+  sample !== undefined && nodeProcessName(sample.command)?.startsWith('node-agent') === true;
+
+/** How a sampled process is named in the tables: the function processes of agents are one line. */
+function processName(sample: ProcessSample, parents: ReadonlyMap<number, ProcessSample>): string {
+  if (isNodeAgent(parents.get(sample.parentPid))) return FUNCTIONS;
+  if (path.basename(sample.command[0] ?? '') === 'nats-server') return 'nats-server';
+  return nodeProcessName(sample.command) ?? path.basename(sample.command[0] ?? String(sample.pid));
+}
+
+export function usageBetween(
+  before: UsageSnapshot,
+  after: UsageSnapshot,
+  tasks: number,
+): UsageReport {
+  const wallSeconds = (after.atMs - before.atMs) / 1000;
+  const share = (seconds: number): number => (seconds / wallSeconds) * 100;
+  const earlier = new Map(before.processes.map((sample) => [sample.pid, sample]));
+  const parents = new Map(after.processes.map((sample) => [sample.pid, sample]));
+
+  const processes: ProcessFigures[] = [];
+  let functionSeconds = 0;
+  for (const sample of after.processes) {
+    const start = earlier.get(sample.pid);
+    const name = processName(sample, parents);
+    // A process started during the run (a persistent function) counts from zero.
+    const cpuSeconds = sample.cpuSeconds - (start?.cpuSeconds ?? 0);
+    // Per-task functions have exited: their time is their agent's time of waited-for children.
+    if (isNodeAgent(sample)) {
+      functionSeconds += sample.exitedChildrenCpuSeconds - (start?.exitedChildrenCpuSeconds ?? 0);
+    }
+    if (name === FUNCTIONS) {
+      functionSeconds += cpuSeconds;
+      continue;
+    }
+    const canopy = nodeProcessName(sample.command) !== undefined;
+    processes.push({
+      name,
+      cpuSeconds,
+      coreShare: share(cpuSeconds),
+      rssStartBytes: canopy ? start?.rssBytes : undefined,
+      rssEndBytes: canopy ? sample.rssBytes : undefined,
+    });
+  }
+  if (functionSeconds > 0) {
+    processes.push({
+      name: FUNCTIONS,
+      cpuSeconds: functionSeconds,
+      coreShare: share(functionSeconds),
+    });
+  }
+  const backendsBefore = new Map(before.postgresBackends.map((sample) => [sample.pid, sample]));
+  const backendSeconds = after.postgresBackends.reduce(
+    (sum, sample) => sum + sample.cpuSeconds - (backendsBefore.get(sample.pid)?.cpuSeconds ?? 0),
+    0,
+  );
+  processes.push({
+    name: `PostgreSQL backends (${after.postgresBackends.length} of the run's database)`,
+    cpuSeconds: backendSeconds,
+    coreShare: share(backendSeconds),
+  });
+  const benchSeconds =
+    (after.benchCpu.user + after.benchCpu.system - before.benchCpu.user - before.benchCpu.system) /
+    1e6;
+  processes.push({
+    name: 'benchmark (clients, this process)',
+    cpuSeconds: benchSeconds,
+    coreShare: share(benchSeconds),
+  });
+
+  const traffic = messageTraffic(before.connections, after.connections, (name) =>
+    name.startsWith('canopy-node ') ? 'canopy-node' : name === '' ? 'unnamed' : name,
+  );
+  const roundTrips = new Map<string, number>();
+  for (const { name, queries } of roundTripsBetween(before.roundTrips, after.roundTrips)) {
+    const group = processGroup(name);
+    roundTrips.set(group, (roundTrips.get(group) ?? 0) + queries);
+  }
+  const perTask = (count: number): number => count / tasks;
+  return {
+    wallSeconds,
+    processes,
+    nats: traffic.map((group) => ({
+      name: `${group.group} (${group.connections})`,
+      publishedPerTask: perTask(group.published),
+      deliveredPerTask: perTask(group.delivered),
+    })),
+    postgresRoundTrips: [...roundTrips].map(([name, count]) => ({ name, perTask: perTask(count) })),
+  };
+}
