@@ -82,6 +82,11 @@ export default [
               onlyDependOnLibsWithTags: ['scope:platform', 'scope:shared'],
             },
             { sourceTag: 'scope:node', onlyDependOnLibsWithTags: ['scope:node', 'scope:shared'] },
+            // End-to-end tests and benchmarks play every part: platform services and nodes alike.
+            {
+              sourceTag: 'scope:e2e',
+              onlyDependOnLibsWithTags: ['scope:platform', 'scope:node', 'scope:shared'],
+            },
           ],
         },
       ],

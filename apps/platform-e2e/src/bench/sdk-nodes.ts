@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 // The benchmark runs nodes built on the SDK beside the platform, as an SDK user's worker process
 // would; the platform's own code never imports the SDK.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { CanopyNode, type TaskResult } from '@canopy/node-sdk';
 import { createServiceLogger, stopOnSignals } from '@canopy/service-runtime';
 
