@@ -8,7 +8,12 @@ import {
   natsCredentialsOptions,
   nodeCredentialsIssuer,
 } from '@canopy/nats-auth';
-import { NestLogger, eventStoreSelectionOf, natsServers } from '@canopy/service-runtime';
+import {
+  NestLogger,
+  eventStoreSelectionOf,
+  natsConnectionBehaviour,
+  natsServers,
+} from '@canopy/service-runtime';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -83,7 +88,7 @@ export async function startGateway(
     const nats: NatsConnection = await connect({
       servers: natsServers(config.NATS_URL),
       name: 'canopy-gateway',
-      maxReconnectAttempts: -1,
+      ...natsConnectionBehaviour,
       ...(await natsCredentialsOptions(config.NATS_CREDS)),
     });
     cleanups.push(() => nats.drain());

@@ -3,7 +3,12 @@ import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
 import { apiProjections, readProjectionPosition } from '@canopy/read-models/projections';
 import type { ProjectionPosition } from '@canopy/read-models/projections';
 import { natsCredentialsOptions } from '@canopy/nats-auth';
-import { eventStoreSelectionOf, natsServers, type ServiceLogger } from '@canopy/service-runtime';
+import {
+  eventStoreSelectionOf,
+  natsConnectionBehaviour,
+  natsServers,
+  type ServiceLogger,
+} from '@canopy/service-runtime';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { openDatabasePool } from './database-pool.js';
 import { LiveProjection, type ProjectorProgress } from './live-projection.js';
@@ -35,7 +40,7 @@ export async function startProjector(
     nats = await connect({
       servers: natsServers(config.NATS_URL),
       name: 'canopy-projector',
-      maxReconnectAttempts: -1,
+      ...natsConnectionBehaviour,
       ...(await natsCredentialsOptions(config.NATS_CREDS)),
     });
   } catch (error) {

@@ -14,7 +14,12 @@ import {
   natsCredentialsOptions,
   openNodeCredentialRevocations,
 } from '@canopy/nats-auth';
-import { NestLogger, eventStoreSelectionOf, natsServers } from '@canopy/service-runtime';
+import {
+  NestLogger,
+  eventStoreSelectionOf,
+  natsConnectionBehaviour,
+  natsServers,
+} from '@canopy/service-runtime';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { NatsLink } from './availability/nats-link.js';
 import { StoreHealth } from './availability/store-health.js';
@@ -256,7 +261,7 @@ export async function startScheduler(
         options: {
           servers: natsServers(config.NATS_URL),
           name: 'canopy-scheduler',
-          maxReconnectAttempts: -1,
+          ...natsConnectionBehaviour,
           ...(await natsCredentialsOptions(config.NATS_CREDS)),
           serializer: new JsonReplySerializer(),
           deserializer: new RawMessageDeserializer(),

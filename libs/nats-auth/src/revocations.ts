@@ -1,4 +1,5 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { natsConnectionBehaviour } from '@canopy/service-runtime';
 import type { NatsAuthoritySecrets } from './authority.js';
 import { authorityPublicKeys } from './authority-keys.js';
 import { encodeCanopyAccount } from './account-claims.js';
@@ -133,7 +134,7 @@ export async function openNodeCredentialRevocations(options: {
         ? options.servers.split(',').map((server) => server.trim())
         : [...options.servers],
     name: options.name ?? 'canopy-revocations',
-    maxReconnectAttempts: -1,
+    ...natsConnectionBehaviour,
     authenticator: credentialsAuthenticator(creds),
   });
   return {

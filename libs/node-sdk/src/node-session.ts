@@ -111,8 +111,12 @@ export class NodeSession {
         try {
           return await connect({
             name: `canopy-node ${nodeId}`,
-            // A node outlives network trouble: keep reconnecting unless told otherwise.
+            // A node outlives network trouble: keep reconnecting, soon (a server of the cluster came
+            // back), unless told otherwise; and no stack trace captured per request it makes.
             maxReconnectAttempts: -1,
+            reconnectTimeWait: 250,
+            reconnectJitter: 250,
+            noAsyncTraces: true,
             ...this.options.connectionOptions,
             ...(this.options.credentials === undefined
               ? {}

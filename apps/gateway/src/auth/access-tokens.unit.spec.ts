@@ -72,6 +72,22 @@ describe('access tokens', () => {
     expect(await verifyAt('2026-11-29T10:15:05Z')).toBeNull();
   });
 
+  test('a token verified once is remembered, but not past its expiry', async () => {
+    let now = new Date('2026-11-29T10:00:00Z');
+    const remembering = new AccessTokens(keys, options, () => now);
+    const { accessToken } = await remembering.issue(caller);
+    expect(await remembering.verify(accessToken)).toEqual(caller);
+    now = new Date('2026-11-29T10:15:04Z');
+    expect(await remembering.verify(accessToken)).toEqual(caller);
+    now = new Date('2026-11-29T10:15:05Z');
+    expect(await remembering.verify(accessToken)).toBeNull();
+    // A forged token that differs from a remembered one by one character is checked, and refused.
+    now = new Date('2026-11-29T10:00:01Z');
+    expect(await remembering.verify(accessToken)).toEqual(caller);
+    const forged = `${accessToken.slice(0, -2)}${accessToken.endsWith('A') ? 'BB' : 'AA'}`;
+    expect(await remembering.verify(forged)).toBeNull();
+  });
+
   test('is an RFC 9068 access token signed with EdDSA by the active key', async () => {
     const { accessToken } = await new AccessTokens(keys, { ...options, ttlSeconds: 60 }).issue(
       caller,

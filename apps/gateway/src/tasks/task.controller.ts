@@ -166,6 +166,12 @@ export class TaskController {
 /** Aborts when the client closes the connection before its response is complete. */
 function clientGone(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
-  reply.raw.once('close', () => controller.abort());
+  // 'close' also comes after a complete response; only a response cut short means the client left.
+  // (One shared reason: aborting without one makes a DOMException, stack trace included, each time.)
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(CLIENT_LEFT);
+  });
   return controller.signal;
 }
+
+const CLIENT_LEFT = new Error('the client closed the connection');

@@ -91,7 +91,7 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
         : `${load.ratePerSecond} tasks/s for ${load.durationSeconds} s (open loop)`),
   );
   const probeDirectory = await mkdtemp(path.join(tmpdir(), 'canopy-bench-pg-probe-'));
-  const processEnv = options.details ? pgRoundTripProbeEnv(probeDirectory) : {};
+  const processEnv = withCpuProfiles(options.details ? pgRoundTripProbeEnv(probeDirectory) : {});
   try {
     const stack = await startStack({
       label: 'bench',
@@ -243,4 +243,19 @@ async function untilProjectorCaughtUp(db: pg.Pool): Promise<void> {
     120_000,
     20,
   );
+}
+
+/**
+ * With BENCH_CPU_PROFILE_DIR set, every Node process of the stack writes a V8 CPU profile there when
+ * it stops (cpu-profile-probe.ts): where its time went.
+ */
+function withCpuProfiles(env: Record<string, string>): Record<string, string> {
+  const directory = process.env['BENCH_CPU_PROFILE_DIR'];
+  if (directory === undefined || directory === '') return env;
+  const probe = new URL('./cpu-profile-probe.js', import.meta.url).href;
+  return {
+    ...env,
+    BENCH_CPU_PROFILE_DIR: path.resolve(directory),
+    NODE_OPTIONS: [env['NODE_OPTIONS'], `--import=${probe}`].filter(Boolean).join(' '),
+  };
 }

@@ -1,0 +1,39 @@
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import path from 'node:path';
+
+// Preloaded into the processes of the benchmark's stack (NODE_OPTIONS="--import=<this file>") when
+// BENCH_CPU_PROFILE_DIR is set: records a V8 CPU profile of the whole process and writes it there
+// when the process is told to stop (`--cpu-prof` itself is not allowed in NODE_OPTIONS). Open a
+// profile in Chrome's DevTools (Performance, load profile) or with `npx speedscope`.
+
+const directory = process.env['BENCH_CPU_PROFILE_DIR'];
+if (directory !== undefined && directory !== '') {
+  const session = new Session();
+  session.connect();
+  session.post('Profiler.enable', () =>
+    session.post('Profiler.setSamplingInterval', { interval: 500 }, () =>
+      session.post('Profiler.start'),
+    ),
+  );
+  let written = false;
+  const write = (): void => {
+    if (written) return;
+    written = true;
+    session.post('Profiler.stop', (error, result) => {
+      if (error !== null) return;
+      // apps/<service>/dist/main.js names the service; anything else its script.
+      const script = process.argv[1] ?? 'node';
+      const service =
+        path.basename(script) === 'main.js'
+          ? path.basename(path.dirname(path.dirname(script)))
+          : path.basename(script, '.js');
+      const name = `${service}-${process.pid}.cpuprofile`;
+      writeFileSync(path.join(directory, name), JSON.stringify(result.profile));
+    });
+  };
+  // The services stop on SIGTERM; write before their own handlers exit the process.
+  process.prependListener('SIGTERM', write);
+  process.prependListener('SIGINT', write);
+  process.on('exit', write);
+}
