@@ -3,6 +3,7 @@ import {
   SCHEDULER_QUEUE_GROUP,
   decodeJson,
   parseIssueTaskRequest,
+  taskCommand,
 } from '@canopy/contracts';
 import { exampleFunctionDefinition } from '@canopy/contracts/testing';
 import { sql } from 'kysely';
@@ -492,6 +493,71 @@ describe('POST /v1/task/:functionId', () => {
       expect(response.status).toBe(400);
       expect(await json(response)).toMatchObject({ field: 'functionId' });
     });
+  });
+
+  test('a task recorded whose reply is lost is a 201, not a 503: the gateway looks in the store', async () => {
+    const functionId = await registerFunction(ownerToken);
+    const seen: string[] = [];
+    // Records the task as the scheduler does, but its replies never arrive.
+    const subscription = harness.nats.subscribe(ISSUE_TASK_SUBJECT, {
+      queue: SCHEDULER_QUEUE_GROUP,
+      callback: (_error, message) => {
+        const request = parseIssueTaskRequest(decodeJson(message.data, 'IssueTask request'));
+        seen.push(request.taskId);
+        void harness.decideOnTask(
+          taskCommand('IssueTask', {
+            ...request,
+            requirements: { cpuCount: 0, memSize: 0, networkLatency: 0, privileged: false },
+            timeout: 10,
+            maxAttempts: 3,
+            pendingDeadline: 300,
+          }),
+        );
+      },
+    });
+    try {
+      const response = await harness.request(`/v1/task/${functionId}`, {
+        method: 'POST',
+        token: ownerToken,
+      });
+      expect(response.status).toBe(201);
+      const { id } = await json(response);
+      expect(new Set(seen)).toEqual(new Set([id]));
+      const task = await harness.request(`/v1/task/${id as string}`, { token: ownerToken });
+      expect(task.status).toBe(200);
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
+  test('a scheduler answering UNAVAILABLE is asked again until it records the task', async () => {
+    const functionId = await registerFunction(ownerToken);
+    const seen: string[] = [];
+    const subscription = harness.nats.subscribe(ISSUE_TASK_SUBJECT, {
+      queue: SCHEDULER_QUEUE_GROUP,
+      callback: (_error, message) => {
+        const request = parseIssueTaskRequest(decodeJson(message.data, 'IssueTask request'));
+        seen.push(request.taskId);
+        message.respond(
+          JSON.stringify(
+            seen.length === 1
+              ? { ok: false, error: { code: 'UNAVAILABLE', message: 'the event store is away' } }
+              : { ok: true, taskId: request.taskId },
+          ),
+        );
+      },
+    });
+    try {
+      const response = await harness.request(`/v1/task/${functionId}`, {
+        method: 'POST',
+        token: ownerToken,
+      });
+      expect(response.status).toBe(201);
+      expect(seen).toHaveLength(2);
+      expect(seen[0]).toBe(seen[1]);
+    } finally {
+      subscription.unsubscribe();
+    }
   });
 
   test('a request the scheduler does not answer in time is asked once more with the same task id', async () => {

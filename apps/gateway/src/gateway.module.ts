@@ -13,7 +13,7 @@ import { AccessTokenGuard } from './auth/authentication.js';
 import { SigningKeys } from './auth/signing-keys.js';
 import { FunctionCatalog } from './functions/function-catalog.js';
 import { FunctionController } from './functions/function.controller.js';
-import { aggregatesOn } from './events/aggregates.js';
+import type { Aggregates } from './events/aggregates.js';
 import { EVENT_STORE, LOGGER, READ_MODEL_DB } from './gateway-tokens.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { RateLimits } from './http/rate-limits.js';
@@ -32,6 +32,8 @@ import { TaskController } from './tasks/task.controller.js';
 export interface GatewayParts {
   readonly logger: ServiceLogger;
   readonly store: EventStore;
+  /** The aggregates' command handlers, on `store`. */
+  readonly aggregates: Aggregates;
   readonly db: Kysely<ReadModelDatabase>;
   readonly tokens: AccessTokens;
   readonly signingKeys: SigningKeys;
@@ -45,7 +47,7 @@ export interface GatewayParts {
 @Module({})
 export class GatewayModule {
   static with(parts: GatewayParts): DynamicModule {
-    const aggregates = aggregatesOn(parts.store);
+    const { aggregates } = parts;
     return {
       module: GatewayModule,
       controllers: [

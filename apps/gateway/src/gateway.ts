@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
+import { taskStreamId } from '@canopy/contracts';
 import { openEventStore } from '@canopy/event-store';
 import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
+import { isIssuedBy } from '@canopy/scheduling';
 import type { ReadModelDatabase } from '@canopy/read-models';
 import {
   loadNatsAuthority,
@@ -31,6 +33,7 @@ import type { NodeCredentialsIssuer } from './nodes/node-credentials.js';
 import { serveApiDocumentation } from './openapi/api-docs-routes.js';
 import { RateLimits } from './http/rate-limits.js';
 import { TaskIssuer } from './tasks/task-issuer.js';
+import { aggregatesOn } from './events/aggregates.js';
 import { ResultWaiters } from './tasks/result-waiters.js';
 
 export { gatewayConfigSchema } from './config/gateway-config.js';
@@ -85,6 +88,8 @@ export async function startGateway(
     const store = await openEventStore(eventStoreSelectionOf(config));
     cleanups.push(() => store.close());
 
+    const aggregates = aggregatesOn(store);
+
     const nats: NatsConnection = await connect({
       servers: natsServers(config.NATS_URL),
       name: 'canopy-gateway',
@@ -112,7 +117,11 @@ export async function startGateway(
           burst: config.RATE_LIMIT_BURST,
           keyExchangesPerSecond: config.RATE_LIMIT_KEY_EXCHANGE_PER_SECOND,
         }),
-        issuer: new TaskIssuer(nats, config.GATEWAY_ISSUE_TIMEOUT_MS, logger),
+        aggregates,
+        issuer: new TaskIssuer(nats, config.GATEWAY_ISSUE_TIMEOUT_MS, logger, async (request) => {
+          const { state } = await aggregates.tasks.current(taskStreamId(request.taskId));
+          return state.phase !== 'NotIssued' && isIssuedBy(state.task, request);
+        }),
         resultWaiters,
         nodeCredentials:
           extensions.nodeCredentials ??

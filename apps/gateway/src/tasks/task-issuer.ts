@@ -7,6 +7,7 @@ import {
 } from '@canopy/contracts';
 import type { IssueTaskReply, IssueTaskRequest, TaskRequest } from '@canopy/contracts';
 import type { ServiceLogger } from '@canopy/service-runtime';
+import { setTimeout as delay } from 'node:timers/promises';
 import { RequestError, TimeoutError } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ApiError, notFound, unavailable } from '../http/api-error.js';
@@ -15,11 +16,18 @@ import { newObjectId } from '@canopy/identity';
 
 // POST /v1/task/:functionId: the gateway names the task and asks a scheduler to record it
 // (ISSUE_TASK_SUBJECT, request/reply). The scheduler replies only once TaskIssued is in the event
-// store, so the 201 is sent only for a durable task. A request that times out is sent once more with
-// the same task id and issue time: the scheduler treats the repeat as the same command.
+// store, so the 201 is sent only for a durable task. A request without a reply (none in time, no
+// scheduler listening, NATS away, the store unavailable) is asked again with the same task id and
+// issue time, which the scheduler treats as the same command, until the time for it runs out; then,
+// before answering 503, the gateway looks in the event store itself: a reply lost on its way back
+// (a scheduler or NATS restarting) must not turn a recorded task into an error a client would retry.
 
 const RETRY_AFTER_SECONDS = 5;
 const QUOTA_RETRY_AFTER_SECONDS = 1;
+/** The longest one request may wait for its reply before it is asked again. */
+const ATTEMPT_TIMEOUT_MS = 2_000;
+/** Pause before asking again after a fast failure (no responders, NATS reconnecting). */
+const RETRY_PAUSE_MS = 100;
 
 export interface IssueTask {
   readonly accountId: string;
@@ -32,8 +40,11 @@ export class TaskIssuer {
 
   constructor(
     private readonly nats: NatsConnection,
+    /** How long to keep asking for the task to be recorded before answering 503. */
     private readonly timeoutMs: number,
     private readonly logger: ServiceLogger,
+    /** Whether the event store holds the task this request issued (read when no reply came). */
+    private readonly recorded: (request: IssueTaskRequest) => Promise<boolean>,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -48,33 +59,59 @@ export class TaskIssuer {
       request: task.request,
       issuedAt: issuedAt.toISOString(),
     });
-    const reply = await this.requestWithOneRetry(request);
+    const reply = await this.requestUntilAnswered(request);
     if (reply.ok) return request.taskId;
     return this.refused(request, reply.error);
   }
 
-  private async requestWithOneRetry(request: IssueTaskRequest): Promise<IssueTaskReply> {
+  private async requestUntilAnswered(request: IssueTaskRequest): Promise<IssueTaskReply> {
     const payload = this.encoder.encode(JSON.stringify(request));
+    const deadline = performance.now() + this.timeoutMs;
+    const log = { taskId: request.taskId, functionId: request.functionId };
+    let lastProblem = 'no scheduler answered';
+    let noScheduler = false;
     for (let attempt = 1; ; attempt += 1) {
+      const remainingMs = deadline - performance.now();
+      if (remainingMs <= 0) break;
       try {
+        // At least two attempts fit in the time there is: a lost reply is asked again.
+        const attemptMs = Math.min(ATTEMPT_TIMEOUT_MS, Math.ceil(this.timeoutMs / 2), remainingMs);
         const message = await this.nats.request(ISSUE_TASK_SUBJECT, payload, {
-          timeout: this.timeoutMs,
+          timeout: Math.max(1, attemptMs),
         });
-        return parseIssueTaskReply(decodeJson(message.data, 'IssueTask reply'));
+        const reply = parseIssueTaskReply(decodeJson(message.data, 'IssueTask reply'));
+        // The scheduler could not record it this time (its store away, a conflict): ask again.
+        if (reply.ok || reply.error.code !== issueTaskErrorCodes.UNAVAILABLE) return reply;
+        lastProblem = reply.error.message;
+        noScheduler = false;
       } catch (error) {
-        const log = { taskId: request.taskId, functionId: request.functionId, attempt };
-        if (error instanceof TimeoutError && attempt === 1) {
-          this.logger.warn(log, 'no IssueTask reply in time, asking again with the same task id');
-          continue;
+        if (error instanceof TimeoutError) {
+          lastProblem = 'no IssueTask reply in time';
+          noScheduler = false;
+        } else if (error instanceof RequestError && error.isNoResponders()) {
+          lastProblem = 'no scheduler is listening for IssueTask requests';
+          noScheduler = true;
+        } else {
+          lastProblem = error instanceof Error ? error.message : String(error);
         }
-        if (error instanceof RequestError && error.isNoResponders()) {
-          this.logger.warn(log, 'no scheduler is listening for IssueTask requests');
-          throw unavailable('no scheduler is available; try again later', RETRY_AFTER_SECONDS);
-        }
-        this.logger.error({ ...log, err: error }, 'IssueTask request failed');
-        throw unavailable('the task could not be issued; try again later', RETRY_AFTER_SECONDS);
       }
+      this.logger.warn(
+        { ...log, attempt, problem: lastProblem },
+        'IssueTask not answered; asking again',
+      );
+      await delay(Math.min(RETRY_PAUSE_MS, Math.max(0, deadline - performance.now())));
     }
+    if (await this.recorded(request).catch(() => false)) {
+      this.logger.warn(log, 'IssueTask never answered, but the task is recorded');
+      return { ok: true, taskId: request.taskId };
+    }
+    this.logger.error({ ...log, problem: lastProblem }, 'the task could not be issued');
+    throw unavailable(
+      noScheduler
+        ? 'no scheduler is available; try again later'
+        : 'the task could not be issued; try again later',
+      RETRY_AFTER_SECONDS,
+    );
   }
 
   private refused(
