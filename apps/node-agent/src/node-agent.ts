@@ -43,7 +43,11 @@ export async function runNodeAgent(config: AgentConfig): Promise<number> {
   );
   try {
     await node.start(
-      functionRunner({ limits: defaultFunctionLimits, inheritedEnv: config.inheritedEnv }),
+      functionRunner({
+        limits: defaultFunctionLimits,
+        inheritedEnv: config.inheritedEnv,
+        tempDir: config.tempDir,
+      }),
     );
   } catch (error) {
     logger.fatal(

@@ -19,6 +19,8 @@ export interface AgentConfig {
   readonly logLevel: LogLevel;
   /** The part of the agent's own environment that function processes inherit. */
   readonly inheritedEnv: Readonly<Record<string, string>>;
+  /** Where request bodies wait, unlinked, to be a function process's stdin. */
+  readonly tempDir: string;
 }
 
 /** What the machine offers when no flag says otherwise. */
@@ -26,6 +28,8 @@ export interface MachineFacts {
   readonly cpuCount: number;
   /** MiB. */
   readonly memSize: number;
+  /** The machine's directory for temporary files (os.tmpdir()). */
+  readonly tempDir: string;
   readonly randomNodeId: () => string;
   /** Reads a text file (the credentials); throws when it cannot. */
   readonly readFile: (file: string) => string;
@@ -120,6 +124,7 @@ export function readAgentConfig(
           return value === undefined ? [] : [[name, value]];
         }),
       ),
+      tempDir: machine.tempDir,
     };
     return { kind: 'run', config };
   } catch (error) {

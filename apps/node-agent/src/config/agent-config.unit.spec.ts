@@ -6,6 +6,7 @@ const files: Record<string, string> = {};
 const machine = {
   cpuCount: 8,
   memSize: 16_000,
+  tempDir: '/tmp',
   randomNodeId: () => 'node-0badcafe',
   readFile: (file: string) => {
     const content = files[file];
@@ -36,6 +37,7 @@ describe('agent configuration', () => {
       slots: 8,
       logLevel: 'info',
       inheritedEnv: {},
+      tempDir: '/tmp',
     });
   });
 

@@ -8,7 +8,10 @@ import { runProcess } from './process/process-runtime.js';
 
 export interface FunctionRunnerSettings {
   readonly limits: FunctionLimits;
+  /** Variables of the agent's own environment that every function process gets (PATH, HOME...). */
   readonly inheritedEnv: Readonly<Record<string, string>>;
+  /** Where request bodies wait, unlinked, to be a per-invocation process's stdin. */
+  readonly tempDir: string;
 }
 
 /** The agent's task handler: reads the task's runtime spec and runs it with the matching runtime. */

@@ -2,7 +2,11 @@ import { testRunningTask } from '@canopy/node-sdk/testing';
 import { defaultFunctionLimits } from './function-limits.js';
 import { functionRunner } from './function-runner.js';
 
-const run = functionRunner({ limits: defaultFunctionLimits, inheritedEnv: {} });
+const run = functionRunner({
+  limits: defaultFunctionLimits,
+  inheritedEnv: {},
+  tempDir: '/nonexistent',
+});
 
 describe('function runner', () => {
   test.each([

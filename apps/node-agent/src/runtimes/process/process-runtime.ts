@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import type { FileHandle } from 'node:fs/promises';
 import { ContractViolationError } from '@canopy/contracts';
 import type { ProcessRuntimeSpec } from '@canopy/contracts';
 import type { RunningTask, TaskResult } from '@canopy/node-sdk';
 import { PLAIN_TEXT } from '../function-limits.js';
 import type { FunctionLimits } from '../function-limits.js';
+import { openBodyFile } from './body-file.js';
 import { readProcessEnvelope } from './process-envelope.js';
 import { StderrReader } from './stderr-reader.js';
 
@@ -12,6 +14,8 @@ export interface ProcessRuntimeSettings {
   readonly limits: FunctionLimits;
   /** Variables of the agent's own environment that every function process gets (PATH, HOME...). */
   readonly inheritedEnv: Readonly<Record<string, string>>;
+  /** Where a request body waits, unlinked, to be the process's stdin. */
+  readonly tempDir: string;
 }
 
 // Killing the process group (a negative pid) also stops whatever the function started itself, and
@@ -19,11 +23,12 @@ export interface ProcessRuntimeSettings {
 const USE_PROCESS_GROUP = process.platform !== 'win32';
 
 /**
- * Runs one invocation as a child process (no shell): the request body on stdin, the task on
- * CANOPY_* variables, the response on stdout; stderr lines `::progress <n>` report progress. The
- * process is stopped (SIGTERM, then SIGKILL after the grace) when the task's signal aborts.
+ * Runs one invocation as a child process (no shell): the request body on stdin (a file, or
+ * /dev/null when it is empty), the task on CANOPY_* variables, the response on stdout; stderr
+ * lines `::progress <n>` report progress. The process is stopped (SIGTERM, then SIGKILL after the
+ * grace) when the task's signal aborts.
  */
-export function runProcess(
+export async function runProcess(
   spec: ProcessRuntimeSpec,
   task: RunningTask,
   settings: ProcessRuntimeSettings,
@@ -39,17 +44,45 @@ export function runProcess(
     CANOPY_CONTENT_TYPE: task.request.contentType ?? '',
     CANOPY_METHOD: 'POST',
   };
+  // The body reaches stdin as a file, not through a pipe Node would make (see body-file.ts).
+  let bodyFile: FileHandle | undefined;
+  try {
+    if (task.request.body.length > 0) {
+      bodyFile = await openBodyFile(task.request.body, settings.tempDir);
+    }
+  } catch (error) {
+    return failure(`The request body could not be handed to the function (${errorCode(error)}).`);
+  }
+  if (task.signal.aborted) {
+    await bodyFile?.close();
+    return failure('The function was stopped.');
+  }
   let child: ChildProcess;
   try {
     child = spawn(spec.command, spec.args ?? [], {
       env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [bodyFile?.fd ?? 'ignore', 'pipe', 'pipe'],
       detached: USE_PROCESS_GROUP,
       windowsHide: true,
     });
   } catch (error) {
-    return Promise.resolve(couldNotStart(spec.command, error));
+    await bodyFile?.close();
+    return couldNotStart(spec.command, error);
   }
+  // Listened to before anything is awaited: Node drains and closes the pipes of a child that has
+  // exited, so a child that ended during an await would end unheard.
+  const result = resultOf(spec, task, child, limits);
+  // The child has its own descriptor of the body by now (spawn returns once it has started).
+  await bodyFile?.close();
+  return result;
+}
+
+function resultOf(
+  spec: ProcessRuntimeSpec,
+  task: RunningTask,
+  child: ChildProcess,
+  limits: FunctionLimits,
+): Promise<TaskResult> {
   return new Promise<TaskResult>((resolve) => {
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
@@ -89,10 +122,6 @@ export function runProcess(
       // Only a failed spawn leaves no pid; other errors (a failed kill) are followed by 'close'.
       if (child.pid === undefined) finish(couldNotStart(spec.command, error));
     });
-    child.stdin?.on('error', () => {
-      // The function need not read its input: EPIPE is its choice, not a failure.
-    });
-    child.stdin?.end(task.request.body);
     child.stdout?.on('data', (chunk: Buffer) => {
       if (stdoutOverflow) return;
       stdoutBytes += chunk.length;
@@ -144,9 +173,12 @@ function exitFailure(code: number | null, signal: NodeJS.Signals | null, tail: B
 }
 
 function couldNotStart(command: string, error: unknown): TaskResult {
+  return failure(`The function's command "${command}" could not be started (${errorCode(error)}).`);
+}
+
+function errorCode(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
-  const reason = typeof code === 'string' ? code : 'unknown error';
-  return failure(`The function's command "${command}" could not be started (${reason}).`);
+  return typeof code === 'string' ? code : 'unknown error';
 }
 
 function failure(message: string): TaskResult {
