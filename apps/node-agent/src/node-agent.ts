@@ -4,6 +4,7 @@ import type { AgentConfig } from './config/agent-config.js';
 import { redactUrl } from './config/agent-config.js';
 import { defaultFunctionLimits } from './runtimes/function-limits.js';
 import { functionRunner } from './runtimes/function-runner.js';
+import { ProcessReaper } from './runtimes/process-reaper.js';
 
 export const AGENT_NAME = 'canopy-node-agent/0.1.0';
 
@@ -15,7 +16,8 @@ const STOP_DEADLINE_MS = 60_000;
 
 /**
  * Runs the node until it loses its connection for good (resolves 1) or could not start (1).
- * SIGINT / SIGTERM stop the node and exit 0; a second signal exits at once.
+ * SIGINT / SIGTERM stop the node and exit 0; a second signal exits at once. Function processes
+ * still running when the agent's process ends, however it ends, are stopped by the reaper.
  */
 export async function runNodeAgent(config: AgentConfig): Promise<number> {
   const logger = createServiceLogger('canopy-node-agent', config.logLevel);
@@ -28,6 +30,8 @@ export async function runNodeAgent(config: AgentConfig): Promise<number> {
     agent: AGENT_NAME,
     logger,
   });
+  // Started first, so that no function process can start before it is there to reap it.
+  const reaper = ProcessReaper.start({ killGraceMs: defaultFunctionLimits.killGraceMs, logger });
   stopOnSignals(logger, () => node.stop(), STOP_DEADLINE_MS);
 
   logger.info(
@@ -47,6 +51,7 @@ export async function runNodeAgent(config: AgentConfig): Promise<number> {
         limits: defaultFunctionLimits,
         inheritedEnv: config.inheritedEnv,
         tempDir: config.tempDir,
+        processGroups: reaper,
       }),
     );
   } catch (error) {
@@ -54,8 +59,10 @@ export async function runNodeAgent(config: AgentConfig): Promise<number> {
       { reason: error instanceof Error ? error.message : String(error) },
       'the node could not start',
     );
+    reaper.close();
     return 1;
   }
   const lost = await node.closed();
+  reaper.close();
   return lost === undefined ? 0 : 1;
 }

@@ -4,6 +4,7 @@ import type { TaskHandler } from '@canopy/node-sdk';
 import { PLAIN_TEXT } from './function-limits.js';
 import type { FunctionLimits } from './function-limits.js';
 import { forwardHttp } from './http/http-runtime.js';
+import type { ProcessGroups } from './process-groups.js';
 import { runProcess } from './process/process-runtime.js';
 
 export interface FunctionRunnerSettings {
@@ -12,6 +13,8 @@ export interface FunctionRunnerSettings {
   readonly inheritedEnv: Readonly<Record<string, string>>;
   /** Where request bodies wait, unlinked, to be a per-invocation process's stdin. */
   readonly tempDir: string;
+  /** Where function processes are registered while they run, so that they die with the agent. */
+  readonly processGroups: ProcessGroups;
 }
 
 /** The agent's task handler: reads the task's runtime spec and runs it with the matching runtime. */

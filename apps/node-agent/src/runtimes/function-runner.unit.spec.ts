@@ -1,11 +1,13 @@
 import { testRunningTask } from '@canopy/node-sdk/testing';
 import { defaultFunctionLimits } from './function-limits.js';
 import { functionRunner } from './function-runner.js';
+import { untrackedProcessGroups } from './process-groups.js';
 
 const run = functionRunner({
   limits: defaultFunctionLimits,
   inheritedEnv: {},
   tempDir: '/nonexistent',
+  processGroups: untrackedProcessGroups,
 });
 
 describe('function runner', () => {

@@ -9,6 +9,8 @@ import type { TaskResult } from '@canopy/node-sdk';
 import { testRunningTask } from '@canopy/node-sdk/testing';
 import type { TestRunningTaskOptions } from '@canopy/node-sdk/testing';
 import type { FunctionLimits } from '../function-limits.js';
+import type { ProcessGroups } from '../process-groups.js';
+import { untrackedProcessGroups } from '../process-groups.js';
 import { runProcess } from './process-runtime.js';
 import type { ProcessRuntimeSettings } from './process-runtime.js';
 
@@ -27,7 +29,7 @@ let settings: ProcessRuntimeSettings;
 
 beforeAll(async () => {
   tempDir = await mkdtemp(path.join(os.tmpdir(), 'canopy-process-runtime-'));
-  settings = { limits, inheritedEnv, tempDir };
+  settings = { limits, inheritedEnv, tempDir, processGroups: untrackedProcessGroups };
 });
 
 afterAll(async () => {
@@ -230,6 +232,24 @@ describe('process runtime (real child processes)', () => {
       );
       expect(results.map(bodyText)).toEqual(bodies);
     }
+  });
+
+  test('the process group is registered while the process runs, and only then', async () => {
+    const events: string[] = [];
+    const groups: ProcessGroups = {
+      add: (pgid) => events.push(`+${pgid}`),
+      remove: (pgid) => events.push(`-${pgid}`),
+    };
+    const result = await runProcess(
+      node('process.stdout.write(String(process.pid))'),
+      testRunningTask().task,
+      {
+        ...settings,
+        processGroups: groups,
+      },
+    );
+    const pid = bodyText(result);
+    expect(events).toEqual([`+${pid}`, `-${pid}`]);
   });
 
   describe('a bash function with a ~/.bashrc', () => {

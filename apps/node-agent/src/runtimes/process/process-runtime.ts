@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { FileHandle } from 'node:fs/promises';
 import { ContractViolationError } from '@canopy/contracts';
@@ -6,6 +5,15 @@ import type { ProcessRuntimeSpec } from '@canopy/contracts';
 import type { RunningTask, TaskResult } from '@canopy/node-sdk';
 import { PLAIN_TEXT } from '../function-limits.js';
 import type { FunctionLimits } from '../function-limits.js';
+import {
+  couldNotStart,
+  errorCode,
+  exitFailure,
+  failure,
+  spawnFunctionProcess,
+  terminateFunctionProcess,
+} from '../function-process.js';
+import type { ProcessGroups } from '../process-groups.js';
 import { openBodyFile } from './body-file.js';
 import { readProcessEnvelope } from './process-envelope.js';
 import { StderrReader } from './stderr-reader.js';
@@ -16,11 +24,9 @@ export interface ProcessRuntimeSettings {
   readonly inheritedEnv: Readonly<Record<string, string>>;
   /** Where a request body waits, unlinked, to be the process's stdin. */
   readonly tempDir: string;
+  /** Where each process's group is registered while it runs, so that it dies with the agent. */
+  readonly processGroups: ProcessGroups;
 }
-
-// Killing the process group (a negative pid) also stops whatever the function started itself, and
-// so releases the pipes it inherited; Windows has no process groups.
-const USE_PROCESS_GROUP = process.platform !== 'win32';
 
 /**
  * Runs one invocation as a child process (no shell): the request body on stdin (a file, or
@@ -59,11 +65,12 @@ export async function runProcess(
   }
   let child: ChildProcess;
   try {
-    child = spawn(spec.command, spec.args ?? [], {
+    child = spawnFunctionProcess({
+      command: spec.command,
+      args: spec.args ?? [],
       env,
-      stdio: [bodyFile?.fd ?? 'ignore', 'pipe', 'pipe'],
-      detached: USE_PROCESS_GROUP,
-      windowsHide: true,
+      stdin: bodyFile?.fd ?? 'ignore',
+      processGroups: settings.processGroups,
     });
   } catch (error) {
     await bodyFile?.close();
@@ -91,21 +98,8 @@ function resultOf(
     let settled = false;
     const stderr = new StderrReader(limits.stderrTailBytes, (percent) => task.progress(percent));
 
-    const signalProcess = (signal: NodeJS.Signals): void => {
-      if (child.pid === undefined) return;
-      try {
-        // The group may outlive its leader (a background child holding stdout open), so it is
-        // signalled even after the function's own process has exited.
-        if (USE_PROCESS_GROUP) process.kill(-child.pid, signal);
-        else if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      } catch {
-        // Already gone.
-      }
-    };
     const stop = (): void => {
-      if (killTimer !== undefined) return;
-      signalProcess('SIGTERM');
-      killTimer = setTimeout(() => signalProcess('SIGKILL'), limits.killGraceMs);
+      killTimer ??= terminateFunctionProcess(child, limits.killGraceMs);
     };
     const finish = (result: TaskResult): void => {
       if (settled) return;
@@ -164,23 +158,4 @@ function fromEnvelope(stdout: Buffer): TaskResult {
     if (!(error instanceof ContractViolationError)) throw error;
     return failure(`The function's stdout is not a valid envelope. ${error.message}.`);
   }
-}
-
-function exitFailure(code: number | null, signal: NodeJS.Signals | null, tail: Buffer): TaskResult {
-  if (tail.length > 0) return { status: 500, contentType: PLAIN_TEXT, headers: {}, body: tail };
-  const how = code === null ? `was killed by ${signal ?? 'a signal'}` : `exited with code ${code}`;
-  return failure(`The function ${how} and wrote nothing to stderr.`);
-}
-
-function couldNotStart(command: string, error: unknown): TaskResult {
-  return failure(`The function's command "${command}" could not be started (${errorCode(error)}).`);
-}
-
-function errorCode(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : 'unknown error';
-}
-
-function failure(message: string): TaskResult {
-  return { status: 500, contentType: PLAIN_TEXT, headers: {}, body: message };
 }
