@@ -51,7 +51,7 @@ describe('node agent killed with SIGKILL (the built agent, a real process)', () 
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('leaves no function process running', async () => {
+  test('leaves no function process running, per-invocation or persistent', async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'canopy-agent-death-'));
     const nodeId = uniqueNodeId('agent-death');
     scheduler = await ScriptedScheduler.start({ servers: testNatsUrl(), nodeId });
@@ -68,14 +68,20 @@ describe('node agent killed with SIGKILL (the built agent, a real process)', () 
     const exited = new Promise((resolve) => child.once('exit', resolve));
     await scheduler.waitFor('announce', () => true, 20_000);
 
-    const pidFile = path.join(dir, 'process.pids');
-    const assignment = sampleAssignment({
-      runtime: { kind: 'process', command: 'sh', args: ['-c', SLEEPER, pidFile] },
-      timeout: 60,
-    });
-    expect(await scheduler.assign(assignment)).toEqual({ accepted: true });
-    const functionPids = await pidsIn(pidFile);
-    expect(functionPids).toHaveLength(2);
+    const perInvocationPids = path.join(dir, 'process.pids');
+    const persistentPids = path.join(dir, 'persistent.pids');
+    for (const [kind, file] of [
+      ['process', perInvocationPids],
+      ['persistent', persistentPids],
+    ] as const) {
+      const assignment = sampleAssignment({
+        runtime: { kind, command: 'sh', args: ['-c', SLEEPER, file] },
+        timeout: 60,
+      });
+      expect(await scheduler.assign(assignment)).toEqual({ accepted: true });
+    }
+    const functionPids = [...(await pidsIn(perInvocationPids)), ...(await pidsIn(persistentPids))];
+    expect(functionPids).toHaveLength(4);
 
     child.kill('SIGKILL');
     await exited;

@@ -3,7 +3,7 @@ import { createServiceLogger, stopOnSignals } from '@canopy/service-runtime';
 import type { AgentConfig } from './config/agent-config.js';
 import { redactUrl } from './config/agent-config.js';
 import { defaultFunctionLimits } from './runtimes/function-limits.js';
-import { functionRunner } from './runtimes/function-runner.js';
+import { FunctionRunner } from './runtimes/function-runner.js';
 import { ProcessReaper } from './runtimes/process-reaper.js';
 
 export const AGENT_NAME = 'canopy-node-agent/0.1.0';
@@ -32,6 +32,15 @@ export async function runNodeAgent(config: AgentConfig): Promise<number> {
   });
   // Started first, so that no function process can start before it is there to reap it.
   const reaper = ProcessReaper.start({ killGraceMs: defaultFunctionLimits.killGraceMs, logger });
+  const runner = new FunctionRunner({
+    limits: defaultFunctionLimits,
+    inheritedEnv: config.inheritedEnv,
+    tempDir: config.tempDir,
+    processGroups: reaper,
+    slots: config.slots,
+    persistentIdleMs: config.persistentIdleSeconds * 1_000,
+    logger,
+  });
   stopOnSignals(logger, () => node.stop(), STOP_DEADLINE_MS);
 
   logger.info(
@@ -41,19 +50,13 @@ export async function runNodeAgent(config: AgentConfig): Promise<number> {
       natsCredentials: config.natsCredentials?.file ?? null,
       capabilities: config.capabilities,
       slots: config.slots,
+      persistentIdleSeconds: config.persistentIdleSeconds,
       agent: AGENT_NAME,
     },
     'node agent starting',
   );
   try {
-    await node.start(
-      functionRunner({
-        limits: defaultFunctionLimits,
-        inheritedEnv: config.inheritedEnv,
-        tempDir: config.tempDir,
-        processGroups: reaper,
-      }),
-    );
+    await node.start(runner.run);
   } catch (error) {
     logger.fatal(
       { reason: error instanceof Error ? error.message : String(error) },
@@ -63,6 +66,8 @@ export async function runNodeAgent(config: AgentConfig): Promise<number> {
     return 1;
   }
   const lost = await node.closed();
+  // The node has stopped: no task runs any more, only persistent processes wait.
+  await runner.close();
   reaper.close();
   return lost === undefined ? 0 : 1;
 }
