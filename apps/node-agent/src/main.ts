@@ -8,6 +8,7 @@ import { runNodeAgent } from './node-agent.js';
 const reading = readAgentConfig(process.argv.slice(2), process.env, {
   cpuCount: os.availableParallelism(),
   memSize: Math.floor(os.totalmem() / (1024 * 1024)),
+  tempDir: os.tmpdir(),
   randomNodeId: () => `node-${randomBytes(4).toString('hex')}`,
   readFile: (file) => readFileSync(file, 'utf8'),
 });

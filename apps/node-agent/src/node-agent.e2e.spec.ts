@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { testNatsUrl } from '@canopy/local-services/testing';
 import { ScriptedScheduler, sampleAssignment, uniqueNodeId } from '@canopy/node-sdk/testing';
+import { processEnded } from './testing/process-table.js';
 
 // The agent runs as a real process from its TypeScript sources, through the same Node hooks Jest's
 // global setup uses (no build needed), exactly as `node dist/main.js` would run after a build.
@@ -128,7 +129,9 @@ describe('node agent (a real process)', () => {
       (report) => report.taskId === unknownRuntime.taskId,
     );
     expect(refused.response.status).toBe(500);
-    expect(text(refused.response.body)).toContain('kind must be one of "process", "http"');
+    expect(text(refused.response.body)).toContain(
+      'kind must be one of "process", "persistent", "http"',
+    );
 
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toEqual({ code: 0, signal: null });
@@ -140,6 +143,47 @@ describe('node agent (a real process)', () => {
     expect(logs).not.toMatch(/secret body text/i);
     for (const line of logs.trim().split('\n'))
       expect(() => JSON.parse(line) as unknown).not.toThrow();
+  });
+
+  test('runs persistent tasks one after another in one process, and closes its stdin on SIGTERM', async () => {
+    const nodeId = uniqueNodeId('agent-persistent');
+    scheduler = await ScriptedScheduler.start({ servers: testNatsUrl(), nodeId });
+    agent = startAgent(['--node-id', nodeId, '--slots', '2'], { NATS_URL: testNatsUrl() });
+    await scheduler.waitFor('announce', () => true, 20_000);
+
+    // Answers each invocation with its pid and the request body, upper-cased.
+    const runtime = {
+      kind: 'persistent',
+      command: process.execPath,
+      args: [
+        '-e',
+        `require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
+           const { id, body } = JSON.parse(line);
+           const text = process.pid + ' ' + Buffer.from(body, 'base64').toString().toUpperCase();
+           process.stdout.write(JSON.stringify({ id, progress: 50 }) + '\\n');
+           process.stdout.write(JSON.stringify({ id, body: Buffer.from(text).toString('base64') }) + '\\n');
+         });`,
+      ],
+    };
+    const functionId = sampleAssignment().functionId;
+    const answers: string[] = [];
+    for (const body of ['first', 'second']) {
+      const assignment = sampleAssignment({ functionId, runtime, request: { body } });
+      expect(await scheduler.assign(assignment)).toEqual({ accepted: true });
+      const result = await scheduler.waitFor(
+        'result',
+        (report) => report.taskId === assignment.taskId,
+      );
+      expect(result.response).toMatchObject({ status: 200, contentType: null });
+      answers.push(text(result.response.body));
+    }
+    const [pid] = (answers[0] ?? '').split(' ');
+    expect(answers).toEqual([`${pid} FIRST`, `${pid} SECOND`]);
+
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toEqual({ code: 0, signal: null });
+    await processEnded(Number(pid));
+    expect(agent.output()).toContain('"reason":"the node is stopping"');
   });
 
   test('exits 1 when NATS cannot be reached', async () => {

@@ -3,7 +3,8 @@ import { createServiceLogger, stopOnSignals } from '@canopy/service-runtime';
 import type { AgentConfig } from './config/agent-config.js';
 import { redactUrl } from './config/agent-config.js';
 import { defaultFunctionLimits } from './runtimes/function-limits.js';
-import { functionRunner } from './runtimes/function-runner.js';
+import { FunctionRunner } from './runtimes/function-runner.js';
+import { ProcessReaper } from './runtimes/process-reaper.js';
 
 export const AGENT_NAME = 'canopy-node-agent/0.1.0';
 
@@ -15,7 +16,8 @@ const STOP_DEADLINE_MS = 60_000;
 
 /**
  * Runs the node until it loses its connection for good (resolves 1) or could not start (1).
- * SIGINT / SIGTERM stop the node and exit 0; a second signal exits at once.
+ * SIGINT / SIGTERM stop the node and exit 0; a second signal exits at once. Function processes
+ * still running when the agent's process ends, however it ends, are stopped by the reaper.
  */
 export async function runNodeAgent(config: AgentConfig): Promise<number> {
   const logger = createServiceLogger('canopy-node-agent', config.logLevel);
@@ -28,6 +30,17 @@ export async function runNodeAgent(config: AgentConfig): Promise<number> {
     agent: AGENT_NAME,
     logger,
   });
+  // Started first, so that no function process can start before it is there to reap it.
+  const reaper = ProcessReaper.start({ killGraceMs: defaultFunctionLimits.killGraceMs, logger });
+  const runner = new FunctionRunner({
+    limits: defaultFunctionLimits,
+    inheritedEnv: config.inheritedEnv,
+    tempDir: config.tempDir,
+    processGroups: reaper,
+    slots: config.slots,
+    persistentIdleMs: config.persistentIdleSeconds * 1_000,
+    logger,
+  });
   stopOnSignals(logger, () => node.stop(), STOP_DEADLINE_MS);
 
   logger.info(
@@ -37,21 +50,24 @@ export async function runNodeAgent(config: AgentConfig): Promise<number> {
       natsCredentials: config.natsCredentials?.file ?? null,
       capabilities: config.capabilities,
       slots: config.slots,
+      persistentIdleSeconds: config.persistentIdleSeconds,
       agent: AGENT_NAME,
     },
     'node agent starting',
   );
   try {
-    await node.start(
-      functionRunner({ limits: defaultFunctionLimits, inheritedEnv: config.inheritedEnv }),
-    );
+    await node.start(runner.run);
   } catch (error) {
     logger.fatal(
       { reason: error instanceof Error ? error.message : String(error) },
       'the node could not start',
     );
+    reaper.close();
     return 1;
   }
   const lost = await node.closed();
+  // The node has stopped: no task runs any more, only persistent processes wait.
+  await runner.close();
+  reaper.close();
   return lost === undefined ? 0 : 1;
 }

@@ -16,9 +16,13 @@ export interface AgentConfig {
   readonly nodeId: string;
   readonly capabilities: NodeCapabilities;
   readonly slots: number;
+  /** Seconds a persistent function's process may wait for its next invocation before it is stopped. */
+  readonly persistentIdleSeconds: number;
   readonly logLevel: LogLevel;
   /** The part of the agent's own environment that function processes inherit. */
   readonly inheritedEnv: Readonly<Record<string, string>>;
+  /** Where request bodies wait, unlinked, to be a function process's stdin. */
+  readonly tempDir: string;
 }
 
 /** What the machine offers when no flag says otherwise. */
@@ -26,6 +30,8 @@ export interface MachineFacts {
   readonly cpuCount: number;
   /** MiB. */
   readonly memSize: number;
+  /** The machine's directory for temporary files (os.tmpdir()). */
+  readonly tempDir: string;
   readonly randomNodeId: () => string;
   /** Reads a text file (the credentials); throws when it cannot. */
   readonly readFile: (file: string) => string;
@@ -37,6 +43,7 @@ export type ConfigReading =
   | { readonly kind: 'invalid'; readonly problem: string; readonly usage: string };
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+export const DEFAULT_PERSISTENT_IDLE_SECONDS = 300;
 
 /**
  * Variables passed on to function processes. Everything else in the agent's environment (NATS
@@ -62,6 +69,8 @@ Options (a flag wins over its environment variable):
   --network-latency <ms>   network latency offered, default 0
   --privileged             offer privileged execution, default off
   --slots <n>              tasks run at once, default the cpu count
+  --persistent-idle <s>    seconds a persistent function's process may wait for its
+                           next invocation before it is stopped, default ${DEFAULT_PERSISTENT_IDLE_SECONDS}
   --log-level <level>      ${logLevels.join(', ')}
                            env LOG_LEVEL, default info
   -h, --help               print this help and exit
@@ -113,6 +122,9 @@ export function readAgentConfig(
         privileged: values.privileged === true,
       },
       slots: integerOption('--slots', values.slots, 1) ?? cpuCount,
+      persistentIdleSeconds:
+        integerOption('--persistent-idle', values['persistent-idle'], 1) ??
+        DEFAULT_PERSISTENT_IDLE_SECONDS,
       logLevel: logLevel(values['log-level'] ?? nonEmpty(env['LOG_LEVEL']) ?? 'info'),
       inheritedEnv: Object.fromEntries(
         INHERITED_ENV.flatMap((name) => {
@@ -120,6 +132,7 @@ export function readAgentConfig(
           return value === undefined ? [] : [[name, value]];
         }),
       ),
+      tempDir: machine.tempDir,
     };
     return { kind: 'run', config };
   } catch (error) {
@@ -155,6 +168,7 @@ function parseFlags(args: readonly string[]) {
       'network-latency': { type: 'string' },
       privileged: { type: 'boolean' },
       slots: { type: 'string' },
+      'persistent-idle': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },

@@ -6,6 +6,7 @@ const files: Record<string, string> = {};
 const machine = {
   cpuCount: 8,
   memSize: 16_000,
+  tempDir: '/tmp',
   randomNodeId: () => 'node-0badcafe',
   readFile: (file: string) => {
     const content = files[file];
@@ -34,8 +35,10 @@ describe('agent configuration', () => {
       nodeId: 'node-0badcafe',
       capabilities: { cpuCount: 8, memSize: 16_000, networkLatency: 0, privileged: false },
       slots: 8,
+      persistentIdleSeconds: 300,
       logLevel: 'info',
       inheritedEnv: {},
+      tempDir: '/tmp',
     });
   });
 
@@ -54,6 +57,8 @@ describe('agent configuration', () => {
         '--privileged',
         '--slots',
         '2',
+        '--persistent-idle',
+        '30',
         '--log-level',
         'debug',
       ]),
@@ -62,6 +67,7 @@ describe('agent configuration', () => {
       nodeId: 'edge_7',
       capabilities: { cpuCount: 4, memSize: 2048, networkLatency: 25, privileged: true },
       slots: 2,
+      persistentIdleSeconds: 30,
       logLevel: 'debug',
     });
   });
@@ -109,6 +115,7 @@ describe('agent configuration', () => {
 
   test.each([
     [['--slots', '0'], '--slots must be a whole number of at least 1, got "0"'],
+    [['--persistent-idle', '0'], '--persistent-idle must be a whole number of at least 1, got "0"'],
     [['--cpu-count', 'many'], '--cpu-count must be a whole number of at least 1, got "many"'],
     [['--mem-size', '1.5'], '--mem-size must be a whole number of at least 1, got "1.5"'],
     [['--network-latency=-3'], '--network-latency must be a whole number of at least 0, got "-3"'],

@@ -1,13 +1,28 @@
 import { testRunningTask } from '@canopy/node-sdk/testing';
 import { defaultFunctionLimits } from './function-limits.js';
-import { functionRunner } from './function-runner.js';
+import { FunctionRunner } from './function-runner.js';
+import { untrackedProcessGroups } from './process-groups.js';
 
-const run = functionRunner({ limits: defaultFunctionLimits, inheritedEnv: {} });
+const silent = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+const { run } = new FunctionRunner({
+  limits: defaultFunctionLimits,
+  inheritedEnv: {},
+  tempDir: '/nonexistent',
+  processGroups: untrackedProcessGroups,
+  slots: 1,
+  persistentIdleMs: 1_000,
+  logger: silent,
+});
 
 describe('function runner', () => {
   test.each([
     [null, 'Invalid runtime spec: must be an object'],
-    [{ kind: 'wasm' }, 'Invalid runtime spec: kind must be one of "process", "http"'],
+    [{ kind: 'wasm' }, 'Invalid runtime spec: kind must be one of "process", "persistent", "http"'],
     [
       { kind: 'http', url: 'ftp://x' },
       'Invalid runtime spec: url must be an absolute http:// or https:// URL',

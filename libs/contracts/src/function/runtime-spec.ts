@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseContract } from '../contract-violation.js';
 
 // A function's runtime says how a node runs one invocation. Canopy's core passes it through opaquely
-// (the assignment's `runtime`); the reference node agent interprets these two kinds. Objects are
+// (the assignment's `runtime`); the reference node agent interprets these three kinds. Objects are
 // strict so that a misspelt field ("argz") is reported when the function is registered instead of
 // being silently ignored on every node.
 
@@ -23,34 +23,50 @@ function envNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+// Shared by the two kinds that start a local process.
+const commandSchema = withoutNul(z.string().min(1).max(4096));
+const argsSchema = z.array(withoutNul(z.string().max(65_536))).max(1024);
+const envSchema = z.record(z.string(), withoutNul(z.string())).superRefine((env, context) => {
+  // Checked here rather than on the record's key schema so that the issue names the variable.
+  for (const name of Object.keys(env)) {
+    const problem = envNameProblem(name);
+    if (problem !== undefined) context.addIssue({ code: 'custom', path: [name], message: problem });
+  }
+});
+
+/** One process per invocation: the request body on stdin, the response on stdout. */
 export const processRuntimeSpecSchema = z.strictObject({
   kind: z.literal('process'),
   /** Executable to run, without a shell: a path, or a name looked up in the node's PATH. */
-  command: withoutNul(z.string().min(1).max(4096)),
-  args: z
-    .array(withoutNul(z.string().max(65_536)))
-    .max(1024)
-    .optional(),
+  command: commandSchema,
+  /** Arguments, passed as they are. */
+  args: argsSchema.optional(),
   /** Added to the process's environment. */
-  env: z
-    .record(z.string(), withoutNul(z.string()))
-    .superRefine((env, context) => {
-      // Checked here rather than on the record's key schema so that the issue names the variable.
-      for (const name of Object.keys(env)) {
-        const problem = envNameProblem(name);
-        if (problem !== undefined)
-          context.addIssue({ code: 'custom', path: [name], message: problem });
-      }
-    })
-    .optional(),
+  env: envSchema.optional(),
   /** When true, stdout is a JSON envelope carrying status, content type, headers and body. */
   envelope: z.boolean().optional(),
 });
 export type ProcessRuntimeSpec = z.infer<typeof processRuntimeSpecSchema>;
 
+/**
+ * A process that stays up and serves invocations one after another, each as one JSON line on its
+ * stdin answered by JSON lines on its stdout; it must exit when its stdin closes.
+ */
+export const persistentRuntimeSpecSchema = z.strictObject({
+  kind: z.literal('persistent'),
+  /** Executable to run, without a shell: a path, or a name looked up in the node's PATH. */
+  command: commandSchema,
+  /** Arguments, passed as they are. */
+  args: argsSchema.optional(),
+  /** Added to the process's environment. */
+  env: envSchema.optional(),
+});
+export type PersistentRuntimeSpec = z.infer<typeof persistentRuntimeSpecSchema>;
+
 export const httpMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 export type HttpMethod = (typeof httpMethods)[number];
 
+/** One HTTP request per invocation, forwarded to the function's URL. */
 export const httpRuntimeSpecSchema = z.strictObject({
   kind: z.literal('http'),
   /** Where the request is forwarded; the task's query string is appended to it. */
@@ -62,6 +78,7 @@ export type HttpRuntimeSpec = z.infer<typeof httpRuntimeSpecSchema>;
 
 export const runtimeSpecSchema = z.discriminatedUnion('kind', [
   processRuntimeSpecSchema,
+  persistentRuntimeSpecSchema,
   httpRuntimeSpecSchema,
 ]);
 export type RuntimeSpec = z.infer<typeof runtimeSpecSchema>;

@@ -22,6 +22,13 @@ describe('runtime spec', () => {
       env: { MODE: 'fast', _X1: '' },
       envelope: true,
     },
+    { kind: 'persistent', command: 'python3' },
+    {
+      kind: 'persistent',
+      command: '/usr/bin/python3',
+      args: ['-u', '/opt/functions/resize.py'],
+      env: { MODEL: 'small' },
+    },
     { kind: 'http', url: 'http://127.0.0.1:8080/fn' },
     { kind: 'http', url: 'https://fn.example.com/run?key=1', method: 'PUT' },
   ])('accepts %j unchanged', (spec) => {
@@ -30,7 +37,12 @@ describe('runtime spec', () => {
 
   test.each([
     ['no kind', { command: 'x' }, 'kind', 'is required'],
-    ['an unknown kind', { kind: 'wasm', command: 'x' }, 'kind', 'must be one of "process", "http"'],
+    [
+      'an unknown kind',
+      { kind: 'wasm', command: 'x' },
+      'kind',
+      'must be one of "process", "persistent", "http"',
+    ],
     [
       'an empty command',
       { kind: 'process', command: '' },
@@ -78,6 +90,30 @@ describe('runtime spec', () => {
       { kind: 'process', command: 'x', argz: [] },
       '',
       'Unrecognized key: "argz"',
+    ],
+    [
+      'a persistent spec without a command',
+      { kind: 'persistent', args: ['fn.py'] },
+      'command',
+      'is required',
+    ],
+    [
+      'a persistent spec with a reserved env name',
+      { kind: 'persistent', command: 'x', env: { CANOPY_QUERY: '' } },
+      'env.CANOPY_QUERY',
+      "must not start with CANOPY_ (reserved for the task's variables)",
+    ],
+    [
+      'a persistent spec with a NUL in its command',
+      { kind: 'persistent', command: 'py\0thon' },
+      'command',
+      'must not contain NUL characters',
+    ],
+    [
+      'an envelope on a persistent spec (its framing always carries the whole response)',
+      { kind: 'persistent', command: 'x', envelope: true },
+      '',
+      'Unrecognized key: "envelope"',
     ],
     [
       'a relative URL',

@@ -1,9 +1,18 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { ProcessRuntimeSpec } from '@canopy/contracts';
 import type { TaskResult } from '@canopy/node-sdk';
 import { testRunningTask } from '@canopy/node-sdk/testing';
 import type { TestRunningTaskOptions } from '@canopy/node-sdk/testing';
 import type { FunctionLimits } from '../function-limits.js';
+import type { ProcessGroups } from '../process-groups.js';
+import { untrackedProcessGroups } from '../process-groups.js';
 import { runProcess } from './process-runtime.js';
+import type { ProcessRuntimeSettings } from './process-runtime.js';
 
 // Functions in these tests are small Node.js scripts run with this very node binary.
 const node = (script: string, extra: Partial<ProcessRuntimeSpec> = {}): ProcessRuntimeSpec => ({
@@ -15,9 +24,20 @@ const node = (script: string, extra: Partial<ProcessRuntimeSpec> = {}): ProcessR
 
 const limits: FunctionLimits = { maxResponseBytes: 1_000, stderrTailBytes: 64, killGraceMs: 300 };
 const inheritedEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
+let tempDir = '';
+let settings: ProcessRuntimeSettings;
+
+beforeAll(async () => {
+  tempDir = await mkdtemp(path.join(os.tmpdir(), 'canopy-process-runtime-'));
+  settings = { limits, inheritedEnv, tempDir, processGroups: untrackedProcessGroups };
+});
+
+afterAll(async () => {
+  await rm(tempDir, { recursive: true, force: true });
+});
 
 function run(spec: ProcessRuntimeSpec, options: TestRunningTaskOptions = {}): Promise<TaskResult> {
-  return runProcess(spec, testRunningTask(options).task, { limits, inheritedEnv });
+  return runProcess(spec, testRunningTask(options).task, settings);
 }
 
 const bodyText = (result: TaskResult): string => Buffer.from(result.body ?? '').toString('utf8');
@@ -38,7 +58,7 @@ describe('process runtime (real child processes)', () => {
     const result = await runProcess(
       node(script, { args: ['-e', script, 'first', 'two words'], env: { MODE: 'fast' } }),
       task,
-      { limits, inheritedEnv },
+      settings,
     );
     expect(result).toMatchObject({
       status: 200,
@@ -170,7 +190,7 @@ describe('process runtime (real child processes)', () => {
       started = resolve;
     });
     const handle = testRunningTask({ onProgress: () => started() });
-    const result = runProcess(node(script), handle.task, { limits, inheritedEnv });
+    const result = runProcess(node(script), handle.task, settings);
     await running;
     handle.abort({ kind: 'timeout', timeoutSeconds: 1 });
     expect((await result).status).toBe(500);
@@ -179,10 +199,99 @@ describe('process runtime (real child processes)', () => {
   test('a task aborted before its process starts still ends', async () => {
     const handle = testRunningTask();
     handle.abort();
-    const result = await runProcess(node('setInterval(() => {}, 1000)'), handle.task, {
-      limits,
-      inheritedEnv,
-    });
+    const result = await runProcess(node('setInterval(() => {}, 1000)'), handle.task, settings);
     expect(bodyText(result)).toBe('The function was stopped.');
+  });
+
+  test('a body of any size reaches stdin whole, and no file is left behind', async () => {
+    const body = Buffer.alloc(3 * 1024 * 1024 + 7);
+    for (let index = 0; index < body.length; index++) body[index] = (index * 31) % 256;
+    const script = `
+      const hash = require('node:crypto').createHash('sha256');
+      let size = 0;
+      process.stdin.on('data', (c) => { size += c.length; hash.update(c); })
+        .on('end', () => process.stdout.write(size + ' ' + hash.digest('hex')));`;
+    const result = await run(node(script), { request: { body } });
+    expect(bodyText(result)).toBe(
+      `${body.length} ${createHash('sha256').update(body).digest('hex')}`,
+    );
+    const empty = await run(node(script), { request: { body: '' } });
+    expect(bodyText(empty)).toBe(`0 ${createHash('sha256').digest('hex')}`);
+    expect(await readdir(tempDir)).toEqual([]);
+  });
+
+  test('invocations started together all end, with and without bodies', async () => {
+    // A child that ends while the runtime still awaits something of its own must be heard all the
+    // same: many short invocations at once make that likely.
+    for (let round = 0; round < 5; round++) {
+      const bodies = Array.from({ length: 8 }, (_, index) =>
+        index % 2 === 0 ? '' : `body ${index}`,
+      );
+      const results = await Promise.all(
+        bodies.map((body) => run({ kind: 'process', command: 'cat' }, { request: { body } })),
+      );
+      expect(results.map(bodyText)).toEqual(bodies);
+    }
+  });
+
+  test('the process group is registered while the process runs, and only then', async () => {
+    const events: string[] = [];
+    const groups: ProcessGroups = {
+      add: (pgid) => events.push(`+${pgid}`),
+      remove: (pgid) => events.push(`-${pgid}`),
+    };
+    const result = await runProcess(
+      node('process.stdout.write(String(process.pid))'),
+      testRunningTask().task,
+      {
+        ...settings,
+        processGroups: groups,
+      },
+    );
+    const pid = bodyText(result);
+    expect(events).toEqual([`+${pid}`, `-${pid}`]);
+  });
+
+  describe('a bash function with a ~/.bashrc', () => {
+    let home = '';
+    let marker = '';
+
+    beforeEach(async () => {
+      home = await mkdtemp(path.join(os.tmpdir(), 'canopy-home-'));
+      marker = path.join(home, 'bashrc-ran');
+      await writeFile(path.join(home, '.bashrc'), `echo ran > '${marker}'\n`);
+    });
+
+    afterEach(async () => {
+      await rm(home, { recursive: true, force: true });
+    });
+
+    const bash: ProcessRuntimeSpec = { kind: 'process', command: 'bash', args: ['-c', 'cat'] };
+    const bashEnv = (): Record<string, string> => ({ ...inheritedEnv, HOME: home });
+
+    test('bash -c would run it when its stdin is a socket (what Node calls a pipe)', async () => {
+      // Shows that the marker detects the start-up file: bash takes a socket on stdin for an
+      // rsh/ssh session and reads ~/.bashrc.
+      const child = spawn('bash', ['-c', 'cat'], {
+        env: bashEnv(),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      child.stdin.end('x');
+      await new Promise((resolve) => child.on('close', resolve));
+      expect(existsSync(marker)).toBe(true);
+    });
+
+    test.each([
+      ['a body', 'hello from stdin'],
+      ['no body', ''],
+    ])('the runtime starts it without running ~/.bashrc, with %s', async (_name, body) => {
+      const result = await runProcess(bash, testRunningTask({ request: { body } }).task, {
+        ...settings,
+        inheritedEnv: bashEnv(),
+      });
+      expect(result.status).toBe(200);
+      expect(bodyText(result)).toBe(body);
+      expect(existsSync(marker)).toBe(false);
+    });
   });
 });

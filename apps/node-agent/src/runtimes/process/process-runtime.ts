@@ -1,10 +1,20 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import type { FileHandle } from 'node:fs/promises';
 import { ContractViolationError } from '@canopy/contracts';
 import type { ProcessRuntimeSpec } from '@canopy/contracts';
 import type { RunningTask, TaskResult } from '@canopy/node-sdk';
 import { PLAIN_TEXT } from '../function-limits.js';
 import type { FunctionLimits } from '../function-limits.js';
+import {
+  couldNotStart,
+  errorCode,
+  exitFailure,
+  failure,
+  spawnFunctionProcess,
+  terminateFunctionProcess,
+} from '../function-process.js';
+import type { ProcessGroups } from '../process-groups.js';
+import { openBodyFile } from './body-file.js';
 import { readProcessEnvelope } from './process-envelope.js';
 import { StderrReader } from './stderr-reader.js';
 
@@ -12,18 +22,19 @@ export interface ProcessRuntimeSettings {
   readonly limits: FunctionLimits;
   /** Variables of the agent's own environment that every function process gets (PATH, HOME...). */
   readonly inheritedEnv: Readonly<Record<string, string>>;
+  /** Where a request body waits, unlinked, to be the process's stdin. */
+  readonly tempDir: string;
+  /** Where each process's group is registered while it runs, so that it dies with the agent. */
+  readonly processGroups: ProcessGroups;
 }
 
-// Killing the process group (a negative pid) also stops whatever the function started itself, and
-// so releases the pipes it inherited; Windows has no process groups.
-const USE_PROCESS_GROUP = process.platform !== 'win32';
-
 /**
- * Runs one invocation as a child process (no shell): the request body on stdin, the task on
- * CANOPY_* variables, the response on stdout; stderr lines `::progress <n>` report progress. The
- * process is stopped (SIGTERM, then SIGKILL after the grace) when the task's signal aborts.
+ * Runs one invocation as a child process (no shell): the request body on stdin (a file, or
+ * /dev/null when it is empty), the task on CANOPY_* variables, the response on stdout; stderr
+ * lines `::progress <n>` report progress. The process is stopped (SIGTERM, then SIGKILL after the
+ * grace) when the task's signal aborts.
  */
-export function runProcess(
+export async function runProcess(
   spec: ProcessRuntimeSpec,
   task: RunningTask,
   settings: ProcessRuntimeSettings,
@@ -39,17 +50,46 @@ export function runProcess(
     CANOPY_CONTENT_TYPE: task.request.contentType ?? '',
     CANOPY_METHOD: 'POST',
   };
+  // The body reaches stdin as a file, not through a pipe Node would make (see body-file.ts).
+  let bodyFile: FileHandle | undefined;
+  try {
+    if (task.request.body.length > 0) {
+      bodyFile = await openBodyFile(task.request.body, settings.tempDir);
+    }
+  } catch (error) {
+    return failure(`The request body could not be handed to the function (${errorCode(error)}).`);
+  }
+  if (task.signal.aborted) {
+    await bodyFile?.close();
+    return failure('The function was stopped.');
+  }
   let child: ChildProcess;
   try {
-    child = spawn(spec.command, spec.args ?? [], {
+    child = spawnFunctionProcess({
+      command: spec.command,
+      args: spec.args ?? [],
       env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: USE_PROCESS_GROUP,
-      windowsHide: true,
+      stdin: bodyFile?.fd ?? 'ignore',
+      processGroups: settings.processGroups,
     });
   } catch (error) {
-    return Promise.resolve(couldNotStart(spec.command, error));
+    await bodyFile?.close();
+    return couldNotStart(spec.command, error);
   }
+  // Listened to before anything is awaited: Node drains and closes the pipes of a child that has
+  // exited, so a child that ended during an await would end unheard.
+  const result = resultOf(spec, task, child, limits);
+  // The child has its own descriptor of the body by now (spawn returns once it has started).
+  await bodyFile?.close();
+  return result;
+}
+
+function resultOf(
+  spec: ProcessRuntimeSpec,
+  task: RunningTask,
+  child: ChildProcess,
+  limits: FunctionLimits,
+): Promise<TaskResult> {
   return new Promise<TaskResult>((resolve) => {
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
@@ -58,21 +98,8 @@ export function runProcess(
     let settled = false;
     const stderr = new StderrReader(limits.stderrTailBytes, (percent) => task.progress(percent));
 
-    const signalProcess = (signal: NodeJS.Signals): void => {
-      if (child.pid === undefined) return;
-      try {
-        // The group may outlive its leader (a background child holding stdout open), so it is
-        // signalled even after the function's own process has exited.
-        if (USE_PROCESS_GROUP) process.kill(-child.pid, signal);
-        else if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      } catch {
-        // Already gone.
-      }
-    };
     const stop = (): void => {
-      if (killTimer !== undefined) return;
-      signalProcess('SIGTERM');
-      killTimer = setTimeout(() => signalProcess('SIGKILL'), limits.killGraceMs);
+      killTimer ??= terminateFunctionProcess(child, limits.killGraceMs);
     };
     const finish = (result: TaskResult): void => {
       if (settled) return;
@@ -89,10 +116,6 @@ export function runProcess(
       // Only a failed spawn leaves no pid; other errors (a failed kill) are followed by 'close'.
       if (child.pid === undefined) finish(couldNotStart(spec.command, error));
     });
-    child.stdin?.on('error', () => {
-      // The function need not read its input: EPIPE is its choice, not a failure.
-    });
-    child.stdin?.end(task.request.body);
     child.stdout?.on('data', (chunk: Buffer) => {
       if (stdoutOverflow) return;
       stdoutBytes += chunk.length;
@@ -135,20 +158,4 @@ function fromEnvelope(stdout: Buffer): TaskResult {
     if (!(error instanceof ContractViolationError)) throw error;
     return failure(`The function's stdout is not a valid envelope. ${error.message}.`);
   }
-}
-
-function exitFailure(code: number | null, signal: NodeJS.Signals | null, tail: Buffer): TaskResult {
-  if (tail.length > 0) return { status: 500, contentType: PLAIN_TEXT, headers: {}, body: tail };
-  const how = code === null ? `was killed by ${signal ?? 'a signal'}` : `exited with code ${code}`;
-  return failure(`The function ${how} and wrote nothing to stderr.`);
-}
-
-function couldNotStart(command: string, error: unknown): TaskResult {
-  const code = (error as { code?: unknown } | null)?.code;
-  const reason = typeof code === 'string' ? code : 'unknown error';
-  return failure(`The function's command "${command}" could not be started (${reason}).`);
-}
-
-function failure(message: string): TaskResult {
-  return { status: 500, contentType: PLAIN_TEXT, headers: {}, body: message };
 }

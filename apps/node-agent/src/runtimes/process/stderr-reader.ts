@@ -1,3 +1,5 @@
+import { ByteTail } from '../byte-tail.js';
+
 // Progress lines are short; a longer line cannot be one, so it goes to the tail as it arrives
 // instead of being held in memory until its end.
 const MAX_PROGRESS_LINE_BYTES = 64;
@@ -75,29 +77,4 @@ export function progressOf(line: string): number | undefined {
   if (match?.[1] === undefined) return undefined;
   const percent = Number(match[1]);
   return percent <= 100 ? percent : undefined;
-}
-
-/** The last `limit` bytes of everything appended. */
-class ByteTail {
-  private chunks: Buffer[] = [];
-  private size = 0;
-
-  constructor(private readonly limit: number) {}
-
-  append(bytes: Buffer): void {
-    if (bytes.length === 0 || this.limit === 0) return;
-    this.chunks.push(bytes);
-    this.size += bytes.length;
-    // Compact now and then rather than on every append.
-    if (this.size > 2 * this.limit) {
-      const kept = this.bytes();
-      this.chunks = [kept];
-      this.size = kept.length;
-    }
-  }
-
-  bytes(): Buffer {
-    const all = Buffer.concat(this.chunks);
-    return all.length <= this.limit ? all : all.subarray(all.length - this.limit);
-  }
 }

@@ -1,0 +1,109 @@
+import {
+  ContractViolationError,
+  decodeJson,
+  parseContract,
+  passOnHeaders,
+} from '@canopy/contracts';
+import type { RunningTask, TaskResult } from '@canopy/node-sdk';
+import { z } from 'zod';
+
+// How the agent and a persistent function process talk: JSON lines (UTF-8, one JSON object per
+// line, '\n' at the end). The agent writes one line per invocation to the process's stdin; the
+// process answers on stdout with any number of progress lines and then exactly one response line,
+// each naming the invocation by its id.
+
+const FRAMING = 'function message';
+
+/** What the agent writes to a persistent function's stdin for one invocation. */
+export interface InvocationMessage {
+  /** `<taskId>:<attempt>`; every line the function writes about this invocation carries it. */
+  readonly id: string;
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly functionId: string;
+  /** Raw query string without the leading '?'; '' when there is none. */
+  readonly query: string;
+  readonly contentType: string | null;
+  /** The request body, base64 (padded); '' when empty. */
+  readonly body: string;
+}
+
+export function invocationId(task: Pick<RunningTask, 'taskId' | 'attempt'>): string {
+  return `${task.taskId}:${task.attempt}`;
+}
+
+/** The line (with its '\n') that hands `task` to the function. */
+export function invocationLine(task: RunningTask): string {
+  const message: InvocationMessage = {
+    id: invocationId(task),
+    taskId: task.taskId,
+    attempt: task.attempt,
+    functionId: task.functionId,
+    query: task.request.query,
+    contentType: task.request.contentType,
+    body: task.request.body.toString('base64'),
+  };
+  return `${JSON.stringify(message)}\n`;
+}
+
+/** `{"id", "progress"}`: how far the invocation is, 0 to 100 (fractions are rounded down). */
+export const progressMessageSchema = z.strictObject({
+  id: z.string(),
+  progress: z.number().min(0).max(100),
+});
+
+/** `{"id", ...}` without `progress`: the invocation's response; it ends the invocation. */
+export const responseMessageSchema = z.strictObject({
+  id: z.string(),
+  /** Default 200. */
+  status: z.int().min(100).max(599).optional(),
+  /** Default: the `content-type` header, else none. */
+  contentType: z.string().min(1).nullable().optional(),
+  /** Passed on through the same filter as the other runtimes' headers. */
+  headers: z.record(z.string(), z.string()).optional(),
+  /** base64 (padded); default empty. */
+  body: z.base64('must be base64 (RFC 4648, padded)').optional(),
+});
+
+export type FunctionMessage =
+  | { readonly kind: 'progress'; readonly percent: number }
+  | { readonly kind: 'response'; readonly result: TaskResult & { readonly body: Buffer } };
+
+/**
+ * Reads one line a function wrote (without its newline) while the invocation `id` is in
+ * progress; throws a ContractViolationError naming what is wrong.
+ */
+export function readFunctionMessage(line: Buffer, id: string): FunctionMessage {
+  const value = decodeJson(line, FRAMING);
+  if (isObjectWith(value, 'progress')) {
+    const progress = parseContract(progressMessageSchema, FRAMING, value);
+    checkId(progress.id, id);
+    return { kind: 'progress', percent: progress.progress };
+  }
+  const response = parseContract(responseMessageSchema, FRAMING, value);
+  checkId(response.id, id);
+  const passed = passOnHeaders(Object.entries(response.headers ?? {}));
+  return {
+    kind: 'response',
+    result: {
+      status: response.status ?? 200,
+      contentType: response.contentType ?? passed.contentType,
+      headers: passed.headers,
+      body: Buffer.from(response.body ?? '', 'base64'),
+    },
+  };
+}
+
+function checkId(actual: string, expected: string): void {
+  if (actual !== expected) {
+    throw new ContractViolationError(
+      FRAMING,
+      'id',
+      `must be ${JSON.stringify(expected)}, the invocation in progress`,
+    );
+  }
+}
+
+function isObjectWith(value: unknown, key: string): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && key in value;
+}
