@@ -11,7 +11,9 @@ export const startUsage = `Usage: canopy start [--node-slots K] [--no-node] [--i
 
 Runs the whole system locally: gateway (HTTP on PORT, default 3000), scheduler, projector and one
 node agent, against DATABASE_URL / NATS_URL or the local services (starting an embedded PostgreSQL
-where none answers). Creates the database and runs migrations. Ctrl-C stops everything.
+where none answers). Creates the database and runs migrations. A service that dies is started again
+(after 0.5 s, doubling to 10 s); one that dies 5 times within a minute stops everything, exit code 1.
+Ctrl-C stops everything.
 
 NATS: without NATS_URL, starts its own nats-server with JWT authentication on 127.0.0.1:${SECURED_NATS_PORT}
 (CANOPY_NATS_PORT), trusting the authority in <data dir>/nats/authority.json (created once), and
@@ -34,7 +36,10 @@ export interface StartOptions {
 /** The node agent `canopy start` runs beside the services: a platform node, not one of an account's. */
 export const LOCAL_NODE_ID = 'local-node';
 
-/** Runs until SIGINT/SIGTERM or until a service dies; returns the process exit code. */
+/**
+ * Runs until SIGINT/SIGTERM, restarting a service that dies, or until one keeps dying; returns the
+ * process exit code (0 after a signal, 1 after a crash loop).
+ */
 export async function runStart(
   config: CliConfig,
   options: StartOptions,
@@ -100,11 +105,11 @@ export async function runStart(
       'Canopy is running; create an account with `npx canopy account create --name <name>`; Ctrl-C stops it',
     );
     const outcome = await Promise.race([
-      supervisor.exited.then((name) => ({ kind: 'exited' as const, name })),
+      supervisor.gaveUp.then((name) => ({ kind: 'gave-up' as const, name })),
       stopSignal().then((signal) => ({ kind: 'signal' as const, signal })),
     ]);
     if (outcome.kind === 'signal') logger.info({ signal: outcome.signal }, 'stopping Canopy');
-    else logger.error({ service: outcome.name }, 'a service stopped; stopping the others');
+    else logger.error({ service: outcome.name }, `${outcome.name} keeps dying; stopping Canopy`);
     return outcome.kind === 'signal' ? 0 : 1;
   } finally {
     await supervisor.stop();
