@@ -1,7 +1,7 @@
 // Projector benchmark: `npm run bench:projector` (builds, then runs this file from dist/). Prints
 // figures, asserts only that the projection ended where it must. Configuration: DATABASE_URL (the
 // server to create a scratch database on, dropped at the end; default the local one),
-// PROJECTOR_BATCH_SIZE (default 500), and flags or variables:
+// PROJECTOR_BATCH_SIZE (the projector's default unless set), and flags or variables:
 //   --tasks N         BENCH_TASKS         task lifecycles of 4 events in the store (default 20 000)
 //   --rounds N        BENCH_ROUNDS        projections from 0, each followed by the reference (2)
 //   --rate N          BENCH_RATE          tasks/s appended in the live phase (default 300)
@@ -32,6 +32,7 @@ import { apiProjections } from '@canopy/read-models/projections';
 import pg from 'pg';
 import { pino } from 'pino';
 import { openDatabasePool } from '../database-pool.js';
+import { projectorConfigSchema } from '../projector-config.js';
 import { LiveProjection } from '../live-projection.js';
 import { taskNotificationsOf } from '../task-notifications.js';
 import type { LiveFeedOrder, LiveFeedReport } from './live-feed.js';
@@ -77,7 +78,7 @@ function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): BenchConfi
     serverUrl: env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     tasks: option('--tasks', 'BENCH_TASKS', 20_000, 100),
     rounds: option('--rounds', 'BENCH_ROUNDS', 2, 1),
-    batchSize: option('--batch-size', 'PROJECTOR_BATCH_SIZE', 500, 1),
+    batchSize: projectorConfigSchema.shape.PROJECTOR_BATCH_SIZE.parse(env['PROJECTOR_BATCH_SIZE']),
     rate: option('--rate', 'BENCH_RATE', 300, 10),
     liveSeconds: option('--live-seconds', 'BENCH_LIVE_SECONDS', 20, 0),
   };
