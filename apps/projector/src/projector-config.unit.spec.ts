@@ -2,9 +2,9 @@ import { ConfigurationError, readConfig } from '@canopy/service-runtime';
 import { projectorConfigSchema } from './projector-config.js';
 
 describe('the projector configuration', () => {
-  test('batches 500 events by default and logs its lag every 10 s', () => {
+  test('batches 2000 events by default and logs its lag every 10 s', () => {
     const config = readConfig(projectorConfigSchema, {});
-    expect(config.PROJECTOR_BATCH_SIZE).toBe(500);
+    expect(config.PROJECTOR_BATCH_SIZE).toBe(2000);
     expect(config.PROJECTOR_LAG_LOG_SECONDS).toBe(10);
     expect(config.EVENT_STORE).toBe('postgres');
   });

@@ -1,8 +1,21 @@
-import { nodeEventTypes, parseNodeEvent, type NodeEventType } from '@canopy/contracts';
-import type { Transaction } from 'kysely';
+import {
+  nodeEventTypes,
+  parseNodeEvent,
+  type NodeEvent,
+  type NodeEventType,
+} from '@canopy/contracts';
+import type { RecordedEvent } from '@canopy/event-store';
+import { sql, type Transaction } from 'kysely';
 import type { ReadModelDatabase } from '../schema/read-model-database.js';
-import type { NodeRowUpdate } from '../schema/nodes-table.js';
+import type { NodeUnavailableReason } from '../schema/nodes-table.js';
 import { parseRecordedEvent, type Projection } from './projection.js';
+import {
+  anyOf,
+  columnNames,
+  excludedColumns,
+  unnestRows,
+  type RowSetColumns,
+} from './unnest-rows.js';
 
 const name = 'nodes';
 
@@ -12,131 +25,223 @@ const name = 'nodes';
  * registration. A node never registered belongs to the platform (account_id NULL). A disabled
  * node is unavailable, even if an announcement is recorded after the disabling (a race the
  * scheduler cannot always win); enabling it makes it available only once it announces again.
+ *
+ * A batch reads the stored rows of its nodes (one SELECT), folds each node's events onto its row
+ * in memory, skipping those at or below the row's `last_stream_version`, and upserts the rows it
+ * changed (one statement). `running_tasks` belongs to the tasks projection and is never written.
  */
 export const nodesProjection: Projection<NodeEventType> = {
   name,
   handles: nodeEventTypes,
-  async apply(trx, recorded) {
-    const event = parseRecordedEvent(name, recorded, parseNodeEvent);
-    const version = recorded.streamVersion;
-    switch (event.type) {
-      case 'NodeAnnounced': {
-        const { nodeId, capabilities, slots, agent, at } = event.data;
-        const announced = {
-          cpu_count: capabilities.cpuCount,
-          mem_size: capabilities.memSize,
-          network_latency: capabilities.networkLatency,
-          privileged: capabilities.privileged,
-          slots,
-          agent,
-          unavailable_reason: null,
-          last_seen_at: at,
-          changed_at: at,
-          last_stream_version: version,
-        };
-        await trx
-          .insertInto('api.nodes')
-          .values({
-            node_id: nodeId,
-            account_id: null,
-            created_at: at,
-            available: true,
-            ...announced,
-          })
-          .onConflict((conflict) =>
-            conflict
-              .column('node_id')
-              .doUpdateSet((update) => ({
-                ...announced,
-                available: update.not(update.ref('api.nodes.disabled')),
-                updated_at: update.fn('now', []),
-              }))
-              .where('api.nodes.last_stream_version', '<', String(version)),
-          )
-          .execute();
-        return;
-      }
-      case 'NodeLeft': {
-        const { nodeId, at } = event.data;
-        await updateNode(trx, nodeId, version, {
-          available: false,
-          unavailable_reason: 'LEFT',
-          last_seen_at: at,
-          changed_at: at,
-        });
-        return;
-      }
-      case 'NodeLost': {
-        const { nodeId, lastSeenAt, at } = event.data;
-        await updateNode(trx, nodeId, version, {
-          available: false,
-          unavailable_reason: 'LOST',
-          last_seen_at: lastSeenAt,
-          changed_at: at,
-        });
-        return;
-      }
-      case 'NodeRegistered': {
-        const { nodeId, accountId, hash, description, userPublicKey, at } = event.data;
-        const registration = {
-          account_id: accountId,
-          hash,
-          description,
-          user_public_key: userPublicKey,
-          registered_at: at,
-          last_stream_version: version,
-        };
-        // Usually the stream's first event; a node the scheduler saw before keeps its presence.
-        await trx
-          .insertInto('api.nodes')
-          .values({ node_id: nodeId, created_at: at, ...registration })
-          .onConflict((conflict) =>
-            conflict
-              .column('node_id')
-              .doUpdateSet((update) => ({
-                ...registration,
-                created_at: at,
-                updated_at: update.fn('now', []),
-              }))
-              .where('api.nodes.last_stream_version', '<', String(version))
-              .where('api.nodes.account_id', 'is', null),
-          )
-          .execute();
-        return;
-      }
-      case 'NodeDisabled':
-        await updateNode(trx, event.data.nodeId, version, { disabled: true, available: false });
-        return;
-      case 'NodeEnabled':
-        await updateNode(trx, event.data.nodeId, version, { disabled: false });
-        return;
-      case 'NodeDescribed':
-        await updateNode(trx, event.data.nodeId, version, {
-          description: event.data.description,
-        });
-        return;
-      default:
-        return unknownEvent(event);
-    }
-  },
+  apply: (trx, event) => applyNodeEvents(trx, [event]),
+  applyBatch: applyNodeEvents,
 };
 
-async function updateNode(
+/** The columns of `api.nodes` this projection writes. */
+interface NodeRowSet {
+  readonly node_id: string;
+  readonly account_id: string | null;
+  readonly hash: string | null;
+  readonly description: string | null;
+  readonly user_public_key: string | null;
+  readonly disabled: boolean;
+  readonly registered_at: Date | string | null;
+  readonly cpu_count: number | null;
+  readonly mem_size: number | null;
+  readonly network_latency: number | null;
+  readonly privileged: boolean | null;
+  readonly slots: number | null;
+  readonly available: boolean;
+  readonly unavailable_reason: NodeUnavailableReason | null;
+  readonly agent: string | null;
+  readonly last_seen_at: Date | string | null;
+  readonly changed_at: Date | string | null;
+  readonly created_at: Date | string;
+  readonly last_stream_version: number;
+}
+
+const nodeColumns: RowSetColumns<NodeRowSet> = {
+  node_id: 'text',
+  account_id: 'text',
+  hash: 'text',
+  description: 'text',
+  user_public_key: 'text',
+  disabled: 'bool',
+  registered_at: 'timestamptz',
+  cpu_count: 'int4',
+  mem_size: 'int4',
+  network_latency: 'int4',
+  privileged: 'bool',
+  slots: 'int4',
+  available: 'bool',
+  unavailable_reason: 'text',
+  agent: 'text',
+  last_seen_at: 'timestamptz',
+  changed_at: 'timestamptz',
+  created_at: 'timestamptz',
+  last_stream_version: 'int8',
+};
+
+async function applyNodeEvents(
   trx: Transaction<ReadModelDatabase>,
-  nodeId: string,
-  version: number,
-  change: NodeRowUpdate,
+  recorded: readonly RecordedEvent[],
 ): Promise<void> {
+  const events = recorded.map((event) => ({
+    version: event.streamVersion,
+    event: parseRecordedEvent(name, event, parseNodeEvent),
+  }));
+  const nodes = await loadNodes(trx, [...new Set(events.map(({ event }) => event.data.nodeId))]);
+  const changed = new Set<string>();
+  for (const { version, event } of events) {
+    const { nodeId } = event.data;
+    const stored = nodes.get(nodeId);
+    if (stored !== undefined && version <= stored.last_stream_version) continue;
+    const next = evolveNodeRow(stored, event, version);
+    if (next === undefined || next === stored) continue;
+    nodes.set(nodeId, next);
+    changed.add(nodeId);
+  }
+  const rows = [...changed].flatMap((nodeId) => nodes.get(nodeId) ?? []);
+  if (rows.length === 0) return;
   await trx
-    .updateTable('api.nodes')
-    .set((update) => ({
-      ...change,
-      last_stream_version: version,
-      updated_at: update.fn('now', []),
-    }))
-    .where('node_id', '=', nodeId)
-    .where('last_stream_version', '<', String(version))
+    .insertInto('api.nodes')
+    .columns(columnNames(nodeColumns))
+    .expression(unnestRows(nodeColumns, rows))
+    .onConflict((conflict) =>
+      conflict
+        .column('node_id')
+        .doUpdateSet({ ...excludedColumns(nodeColumns, 'node_id'), updated_at: sql`now()` })
+        .whereRef('api.nodes.last_stream_version', '<', 'excluded.last_stream_version'),
+    )
     .execute();
+}
+
+async function loadNodes(
+  trx: Transaction<ReadModelDatabase>,
+  nodeIds: readonly string[],
+): Promise<Map<string, NodeRowSet>> {
+  const rows = await trx
+    .selectFrom('api.nodes')
+    .select(columnNames(nodeColumns))
+    .where('node_id', '=', anyOf(nodeIds, 'text'))
+    .execute();
+  return new Map(
+    rows.map((row) => [
+      row.node_id,
+      { ...row, last_stream_version: Number(row.last_stream_version) },
+    ]),
+  );
+}
+
+/**
+ * The row after `event` (at `version`), or `row` itself when the event changes nothing: an update
+ * of a node without a row, or a registration of a node another account already holds.
+ */
+function evolveNodeRow(
+  row: NodeRowSet | undefined,
+  event: NodeEvent,
+  version: number,
+): NodeRowSet | undefined {
+  switch (event.type) {
+    case 'NodeAnnounced': {
+      const { nodeId, capabilities, slots, agent, at } = event.data;
+      const announced = {
+        cpu_count: capabilities.cpuCount,
+        mem_size: capabilities.memSize,
+        network_latency: capabilities.networkLatency,
+        privileged: capabilities.privileged,
+        slots,
+        agent,
+        unavailable_reason: null,
+        last_seen_at: at,
+        changed_at: at,
+        last_stream_version: version,
+      };
+      if (row === undefined) {
+        return {
+          ...unregisteredNode(nodeId, at),
+          ...announced,
+          available: true,
+        };
+      }
+      return { ...row, ...announced, available: !row.disabled };
+    }
+    case 'NodeLeft': {
+      if (row === undefined) return row;
+      const { at } = event.data;
+      return {
+        ...row,
+        available: false,
+        unavailable_reason: 'LEFT',
+        last_seen_at: at,
+        changed_at: at,
+        last_stream_version: version,
+      };
+    }
+    case 'NodeLost': {
+      if (row === undefined) return row;
+      const { lastSeenAt, at } = event.data;
+      return {
+        ...row,
+        available: false,
+        unavailable_reason: 'LOST',
+        last_seen_at: lastSeenAt,
+        changed_at: at,
+        last_stream_version: version,
+      };
+    }
+    case 'NodeRegistered': {
+      const { nodeId, accountId, hash, description, userPublicKey, at } = event.data;
+      // Usually the stream's first event; a node the scheduler saw before keeps its presence.
+      if (row !== undefined && row.account_id !== null) return row;
+      return {
+        ...(row ?? unregisteredNode(nodeId, at)),
+        account_id: accountId,
+        hash,
+        description,
+        user_public_key: userPublicKey,
+        registered_at: at,
+        created_at: at,
+        last_stream_version: version,
+      };
+    }
+    case 'NodeDisabled':
+      if (row === undefined) return row;
+      return { ...row, disabled: true, available: false, last_stream_version: version };
+    case 'NodeEnabled':
+      if (row === undefined) return row;
+      return { ...row, disabled: false, last_stream_version: version };
+    case 'NodeDescribed':
+      if (row === undefined) return row;
+      return { ...row, description: event.data.description, last_stream_version: version };
+    default:
+      return unknownEvent(event);
+  }
+}
+
+/** A node's row before any event of its stream: a platform node nobody has seen. */
+function unregisteredNode(nodeId: string, createdAt: string): NodeRowSet {
+  return {
+    node_id: nodeId,
+    account_id: null,
+    hash: null,
+    description: null,
+    user_public_key: null,
+    disabled: false,
+    registered_at: null,
+    cpu_count: null,
+    mem_size: null,
+    network_latency: null,
+    privileged: null,
+    slots: null,
+    available: false,
+    unavailable_reason: null,
+    agent: null,
+    last_seen_at: null,
+    changed_at: null,
+    created_at: createdAt,
+    last_stream_version: 0,
+  };
 }
 
 function unknownEvent(event: never): never {

@@ -2,96 +2,218 @@ import {
   parseScheduleEvent,
   scheduleEventTypes,
   type ScheduleDefinition,
+  type ScheduleEvent,
   type ScheduleEventType,
 } from '@canopy/contracts';
-import { sql, type UpdateObject } from 'kysely';
+import type { RecordedEvent } from '@canopy/event-store';
+import type { Transaction } from 'kysely';
 import type { ReadModelDatabase } from '../schema/read-model-database.js';
 import { parseRecordedEvent, type Projection } from './projection.js';
+import {
+  anyOf,
+  columnNames,
+  excludedColumns,
+  unnestRows,
+  type RowSetColumns,
+} from './unnest-rows.js';
 
 const name = 'schedules';
 
 /**
  * ScheduleCreated / Changed / Paused / Resumed / Deleted / Ticked → `api.schedules`, one row per
- * schedule (deleted ones stay, flagged). Every update is guarded by the stream version the row
- * reflects, so replaying an event changes nothing.
+ * schedule (deleted ones stay, flagged). A batch reads the stored rows of its schedules (one
+ * SELECT), folds each schedule's events onto its row in memory, skipping those at or below the
+ * row's `last_stream_version`, and upserts the rows it changed (one statement), replacing only rows
+ * at a lower version: replaying an event changes nothing.
  */
 export const schedulesProjection: Projection<ScheduleEventType> = {
   name,
   handles: scheduleEventTypes,
-  async apply(trx, recorded) {
-    const event = parseRecordedEvent(name, recorded, parseScheduleEvent);
-    const version = recorded.streamVersion;
-    const { scheduleId } = event.data;
-    const update = (values: UpdateObject<ReadModelDatabase, 'api.schedules'>) =>
-      trx
-        .updateTable('api.schedules')
-        .set(values)
-        .set({ last_stream_version: version })
-        .where('schedule_id', '=', scheduleId)
-        .where('last_stream_version', '<', String(version))
-        .execute();
-    switch (event.type) {
-      case 'ScheduleCreated': {
-        const { data } = event;
-        await trx
-          .insertInto('api.schedules')
-          .values({
-            schedule_id: scheduleId,
-            account_id: data.accountId,
-            function_id: data.functionId,
-            ...definitionColumns(data),
-            paused: false,
-            deleted: false,
-            tick_count: 0,
-            active_since: data.createdAt,
-            created_at: data.createdAt,
-            updated_at: data.createdAt,
-            last_stream_version: version,
-          })
-          .onConflict((conflict) => conflict.column('schedule_id').doNothing())
-          .execute();
-        return;
-      }
-      case 'ScheduleChanged': {
-        const { data } = event;
-        // As the schedule decider: a new cron or zone starts afresh from the change.
-        await update({
-          ...definitionColumns(data),
-          active_since: sql<Date>`CASE WHEN cron <> ${data.cron} OR time_zone <> ${data.timeZone}
-                                   THEN ${data.changedAt}::timestamptz ELSE active_since END`,
-          updated_at: data.changedAt,
-        });
-        return;
-      }
-      case 'SchedulePaused':
-        await update({ paused: true, updated_at: event.data.pausedAt });
-        return;
-      case 'ScheduleResumed':
-        await update({
-          paused: false,
-          active_since: event.data.resumedAt,
-          updated_at: event.data.resumedAt,
-        });
-        return;
-      case 'ScheduleDeleted':
-        await update({
-          deleted: true,
-          deleted_at: event.data.deletedAt,
-          updated_at: event.data.deletedAt,
-        });
-        return;
-      case 'ScheduleTicked':
-        await update({
-          last_tick_at: event.data.tick,
-          last_task_id: event.data.taskId,
-          tick_count: sql<string>`tick_count + 1`,
-        });
-        return;
-      default:
-        return unknownEvent(event);
-    }
-  },
+  apply: (trx, event) => applyScheduleEvents(trx, [event]),
+  applyBatch: applyScheduleEvents,
 };
+
+interface ScheduleRowSet {
+  readonly schedule_id: string;
+  readonly account_id: string;
+  readonly function_id: string;
+  readonly name: string;
+  readonly description: string | null;
+  readonly cron: string;
+  readonly time_zone: string;
+  readonly query: string;
+  readonly content_type: string | null;
+  readonly body: Buffer;
+  readonly start_at: Date | string | null;
+  readonly end_at: Date | string | null;
+  readonly paused: boolean;
+  readonly deleted: boolean;
+  readonly deleted_at: Date | string | null;
+  readonly active_since: Date | string;
+  readonly last_tick_at: Date | string | null;
+  readonly last_task_id: string | null;
+  readonly tick_count: number;
+  readonly created_at: Date | string;
+  readonly updated_at: Date | string;
+  readonly last_stream_version: number;
+}
+
+const scheduleColumns: RowSetColumns<ScheduleRowSet> = {
+  schedule_id: 'text',
+  account_id: 'text',
+  function_id: 'text',
+  name: 'text',
+  description: 'text',
+  cron: 'text',
+  time_zone: 'text',
+  query: 'text',
+  content_type: 'text',
+  body: 'bytea',
+  start_at: 'timestamptz',
+  end_at: 'timestamptz',
+  paused: 'bool',
+  deleted: 'bool',
+  deleted_at: 'timestamptz',
+  active_since: 'timestamptz',
+  last_tick_at: 'timestamptz',
+  last_task_id: 'text',
+  tick_count: 'int8',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+  last_stream_version: 'int8',
+};
+
+async function applyScheduleEvents(
+  trx: Transaction<ReadModelDatabase>,
+  recorded: readonly RecordedEvent[],
+): Promise<void> {
+  const events = recorded.map((event) => ({
+    version: event.streamVersion,
+    event: parseRecordedEvent(name, event, parseScheduleEvent),
+  }));
+  const schedules = await loadSchedules(trx, [
+    ...new Set(events.map(({ event }) => event.data.scheduleId)),
+  ]);
+  const changed = new Set<string>();
+  for (const { version, event } of events) {
+    const { scheduleId } = event.data;
+    const stored = schedules.get(scheduleId);
+    if (stored !== undefined && version <= stored.last_stream_version) continue;
+    const next = evolveScheduleRow(stored, event, version);
+    if (next === undefined || next === stored) continue;
+    schedules.set(scheduleId, next);
+    changed.add(scheduleId);
+  }
+  const rows = [...changed].flatMap((scheduleId) => schedules.get(scheduleId) ?? []);
+  if (rows.length === 0) return;
+  await trx
+    .insertInto('api.schedules')
+    .columns(columnNames(scheduleColumns))
+    .expression(unnestRows(scheduleColumns, rows))
+    .onConflict((conflict) =>
+      conflict
+        .column('schedule_id')
+        .doUpdateSet(excludedColumns(scheduleColumns, 'schedule_id'))
+        .whereRef('api.schedules.last_stream_version', '<', 'excluded.last_stream_version'),
+    )
+    .execute();
+}
+
+async function loadSchedules(
+  trx: Transaction<ReadModelDatabase>,
+  scheduleIds: readonly string[],
+): Promise<Map<string, ScheduleRowSet>> {
+  const rows = await trx
+    .selectFrom('api.schedules')
+    .select(columnNames(scheduleColumns))
+    .where('schedule_id', '=', anyOf(scheduleIds, 'bpchar'))
+    .execute();
+  return new Map(
+    rows.map((row) => [
+      row.schedule_id,
+      {
+        ...row,
+        tick_count: Number(row.tick_count),
+        last_stream_version: Number(row.last_stream_version),
+      },
+    ]),
+  );
+}
+
+/**
+ * The row after `event` (at `version`); undefined for an event about a schedule without a row,
+ * which only its ScheduleCreated makes.
+ */
+function evolveScheduleRow(
+  row: ScheduleRowSet | undefined,
+  event: ScheduleEvent,
+  version: number,
+): ScheduleRowSet | undefined {
+  if (event.type === 'ScheduleCreated') {
+    if (row !== undefined) return row;
+    const { data } = event;
+    return {
+      schedule_id: data.scheduleId,
+      account_id: data.accountId,
+      function_id: data.functionId,
+      ...definitionColumns(data),
+      paused: false,
+      deleted: false,
+      deleted_at: null,
+      active_since: data.createdAt,
+      last_tick_at: null,
+      last_task_id: null,
+      tick_count: 0,
+      created_at: data.createdAt,
+      updated_at: data.createdAt,
+      last_stream_version: version,
+    };
+  }
+  if (row === undefined) return undefined;
+  const at = { last_stream_version: version };
+  switch (event.type) {
+    case 'ScheduleChanged': {
+      const { data } = event;
+      // As the schedule decider: a new cron or zone starts afresh from the change.
+      const restarts = row.cron !== data.cron || row.time_zone !== data.timeZone;
+      return {
+        ...row,
+        ...definitionColumns(data),
+        active_since: restarts ? data.changedAt : row.active_since,
+        updated_at: data.changedAt,
+        ...at,
+      };
+    }
+    case 'SchedulePaused':
+      return { ...row, paused: true, updated_at: event.data.pausedAt, ...at };
+    case 'ScheduleResumed':
+      return {
+        ...row,
+        paused: false,
+        active_since: event.data.resumedAt,
+        updated_at: event.data.resumedAt,
+        ...at,
+      };
+    case 'ScheduleDeleted':
+      return {
+        ...row,
+        deleted: true,
+        deleted_at: event.data.deletedAt,
+        updated_at: event.data.deletedAt,
+        ...at,
+      };
+    case 'ScheduleTicked':
+      return {
+        ...row,
+        last_tick_at: event.data.tick,
+        last_task_id: event.data.taskId,
+        tick_count: row.tick_count + 1,
+        ...at,
+      };
+    default:
+      return unknownEvent(event);
+  }
+}
 
 function definitionColumns(definition: ScheduleDefinition) {
   return {

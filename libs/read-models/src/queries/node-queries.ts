@@ -6,7 +6,7 @@ import { keysetTime } from './keyset-sql.js';
 
 // The gateway's node queries, scoped by account: another account's node reads as missing. The list
 // walks nodes_account_registered_idx newest registration first, in keyset pages; each node's count
-// of running tasks comes from tasks_assigned_node_idx.
+// of running tasks is api.nodes.running_tasks, which the projector keeps.
 
 export interface NodeDetail {
   readonly nodeId: string;

@@ -3,10 +3,11 @@ import type { ReadModelDatabase } from '../../schema/read-model-database.js';
 import { API_SCHEMA } from '../read-model-schema.js';
 
 // Rebuilding the read models: fresh tables are created in REBUILD_SCHEMA with the shape of `api`
-// (same columns, constraints, indexes and their names, comments and grants), filled by the same
-// projections, and swapped in by renaming schemas. Renaming a schema takes no lock on its tables
-// and is atomic, so a reader resolves `api.tasks` either to the old table or to the new one, never
-// to nothing; views elsewhere bind to tables, not names, and are re-pointed in the same transaction.
+// (same columns, constraints, indexes and their names, storage parameters, comments and grants),
+// filled by the same projections, and swapped in by renaming schemas. Renaming a schema takes no
+// lock on its tables and is atomic, so a reader resolves `api.tasks` either to the old table or to
+// the new one, never to nothing; views elsewhere bind to tables, not names, and are re-pointed in
+// the same transaction.
 
 export const REBUILD_SCHEMA = 'api_rebuild';
 /** Where the replaced tables go until the last reader of them is done; then they are dropped. */
@@ -219,14 +220,23 @@ async function copyTable(trx: Transaction<ReadModelDatabase>, table: string): Pr
     await sql.raw(retargeted).execute(trx);
   }
 
-  const details = await sql<{ comment: string | null; owner: string; is_current: boolean }>`
+  const details = await sql<{
+    comment: string | null;
+    owner: string;
+    is_current: boolean;
+    options: string[] | null;
+  }>`
     SELECT obj_description(c.oid, 'pg_class') AS comment, pg_get_userbyid(c.relowner) AS owner,
+           c.reloptions AS options,
            c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) AS is_current
     FROM pg_class c WHERE c.oid = ${`${API_SCHEMA}.${table}`}::regclass
   `.execute(trx);
   const detail = details.rows[0];
   if (detail?.comment != null)
     await sql`COMMENT ON TABLE ${target} IS ${sql.lit(detail.comment)}`.execute(trx);
+  // Storage parameters (a fillfactor, say) are not part of LIKE.
+  if (detail?.options != null && detail.options.length > 0)
+    await sql`ALTER TABLE ${target} SET (${sql.raw(detail.options.join(', '))})`.execute(trx);
   if (detail !== undefined && !detail.is_current)
     await sql`ALTER TABLE ${target} OWNER TO ${sql.id(detail.owner)}`.execute(trx);
 

@@ -1,5 +1,6 @@
 import { sql, type Transaction } from 'kysely';
 import type { ReadModelDatabase } from '../../schema/read-model-database.js';
+import { columnNames, unnestRows, type RowSetColumns } from '../unnest-rows.js';
 import { isTerminal, type ProjectedTask } from './projected-task.js';
 
 // The metrics counters (api.account_task_counters, api.function_task_counters, api.*_task_days,
@@ -94,18 +95,74 @@ function increment(counts: Map<string, number>, key: string, by: number): void {
   counts.set(key, (counts.get(key) ?? 0) + by);
 }
 
-// Statements stay well below PostgreSQL's 65 535 parameters whatever the batch size.
-const ROWS_PER_STATEMENT = 1000;
+interface AccountCounterChange {
+  readonly account_id: string;
+  readonly pending: number;
+  readonly completed: number;
+}
 
-/** Adds `changes` to the counter tables, in the caller's (the batch's) transaction. */
+interface FunctionCounterChange extends AccountCounterChange {
+  readonly function_id: string;
+}
+
+interface AccountDayChange {
+  readonly account_id: string;
+  readonly day: string;
+  readonly issued: number;
+}
+
+interface FunctionDayChange {
+  readonly function_id: string;
+  readonly day: string;
+  readonly issued: number;
+}
+
+interface NodeChange {
+  readonly node_id: string;
+  readonly change: number;
+}
+
+const accountColumns: RowSetColumns<AccountCounterChange> = {
+  account_id: 'text',
+  pending: 'int8',
+  completed: 'int8',
+};
+const functionColumns: RowSetColumns<FunctionCounterChange> = {
+  function_id: 'text',
+  account_id: 'text',
+  pending: 'int8',
+  completed: 'int8',
+};
+const accountDayColumns: RowSetColumns<AccountDayChange> = {
+  account_id: 'text',
+  day: 'date',
+  issued: 'int8',
+};
+const functionDayColumns: RowSetColumns<FunctionDayChange> = {
+  function_id: 'text',
+  day: 'date',
+  issued: 'int8',
+};
+const nodeColumns: RowSetColumns<NodeChange> = { node_id: 'text', change: 'int4' };
+
+/**
+ * Adds `changes` to the counter tables, in the caller's (the batch's) transaction: one statement
+ * per table, whatever the number of keys.
+ */
 export async function writeTaskCounterChanges(
   trx: Transaction<ReadModelDatabase>,
   changes: TaskCounterChanges,
 ): Promise<void> {
-  for (const rows of chunks([...changes.accounts], ROWS_PER_STATEMENT)) {
+  const accounts = [...changes.accounts].map(([accountId, { pending, completed }]) => ({
+    account_id: accountId,
+    pending,
+    completed,
+  }));
+  if (accounts.length > 0) {
     await trx
       .insertInto('api.account_task_counters')
-      .values(rows.map(([accountId, change]) => ({ account_id: accountId, ...change })))
+      .columns(columnNames(accountColumns))
+      .expression(unnestRows(accountColumns, accounts))
       .onConflict((conflict) =>
         conflict.column('account_id').doUpdateSet((update) => ({
           pending: update(
@@ -122,17 +179,19 @@ export async function writeTaskCounterChanges(
       )
       .execute();
   }
-  for (const rows of chunks([...changes.functions], ROWS_PER_STATEMENT)) {
+  const functions = [...changes.functions].map(
+    ([functionId, { accountId, pending, completed }]) => ({
+      function_id: functionId,
+      account_id: accountId,
+      pending,
+      completed,
+    }),
+  );
+  if (functions.length > 0) {
     await trx
       .insertInto('api.function_task_counters')
-      .values(
-        rows.map(([functionId, { accountId, pending, completed }]) => ({
-          function_id: functionId,
-          account_id: accountId,
-          pending,
-          completed,
-        })),
-      )
+      .columns(columnNames(functionColumns))
+      .expression(unnestRows(functionColumns, functions))
       .onConflict((conflict) =>
         conflict.column('function_id').doUpdateSet((update) => ({
           pending: update(
@@ -149,15 +208,15 @@ export async function writeTaskCounterChanges(
       )
       .execute();
   }
-  for (const rows of chunks([...changes.accountDays], ROWS_PER_STATEMENT)) {
+  const accountDays = [...changes.accountDays].map(([key, issued]) => {
+    const [accountId = '', day = ''] = key.split(' ');
+    return { account_id: accountId, day, issued };
+  });
+  if (accountDays.length > 0) {
     await trx
       .insertInto('api.account_task_days')
-      .values(
-        rows.map(([key, issued]) => {
-          const [accountId = '', day = ''] = key.split(' ');
-          return { account_id: accountId, day, issued };
-        }),
-      )
+      .columns(columnNames(accountDayColumns))
+      .expression(unnestRows(accountDayColumns, accountDays))
       .onConflict((conflict) =>
         conflict.columns(['account_id', 'day']).doUpdateSet((update) => ({
           issued: update(
@@ -169,15 +228,15 @@ export async function writeTaskCounterChanges(
       )
       .execute();
   }
-  for (const rows of chunks([...changes.functionDays], ROWS_PER_STATEMENT)) {
+  const functionDays = [...changes.functionDays].map(([key, issued]) => {
+    const [functionId = '', day = ''] = key.split(' ');
+    return { function_id: functionId, day, issued };
+  });
+  if (functionDays.length > 0) {
     await trx
       .insertInto('api.function_task_days')
-      .values(
-        rows.map(([key, issued]) => {
-          const [functionId = '', day = ''] = key.split(' ');
-          return { function_id: functionId, day, issued };
-        }),
-      )
+      .columns(columnNames(functionDayColumns))
+      .expression(unnestRows(functionDayColumns, functionDays))
       .onConflict((conflict) =>
         conflict.columns(['function_id', 'day']).doUpdateSet((update) => ({
           issued: update(
@@ -189,28 +248,18 @@ export async function writeTaskCounterChanges(
       )
       .execute();
   }
-  // One statement per distinct change (almost always +1 and -1), nodes of a change together. A node
-  // without a row (a task assigned to a node the read models do not know) is not counted.
-  const nodesByChange = new Map<number, string[]>();
-  for (const [nodeId, change] of changes.nodes) {
-    if (change !== 0) nodesByChange.set(change, [...(nodesByChange.get(change) ?? []), nodeId]);
+  // A node without a row (a task assigned to a node the read models do not know) is not counted.
+  const nodes = [...changes.nodes]
+    .filter(([, change]) => change !== 0)
+    .map(([nodeId, change]) => ({ node_id: nodeId, change }));
+  if (nodes.length > 0) {
+    await trx
+      .updateTable('api.nodes')
+      .from(sql<NodeChange>`(${unnestRows(nodeColumns, nodes)})`.as('c'))
+      .set((update) => ({
+        running_tasks: update(update.ref('api.nodes.running_tasks'), '+', update.ref('c.change')),
+      }))
+      .whereRef('api.nodes.node_id', '=', 'c.node_id')
+      .execute();
   }
-  for (const [change, nodeIds] of nodesByChange) {
-    for (const ids of chunks(nodeIds, ROWS_PER_STATEMENT)) {
-      await trx
-        .updateTable('api.nodes')
-        .set((update) => ({
-          running_tasks: update(update.ref('running_tasks'), '+', sql.lit(change)),
-        }))
-        .where('node_id', 'in', ids)
-        .execute();
-    }
-  }
-}
-
-function chunks<Item>(items: readonly Item[], size: number): Item[][] {
-  const result: Item[][] = [];
-  for (let start = 0; start < items.length; start += size)
-    result.push(items.slice(start, start + size));
-  return result;
 }

@@ -5,14 +5,14 @@ import {
   type TaskEvent,
   type TaskEventType,
   type TaskFinished,
+  type UnassignReason,
 } from '@canopy/contracts';
 import type { RecordedEvent } from '@canopy/event-store';
 import { sql, type Transaction } from 'kysely';
 import type { ReadModelDatabase } from '../../schema/read-model-database.js';
-import type { NewTaskAttemptRow } from '../../schema/task-attempts-table.js';
-import type { NewTaskResultRow } from '../../schema/task-results-table.js';
-import type { NewTaskRow } from '../../schema/tasks-table.js';
+import type { TaskRowState } from '../../schema/tasks-table.js';
 import { ProjectionFailedError, parseRecordedEvent, type Projection } from '../projection.js';
+import { anyOf, columnNames, unnestRows, type RowSetColumns } from '../unnest-rows.js';
 import {
   evolveProjectedTask,
   newlyIssuedTask,
@@ -30,8 +30,12 @@ const name = 'tasks';
  * and `api.task_results` (the function's response, on TaskFinished), and the metrics counters
  * (`api.account_task_counters`, `api.function_task_counters`, `api.account_task_days`,
  * `api.function_task_days`, `api.nodes.running_tasks`; see task-counters.ts). Replays are
- * recognised by `api.tasks.last_stream_version`. A batch is folded in memory, task by task, and
- * written with a handful of statements: tasks are the bulk of the store.
+ * recognised by `api.tasks.last_stream_version`.
+ *
+ * A batch is applied set-based, with a number of statements that does not grow with it: one
+ * SELECT reads the stored state of every task the batch touches (its row and its attempts), each
+ * task's events are folded in memory, and each table is written once, from arrays of rows
+ * (`unnestRows`). `apply` is the same for a batch of one event.
  *
  * The counters are kept here rather than by a projection of their own because they change with a
  * task's state, and only this projection knows the state a task had before the batch, under the
@@ -44,25 +48,34 @@ export const tasksProjection: Projection<TaskEventType> = {
   applyBatch: applyTaskEvents,
 };
 
+/** The columns of a task that its first event sets once and for all. */
+interface IssuedTask {
+  readonly task_id: string;
+  readonly account_id: string;
+  readonly function_id: string;
+  readonly schedule_id: string | null;
+  readonly timeout_seconds: number;
+  readonly cpu_count: number;
+  readonly mem_size: number;
+  readonly network_latency: number;
+  readonly privileged: boolean;
+  readonly issued_at: Date | string;
+}
+
 /** A task as stored, or as the batch has made it so far. */
 interface TaskInProgress {
-  readonly row: NewTaskRow;
+  readonly issued: IssuedTask;
   readonly task: ProjectedTask;
   /** The task as stored before the batch; null when the batch issued it. */
   readonly storedTask: ProjectedTask | null;
   readonly version: number;
-  /** Attempts as stored before the batch, to write only what changed. */
-  readonly storedAttempts: readonly ProjectedAttempt[];
   readonly changed: boolean;
 }
-
-// Statements stay well below PostgreSQL's 65 535 parameters whatever the batch size.
-const ROWS_PER_STATEMENT = 500;
 
 async function applyTaskEvents(trx: Trx, recorded: readonly RecordedEvent[]): Promise<void> {
   const events = recorded.map((event) => ({ recorded: event, event: parseTaskOf(event) }));
   const tasks = await loadTasks(trx, [...new Set(events.map(({ event }) => event.data.taskId))]);
-  const results: NewTaskResultRow[] = [];
+  const results = new Map<string, TaskResultRowSet>();
 
   for (const { recorded: stored, event } of events) {
     const { taskId } = event.data;
@@ -75,31 +88,25 @@ async function applyTaskEvents(trx: Trx, recorded: readonly RecordedEvent[]): Pr
     // No row: the stream does not start with TaskIssued, which the task domain ignores too.
     if (current === undefined || stored.streamVersion <= current.version) continue;
     const next = evolveProjectedTask(current.task, event);
-    if (event.type === 'TaskFinished' && next !== current.task) results.push(resultRow(event.data));
+    if (event.type === 'TaskFinished' && next !== current.task)
+      results.set(taskId, resultRow(event.data));
     tasks.set(taskId, { ...current, task: next, version: stored.streamVersion, changed: true });
   }
 
   const changed = [...tasks.values()].filter((task) => task.changed);
-  for (const chunk of chunks(changed, ROWS_PER_STATEMENT)) await upsertTasks(trx, chunk);
+  await upsertTasks(trx, changed);
   const counters = new TaskCounterChanges();
-  for (const { row, task, storedTask } of changed) {
+  for (const { issued, task, storedTask } of changed) {
     counters.add(storedTask, {
-      accountId: row.account_id,
-      functionId: row.function_id,
-      issuedAt: row.issued_at,
+      accountId: issued.account_id,
+      functionId: issued.function_id,
+      issuedAt: issued.issued_at,
       task,
     });
   }
   await writeTaskCounterChanges(trx, counters);
-  const attempts = changed.flatMap(changedAttempts);
-  for (const chunk of chunks(attempts, ROWS_PER_STATEMENT)) await upsertAttempts(trx, chunk);
-  for (const chunk of chunks(results, 50)) {
-    await trx
-      .insertInto('api.task_results')
-      .values(chunk)
-      .onConflict((conflict) => conflict.column('task_id').doNothing())
-      .execute();
-  }
+  await upsertAttempts(trx, changed.flatMap(changedAttempts));
+  await insertResults(trx, [...results.values()]);
 }
 
 function parseTaskOf(recorded: RecordedEvent): TaskEvent {
@@ -119,91 +126,90 @@ function issuedTask(
   version: number,
 ): TaskInProgress {
   const { data } = event;
-  const task = newlyIssuedTask;
   return {
-    row: {
+    issued: {
       task_id: data.taskId,
       account_id: data.accountId,
       function_id: data.functionId,
       schedule_id: data.scheduleId,
-      state: task.state,
       timeout_seconds: data.timeout,
       cpu_count: data.requirements.cpuCount,
       mem_size: data.requirements.memSize,
       network_latency: data.requirements.networkLatency,
       privileged: data.requirements.privileged,
-      node_id: task.nodeId,
-      failure_reason: task.failureReason,
       issued_at: data.issuedAt,
-      last_stream_version: version,
     },
-    task,
+    task: newlyIssuedTask,
     storedTask: null,
     version,
-    storedAttempts: [],
     changed: true,
   };
 }
 
+/** The stored tasks among `taskIds`, with their attempts: one statement. */
 async function loadTasks(
   trx: Trx,
   taskIds: readonly string[],
 ): Promise<Map<string, TaskInProgress>> {
   const tasks = new Map<string, TaskInProgress>();
   if (taskIds.length === 0) return tasks;
+  // One row per attempt (one with NULLs for a task never assigned); attempts in order.
   const rows = await trx
-    .selectFrom('api.tasks')
+    .selectFrom('api.tasks as t')
+    .leftJoin('api.task_attempts as a', 'a.task_id', 't.task_id')
     .select([
-      'task_id',
-      'account_id',
-      'function_id',
-      'schedule_id',
-      'state',
-      'progress',
-      'status',
-      'node_id',
-      'attempt',
-      'timeout_seconds',
-      'cpu_count',
-      'mem_size',
-      'network_latency',
-      'privileged',
-      'failure_reason',
-      'issued_at',
-      'assigned_at',
-      'finished_at',
-      'last_stream_version',
+      't.task_id',
+      't.account_id',
+      't.function_id',
+      't.schedule_id',
+      't.state',
+      't.progress',
+      't.status',
+      't.node_id',
+      't.attempt',
+      't.timeout_seconds',
+      't.cpu_count',
+      't.mem_size',
+      't.network_latency',
+      't.privileged',
+      't.failure_reason',
+      't.issued_at',
+      't.assigned_at',
+      't.finished_at',
+      't.last_stream_version',
+      'a.attempt as attempt_number',
+      'a.node_id as attempt_node_id',
+      'a.assigned_at as attempt_assigned_at',
+      'a.unassigned_at',
+      'a.unassign_reason',
     ])
-    .where('task_id', 'in', taskIds)
+    .where('t.task_id', '=', anyOf(taskIds, 'bpchar'))
+    .orderBy('t.task_id')
+    .orderBy('a.attempt')
     .execute();
-  if (rows.length === 0) return tasks;
-  const attemptRows = await trx
-    .selectFrom('api.task_attempts')
-    .select(['task_id', 'attempt', 'node_id', 'assigned_at', 'unassigned_at', 'unassign_reason'])
-    .where(
-      'task_id',
-      'in',
-      rows.map((row) => row.task_id),
-    )
-    .orderBy('task_id')
-    .orderBy('attempt')
-    .execute();
+
   const attemptsOf = new Map<string, ProjectedAttempt[]>();
-  for (const attempt of attemptRows) {
-    const known = attemptsOf.get(attempt.task_id) ?? [];
-    known.push({
-      attempt: attempt.attempt,
-      nodeId: attempt.node_id,
-      assignedAt: attempt.assigned_at.toISOString(),
-      unassigned:
-        attempt.unassigned_at === null || attempt.unassign_reason === null
-          ? null
-          : { reason: attempt.unassign_reason, at: attempt.unassigned_at.toISOString() },
-    });
-    attemptsOf.set(attempt.task_id, known);
-  }
   for (const row of rows) {
     const attempts = attemptsOf.get(row.task_id) ?? [];
+    attemptsOf.set(row.task_id, attempts);
+    if (
+      row.attempt_number === null ||
+      row.attempt_node_id === null ||
+      row.attempt_assigned_at === null
+    )
+      continue;
+    attempts.push({
+      attempt: row.attempt_number,
+      nodeId: row.attempt_node_id,
+      assignedAt: row.attempt_assigned_at.toISOString(),
+      unassigned:
+        row.unassigned_at === null || row.unassign_reason === null
+          ? null
+          : { reason: row.unassign_reason, at: row.unassigned_at.toISOString() },
+    });
+  }
+  for (const row of rows) {
+    if (tasks.has(row.task_id)) continue;
     const task: ProjectedTask = {
       state: row.state,
       progress: row.progress,
@@ -213,12 +219,11 @@ async function loadTasks(
       assignedAt: row.assigned_at?.toISOString() ?? null,
       finishedAt: row.finished_at?.toISOString() ?? null,
       failureReason: row.failure_reason as ProjectedTask['failureReason'],
-      attempts,
+      attempts: attemptsOf.get(row.task_id) ?? [],
     };
     tasks.set(row.task_id, {
-      row,
+      issued: row,
       version: Number(row.last_stream_version),
-      storedAttempts: attempts,
       changed: false,
       task,
       storedTask: task,
@@ -227,23 +232,67 @@ async function loadTasks(
   return tasks;
 }
 
+interface TaskRowSet extends IssuedTask {
+  readonly state: TaskRowState;
+  readonly progress: number;
+  readonly status: number;
+  readonly node_id: string | null;
+  readonly attempt: number;
+  readonly failure_reason: string | null;
+  readonly assigned_at: string | null;
+  readonly finished_at: string | null;
+  readonly last_stream_version: number;
+}
+
+const taskColumns: RowSetColumns<TaskRowSet> = {
+  task_id: 'text',
+  account_id: 'text',
+  function_id: 'text',
+  schedule_id: 'text',
+  state: 'text',
+  progress: 'int2',
+  status: 'int2',
+  node_id: 'text',
+  attempt: 'int4',
+  timeout_seconds: 'int4',
+  cpu_count: 'int4',
+  mem_size: 'int4',
+  network_latency: 'int4',
+  privileged: 'bool',
+  failure_reason: 'text',
+  issued_at: 'timestamptz',
+  assigned_at: 'timestamptz',
+  finished_at: 'timestamptz',
+  last_stream_version: 'int8',
+};
+
 async function upsertTasks(trx: Trx, tasks: readonly TaskInProgress[]): Promise<void> {
+  if (tasks.length === 0) return;
+  const rows = tasks.map(({ issued, task, version }) => ({
+    task_id: issued.task_id,
+    account_id: issued.account_id,
+    function_id: issued.function_id,
+    schedule_id: issued.schedule_id,
+    timeout_seconds: issued.timeout_seconds,
+    cpu_count: issued.cpu_count,
+    mem_size: issued.mem_size,
+    network_latency: issued.network_latency,
+    privileged: issued.privileged,
+    issued_at: issued.issued_at,
+    state: task.state,
+    progress: task.progress,
+    status: task.status,
+    node_id: task.nodeId,
+    attempt: task.attempt,
+    failure_reason: task.failureReason,
+    assigned_at: task.assignedAt,
+    finished_at: task.finishedAt,
+    last_stream_version: version,
+  }));
   await trx
     .insertInto('api.tasks')
-    .values(
-      tasks.map(({ row, task, version }) => ({
-        ...row,
-        state: task.state,
-        progress: task.progress,
-        status: task.status,
-        node_id: task.nodeId,
-        attempt: task.attempt,
-        assigned_at: task.assignedAt,
-        finished_at: task.finishedAt,
-        failure_reason: task.failureReason,
-        last_stream_version: version,
-      })),
-    )
+    .columns(columnNames(taskColumns))
+    .expression(unnestRows(taskColumns, rows))
     .onConflict((conflict) =>
       conflict
         .column('task_id')
@@ -264,15 +313,34 @@ async function upsertTasks(trx: Trx, tasks: readonly TaskInProgress[]): Promise<
     .execute();
 }
 
+interface TaskAttemptRowSet {
+  readonly task_id: string;
+  readonly attempt: number;
+  readonly node_id: string;
+  readonly assigned_at: string;
+  readonly unassigned_at: string | null;
+  readonly unassign_reason: UnassignReason | null;
+}
+
+const attemptColumns: RowSetColumns<TaskAttemptRowSet> = {
+  task_id: 'text',
+  attempt: 'int4',
+  node_id: 'text',
+  assigned_at: 'timestamptz',
+  unassigned_at: 'timestamptz',
+  unassign_reason: 'text',
+};
+
 /** Attempts the batch added or ended. */
-function changedAttempts({ row, task, storedAttempts }: TaskInProgress): NewTaskAttemptRow[] {
+function changedAttempts({ issued, task, storedTask }: TaskInProgress): TaskAttemptRowSet[] {
+  const storedAttempts = storedTask?.attempts ?? [];
   return task.attempts
     .filter((attempt, index) => {
       const stored = storedAttempts[index];
       return stored === undefined || (stored.unassigned === null && attempt.unassigned !== null);
     })
     .map((attempt) => ({
-      task_id: row.task_id,
+      task_id: issued.task_id,
       attempt: attempt.attempt,
       node_id: attempt.nodeId,
       assigned_at: attempt.assignedAt,
@@ -281,14 +349,16 @@ function changedAttempts({ row, task, storedAttempts }: TaskInProgress): NewTask
     }));
 }
 
-async function upsertAttempts(trx: Trx, attempts: readonly NewTaskAttemptRow[]): Promise<void> {
+async function upsertAttempts(trx: Trx, attempts: readonly TaskAttemptRowSet[]): Promise<void> {
+  if (attempts.length === 0) return;
   // One row per (task, attempt) in a statement: ON CONFLICT cannot touch a row twice.
   const latest = new Map(
     attempts.map((attempt) => [`${attempt.task_id}:${attempt.attempt}`, attempt]),
   );
   await trx
     .insertInto('api.task_attempts')
-    .values([...latest.values()])
+    .columns(columnNames(attemptColumns))
+    .expression(unnestRows(attemptColumns, [...latest.values()]))
     .onConflict((conflict) =>
       conflict.columns(['task_id', 'attempt']).doUpdateSet((update) => ({
         unassigned_at: update.ref('excluded.unassigned_at'),
@@ -298,7 +368,25 @@ async function upsertAttempts(trx: Trx, attempts: readonly NewTaskAttemptRow[]):
     .execute();
 }
 
-function resultRow(data: TaskFinished['data']): NewTaskResultRow {
+interface TaskResultRowSet {
+  readonly task_id: string;
+  readonly status: number;
+  readonly content_type: string | null;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+  readonly finished_at: string;
+}
+
+const resultColumns: RowSetColumns<TaskResultRowSet> = {
+  task_id: 'text',
+  status: 'int2',
+  content_type: 'text',
+  headers: 'jsonb',
+  body: 'bytea',
+  finished_at: 'timestamptz',
+};
+
+function resultRow(data: TaskFinished['data']): TaskResultRowSet {
   const { response } = data;
   return {
     task_id: data.taskId,
@@ -310,9 +398,12 @@ function resultRow(data: TaskFinished['data']): NewTaskResultRow {
   };
 }
 
-function chunks<Item>(items: readonly Item[], size: number): Item[][] {
-  const result: Item[][] = [];
-  for (let start = 0; start < items.length; start += size)
-    result.push(items.slice(start, start + size));
-  return result;
+async function insertResults(trx: Trx, results: readonly TaskResultRowSet[]): Promise<void> {
+  if (results.length === 0) return;
+  await trx
+    .insertInto('api.task_results')
+    .columns(columnNames(resultColumns))
+    .expression(unnestRows(resultColumns, results))
+    .onConflict((conflict) => conflict.column('task_id').doNothing())
+    .execute();
 }
