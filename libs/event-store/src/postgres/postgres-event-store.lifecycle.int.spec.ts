@@ -59,7 +59,10 @@ describe('schema', () => {
     const { rows } = await admin.query<{ name: string }>(
       'SELECT name FROM event_store.kysely_migration ORDER BY name',
     );
-    expect(rows.map((row) => row.name)).toEqual(['2026_11_29_23_50_00_create_events']);
+    expect(rows.map((row) => row.name)).toEqual([
+      '2026_11_29_23_50_00_create_events',
+      '2026_12_05_07_00_00_create_append_events',
+    ]);
   });
 
   test('the events table has the documented columns, keys and index', async () => {

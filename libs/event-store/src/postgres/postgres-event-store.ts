@@ -41,10 +41,13 @@ export interface PostgresEventStoreHooks {
 export type PostgresEventStoreOptions = PostgresConnection & {
   /** Largest number of events written by one group-commit transaction; default 1000. */
   readonly maxBatchEvents?: number;
+  /** Group-commit transactions in flight at once, each on its own connection; default 2. */
+  readonly maxTransactionsInFlight?: number;
   readonly hooks?: PostgresEventStoreHooks;
 };
 
 const defaultMaxBatchEvents = 1000;
+const defaultMaxTransactionsInFlight = 2;
 const defaultReadBatchSize = 1000;
 // While committed events wait behind an open transaction, re-read soon, then less often: the
 // transaction holding them back may not be one of ours, which would notify when it commits.
@@ -81,6 +84,7 @@ export class PostgresEventStore implements EventStore {
     }
     this.groupCommit = new GroupCommit(this.pool, {
       maxBatchEvents: options.maxBatchEvents ?? defaultMaxBatchEvents,
+      maxInFlight: options.maxTransactionsInFlight ?? defaultMaxTransactionsInFlight,
       beforeCommit: options.hooks?.beforeCommit,
     });
     this.notifications = new ChangeNotifications(this.pool);
