@@ -25,6 +25,19 @@ const eventColumns = (selectedPayload: string) => `
   CASE WHEN ${selectedPayload} THEN e.metadata::text END AS metadata_text,
   floor(date_part('epoch', e.recorded_at) * 1000)::int8::text AS recorded_at_ms`;
 
+const eventColumnNames = [
+  'transaction_text',
+  'position_text',
+  'stream_id',
+  'version_text',
+  'event_id_text',
+  'type',
+  'selected',
+  'data_text',
+  'metadata_text',
+  'recorded_at_ms',
+] as const satisfies readonly (keyof EventRow)[];
+
 const fence = `e.transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))`;
 
 const readAll = {
@@ -53,14 +66,28 @@ const readAllWithPrefix = {
     LIMIT $3`,
 };
 
-// Committed rows that the fence still holds back because an older transaction is open. Written as
-// max() so that it is one backward step on the index: an EXISTS over transaction_id >= fence is
-// planned (generic plan) as a sequential scan, which reads the whole table when nothing matches.
-const heldBack = {
-  name: 'event_store.held_back',
+// The live tail's read (see live-tail.ts): the next window of every stream, and whether committed
+// rows wait behind the fence, which it must know also when the window is empty. The flag is the
+// outer row of a lateral join, evaluated under the same snapshot as the window. Written as max() so
+// that it is one backward step on the index: an EXISTS over transaction_id >= fence is planned
+// (generic plan) as a sequential scan, which reads the whole table when nothing matches.
+const readTail = {
+  name: 'event_store.read_tail',
   text: `
-    SELECT max(transaction_id) >= (SELECT pg_snapshot_xmin(pg_current_snapshot())) AS held_back
-    FROM event_store.events`,
+    SELECT ${eventColumnNames.map((name) => `w.${name}`).join(', ')}, h.held_back
+    FROM (
+      SELECT max(transaction_id) >= (SELECT pg_snapshot_xmin(pg_current_snapshot())) AS held_back
+      FROM event_store.events
+    ) AS h
+    LEFT JOIN LATERAL (
+      SELECT ${eventColumns('true')}, e.transaction_id, e.global_position
+      FROM event_store.events e
+      WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::int8)
+        AND ${fence}
+      ORDER BY e.transaction_id, e.global_position
+      LIMIT $3
+    ) AS w ON true
+    ORDER BY w.transaction_id, w.global_position`,
 };
 
 const readStream = {
@@ -111,17 +138,40 @@ export function positionOfRow(row: EventRow): LogPosition {
   return { transactionId: row.transaction_text, globalPosition: row.position_text };
 }
 
-/** The rows of the window that belong to the subscription, decoded. */
-export function selectedEvents(rows: readonly EventRow[]): RecordedEvent[] {
-  const events: RecordedEvent[] = [];
-  for (const row of rows) if (row.selected) events.push(toRecordedEvent(row));
-  return events;
+/**
+ * Whether a row belongs to the subscription: the live tail's rows come with every payload, and the
+ * subscription picks its prefix's streams itself.
+ */
+export function isSelected(row: EventRow, streamPrefix: string | undefined): boolean {
+  return row.selected && (streamPrefix === undefined || row.stream_id.startsWith(streamPrefix));
 }
 
-export async function hasHeldBackEvents(pool: Pool): Promise<boolean> {
-  const { rows } = await pool.query<{ held_back: boolean | null }>(heldBack);
-  return rows[0]?.held_back ?? false;
+/** A window of the live tail: its rows, and whether later commits wait behind the fence. */
+export interface TailWindow {
+  readonly rows: EventRow[];
+  readonly heldBack: boolean;
 }
+
+/** The next window of the log after `after`, every stream with payload, up to the fence. */
+export async function readTailWindow(
+  pool: Pool,
+  after: LogPosition,
+  limit: number,
+): Promise<TailWindow> {
+  const { rows } = await pool.query<TailRow>({
+    ...readTail,
+    values: [after.transactionId, after.globalPosition, limit],
+  });
+  return {
+    // With an empty window the one row is the flag alone.
+    rows: rows.filter((row): row is TailRow & EventRow => row.transaction_text !== null),
+    heldBack: rows[0]?.held_back ?? false,
+  };
+}
+
+type TailRow = { readonly held_back: boolean | null } & (
+  EventRow | { readonly [Column in keyof EventRow]: null }
+);
 
 export async function readStreamEvents(
   pool: Pool,
@@ -136,7 +186,7 @@ export async function readStreamEvents(
   return rows.map(toRecordedEvent);
 }
 
-function toRecordedEvent(row: EventRow): RecordedEvent {
+export function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
     id: row.event_id_text,
     type: row.type,
