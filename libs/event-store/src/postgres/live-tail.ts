@@ -76,6 +76,7 @@ export class LiveTail {
       if (this.start === undefined || this.end === undefined) {
         this.restartAt(after);
       } else if (comparePositions(after, this.start) < 0) {
+        // Older than the kept rows: read on your own, unless there is nothing to lose.
         if (!idle || this.rows.length > 0) return undefined;
         this.restartAt(after);
       } else if (comparePositions(after, this.end) > 0) {
@@ -155,10 +156,9 @@ export class LiveTail {
     while (this.waiters.size > 0 && !closing.aborted) {
       const window = await this.readWindow();
       if (window === undefined) return;
-      if (window.rows.length === this.options.windowRows) {
-        heldBackRetryMs = firstHeldBackRetryMs;
-        continue;
-      }
+      // Rows came through: whatever holds others back may end soon too, so start the backoff anew.
+      if (window.rows.length > 0) heldBackRetryMs = firstHeldBackRetryMs;
+      if (window.rows.length === this.options.windowRows) continue;
       if (window.heldBack) {
         await this.wakeup.wait(heldBackRetryMs, closing);
         heldBackRetryMs = Math.min(heldBackRetryMs * 2, maxHeldBackRetryMs);
@@ -183,9 +183,9 @@ export class LiveTail {
     } finally {
       this.reading = false;
     }
+    // The tail never restarts while it reads (see rowsAfter), so the rows continue the run.
     const last = window.rows.at(-1);
-    // Restarted elsewhere meanwhile (only when nobody was waiting): the rows do not continue the run.
-    if (last === undefined || this.end !== from) return window;
+    if (last === undefined) return window;
     this.rows.push(...window.rows);
     this.end = positionOfRow(last);
     const surplus = this.rows.length - this.options.keptRows;
