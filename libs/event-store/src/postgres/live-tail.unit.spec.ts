@@ -60,13 +60,7 @@ function row(n: number): EventRow {
     transaction_text: String(1000 + n),
     position_text: String(n),
     stream_id: `stream-${n % 3}`,
-    version_text: '1',
-    event_id_text: `id-${n}`,
-    type: 'Happened',
-    selected: true,
-    data_text: '{}',
-    metadata_text: '{}',
-    recorded_at_ms: '0',
+    payload: JSON.stringify([1, `id-${n}`, 'Happened', 0, {}, {}]),
   };
 }
 
