@@ -47,6 +47,11 @@ export async function up(db: Kysely<any>): Promise<void> {
       conflicting_event_id uuid
     )
     LANGUAGE plpgsql
+    -- The plans of its statements are cached per connection. Left to choose, PostgreSQL keeps
+    -- planning anew for every call once it has seen many one-request calls (their cheap plans make
+    -- the cached generic one look dear), which costs more than the work itself for a full batch.
+    -- The generic plans are the right ones for any batch: index look-ups and a scan of the arrays.
+    SET plan_cache_mode = force_generic_plan
     AS $function$
     DECLARE
       total_events int4 := coalesce(cardinality(event_ids), 0);
