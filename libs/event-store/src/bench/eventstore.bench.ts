@@ -202,6 +202,106 @@ async function liveLatencies(store: PostgresEventStore, samples: number): Promis
   return latencies.sort((a, b) => a - b);
 }
 
+interface FollowingFigures {
+  readonly events: number;
+  readonly seconds: number;
+  readonly transactions: number;
+  /** Queries the subscriptions issued while the events were appended and delivered. */
+  readonly reads: number;
+  /** From the end of the appends until every subscription had every event. */
+  readonly deliveredAfterMs: number;
+}
+
+/** A pool that counts the queries made through it (the store reads through pool.query). */
+function countingPool(connectionString: string): { pool: pg.Pool; queries: () => number } {
+  const pool = new pg.Pool({ connectionString });
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  let queries = 0;
+  pool.query = ((...args: unknown[]) => {
+    queries += 1;
+    return query(...args);
+  }) as typeof pool.query;
+  return { pool, queries: () => queries };
+}
+
+/**
+ * Concurrent append while three prefix subscriptions of the same store follow, as the scheduler
+ * follows its task, node and function streams: how many reads the live subscriptions cost.
+ */
+async function appendWhileFollowing(
+  databaseUrl: string,
+  direct: pg.Client,
+  config: BenchConfig,
+): Promise<FollowingFigures> {
+  const run = `follow${randomBytes(4).toString('hex')}-`;
+  const prefixes = ['task-', 'node-', 'function-'].map((kind) => `${run}${kind}`);
+  const rows = plannedRows(config.sequentialEvents, config.eventsPerStream).map((row, index) => ({
+    ...row,
+    streamId: `${prefixes[Math.floor(index / config.eventsPerStream) % prefixes.length]}${row.streamId}`,
+  }));
+  const { pool, queries } = countingPool(databaseUrl);
+  const store = new PostgresEventStore({ pool });
+  const controller = new AbortController();
+  const received = prefixes.map(() => 0);
+  const changed = new Set<() => void>();
+  const following = prefixes.map(async (prefix, index) => {
+    for await (const batch of store.subscribeToAll({
+      streamPrefix: prefix,
+      signal: controller.signal,
+    })) {
+      received[index] = (received[index] ?? 0) + batch.length;
+      for (const listener of changed) listener();
+    }
+  });
+  const receivedAll = async (expected: readonly number[]) => {
+    while (expected.some((count, index) => (received[index] ?? 0) < count)) {
+      await new Promise<void>((resolve) => {
+        const listener = () => {
+          changed.delete(listener);
+          resolve();
+        };
+        changed.add(listener);
+      });
+    }
+  };
+  try {
+    // Each subscription first passes over the whole log, then takes its sentinel live.
+    for (const prefix of prefixes) {
+      await store.appendToStream(`${prefix}sentinel`, [newEvent(0)], {
+        expectedVersion: 'no_stream',
+      });
+    }
+    await receivedAll(prefixes.map(() => 1));
+    const queriesBefore = queries();
+    const seconds = await timed(() =>
+      concurrentAppend(store, rows, config.writers, config.eventsPerStream),
+    );
+    const appended = performance.now();
+    await receivedAll(
+      prefixes.map((prefix) => 1 + rows.filter((row) => row.streamId.startsWith(prefix)).length),
+    );
+    const deliveredAfterMs = performance.now() - appended;
+    const reads = queries() - queriesBefore;
+    const { rows: counted } = await direct.query<{ n: string }>(
+      `SELECT count(DISTINCT transaction_id) AS n FROM event_store.events
+       WHERE starts_with(stream_id, $1) AND stream_id NOT LIKE '%sentinel'`,
+      [run],
+    );
+    return {
+      events: rows.length,
+      seconds,
+      transactions: Number(counted[0]?.n ?? 0),
+      reads,
+      deliveredAfterMs,
+    };
+  } finally {
+    controller.abort();
+    await Promise.allSettled(following);
+    await store.close();
+    await pool.end();
+  }
+}
+
 function percentile(sorted: readonly number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? NaN;
 }
@@ -254,6 +354,7 @@ interface AppendFigures {
   readonly dataBytesPerEvent: number;
   readonly metadataBytesPerEvent: number;
   readonly latencies: readonly number[];
+  readonly following: FollowingFigures;
 }
 
 // The planned rows live only in here: by the time the catch-up runs they are garbage, and the
@@ -308,6 +409,8 @@ async function measureAppends(
   progress('live latency');
   const latencies = await liveLatencies(store, 200);
   await store.close();
+  progress(`5. concurrent append of ${config.sequentialEvents} events, 3 subscriptions following`);
+  const following = await appendWhileFollowing(databaseUrl, direct, config);
   return {
     sequentialEvents: sequentialRows.length,
     sequentialSeconds,
@@ -320,6 +423,7 @@ async function measureAppends(
     dataBytesPerEvent: Math.round(dataBytes / rows.length),
     metadataBytesPerEvent: Math.round(metadataBytes / rows.length),
     latencies,
+    following,
   };
 }
 
@@ -419,6 +523,15 @@ async function main(): Promise<void> {
       `Live tail: append → delivered to a waiting subscriber, ${latencies.length} samples: ` +
         `p50 ${percentile(latencies, 0.5).toFixed(1)} ms, p99 ${percentile(latencies, 0.99).toFixed(1)} ms, ` +
         `max ${percentile(latencies, 1).toFixed(1)} ms`,
+    );
+    const { following } = appends;
+    console.log(
+      `Live subscriptions under write load: 3 prefix subscriptions of one store following ` +
+        `${following.events.toLocaleString('en-US')} events appended by ${config.writers} writers ` +
+        `(${formatRate(following.events / following.seconds)} events/s, ` +
+        `${following.transactions} transactions): ${following.reads} reads, ` +
+        `${(following.reads / Math.max(1, following.transactions)).toFixed(2)} per transaction; ` +
+        `all delivered ${following.deliveredAfterMs.toFixed(0)} ms after the last append`,
     );
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);

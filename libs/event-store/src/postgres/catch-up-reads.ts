@@ -9,21 +9,29 @@
 import type { Pool } from 'pg';
 import type { EventMetadata, RecordedEvent } from '../port/event-store.js';
 import { encodeCheckpoint, type LogPosition } from './checkpoint.js';
-import { fromStoredJson } from './stored-json.js';
+import { fromStoredValue } from './stored-json.js';
 
 // Output names differ from the column names: an ORDER BY on a bare name would sort by the text.
-// `selectedPayload` is the SQL that decides whether a row's payload is sent at all (see below).
+// What a subscription needs to find its place (positions, stream id) comes as columns; the rest of
+// the event as one JSON array, so that decoding it is one JSON.parse that builds data and metadata
+// in place: fewer and shorter-lived strings than a column each, which is most of what decoding a
+// window costs in Node. `selectedPayload` is the SQL that decides whether a row's payload is sent
+// at all (see below).
 const eventColumns = (selectedPayload: string) => `
   e.transaction_id::text AS transaction_text,
   e.global_position::text AS position_text,
   e.stream_id,
-  e.stream_version::text AS version_text,
-  e.event_id::text AS event_id_text,
-  e.type,
-  ${selectedPayload} AS selected,
-  CASE WHEN ${selectedPayload} THEN e.data::text END AS data_text,
-  CASE WHEN ${selectedPayload} THEN e.metadata::text END AS metadata_text,
-  floor(date_part('epoch', e.recorded_at) * 1000)::int8::text AS recorded_at_ms`;
+  CASE WHEN ${selectedPayload} THEN
+    json_build_array(e.stream_version, e.event_id, e.type,
+                     floor(date_part('epoch', e.recorded_at) * 1000)::int8, e.data, e.metadata)::text
+  END AS payload`;
+
+const eventColumnNames = [
+  'transaction_text',
+  'position_text',
+  'stream_id',
+  'payload',
+] as const satisfies readonly (keyof EventRow)[];
 
 const fence = `e.transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))`;
 
@@ -53,14 +61,28 @@ const readAllWithPrefix = {
     LIMIT $3`,
 };
 
-// Committed rows that the fence still holds back because an older transaction is open. Written as
-// max() so that it is one backward step on the index: an EXISTS over transaction_id >= fence is
-// planned (generic plan) as a sequential scan, which reads the whole table when nothing matches.
-const heldBack = {
-  name: 'event_store.held_back',
+// The live tail's read (see live-tail.ts): the next window of every stream, and whether committed
+// rows wait behind the fence, which it must know also when the window is empty. The flag is the
+// outer row of a lateral join, evaluated under the same snapshot as the window. Written as max() so
+// that it is one backward step on the index: an EXISTS over transaction_id >= fence is planned
+// (generic plan) as a sequential scan, which reads the whole table when nothing matches.
+const readTail = {
+  name: 'event_store.read_tail',
   text: `
-    SELECT max(transaction_id) >= (SELECT pg_snapshot_xmin(pg_current_snapshot())) AS held_back
-    FROM event_store.events`,
+    SELECT ${eventColumnNames.map((name) => `w.${name}`).join(', ')}, h.held_back
+    FROM (
+      SELECT max(transaction_id) >= (SELECT pg_snapshot_xmin(pg_current_snapshot())) AS held_back
+      FROM event_store.events
+    ) AS h
+    LEFT JOIN LATERAL (
+      SELECT ${eventColumns('true')}, e.transaction_id, e.global_position
+      FROM event_store.events e
+      WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::int8)
+        AND ${fence}
+      ORDER BY e.transaction_id, e.global_position
+      LIMIT $3
+    ) AS w ON true
+    ORDER BY w.transaction_id, w.global_position`,
 };
 
 const readStream = {
@@ -78,15 +100,21 @@ export interface EventRow {
   readonly transaction_text: string;
   readonly position_text: string;
   readonly stream_id: string;
-  readonly version_text: string;
-  readonly event_id_text: string;
-  readonly type: string;
-  /** False for a row outside the subscription's stream prefix, which comes without payload. */
-  readonly selected: boolean;
-  readonly data_text: string | null;
-  readonly metadata_text: string | null;
-  readonly recorded_at_ms: string;
+  /**
+   * `[stream_version, event_id, type, recorded_at_ms, data, metadata]` as JSON; null for a row
+   * outside the subscription's stream prefix, which only moves the position.
+   */
+  readonly payload: string | null;
 }
+
+type Payload = [
+  streamVersion: number,
+  id: string,
+  type: string,
+  recordedAtMs: number,
+  data: unknown,
+  metadata: unknown,
+];
 
 /**
  * The next window of the log after `after`, in subscription order, up to the fence. With a
@@ -111,17 +139,42 @@ export function positionOfRow(row: EventRow): LogPosition {
   return { transactionId: row.transaction_text, globalPosition: row.position_text };
 }
 
-/** The rows of the window that belong to the subscription, decoded. */
-export function selectedEvents(rows: readonly EventRow[]): RecordedEvent[] {
-  const events: RecordedEvent[] = [];
-  for (const row of rows) if (row.selected) events.push(toRecordedEvent(row));
-  return events;
+/**
+ * Whether a row belongs to the subscription: the live tail's rows come with every payload, and the
+ * subscription picks its prefix's streams itself.
+ */
+export function isSelected(row: EventRow, streamPrefix: string | undefined): boolean {
+  return (
+    row.payload !== null && (streamPrefix === undefined || row.stream_id.startsWith(streamPrefix))
+  );
 }
 
-export async function hasHeldBackEvents(pool: Pool): Promise<boolean> {
-  const { rows } = await pool.query<{ held_back: boolean | null }>(heldBack);
-  return rows[0]?.held_back ?? false;
+/** A window of the live tail: its rows, and whether later commits wait behind the fence. */
+export interface TailWindow {
+  readonly rows: EventRow[];
+  readonly heldBack: boolean;
 }
+
+/** The next window of the log after `after`, every stream with payload, up to the fence. */
+export async function readTailWindow(
+  pool: Pool,
+  after: LogPosition,
+  limit: number,
+): Promise<TailWindow> {
+  const { rows } = await pool.query<TailRow>({
+    ...readTail,
+    values: [after.transactionId, after.globalPosition, limit],
+  });
+  return {
+    // With an empty window the one row is the flag alone.
+    rows: rows.filter((row): row is TailRow & EventRow => row.transaction_text !== null),
+    heldBack: rows[0]?.held_back ?? false,
+  };
+}
+
+type TailRow = { readonly held_back: boolean | null } & (
+  EventRow | { readonly [Column in keyof EventRow]: null }
+);
 
 export async function readStreamEvents(
   pool: Pool,
@@ -136,19 +189,23 @@ export async function readStreamEvents(
   return rows.map(toRecordedEvent);
 }
 
-function toRecordedEvent(row: EventRow): RecordedEvent {
+export function toRecordedEvent(row: EventRow): RecordedEvent {
+  if (row.payload === null) throw new Error(`event at ${row.position_text} read without payload`);
+  const [streamVersion, id, type, recordedAtMs, data, metadata] = JSON.parse(
+    row.payload,
+  ) as Payload;
   return {
-    id: row.event_id_text,
-    type: row.type,
-    data: fromStoredJson(row.data_text ?? 'null'),
-    metadata: fromStoredJson(row.metadata_text ?? '{}') as EventMetadata,
+    id,
+    type,
+    data: fromStoredValue(data),
+    metadata: fromStoredValue(metadata) as EventMetadata,
     streamId: row.stream_id,
-    streamVersion: Number(row.version_text),
+    streamVersion,
     globalPosition: BigInt(row.position_text),
     checkpoint: encodeCheckpoint({
       transactionId: row.transaction_text,
       globalPosition: row.position_text,
     }),
-    recordedAt: new Date(Number(row.recorded_at_ms)),
+    recordedAt: new Date(recordedAtMs),
   };
 }

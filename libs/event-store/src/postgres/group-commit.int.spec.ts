@@ -10,7 +10,13 @@ let database: TestDatabase;
 let admin: pg.Pool;
 const stores: PostgresEventStore[] = [];
 
-function openStore(options: { maxBatchEvents?: number; hooks?: PostgresEventStoreHooks } = {}) {
+function openStore(
+  options: {
+    maxBatchEvents?: number;
+    maxTransactionsInFlight?: number;
+    hooks?: PostgresEventStoreHooks;
+  } = {},
+) {
   const store = new PostgresEventStore({ ...options, connectionString: database.url });
   stores.push(store);
   return store;
@@ -198,4 +204,53 @@ test('a retry racing the original append to the same stream gets the original re
   const result = await original;
   await expect(retry).resolves.toEqual(result);
   expect(await other.readStream(streamId)).toHaveLength(2);
+});
+
+test('while one transaction is open, appends to other streams commit in a second; the same stream waits', async () => {
+  const inside = gate();
+  const release = gate();
+  let held = false;
+  const store = openStore({
+    hooks: {
+      beforeCommit: async () => {
+        if (held) return;
+        held = true;
+        inside.open();
+        await release.opened;
+      },
+    },
+  });
+  const busy = `gc-${randomUUID()}`;
+  const other = `gc-${randomUUID()}`;
+
+  const first = store.appendToStream(busy, [newEvent('First')], { expectedVersion: 'no_stream' });
+  await inside.opened;
+  let sameStreamSettled = false;
+  const sameStream = store
+    .appendToStream(busy, [newEvent('Second')], { expectedVersion: 1 })
+    .finally(() => (sameStreamSettled = true));
+  await expect(
+    store.appendToStream(other, [newEvent()], { expectedVersion: 'no_stream' }),
+  ).resolves.toMatchObject({ nextExpectedVersion: 1 });
+  expect(sameStreamSettled).toBe(false);
+
+  release.open();
+  await expect(first).resolves.toMatchObject({ nextExpectedVersion: 1 });
+  await expect(sameStream).resolves.toMatchObject({ nextExpectedVersion: 2 });
+  expect((await store.readStream(busy)).map((event) => event.type)).toEqual(['First', 'Second']);
+});
+
+test('of two appends issued together with a shared event id, the first is written and the second conflicts', async () => {
+  const store = openStore();
+  const shared = newEvent('Shared');
+  const [firstStream, secondStream] = [`gc-${randomUUID()}`, `gc-${randomUUID()}`];
+
+  const [first, second] = await Promise.allSettled([
+    store.appendToStream(firstStream, [shared], { expectedVersion: 'no_stream' }),
+    store.appendToStream(secondStream, [newEvent(), shared], { expectedVersion: 'no_stream' }),
+  ]);
+
+  expect(first).toMatchObject({ status: 'fulfilled', value: { nextExpectedVersion: 1 } });
+  expect(second.status === 'rejected' && second.reason).toBeInstanceOf(EventIdConflictError);
+  await expect(store.readStream(secondStream)).resolves.toEqual([]);
 });

@@ -1,8 +1,18 @@
-// Group commit: appendToStream calls that arrive while a transaction is in flight queue up and are
-// written together by the next one (locks for all their streams, one multi-row INSERT, one
-// commit), each still checked on its own. A flush starts as soon as the previous one ends and at
-// once when the store is idle: no call waits for a timer. If a whole batch fails unexpectedly, its
-// requests are appended one by one so that one bad request cannot fail its neighbours.
+// Group commit: appendToStream calls that arrive while transactions are in flight queue up and are
+// written together by the next one (one call of event_store.append_events, one commit), each still
+// checked on its own. Up to `maxInFlight` transactions run at once, on their own connections: while
+// one waits for its commit to reach the disk, the next is already being written. A transaction
+// starts as soon as one ends and at once when the store is idle: no call waits for a timer.
+//
+// What keeps the requests of one store in the order they were made: a request waits while a
+// transaction in flight writes to its stream or uses one of its event ids, and so does every later
+// request for the same stream or ids, so they never overtake it. Transactions in flight therefore
+// share no stream (their commit order cannot change what a stream holds) and no event id (a repeat
+// is answered from the stored original, not by a unique violation). Within one transaction
+// requests are checked in queue order, and an id used twice waits for the next transaction.
+//
+// If a whole transaction fails unexpectedly, its requests are appended one by one so that one bad
+// request cannot fail its neighbours.
 import type { Pool, PoolClient } from 'pg';
 import type { AppendResult } from '../port/event-store.js';
 import {
@@ -20,6 +30,8 @@ interface QueuedAppend extends PendingAppend {
 export interface GroupCommitOptions {
   /** Largest number of events per transaction (a single larger append still goes alone). */
   readonly maxBatchEvents: number;
+  /** Transactions in flight at once. */
+  readonly maxInFlight: number;
   readonly beforeCommit?: () => Promise<void>;
 }
 
@@ -29,7 +41,10 @@ const maxAttemptsAlone = 5;
 
 export class GroupCommit {
   private queue: QueuedAppend[] = [];
-  private flushing: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly busyStreams = new Set<string>();
+  private readonly busyEventIds = new Set<string>();
+  private startScheduled = false;
 
   constructor(
     private readonly pool: Pool,
@@ -39,36 +54,75 @@ export class GroupCommit {
   append(request: PendingAppend): Promise<AppendResult> {
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ ...request, resolve, reject });
-      this.flushing ??= this.flushUntilEmpty();
+      if (this.startScheduled) return;
+      this.startScheduled = true;
+      // A microtask, not a timer: calls made in the same tick (Promise.all) share a transaction.
+      queueMicrotask(() => {
+        this.startScheduled = false;
+        this.startTransactions();
+      });
     });
   }
 
   /** Resolves once every append queued so far is settled. */
   async settled(): Promise<void> {
-    while (this.flushing !== undefined) await this.flushing;
-  }
-
-  private async flushUntilEmpty(): Promise<void> {
-    // One microtask, not a timer: calls made in the same tick (Promise.all) share the first flush.
-    await Promise.resolve();
-    try {
-      while (this.queue.length > 0) await this.flush(this.takeBatch());
-    } finally {
-      this.flushing = undefined;
+    while (this.queue.length > 0 || this.inFlight.size > 0) {
+      // With nothing in flight, the queued requests start in a microtask already scheduled.
+      await (this.inFlight.size > 0 ? Promise.all(this.inFlight) : Promise.resolve());
     }
   }
 
+  private startTransactions(): void {
+    while (this.inFlight.size < this.options.maxInFlight) {
+      const batch = this.takeBatch();
+      if (batch.length === 0) return;
+      const streams = new Set(batch.map((request) => request.streamId));
+      const eventIds = batch.flatMap((request) => request.eventIds);
+      for (const streamId of streams) this.busyStreams.add(streamId);
+      for (const id of eventIds) this.busyEventIds.add(id);
+      const running: Promise<void> = this.flush(batch).finally(() => {
+        for (const streamId of streams) this.busyStreams.delete(streamId);
+        for (const id of eventIds) this.busyEventIds.delete(id);
+        this.inFlight.delete(running);
+        this.startTransactions();
+      });
+      this.inFlight.add(running);
+    }
+  }
+
+  /** The queued requests that may go now, in queue order, up to maxBatchEvents. */
   private takeBatch(): QueuedAppend[] {
-    let count = 0;
+    const batch: QueuedAppend[] = [];
+    const waiting: QueuedAppend[] = [];
+    const takenIds = new Set<string>();
+    const waitingStreams = new Set<string>();
+    const waitingIds = new Set<string>();
     let events = 0;
     for (const request of this.queue) {
-      if (count > 0 && events + request.eventIds.length > this.options.maxBatchEvents) break;
-      count += 1;
-      events += request.eventIds.length;
+      const full =
+        batch.length > 0 && events + request.eventIds.length > this.options.maxBatchEvents;
+      const mustWait =
+        full ||
+        this.busyStreams.has(request.streamId) ||
+        waitingStreams.has(request.streamId) ||
+        request.eventIds.some(
+          (id) => this.busyEventIds.has(id) || takenIds.has(id) || waitingIds.has(id),
+        );
+      if (mustWait) {
+        waiting.push(request);
+        waitingStreams.add(request.streamId);
+        for (const id of request.eventIds) waitingIds.add(id);
+      } else {
+        batch.push(request);
+        events += request.eventIds.length;
+        for (const id of request.eventIds) takenIds.add(id);
+      }
     }
-    return this.queue.splice(0, count);
+    this.queue = waiting;
+    return batch;
   }
 
+  // Never rejects: every request of the batch is settled one way or another.
   private async flush(batch: readonly QueuedAppend[]): Promise<void> {
     const [only] = batch;
     if (batch.length === 1 && only !== undefined) {
@@ -84,12 +138,10 @@ export class GroupCommit {
       for (const request of batch) await this.appendAlone(request);
       return;
     }
-    const deferred: QueuedAppend[] = [];
     outcomes.forEach((outcome, index) => {
       const request = batch[index];
-      if (request !== undefined && !settle(request, outcome)) deferred.push(request);
+      if (request !== undefined) settle(request, outcome);
     });
-    this.queue.unshift(...deferred);
   }
 
   private async appendAlone(request: QueuedAppend): Promise<void> {
@@ -98,8 +150,9 @@ export class GroupCommit {
         const [outcome] = await this.inTransaction((client) =>
           appendInOneTransaction(client, [request], this.options.beforeCommit),
         );
-        if (outcome !== undefined && settle(request, outcome)) return;
-        throw new Error('an append alone in its transaction was deferred');
+        if (outcome === undefined) throw new Error('an append alone got no outcome');
+        settle(request, outcome);
+        return;
       } catch (error) {
         if (attempt >= maxAttemptsAlone || !isRaceWithConcurrentWriter(error)) {
           request.reject(toEventStoreError(error, request.streamId));
@@ -124,18 +177,15 @@ export class GroupCommit {
   }
 }
 
-/** Settles the caller's promise; false when the request must be tried again. */
-function settle(request: QueuedAppend, outcome: AppendOutcome): boolean {
+function settle(request: QueuedAppend, outcome: AppendOutcome): void {
   switch (outcome.kind) {
     case 'appended':
     case 'repeated':
       request.resolve(outcome.result);
-      return true;
+      return;
     case 'rejected':
       request.reject(outcome.error);
-      return true;
-    case 'deferred':
-      return false;
+      return;
     default: {
       const unexpected: never = outcome;
       throw new Error(`unknown append outcome ${String(unexpected)}`);

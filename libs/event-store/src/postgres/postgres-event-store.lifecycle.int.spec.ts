@@ -59,7 +59,10 @@ describe('schema', () => {
     const { rows } = await admin.query<{ name: string }>(
       'SELECT name FROM event_store.kysely_migration ORDER BY name',
     );
-    expect(rows.map((row) => row.name)).toEqual(['2026_11_29_23_50_00_create_events']);
+    expect(rows.map((row) => row.name)).toEqual([
+      '2026_11_29_23_50_00_create_events',
+      '2026_12_05_07_00_00_create_append_events',
+    ]);
   });
 
   test('the events table has the documented columns, keys and index', async () => {
@@ -180,6 +183,50 @@ describe('live tail', () => {
       await subscription.waitForIds([event.id]);
     } finally {
       await foreign.end();
+    }
+  });
+
+  test('caught-up subscriptions of one store share its reads of the tail', async () => {
+    const pool = new pg.Pool({ connectionString: database.url });
+    const readsByName = new Map<string, number>();
+    const query = pool.query.bind(pool);
+    pool.query = ((config: unknown, ...rest: unknown[]) => {
+      const name = (config as { name?: unknown }).name;
+      if (typeof name === 'string') readsByName.set(name, (readsByName.get(name) ?? 0) + 1);
+      return (query as (...args: unknown[]) => unknown)(config, ...rest);
+    }) as typeof pool.query;
+    const store = new PostgresEventStore({ pool });
+    try {
+      const prefix = `shared${randomUUID().slice(0, 8)}-`;
+      const followers = ['a-', 'b-', 'c-'].map((kind) => subscribe(store, `${prefix}${kind}`));
+      for (const [index, kind] of ['a-', 'b-', 'c-'].entries()) {
+        const event = newEvent();
+        await store.appendToStream(`${prefix}${kind}0`, [event], { expectedVersion: 'no_stream' });
+        await followers[index]?.waitForIds([event.id]);
+      }
+      const ownReads = readsByName.get('event_store.read_all_with_prefix');
+
+      for (let round = 1; round <= 5; round += 1) {
+        const events = ['a-', 'b-', 'c-'].map(() => newEvent());
+        await Promise.all(
+          ['a-', 'b-', 'c-'].map((kind, index) =>
+            store.appendToStream(`${prefix}${kind}0`, [events[index] as NewEvent], {
+              expectedVersion: round,
+            }),
+          ),
+        );
+        await Promise.all(
+          followers.map((follower, index) => follower.waitForIds([events[index]?.id ?? ''])),
+        );
+      }
+
+      // Once caught up, none of them read on its own again: the store's tail reads for all.
+      expect(readsByName.get('event_store.read_all_with_prefix')).toBe(ownReads);
+      expect(readsByName.get('event_store.read_tail')).toBeGreaterThan(0);
+      await Promise.all(subscriptions.splice(0).map((subscription) => subscription.stop()));
+    } finally {
+      await store.close();
+      await pool.end();
     }
   });
 

@@ -10,18 +10,19 @@ import type {
   SubscribeOptions,
 } from '../port/event-store.js';
 import { EventStoreUnavailableError } from '../port/errors.js';
-import { Wakeup } from '../wakeup.js';
 import { ChangeNotifications } from './change-notifications.js';
 import { decodeCheckpoint, startOfLog, type LogPosition } from './checkpoint.js';
 import {
-  hasHeldBackEvents,
+  isSelected,
   positionOfRow,
   readCommittedRows,
   readStreamEvents,
-  selectedEvents,
+  readTailWindow,
+  toRecordedEvent,
   type EventRow,
 } from './catch-up-reads.js';
 import { GroupCommit } from './group-commit.js';
+import { LiveTail } from './live-tail.js';
 import { toEventStoreError } from './pg-errors.js';
 import { toStoredJson } from './stored-json.js';
 
@@ -41,15 +42,17 @@ export interface PostgresEventStoreHooks {
 export type PostgresEventStoreOptions = PostgresConnection & {
   /** Largest number of events written by one group-commit transaction; default 1000. */
   readonly maxBatchEvents?: number;
+  /** Group-commit transactions in flight at once, each on its own connection; default 2. */
+  readonly maxTransactionsInFlight?: number;
   readonly hooks?: PostgresEventStoreHooks;
 };
 
 const defaultMaxBatchEvents = 1000;
+const defaultMaxTransactionsInFlight = 2;
 const defaultReadBatchSize = 1000;
-// While committed events wait behind an open transaction, re-read soon, then less often: the
-// transaction holding them back may not be one of ours, which would notify when it commits.
-const firstHeldBackRetryMs = 5;
-const maxHeldBackRetryMs = 100;
+const catchUpWindowRows = 1000;
+const liveTailWindowRows = 1000;
+const liveTailKeptRows = 5000;
 // In case a notification is lost (LISTEN connection replaced, server restart).
 const pollIntervalMs = 500;
 
@@ -63,6 +66,7 @@ export class PostgresEventStore implements EventStore {
   private readonly ownsPool: boolean;
   private readonly groupCommit: GroupCommit;
   private readonly notifications: ChangeNotifications;
+  private readonly liveTail: LiveTail;
   private readonly closing = new AbortController();
   private readonly queriesInFlight = new Set<Promise<unknown>>();
 
@@ -81,9 +85,22 @@ export class PostgresEventStore implements EventStore {
     }
     this.groupCommit = new GroupCommit(this.pool, {
       maxBatchEvents: options.maxBatchEvents ?? defaultMaxBatchEvents,
+      maxInFlight: options.maxTransactionsInFlight ?? defaultMaxTransactionsInFlight,
       beforeCommit: options.hooks?.beforeCommit,
     });
     this.notifications = new ChangeNotifications(this.pool);
+    this.liveTail = new LiveTail(
+      {
+        read: (after, limit) => this.query(() => readTailWindow(this.pool, after, limit)),
+        listen: (wakeup) => this.notifications.add(wakeup),
+      },
+      {
+        windowRows: liveTailWindowRows,
+        keptRows: liveTailKeptRows,
+        pollIntervalMs,
+        closing: this.closing.signal,
+      },
+    );
   }
 
   async appendToStream(
@@ -117,47 +134,45 @@ export class PostgresEventStore implements EventStore {
       ? AbortSignal.any([options.signal, this.closing.signal])
       : this.closing.signal;
     const batchSize = checkBatchSize(options.batchSize, defaultReadBatchSize);
+    const prefix = options.streamPrefix === '' ? undefined : options.streamPrefix;
     let after: LogPosition =
       options.from === undefined ? startOfLog : decodeCheckpoint(options.from);
-    const wakeup = new Wakeup();
-    const stopWaking = await this.notifications.add(wakeup);
-    try {
-      const prefix = options.streamPrefix === '' ? undefined : options.streamPrefix;
-      const readAfter = (position: LogPosition) =>
-        this.query(() => readCommittedRows(this.pool, position, batchSize, prefix));
-      let heldBackRetryMs = firstHeldBackRetryMs;
-      let prefetched: Promise<EventRow[]> | undefined;
-      while (!signal.aborted) {
-        const rows = await (prefetched ?? readAfter(after));
+    // Catching up, a subscription reads on its own, windows of catchUpWindowRows (the server reads
+    // the next one while the consumer handles this one). Once a window comes back short it has
+    // reached the fence, and from then on it takes its rows from the store's live tail; should it
+    // fall behind what the tail keeps, it reads on its own again.
+    const windowRows = Math.max(batchSize, catchUpWindowRows);
+    const readAfter = (position: LogPosition) =>
+      this.query(() => readCommittedRows(this.pool, position, windowRows, prefix));
+    let catchingUp = true;
+    let prefetched: Promise<EventRow[]> | undefined;
+    while (!signal.aborted) {
+      let rows: EventRow[] | undefined;
+      if (!catchingUp) {
+        rows = await this.liveTail.rowsAfter(after, batchSize, signal);
+        catchingUp = rows === undefined;
+      }
+      if (rows === undefined) {
+        rows = await (prefetched ?? readAfter(after));
         prefetched = undefined;
-        if (signal.aborted) return;
-        const last = rows.at(-1);
-        if (last !== undefined) {
-          after = positionOfRow(last);
-          heldBackRetryMs = firstHeldBackRetryMs;
-          const full = rows.length === batchSize;
-          // A full window means more is waiting: the server reads the next one while this one is
-          // decoded and handled by the consumer.
-          if (full) {
-            prefetched = readAfter(after);
-            // Awaited on the next turn; until then a failure must not count as unhandled.
-            prefetched.catch(() => undefined);
-          }
-          const events = selectedEvents(rows);
-          if (events.length > 0) yield events;
-          if (full) continue;
-        }
-        if (signal.aborted) return;
-        if (await this.query(() => hasHeldBackEvents(this.pool))) {
-          await wakeup.wait(heldBackRetryMs, signal);
-          heldBackRetryMs = Math.min(heldBackRetryMs * 2, maxHeldBackRetryMs);
+        if (rows.length === windowRows) {
+          const last = rows.at(-1) as EventRow;
+          prefetched = readAfter(positionOfRow(last));
+          // Awaited on the next turn; until then a failure must not count as unhandled.
+          prefetched.catch(() => undefined);
         } else {
-          heldBackRetryMs = firstHeldBackRetryMs;
-          await wakeup.wait(pollIntervalMs, signal);
+          catchingUp = false;
         }
       }
-    } finally {
-      stopWaking();
+      if (signal.aborted) return;
+      const last = rows.at(-1);
+      if (last === undefined) continue;
+      after = positionOfRow(last);
+      const selected = rows.filter((row) => isSelected(row, prefix));
+      for (let start = 0; start < selected.length; start += batchSize) {
+        yield selected.slice(start, start + batchSize).map(toRecordedEvent);
+        if (signal.aborted) return;
+      }
     }
   }
 
@@ -165,6 +180,7 @@ export class PostgresEventStore implements EventStore {
     if (this.closing.signal.aborted) return;
     this.closing.abort();
     await this.groupCommit.settled();
+    await this.liveTail.stopped();
     await this.notifications.close();
     await Promise.allSettled([...this.queriesInFlight]);
     if (this.ownsPool) await this.pool.end();

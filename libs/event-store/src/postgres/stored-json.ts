@@ -14,9 +14,8 @@ export function toStoredJson(value: unknown): string {
   return JSON.stringify({ [wrapperKey]: Buffer.from(text, 'utf8').toString('base64') });
 }
 
-/** The value stored by `toStoredJson`, from the column's JSON text. */
-export function fromStoredJson(text: string): unknown {
-  const value: unknown = JSON.parse(text);
+/** The value stored by `toStoredJson`, from the column's value as JSON.parse returns it. */
+export function fromStoredValue(value: unknown): unknown {
   if (typeof value === 'object' && value !== null && wrapperKey in value) {
     const encoded = (value as Record<string, unknown>)[wrapperKey];
     if (typeof encoded === 'string') {

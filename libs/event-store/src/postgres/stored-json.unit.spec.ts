@@ -1,4 +1,4 @@
-import { fromStoredJson, toStoredJson } from './stored-json.js';
+import { fromStoredValue, toStoredJson } from './stored-json.js';
 
 describe('stored JSON', () => {
   test.each([
@@ -13,7 +13,7 @@ describe('stored JSON', () => {
     ['the wrapper key deep inside', { nested: { '$eventStore.base64Json': 1 } }],
     ['a backslash before u0000', { text: '\\u0000' }],
   ])('%s round-trips', (_, value) => {
-    expect(fromStoredJson(toStoredJson(value))).toEqual(value);
+    expect(fromStoredValue(JSON.parse(toStoredJson(value)))).toEqual(value);
   });
 
   test('plain values are stored as their JSON text', () => {
