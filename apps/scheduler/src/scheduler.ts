@@ -62,7 +62,6 @@ export interface RunningScheduler {
 // nodes that hang, so it fires a little later.
 const RUN_TIMEOUT_GRACE_MS = 1_000;
 const DISPATCH_TICK_MS = 100;
-const REBUILD_QUIET_MS = 300;
 const SUBSCRIPTION_RETRY_MS = 1_000;
 const STORE_PROBE_MS = 250;
 
@@ -137,7 +136,6 @@ export async function startScheduler(
     },
     onEnabled: (nodeId) => logger.info({ nodeId }, 'node enabled; it may announce again'),
     onRevocationsChanged: (revoked) => revocations.publish(revoked),
-    quietMs: REBUILD_QUIET_MS,
     retryMs: SUBSCRIPTION_RETRY_MS,
   });
   const wake = () => dispatcher.wake();
@@ -193,7 +191,6 @@ export async function startScheduler(
     clock,
     logger,
     onApplied: wake,
-    quietMs: REBUILD_QUIET_MS,
     retryMs: SUBSCRIPTION_RETRY_MS,
   });
   const stateRebuilt = () => feed.caughtUp && registrations.caughtUp;

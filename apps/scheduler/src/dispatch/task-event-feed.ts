@@ -15,11 +15,6 @@ export interface TaskEventFeedOptions {
   readonly logger: ServiceLogger;
   /** After new events were applied. */
   readonly onApplied: () => void;
-  /**
-   * The state counts as rebuilt once the subscription has been quiet this long: the port has no
-   * "caught up" signal. Acting before is safe (every decision reads the task's stream) but wasteful.
-   */
-  readonly quietMs: number;
   /** Wait before subscribing again after the subscription failed. */
   readonly retryMs: number;
 }
@@ -54,7 +49,6 @@ export class TaskEventFeed extends StreamFollower {
         );
         options.onApplied();
       },
-      quietMs: options.quietMs,
       retryMs: options.retryMs,
     });
   }

@@ -74,8 +74,6 @@ export interface NodeRegistrationFeedOptions {
   readonly onEnabled: (nodeId: string) => void;
   /** The set of revoked keys changed, or the feed caught up (called once then, whatever the set). */
   readonly onRevocationsChanged: (revoked: Map<string, number>) => void;
-  /** As TaskEventFeedOptions.quietMs: quiet this long counts as caught up. */
-  readonly quietMs: number;
   readonly retryMs: number;
 }
 
@@ -100,7 +98,7 @@ export class NodeRegistrationFeed extends StreamFollower {
         if (change === 'disabled') options.onDisabled(event.data.nodeId);
         else options.onEnabled(event.data.nodeId);
       },
-      // Before catching up, the set is published once, complete, when the feed is quiet.
+      // Before catching up, the set is published once, complete, when the feed has caught up.
       afterBatch: () => {
         if (revocationsChanged && this.caughtUp)
           options.onRevocationsChanged(disabledNodes.revocations());
@@ -114,7 +112,6 @@ export class NodeRegistrationFeed extends StreamFollower {
         );
         options.onRevocationsChanged(revoked);
       },
-      quietMs: options.quietMs,
       retryMs: options.retryMs,
     });
   }

@@ -15,11 +15,11 @@ export interface StreamFollowerOptions {
   /** After each delivered batch has been applied. */
   readonly afterBatch?: () => void;
   /**
-   * Called once, when the subscription has been quiet for `quietMs`: the port has no "caught up"
-   * signal, and quiet after the history is the best sign that the state is rebuilt.
+   * Called once, when the subscription has handed out (and `apply` taken) every event stored when it
+   * started, whatever keeps coming after: the state is rebuilt in bounded time, even under steady
+   * writes.
    */
   readonly onCaughtUp?: () => void;
-  readonly quietMs?: number;
   /** Wait before subscribing again after the subscription failed. */
   readonly retryMs: number;
 }
@@ -34,7 +34,6 @@ export class StreamFollower {
   private running: Promise<void> | undefined;
   private checkpoint: Checkpoint | undefined;
   private rebuilt = false;
-  private quietTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: StreamFollowerOptions) {}
 
@@ -49,7 +48,6 @@ export class StreamFollower {
 
   async stop(): Promise<void> {
     this.stopping.abort();
-    clearTimeout(this.quietTimer);
     await this.running;
   }
 
@@ -58,11 +56,11 @@ export class StreamFollower {
     const { store, streamPrefix, kind, logger } = this.options;
     while (!signal.aborted) {
       try {
-        this.armQuietTimer();
         const batches = store.subscribeToAll({
           streamPrefix,
           signal,
           ...(this.checkpoint === undefined ? {} : { from: this.checkpoint }),
+          onCaughtUp: () => this.reachedHead(),
         });
         for await (const batch of batches) {
           for (const recorded of batch) {
@@ -78,7 +76,6 @@ export class StreamFollower {
             }
             this.checkpoint = recorded.checkpoint;
           }
-          this.armQuietTimer();
           this.options.afterBatch?.();
         }
       } catch (error) {
@@ -92,13 +89,10 @@ export class StreamFollower {
     }
   }
 
-  private armQuietTimer(): void {
-    const { onCaughtUp, quietMs } = this.options;
-    if (this.rebuilt || onCaughtUp === undefined || quietMs === undefined) return;
-    clearTimeout(this.quietTimer);
-    this.quietTimer = setTimeout(() => {
-      this.rebuilt = true;
-      onCaughtUp();
-    }, quietMs);
+  // A resubscription after a failure says so again; the state was rebuilt by the first one.
+  private reachedHead(): void {
+    if (this.rebuilt) return;
+    this.rebuilt = true;
+    this.options.onCaughtUp?.();
   }
 }

@@ -44,11 +44,12 @@ describe('StreamFollower', () => {
       },
       afterBatch: () => (batches += 1),
       onCaughtUp: () => (caughtUp += 1),
-      quietMs: 50,
       retryMs: 10,
     });
     follower.start();
     await until(() => follower.caughtUp);
+    // Caught up once the history was applied, not later.
+    expect(applied).toEqual(['task-1@1']);
     await append(store, 'task-2', 'Good');
     await until(() => applied.length === 2);
     await follower.stop();

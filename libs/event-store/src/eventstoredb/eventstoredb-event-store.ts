@@ -204,6 +204,7 @@ export class EventStoreDbEventStore implements EventStore {
       batchSize,
       signal,
       onDrop: this.#onSubscriptionDropped,
+      onCaughtUp: options.onCaughtUp,
     });
   }
 

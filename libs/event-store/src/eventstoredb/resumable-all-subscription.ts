@@ -42,6 +42,8 @@ export interface ResumableAllSubscriptionOptions {
   readonly batchSize: number;
   readonly signal: AbortSignal;
   readonly onDrop?: ((drop: SubscriptionDrop) => void) | undefined;
+  /** Told once, on the server's first 'caughtUp' (servers 23.10+; older ones never say). */
+  readonly onCaughtUp?: (() => void) | undefined;
   /** The waits before resubscribing; `defaultResubscribeBackoff` unless given. */
   readonly backoff?: IBackoffFactory<unknown>;
   /** Waits before resubscribing; returns early when `signal` aborts. */
@@ -63,12 +65,16 @@ export async function* resumableAllSubscription(
   let resumeFrom = options.from;
   let consecutiveFailures = 0;
   let backoff: IBackoff<unknown> | undefined;
+  let caughtUp = false;
 
   while (!signal.aborted) {
     const subscription = options.open(resumeFrom);
     // 'caughtUp' (servers 23.10+) proves the subscription healthy even when nothing is written.
     const onCaughtUp = (): void => {
       consecutiveFailures = 0;
+      if (caughtUp) return;
+      caughtUp = true;
+      options.onCaughtUp?.();
     };
     subscription.on('caughtUp', onCaughtUp);
     let drop: Error;

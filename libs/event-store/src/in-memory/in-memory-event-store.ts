@@ -106,6 +106,8 @@ export class InMemoryEventStore implements EventStore {
     const batchSize = checkBatchSize(options.batchSize, defaultBatchSize);
     const prefix = options.streamPrefix ?? '';
     let next = options.from === undefined ? 0 : parseCheckpoint(options.from);
+    const head = this.log.length;
+    let caughtUp = false;
     const wakeup = new Wakeup();
     this.subscribers.add(wakeup);
     try {
@@ -115,11 +117,12 @@ export class InMemoryEventStore implements EventStore {
           const event = this.log[next++];
           if (event?.streamId.startsWith(prefix)) batch.push(toRecordedEvent(event));
         }
-        if (batch.length > 0) {
-          yield batch;
-        } else {
-          await wakeup.wait(undefined, signal);
+        if (batch.length > 0) yield batch;
+        if (!caughtUp && next >= head) {
+          caughtUp = true;
+          options.onCaughtUp?.();
         }
+        if (batch.length === 0) await wakeup.wait(undefined, signal);
       }
     } finally {
       this.subscribers.delete(wakeup);

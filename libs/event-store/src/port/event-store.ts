@@ -80,6 +80,13 @@ export interface SubscribeOptions {
   readonly batchSize?: number;
   /** Ends the subscription: the iterator returns once the signal aborts. */
   readonly signal?: AbortSignal;
+  /**
+   * Called once, when the subscription has handed out every event committed when it started (its
+   * catch-up reached the head), after the consumer took the last of them, whatever keeps being
+   * appended meanwhile: a subscriber that rebuilds its state knows it is done in bounded time, even
+   * under steady writes. Right away for a store holding nothing to deliver.
+   */
+  readonly onCaughtUp?: () => void;
 }
 
 /** The port every event store adapter implements. */

@@ -145,6 +145,7 @@ export class PostgresEventStore implements EventStore {
     const readAfter = (position: LogPosition) =>
       this.query(() => readCommittedRows(this.pool, position, windowRows, prefix));
     let catchingUp = true;
+    let reachedHead = false;
     let prefetched: Promise<EventRow[]> | undefined;
     while (!signal.aborted) {
       let rows: EventRow[] | undefined;
@@ -166,12 +167,19 @@ export class PostgresEventStore implements EventStore {
       }
       if (signal.aborted) return;
       const last = rows.at(-1);
-      if (last === undefined) continue;
-      after = positionOfRow(last);
-      const selected = rows.filter((row) => isSelected(row, prefix));
-      for (let start = 0; start < selected.length; start += batchSize) {
-        yield selected.slice(start, start + batchSize).map(toRecordedEvent);
-        if (signal.aborted) return;
+      if (last !== undefined) {
+        after = positionOfRow(last);
+        const selected = rows.filter((row) => isSelected(row, prefix));
+        for (let start = 0; start < selected.length; start += batchSize) {
+          yield selected.slice(start, start + batchSize).map(toRecordedEvent);
+          if (signal.aborted) return;
+        }
+      }
+      // The first short window reached the fence: everything committed before the subscription
+      // started has been handed out (and taken, since the generator resumed).
+      if (!catchingUp && !reachedHead) {
+        reachedHead = true;
+        options.onCaughtUp?.();
       }
     }
   }

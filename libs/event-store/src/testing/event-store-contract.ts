@@ -355,6 +355,53 @@ export function describeEventStoreContract(
         }
       });
 
+      test('says once when it has handed out what was stored, even while writes go on', async () => {
+        const prefix = newStreamPrefix();
+        const stored = numberedEvents(30);
+        await store.appendToStream(`${prefix}history`, stored, { expectedVersion: 'no_stream' });
+        let caughtUp = 0;
+        let deliveredWhenCaughtUp = -1;
+        const subscription: RecordingSubscription = subscribe({
+          streamPrefix: prefix,
+          batchSize: 4,
+          onCaughtUp: () => {
+            caughtUp += 1;
+            deliveredWhenCaughtUp = subscription.events.length;
+          },
+        });
+        // A steady writer that never pauses long enough for the subscription to look quiet.
+        let writing = true;
+        const writer = (async () => {
+          for (let version = 0; writing; version += 1) {
+            await store.appendToStream(`${prefix}live`, numberedEvents(1), {
+              expectedVersion: version === 0 ? 'no_stream' : version,
+            });
+          }
+        })();
+        try {
+          await subscription.waitFor('the caught-up signal', () => caughtUp > 0);
+        } finally {
+          writing = false;
+          await writer;
+        }
+        expect(caughtUp).toBe(1);
+        expect(deliveredWhenCaughtUp).toBeGreaterThanOrEqual(stored.length);
+        const delivered = subscription.events.map((event) => event.id);
+        expect(delivered.slice(0, stored.length)).toEqual(expect.arrayContaining(ids(stored)));
+      });
+
+      test('says at once that it has caught up when there is nothing to hand out', async () => {
+        let caughtUp = 0;
+        const subscription = subscribe({
+          streamPrefix: newStreamPrefix(),
+          onCaughtUp: () => {
+            caughtUp += 1;
+          },
+        });
+        await subscription.waitFor('the caught-up signal', () => caughtUp > 0);
+        expect(caughtUp).toBe(1);
+      });
+
       test('resumes after a checkpoint with no repeat and no loss', async () => {
         const prefix = newStreamPrefix();
         const streamId = `${prefix}resume`;

@@ -76,6 +76,15 @@ export class RecordingSubscription {
     try {
       for await (const batch of store.subscribeToAll({
         ...options,
+        // A test waiting for the signal is woken like one waiting for events.
+        ...(options.onCaughtUp === undefined
+          ? {}
+          : {
+              onCaughtUp: () => {
+                options.onCaughtUp?.();
+                this.changed();
+              },
+            }),
         signal: this.controller.signal,
       })) {
         this.batchSizes.push(batch.length);
