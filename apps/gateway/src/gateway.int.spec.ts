@@ -6,6 +6,7 @@ import {
   taskCommand,
 } from '@canopy/contracts';
 import { exampleFunctionDefinition } from '@canopy/contracts/testing';
+import type { Msg } from '@nats-io/transport-node';
 import { sql } from 'kysely';
 import { createPrivateKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
@@ -63,6 +64,26 @@ async function registerFunction(token: string, body: object = functionBody): Pro
   const { id } = await json(response);
   expect(id).toMatch(/^[0-9a-f]{24}$/);
   return id as string;
+}
+
+/**
+ * Issues a task while `standIn` answers the gateway's IssueTask requests in the scheduler's place;
+ * returns the POST's answer.
+ */
+async function issueWithSchedulerStandIn(
+  standIn: (request: ReturnType<typeof parseIssueTaskRequest>, message: Msg) => void,
+): Promise<Response> {
+  const functionId = await registerFunction(ownerToken);
+  const subscription = harness.nats.subscribe(ISSUE_TASK_SUBJECT, {
+    queue: SCHEDULER_QUEUE_GROUP,
+    callback: (_error, message) =>
+      standIn(parseIssueTaskRequest(decodeJson(message.data, 'IssueTask request')), message),
+  });
+  try {
+    return await harness.request(`/v1/task/${functionId}`, { method: 'POST', token: ownerToken });
+  } finally {
+    subscription.unsubscribe();
+  }
 }
 
 async function countIssuedTasks(): Promise<number> {
@@ -496,95 +517,56 @@ describe('POST /v1/task/:functionId', () => {
   });
 
   test('a task recorded whose reply is lost is a 201, not a 503: the gateway looks in the store', async () => {
-    const functionId = await registerFunction(ownerToken);
     const seen: string[] = [];
     // Records the task as the scheduler does, but its replies never arrive.
-    const subscription = harness.nats.subscribe(ISSUE_TASK_SUBJECT, {
-      queue: SCHEDULER_QUEUE_GROUP,
-      callback: (_error, message) => {
-        const request = parseIssueTaskRequest(decodeJson(message.data, 'IssueTask request'));
-        seen.push(request.taskId);
-        void harness.decideOnTask(
-          taskCommand('IssueTask', {
-            ...request,
-            requirements: { cpuCount: 0, memSize: 0, networkLatency: 0, privileged: false },
-            timeout: 10,
-            maxAttempts: 3,
-            pendingDeadline: 300,
-          }),
-        );
-      },
+    const response = await issueWithSchedulerStandIn((request) => {
+      seen.push(request.taskId);
+      void harness.decideOnTask(
+        taskCommand('IssueTask', {
+          ...request,
+          requirements: { cpuCount: 0, memSize: 0, networkLatency: 0, privileged: false },
+          timeout: 10,
+          maxAttempts: 3,
+          pendingDeadline: 300,
+        }),
+      );
     });
-    try {
-      const response = await harness.request(`/v1/task/${functionId}`, {
-        method: 'POST',
-        token: ownerToken,
-      });
-      expect(response.status).toBe(201);
-      const { id } = await json(response);
-      expect(new Set(seen)).toEqual(new Set([id]));
-      const task = await harness.request(`/v1/task/${id as string}`, { token: ownerToken });
-      expect(task.status).toBe(200);
-    } finally {
-      subscription.unsubscribe();
-    }
+    expect(response.status).toBe(201);
+    const { id } = await json(response);
+    expect(new Set(seen)).toEqual(new Set([id]));
+    const task = await harness.request(`/v1/task/${id as string}`, { token: ownerToken });
+    expect(task.status).toBe(200);
   });
 
   test('a scheduler answering UNAVAILABLE is asked again until it records the task', async () => {
-    const functionId = await registerFunction(ownerToken);
     const seen: string[] = [];
-    const subscription = harness.nats.subscribe(ISSUE_TASK_SUBJECT, {
-      queue: SCHEDULER_QUEUE_GROUP,
-      callback: (_error, message) => {
-        const request = parseIssueTaskRequest(decodeJson(message.data, 'IssueTask request'));
-        seen.push(request.taskId);
-        message.respond(
-          JSON.stringify(
-            seen.length === 1
-              ? { ok: false, error: { code: 'UNAVAILABLE', message: 'the event store is away' } }
-              : { ok: true, taskId: request.taskId },
-          ),
-        );
-      },
+    const response = await issueWithSchedulerStandIn((request, message) => {
+      seen.push(request.taskId);
+      message.respond(
+        JSON.stringify(
+          seen.length === 1
+            ? { ok: false, error: { code: 'UNAVAILABLE', message: 'the event store is away' } }
+            : { ok: true, taskId: request.taskId },
+        ),
+      );
     });
-    try {
-      const response = await harness.request(`/v1/task/${functionId}`, {
-        method: 'POST',
-        token: ownerToken,
-      });
-      expect(response.status).toBe(201);
-      expect(seen).toHaveLength(2);
-      expect(seen[0]).toBe(seen[1]);
-    } finally {
-      subscription.unsubscribe();
-    }
+    expect(response.status).toBe(201);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toBe(seen[1]);
   });
 
   test('a request the scheduler does not answer in time is asked once more with the same task id', async () => {
-    const functionId = await registerFunction(ownerToken);
     const seen: string[] = [];
     // Ignores the first request, then answers as the scheduler would.
-    const subscription = harness.nats.subscribe(ISSUE_TASK_SUBJECT, {
-      queue: SCHEDULER_QUEUE_GROUP,
-      callback: (_error, message) => {
-        const request = parseIssueTaskRequest(decodeJson(message.data, 'IssueTask request'));
-        seen.push(`${request.taskId}@${request.issuedAt}`);
-        if (seen.length > 1) message.respond(JSON.stringify({ ok: true, taskId: request.taskId }));
-      },
+    const response = await issueWithSchedulerStandIn((request, message) => {
+      seen.push(`${request.taskId}@${request.issuedAt}`);
+      if (seen.length > 1) message.respond(JSON.stringify({ ok: true, taskId: request.taskId }));
     });
-    try {
-      const response = await harness.request(`/v1/task/${functionId}`, {
-        method: 'POST',
-        token: ownerToken,
-      });
-      expect(response.status).toBe(201);
-      const { id } = await json(response);
-      expect(seen).toHaveLength(2);
-      expect(seen[0]).toBe(seen[1]);
-      expect(seen[0]).toMatch(new RegExp(`^${id as string}@`));
-    } finally {
-      subscription.unsubscribe();
-    }
+    expect(response.status).toBe(201);
+    const { id } = await json(response);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toBe(seen[1]);
+    expect(seen[0]).toMatch(new RegExp(`^${id as string}@`));
   });
 });
 

@@ -72,6 +72,21 @@ async function elapse(ms: number): Promise<void> {
   await jest.advanceTimersByTimeAsync(ms);
 }
 
+/** Replica `a` started first and leads; `b` started just after and stands by; a lease has passed. */
+async function leaderAndStandby(): Promise<{
+  a: ReturnType<typeof replica>;
+  b: ReturnType<typeof replica>;
+}> {
+  const table = new LeaseTable(() => Date.now());
+  const a = replica(table, 'a');
+  const b = replica(table, 'b');
+  a.leadership.start();
+  await elapse(10);
+  b.leadership.start();
+  await elapse(TTL);
+  return { a, b };
+}
+
 beforeEach(() => {
   jest.useFakeTimers();
 });
@@ -82,13 +97,8 @@ afterEach(() => {
 
 describe('a leadership', () => {
   test('one replica leads, the other stands by, and the leader keeps its lease', async () => {
-    const table = new LeaseTable(() => Date.now());
-    const a = replica(table, 'a');
-    const b = replica(table, 'b');
-    a.leadership.start();
-    await elapse(10);
-    b.leadership.start();
-    await elapse(10 * TTL);
+    const { a, b } = await leaderAndStandby();
+    await elapse(9 * TTL);
     expect(a.leadership.epoch).toBe(1);
     expect(b.leadership.epoch).toBeUndefined();
     expect(a.roles).toEqual([{ role: 'leader', epoch: 1 }]);
@@ -96,13 +106,7 @@ describe('a leadership', () => {
   });
 
   test('a standby takes over within the lease after the leader dies, under a higher epoch', async () => {
-    const table = new LeaseTable(() => Date.now());
-    const a = replica(table, 'a');
-    const b = replica(table, 'b');
-    a.leadership.start();
-    await elapse(10);
-    b.leadership.start();
-    await elapse(TTL);
+    const { a, b } = await leaderAndStandby();
     // The leader dies: it renews nothing any more.
     a.kill();
     const died = Date.now();
@@ -112,13 +116,7 @@ describe('a leadership', () => {
   });
 
   test('a leader that stops gives the lease up: a standby leads within a sixth of the lease', async () => {
-    const table = new LeaseTable(() => Date.now());
-    const a = replica(table, 'a');
-    const b = replica(table, 'b');
-    a.leadership.start();
-    await elapse(10);
-    b.leadership.start();
-    await elapse(TTL);
+    const { a, b } = await leaderAndStandby();
     await a.leadership.stop();
     const stopped = Date.now();
     while (b.leadership.epoch === undefined && Date.now() - stopped < TTL) await elapse(10);
