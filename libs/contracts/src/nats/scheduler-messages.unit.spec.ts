@@ -1,6 +1,8 @@
 import { fieldRejected } from '../testing/index.js';
 import { parseAssignment, parseAssignmentReply, parseCancellation } from './assignment-messages.js';
 import { parseIssueTaskReply } from './issue-task-messages.js';
+import { parseCancelTaskReply, parseCancelTaskRequest } from './cancel-task-messages.js';
+import { parseTaskEventNotice } from './task-event-notice.js';
 import { parseTaskNotification } from './task-notification.js';
 
 const taskId = '6405942c9956fae80d7e0e91';
@@ -28,6 +30,47 @@ describe('gateway ↔ scheduler', () => {
     expect(fieldRejected(parseIssueTaskReply, { ok: false, error: { code: 'X' } })).toBe(
       'error.message',
     );
+  });
+});
+
+describe('CancelTask', () => {
+  const accountId = '6404b3da46551827c611ffe5';
+  const at = '2024-06-22T21:06:48Z';
+
+  test('requests name the task and the account', () => {
+    expect(parseCancelTaskRequest({ taskId, accountId })).toEqual({ taskId, accountId });
+    expect(fieldRejected(parseCancelTaskRequest, { taskId })).toBe('accountId');
+    expect(fieldRejected(parseCancelTaskRequest, { taskId: 'x', accountId })).toBe('taskId');
+  });
+
+  test.each([
+    { kind: 'CANCELLED', at },
+    { kind: 'FINISHED', status: 200, at },
+    { kind: 'FAILED', reason: 'TIMEOUT', status: 504, at },
+  ])('replies say how the task ended: %j', (ending) => {
+    expect(parseCancelTaskReply({ ok: true, taskId, ending })).toEqual({
+      ok: true,
+      taskId,
+      ending,
+    });
+  });
+
+  test('a failure other than the cancellation names its reason', () => {
+    expect(
+      fieldRejected(parseCancelTaskReply, {
+        ok: true,
+        taskId,
+        ending: { kind: 'FAILED', reason: 'CANCELLED', status: 499, at },
+      }),
+    ).toBe('ending.reason');
+  });
+
+  test('event notices carry a stream version', () => {
+    expect(parseTaskEventNotice({ taskId, streamVersion: 3 })).toEqual({
+      taskId,
+      streamVersion: 3,
+    });
+    expect(fieldRejected(parseTaskEventNotice, { taskId, streamVersion: 0 })).toBe('streamVersion');
   });
 });
 

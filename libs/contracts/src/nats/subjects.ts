@@ -3,12 +3,14 @@
  *
  * Canopy uses core NATS request/reply wherever the sender waits for an answer and retries until it
  * gets one; every message is a JSON document whose schema lives beside this module
- * (`issue-task-messages.ts`, `node-messages.ts`, `assignment-messages.ts`, `task-notification.ts`).
+ * (`issue-task-messages.ts`, `cancel-task-messages.ts`, `node-messages.ts`, `assignment-messages.ts`,
+ * `task-notification.ts`, `task-event-notice.ts`).
  * Receivers deduplicate, so a retry is always safe.
  *
  * | subject                           | from → to           | kind                      | body → reply                      |
  * |-----------------------------------|---------------------|---------------------------|-----------------------------------|
  * | `canopy.cmd.task.issue`           | gateway → scheduler | request, queue group `canopy-scheduler` | IssueTaskRequest → IssueTaskReply |
+ * | `canopy.cmd.task.cancel`          | gateway → scheduler | request, queue group `canopy-scheduler` | CancelTaskRequest → CancelTaskReply |
  * | `canopy.node.<nodeId>.announce`   | node → scheduler    | request                   | NodeAnnouncement → AnnouncementReply |
  * | `canopy.node.<nodeId>.heartbeat`  | node → scheduler    | request                   | NodeHeartbeat → HeartbeatReply    |
  * | `canopy.node.<nodeId>.progress`   | node → scheduler    | request                   | ProgressReport → NodeAck          |
@@ -17,6 +19,7 @@
  * | `canopy.assign.<nodeId>`          | scheduler → node    | request                   | Assignment → AssignmentReply      |
  * | `canopy.cancel.<nodeId>`          | scheduler → node    | publish (fire and forget) | Cancellation                      |
  * | `canopy.notify.task.<taskId>`     | projector → gateways| publish                   | TaskNotification                  |
+ * | `canopy.notify.task.<taskId>.events` | scheduler → gateways | publish                | TaskEventNotice                   |
  *
  * For node authors: a node starts by announcing itself, then heartbeats at the interval the announce
  * reply names. A heartbeat answered with `UNKNOWN_NODE` means the scheduler lost track of the node
@@ -35,6 +38,9 @@ import { isNodeId, isObjectId } from '../identifiers.js';
 
 /** Gateway → scheduler request asking for a task to be issued (IssueTaskRequest → IssueTaskReply). */
 export const ISSUE_TASK_SUBJECT = 'canopy.cmd.task.issue';
+
+/** Gateway → scheduler request asking for a task to be cancelled (CancelTaskRequest → CancelTaskReply). */
+export const CANCEL_TASK_SUBJECT = 'canopy.cmd.task.cancel';
 
 /** Queue group of every scheduler replica, so each IssueTask request reaches exactly one of them. */
 export const SCHEDULER_QUEUE_GROUP = 'canopy-scheduler';
@@ -114,6 +120,17 @@ export function taskNotificationSubject(taskId: string): string {
 
 /** What a gateway subscribes to in order to hear about every task. */
 export const TASK_NOTIFICATION_PATTERN = 'canopy.notify.task.*';
+
+/**
+ * Scheduler → gateways publish after it appended events to the task's stream (TaskEventNotice). A
+ * gateway subscribes to it only while a client follows that task's history.
+ */
+export function taskEventNoticeSubject(taskId: string): string {
+  return `${taskNotificationSubject(taskId)}.events`;
+}
+
+/** Every task's event notices: what the scheduler may publish and a gateway may hear. */
+export const TASK_EVENT_NOTICE_PATTERN = 'canopy.notify.task.*.events';
 
 /**
  * Inbox prefix a node must use for its own requests (the `inboxPrefix` connection option), so that

@@ -13,6 +13,9 @@ import {
   nodeReportSubject,
   parseNodeReportSubject,
   taskNotificationSubject,
+  CANCEL_TASK_SUBJECT,
+  TASK_EVENT_NOTICE_PATTERN,
+  taskEventNoticeSubject,
 } from './subjects.js';
 
 const unsafeNodeIds = ['', 'a.b', 'a b', '*', '>', 'node>', 'x'.repeat(65), 'nœud', 'tab\t'];
@@ -29,6 +32,14 @@ describe('NATS subjects', () => {
       'canopy.notify.task.6405942c9956fae80d7e0e91',
     );
     expect(TASK_NOTIFICATION_PATTERN).toBe('canopy.notify.task.*');
+    expect(CANCEL_TASK_SUBJECT).toBe('canopy.cmd.task.cancel');
+    expect(taskEventNoticeSubject('6405942c9956fae80d7e0e91')).toBe(
+      'canopy.notify.task.6405942c9956fae80d7e0e91.events',
+    );
+    expect(TASK_EVENT_NOTICE_PATTERN).toBe('canopy.notify.task.*.events');
+    // Outcome notifications' one-token wildcard does not catch the event notices.
+    expect(TASK_NOTIFICATION_PATTERN.split('.')).toHaveLength(4);
+    expect(() => taskEventNoticeSubject('x.y')).toThrow();
   });
 
   test.each(

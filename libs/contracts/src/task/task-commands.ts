@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { parseContract } from '../contract-violation.js';
-import { attemptSchema, nodeIdSchema, taskIdSchema, utcTimeSchema } from '../identifiers.js';
+import {
+  accountIdSchema,
+  attemptSchema,
+  nodeIdSchema,
+  taskIdSchema,
+  utcTimeSchema,
+} from '../identifiers.js';
 import { taskIssuedDataSchema } from './task-events.js';
 import {
   contractSchema,
@@ -67,6 +73,17 @@ export const failTaskSchema = contractSchema(
   }),
 );
 
+/** The owner withdraws the task: it fails with CANCELLED unless it is over already. */
+export const cancelTaskSchema = contractSchema(
+  'CancelTask',
+  z.object({
+    taskId: taskIdSchema,
+    /** The caller's account: another account's task is as missing as one never issued. */
+    accountId: accountIdSchema,
+    now: utcTimeSchema,
+  }),
+);
+
 export const taskCommandSchema = z.discriminatedUnion('type', [
   issueTaskSchema,
   assignTaskSchema,
@@ -74,6 +91,7 @@ export const taskCommandSchema = z.discriminatedUnion('type', [
   recordProgressSchema,
   finishTaskSchema,
   failTaskSchema,
+  cancelTaskSchema,
 ]);
 
 export type IssueTask = z.infer<typeof issueTaskSchema>;
@@ -82,6 +100,7 @@ export type UnassignTask = z.infer<typeof unassignTaskSchema>;
 export type RecordProgress = z.infer<typeof recordProgressSchema>;
 export type FinishTask = z.infer<typeof finishTaskSchema>;
 export type FailTask = z.infer<typeof failTaskSchema>;
+export type CancelTask = z.infer<typeof cancelTaskSchema>;
 export type TaskCommand = z.infer<typeof taskCommandSchema>;
 export type TaskCommandType = TaskCommand['type'];
 export type TaskCommandOf<Type extends TaskCommandType> = Extract<TaskCommand, { type: Type }>;

@@ -35,6 +35,7 @@ const validCommands: TaskCommand[] = [
     now,
   }),
   taskCommand('FailTask', { taskId, reason: 'TIMEOUT', message: 'ran longer than 1 s', now }),
+  taskCommand('CancelTask', { taskId, accountId: '6404b3da46551827c611ffe5', now }),
 ];
 
 /** A fresh copy of the valid sample, loosely typed so that tests can break it. */
@@ -75,6 +76,8 @@ describe('task commands', () => {
     ['FailTask', 'reason', 'REJECTED'],
     ['FailTask', 'message', null],
     ['IssueTask', 'maxAttempts', -1],
+    ['CancelTask', 'accountId', 'someone'],
+    ['CancelTask', 'now', undefined],
   ] as const)('rejects %s with an invalid %s', (type, key, value) => {
     const command = sample(type);
     command.data[key] = value;

@@ -1,6 +1,7 @@
 import { sameJson, taskEvent, taskFailureStatus } from '@canopy/contracts';
 import type {
   AssignTask,
+  CancelTask,
   FailTask,
   FinishTask,
   IssueTask,
@@ -131,8 +132,8 @@ export function foldTask(events: readonly TaskEvent[]): TaskState {
 }
 
 // ─── Commands ────────────────────────────────────────────────────────────────────────────────────
-// TaskCommand (IssueTask, AssignTask, UnassignTask, RecordProgress, FinishTask, FailTask) is the
-// contract type from @canopy/contracts. Commands carry every time (`now`) and id.
+// TaskCommand (IssueTask, AssignTask, UnassignTask, RecordProgress, FinishTask, FailTask,
+// CancelTask) is the contract type from @canopy/contracts. Commands carry every time (`now`) and id.
 //
 // Idempotency: a command that repeats one already applied yields []. Times (`now`) are not compared:
 // a retried command is stamped anew. Repeats are judged as follows:
@@ -144,7 +145,8 @@ export function foldTask(events: readonly TaskEvent[]): TaskState {
 //                   only the unassignment of the last attempt, which failed it);
 //   RecordProgress - any value not above the progress reached (progress never decreases);
 //   FinishTask    - the same node, attempt and response as the finish;
-//   FailTask      - a failure with the same reason (the message is descriptive only).
+//   FailTask      - a failure with the same reason (the message is descriptive only);
+//   CancelTask    - a task that is already cancelled, by whatever request or command.
 
 // ─── Decide ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -162,6 +164,8 @@ export function decide(command: TaskCommand, state: TaskState): TaskEvent[] {
       return finishTask(command, issued(state, command.data.taskId));
     case 'FailTask':
       return failTask(command, issued(state, command.data.taskId));
+    case 'CancelTask':
+      return cancelTask(command, state);
     default:
       return unknownCommand(command);
   }
@@ -340,6 +344,41 @@ function failTask({ data }: FailTask, state: IssuedTaskState): TaskEvent[] {
       return failed;
     default:
       return unknownReason(reason);
+  }
+}
+
+/**
+ * The owner withdraws the task, waiting or running: it fails with CANCELLED (499) at once; stopping
+ * the run is the node's business, told by whoever recorded this. Another account's task is as
+ * unknown as a missing one. A task that ended otherwise first stays as it ended (TASK_TERMINAL).
+ */
+function cancelTask({ data }: CancelTask, state: TaskState): TaskEvent[] {
+  const { taskId, accountId, now } = data;
+  const task = issued(state, taskId);
+  if (task.task.accountId !== accountId)
+    throw new TaskRuleViolation('TASK_NOT_FOUND', taskId, 'no such task');
+  switch (task.phase) {
+    case 'Failed':
+      if (task.failure.reason === 'CANCELLED') return [];
+      throw terminal(task);
+    case 'Finished':
+      throw terminal(task);
+    case 'Waiting':
+    case 'Assigned':
+      return [
+        taskEvent('TaskFailed', {
+          taskId,
+          reason: 'CANCELLED',
+          status: taskFailureStatus.CANCELLED,
+          message:
+            task.phase === 'Assigned'
+              ? `cancelled by its owner while attempt ${task.current.attempt} ran`
+              : 'cancelled by its owner while it waited for a node',
+          at: now,
+        }),
+      ];
+    default:
+      return unknownPhase(task);
   }
 }
 

@@ -50,6 +50,8 @@ const finish = (nodeId: string, attempt: number, response = exampleResponse(), n
   taskCommand('FinishTask', { taskId, nodeId, attempt, response, now });
 const fail = (reason: TaskFailureReason, message = `failed: ${reason}`, now = t(40)) =>
   taskCommand('FailTask', { taskId, reason, message, now });
+const cancel = (accountId = data.accountId, now = t(40)) =>
+  taskCommand('CancelTask', { taskId, accountId, now });
 
 const violation = (code: TaskRuleCode) => (error: TaskRuleViolation) =>
   error.code === code && error.taskId === taskId;
@@ -500,6 +502,74 @@ describe('FailTask', () => {
     ['failed on its last attempt', lostOnLastAttempt, fail('CANCELLED')],
   ] as const)('a %s task rejects %#', (_phase, history, command) => {
     given(history).when(command).thenThrows(TaskRuleViolation, violation('TASK_TERMINAL'));
+  });
+});
+
+describe('CancelTask', () => {
+  test('fails a waiting task with CANCELLED, 499', () => {
+    given(waiting)
+      .when(cancel())
+      .then([failed('CANCELLED', 499, 'cancelled by its owner while it waited for a node')]);
+  });
+
+  test('fails a waiting task that had an attempt before', () => {
+    given(waitingAfterN1)
+      .when(cancel())
+      .then([failed('CANCELLED', 499, 'cancelled by its owner while it waited for a node')]);
+  });
+
+  test('fails a running task, naming the attempt that ran', () => {
+    given(assignedToN2)
+      .when(cancel())
+      .then([failed('CANCELLED', 499, 'cancelled by its owner while attempt 2 ran')]);
+  });
+
+  test('after progress, the cancelled task keeps it', () => {
+    const state = foldTask([
+      ...assignedToN1,
+      progressed('n1', 1, 40),
+      failed('CANCELLED', 499, 'cancelled', t(41)),
+    ]);
+    expect(state).toMatchObject({ phase: 'Failed', progress: 40 });
+  });
+
+  test.each([
+    ['a waiting', cancelledWhileWaiting],
+    [
+      'a running',
+      [...assignedToN1, failed('CANCELLED', 499, 'cancelled by its owner while attempt 1 ran')],
+    ],
+  ] as const)('cancelling %s task again yields nothing, at any time', (_case, history) => {
+    given(history)
+      .when(cancel(data.accountId, t(99)))
+      .thenNothing();
+  });
+
+  test.each([
+    ['finished', finishedByN1],
+    ['timed out', timedOut],
+    ['failed on its last attempt', lostOnLastAttempt],
+  ] as const)('a %s task stays as it ended: TASK_TERMINAL', (_case, history) => {
+    given(history).when(cancel()).thenThrows(TaskRuleViolation, violation('TASK_TERMINAL'));
+  });
+
+  test.each([['waiting', waiting], ['assigned', assignedToN1], ...terminalHistories] as const)(
+    "another account's %s task is as unknown as a missing one",
+    (_case, history) => {
+      given(history)
+        .when(cancel('6404b3da46551827c611ffe6'))
+        .thenThrows(TaskRuleViolation, violation('TASK_NOT_FOUND'));
+    },
+  );
+
+  test('a task never issued is not found', () => {
+    given([]).when(cancel()).thenThrows(TaskRuleViolation, violation('TASK_NOT_FOUND'));
+  });
+
+  test('the result of the cancelled attempt is refused for good', () => {
+    given([...assignedToN1, failed('CANCELLED', 499, 'cancelled')])
+      .when(finish('n1', 1))
+      .thenThrows(TaskRuleViolation, violation('TASK_TERMINAL'));
   });
 });
 
