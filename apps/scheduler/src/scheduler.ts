@@ -23,6 +23,7 @@ import {
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { NatsLink } from './availability/nats-link.js';
 import { StoreHealth } from './availability/store-health.js';
+import { CancelTaskService } from './cancelling/cancel-task-service.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { NatsNodeChannel } from './dispatch/node-channel.js';
 import { TaskEventFeed } from './dispatch/task-event-feed.js';
@@ -252,7 +253,12 @@ export async function startScheduler(
   let app: Awaited<ReturnType<typeof NestFactory.createMicroservice>> | undefined;
   try {
     app = await NestFactory.createMicroservice<MicroserviceOptions>(
-      SchedulerModule.with({ issuing, nodes, work }),
+      SchedulerModule.with({
+        issuing,
+        cancelling: new CancelTaskService(commands, channel, logger),
+        nodes,
+        work,
+      }),
       {
         transport: Transport.NATS,
         options: {

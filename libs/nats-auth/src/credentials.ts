@@ -1,4 +1,10 @@
-import { ISSUE_TASK_SUBJECT, TASK_NOTIFICATION_PATTERN, nodePermissions } from '@canopy/contracts';
+import {
+  CANCEL_TASK_SUBJECT,
+  ISSUE_TASK_SUBJECT,
+  TASK_EVENT_NOTICE_PATTERN,
+  TASK_NOTIFICATION_PATTERN,
+  nodePermissions,
+} from '@canopy/contracts';
 import { createUser, encodeUser, fmtCreds, type Permissions } from '@nats-io/jwt';
 import type { NatsAuthoritySecrets } from './authority.js';
 import { authorityKeys } from './authority-keys.js';
@@ -34,17 +40,24 @@ const EVERYTHING = '>';
 export function servicePermissions(service: PlatformService): SubjectPermissions {
   switch (service) {
     case 'gateway':
-      // Requests IssueTask; hears task notifications.
+      // Requests IssueTask and CancelTask; hears task notifications and event notices.
       return {
-        publish: { allow: [ISSUE_TASK_SUBJECT] },
-        subscribe: { allow: [TASK_NOTIFICATION_PATTERN, DEFAULT_INBOX] },
+        publish: { allow: [ISSUE_TASK_SUBJECT, CANCEL_TASK_SUBJECT] },
+        subscribe: { allow: [TASK_NOTIFICATION_PATTERN, TASK_EVENT_NOTICE_PATTERN, DEFAULT_INBOX] },
         allowResponses: false,
       };
     case 'scheduler':
       // Serves commands (queue group) and every node's reports; offers assignments, sends
-      // cancellations, announces recorded task outcomes; answers each request once.
+      // cancellations, announces recorded task outcomes and appends; answers each request once.
       return {
-        publish: { allow: ['canopy.assign.*', 'canopy.cancel.*', TASK_NOTIFICATION_PATTERN] },
+        publish: {
+          allow: [
+            'canopy.assign.*',
+            'canopy.cancel.*',
+            TASK_NOTIFICATION_PATTERN,
+            TASK_EVENT_NOTICE_PATTERN,
+          ],
+        },
         subscribe: { allow: ['canopy.cmd.>', 'canopy.node.*.>', DEFAULT_INBOX] },
         allowResponses: true,
       };

@@ -58,10 +58,15 @@ describe('node credentials', () => {
 
 describe('service credentials', () => {
   test.each([
-    ['gateway', ['canopy.cmd.task.issue'], { allow: ['canopy.notify.task.*', '_INBOX.>'] }, false],
+    [
+      'gateway',
+      ['canopy.cmd.task.issue', 'canopy.cmd.task.cancel'],
+      { allow: ['canopy.notify.task.*', 'canopy.notify.task.*.events', '_INBOX.>'] },
+      false,
+    ],
     [
       'scheduler',
-      ['canopy.assign.*', 'canopy.cancel.*', 'canopy.notify.task.*'],
+      ['canopy.assign.*', 'canopy.cancel.*', 'canopy.notify.task.*', 'canopy.notify.task.*.events'],
       { allow: ['canopy.cmd.>', 'canopy.node.*.>', '_INBOX.>'] },
       true,
     ],

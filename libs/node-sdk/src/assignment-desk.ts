@@ -22,6 +22,8 @@ import type { RunOutcome, TaskHandler } from './task-run.js';
 
 /** How long aborted handlers get to settle before the node says goodbye without them. */
 const ABORT_SETTLE_MS = 10_000;
+/** Cancellations of attempts not (yet) here that are remembered, in case their assignment follows. */
+const EARLY_CANCELLATIONS_KEPT = 1_024;
 
 interface ActiveRun {
   readonly run: TaskRun;
@@ -49,6 +51,11 @@ export class AssignmentDesk implements Workload {
   private connection: NatsConnection | undefined;
   /** The highest leadership epoch an assignment came with: lower ones are a deposed leader's. */
   private highestEpoch = 0;
+  /**
+   * Attempts cancelled before their assignment arrived (the scheduler records an assignment, then
+   * sends it; a cancellation sent meanwhile can overtake it): their assignment is refused.
+   */
+  private readonly cancelledEarly = new Set<string>();
 
   constructor(private readonly options: AssignmentDeskOptions) {
     this.ledger = new SlotLedger(options.slots);
@@ -169,6 +176,11 @@ export class AssignmentDesk implements Workload {
       return;
     }
     this.highestEpoch = assignment.epoch;
+    if (this.cancelledEarly.delete(attemptKey(ref))) {
+      logger.info(ref, 'rejected an assignment cancelled before it arrived');
+      reply(msg, { accepted: false, reason: 'CANCELLED' });
+      return;
+    }
     const admission = this.ledger.admit(ref);
     switch (admission.kind) {
       case 'admitted':
@@ -232,10 +244,21 @@ export class AssignmentDesk implements Workload {
         { ...ref, reason: cancellation.reason },
         'cancellation for an attempt not running here',
       );
+      this.rememberEarlyCancellation(attemptKey(ref));
     } catch (failure) {
       const reason =
         failure instanceof ContractViolationError ? failure.message : errorSummary(failure);
       logger.warn({ reason }, 'ignored an invalid cancellation');
+    }
+  }
+
+  private rememberEarlyCancellation(key: string): void {
+    this.cancelledEarly.add(key);
+    if (this.cancelledEarly.size <= EARLY_CANCELLATIONS_KEPT) return;
+    // A Set iterates in insertion order: the first one is the oldest.
+    for (const oldest of this.cancelledEarly) {
+      this.cancelledEarly.delete(oldest);
+      break;
     }
   }
 

@@ -285,6 +285,22 @@ describe('CanopyNode against a scripted scheduler on real NATS', () => {
     expect(scheduler.received('result')).toEqual([]);
   });
 
+  test('an assignment whose cancellation overtook it is refused, and runs nothing', async () => {
+    let runs = 0;
+    await startNode('cancel-early', () => {
+      runs += 1;
+      return { status: 200 };
+    });
+    const assignment = sampleAssignment({ attempt: 4 });
+    // Sent on one connection, so the node hears them in this order.
+    await scheduler.cancel({ taskId: assignment.taskId, attempt: 4, reason: 'CANCELLED' });
+    expect(await scheduler.assign(assignment)).toEqual({ accepted: false, reason: 'CANCELLED' });
+    // Another attempt of the same task is not affected.
+    expect(await scheduler.assign(sampleAssignment({ attempt: 5 }))).toEqual({ accepted: true });
+    await scheduler.waitFor('result', (result) => result.attempt === 5);
+    expect(runs).toBe(1);
+  });
+
   test('a cancellation of another attempt leaves the running one alone', async () => {
     const release = deferred();
     let aborted = false;

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import {
+  CANCEL_TASK_SUBJECT,
   ISSUE_TASK_SUBJECT,
+  parseCancelTaskReply,
   decodeJson,
   functionEvent,
   functionStreamId,
@@ -11,6 +13,7 @@ import {
   nodeStreamId,
 } from '@canopy/contracts';
 import type {
+  CancelTaskReply,
   FunctionCapabilities,
   IssueTaskReply,
   IssueTaskRequest,
@@ -148,6 +151,13 @@ export class SchedulerFixture {
     const payload = typeof body === 'string' ? body : JSON.stringify(body);
     const reply = await this.client.request(ISSUE_TASK_SUBJECT, payload, { timeout: 10_000 });
     return parseIssueTaskReply(decodeJson(reply.data, 'IssueTask reply'));
+  }
+
+  /** The gateway's CancelTask request; `body` may be anything, for malformed-message tests. */
+  async cancel(body: { taskId: string; accountId: string } | string): Promise<CancelTaskReply> {
+    const payload = typeof body === 'string' ? body : JSON.stringify(body);
+    const reply = await this.client.request(CANCEL_TASK_SUBJECT, payload, { timeout: 10_000 });
+    return parseCancelTaskReply(decodeJson(reply.data, 'CancelTask reply'));
   }
 
   async taskEvents(taskId: string): Promise<TaskEvent[]> {

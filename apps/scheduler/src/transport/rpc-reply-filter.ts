@@ -1,4 +1,4 @@
-import { ISSUE_TASK_SUBJECT, parseNodeReportSubject } from '@canopy/contracts';
+import { CANCEL_TASK_SUBJECT, ISSUE_TASK_SUBJECT, parseNodeReportSubject } from '@canopy/contracts';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { Catch } from '@nestjs/common';
 import type { ArgumentsHost, RpcExceptionFilter } from '@nestjs/common';
@@ -40,6 +40,7 @@ export class RpcReplyFilter implements RpcExceptionFilter {
 // What the request was, from its subject (a node's subject names the node, whatever the body says).
 function requestOf(subject: string): { what: string; nodeId?: string; kind?: string } {
   if (subject === ISSUE_TASK_SUBJECT) return { what: 'IssueTask' };
+  if (subject === CANCEL_TASK_SUBJECT) return { what: 'CancelTask' };
   try {
     return { what: 'node report', ...parseNodeReportSubject(subject) };
   } catch {

@@ -1,0 +1,17 @@
+import { CANCEL_TASK_SUBJECT, SCHEDULER_QUEUE_GROUP } from '@canopy/contracts';
+import type { CancelTaskReply } from '@canopy/contracts';
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { SCHEDULER_HANDLERS } from '../scheduler-handlers.js';
+import type { SchedulerHandlers } from '../scheduler-handlers.js';
+
+@Controller()
+export class CancelTaskController {
+  constructor(@Inject(SCHEDULER_HANDLERS) private readonly handlers: SchedulerHandlers) {}
+
+  // Any replica records a cancellation, as it records an issue: one of them takes each request.
+  @MessagePattern(CANCEL_TASK_SUBJECT, { queue: SCHEDULER_QUEUE_GROUP })
+  cancel(@Payload() payload: Uint8Array): Promise<CancelTaskReply> {
+    return this.handlers.work.run(() => this.handlers.cancelling.cancel(payload));
+  }
+}
