@@ -23,6 +23,9 @@ import { NodeController } from './nodes/node.controller.js';
 import { ScheduleCatalog } from './schedules/schedule-catalog.js';
 import { ScheduleController } from './schedules/schedule.controller.js';
 import { NodeRegistrations } from './nodes/node-registrations.js';
+import { TaskCanceller } from './tasks/task-canceller.js';
+import { TaskEventStreams } from './tasks/task-event-streams.js';
+import { TaskHistory } from './tasks/task-history.js';
 import { TaskIssuer } from './tasks/task-issuer.js';
 import { ResultWaiters } from './tasks/result-waiters.js';
 import { TaskReads } from './tasks/task-reads.js';
@@ -39,7 +42,9 @@ export interface GatewayParts {
   readonly signingKeys: SigningKeys;
   readonly rateLimits: RateLimits;
   readonly issuer: TaskIssuer;
+  readonly canceller: TaskCanceller;
   readonly resultWaiters: ResultWaiters;
+  readonly eventStreams: TaskEventStreams;
   /** Issues nodes' NATS credentials; without one, node registration answers 503. */
   readonly nodeCredentials?: NodeCredentialsIssuer | null;
 }
@@ -68,6 +73,9 @@ export class GatewayModule {
         { provide: RateLimits, useValue: parts.rateLimits },
         { provide: ApiKeys, useValue: new ApiKeys(aggregates.accounts) },
         { provide: TaskIssuer, useValue: parts.issuer },
+        { provide: TaskCanceller, useValue: parts.canceller },
+        { provide: TaskEventStreams, useValue: parts.eventStreams },
+        { provide: TaskHistory, useValue: new TaskHistory(parts.store) },
         { provide: ResultWaiters, useValue: parts.resultWaiters },
         {
           provide: ApiKeyExchange,

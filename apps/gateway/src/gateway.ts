@@ -32,6 +32,8 @@ import { ApiExceptionFilter } from './http/api-exception-filter.js';
 import type { NodeCredentialsIssuer } from './nodes/node-credentials.js';
 import { serveApiDocumentation } from './openapi/api-docs-routes.js';
 import { RateLimits } from './http/rate-limits.js';
+import { TaskCanceller } from './tasks/task-canceller.js';
+import { TaskEventStreams } from './tasks/task-event-streams.js';
 import { TaskIssuer } from './tasks/task-issuer.js';
 import { aggregatesOn } from './events/aggregates.js';
 import { ResultWaiters } from './tasks/result-waiters.js';
@@ -46,6 +48,8 @@ export interface RunningGateway {
   readonly port: number;
   /** Result requests (`?wait=N`) waiting for their task right now, for diagnostics and tests. */
   waitingForResults(): number;
+  /** Task event streams (`GET /v1/task/:taskId/events`, SSE) being sent right now. */
+  followingTaskEvents(): number;
   /** Reads AUTH_SIGNING_KEYS_FILE now rather than at its next poll (tests, tools in-process). */
   reloadSigningKeys(): void;
   /** Wakes waiting requests, stops listening, drains NATS, closes the event store and the pool. */
@@ -100,6 +104,7 @@ export async function startGateway(
 
     const resultWaiters = new ResultWaiters(nats, logger);
     resultWaiters.start();
+    const eventStreams = new TaskEventStreams(store, nats, logger);
 
     const app = await NestFactory.create<NestFastifyApplication>(
       GatewayModule.with({
@@ -122,7 +127,9 @@ export async function startGateway(
           const { state } = await aggregates.tasks.current(taskStreamId(request.taskId));
           return state.phase !== 'NotIssued' && isIssuedBy(state.task, request);
         }),
+        canceller: new TaskCanceller(nats, config.GATEWAY_ISSUE_TIMEOUT_MS, logger),
         resultWaiters,
+        eventStreams,
         nodeCredentials:
           extensions.nodeCredentials ??
           (config.NATS_AUTHORITY_FILE === undefined
@@ -143,6 +150,7 @@ export async function startGateway(
     cleanups.push(async () => {
       lifecycle.stopping = true;
       resultWaiters.close();
+      eventStreams.close();
     });
     app.useGlobalFilters(new ApiExceptionFilter(logger, config.GATEWAY_BODY_LIMIT_BYTES));
     configureFastify(app, lifecycle, logger);
@@ -158,6 +166,7 @@ export async function startGateway(
       url,
       port,
       waitingForResults: () => resultWaiters.waiting,
+      followingTaskEvents: () => eventStreams.following,
       reloadSigningKeys: () => signing.reload(),
       stop: () => {
         stopping ??= cleanUp();

@@ -6,6 +6,8 @@ export interface ApiErrorOptions {
   readonly field?: string;
   /** Seconds, sent as Retry-After. */
   readonly retryAfter?: number;
+  /** More of the answer, beside `error` and `message` (e.g. the status a task finished with). */
+  readonly details?: Readonly<Record<string, string | number>>;
 }
 
 export class ApiError extends Error {

@@ -17,6 +17,7 @@ interface ErrorBody {
   readonly error: string;
   readonly message: string;
   readonly field?: string;
+  readonly [detail: string]: string | number | undefined;
 }
 
 interface Answer {
@@ -76,10 +77,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   private answer(exception: unknown, request: FastifyRequest): Answer {
     if (exception instanceof ApiError) {
-      const { field, retryAfter } = exception.options;
+      const { field, retryAfter, details } = exception.options;
       return {
         status: exception.status,
         body: {
+          ...details,
           error: exception.code,
           message: exception.message,
           ...(field === undefined ? {} : { field }),

@@ -5,7 +5,9 @@ import {
   taskRequirementsSchema,
 } from '@canopy/contracts';
 import { z } from 'zod';
-import { unixSecondsSchema } from '../openapi/api-description.js';
+import { apiErrorBodySchema, unixSecondsSchema } from '../openapi/api-description.js';
+import type { CancelledTaskJson } from './task-canceller.js';
+import type { TaskHistoryEntryJson } from './task-history-json.js';
 import type { TaskJson, TaskListEntryJson } from './task-json.js';
 
 // The task API's response bodies as zod schemas, for the OpenAPI document. The types below fail to
@@ -63,9 +65,86 @@ export const pendingResultSchema = z.object({
   status: z.literal(0),
 });
 
+export const cancelledTaskSchema = z.object({
+  id: taskIdSchema,
+  status: z
+    .literal(499)
+    .meta({ description: 'The status of a cancelled task, everywhere in the API' }),
+  cancelled: unixSecondsSchema.meta({ description: 'When the cancellation was recorded' }),
+});
+
+export const taskFinishedErrorSchema = apiErrorBodySchema.extend({
+  error: z.literal('TASK_FINISHED'),
+  status: z.int().min(100).max(599).meta({
+    description: "The status the task ended with: the function's, or the platform's failure",
+    example: 200,
+  }),
+  finished: unixSecondsSchema.meta({ description: 'When the task ended' }),
+});
+
+const attemptSchema = z.int().min(1).meta({ description: 'The attempt (1, 2, ...)' });
+const nodeSchema = nodeIdSchema.meta({
+  description: 'The node of the attempt, as `GET /v1/task/:taskId` shows it',
+});
+
+export const taskHistoryEntrySchema = z.discriminatedUnion('type', [
+  historyEntry(
+    'TaskIssued',
+    z.object({
+      functionId: functionIdSchema,
+      scheduleId: taskIdSchema.nullable().meta({ description: 'The schedule that issued it' }),
+      timeout: z.int().min(1),
+      maxAttempts: z.int().min(1),
+      capabilities: taskRequirementsSchema,
+    }),
+  ),
+  historyEntry('TaskAssigned', z.object({ node: nodeSchema, attempt: attemptSchema })),
+  historyEntry(
+    'TaskUnassigned',
+    z.object({
+      node: nodeSchema,
+      attempt: attemptSchema,
+      reason: z.string().meta({
+        description: 'NODE_LOST, NODE_DISABLED, REJECTED or START_DEADLINE_MISSED',
+      }),
+    }),
+  ),
+  historyEntry('TaskProgressed', z.object({ attempt: attemptSchema, progress: progressSchema })),
+  historyEntry(
+    'TaskFinished',
+    z.object({
+      attempt: attemptSchema,
+      status: z.int().min(100).max(599).meta({ description: "The function's HTTP status" }),
+    }),
+  ),
+  historyEntry(
+    'TaskFailed',
+    z.object({
+      reason: z.string().meta({ description: 'TIMEOUT, NO_RUNNER, NODE_LOST or CANCELLED' }),
+      status: statusSchema,
+      message: z.string(),
+    }),
+  ),
+]);
+
+export const taskHistorySchema = z.array(taskHistoryEntrySchema);
+
+function historyEntry<Type extends string, Data extends z.ZodType>(type: Type, data: Data) {
+  return z.object({
+    version: z.int().min(1).meta({
+      description: "The event's version in the task's stream: 1, 2, 3... (the SSE event id)",
+    }),
+    type: z.literal(type),
+    at: unixSecondsSchema.meta({ description: 'When it happened' }),
+    data,
+  });
+}
+
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Holds<T extends true> = T;
 export type TaskSchemasMatchTheirTypes = [
   Holds<Same<z.output<typeof taskJsonSchema>, TaskJson>>,
   Holds<Same<z.output<typeof taskListEntrySchema>, TaskListEntryJson>>,
+  Holds<Same<z.output<typeof cancelledTaskSchema>['id'], CancelledTaskJson['id']>>,
+  Holds<Same<z.output<typeof taskHistoryEntrySchema>['type'], TaskHistoryEntryJson['type']>>,
 ];

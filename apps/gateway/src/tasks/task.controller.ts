@@ -1,6 +1,18 @@
 import type { ReadModelDatabase } from '@canopy/read-models';
 import type { ServiceLogger } from '@canopy/service-runtime';
-import { Controller, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Caller } from '../auth/access-tokens.js';
@@ -10,11 +22,16 @@ import { objectId } from '../http/object-id-parameter.js';
 import { Paged } from '../http/page-parameters.js';
 import type { Page } from '../http/page-parameters.js';
 import type { QueryRecord } from '../http/query-parameters.js';
-import { integerParameter, singleParameter } from '../http/query-parameters.js';
+import { booleanParameter, integerParameter, singleParameter } from '../http/query-parameters.js';
+import { invalidParameter } from '../http/api-error.js';
 import { bodyBytes, breaksDeclaredJson, invalidDeclaredJson } from '../http/request-body.js';
 import { LOGGER, READ_MODEL_DB } from '../gateway-tokens.js';
 import { taskCsvStream } from './task-csv-export.js';
 import { parseTaskCsvParameters } from './task-csv-parameters.js';
+import { TaskCanceller } from './task-canceller.js';
+import type { CancelledTaskJson } from './task-canceller.js';
+import { TaskEventStreams } from './task-event-streams.js';
+import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE, TaskHistory } from './task-history.js';
 import { TaskIssuer } from './task-issuer.js';
 import type { TaskJson, TaskListEntryJson } from './task-json.js';
 import { parseTaskListParameters } from './task-list-parameters.js';
@@ -23,8 +40,10 @@ import { TaskReads } from './task-reads.js';
 import type { TaskOutcome } from './task-reads.js';
 import { MAX_WAIT_SECONDS, sendTaskOutcome } from './task-result-response.js';
 import {
+  ApiCancelTask,
   ApiGetTask,
   ApiIssueTask,
+  ApiTaskEvents,
   ApiListTasks,
   ApiTaskCsv,
   ApiTaskResult,
@@ -39,6 +58,9 @@ export class TaskController {
     @Inject(FunctionCatalog) private readonly functions: FunctionCatalog,
     @Inject(READ_MODEL_DB) private readonly db: Kysely<ReadModelDatabase>,
     @Inject(LOGGER) private readonly logger: ServiceLogger,
+    @Inject(TaskCanceller) private readonly canceller: TaskCanceller,
+    @Inject(TaskHistory) private readonly history: TaskHistory,
+    @Inject(TaskEventStreams) private readonly eventStreams: TaskEventStreams,
   ) {}
 
   /**
@@ -114,6 +136,76 @@ export class TaskController {
     await sendTaskOutcome(taskId, outcome, reply);
   }
 
+  /**
+   * Cancels the task: 200 `{ id, status: 499, cancelled }` once a scheduler has recorded it (or had,
+   * for a repeat); 409 TASK_FINISHED when the task ended otherwise first.
+   */
+  @Delete(':id')
+  @ApiCancelTask('DELETE')
+  async cancel(
+    @CurrentCaller() caller: Caller,
+    @Param('id', objectId('taskId')) taskId: string,
+  ): Promise<CancelledTaskJson> {
+    return this.canceller.cancel(caller.accountId, taskId);
+  }
+
+  /** `DELETE /v1/task/:id` for clients that cannot send DELETE. */
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiCancelTask('POST')
+  async cancelByPost(
+    @CurrentCaller() caller: Caller,
+    @Param('id', objectId('taskId')) taskId: string,
+  ): Promise<CancelledTaskJson> {
+    return this.canceller.cancel(caller.accountId, taskId);
+  }
+
+  /**
+   * The task's events, in order: a JSON page, or with `Accept: text/event-stream` / `?follow=true`
+   * an SSE stream of them and of those that follow, until the terminal one (task-event-streams.ts).
+   */
+  @Get(':id/events')
+  @ApiTaskEvents()
+  async events(
+    @CurrentCaller() caller: Caller,
+    @Param('id', objectId('taskId')) taskId: string,
+    @Query() query: QueryRecord,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const from = versionParameter('from', singleParameter(query, 'from')) ?? 1;
+    const limitValue = singleParameter(query, 'limit');
+    const limit =
+      limitValue === undefined
+        ? DEFAULT_HISTORY_PAGE
+        : integerParameter('limit', limitValue, 1, MAX_HISTORY_PAGE);
+    const followValue = singleParameter(query, 'follow');
+    const follow =
+      followValue === undefined
+        ? (request.headers.accept ?? '').includes('text/event-stream')
+        : booleanParameter('follow', followValue);
+    const lastEventId = lastEventIdOf(request);
+    await this.history.ensureOwned(caller.accountId, taskId);
+    if (!follow) {
+      const entries = await this.history.page(taskId, from, limit);
+      const last = entries.at(-1);
+      if (entries.length === limit && last !== undefined) {
+        const url = new URL(request.url, 'http://gateway.invalid');
+        url.searchParams.set('from', String(last.version + 1));
+        void reply.header('link', `<${url.pathname}${url.search}>; rel="next"`);
+      }
+      await reply.header('cache-control', 'no-store').send(entries);
+      return;
+    }
+    // A reconnecting client's Last-Event-ID wins over the `from` of the URL it reconnects to.
+    const after = lastEventId ?? from - 1;
+    await reply
+      .header('content-type', 'text/event-stream; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('x-accel-buffering', 'no')
+      .send(Readable.from(this.eventStreams.frames(taskId, after, clientGone(reply))));
+  }
+
   /** The function's tasks as CSV (task-csv-format.ts, task-csv-parameters.ts). */
   @Get(':id/csv')
   @ApiTaskCsv()
@@ -175,3 +267,19 @@ function clientGone(reply: FastifyReply): AbortSignal {
 }
 
 const CLIENT_LEFT = new Error('the client closed the connection');
+
+/** The largest stream version a parameter may name. */
+const MAX_VERSION = 2_147_483_647;
+
+function versionParameter(name: string, value: string | undefined): number | undefined {
+  return value === undefined ? undefined : integerParameter(name, value, 1, MAX_VERSION);
+}
+
+/** The SSE `Last-Event-ID` header: the version of the last event the client has (0: none). */
+function lastEventIdOf(request: FastifyRequest): number | undefined {
+  const header = request.headers['last-event-id'];
+  if (header === undefined || header === '') return undefined;
+  if (typeof header !== 'string' || !/^\d{1,10}$/.test(header) || Number(header) > MAX_VERSION)
+    throw invalidParameter('Last-Event-ID', 'must be the id of an event this stream sent');
+  return Number(header);
+}

@@ -14,11 +14,16 @@ import {
   retryAfterHeader,
 } from '../openapi/api-description.js';
 import {
+  cancelledTaskSchema,
   issuedTaskSchema,
   pendingResultSchema,
+  taskFinishedErrorSchema,
+  taskHistorySchema,
   taskJsonSchema,
   taskListSchema,
 } from './task-api-schemas.js';
+import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE } from './task-history.js';
+import { openApiSchema } from '../openapi/json-schema.js';
 import { MAX_WAIT_SECONDS, failureMessages } from './task-result-response.js';
 
 // The OpenAPI description of TaskController's operations (openapi/api-description.ts), one decorator
@@ -290,5 +295,130 @@ export const ApiTaskCsv = () =>
       },
       ...AUTHENTICATED_ROUTE_ERRORS,
       404: FUNCTION_NOT_FOUND,
+    }),
+  );
+
+export const ApiCancelTask = (how: 'DELETE' | 'POST') =>
+  applyDecorators(
+    ApiOperation({
+      summary:
+        how === 'DELETE' ? 'Cancel a task' : 'Cancel a task (for clients that cannot send DELETE)',
+      description:
+        "Withdraws the task: a waiting one leaves the queue; a running one is recorded as cancelled at once and its node is told to stop the function (a process gets SIGTERM, then SIGKILL after the node's grace). The task ends as failed with reason `CANCELLED`: status 499 in every read. Repeating it answers the same. A task that ended before the cancellation was recorded (its result, a timeout...) stays as it ended: 409 `TASK_FINISHED` with the status it ended with. Cancel racing the result: whichever the event store records first wins, and the answer says which." +
+        (how === 'POST' ? ' The same as `DELETE /v1/task/{id}`.' : ''),
+    }),
+    ApiTaskIdParam(),
+    ApiJsonResponse(200, {
+      description: 'The task is cancelled (by this request or an earlier one)',
+      schema: cancelledTaskSchema,
+      example: { id: '6405942c9956fae80d7e0e91', status: 499, cancelled: '1678089212' },
+    }),
+    ApiResponse({
+      status: 409,
+      description:
+        'The task had ended before the cancellation came: it stays as it ended (`error`: `TASK_FINISHED`)',
+      content: {
+        'application/json': {
+          schema: openApiSchema(taskFinishedErrorSchema, 'output'),
+          example: {
+            error: 'TASK_FINISHED',
+            message:
+              'the task had already finished with status 200 when the cancellation came; it stays as it ended',
+            status: 200,
+            finished: '1678089212',
+          },
+        },
+      },
+    }),
+    ApiErrorResponses({
+      400: 'the task id is not 24 lower-case hex characters',
+      ...AUTHENTICATED_ROUTE_ERRORS,
+      404: TASK_NOT_FOUND,
+      503: 'no scheduler recorded the cancellation in time, or the event store is unavailable: try again',
+    }),
+  );
+
+export const ApiTaskEvents = () =>
+  applyDecorators(
+    ApiOperation({
+      summary: "A task's history, or its live progress",
+      description:
+        "The task's events in the order they were recorded, each with its stream version (1, 2, 3... without gaps), its type, when it happened (unix seconds) and what a client may see of it: never the request or the response (read those with `GET /v1/task/{id}` and `/result`). As JSON: one page of up to `limit` events from version `from`, with a `Link` to the next page while the page is full. With `Accept: text/event-stream` or `follow=true`: Server-Sent Events, one per event (`id` = the version, `event` = the type, `data` = the JSON entry), the recorded ones first and then each new one as it is recorded, until the terminal event (`TaskFinished` or `TaskFailed`), after which the stream ends. A comment line keeps an idle stream open every 15 s. After a dropped connection, a client that reconnects with `Last-Event-ID` (as EventSource does) gets exactly the events after that version.",
+    }),
+    ApiTaskIdParam(),
+    ApiOptionalQuery('from', 'The first version to return (default 1)', {
+      type: 'string',
+      pattern: '^[0-9]+$',
+      example: '1',
+    }),
+    ApiOptionalQuery(
+      'limit',
+      `Events in a JSON page, 1 to ${MAX_HISTORY_PAGE} (default ${DEFAULT_HISTORY_PAGE}); a stream sends them all`,
+      { type: 'string', pattern: '^[0-9]+$', example: '100' },
+    ),
+    ApiOptionalQuery(
+      'follow',
+      '`true`: stream Server-Sent Events (as `Accept: text/event-stream` does); `false`: a JSON page whatever `Accept` says',
+      booleanParameterSchema,
+    ),
+    ApiResponse({
+      status: 200,
+      description:
+        'The events: a JSON page, or an SSE stream (`text/event-stream`) that ends after the terminal event',
+      headers: {
+        Link: {
+          description:
+            'JSON pages only, while a page is full: `</v1/task/{id}/events?from=<next version>&limit=…>; rel="next"`',
+          schema: { type: 'string' },
+        },
+      },
+      content: {
+        'application/json': {
+          schema: openApiSchema(taskHistorySchema, 'output'),
+          example: [
+            {
+              version: 1,
+              type: 'TaskIssued',
+              at: '1678087212',
+              data: {
+                functionId: '6405848581b16f7a07cd4c48',
+                scheduleId: null,
+                timeout: 10,
+                maxAttempts: 3,
+                capabilities: { cpuCount: 0, memSize: 0, networkLatency: 0, privileged: false },
+              },
+            },
+            {
+              version: 2,
+              type: 'TaskAssigned',
+              at: '1678087213',
+              data: { node: 'local-node', attempt: 1 },
+            },
+            {
+              version: 3,
+              type: 'TaskProgressed',
+              at: '1678087214',
+              data: { attempt: 1, progress: 50 },
+            },
+            {
+              version: 4,
+              type: 'TaskFinished',
+              at: '1678087215',
+              data: { attempt: 1, status: 200 },
+            },
+          ],
+        },
+        'text/event-stream': {
+          schema: { type: 'string' },
+          example:
+            'retry: 1000\n\nid: 3\nevent: TaskProgressed\ndata: {"version":3,"type":"TaskProgressed","at":"1678087214","data":{"attempt":1,"progress":50}}\n\n',
+        },
+      },
+    }),
+    ApiErrorResponses({
+      400: 'the task id, `from`, `limit`, `follow` or `Last-Event-ID` is malformed',
+      ...AUTHENTICATED_ROUTE_ERRORS,
+      404: TASK_NOT_FOUND,
+      503: 'the event store is unavailable: try again',
     }),
   );

@@ -1,0 +1,119 @@
+import {
+  CANCEL_TASK_SUBJECT,
+  cancelTaskErrorCodes,
+  decodeJson,
+  parseCancelTaskReply,
+  parseCancelTaskRequest,
+} from '@canopy/contracts';
+import type { CancelTaskReply, CancelTaskRequest, TaskEnding } from '@canopy/contracts';
+import type { ServiceLogger } from '@canopy/service-runtime';
+import { setTimeout as delay } from 'node:timers/promises';
+import { RequestError, TimeoutError } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { ApiError, notFound, unavailable } from '../http/api-error.js';
+import { unixSeconds } from './task-json.js';
+
+// DELETE /v1/task/:taskId (and POST /v1/task/:taskId/cancel): the gateway asks a scheduler to record
+// the cancellation (CANCEL_TASK_SUBJECT, request/reply); the scheduler replies once the task's ending
+// is in the event store, saying what it is. A request without a reply is asked again until the time
+// for it runs out (the same request: repeating a cancellation changes nothing), then answered 503.
+
+const RETRY_AFTER_SECONDS = 5;
+/** The longest one request may wait for its reply before it is asked again. */
+const ATTEMPT_TIMEOUT_MS = 2_000;
+/** Pause before asking again after a fast failure (no responders, NATS reconnecting). */
+const RETRY_PAUSE_MS = 100;
+
+/** The 200 answer: the task is cancelled (now, or by an earlier request). */
+export interface CancelledTaskJson {
+  readonly id: string;
+  /** 499, the status a cancelled task has everywhere in the API. */
+  readonly status: number;
+  /** When the cancellation was recorded, unix seconds. */
+  readonly cancelled: string;
+}
+
+export class TaskCanceller {
+  private readonly encoder = new TextEncoder();
+
+  constructor(
+    private readonly nats: NatsConnection,
+    /** How long to keep asking for the cancellation to be recorded before answering 503. */
+    private readonly timeoutMs: number,
+    private readonly logger: ServiceLogger,
+  ) {}
+
+  /**
+   * The cancelled task; a 409 TASK_FINISHED (with the status it ended with) when it ended otherwise
+   * first, a 404 for a task the account does not have, a 503 when no scheduler answered.
+   */
+  async cancel(accountId: string, taskId: string): Promise<CancelledTaskJson> {
+    const request = parseCancelTaskRequest({ taskId, accountId });
+    const reply = await this.requestUntilAnswered(request);
+    if (!reply.ok) {
+      if (reply.error.code === cancelTaskErrorCodes.TASK_NOT_FOUND)
+        throw notFound(`no task ${taskId}`);
+      this.logger.error({ taskId, code: reply.error.code }, 'CancelTask refused');
+      throw unavailable('the task could not be cancelled; try again later', RETRY_AFTER_SECONDS);
+    }
+    return answerOf(taskId, reply.ending);
+  }
+
+  private async requestUntilAnswered(request: CancelTaskRequest): Promise<CancelTaskReply> {
+    const payload = this.encoder.encode(JSON.stringify(request));
+    const deadline = performance.now() + this.timeoutMs;
+    let lastProblem = 'no scheduler answered';
+    for (let attempt = 1; ; attempt += 1) {
+      const remainingMs = deadline - performance.now();
+      if (remainingMs <= 0) break;
+      try {
+        const attemptMs = Math.min(ATTEMPT_TIMEOUT_MS, Math.ceil(this.timeoutMs / 2), remainingMs);
+        const message = await this.nats.request(CANCEL_TASK_SUBJECT, payload, {
+          timeout: Math.max(1, attemptMs),
+        });
+        const reply = parseCancelTaskReply(decodeJson(message.data, 'CancelTask reply'));
+        if (reply.ok || reply.error.code !== cancelTaskErrorCodes.UNAVAILABLE) return reply;
+        lastProblem = reply.error.message;
+      } catch (error) {
+        if (error instanceof TimeoutError) lastProblem = 'no CancelTask reply in time';
+        else if (error instanceof RequestError && error.isNoResponders())
+          lastProblem = 'no scheduler is listening for CancelTask requests';
+        else lastProblem = error instanceof Error ? error.message : String(error);
+      }
+      this.logger.warn(
+        { taskId: request.taskId, attempt, problem: lastProblem },
+        'CancelTask not answered; asking again',
+      );
+      await delay(Math.min(RETRY_PAUSE_MS, Math.max(0, deadline - performance.now())));
+    }
+    this.logger.error(
+      { taskId: request.taskId, problem: lastProblem },
+      'the task could not be cancelled',
+    );
+    throw unavailable('the task could not be cancelled; try again later', RETRY_AFTER_SECONDS);
+  }
+}
+
+function answerOf(taskId: string, ending: TaskEnding): CancelledTaskJson {
+  switch (ending.kind) {
+    case 'CANCELLED':
+      return { id: taskId, status: 499, cancelled: unixSeconds(ending.at) };
+    case 'FINISHED':
+    case 'FAILED': {
+      const how =
+        ending.kind === 'FINISHED'
+          ? `finished with status ${ending.status}`
+          : `failed (${ending.reason}, status ${ending.status})`;
+      throw new ApiError(
+        409,
+        'TASK_FINISHED',
+        `the task had already ${how} when the cancellation came; it stays as it ended`,
+        { details: { status: ending.status, finished: unixSeconds(ending.at) } },
+      );
+    }
+    default: {
+      const unknown: never = ending;
+      throw new Error(`Unhandled task ending ${JSON.stringify(unknown)}`);
+    }
+  }
+}
