@@ -86,6 +86,14 @@ describe('analytics views', () => {
           issued_at: '2026-11-29T09:30:00Z',
           finished_at: '2026-11-29T10:30:00Z',
         }),
+        // Cancelled by its owner while it waited: failed, and counted apart.
+        task({
+          state: 'failed',
+          status: 499,
+          failure_reason: 'CANCELLED',
+          issued_at: '2026-11-30T01:00:00Z',
+          finished_at: '2026-11-30T01:00:30Z',
+        }),
       ])
       .execute();
   });
@@ -112,6 +120,7 @@ describe('analytics views', () => {
       ['finished', 1, 5, null],
       ['finished', 3, 7, null],
       ['failed', null, null, 'NO_RUNNER'],
+      ['failed', null, null, 'CANCELLED'],
     ]);
   });
 
@@ -132,6 +141,7 @@ describe('analytics views', () => {
         finished: 4,
         succeeded: 3,
         failed: 1,
+        cancelled: 0,
         // Waits of the five assigned tasks: 1, 2, 4, 6, 8.
         p50_queue_wait_seconds: 4,
         p95_queue_wait_seconds: expect.closeTo(7.6, 9),
@@ -143,10 +153,11 @@ describe('analytics views', () => {
         account_id: account,
         function_id: fnA,
         day_text: '2026-11-30',
-        tasks: 1,
+        tasks: 2,
         finished: 1,
         succeeded: 1,
-        failed: 0,
+        failed: 1,
+        cancelled: 1,
         p50_queue_wait_seconds: 1,
         p95_queue_wait_seconds: 1,
         p50_run_seconds: 5,
@@ -160,6 +171,7 @@ describe('analytics views', () => {
         finished: 1,
         succeeded: 1,
         failed: 1,
+        cancelled: 0,
         p50_queue_wait_seconds: 3,
         p95_queue_wait_seconds: 3,
         p50_run_seconds: 7,

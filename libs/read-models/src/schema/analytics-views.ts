@@ -36,6 +36,8 @@ export interface FunctionDailyView {
   p95_queue_wait_seconds: ViewColumn<number | null>;
   p50_run_seconds: ViewColumn<number | null>;
   p95_run_seconds: ViewColumn<number | null>;
+  /** Of the failed, those their owner cancelled. */
+  cancelled: ViewColumn<number>;
 }
 
 /** `analytics.node_daily`: per node and UTC day of assignment. */
