@@ -33,6 +33,15 @@ export const apiErrorBodySchema = z
       description: 'The query parameter, path parameter or body field at fault',
       example: 'limit',
     }),
+    status: z.int().min(100).max(599).optional().meta({
+      description: '`TASK_FINISHED` only: the status the task ended with',
+      example: 200,
+    }),
+    finished: z
+      .string()
+      .regex(/^[0-9]+$/)
+      .optional()
+      .meta({ description: '`TASK_FINISHED` only: when the task ended, unix seconds' }),
   })
   .meta({ description: 'The body of every error response' });
 

@@ -5,7 +5,7 @@ import {
   taskRequirementsSchema,
 } from '@canopy/contracts';
 import { z } from 'zod';
-import { apiErrorBodySchema, unixSecondsSchema } from '../openapi/api-description.js';
+import { unixSecondsSchema } from '../openapi/api-description.js';
 import type { CancelledTaskJson } from './task-canceller.js';
 import type { TaskHistoryEntryJson } from './task-history-json.js';
 import type { TaskJson, TaskListEntryJson } from './task-json.js';
@@ -71,15 +71,6 @@ export const cancelledTaskSchema = z.object({
     .literal(499)
     .meta({ description: 'The status of a cancelled task, everywhere in the API' }),
   cancelled: unixSecondsSchema.meta({ description: 'When the cancellation was recorded' }),
-});
-
-export const taskFinishedErrorSchema = apiErrorBodySchema.extend({
-  error: z.literal('TASK_FINISHED'),
-  status: z.int().min(100).max(599).meta({
-    description: "The status the task ended with: the function's, or the platform's failure",
-    example: 200,
-  }),
-  finished: unixSecondsSchema.meta({ description: 'When the task ended' }),
 });
 
 const attemptSchema = z.int().min(1).meta({ description: 'The attempt (1, 2, ...)' });

@@ -17,7 +17,6 @@ import {
   cancelledTaskSchema,
   issuedTaskSchema,
   pendingResultSchema,
-  taskFinishedErrorSchema,
   taskHistorySchema,
   taskJsonSchema,
   taskListSchema,
@@ -313,27 +312,22 @@ export const ApiCancelTask = (how: 'DELETE' | 'POST') =>
       schema: cancelledTaskSchema,
       example: { id: '6405942c9956fae80d7e0e91', status: 499, cancelled: '1678089212' },
     }),
-    ApiResponse({
-      status: 409,
-      description:
-        'The task had ended before the cancellation came: it stays as it ended (`error`: `TASK_FINISHED`)',
-      content: {
-        'application/json': {
-          schema: openApiSchema(taskFinishedErrorSchema, 'output'),
-          example: {
-            error: 'TASK_FINISHED',
-            message:
-              'the task had already finished with status 200 when the cancellation came; it stays as it ended',
-            status: 200,
-            finished: '1678089212',
-          },
-        },
-      },
-    }),
     ApiErrorResponses({
       400: 'the task id is not 24 lower-case hex characters',
       ...AUTHENTICATED_ROUTE_ERRORS,
       404: TASK_NOT_FOUND,
+      409: {
+        description:
+          'the task had ended before the cancellation came, and stays as it ended: `status` and `finished` say how and when',
+        codes: ['TASK_FINISHED'],
+        example: {
+          error: 'TASK_FINISHED',
+          message:
+            'the task had already finished with status 200 when the cancellation came; it stays as it ended',
+          status: 200,
+          finished: '1678089212',
+        },
+      },
       503: 'no scheduler recorded the cancellation in time, or the event store is unavailable: try again',
     }),
   );
