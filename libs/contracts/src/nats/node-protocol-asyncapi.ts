@@ -6,6 +6,8 @@ import {
   cancellationSchema,
 } from './assignment-messages.js';
 import { issueTaskReplySchema, issueTaskRequestSchema } from './issue-task-messages.js';
+import { cancelTaskReplySchema, cancelTaskRequestSchema } from './cancel-task-messages.js';
+import { taskEventNoticeSchema } from './task-event-notice.js';
 import {
   announcementReplySchema,
   heartbeatReplySchema,
@@ -17,8 +19,10 @@ import {
   resultReportSchema,
 } from './node-messages.js';
 import {
+  CANCEL_TASK_SUBJECT,
   ISSUE_TASK_SUBJECT,
   SCHEDULER_QUEUE_GROUP,
+  taskEventNoticeSubject,
   assignmentSubject,
   cancellationSubject,
   nodeInboxPrefix,
@@ -173,6 +177,21 @@ const messages = {
     title: 'Task notification (internal)',
     summary: "Projector → gateways: the task's outcome is in the read models",
   },
+  CancelTaskRequest: {
+    schema: cancelTaskRequestSchema,
+    title: 'CancelTask request (internal)',
+    summary: "Gateway → scheduler: cancel this task of the caller's account",
+  },
+  CancelTaskReply: {
+    schema: cancelTaskReplySchema,
+    title: 'CancelTask reply (internal)',
+    summary: 'Sent once the task has ended: how it ended (cancelled, or how it had ended before)',
+  },
+  TaskEventNotice: {
+    schema: taskEventNoticeSchema,
+    title: 'Task event notice (internal)',
+    summary: "Scheduler → gateways: the task's stream grew to this version",
+  },
 } as const satisfies Record<string, MessageDescription>;
 type MessageName = keyof typeof messages;
 
@@ -320,6 +339,26 @@ export function nodeProtocolAsyncApi(): Json {
       "Not for nodes. Published once a task's result or failure is in the read models; gateways wake the requests waiting for it.",
     parameters: { taskId: { description: 'The task: 24 lower-case hex characters' } },
     messages: { TaskNotification: messageReference('TaskNotification') },
+    tags: [{ name: 'internal' }],
+  };
+
+  channels['cancelTask'] = {
+    address: CANCEL_TASK_SUBJECT,
+    title: 'cancel task (internal: gateway → scheduler)',
+    description: `Not for nodes. Request/reply to the scheduler replicas' queue group \`${SCHEDULER_QUEUE_GROUP}\`: CancelTaskRequest → CancelTaskReply. The replica records the cancellation (or finds the task ended), replies how the task ended, and sends the node of the running attempt a cancellation.`,
+    messages: {
+      CancelTaskRequest: messageReference('CancelTaskRequest'),
+      CancelTaskReply: messageReference('CancelTaskReply'),
+    },
+    tags: [{ name: 'internal' }],
+  };
+  channels['taskEventNotice'] = {
+    address: taskEventNoticeSubject(TASK_ID).replace(TASK_ID, '{taskId}'),
+    title: 'task event notice (internal: scheduler → gateways)',
+    description:
+      "Not for nodes. Published after every append to a task's stream; a gateway listens only while it streams that task's history to a client.",
+    parameters: { taskId: { description: 'The task: 24 lower-case hex characters' } },
+    messages: { TaskEventNotice: messageReference('TaskEventNotice') },
     tags: [{ name: 'internal' }],
   };
 
