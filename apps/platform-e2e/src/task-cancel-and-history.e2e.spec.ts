@@ -234,12 +234,15 @@ e2e.test(
     // Nothing a client may not see: no body, no query.
     expect(JSON.stringify(received)).not.toContain('done');
 
-    // Resuming after the terminal event ends at once; ?follow=true streams as Accept does.
-    const after = await readTaskEventStream(`${url}?follow=true`, {
+    // Reconnecting after the terminal event (as EventSource does whenever a stream ends) is a 204,
+    // which tells EventSource to stop; ?follow=true is a stream as Accept is.
+    const after = await stack.request(`/v1/task/${taskId}/events?follow=true`, {
       token,
-      lastEventId: versions.length,
+      headers: { 'last-event-id': String(versions.length) },
     });
-    expect(after).toEqual({ entries: [], endedByServer: true });
+    expect(after.status).toBe(204);
+    const fromStart = await readTaskEventStream(`${url}?follow=true`, { token });
+    expect(fromStart).toEqual({ entries: received, endedByServer: true });
   },
 );
 

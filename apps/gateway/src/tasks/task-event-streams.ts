@@ -4,7 +4,7 @@ import type { ServiceLogger } from '@canopy/service-runtime';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { endsTask } from './task-history-json.js';
 import type { TaskHistoryEntryJson } from './task-history-json.js';
-import { entryOf } from './task-history.js';
+import { endsAt, entryOf } from './task-history.js';
 
 // GET /v1/task/:taskId/events as Server-Sent Events: the task's events from a version on, each as
 // one SSE event whose id is its stream version, then each new one as it is recorded, until the
@@ -54,7 +54,7 @@ export class TaskEventStreams {
       // The server has the subscription before the first read: no notice after it can be missed.
       await this.nats.flush();
       yield `retry: ${RECONNECT_MS}\n\n`;
-      if (after > 0 && (await this.endsAt(taskId, after))) return;
+      if (after > 0 && (await endsAt(this.store, taskId, after))) return;
       let next = after + 1;
       while (!ending.aborted) {
         wakeup.reset();
@@ -82,14 +82,6 @@ export class TaskEventStreams {
   /** Ends every stream (the gateway stops): clients reconnect to another gateway. */
   close(): void {
     this.stopped.abort();
-  }
-
-  private async endsAt(taskId: string, version: number): Promise<boolean> {
-    const [event] = await this.store.readStream(taskStreamId(taskId), {
-      fromVersion: version,
-      maxCount: 1,
-    });
-    return event !== undefined && endsTask(entryOf(event).type);
   }
 }
 

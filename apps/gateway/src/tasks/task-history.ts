@@ -2,7 +2,7 @@ import { parseTaskEvent, taskStreamId } from '@canopy/contracts';
 import { asContractEvent } from '@canopy/event-store';
 import type { EventStore, RecordedEvent } from '@canopy/event-store';
 import { notFound } from '../http/api-error.js';
-import { taskHistoryEntry } from './task-history-json.js';
+import { endsTask, taskHistoryEntry } from './task-history-json.js';
 import type { TaskHistoryEntryJson } from './task-history-json.js';
 
 // GET /v1/task/:taskId/events reads the task's stream itself, not a read model: the history is the
@@ -33,6 +33,20 @@ export class TaskHistory {
     });
     return recorded.map(entryOf);
   }
+
+  /** Whether the event at `version` ended the task: a stream resumed after it has nothing to send. */
+  endsAt(taskId: string, version: number): Promise<boolean> {
+    return endsAt(this.store, taskId, version);
+  }
+}
+
+/** Whether the event at `version` ended the task: nothing follows it. */
+export async function endsAt(store: EventStore, taskId: string, version: number): Promise<boolean> {
+  const [event] = await store.readStream(taskStreamId(taskId), {
+    fromVersion: version,
+    maxCount: 1,
+  });
+  return event !== undefined && endsTask(entryOf(event).type);
 }
 
 export function entryOf(recorded: RecordedEvent): TaskHistoryEntryJson {

@@ -199,6 +199,11 @@ export class TaskController {
     }
     // A reconnecting client's Last-Event-ID wins over the `from` of the URL it reconnects to.
     const after = lastEventId ?? from - 1;
+    // EventSource reconnects whenever a stream ends; a 204 is what tells it the task is over.
+    if (after > 0 && (await this.history.endsAt(taskId, after))) {
+      await reply.code(204).header('cache-control', 'no-store').send();
+      return;
+    }
     await reply
       .header('content-type', 'text/event-stream; charset=utf-8')
       .header('cache-control', 'no-store')

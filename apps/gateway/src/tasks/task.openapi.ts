@@ -337,7 +337,7 @@ export const ApiTaskEvents = () =>
     ApiOperation({
       summary: "A task's history, or its live progress",
       description:
-        "The task's events in the order they were recorded, each with its stream version (1, 2, 3... without gaps), its type, when it happened (unix seconds) and what a client may see of it: never the request or the response (read those with `GET /v1/task/{id}` and `/result`). As JSON: one page of up to `limit` events from version `from`, with a `Link` to the next page while the page is full. With `Accept: text/event-stream` or `follow=true`: Server-Sent Events, one per event (`id` = the version, `event` = the type, `data` = the JSON entry), the recorded ones first and then each new one as it is recorded, until the terminal event (`TaskFinished` or `TaskFailed`), after which the stream ends. A comment line keeps an idle stream open every 15 s. After a dropped connection, a client that reconnects with `Last-Event-ID` (as EventSource does) gets exactly the events after that version.",
+        "The task's events in the order they were recorded, each with its stream version (1, 2, 3... without gaps), its type, when it happened (unix seconds) and what a client may see of it: never the request or the response (read those with `GET /v1/task/{id}` and `/result`). As JSON: one page of up to `limit` events from version `from`, with a `Link` to the next page while the page is full. With `Accept: text/event-stream` or `follow=true`: Server-Sent Events, one per event (`id` = the version, `event` = the type, `data` = the JSON entry), the recorded ones first and then each new one as it is recorded, until the terminal event (`TaskFinished` or `TaskFailed`), after which the stream ends. A comment line keeps an idle stream open every 15 s. After a dropped connection, a client that reconnects with `Last-Event-ID` (as EventSource does) gets exactly the events after that version; after the terminal event, 204.",
     }),
     ApiTaskIdParam(),
     ApiOptionalQuery('from', 'The first version to return (default 1)', {
@@ -408,6 +408,11 @@ export const ApiTaskEvents = () =>
             'retry: 1000\n\nid: 3\nevent: TaskProgressed\ndata: {"version":3,"type":"TaskProgressed","at":"1678087214","data":{"attempt":1,"progress":50}}\n\n',
         },
       },
+    }),
+    ApiResponse({
+      status: 204,
+      description:
+        'A stream asked to resume after the terminal event (`Last-Event-ID`, or `from`): nothing will follow, and EventSource stops reconnecting',
     }),
     ApiErrorResponses({
       400: 'the task id, `from`, `limit`, `follow` or `Last-Event-ID` is malformed',
