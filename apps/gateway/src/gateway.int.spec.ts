@@ -524,6 +524,7 @@ describe('POST /v1/task/:functionId', () => {
       void harness.decideOnTask(
         taskCommand('IssueTask', {
           ...request,
+          functionVersion: 1,
           requirements: { cpuCount: 0, memSize: 0, networkLatency: 0, privileged: false },
           timeout: 10,
           maxAttempts: 3,

@@ -306,6 +306,7 @@ function taskScript(index: number, context: TaskScriptContext): TaskCommand[] {
     taskId,
     accountId: context.accountId,
     functionId: context.functionId,
+    functionVersion: 1,
     scheduleId: null,
     request: {
       query: `i=${index}&x=y`,
