@@ -76,9 +76,13 @@ describe('RegisterFunction', () => {
 
 const version1 = { ...registered.data, version: 1, versionCreatedAt: registeredAt };
 const changedAt = '2026-11-29T11:00:00Z';
-const change = (changes: ChangeFunction['data']['changes'], now = changedAt): ChangeFunction => ({
+const change = (
+  changes: ChangeFunction['data']['changes'],
+  now = changedAt,
+  by = accountId,
+): ChangeFunction => ({
   type: 'ChangeFunction',
-  data: { functionId, accountId, changes, now },
+  data: { functionId, accountId: by, changes, now },
 });
 const changedTo2 = functionEvent('FunctionChanged', {
   functionId,
@@ -134,10 +138,7 @@ describe('ChangeFunction', () => {
     ['a deleted function', [registered, changedTo2, deleted], accountId],
   ])('of %s is refused as not found', (_name, history, by) => {
     given(history)
-      .when({
-        ...change({ description: 'x' }),
-        data: { ...change({}).data, accountId: by, changes: { description: 'x' } },
-      })
+      .when(change({ description: 'x' }, changedAt, by))
       .thenThrows(
         Error,
         (error) => error instanceof FunctionRuleViolation && error.code === 'FUNCTION_NOT_FOUND',
@@ -223,7 +224,7 @@ describe('the folded function', () => {
   });
 
   test('is found only in its own account', () => {
-    expect(definitionFor(foldFunction([registered]), accountId)).toEqual(registered.data);
+    expect(definitionFor(foldFunction([registered]), accountId)).toEqual(version1);
     expect(definitionFor(foldFunction([registered]), 'b'.repeat(24))).toBeUndefined();
     expect(definitionFor(foldFunction([]), accountId)).toBeUndefined();
   });
