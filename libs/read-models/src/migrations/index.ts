@@ -11,6 +11,7 @@ import * as registerNodes from './2026_11_30_12_00_00_register_nodes.js';
 import * as scheduleDetails from './2026_11_30_14_00_00_schedule_details.js';
 import * as taskCounters from './2026_11_30_15_00_00_task_counters.js';
 import * as tasksHotUpdates from './2026_12_05_10_00_00_tasks_hot_updates.js';
+import * as functionVersions from './2026_12_08_10_00_00_function_versions.js';
 
 /** Listed explicitly, not globbed from disk, so they run the same from src/ and from dist/. Append only. */
 export const readModelMigrations: Readonly<Record<string, Migration>> = {
@@ -26,4 +27,5 @@ export const readModelMigrations: Readonly<Record<string, Migration>> = {
   '2026_11_30_14_00_00_schedule_details': scheduleDetails,
   '2026_11_30_15_00_00_task_counters': taskCounters,
   '2026_12_05_10_00_00_tasks_hot_updates': tasksHotUpdates,
+  '2026_12_08_10_00_00_function_versions': functionVersions,
 };
