@@ -40,7 +40,13 @@ describe('function versions', () => {
       expect(issued?.data).toMatchObject({ functionVersion: 2, requirements: { cpuCount: 8 } });
       return request;
     }, 30_000);
-    const big = await startNode({ nodeId: uniqueNodeId('big'), capabilities: { cpuCount: 8 } });
+    // Tasks the loop above issued before the change reached the scheduler (version 1) may go to this
+    // node too: it has room for all of them.
+    const big = await startNode({
+      nodeId: uniqueNodeId('big'),
+      capabilities: { cpuCount: 8 },
+      slots: 1000,
+    });
     await eventually(() =>
       expect(
         big.assignments
