@@ -62,11 +62,9 @@ export const functionChangesSchema = z
         })
         .optional()
         .meta({ description: 'The requirements that change; those left out stay as they are' }),
-      runtime: runtimeSpecSchema
-        .optional()
-        .meta({
-          description: 'How a node runs the function from this version on (replaced whole)',
-        }),
+      runtime: runtimeSpecSchema.optional().meta({
+        description: 'How a node runs the function from this version on (replaced whole)',
+      }),
     },
     {
       error: (issue) =>
