@@ -213,6 +213,8 @@ describe('functions', () => {
       id,
       ...functionBody,
       created: expect.stringMatching(/^\d+$/),
+      version: 1,
+      updated: body['created'],
       metrics: { todaysTasks: 0, pendingTasks: 0, weekTasks: 0, completedTasks: 0 },
     });
     expect(Number(body['created'])).toBeGreaterThanOrEqual(before);
@@ -314,6 +316,8 @@ describe('functions', () => {
       ...functionBody,
       name: 'fn1',
       created: String(Date.UTC(2026, 0, 2) / 1000),
+      version: 1,
+      updated: expect.stringMatching(/^\d+$/),
       metrics: { todaysTasks: 0, pendingTasks: 0, weekTasks: 0, completedTasks: 0 },
     });
 
@@ -333,6 +337,167 @@ describe('functions', () => {
       message: 'functionId must be 24 lower-case hexadecimal characters',
       field: 'functionId',
     });
+  });
+});
+
+describe('function versions', () => {
+  const patch = (id: string, token: string, body: unknown) =>
+    harness.request(`/v1/function/${id}`, {
+      method: 'PATCH',
+      token,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const countFunctionEvents = async (id: string) => {
+    const { rows } = await sql<{ count: string }>`
+      SELECT count(*) AS count FROM event_store.events WHERE stream_id = ${`function-${id}`}
+    `.execute(harness.db);
+    return Number(rows[0]?.count);
+  };
+
+  test('a PATCH makes the next version; the older ones stay readable with ?version=N', async () => {
+    const id = await registerFunction(ownerToken);
+    const changed = await patch(id, ownerToken, {
+      description: 'says hello louder',
+      capabilities: { timeout: 30 },
+      runtime: { kind: 'process', command: '/bin/echo', args: ['HELLO'] },
+    });
+    expect(changed.status).toBe(200);
+    const version2 = {
+      id,
+      ...functionBody,
+      description: 'says hello louder',
+      capabilities: { ...functionBody.capabilities, timeout: 30 },
+      runtime: { kind: 'process', command: '/bin/echo', args: ['HELLO'] },
+      created: expect.stringMatching(/^\d+$/),
+      version: 2,
+      updated: expect.stringMatching(/^\d+$/),
+    };
+    expect(await json(changed)).toEqual(version2);
+
+    const current = await json(await harness.request(`/v1/function/${id}`, { token: ownerToken }));
+    expect(current).toEqual({ ...version2, metrics: expect.any(Object) });
+    const first = await json(
+      await harness.request(`/v1/function/${id}?version=1`, { token: ownerToken }),
+    );
+    expect(first).toMatchObject({ ...functionBody, version: 1 });
+    const missing = await harness.request(`/v1/function/${id}?version=3`, { token: ownerToken });
+    expect({ status: missing.status, body: await json(missing) }).toEqual({
+      status: 404,
+      body: { error: 'NOT_FOUND', message: `function ${id} has no version 3` },
+    });
+    for (const bad of ['0', '-1', 'abc', '1.5', '99999999999']) {
+      const response = await harness.request(`/v1/function/${id}?version=${bad}`, {
+        token: ownerToken,
+      });
+      expect({ bad, status: response.status, field: (await json(response))['field'] }).toEqual({
+        bad,
+        status: 400,
+        field: 'version',
+      });
+    }
+  });
+
+  test('a PATCH that changes nothing makes no version; a projected row behind the stream is not shown', async () => {
+    const id = await registerFunction(ownerToken);
+    // The projector is not running in this test: the row it would have written for version 1.
+    await harness.db
+      .insertInto('api.functions')
+      .values({
+        function_id: id,
+        account_id: owner.accountId,
+        name: functionBody.name,
+        description: functionBody.description,
+        lang: functionBody.lang,
+        type: functionBody.type,
+        runtime: JSON.stringify(functionBody.runtime),
+        cpu_count: 1,
+        mem_size: 128,
+        network_latency: 0,
+        privileged: true,
+        timeout_seconds: 10,
+        last_stream_version: 1,
+      })
+      .execute();
+    const same = await patch(id, ownerToken, {
+      description: functionBody.description,
+      capabilities: { memSize: 128 },
+    });
+    expect({ status: same.status, version: (await json(same))['version'] }).toEqual({
+      status: 200,
+      version: 1,
+    });
+    expect(await countFunctionEvents(id)).toBe(1);
+    expect((await json(await patch(id, ownerToken, {})))['version']).toBe(1);
+
+    await patch(id, ownerToken, { capabilities: { cpuCount: 4 } });
+    const shown = await json(await harness.request(`/v1/function/${id}`, { token: ownerToken }));
+    expect({ version: shown['version'], capabilities: shown['capabilities'] }).toEqual({
+      version: 2,
+      capabilities: { ...functionBody.capabilities, cpuCount: 4 },
+    });
+  });
+
+  test.each([
+    ['a new name', { name: 'other' }, 'name'],
+    ['a new lang', { lang: 'go' }, 'lang'],
+    ['a zero timeout', { capabilities: { timeout: 0 } }, 'capabilities.timeout'],
+    ['an unknown capability', { capabilities: { gpus: 1 } }, 'capabilities'],
+    ['an unknown runtime kind', { runtime: { kind: 'wasm' } }, 'runtime.kind'],
+    ['a description that is not text', { description: 7 }, 'description'],
+  ])(
+    'a PATCH with %s is a 400 naming the field, and makes no version',
+    async (_name, body, field) => {
+      const id = await registerFunction(ownerToken);
+      const response = await patch(id, ownerToken, body);
+      expect(response.status).toBe(400);
+      expect(await json(response)).toMatchObject({ error: 'INVALID_REQUEST', field });
+      expect(await countFunctionEvents(id)).toBe(1);
+    },
+  );
+
+  test('another account can neither change nor delete a function: 404, and it is unchanged', async () => {
+    const id = await registerFunction(ownerToken);
+    const changed = await patch(id, strangerToken, { description: 'mine now' });
+    expect({ status: changed.status, body: await json(changed) }).toEqual({
+      status: 404,
+      body: { error: 'NOT_FOUND', message: `no function ${id}` },
+    });
+    const deleted = await harness.request(`/v1/function/${id}`, {
+      method: 'DELETE',
+      token: strangerToken,
+    });
+    expect(deleted.status).toBe(404);
+    const versioned = await harness.request(`/v1/function/${id}?version=1`, {
+      token: strangerToken,
+    });
+    expect(versioned.status).toBe(404);
+    expect(await countFunctionEvents(id)).toBe(1);
+  });
+
+  test('a deleted function answers 404 on its routes and takes no task; the CSV of its tasks stays', async () => {
+    const id = await registerFunction(ownerToken);
+    await patch(id, ownerToken, { description: 'version 2' });
+    const deleted = await harness.request(`/v1/function/${id}`, {
+      method: 'DELETE',
+      token: ownerToken,
+    });
+    expect({ status: deleted.status, body: await deleted.text() }).toEqual({
+      status: 204,
+      body: '',
+    });
+    const answers = await Promise.all([
+      harness.request(`/v1/function/${id}`, { token: ownerToken }),
+      harness.request(`/v1/function/${id}?version=1`, { token: ownerToken }),
+      patch(id, ownerToken, { description: 'version 3' }),
+      harness.request(`/v1/function/${id}`, { method: 'DELETE', token: ownerToken }),
+    ]);
+    expect(answers.map((answer) => answer.status)).toEqual([404, 404, 404, 404]);
+    expect(await countFunctionEvents(id)).toBe(3);
+    const csv = await harness.request(`/v1/task/${id}/csv`, { token: ownerToken });
+    expect(csv.status).toBe(200);
+    const foreignCsv = await harness.request(`/v1/task/${id}/csv`, { token: strangerToken });
+    expect(foreignCsv.status).toBe(404);
   });
 });
 
@@ -491,6 +656,18 @@ describe('POST /v1/task/:functionId', () => {
       expect(atLimit.status).toBe(201);
     });
 
+    test('a deleted function takes no task: 404, and nothing is issued', async () => {
+      const functionId = await registerFunction(ownerToken);
+      await harness.request(`/v1/function/${functionId}`, { method: 'DELETE', token: ownerToken });
+      const before = await countIssuedTasks();
+      const response = await harness.request(`/v1/task/${functionId}`, {
+        method: 'POST',
+        token: ownerToken,
+      });
+      expect(response.status).toBe(404);
+      expect(await countIssuedTasks()).toBe(before);
+    });
+
     test('an unknown function and another account’s function are 404s', async () => {
       const foreignFunction = await registerFunction(strangerToken);
       for (const functionId of ['6405848581b16f7a07cd4c48', foreignFunction]) {
@@ -524,6 +701,7 @@ describe('POST /v1/task/:functionId', () => {
       void harness.decideOnTask(
         taskCommand('IssueTask', {
           ...request,
+          functionVersion: 1,
           requirements: { cpuCount: 0, memSize: 0, networkLatency: 0, privileged: false },
           timeout: 10,
           maxAttempts: 3,

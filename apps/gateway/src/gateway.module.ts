@@ -83,7 +83,7 @@ export class GatewayModule {
         },
         {
           provide: FunctionCatalog,
-          useValue: new FunctionCatalog(parts.db, aggregates.functions),
+          useValue: new FunctionCatalog(parts.db, parts.store, aggregates.functions),
         },
         { provide: TaskReads, useValue: new TaskReads(parts.db, aggregates.tasks) },
         {

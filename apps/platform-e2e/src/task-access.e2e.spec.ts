@@ -145,6 +145,7 @@ function bodyFor(method: string, template: string, tenant: Tenant): unknown {
     return { functionId: tenant.functionId, cron: '0 0 1 1 *', timeZone: 'UTC' };
   }
   if (method === 'PATCH' && template === '/v1/schedule/{id}') return { paused: true };
+  if (method === 'PATCH' && template === '/v1/function/{id}') return { description: 'changed' };
   if (method === 'PATCH' && template === '/v1/node/{hash}') return {};
   if (method === 'POST' && template.startsWith('/v1/node/')) return { description: 'x' };
   if (method === 'POST' && template === '/v1/auth/keys') return {};
@@ -228,7 +229,14 @@ e2e.test(
           JSON.stringify(candidate.json ?? null).includes(tenantA.functionId)),
     );
     expect(naming.map((endpoint) => `${endpoint.method} ${endpoint.path.split('/')[2]}`)).toEqual(
-      expect.arrayContaining(['DELETE node', 'PATCH node', 'DELETE schedule', 'POST schedule']),
+      expect.arrayContaining([
+        'DELETE node',
+        'PATCH node',
+        'DELETE schedule',
+        'POST schedule',
+        'PATCH function',
+        'DELETE function',
+      ]),
     );
     for (const endpoint of naming) {
       const answer = await stack.requestJson<Record<string, unknown>>(endpoint.path, {
@@ -258,7 +266,11 @@ e2e.test(
     // The owner still reads them, unchanged, so the 404s are about the account, not the ids.
     const owner = { token: tenantA.token };
     expect((await stack.request(`/v1/task/${tenantA.taskId}`, owner)).status).toBe(200);
-    expect((await stack.request(`/v1/function/${tenantA.functionId}`, owner)).status).toBe(200);
+    const fn = await stack.requestJson<{ version: number; description: string }>(
+      `/v1/function/${tenantA.functionId}`,
+      owner,
+    );
+    expect({ status: fn.status, version: fn.body.version }).toEqual({ status: 200, version: 1 });
     const schedule = await stack.requestJson<{ paused: boolean }>(
       `/v1/schedule/${tenantA.scheduleId}`,
       owner,

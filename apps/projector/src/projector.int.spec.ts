@@ -187,6 +187,7 @@ describe('the projector', () => {
         taskId,
         accountId,
         functionId: fnId,
+        functionVersion: 1,
         scheduleId: null,
         request: { query: '', contentType: null, body: '' },
         requirements: { cpuCount: 0, memSize: 0, networkLatency: 0, privileged: false },

@@ -229,6 +229,95 @@ describe('analytics views', () => {
     ]);
   });
 
+  test('function_versions lists each version with when it was replaced; task_runs names the version a task ran', async () => {
+    const fnC = 'cccccccccccccccccccccccc';
+    const version = (number: number, createdAt: string, timeout: number) => ({
+      function_id: fnC,
+      version: number,
+      account_id: account,
+      description: '',
+      runtime: { kind: 'process' as const, command: 'echo', args: [String(number)] },
+      cpu_count: 0,
+      mem_size: 0,
+      network_latency: 0,
+      privileged: false,
+      timeout_seconds: timeout,
+      created_at: createdAt,
+    });
+    await database.db
+      .insertInto('api.functions')
+      .values({
+        function_id: fnC,
+        account_id: account,
+        name: 'versioned',
+        description: '',
+        lang: '',
+        type: '',
+        runtime: { kind: 'process', command: 'echo', args: ['2'] },
+        timeout_seconds: 20,
+        version: 2,
+        deleted_at: '2026-11-29T12:00:00Z',
+        last_stream_version: 3,
+      })
+      .execute();
+    await database.db
+      .insertInto('api.function_versions')
+      .values([version(1, '2026-11-29T10:00:00Z', 10), version(2, '2026-11-29T11:00:00Z', 20)])
+      .execute();
+    const taskOfVersion1 = task({ function_id: fnC, function_version: 1 });
+    const taskOfVersion2 = task({ function_id: fnC, function_version: 2 });
+    await database.db.insertInto('api.tasks').values([taskOfVersion1, taskOfVersion2]).execute();
+
+    const versions = await database.db
+      .selectFrom('analytics.function_versions')
+      .select([
+        'version',
+        'created_at',
+        'replaced_at',
+        'deleted_at',
+        'timeout_seconds',
+        'runtime_kind',
+      ])
+      .where('function_id', '=', fnC)
+      .orderBy('version')
+      .execute();
+    expect(versions).toEqual([
+      {
+        version: 1,
+        created_at: new Date('2026-11-29T10:00:00Z'),
+        replaced_at: new Date('2026-11-29T11:00:00Z'),
+        deleted_at: new Date('2026-11-29T12:00:00Z'),
+        timeout_seconds: 10,
+        runtime_kind: 'process',
+      },
+      {
+        version: 2,
+        created_at: new Date('2026-11-29T11:00:00Z'),
+        replaced_at: null,
+        deleted_at: new Date('2026-11-29T12:00:00Z'),
+        timeout_seconds: 20,
+        runtime_kind: 'process',
+      },
+    ]);
+    const runs = await database.db
+      .selectFrom('analytics.task_runs')
+      .select(['task_id', 'function_version'])
+      .where('function_id', '=', fnC)
+      .orderBy('task_id')
+      .execute();
+    expect(runs).toEqual([
+      { task_id: taskOfVersion1.task_id, function_version: 1 },
+      { task_id: taskOfVersion2.task_id, function_version: 2 },
+    ]);
+    const otherTasks = await database.db
+      .selectFrom('analytics.task_runs')
+      .select('function_version')
+      .distinct()
+      .where('function_id', '!=', fnC)
+      .execute();
+    expect(otherTasks).toEqual([{ function_version: 1 }]);
+  });
+
   test('every view and view column is documented', async () => {
     const { rows } = await sql<{ undocumented: string }>`
       SELECT c.relname || coalesce('.' || a.attname, '') AS undocumented

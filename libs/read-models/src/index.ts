@@ -26,8 +26,11 @@ export type {
 export type {
   FunctionRow,
   FunctionRowUpdate,
+  FunctionVersionRow,
+  FunctionVersionsTable,
   FunctionsTable,
   NewFunctionRow,
+  NewFunctionVersionRow,
 } from './schema/functions-table.js';
 export {
   nodeUnavailableReasons,
@@ -64,6 +67,8 @@ export type {
 export type {
   FunctionDailyView,
   FunctionDay,
+  FunctionVersionSpan,
+  FunctionVersionsView,
   NodeDailyView,
   NodeDay,
   TaskAttemptSpan,

@@ -10,6 +10,7 @@ const relations = [
   'api.task_attempts',
   'api.task_results',
   'api.functions',
+  'api.function_versions',
   'api.nodes',
   'api.accounts',
   'api.api_keys',
@@ -23,6 +24,7 @@ const relations = [
   'analytics.task_attempts',
   'analytics.function_daily',
   'analytics.node_daily',
+  'analytics.function_versions',
 ];
 
 async function existingRelations(db: Kysely<ReadModelDatabase>): Promise<string[]> {

@@ -28,4 +28,9 @@ export {
   type QueuedTaskView,
   type TaskQueueOptions,
 } from './queue/task-queue.js';
-export { isIssuedBy, issueTaskCommand, type IssuePolicy } from './issuing/issue-task-command.js';
+export {
+  isIssuedBy,
+  issueTaskCommand,
+  type FunctionToIssue,
+  type IssuePolicy,
+} from './issuing/issue-task-command.js';

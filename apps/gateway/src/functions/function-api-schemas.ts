@@ -42,6 +42,43 @@ export const functionRegistrationSchema = z
   .meta({ description: 'A function to register' });
 export type FunctionRegistration = z.output<typeof functionRegistrationSchema>;
 
+const unchangeable = new Set(['name', 'lang', 'type']);
+
+/**
+ * PATCH /v1/function/:id: the fields to change, each optional; `capabilities` may name only the
+ * requirements that change. Name, lang and type are the function's identity: they cannot change.
+ */
+export const functionChangesSchema = z
+  .strictObject(
+    {
+      description: descriptionSchema.optional(),
+      capabilities: z
+        .strictObject({
+          timeout: timeout.optional(),
+          cpuCount: cpuCount.optional(),
+          memSize: memSize.optional(),
+          networkLatency: networkLatency.optional(),
+          privileged: privileged.optional(),
+        })
+        .optional()
+        .meta({ description: 'The requirements that change; those left out stay as they are' }),
+      runtime: runtimeSpecSchema.optional().meta({
+        description: 'How a node runs the function from this version on (replaced whole)',
+      }),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys' && issue.keys.some((key) => unchangeable.has(key))
+          ? 'cannot be changed; register another function'
+          : undefined,
+    },
+  )
+  .meta({ description: 'What changes; fields left out stay as they are' });
+export type FunctionChangesBody = z.output<typeof functionChangesSchema>;
+
+/** GET /v1/function/:id?version=N. */
+export const MAX_FUNCTION_VERSION = 2_147_483_647;
+
 export const registeredFunctionSchema = z.object({
   id: functionIdSchema.meta({
     description: 'The new function',
@@ -58,6 +95,11 @@ export const functionJsonSchema = z.object({
   capabilities: functionCapabilitiesSchema,
   runtime: runtimeSpecSchema,
   created: unixSecondsSchema,
+  version: z.int().min(1).meta({
+    description: 'The version shown: 1 when registered, one more for each change',
+    example: 1,
+  }),
+  updated: unixSecondsSchema.meta({ description: 'When this version was made (unix seconds)' }),
 });
 
 export const functionListSchema = z.array(functionJsonSchema);

@@ -1,14 +1,18 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiOperation } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse } from '@nestjs/swagger';
 import {
   AUTHENTICATED_ROUTE_ERRORS,
   ApiErrorResponses,
   ApiJsonBody,
   ApiJsonResponse,
   ApiObjectIdParam,
+  ApiOptionalQuery,
   ApiPageListOperation,
 } from '../openapi/api-description.js';
 import {
+  MAX_FUNCTION_VERSION,
+  functionChangesSchema,
+  functionJsonSchema,
   functionListSchema,
   functionRegistrationSchema,
   functionWithMetricsSchema,
@@ -22,7 +26,7 @@ export const ApiRegisterFunction = () =>
     ApiOperation({
       summary: 'Register a function',
       description:
-        'Registers what tasks invoke: its requirements of a node and how a node runs it. Functions cannot be changed; register a new one.',
+        'Registers what tasks invoke: its requirements of a node and how a node runs it, as version 1. `PATCH` makes later versions.',
     }),
     ApiJsonBody({
       description: 'The function',
@@ -67,13 +71,68 @@ export const ApiGetFunction = () =>
     ApiOperation({
       summary: 'Get a function',
       description:
-        'The function as registered, with `metrics` counting its tasks (from counters the projector keeps: a task issued a moment ago may not be counted yet).',
+        'The current version of the function, or the version `version` names, with `metrics` counting all its tasks, whatever their version (from counters the projector keeps: a task issued a moment ago may not be counted yet). A deleted function is a 404.',
     }),
     ApiObjectIdParam('id', 'The function (`functionId`)', '6404b3da46551827c611ffe5'),
+    ApiOptionalQuery(
+      'version',
+      'A version of the function (1 is the registration); default the current one',
+      {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_FUNCTION_VERSION,
+      },
+    ),
     ApiJsonResponse(200, { description: 'The function', schema: functionWithMetricsSchema }),
+    ApiErrorResponses({
+      400: 'the id is not 24 lower-case hex characters, or `version` is not a positive integer',
+      ...AUTHENTICATED_ROUTE_ERRORS,
+      404: "no such function in the caller's account (or it was deleted), or no such version of it",
+    }),
+  );
+
+export const ApiChangeFunction = () =>
+  applyDecorators(
+    ApiOperation({
+      summary: 'Change a function',
+      description:
+        'Makes a new version: fields left out stay as they are, `capabilities` may name only the requirements that change, a `runtime` replaces the old one whole. Tasks issued before keep running the version they were issued against; tasks issued from now on run the new one. Changing nothing makes no new version. `name`, `lang` and `type` cannot change.',
+    }),
+    ApiObjectIdParam('id', 'The function (`functionId`)', '6404b3da46551827c611ffe5'),
+    ApiJsonBody({
+      description: 'The changes',
+      schema: functionChangesSchema,
+      example: {
+        description: 'Answers in upper case',
+        capabilities: { timeout: 20 },
+        runtime: { kind: 'process', command: 'tr', args: ['a-z', 'A-Z'] },
+      },
+    }),
+    ApiJsonResponse(200, {
+      description: 'The function as it is after the change',
+      schema: functionJsonSchema,
+    }),
+    ApiErrorResponses({
+      400: 'the body is not a JSON object, or a field is invalid or cannot be changed (named in `field`)',
+      ...AUTHENTICATED_ROUTE_ERRORS,
+      404: "no such function in the caller's account, or it was deleted",
+      413: "the body is larger than the gateway's limit",
+      415: 'the body is not `application/json`',
+    }),
+  );
+
+export const ApiDeleteFunction = () =>
+  applyDecorators(
+    ApiOperation({
+      summary: 'Delete a function',
+      description:
+        'No new task of it is accepted (`POST /v1/task/:functionId` answers 404) and it answers 404 from now on. The tasks it has keep running the version they were issued against; they, their results and the CSV of its tasks stay readable.',
+    }),
+    ApiObjectIdParam('id', 'The function (`functionId`)', '6404b3da46551827c611ffe5'),
+    ApiResponse({ status: 204, description: 'Deleted' }),
     ApiErrorResponses({
       400: 'the id is not 24 lower-case hex characters',
       ...AUTHENTICATED_ROUTE_ERRORS,
-      404: "no such function in the caller's account",
+      404: "no such function in the caller's account, or it was deleted already",
     }),
   );

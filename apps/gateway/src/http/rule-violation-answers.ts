@@ -28,6 +28,7 @@ export const ruleViolationAnswers: Readonly<Record<RuleCode, RuleViolationAnswer
   TOO_MANY_API_KEYS: { status: 409 },
   // Functions.
   FUNCTION_ALREADY_REGISTERED: null,
+  FUNCTION_NOT_FOUND: { status: 404 },
   // Nodes: another account's node is as unknown as a missing one.
   NODE_ALREADY_REGISTERED: { status: 409, field: 'hash' },
   NODE_NOT_FOUND: { status: 404, field: 'hash' },

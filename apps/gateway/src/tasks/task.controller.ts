@@ -221,7 +221,8 @@ export class TaskController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const { filter, showPlain } = parseTaskCsvParameters(functionId, query);
-    await this.functions.get(caller.accountId, functionId);
+    // A deleted function's tasks stay readable.
+    await this.functions.assertRegistered(caller.accountId, functionId);
     await reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="tasks-${functionId}.csv"`)

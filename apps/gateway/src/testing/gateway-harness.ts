@@ -195,6 +195,7 @@ async function recordTaskIssued(
     taskStreamId(issue.taskId),
     taskCommand('IssueTask', {
       ...issue,
+      functionVersion: fn.version,
       requirements: { cpuCount, memSize, networkLatency, privileged },
       timeout,
       maxAttempts: 3,

@@ -149,6 +149,7 @@ function lifecycleStep(plan: LifecyclePlan, index: number, step: number): Lifecy
           taskId,
           accountId: plan.accountId,
           functionId: plan.functionIds[index % plan.functionIds.length] ?? '',
+          functionVersion: 1,
           scheduleId: null,
           request: {
             query: `size=${index % 512}&format=webp`,

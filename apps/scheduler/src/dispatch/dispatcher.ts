@@ -207,8 +207,11 @@ export class Dispatcher {
     const { taskId, nodeId, attempt, offerId, task } = offer;
     let runtime: Assignment['runtime'];
     try {
-      const fn = await functions.get(task.functionId, task.accountId);
-      if (fn === undefined) throw new Error(`function ${task.functionId} not found`);
+      // The version the task was issued against, whatever the function became since.
+      const fn = await functions.version(task.functionId, task.accountId, task.functionVersion);
+      if (fn === undefined) {
+        throw new Error(`function ${task.functionId} version ${task.functionVersion} not found`);
+      }
       runtime = fn.runtime;
     } catch (error) {
       // Not the node's fault, but pausing it keeps a failing read from spinning.

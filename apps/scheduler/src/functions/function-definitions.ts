@@ -1,9 +1,9 @@
 import { functionStreamId, parseFunctionEvent } from '@canopy/contracts';
-import type { FunctionEvent, FunctionRegisteredData } from '@canopy/contracts';
+import type { FunctionEvent } from '@canopy/contracts';
 import { CommandHandler, RecentStreamStates, asContractEvent } from '@canopy/event-store';
 import type { EventStore, RecordedEvent } from '@canopy/event-store';
-import { definitionFor, functionDecider } from '@canopy/function-domain';
-import type { FunctionCommand, FunctionState } from '@canopy/function-domain';
+import { definitionFor, functionDecider, versionToRun } from '@canopy/function-domain';
+import type { FunctionCommand, FunctionState, FunctionVersion } from '@canopy/function-domain';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { StreamFollower } from '../transport/stream-follower.js';
 
@@ -19,12 +19,14 @@ export interface FunctionDefinitionsOptions {
 }
 
 /**
- * Function definitions as the scheduler needs them (a task takes its requirements and timeout from
- * its function, an assignment carries its runtime): from memory, read from the function's stream
- * when not remembered. A bounded, least-recently-used memory of folded function streams, kept
- * current by following every `function-` stream, so a change made through any gateway reaches it.
- * Only a function found is trusted from memory: one not found is read again, since it may have been
- * registered a moment ago.
+ * Function definitions as the scheduler needs them, by version: a new task takes the current version
+ * (and its requirements and timeout), an assignment carries the runtime of the version its task was
+ * issued against. From memory, read from the function's stream when not remembered. A bounded,
+ * least-recently-used memory of folded function streams, kept current by following every `function-`
+ * stream, so a change or deletion made through any gateway reaches it (a task issued in the moment
+ * before it arrives is issued against the version before, which it records). Only a function found is
+ * trusted from memory: one not found, or without the version asked for, is read again, since it may
+ * have been registered or changed a moment ago.
  */
 export class FunctionDefinitions {
   private readonly states: RecentStreamStates<FunctionState>;
@@ -57,13 +59,32 @@ export class FunctionDefinitions {
     return this.follower.stop();
   }
 
-  /** The account's function; undefined when it has none by this id. */
-  async get(functionId: string, accountId: string): Promise<FunctionRegisteredData | undefined> {
+  /** The current version of the account's function; undefined when it has none by this id (or deleted it). */
+  current(functionId: string, accountId: string): Promise<FunctionVersion | undefined> {
+    return this.find(functionId, (state) => definitionFor(state, accountId));
+  }
+
+  /**
+   * A version of the account's function, for a task issued against it: also when the function has
+   * changed or been deleted since. Undefined when there is no such version.
+   */
+  version(
+    functionId: string,
+    accountId: string,
+    version: number,
+  ): Promise<FunctionVersion | undefined> {
+    return this.find(functionId, (state) => versionToRun(state, accountId, version));
+  }
+
+  private async find(
+    functionId: string,
+    pick: (state: FunctionState) => FunctionVersion | undefined,
+  ): Promise<FunctionVersion | undefined> {
     const known = this.states.get(functionStreamId(functionId));
-    const remembered = known === undefined ? undefined : definitionFor(known.state, accountId);
+    const remembered = known === undefined ? undefined : pick(known.state);
     if (remembered !== undefined) return remembered;
     const { state } = await this.functions.current(functionStreamId(functionId));
-    return definitionFor(state, accountId);
+    return pick(state);
   }
 
   // Only functions already remembered are followed: the others are read when first needed.

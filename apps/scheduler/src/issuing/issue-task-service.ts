@@ -28,7 +28,7 @@ export class IssueTaskService {
 
   async issue(payload: Uint8Array): Promise<IssueTaskReply> {
     const issued = parseIssueTaskRequest(decodeJson(payload, 'IssueTask request'));
-    const fn = await this.functions.get(issued.functionId, issued.accountId);
+    const fn = await this.functions.current(issued.functionId, issued.accountId);
     if (fn === undefined) throw new FunctionNotFoundError(issued.functionId);
     let reservation: QuotaReservation | null = null;
     try {

@@ -127,6 +127,54 @@ export class SchedulerFixture {
     return { functionId, accountId, runtime };
   }
 
+  /**
+   * Appends the function's next version the way the gateway's PATCH does: `version` is the one it
+   * makes, the others as registered by {@link registerFunction} unless given.
+   */
+  async changeFunction(
+    fn: { functionId: string; accountId: string },
+    version: number,
+    changes: { capabilities?: Partial<FunctionCapabilities>; runtime?: RuntimeSpec },
+  ): Promise<void> {
+    const streamId = functionStreamId(fn.functionId);
+    const event = functionEvent('FunctionChanged', {
+      functionId: fn.functionId,
+      accountId: fn.accountId,
+      version,
+      description: exampleFunctionDefinition.description,
+      capabilities: {
+        timeout: 30,
+        cpuCount: 1,
+        memSize: 256,
+        networkLatency: 0,
+        privileged: false,
+        ...changes.capabilities,
+      },
+      runtime: changes.runtime ?? exampleFunctionDefinition.runtime,
+      changedAt: new Date().toISOString(),
+    });
+    await this.store.appendToStream(streamId, toNewEvents(streamId, version - 1, [event]), {
+      expectedVersion: version - 1,
+    });
+  }
+
+  /** Appends FunctionDeleted at the function's stream version `streamVersion`. */
+  async deleteFunction(
+    fn: { functionId: string; accountId: string },
+    streamVersion: number,
+  ): Promise<void> {
+    const streamId = functionStreamId(fn.functionId);
+    const event = functionEvent('FunctionDeleted', {
+      functionId: fn.functionId,
+      accountId: fn.accountId,
+      version: streamVersion,
+      deletedAt: new Date().toISOString(),
+    });
+    await this.store.appendToStream(streamId, toNewEvents(streamId, streamVersion, [event]), {
+      expectedVersion: streamVersion,
+    });
+  }
+
   issueRequest(
     fn: { functionId: string; accountId: string },
     overrides: Partial<IssueTaskRequest> = {},

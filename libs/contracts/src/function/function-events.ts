@@ -6,7 +6,9 @@ import { runtimeSpecSchema } from './runtime-spec.js';
 
 // The function aggregate, stream `function-<functionId>`: what a task invokes, shaped after
 // GreenCloud's function API (name, description, lang, type, capabilities), plus the runtime spec that
-// tells a node how to run it.
+// tells a node how to run it. A function has versions: FunctionRegistered makes version 1, each
+// FunctionChanged the next one; FunctionDeleted ends it. Event names and payload fields are read by
+// analysts: change them only with a new schemaVersion.
 
 /** What the function needs from a node, and how long one invocation may run (seconds). */
 export const functionCapabilitiesSchema = z.object({
@@ -38,15 +40,57 @@ export type FunctionDefinition = Omit<
   'functionId' | 'accountId' | 'registeredAt'
 >;
 
+/** The first version of a function; each FunctionChanged makes the next. */
+export const FIRST_FUNCTION_VERSION = 1;
+
+export const functionVersionSchema = z.int().min(1);
+
+/**
+ * A new version of the function: what may change (description, capabilities, runtime), whole as it
+ * is from this version on, so that a reader needs no earlier event to know it. Name, lang and type
+ * stay as registered.
+ */
+export const functionChangedDataSchema = z.object({
+  functionId: functionIdSchema,
+  accountId: accountIdSchema,
+  /** The version this change makes: the previous one plus 1. */
+  version: functionVersionSchema.min(FIRST_FUNCTION_VERSION + 1),
+  description: functionRegisteredDataSchema.shape.description,
+  capabilities: functionCapabilitiesSchema,
+  runtime: runtimeSpecSchema,
+  changedAt: utcTimeSchema,
+});
+export type FunctionChangedData = z.infer<typeof functionChangedDataSchema>;
+/** What a change may set: each field left out stays as it is. */
+export type FunctionChanges = Partial<
+  Pick<FunctionChangedData, 'description' | 'capabilities' | 'runtime'>
+>;
+
+/** The function takes no new tasks from now on; the tasks it has keep their versions and results. */
+export const functionDeletedDataSchema = z.object({
+  functionId: functionIdSchema,
+  accountId: accountIdSchema,
+  /** The function's last version, the one it had when deleted. */
+  version: functionVersionSchema,
+  deletedAt: utcTimeSchema,
+});
+export type FunctionDeletedData = z.infer<typeof functionDeletedDataSchema>;
+
 export const functionEventSchema = z.discriminatedUnion('type', [
   contractSchema('FunctionRegistered', functionRegisteredDataSchema),
+  contractSchema('FunctionChanged', functionChangedDataSchema),
+  contractSchema('FunctionDeleted', functionDeletedDataSchema),
 ]);
 export type FunctionEvent = z.infer<typeof functionEventSchema>;
 export type FunctionEventType = FunctionEvent['type'];
 export type FunctionRegistered = Extract<FunctionEvent, { type: 'FunctionRegistered' }>;
+export type FunctionChanged = Extract<FunctionEvent, { type: 'FunctionChanged' }>;
+export type FunctionDeleted = Extract<FunctionEvent, { type: 'FunctionDeleted' }>;
 
 export const functionEventTypes = [
   'FunctionRegistered',
+  'FunctionChanged',
+  'FunctionDeleted',
 ] as const satisfies readonly FunctionEventType[];
 
 export function parseFunctionEvent(value: unknown): FunctionEvent {

@@ -16,6 +16,7 @@ const validCommands: TaskCommand[] = [
     taskId,
     accountId: '6404b3da46551827c611ffe5',
     functionId: '6405848581b16f7a07cd4c48',
+    functionVersion: 1,
     scheduleId: '6677391a241c7178b29e4a4a',
     request: { query: '', contentType: null, body: '' },
     requirements: { cpuCount: 0, memSize: 0, networkLatency: 0, privileged: false },

@@ -26,6 +26,12 @@ export const taskIssuedDataSchema = z.object({
   taskId: taskIdSchema,
   accountId: accountIdSchema,
   functionId: functionIdSchema,
+  /**
+   * The version of the function the task was issued against, and runs: its requirements and timeout
+   * below, and the runtime a node gets. Events recorded before functions had versions have none:
+   * they were issued against version 1.
+   */
+  functionVersion: z.int().min(1).default(1),
   scheduleId: scheduleIdSchema.nullable(),
   request: taskRequestSchema,
   requirements: taskRequirementsSchema,

@@ -65,6 +65,13 @@ describe('task events', () => {
     },
   );
 
+  test('a TaskIssued recorded before functions had versions was issued against version 1', () => {
+    const issued = byType('TaskIssued');
+    expect(parseTaskEvent(changed(issued, 'data.functionVersion', REMOVED))).toEqual(
+      changed(issued, 'data.functionVersion', 1),
+    );
+  });
+
   test('events carry schemaVersion 1 in their metadata', () => {
     expect(validEvents.every((event) => event.metadata.schemaVersion === 1)).toBe(true);
   });
@@ -76,6 +83,7 @@ describe('task events', () => {
     ['TaskIssued', 'data.request.query', '', null],
     ['TaskIssued', 'data.requirements.networkLatency', 250, null],
     ['TaskIssued', 'data.requirements.privileged', true, null],
+    ['TaskIssued', 'data.functionVersion', 7, null],
     ['TaskIssued', 'data.issuedAt', '2024-06-22T21:05:48.123456Z', null],
     ['TaskProgressed', 'data.progress', 0, null],
     ['TaskFinished', 'data.response.status', 599, null],
@@ -163,6 +171,14 @@ describe('task events', () => {
       'data.requirements.privileged',
     ],
     ['a zero timeout', 'TaskIssued', 'data.timeout', 0, 'data.timeout'],
+    ['function version zero', 'TaskIssued', 'data.functionVersion', 0, 'data.functionVersion'],
+    [
+      'a fractional function version',
+      'TaskIssued',
+      'data.functionVersion',
+      1.5,
+      'data.functionVersion',
+    ],
     ['zero attempts', 'TaskIssued', 'data.maxAttempts', 0, 'data.maxAttempts'],
     ['a zero pending deadline', 'TaskIssued', 'data.pendingDeadline', 0, 'data.pendingDeadline'],
     ['a local time', 'TaskIssued', 'data.issuedAt', '2024-06-22T21:05:48', 'data.issuedAt'],

@@ -19,6 +19,7 @@ export function exampleTaskIssuedData(
     taskId: exampleTaskId,
     accountId: exampleAccountId,
     functionId: exampleFunctionId,
+    functionVersion: 1,
     scheduleId: null,
     request: {
       query: 'myParam1=100&myParam2=Green',

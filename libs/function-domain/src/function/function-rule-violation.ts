@@ -3,6 +3,8 @@ import { RuleViolation } from '@canopy/contracts';
 export const functionRuleCodes = [
   /** A RegisterFunction that differs from the one that registered the function. */
   'FUNCTION_ALREADY_REGISTERED',
+  /** A change or deletion of a function the account does not have, or has deleted. */
+  'FUNCTION_NOT_FOUND',
 ] as const;
 
 export type FunctionRuleCode = (typeof functionRuleCodes)[number];

@@ -1,23 +1,48 @@
 import {
+  FIRST_FUNCTION_VERSION,
+  functionChangedDataSchema,
   functionEvent,
   functionRegisteredDataSchema,
   parseContract,
   sameJson,
 } from '@canopy/contracts';
-import type { FunctionDefinition, FunctionEvent, FunctionRegisteredData } from '@canopy/contracts';
+import type {
+  FunctionCapabilities,
+  FunctionDefinition,
+  FunctionEvent,
+  FunctionRegisteredData,
+  RuntimeSpec,
+} from '@canopy/contracts';
 import { FunctionRuleViolation } from './function-rule-violation.js';
 
 // The function aggregate, stream `function-<functionId>`: what a task invokes and what a node needs
-// to run it. Registered once; later issues may add updates and deletion.
+// to run it. Registered once (version 1); each change makes the next version (description,
+// capabilities, runtime); deleted once, after which it takes no new tasks. Every version stays
+// known: a task runs the version it was issued against, even after the function changed or was
+// deleted.
 
 // ─── Events ──────────────────────────────────────────────────────────────────────────────────────
-// FunctionEvent (FunctionRegistered) is the contract type from @canopy/contracts.
+// FunctionEvent (FunctionRegistered, FunctionChanged, FunctionDeleted) is the contract type from
+// @canopy/contracts.
 
 // ─── State ───────────────────────────────────────────────────────────────────────────────────────
 
+/** The function as it was at one version: the registration with that version's changes. */
+export interface FunctionVersion extends FunctionRegisteredData {
+  readonly version: number;
+  /** When this version was made: the registration time for version 1, the change's after. */
+  readonly versionCreatedAt: string;
+}
+
 export type FunctionState =
   | { readonly phase: 'NotRegistered' }
-  | { readonly phase: 'Registered'; readonly definition: FunctionRegisteredData };
+  /** `versions[i]` is version i + 1; the last is the current one. */
+  | { readonly phase: 'Registered'; readonly versions: readonly FunctionVersion[] }
+  | {
+      readonly phase: 'Deleted';
+      readonly versions: readonly FunctionVersion[];
+      readonly deletedAt: string;
+    };
 
 export function initialState(): FunctionState {
   return { phase: 'NotRegistered' };
@@ -29,24 +54,66 @@ export function evolve(state: FunctionState, event: FunctionEvent): FunctionStat
   switch (event.type) {
     case 'FunctionRegistered':
       return state.phase === 'NotRegistered'
-        ? { phase: 'Registered', definition: event.data }
+        ? {
+            phase: 'Registered',
+            versions: [
+              {
+                ...event.data,
+                version: FIRST_FUNCTION_VERSION,
+                versionCreatedAt: event.data.registeredAt,
+              },
+            ],
+          }
+        : state;
+    case 'FunctionChanged': {
+      if (state.phase !== 'Registered') return state;
+      const current = currentOf(state.versions);
+      if (event.data.version !== current.version + 1) return state;
+      const { description, capabilities, runtime, version, changedAt } = event.data;
+      return {
+        phase: 'Registered',
+        versions: [
+          ...state.versions,
+          { ...current, description, capabilities, runtime, version, versionCreatedAt: changedAt },
+        ],
+      };
+    }
+    case 'FunctionDeleted':
+      return state.phase === 'Registered'
+        ? { phase: 'Deleted', versions: state.versions, deletedAt: event.data.deletedAt }
         : state;
     default:
-      return unknownEvent(event.type);
+      return unknownEvent(event);
   }
 }
 
 /**
- * The function as the account sees it: undefined when it is not registered or belongs to another
+ * The function as the account sees it: its current version, or version `version` when given.
+ * Undefined when it is not registered, was deleted, has no such version, or belongs to another
  * account (which must look exactly like a function that does not exist).
  */
 export function definitionFor(
   state: FunctionState,
   accountId: string,
-): FunctionRegisteredData | undefined {
-  return state.phase === 'Registered' && state.definition.accountId === accountId
-    ? state.definition
-    : undefined;
+  version?: number,
+): FunctionVersion | undefined {
+  if (state.phase !== 'Registered') return undefined;
+  return versionOf(state.versions, accountId, version ?? currentOf(state.versions).version);
+}
+
+/**
+ * The version a task of the account was issued against, as a node must run it: deleted functions
+ * included, since the tasks they accepted still run. Undefined when there is no such version in the
+ * account.
+ */
+export function versionToRun(
+  state: FunctionState,
+  accountId: string,
+  version: number,
+): FunctionVersion | undefined {
+  return state.phase === 'NotRegistered'
+    ? undefined
+    : versionOf(state.versions, accountId, version);
 }
 
 /** Folds a function's stream, oldest event first. */
@@ -54,8 +121,25 @@ export function foldFunction(events: readonly FunctionEvent[]): FunctionState {
   return events.reduce(evolve, initialState());
 }
 
+function currentOf(versions: readonly FunctionVersion[]): FunctionVersion {
+  const current = versions.at(-1);
+  if (current === undefined) throw new Error('a registered function has at least one version');
+  return current;
+}
+
+function versionOf(
+  versions: readonly FunctionVersion[],
+  accountId: string,
+  version: number,
+): FunctionVersion | undefined {
+  const found = Number.isInteger(version) ? versions[version - 1] : undefined;
+  return found?.accountId === accountId ? found : undefined;
+}
+
 // ─── Commands ────────────────────────────────────────────────────────────────────────────────────
-// Idempotency: a RegisterFunction repeating the registration (every field but the time) yields [].
+// Idempotency: a RegisterFunction repeating the registration (every field but the time) yields [];
+// a ChangeFunction that changes nothing yields [] (no new version); a DeleteFunction of a function
+// already deleted yields [].
 
 export interface RegisterFunction {
   readonly type: 'RegisterFunction';
@@ -66,7 +150,30 @@ export interface RegisterFunction {
   };
 }
 
-export type FunctionCommand = RegisterFunction;
+/**
+ * Makes a new version: each field given replaces the current one; `capabilities` are merged field by
+ * field (a requirement left out stays as it is); a runtime is replaced whole.
+ */
+export interface ChangeFunction {
+  readonly type: 'ChangeFunction';
+  readonly data: {
+    readonly functionId: string;
+    readonly accountId: string;
+    readonly changes: {
+      readonly description?: string;
+      readonly capabilities?: Partial<FunctionCapabilities>;
+      readonly runtime?: RuntimeSpec;
+    };
+    readonly now: string;
+  };
+}
+
+export interface DeleteFunction {
+  readonly type: 'DeleteFunction';
+  readonly data: { readonly functionId: string; readonly accountId: string; readonly now: string };
+}
+
+export type FunctionCommand = RegisterFunction | ChangeFunction | DeleteFunction;
 
 // ─── Decide ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -79,8 +186,12 @@ export function decide(command: FunctionCommand, state: FunctionState): Function
   switch (command.type) {
     case 'RegisterFunction':
       return registerFunction(command, state);
+    case 'ChangeFunction':
+      return changeFunction(command, state);
+    case 'DeleteFunction':
+      return deleteFunction(command, state);
     default:
-      return unknownCommand(command.type);
+      return unknownCommand(command);
   }
 }
 
@@ -94,7 +205,8 @@ function registerFunction({ data }: RegisterFunction, state: FunctionState): Fun
     registeredAt: now,
   });
   if (state.phase === 'NotRegistered') return [functionEvent('FunctionRegistered', registered)];
-  const { registeredAt: _then, ...known } = state.definition;
+  const [first] = state.versions;
+  const { registeredAt: _then, version: _v, versionCreatedAt: _t, ...known } = first ?? {};
   const { registeredAt: _now, ...requested } = registered;
   if (sameJson(known, requested)) return [];
   throw new FunctionRuleViolation(
@@ -104,10 +216,58 @@ function registerFunction({ data }: RegisterFunction, state: FunctionState): Fun
   );
 }
 
-function unknownEvent(type: never): never {
-  throw new Error(`Unhandled function event ${String(type)}`);
+function changeFunction({ data }: ChangeFunction, state: FunctionState): FunctionEvent[] {
+  const current = liveFunction(state, data.functionId, data.accountId);
+  const { changes } = data;
+  const changed = parseContract(functionChangedDataSchema, 'ChangeFunction command', {
+    functionId: data.functionId,
+    accountId: data.accountId,
+    version: current.version + 1,
+    description: changes.description ?? current.description,
+    capabilities: { ...current.capabilities, ...changes.capabilities },
+    runtime: changes.runtime ?? current.runtime,
+    changedAt: data.now,
+  });
+  const unchanged =
+    changed.description === current.description &&
+    sameJson(changed.capabilities, current.capabilities) &&
+    sameJson(changed.runtime, current.runtime);
+  return unchanged ? [] : [functionEvent('FunctionChanged', changed)];
 }
 
-function unknownCommand(type: never): never {
-  throw new Error(`Unhandled function command ${String(type)}`);
+function deleteFunction({ data }: DeleteFunction, state: FunctionState): FunctionEvent[] {
+  if (state.phase === 'Deleted' && currentOf(state.versions).accountId === data.accountId)
+    return [];
+  const current = liveFunction(state, data.functionId, data.accountId);
+  return [
+    functionEvent('FunctionDeleted', {
+      functionId: data.functionId,
+      accountId: data.accountId,
+      version: current.version,
+      deletedAt: data.now,
+    }),
+  ];
+}
+
+/** The current version of a function the account has and has not deleted. */
+function liveFunction(
+  state: FunctionState,
+  functionId: string,
+  accountId: string,
+): FunctionVersion {
+  const current = definitionFor(state, accountId);
+  if (current !== undefined) return current;
+  throw new FunctionRuleViolation(
+    'FUNCTION_NOT_FOUND',
+    functionId,
+    state.phase === 'Deleted' ? 'the function was deleted' : `no function ${functionId}`,
+  );
+}
+
+function unknownEvent(event: never): never {
+  throw new Error(`Unhandled function event ${JSON.stringify(event)}`);
+}
+
+function unknownCommand(command: never): never {
+  throw new Error(`Unhandled function command ${JSON.stringify(command)}`);
 }

@@ -2,8 +2,8 @@ import { DeciderSpecification } from '@canopy/decider-testing';
 import { ContractViolationError, functionEvent } from '@canopy/contracts';
 import { exampleFunctionRegisteredData } from '@canopy/contracts/testing';
 import { FunctionRuleViolation } from './function-rule-violation.js';
-import { definitionFor, foldFunction, functionDecider } from './function.js';
-import type { RegisterFunction } from './function.js';
+import { definitionFor, foldFunction, functionDecider, versionToRun } from './function.js';
+import type { ChangeFunction, DeleteFunction, RegisterFunction } from './function.js';
 
 const given = DeciderSpecification.for(functionDecider);
 
@@ -74,13 +74,148 @@ describe('RegisterFunction', () => {
   });
 });
 
+const version1 = { ...registered.data, version: 1, versionCreatedAt: registeredAt };
+const changedAt = '2026-11-29T11:00:00Z';
+const change = (
+  changes: ChangeFunction['data']['changes'],
+  now = changedAt,
+  by = accountId,
+): ChangeFunction => ({
+  type: 'ChangeFunction',
+  data: { functionId, accountId: by, changes, now },
+});
+const changedTo2 = functionEvent('FunctionChanged', {
+  functionId,
+  accountId,
+  version: 2,
+  description: 'says hello again',
+  capabilities: definition.capabilities,
+  runtime: { kind: 'process', command: '/bin/echo', args: ['new'] },
+  changedAt,
+});
+const deletedAt = '2026-11-29T12:00:00Z';
+const remove = (now = deletedAt, by = accountId): DeleteFunction => ({
+  type: 'DeleteFunction',
+  data: { functionId, accountId: by, now },
+});
+const deleted = functionEvent('FunctionDeleted', { functionId, accountId, version: 2, deletedAt });
+const otherAccount = 'b'.repeat(24);
+
+describe('ChangeFunction', () => {
+  test('makes version 2 with the fields given, the others as they were', () => {
+    given([registered])
+      .when(
+        change({
+          description: 'says hello again',
+          runtime: { kind: 'process', command: '/bin/echo', args: ['new'] },
+        }),
+      )
+      .then([changedTo2]);
+  });
+
+  test('capabilities are merged field by field; the version counts on', () => {
+    given([registered, changedTo2])
+      .when(change({ capabilities: { timeout: 30 } }, '2026-11-29T11:30:00Z'))
+      .then([
+        functionEvent('FunctionChanged', {
+          ...changedTo2.data,
+          version: 3,
+          capabilities: { ...definition.capabilities, timeout: 30 },
+          changedAt: '2026-11-29T11:30:00Z',
+        }),
+      ]);
+  });
+
+  test('a change to the values the function has makes no new version', () => {
+    given([registered, changedTo2])
+      .when(change({ description: 'says hello again', capabilities: { cpuCount: 1 } }))
+      .thenNothing();
+  });
+
+  test.each([
+    ['an unknown function', [], accountId],
+    ["another account's function", [registered], otherAccount],
+    ['a deleted function', [registered, changedTo2, deleted], accountId],
+  ])('of %s is refused as not found', (_name, history, by) => {
+    given(history)
+      .when(change({ description: 'x' }, changedAt, by))
+      .thenThrows(
+        Error,
+        (error) => error instanceof FunctionRuleViolation && error.code === 'FUNCTION_NOT_FOUND',
+      );
+  });
+
+  test.each([
+    ['a zero timeout', { capabilities: { timeout: 0 } }, 'capabilities.timeout'],
+    ['a negative memory size', { capabilities: { memSize: -1 } }, 'capabilities.memSize'],
+    ['an unknown runtime kind', { runtime: { kind: 'wasm' } as never }, 'runtime.kind'],
+    ['a description too long', { description: 'x'.repeat(2001) }, 'description'],
+  ])('a change to %s is refused naming the field', (_name, changes, field) => {
+    given([registered])
+      .when(change(changes))
+      .thenThrows(
+        Error,
+        (error) => error instanceof ContractViolationError && error.field === field,
+      );
+  });
+});
+
+describe('DeleteFunction', () => {
+  test('deletes the function at its current version', () => {
+    given([registered, changedTo2]).when(remove()).then([deleted]);
+  });
+
+  test('a repeat yields nothing', () => {
+    given([registered, changedTo2, deleted]).when(remove('2026-11-29T13:00:00Z')).thenNothing();
+  });
+
+  test.each([
+    ['an unknown function', []],
+    ["another account's function", [registered]],
+    ["another account's deleted function", [registered, changedTo2, deleted]],
+  ])('of %s is refused as not found', (_name, history) => {
+    given(history)
+      .when(remove(deletedAt, otherAccount))
+      .thenThrows(
+        Error,
+        (error) => error instanceof FunctionRuleViolation && error.code === 'FUNCTION_NOT_FOUND',
+      );
+  });
+});
+
 describe('the folded function', () => {
-  test('holds the definition as registered', () => {
-    expect(foldFunction([registered])).toEqual({
-      phase: 'Registered',
-      definition: registered.data,
-    });
+  test('holds the definition as registered, as version 1', () => {
+    expect(foldFunction([registered])).toEqual({ phase: 'Registered', versions: [version1] });
     expect(foldFunction([])).toEqual({ phase: 'NotRegistered' });
+  });
+
+  test('shows its current version, and each older one when asked', () => {
+    const state = foldFunction([registered, changedTo2]);
+    expect(definitionFor(state, accountId)).toEqual({
+      ...version1,
+      description: 'says hello again',
+      runtime: changedTo2.data.runtime,
+      version: 2,
+      versionCreatedAt: changedAt,
+    });
+    expect(definitionFor(state, accountId, 1)).toEqual(version1);
+    expect(definitionFor(state, accountId, 3)).toBeUndefined();
+    expect(definitionFor(state, accountId, 0)).toBeUndefined();
+    expect(definitionFor(state, otherAccount, 1)).toBeUndefined();
+  });
+
+  test('a deleted function is gone for the API, but its versions still run', () => {
+    const state = foldFunction([registered, changedTo2, deleted]);
+    expect(definitionFor(state, accountId)).toBeUndefined();
+    expect(definitionFor(state, accountId, 1)).toBeUndefined();
+    expect(versionToRun(state, accountId, 1)).toEqual(version1);
+    expect(versionToRun(state, accountId, 2)?.runtime).toEqual(changedTo2.data.runtime);
+    expect(versionToRun(state, otherAccount, 2)).toBeUndefined();
+  });
+
+  test('a change that does not follow the current version changes nothing', () => {
+    const skipped = functionEvent('FunctionChanged', { ...changedTo2.data, version: 3 });
+    expect(foldFunction([registered, skipped])).toEqual(foldFunction([registered]));
   });
 
   test('a second registration event changes nothing', () => {
@@ -89,7 +224,7 @@ describe('the folded function', () => {
   });
 
   test('is found only in its own account', () => {
-    expect(definitionFor(foldFunction([registered]), accountId)).toEqual(registered.data);
+    expect(definitionFor(foldFunction([registered]), accountId)).toEqual(version1);
     expect(definitionFor(foldFunction([registered]), 'b'.repeat(24))).toBeUndefined();
     expect(definitionFor(foldFunction([]), accountId)).toBeUndefined();
   });

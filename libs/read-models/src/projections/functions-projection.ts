@@ -1,4 +1,5 @@
 import {
+  FIRST_FUNCTION_VERSION,
   functionEventTypes,
   parseFunctionEvent,
   type FunctionEventType,
@@ -27,6 +28,7 @@ interface FunctionRowSet {
   readonly timeout_seconds: number;
   readonly created_at: string;
   readonly updated_at: string;
+  readonly version: number;
   readonly last_stream_version: number;
 }
 
@@ -45,13 +47,64 @@ const functionColumns: RowSetColumns<FunctionRowSet> = {
   timeout_seconds: 'int4',
   created_at: 'timestamptz',
   updated_at: 'timestamptz',
+  version: 'int4',
   last_stream_version: 'int8',
 };
 
+interface FunctionVersionRowSet {
+  readonly function_id: string;
+  readonly version: number;
+  readonly account_id: string;
+  readonly description: string;
+  readonly runtime: RuntimeSpec;
+  readonly cpu_count: number;
+  readonly mem_size: number;
+  readonly network_latency: number;
+  readonly privileged: boolean;
+  readonly timeout_seconds: number;
+  readonly created_at: string;
+}
+
+const functionVersionColumns: RowSetColumns<FunctionVersionRowSet> = {
+  function_id: 'text',
+  version: 'int4',
+  account_id: 'text',
+  description: 'text',
+  runtime: 'jsonb',
+  cpu_count: 'int4',
+  mem_size: 'int4',
+  network_latency: 'int4',
+  privileged: 'bool',
+  timeout_seconds: 'int4',
+  created_at: 'timestamptz',
+};
+
+/** What the changes and deletion of a function in a batch set on its row, at the last one's version. */
+type FunctionRowChange = Partial<
+  Pick<
+    FunctionRowSet,
+    | 'description'
+    | 'runtime'
+    | 'cpu_count'
+    | 'mem_size'
+    | 'network_latency'
+    | 'privileged'
+    | 'timeout_seconds'
+    | 'version'
+  >
+> & {
+  readonly updated_at: string;
+  readonly deleted_at?: string;
+  readonly last_stream_version: number;
+};
+
 /**
- * FunctionRegistered → `api.functions`, the function as registered. A row is the latest
- * registration of its stream: a batch keeps each function's last one and upserts them (one
- * statement), replacing only rows at a lower stream version.
+ * FunctionRegistered, FunctionChanged, FunctionDeleted → `api.functions`, a function at its current
+ * version (deleted ones keep their row, with `deleted_at`), and `api.function_versions`, every
+ * version. A batch upserts the registrations it holds (one statement), inserts the versions (one
+ * statement, a version already there kept), then sets each changed function's row to where its last
+ * event in the batch left it, only where the row is at a lower stream version. Functions change
+ * rarely: one statement per changed function.
  */
 export const functionsProjection: Projection<FunctionEventType> = {
   name,
@@ -64,15 +117,17 @@ async function applyFunctionEvents(
   trx: Transaction<ReadModelDatabase>,
   recorded: readonly RecordedEvent[],
 ): Promise<void> {
-  const latest = new Map<string, FunctionRowSet>();
+  const registered = new Map<string, FunctionRowSet>();
+  const versions: FunctionVersionRowSet[] = [];
+  const changes = new Map<string, FunctionRowChange>();
   for (const stored of recorded) {
     const event = parseRecordedEvent(name, stored, parseFunctionEvent);
     switch (event.type) {
       case 'FunctionRegistered': {
         const { data } = event;
-        const known = latest.get(data.functionId);
+        const known = registered.get(data.functionId);
         if (known !== undefined && known.last_stream_version >= stored.streamVersion) break;
-        latest.set(data.functionId, {
+        const row: FunctionRowSet = {
           function_id: data.functionId,
           account_id: data.accountId,
           name: data.name,
@@ -87,28 +142,103 @@ async function applyFunctionEvents(
           timeout_seconds: data.capabilities.timeout,
           created_at: data.registeredAt,
           updated_at: data.registeredAt,
+          version: FIRST_FUNCTION_VERSION,
+          last_stream_version: stored.streamVersion,
+        };
+        registered.set(data.functionId, row);
+        versions.push(versionRow(row, FIRST_FUNCTION_VERSION, data.registeredAt));
+        break;
+      }
+      case 'FunctionChanged': {
+        const { data } = event;
+        const change: FunctionRowChange = {
+          ...changes.get(data.functionId),
+          description: data.description,
+          runtime: data.runtime,
+          cpu_count: data.capabilities.cpuCount,
+          mem_size: data.capabilities.memSize,
+          network_latency: data.capabilities.networkLatency,
+          privileged: data.capabilities.privileged,
+          timeout_seconds: data.capabilities.timeout,
+          version: data.version,
+          updated_at: data.changedAt,
+          last_stream_version: stored.streamVersion,
+        };
+        changes.set(data.functionId, change);
+        versions.push(
+          versionRow(
+            { ...change, account_id: data.accountId, function_id: data.functionId },
+            data.version,
+            data.changedAt,
+          ),
+        );
+        break;
+      }
+      case 'FunctionDeleted': {
+        const { data } = event;
+        changes.set(data.functionId, {
+          ...changes.get(data.functionId),
+          deleted_at: data.deletedAt,
+          updated_at: data.deletedAt,
           last_stream_version: stored.streamVersion,
         });
         break;
       }
       default:
-        return unknownEvent(event.type);
+        return unknownEvent(event);
     }
   }
-  if (latest.size === 0) return;
-  await trx
-    .insertInto('api.functions')
-    .columns(columnNames(functionColumns))
-    .expression(unnestRows(functionColumns, [...latest.values()]))
-    .onConflict((conflict) =>
-      conflict
-        .column('function_id')
-        .doUpdateSet(excludedColumns(functionColumns, 'function_id'))
-        .whereRef('api.functions.last_stream_version', '<', 'excluded.last_stream_version'),
-    )
-    .execute();
+  if (registered.size > 0) {
+    await trx
+      .insertInto('api.functions')
+      .columns(columnNames(functionColumns))
+      .expression(unnestRows(functionColumns, [...registered.values()]))
+      .onConflict((conflict) =>
+        conflict
+          .column('function_id')
+          .doUpdateSet(excludedColumns(functionColumns, 'function_id'))
+          .whereRef('api.functions.last_stream_version', '<', 'excluded.last_stream_version'),
+      )
+      .execute();
+  }
+  if (versions.length > 0) {
+    await trx
+      .insertInto('api.function_versions')
+      .columns(columnNames(functionVersionColumns))
+      .expression(unnestRows(functionVersionColumns, versions))
+      .onConflict((conflict) => conflict.columns(['function_id', 'version']).doNothing())
+      .execute();
+  }
+  for (const [functionId, change] of changes) {
+    await trx
+      .updateTable('api.functions')
+      .set(change)
+      .where('function_id', '=', functionId)
+      .where('last_stream_version', '<', String(change.last_stream_version))
+      .execute();
+  }
 }
 
-function unknownEvent(type: never): never {
-  throw new Error(`Unhandled function event ${String(type)}`);
+function versionRow(
+  row: Pick<FunctionRowSet, 'function_id' | 'account_id'> & FunctionRowChange,
+  version: number,
+  createdAt: string,
+): FunctionVersionRowSet {
+  return {
+    function_id: row.function_id,
+    version,
+    account_id: row.account_id,
+    description: row.description ?? '',
+    runtime: row.runtime as RuntimeSpec,
+    cpu_count: row.cpu_count ?? 0,
+    mem_size: row.mem_size ?? 0,
+    network_latency: row.network_latency ?? 0,
+    privileged: row.privileged ?? false,
+    timeout_seconds: row.timeout_seconds ?? 1,
+    created_at: createdAt,
+  };
+}
+
+function unknownEvent(event: never): never {
+  throw new Error(`Unhandled function event ${JSON.stringify(event)}`);
 }

@@ -6,7 +6,8 @@ import { inIndexOrder } from './index-order.js';
 import { keysetTime } from './keyset-sql.js';
 
 // The gateway's function queries, scoped by account: another account's function reads as missing.
-// The list walks functions_account_created_idx newest first, in keyset pages.
+// The list walks functions_account_created_idx newest first, in keyset pages, without the deleted
+// functions; a single function is found deleted or not (its tasks stay readable), with `deletedAt`.
 
 export interface FunctionDetail {
   readonly functionId: string;
@@ -23,6 +24,14 @@ export interface FunctionDetail {
   };
   readonly runtime: RuntimeSpec;
   readonly registeredAt: Date;
+  /** 1 when registered, one more for each change. */
+  readonly version: number;
+  /** When this version was made. */
+  readonly versionCreatedAt: Date;
+  /** When the function was deleted; null while it takes tasks. */
+  readonly deletedAt: Date | null;
+  /** The version of the function's stream the row reflects. */
+  readonly streamVersion: number;
 }
 
 export interface FunctionPage {
@@ -39,6 +48,44 @@ export async function findFunction(
   const row = await functionColumns(db)
     .where('function_id', '=', functionId)
     .where('account_id', '=', accountId)
+    .executeTakeFirst();
+  return row === undefined ? undefined : functionDetail(row);
+}
+
+/**
+ * Version `version` of the account's function, deleted or not; undefined when it has no such version
+ * projected. `streamVersion` is the function row's.
+ */
+export async function findFunctionVersion(
+  db: Kysely<ReadModelDatabase>,
+  accountId: string,
+  functionId: string,
+  version: number,
+): Promise<FunctionDetail | undefined> {
+  const row = await db
+    .selectFrom('api.function_versions as v')
+    .innerJoin('api.functions as f', 'f.function_id', 'v.function_id')
+    .select([
+      'f.function_id',
+      'f.name',
+      'v.description',
+      'f.lang',
+      'f.type',
+      'v.timeout_seconds',
+      'v.cpu_count',
+      'v.mem_size',
+      'v.network_latency',
+      'v.privileged',
+      'v.runtime',
+      'f.created_at',
+      'v.version',
+      'v.created_at as updated_at',
+      'f.deleted_at',
+      'f.last_stream_version',
+    ])
+    .where('v.function_id', '=', functionId)
+    .where('v.version', '=', version)
+    .where('v.account_id', '=', accountId)
     .executeTakeFirst();
   return row === undefined ? undefined : functionDetail(row);
 }
@@ -71,7 +118,8 @@ export function functionListQuery(
 ) {
   let query = functionColumns(db)
     .select(keysetTime('created_at').as('created_key'))
-    .where('account_id', '=', accountId);
+    .where('account_id', '=', accountId)
+    .where('deleted_at', 'is', null);
   if (after !== null) {
     query = query.where(
       sql<boolean>`(created_at, function_id) < (${after.time}::timestamptz, ${after.id})`,
@@ -96,6 +144,10 @@ function functionColumns(db: Kysely<ReadModelDatabase>) {
       'privileged',
       'runtime',
       'created_at',
+      'version',
+      'updated_at',
+      'deleted_at',
+      'last_stream_version',
     ]);
 }
 
@@ -112,6 +164,10 @@ function functionDetail(row: {
   privileged: boolean;
   runtime: RuntimeSpec;
   created_at: Date;
+  version: number;
+  updated_at: Date;
+  deleted_at: Date | null;
+  last_stream_version: string;
 }): FunctionDetail {
   return {
     functionId: row.function_id,
@@ -128,5 +184,9 @@ function functionDetail(row: {
     },
     runtime: row.runtime,
     registeredAt: row.created_at,
+    version: row.version,
+    versionCreatedAt: row.updated_at,
+    deletedAt: row.deleted_at,
+    streamVersion: Number(row.last_stream_version),
   };
 }

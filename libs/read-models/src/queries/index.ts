@@ -11,7 +11,12 @@ export type {
 } from './task-queries.js';
 export { defaultCsvChunkSize, streamTaskCsvRows, taskCsvChunkQuery } from './task-csv-query.js';
 export type { TaskCsvFilter, TaskCsvRow } from './task-csv-query.js';
-export { findFunction, functionListQuery, listFunctions } from './function-queries.js';
+export {
+  findFunction,
+  findFunctionVersion,
+  functionListQuery,
+  listFunctions,
+} from './function-queries.js';
 export type { FunctionDetail, FunctionPage } from './function-queries.js';
 export { countRunningTasks, findNode, listNodes, nodeListQuery } from './node-queries.js';
 export type { NodeDetail, NodePage } from './node-queries.js';

@@ -4,7 +4,12 @@ import type { NewTaskRow } from '../schema/tasks-table.js';
 import type { ReadModelDatabase } from '../schema/read-model-database.js';
 import { createReadModelTestDatabase } from '../testing/read-model-test-database.js';
 import type { ReadModelTestDatabase } from '../testing/read-model-test-database.js';
-import { findFunction, functionListQuery, listFunctions } from './function-queries.js';
+import {
+  findFunction,
+  findFunctionVersion,
+  functionListQuery,
+  listFunctions,
+} from './function-queries.js';
 import type { KeysetKey } from './keyset.js';
 import { streamTaskCsvRows, taskCsvChunkQuery } from './task-csv-query.js';
 import type { TaskCsvFilter } from './task-csv-query.js';
@@ -297,7 +302,42 @@ describe('functions', () => {
   });
 
   beforeAll(async () => {
-    await db.insertInto('api.functions').values([1, 2, 3].map(definition)).execute();
+    await db
+      .insertInto('api.functions')
+      .values([
+        ...[1, 2, 3].map(definition),
+        // Deleted: found by its id (its tasks stay readable), never listed.
+        { ...definition(4), deleted_at: new Date(Date.UTC(2024, 1, 1)), last_stream_version: 2 },
+        // At version 2; version 1 is in api.function_versions too.
+        {
+          ...definition(5),
+          version: 2,
+          timeout_seconds: 60,
+          updated_at: new Date(Date.UTC(2024, 0, 6)),
+          last_stream_version: 2,
+        },
+      ])
+      .execute();
+    const version = (number: number, timeout: number, createdAt: Date) => ({
+      function_id: definition(5).function_id,
+      version: number,
+      account_id: account,
+      description: `v${number}`,
+      runtime: { kind: 'process' as const, command: 'echo', args: [`v${number}`] },
+      cpu_count: 2,
+      mem_size: 256,
+      network_latency: 5,
+      privileged: true,
+      timeout_seconds: timeout,
+      created_at: createdAt,
+    });
+    await db
+      .insertInto('api.function_versions')
+      .values([
+        version(1, 30, new Date(Date.UTC(2024, 0, 5))),
+        version(2, 60, new Date(Date.UTC(2024, 0, 6))),
+      ])
+      .execute();
   });
 
   test('one function, as registered, in its account only', async () => {
@@ -311,15 +351,43 @@ describe('functions', () => {
       capabilities: { timeout: 30, cpuCount: 2, memSize: 256, networkLatency: 5, privileged: true },
       runtime: { kind: 'process', command: 'echo' },
       registeredAt: new Date(Date.UTC(2024, 0, 2)),
+      version: 1,
+      versionCreatedAt: expect.any(Date),
+      deletedAt: null,
+      streamVersion: 1,
     });
     expect(await findFunction(db, otherAccount, id)).toBeUndefined();
   });
 
-  test('the list is newest first, in pages', async () => {
+  test('a deleted function is found with the time it was deleted', async () => {
+    const found = await findFunction(db, account, definition(4).function_id);
+    expect(found?.deletedAt).toEqual(new Date(Date.UTC(2024, 1, 1)));
+  });
+
+  test('each version of a function, in its account only', async () => {
+    const id = definition(5).function_id;
+    const first = await findFunctionVersion(db, account, id, 1);
+    expect(first).toMatchObject({
+      functionId: id,
+      name: 'fn5',
+      description: 'v1',
+      capabilities: { timeout: 30 },
+      runtime: { kind: 'process', command: 'echo', args: ['v1'] },
+      registeredAt: new Date(Date.UTC(2024, 0, 5)),
+      version: 1,
+      versionCreatedAt: new Date(Date.UTC(2024, 0, 5)),
+      streamVersion: 2,
+    });
+    expect((await findFunctionVersion(db, account, id, 2))?.capabilities.timeout).toBe(60);
+    expect(await findFunctionVersion(db, account, id, 3)).toBeUndefined();
+    expect(await findFunctionVersion(db, otherAccount, id, 1)).toBeUndefined();
+  });
+
+  test('the list is newest first, in pages, without deleted functions', async () => {
     const first = await listFunctions(db, account, { limit: 2 });
-    expect(first.items.map((item) => item.name)).toEqual(['fn3', 'fn2']);
+    expect(first.items.map((item) => item.name)).toEqual(['fn5', 'fn3']);
     const second = await listFunctions(db, account, { limit: 2, after: first.next });
-    expect(second.items.map((item) => item.name)).toEqual(['fn1']);
+    expect(second.items.map((item) => item.name)).toEqual(['fn2', 'fn1']);
     expect(second.next).toBeNull();
     expect((await listFunctions(db, otherAccount, { limit: 2 })).items).toEqual([]);
   });

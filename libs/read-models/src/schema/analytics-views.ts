@@ -18,6 +18,24 @@ export interface TaskRunsView {
   status: ViewColumn<number>;
   state: ViewColumn<TaskRowState>;
   failure_reason: ViewColumn<string | null>;
+  /** The version of the function the task was issued against and ran. */
+  function_version: ViewColumn<number>;
+}
+
+/** `analytics.function_versions`: one row per version of a function. */
+export interface FunctionVersionsView {
+  account_id: ViewColumn<string>;
+  function_id: ViewColumn<string>;
+  version: ViewColumn<number>;
+  created_at: ViewColumn<Date>;
+  replaced_at: ViewColumn<Date | null>;
+  deleted_at: ViewColumn<Date | null>;
+  timeout_seconds: ViewColumn<number>;
+  cpu_count: ViewColumn<number>;
+  mem_size: ViewColumn<number>;
+  network_latency: ViewColumn<number>;
+  privileged: ViewColumn<boolean>;
+  runtime_kind: ViewColumn<string>;
 }
 
 /**
@@ -69,4 +87,5 @@ export interface TaskAttemptsView {
 export type TaskRun = Selectable<TaskRunsView>;
 export type TaskAttemptSpan = Selectable<TaskAttemptsView>;
 export type FunctionDay = Selectable<FunctionDailyView>;
+export type FunctionVersionSpan = Selectable<FunctionVersionsView>;
 export type NodeDay = Selectable<NodeDailyView>;

@@ -1,8 +1,18 @@
 import type { RuntimeSpec } from '@canopy/contracts';
 import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
-import type { Defaulted, DefaultedTimestamp, Int8 } from './column-types.js';
+import type {
+  Defaulted,
+  DefaultedTimestamp,
+  Int8,
+  NullableTimestamp,
+  Timestamp,
+} from './column-types.js';
 
-/** `api.functions`: functions as registered (FunctionRegistered), and what a node needs to run them. */
+/**
+ * `api.functions`: functions at their current version (FunctionRegistered, then each
+ * FunctionChanged), deleted ones included (FunctionDeleted sets `deleted_at`), and what a node needs
+ * to run them. Every version is in `api.function_versions`.
+ */
 export interface FunctionsTable {
   function_id: string;
   account_id: string;
@@ -23,7 +33,12 @@ export interface FunctionsTable {
   timeout_seconds: number;
   /** When the function was registered. */
   created_at: DefaultedTimestamp;
+  /** When its current version was made (or it was deleted). */
   updated_at: DefaultedTimestamp;
+  /** The current version: 1 when registered, one more for each change. */
+  version: Defaulted<number>;
+  /** When the function was deleted; NULL while it takes tasks. */
+  deleted_at: NullableTimestamp;
   /** Version of the function's stream this row reflects. */
   last_stream_version: Int8;
 }
@@ -31,3 +46,24 @@ export interface FunctionsTable {
 export type FunctionRow = Selectable<FunctionsTable>;
 export type NewFunctionRow = Insertable<FunctionsTable>;
 export type FunctionRowUpdate = Updateable<FunctionsTable>;
+
+/** `api.function_versions`: every version of every function, as it was made. */
+export interface FunctionVersionsTable {
+  function_id: string;
+  version: number;
+  account_id: string;
+  description: string;
+  runtime: ColumnType<RuntimeSpec, RuntimeSpec | string, RuntimeSpec | string>;
+  cpu_count: number;
+  /** MiB. */
+  mem_size: number;
+  /** Milliseconds; 0 means no requirement. */
+  network_latency: number;
+  privileged: boolean;
+  timeout_seconds: number;
+  /** When this version was made: registered, or changed to. */
+  created_at: Timestamp;
+}
+
+export type FunctionVersionRow = Selectable<FunctionVersionsTable>;
+export type NewFunctionVersionRow = Insertable<FunctionVersionsTable>;

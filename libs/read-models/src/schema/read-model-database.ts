@@ -1,11 +1,12 @@
 import type { AccountsTable, ApiKeysTable } from './accounts-table.js';
 import type {
   FunctionDailyView,
+  FunctionVersionsView,
   NodeDailyView,
   TaskAttemptsView,
   TaskRunsView,
 } from './analytics-views.js';
-import type { FunctionsTable } from './functions-table.js';
+import type { FunctionVersionsTable, FunctionsTable } from './functions-table.js';
 import type { NodesTable } from './nodes-table.js';
 import type { ProjectionCheckpointsTable } from './projection-checkpoints-table.js';
 import type { SchedulesTable } from './schedules-table.js';
@@ -25,6 +26,7 @@ export interface ReadModelDatabase {
   'api.task_attempts': TaskAttemptsTable;
   'api.task_results': TaskResultsTable;
   'api.functions': FunctionsTable;
+  'api.function_versions': FunctionVersionsTable;
   'api.nodes': NodesTable;
   'api.accounts': AccountsTable;
   'api.api_keys': ApiKeysTable;
@@ -37,5 +39,6 @@ export interface ReadModelDatabase {
   'analytics.task_runs': TaskRunsView;
   'analytics.task_attempts': TaskAttemptsView;
   'analytics.function_daily': FunctionDailyView;
+  'analytics.function_versions': FunctionVersionsView;
   'analytics.node_daily': NodeDailyView;
 }

@@ -15,6 +15,8 @@ export interface TasksTable {
   task_id: string;
   account_id: string;
   function_id: string;
+  /** The version of the function the task was issued against (TaskIssued.functionVersion). */
+  function_version: Defaulted<number>;
   schedule_id: string | null;
   state: TaskRowState;
   /** 0..100, never decreasing. */

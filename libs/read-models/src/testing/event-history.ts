@@ -97,7 +97,14 @@ export function realisticHistory(options: HistoryOptions = {}): EventHistory {
   }
 
   const functions = accounts.flatMap((accountId, index) =>
-    [0, 1].map((fnIndex) => ({ accountId, functionId: newId(), privileged: fnIndex === 1, index })),
+    [0, 1].map((fnIndex) => ({
+      accountId,
+      functionId: newId(),
+      privileged: fnIndex === 1,
+      index,
+      // Changed before any task is issued: their tasks run version 2.
+      changed: (index + fnIndex) % 2 === 0,
+    })),
   );
   for (const fn of functions) {
     add(
@@ -121,6 +128,55 @@ export function realisticHistory(options: HistoryOptions = {}): EventHistory {
           : { kind: 'http', url: 'http://127.0.0.1:9/echo', method: 'POST' },
         registeredAt: at(6),
       }),
+    );
+  }
+
+  // Functions change (a new version each) and one is deleted after its tasks were issued.
+  for (const fn of functions.filter((candidate) => candidate.changed)) {
+    add(
+      functionStreamId(fn.functionId),
+      functionEvent('FunctionChanged', {
+        functionId: fn.functionId,
+        accountId: fn.accountId,
+        version: 2,
+        description: 'Echoes its input, faster',
+        capabilities: {
+          timeout: 10,
+          cpuCount: 2,
+          memSize: 512,
+          networkLatency: 0,
+          privileged: fn.privileged,
+        },
+        runtime: { kind: 'persistent', command: 'node', args: ['echo-server.js'] },
+        changedAt: at(8),
+      }),
+    );
+  }
+  const deletedFunction = functions.find((fn) => fn.changed && fn.privileged);
+  if (deletedFunction !== undefined) {
+    const stream = functionStreamId(deletedFunction.functionId);
+    const { functionId, accountId } = deletedFunction;
+    add(
+      stream,
+      functionEvent('FunctionChanged', {
+        functionId,
+        accountId,
+        version: 3,
+        description: 'the last version',
+        capabilities: {
+          timeout: 60,
+          cpuCount: 1,
+          memSize: 128,
+          networkLatency: 20,
+          privileged: true,
+        },
+        runtime: { kind: 'http', url: 'http://127.0.0.1:9/v3', method: 'PUT' },
+        changedAt: at(95),
+      }),
+    );
+    add(
+      stream,
+      functionEvent('FunctionDeleted', { functionId, accountId, version: 3, deletedAt: at(96) }),
     );
   }
 
@@ -156,6 +212,7 @@ export function realisticHistory(options: HistoryOptions = {}): EventHistory {
       taskId,
       accountId: fn.accountId,
       functionId: fn.functionId,
+      functionVersion: fn.changed ? 2 : 1,
       at: (seconds) => at(base + seconds),
       nodes: [n1, n2, n3],
     });
@@ -295,6 +352,7 @@ interface TaskScriptContext {
   readonly taskId: string;
   readonly accountId: string;
   readonly functionId: string;
+  readonly functionVersion: number;
   readonly at: (seconds: number) => string;
   readonly nodes: readonly [string, string, string];
 }
@@ -306,6 +364,7 @@ function taskScript(index: number, context: TaskScriptContext): TaskCommand[] {
     taskId,
     accountId: context.accountId,
     functionId: context.functionId,
+    functionVersion: context.functionVersion,
     scheduleId: null,
     request: {
       query: `i=${index}&x=y`,

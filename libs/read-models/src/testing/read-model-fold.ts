@@ -22,6 +22,7 @@ export interface ExpectedTaskRow {
   readonly task_id: string;
   readonly account_id: string;
   readonly function_id: string;
+  readonly function_version: number;
   readonly schedule_id: string | null;
   readonly state: TaskRowState;
   readonly progress: number;
@@ -51,6 +52,7 @@ export function expectedTaskRow(view: TaskView): ExpectedTaskRow {
     task_id: view.taskId,
     account_id: view.accountId,
     function_id: view.functionId,
+    function_version: view.functionVersion,
     schedule_id: view.scheduleId,
     state: stateOfPhase[view.phase],
     progress: view.progress,

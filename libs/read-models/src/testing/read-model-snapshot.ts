@@ -5,6 +5,7 @@ import {
   parseScheduleEvent,
   parseTaskEvent,
 } from '@canopy/contracts';
+import { foldFunction, type FunctionVersion } from '@canopy/function-domain';
 import { foldSchedule } from '@canopy/schedule-domain';
 import type { EventStore, RecordedEvent } from '@canopy/event-store';
 import { foldTask, taskView } from '@canopy/task-domain';
@@ -39,6 +40,7 @@ export interface ReadModelSnapshot {
     readonly finished_at: Date;
   }[];
   readonly functions: readonly Record<string, unknown>[];
+  readonly functionVersions: readonly Record<string, unknown>[];
   readonly nodes: readonly Record<string, unknown>[];
   readonly accounts: readonly Record<string, unknown>[];
   readonly apiKeys: readonly Record<string, unknown>[];
@@ -56,7 +58,7 @@ export async function readModelSnapshot(
   const rows = async <Row>(query: ReturnType<typeof sql<Row>>) => (await query.execute(db)).rows;
   return {
     tasks: await rows(sql`
-      SELECT task_id, account_id, function_id, schedule_id, state, progress, status, node_id, attempt,
+      SELECT task_id, account_id, function_id, function_version, schedule_id, state, progress, status, node_id, attempt,
              timeout_seconds, cpu_count, mem_size, network_latency, privileged, failure_reason,
              issued_at, assigned_at, finished_at, last_stream_version::text AS last_stream_version
       FROM ${table('tasks')} ORDER BY task_id`),
@@ -68,9 +70,13 @@ export async function readModelSnapshot(
       FROM ${table('task_results')} ORDER BY task_id`),
     functions: await rows(sql`
       SELECT function_id, account_id, name, description, lang, type, runtime, cpu_count, mem_size,
-             network_latency, privileged, timeout_seconds, created_at,
+             network_latency, privileged, timeout_seconds, created_at, version, deleted_at,
              last_stream_version::text AS last_stream_version
       FROM ${table('functions')} ORDER BY function_id`),
+    functionVersions: await rows(sql`
+      SELECT function_id, version, account_id, description, runtime, cpu_count, mem_size,
+             network_latency, privileged, timeout_seconds, created_at
+      FROM ${table('function_versions')} ORDER BY function_id, version`),
     nodes: await rows(sql`
       SELECT node_id, account_id, hash, description, user_public_key, disabled, registered_at,
              cpu_count, mem_size, network_latency, privileged, slots, available,
@@ -103,6 +109,7 @@ export async function foldedReadModels(
     taskAttempts: [] as ReadModelSnapshot['taskAttempts'][number][],
     taskResults: [] as ReadModelSnapshot['taskResults'][number][],
     functions: [] as Record<string, unknown>[],
+    functionVersions: [] as Record<string, unknown>[],
     nodes: [] as Record<string, unknown>[],
     accounts: [] as Record<string, unknown>[],
     apiKeys: [] as Record<string, unknown>[],
@@ -118,25 +125,7 @@ export async function foldedReadModels(
         foldTaskStream(events, version, snapshot);
         break;
       case 'function':
-        for (const event of events.map((recorded) => parseFunctionEvent(asContract(recorded)))) {
-          const { data } = event;
-          snapshot.functions.push({
-            function_id: data.functionId,
-            account_id: data.accountId,
-            name: data.name,
-            description: data.description,
-            lang: data.lang,
-            type: data.type,
-            runtime: data.runtime,
-            cpu_count: data.capabilities.cpuCount,
-            mem_size: data.capabilities.memSize,
-            network_latency: data.capabilities.networkLatency,
-            privileged: data.capabilities.privileged,
-            timeout_seconds: data.capabilities.timeout,
-            created_at: new Date(data.registeredAt),
-            last_stream_version: version,
-          });
-        }
+        foldFunctionStream(events, version, snapshot);
         break;
       case 'node':
         snapshot.nodes.push(foldNodeStream(events, version));
@@ -162,6 +151,9 @@ export async function foldedReadModels(
   snapshot.taskAttempts.sort(by((row) => `${row.task_id}:${String(row.attempt).padStart(6, '0')}`));
   snapshot.taskResults.sort(by((row) => row.task_id));
   snapshot.functions.sort(by((row) => text(row['function_id'])));
+  snapshot.functionVersions.sort(
+    by((row) => `${text(row['function_id'])}:${String(row['version']).padStart(6, '0')}`),
+  );
   snapshot.nodes.sort(by((row) => text(row['node_id'])));
   snapshot.accounts.sort(by((row) => text(row['account_id'])));
   snapshot.apiKeys.sort(by((row) => `${text(row['account_id'])}:${text(row['key_id'])}`));
@@ -207,6 +199,49 @@ function foldTaskStream(
       finished_at: new Date(view.finishedAt),
     });
   }
+}
+
+function foldFunctionStream(
+  events: readonly RecordedEvent[],
+  version: string,
+  snapshot: { functions: Record<string, unknown>[]; functionVersions: Record<string, unknown>[] },
+): void {
+  const state = foldFunction(events.map((recorded) => parseFunctionEvent(asContract(recorded))));
+  if (state.phase === 'NotRegistered') return;
+  const capabilityColumns = (fn: FunctionVersion) => ({
+    cpu_count: fn.capabilities.cpuCount,
+    mem_size: fn.capabilities.memSize,
+    network_latency: fn.capabilities.networkLatency,
+    privileged: fn.capabilities.privileged,
+    timeout_seconds: fn.capabilities.timeout,
+  });
+  for (const fn of state.versions) {
+    snapshot.functionVersions.push({
+      function_id: fn.functionId,
+      version: fn.version,
+      account_id: fn.accountId,
+      description: fn.description,
+      runtime: fn.runtime,
+      ...capabilityColumns(fn),
+      created_at: new Date(fn.versionCreatedAt),
+    });
+  }
+  const current = state.versions.at(-1);
+  if (current === undefined) return;
+  snapshot.functions.push({
+    function_id: current.functionId,
+    account_id: current.accountId,
+    name: current.name,
+    description: current.description,
+    lang: current.lang,
+    type: current.type,
+    runtime: current.runtime,
+    ...capabilityColumns(current),
+    created_at: new Date(current.registeredAt),
+    version: current.version,
+    deleted_at: state.phase === 'Deleted' ? new Date(state.deletedAt) : null,
+    last_stream_version: version,
+  });
 }
 
 function foldNodeStream(

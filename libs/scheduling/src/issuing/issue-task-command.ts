@@ -1,6 +1,6 @@
 import { taskCommand } from '@canopy/contracts';
 import type {
-  FunctionRegisteredData,
+  FunctionCapabilities,
   IssueTask,
   IssueTaskRequest,
   TaskIssued,
@@ -12,10 +12,19 @@ export interface IssuePolicy {
   readonly pendingDeadlineSeconds: number;
 }
 
-/** The IssueTask command for a request: requirements and timeout come from the function. */
+/** The version of the function a task is issued against: what the task takes from it. */
+export interface FunctionToIssue {
+  readonly version: number;
+  readonly capabilities: FunctionCapabilities;
+}
+
+/**
+ * The IssueTask command for a request: the task records the function's current version, and takes
+ * its requirements and timeout from it.
+ */
 export function issueTaskCommand(
   request: IssueTaskRequest,
-  fn: FunctionRegisteredData,
+  fn: FunctionToIssue,
   policy: IssuePolicy,
 ): IssueTask {
   const { timeout, cpuCount, memSize, networkLatency, privileged } = fn.capabilities;
@@ -23,6 +32,7 @@ export function issueTaskCommand(
     taskId: request.taskId,
     accountId: request.accountId,
     functionId: request.functionId,
+    functionVersion: fn.version,
     scheduleId: request.scheduleId,
     request: { ...request.request },
     requirements: { cpuCount, memSize, networkLatency, privileged },

@@ -23,15 +23,18 @@ const request: IssueTaskRequest = {
   issuedAt: '2026-12-01T10:00:00.000Z',
 };
 
+const version1 = { ...registered.data, version: 1 };
+
 describe('issuing a task', () => {
   test('requirements and timeout come from the function, attempts and deadline from the policy', () => {
-    const command = issueTaskCommand(request, registered.data, {
+    const command = issueTaskCommand(request, version1, {
       maxAttempts: 4,
       pendingDeadlineSeconds: 120,
     });
     expect(parseIssueTask(command)).toEqual(command);
     expect(command.data).toEqual({
       ...request,
+      functionVersion: 1,
       requirements: { cpuCount: 2, memSize: 256, networkLatency: 40, privileged: true },
       timeout: 15,
       maxAttempts: 4,
@@ -39,12 +42,30 @@ describe('issuing a task', () => {
     });
   });
 
+  test('the task records the version of the function it was issued against, and takes its capabilities', () => {
+    const version3 = {
+      version: 3,
+      capabilities: { ...registered.data.capabilities, timeout: 60, cpuCount: 8 },
+    };
+    const { data } = issueTaskCommand(request, version3, {
+      maxAttempts: 1,
+      pendingDeadlineSeconds: 60,
+    });
+    expect({
+      version: data.functionVersion,
+      timeout: data.timeout,
+      cpu: data.requirements.cpuCount,
+    }).toEqual({ version: 3, timeout: 60, cpu: 8 });
+  });
+
   test('a retry is recognised by what the gateway sent, not by what was derived', () => {
-    const { data } = issueTaskCommand(request, registered.data, {
+    const { data } = issueTaskCommand(request, version1, {
       maxAttempts: 3,
       pendingDeadlineSeconds: 300,
     });
-    expect(isIssuedBy({ ...data, maxAttempts: 9, timeout: 1 }, request)).toBe(true);
+    expect(isIssuedBy({ ...data, maxAttempts: 9, timeout: 1, functionVersion: 2 }, request)).toBe(
+      true,
+    );
     expect(isIssuedBy(data, { ...request, request: { ...request.request, body: '' } })).toBe(false);
     expect(isIssuedBy(data, { ...request, issuedAt: '2026-12-01T10:00:01.000Z' })).toBe(false);
     expect(isIssuedBy(data, { ...request, accountId: 'b'.repeat(24) })).toBe(false);

@@ -42,6 +42,7 @@ describe('slots are never exceeded', () => {
             taskId: issuedCount.toString(16).padStart(24, '0'),
             accountId: 'a'.repeat(24),
             functionId: 'f'.repeat(24),
+            functionVersion: 1,
             scheduleId: null,
             request: { query: '', contentType: null, body: '' },
             requirements: randomRequirements(random, 0.05),

@@ -48,6 +48,7 @@ function issued(
     taskId: taskId(n),
     accountId: 'a'.repeat(24),
     functionId: 'f'.repeat(24),
+    functionVersion: 1,
     scheduleId: null,
     request: { query: '', contentType: null, body: '' },
     requirements,

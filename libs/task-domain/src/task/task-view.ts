@@ -10,6 +10,8 @@ export interface TaskView {
   readonly taskId: string;
   readonly accountId: string;
   readonly functionId: string;
+  /** The version of the function the task was issued against, and runs. */
+  readonly functionVersion: number;
   readonly scheduleId: string | null;
   readonly phase: Exclude<TaskState['phase'], 'NotIssued'>;
   readonly issuedAt: string;
@@ -39,6 +41,7 @@ export function taskView(state: TaskState): TaskView | null {
     taskId: task.taskId,
     accountId: task.accountId,
     functionId: task.functionId,
+    functionVersion: task.functionVersion,
     scheduleId: task.scheduleId,
     issuedAt: task.issuedAt,
     attempts: attempts.length,

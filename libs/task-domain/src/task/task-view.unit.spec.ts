@@ -24,6 +24,7 @@ const issuedOnly = {
   taskId,
   accountId: data.accountId,
   functionId: data.functionId,
+  functionVersion: 1,
   scheduleId: null,
   phase: 'Waiting',
   issuedAt: t(0),

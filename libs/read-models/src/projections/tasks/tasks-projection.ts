@@ -53,6 +53,7 @@ interface IssuedTask {
   readonly task_id: string;
   readonly account_id: string;
   readonly function_id: string;
+  readonly function_version: number;
   readonly schedule_id: string | null;
   readonly timeout_seconds: number;
   readonly cpu_count: number;
@@ -131,6 +132,7 @@ function issuedTask(
       task_id: data.taskId,
       account_id: data.accountId,
       function_id: data.functionId,
+      function_version: data.functionVersion,
       schedule_id: data.scheduleId,
       timeout_seconds: data.timeout,
       cpu_count: data.requirements.cpuCount,
@@ -161,6 +163,7 @@ async function loadTasks(
       't.task_id',
       't.account_id',
       't.function_id',
+      't.function_version',
       't.schedule_id',
       't.state',
       't.progress',
@@ -248,6 +251,7 @@ const taskColumns: RowSetColumns<TaskRowSet> = {
   task_id: 'text',
   account_id: 'text',
   function_id: 'text',
+  function_version: 'int4',
   schedule_id: 'text',
   state: 'text',
   progress: 'int2',
@@ -272,6 +276,7 @@ async function upsertTasks(trx: Trx, tasks: readonly TaskInProgress[]): Promise<
     task_id: issued.task_id,
     account_id: issued.account_id,
     function_id: issued.function_id,
+    function_version: issued.function_version,
     schedule_id: issued.schedule_id,
     timeout_seconds: issued.timeout_seconds,
     cpu_count: issued.cpu_count,
