@@ -40,7 +40,7 @@ export async function startSecuredNatsCluster(
   const dataDir = await mkdtemp(path.join(tmpdir(), 'canopy-test-nats-cluster-'));
   const servers: (ConfiguredNatsServer | undefined)[] = [];
   const stopAll = async (): Promise<void> => {
-    await Promise.all(servers.map((server) => server?.stop()));
+    await Promise.all(servers.map((server) => server?.stop() ?? Promise.resolve()));
   };
   try {
     const authority = await createNatsAuthority();
