@@ -45,7 +45,9 @@ test('a request on one server is answered by a subscriber on another, with JWT a
   const scheduler = await connectAs('scheduler', third?.url ?? '');
   scheduler.subscribe(ISSUE_TASK_SUBJECT, {
     queue: SCHEDULER_QUEUE_GROUP,
-    callback: (_error, message) => message.respond('answered'),
+    callback: (_error, message) => {
+      message.respond('answered');
+    },
   });
   await scheduler.flush();
   const gateway = await connectAs('gateway', first?.url ?? '');
@@ -65,7 +67,9 @@ test('a client of the whole cluster keeps receiving after the server it used is 
   const node = await connectAs({ nodeId }, cluster.url);
   const received: string[] = [];
   node.subscribe(assignmentSubject(nodeId), {
-    callback: (_error, message) => received.push(message.string()),
+    callback: (_error, message) => {
+      received.push(message.string());
+    },
   });
   await node.flush();
   const serving = () => node.getServer().replace(/^nats:\/\//, '');
