@@ -93,6 +93,7 @@ export async function runChaos(options: ChaosOptions): Promise<FaultReport[]> {
     progress('interrupted: stopping the stack');
     void stack.stop().finally(() => process.exit(130));
   };
+  // The stack must be stopped however the run ends, even by an error of its own.
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
@@ -202,8 +203,8 @@ export async function runChaos(options: ChaosOptions): Promise<FaultReport[]> {
   } finally {
     process.removeListener('SIGINT', interrupted);
     process.removeListener('SIGTERM', interrupted);
-    await readModels.destroy();
-    await db.end();
+    await readModels.destroy().catch(() => undefined);
+    await db.end().catch(() => undefined);
     await stack.stop();
     await rm(workDir, { recursive: true, force: true });
   }

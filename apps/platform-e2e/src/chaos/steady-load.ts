@@ -54,9 +54,9 @@ export function startSteadyLoad(options: SteadyLoadOptions): SteadyLoad {
     while (Date.now() < resultsDeadline) {
       const base = options.gatewayUrls[gateway % options.gatewayUrls.length] as string;
       try {
-        const answer = await fetch(`${base}/v1/task/${task.taskId}/result?wait=10`, {
+        const answer = await fetch(`${base}/v1/task/${task.taskId}/result?wait=30`, {
           headers: headers(),
-          signal: AbortSignal.timeout(15_000),
+          signal: AbortSignal.timeout(40_000),
         });
         const text = await answer.text();
         if (answer.status === 202) continue;
