@@ -67,6 +67,15 @@ const reports = await runChaos({
     process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`),
 });
 process.stdout.write(`\n${formatChaosTable(reports)}\n`);
+for (const report of reports) {
+  const { staleEpochAssignments, overbooked } = report.judgement.violations;
+  for (const line of [
+    ...staleEpochAssignments.slice(0, 5),
+    ...overbooked.map((node) => `${node.nodeId} held ${node.held}`),
+  ]) {
+    process.stdout.write(`  ${report.fault}: ${line}\n`);
+  }
+}
 const violations = reports.reduce((sum, report) => sum + violationCount(report), 0);
 process.stdout.write(
   violations === 0 ? '\nno violations\n' : `\n${violations} violation(s): see the table\n`,

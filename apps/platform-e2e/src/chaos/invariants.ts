@@ -183,7 +183,9 @@ export function staleEpochAssignments(events: readonly LoggedEvent[]): string[] 
     if (event.type !== 'TaskAssigned') continue;
     const epoch = Number(event.metadata['epoch'] ?? 0);
     if (epoch < highest) {
-      stale.push(`${String(event.data['taskId'])} attempt ${String(event.data['attempt'])}`);
+      stale.push(
+        `${String(event.data['taskId'])} attempt ${String(event.data['attempt'])} (epoch ${epoch} at ${event.position} after ${highest})`,
+      );
     }
     highest = Math.max(highest, epoch);
   }

@@ -104,7 +104,7 @@ test('an assignment recorded under a lower epoch than an earlier one is stale', 
     ]),
   ).toEqual([]);
   expect(staleEpochAssignments([assigned('a', 'n1', 1, 2), assigned('b', 'n1', 1, 1)])).toEqual([
-    'b attempt 1',
+    expect.stringMatching(/^b attempt 1 \(epoch 1 at \d+ after 2\)$/),
   ]);
 });
 
