@@ -201,6 +201,7 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
   if (options.natsCluster === true && options.natsMonitoring === true) {
     throw new Error('natsMonitoring is for a single nats-server, not with natsCluster');
   }
+  if (options.logDir !== undefined) await mkdir(options.logDir, { recursive: true });
   const ownPostgres = options.ownPostgres === true ? await startOwnPostgres() : undefined;
   const database =
     ownPostgres === undefined
