@@ -40,6 +40,8 @@ export class ServiceProcess {
       options.logFile === undefined
         ? undefined
         : createWriteStream(options.logFile, { flags: 'a' });
+    // A log that cannot be written must not stop the process it records.
+    this.logFile?.on('error', () => undefined);
     this.child = spawn(process.execPath, [entry, ...args], {
       cwd: repositoryRoot,
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
