@@ -12,5 +12,9 @@ export { EMBEDDED_POSTGRES_PASSWORD } from './postgres/embedded-postgres-cluster
 export { probePostgres, type PostgresProbe } from './postgres/probe-postgres.js';
 export { ensureNats, STANDARD_NATS_PORT, type EnsureNatsOptions } from './nats/ensure-nats.js';
 export { NatsServerNotFoundError } from './nats/nats-server-process.js';
-export { startConfiguredNats, type ConfiguredNatsOptions } from './nats/configured-nats.js';
+export {
+  startConfiguredNats,
+  type ConfiguredNatsOptions,
+  type ConfiguredNatsServer,
+} from './nats/configured-nats.js';
 export { probeNats, type NatsProbe, type NatsServerInfo } from './nats/probe-nats.js';

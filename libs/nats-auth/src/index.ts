@@ -34,4 +34,8 @@ export {
   type OpenedNodeCredentialRevocations,
 } from './revocations.js';
 export { startSecuredNats, type SecuredNatsOptions } from './secured-nats.js';
-export { natsServerConfig, type NatsServerConfigOptions } from './server-config.js';
+export {
+  natsServerConfig,
+  type NatsClusterMembership,
+  type NatsServerConfigOptions,
+} from './server-config.js';

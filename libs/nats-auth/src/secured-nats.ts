@@ -2,11 +2,11 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   startConfiguredNats,
+  type ConfiguredNatsServer,
   type LocalServicesLogger,
-  type RunningService,
 } from '@canopy/local-services';
 import type { NatsAuthoritySecrets } from './authority.js';
-import { natsServerConfig } from './server-config.js';
+import { natsServerConfig, type NatsClusterMembership } from './server-config.js';
 
 export interface SecuredNatsOptions {
   readonly authority: NatsAuthoritySecrets;
@@ -23,10 +23,12 @@ export interface SecuredNatsOptions {
   readonly natsServerPath?: string | undefined;
   /** HTTP monitoring (`/varz`, `/connz`...) on this port; none when absent. */
   readonly monitorPort?: number | undefined;
+  /** This server is one of a cluster (same authority on every server). */
+  readonly cluster?: NatsClusterMembership | undefined;
 }
 
 /** Writes the server configuration of the authority and spawns a nats-server that enforces it. */
-export async function startSecuredNats(options: SecuredNatsOptions): Promise<RunningService> {
+export async function startSecuredNats(options: SecuredNatsOptions): Promise<ConfiguredNatsServer> {
   const natsDir = path.join(path.resolve(options.dataDir), 'nats');
   const storeDir = natsDir;
   const resolverDir = path.join(natsDir, 'accounts');
@@ -36,6 +38,7 @@ export async function startSecuredNats(options: SecuredNatsOptions): Promise<Run
     storeDir,
     resolverDir,
     monitorPort: options.monitorPort,
+    cluster: options.cluster,
   });
   await writeFile(configFile, config, { mode: 0o600 });
   await chmod(configFile, 0o600);

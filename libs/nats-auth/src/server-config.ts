@@ -12,6 +12,19 @@ export interface NatsServerConfigOptions {
   readonly resolverDir: string;
   /** HTTP monitoring port; none when absent. */
   readonly monitorPort?: number;
+  /** A server of a cluster: its own name and the cluster's routes (every server, itself included). */
+  readonly cluster?: NatsClusterMembership;
+}
+
+export interface NatsClusterMembership {
+  /** Unique within the cluster; JetStream's clustering requires it. */
+  readonly serverName: string;
+  /** Every server of the cluster uses the same name. */
+  readonly clusterName: string;
+  /** `host:port` this server accepts routes on. */
+  readonly listen: string;
+  /** `host:port` of every server's route listener; a server's own is ignored. */
+  readonly routes: readonly string[];
 }
 
 /**
@@ -32,6 +45,7 @@ export function natsServerConfig(
     `host: ${quoted(options.host ?? '127.0.0.1')}`,
     `port: ${options.port ?? 4222}`,
     ...(options.monitorPort === undefined ? [] : [`http_port: ${options.monitorPort}`]),
+    ...(options.cluster === undefined ? [] : clusterLines(options.cluster)),
     '',
     `operator: ${authority.operatorJwt}`,
     `system_account: ${keys.systemAccount}`,
@@ -54,6 +68,19 @@ export function natsServerConfig(
     '',
   ];
   return lines.join('\n');
+}
+
+function clusterLines(cluster: NatsClusterMembership): string[] {
+  return [
+    `server_name: ${quoted(cluster.serverName)}`,
+    'cluster: {',
+    `  name: ${quoted(cluster.clusterName)}`,
+    `  listen: ${quoted(cluster.listen)}`,
+    '  routes: [',
+    ...cluster.routes.map((route) => `    ${quoted(`nats-route://${route}`)}`),
+    '  ]',
+    '}',
+  ];
 }
 
 function quoted(value: string): string {

@@ -5,10 +5,21 @@ import { eventually } from '@canopy/async-testing';
 import { ISSUE_TASK_SUBJECT, nodeInboxPrefix, nodeStreamId } from '@canopy/contracts';
 import { PostgresEventStore } from '@canopy/event-store/postgres';
 import { newSigningKeySet } from '@canopy/identity';
-import { createTestDatabase, findFreePort } from '@canopy/local-services/testing';
+import {
+  createTestDatabase,
+  ensureDatabase,
+  findFreePort,
+  startOwnPostgres,
+} from '@canopy/local-services/testing';
+import type { OwnPostgres } from '@canopy/local-services/testing';
 import { credentialsAuthenticator } from '@canopy/nats-auth';
-import { startSecuredPrivateNats } from '@canopy/nats-auth/testing';
-import type { CredentialsHolder, SecuredPrivateNats } from '@canopy/nats-auth/testing';
+import { startSecuredNatsCluster, startSecuredPrivateNats } from '@canopy/nats-auth/testing';
+import type {
+  ClusterMember,
+  CredentialsHolder,
+  SecuredNatsCluster,
+  SecuredPrivateNats,
+} from '@canopy/nats-auth/testing';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
@@ -27,6 +38,9 @@ export const STACK_SIGNING_KEYS = JSON.stringify(newSigningKeySet());
 
 export type StackService = 'scheduler' | 'projector' | 'gateway';
 
+/** How many processes of each service the stack runs (1 each by default). */
+export type StackReplicas = Readonly<Partial<Record<StackService, number>>>;
+
 export interface StackOptions {
   /** Names the test database. */
   readonly label: string;
@@ -35,6 +49,8 @@ export interface StackOptions {
   readonly logLevel?: string;
   /** Keep every line the processes write (for `allOutput`), not only the last ones. */
   readonly keepAllOutput?: boolean;
+  /** Also append what each process writes to `<logDir>/<process name>.log`. */
+  readonly logDir?: string;
   /**
    * Extra environment of every service process and node agent the stack spawns (not of the CLI),
    * e.g. `NODE_OPTIONS` that preload a benchmark's probe.
@@ -42,6 +58,32 @@ export interface StackOptions {
   readonly processEnv?: Readonly<Record<string, string>>;
   /** Run the nats-server with HTTP monitoring (`/connz`, `/varz`) on a free port: `natsMonitorUrl`. */
   readonly natsMonitoring?: boolean;
+  /** Replicas per service; each is a process of its own (`scheduler-1`, `scheduler-2`...). */
+  readonly replicas?: StackReplicas;
+  /** Three nats-servers routed to each other instead of one; every process is given all three. */
+  readonly natsCluster?: boolean;
+  /**
+   * An embedded PostgreSQL of the stack's own on a free port (`postgres`), which may be stopped and
+   * started again, instead of a database on the machine's server.
+   */
+  readonly ownPostgres?: boolean;
+}
+
+/** One process of a service, by its name (`scheduler`, or `scheduler-2` among replicas). */
+export interface StackProcess {
+  readonly name: string;
+  readonly service: StackService;
+  readonly pid: number | undefined;
+  readonly running: boolean;
+}
+
+/** The stack's NATS servers, when it runs a cluster. */
+export interface StackNatsCluster {
+  readonly members: readonly ClusterMember[];
+  /** Sends one server a signal; SIGKILL resolves once it has exited. */
+  signal(index: number, signal: NodeJS.Signals): Promise<void>;
+  /** Starts a killed server again on its ports. */
+  restart(index: number): Promise<void>;
 }
 
 export interface NodeOptions {
@@ -81,14 +123,32 @@ export interface FunctionDefinition {
 }
 
 export interface PlatformStack {
-  /** The gateway's base URL, e.g. `http://127.0.0.1:41234`. */
+  /** The (first) gateway's base URL, e.g. `http://127.0.0.1:41234`. */
   readonly url: string;
+  /** Every gateway replica's base URL. */
+  readonly gatewayUrls: readonly string[];
   readonly databaseUrl: string;
   readonly natsUrl: string;
   /** The nats-server's HTTP monitoring, e.g. `http://127.0.0.1:41235`, when started with `natsMonitoring`. */
   readonly natsMonitorUrl: string | undefined;
   /** The event store the services write, for checks against the streams. */
   readonly store: PostgresEventStore;
+  /** The three nats-servers, with `natsCluster`. */
+  readonly natsCluster: StackNatsCluster | undefined;
+  /** The stack's own PostgreSQL server, with `ownPostgres`. */
+  readonly postgres: OwnPostgres | undefined;
+  /** Every service process (not node agents), running or not. */
+  serviceProcesses(): StackProcess[];
+  /**
+   * Sends a service process a signal as it is (SIGKILL, SIGSTOP, SIGCONT...); for SIGKILL, resolves
+   * once it has exited.
+   */
+  signalProcess(name: string, signal: NodeJS.Signals): Promise<void>;
+  /**
+   * Starts a service process that exited again, with its environment (a gateway: its port); resolves
+   * once a gateway answers HTTP, a lone scheduler answers IssueTask requests, a replica has started.
+   */
+  restartProcess(name: string): Promise<void>;
   /** Starts a node agent and resolves once the scheduler recorded its announcement. */
   startNode(options?: NodeOptions): Promise<NodeHandle>;
   /**
@@ -96,9 +156,9 @@ export interface PlatformStack {
    * node SDK) and resolves with the path of their `.creds` file, readable by its owner only.
    */
   mintNodeCredentials(nodeId: string): Promise<string>;
-  /** Stops one service (SIGTERM, then SIGKILL) or kills it with `signal`. */
+  /** Stops every process of a service (SIGTERM, then SIGKILL) or kills them with `signal`. */
   stopService(service: StackService, signal?: NodeJS.Signals): Promise<void>;
-  /** Starts a service stopped before, with the same environment. */
+  /** Starts the processes of a service stopped before, with the same environment. */
   startService(service: StackService): Promise<void>;
   /** `canopy account create --name NAME`, the CLI run as a process. */
   createAccount(name: string): Promise<CreatedAccount>;
@@ -125,6 +185,7 @@ export interface PlatformStack {
   connectAsNode(nodeId: string): Promise<NatsConnection>;
   /** The last lines every process wrote, for a failing test's report. */
   outputTails(lineCount?: number): string;
+  /** Stops every process and server and drops the database; safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -137,17 +198,35 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
     // The CLI's own launcher runs its build (it fails with "run npm run build" when that is missing).
     cli: (builtEntryPoint('cli'), `${repositoryRoot}apps/cli/bin/canopy.js`),
   };
-  const database = await createTestDatabase(`e2e_${options.label}`);
+  if (options.natsCluster === true && options.natsMonitoring === true) {
+    throw new Error('natsMonitoring is for a single nats-server, not with natsCluster');
+  }
+  if (options.logDir !== undefined) await mkdir(options.logDir, { recursive: true });
+  const ownPostgres = options.ownPostgres === true ? await startOwnPostgres() : undefined;
+  const database =
+    ownPostgres === undefined
+      ? await createTestDatabase(`e2e_${options.label}`)
+      : {
+          url: await ensureDatabase(ownPostgres.serverUrl, `canopy_${options.label}`).catch(
+            async (error: unknown) => {
+              await ownPostgres.remove();
+              throw error;
+            },
+          ),
+          drop: () => ownPostgres.remove(),
+        };
   let nats: SecuredPrivateNats | undefined;
+  let cluster: SecuredNatsCluster | undefined;
   // Seeds of every credential minted for the stack, so that tests can look for them in logs.
   const mintedSeeds: string[] = [];
   const processes: ServiceProcess[] = [];
-  const services = new Map<StackService, ServiceProcess>();
+  const instances = new Map<string, ServiceInstance>();
   let store: PostgresEventStore | undefined;
   try {
     // As `npm start` runs it: NATS enforces JWT authentication, every process has its own user.
     const monitorPort = options.natsMonitoring === true ? await findFreePort() : undefined;
-    const securedNats = await startSecuredPrivateNats({ monitorPort });
+    if (options.natsCluster === true) cluster = await startSecuredNatsCluster();
+    const securedNats = cluster ?? (await startSecuredPrivateNats({ monitorPort }));
     nats = securedNats;
     const credsDir = path.join(securedNats.dataDir, 'creds');
     await mkdir(credsDir, { recursive: true });
@@ -167,49 +246,83 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
         : {}),
     });
     const cliCredentials = await mintCredentials('cli', 'cli');
-    const port = await findFreePort();
+    const logFileOf = (name: string): { logFile?: string } =>
+      options.logDir === undefined ? {} : { logFile: path.join(options.logDir, `${name}.log`) };
     const commonEnv = {
       DATABASE_URL: database.url,
       NATS_URL: nats.url,
       LOG_LEVEL: options.logLevel ?? 'warn',
     };
     const processEnv = options.processEnv ?? {};
-    const serviceEnv: Record<StackService, Record<string, string>> = {
-      scheduler: {
-        ...processEnv,
-        ...commonEnv,
-        ...(await natsEnv('scheduler')),
-        SCHEDULER_HEARTBEAT_INTERVAL_MS: '300',
-        SCHEDULER_HEARTBEAT_TIMEOUT_MS: '1500',
-        SCHEDULER_OFFER_TIMEOUT_MS: '2000',
-        ...options.schedulerEnv,
-      },
-      projector: { ...processEnv, ...commonEnv, ...(await natsEnv('projector')) },
-      gateway: {
-        ...processEnv,
-        ...commonEnv,
-        ...(await natsEnv('gateway')),
-        PORT: String(port),
-        AUTH_SIGNING_KEYS: STACK_SIGNING_KEYS,
-        // Tests and the benchmark drive one account far faster than a client should.
-        RATE_LIMIT_PER_SECOND: '0',
-        RATE_LIMIT_KEY_EXCHANGE_PER_SECOND: '0',
-      },
+    const serviceEnv = async (service: StackService): Promise<Record<string, string>> => {
+      switch (service) {
+        case 'scheduler':
+          return {
+            ...processEnv,
+            ...commonEnv,
+            ...(await natsEnv('scheduler')),
+            SCHEDULER_HEARTBEAT_INTERVAL_MS: '300',
+            SCHEDULER_HEARTBEAT_TIMEOUT_MS: '1500',
+            SCHEDULER_OFFER_TIMEOUT_MS: '2000',
+            ...options.schedulerEnv,
+          };
+        case 'projector':
+          return { ...processEnv, ...commonEnv, ...(await natsEnv('projector')) };
+        case 'gateway':
+          return {
+            ...processEnv,
+            ...commonEnv,
+            ...(await natsEnv('gateway')),
+            PORT: String(await findFreePort()),
+            AUTH_SIGNING_KEYS: STACK_SIGNING_KEYS,
+            // Tests and the benchmark drive one account far faster than a client should.
+            RATE_LIMIT_PER_SECOND: '0',
+            RATE_LIMIT_KEY_EXCHANGE_PER_SECOND: '0',
+          };
+      }
     };
-    const url = `http://127.0.0.1:${port}`;
+    for (const service of ['scheduler', 'projector', 'gateway'] as const) {
+      const count = options.replicas?.[service] ?? 1;
+      if (!Number.isInteger(count) || count < 1) {
+        throw new Error(`replicas of the ${service} must be a whole number from 1, not ${count}`);
+      }
+      for (let index = 1; index <= count; index += 1) {
+        const name = count === 1 ? service : `${service}-${index}`;
+        instances.set(name, { name, service, env: await serviceEnv(service), child: undefined });
+      }
+    }
+    const instancesOf = (service: StackService): ServiceInstance[] =>
+      [...instances.values()].filter((instance) => instance.service === service);
+    const gatewayUrls = instancesOf('gateway').map(
+      (instance) => `http://127.0.0.1:${instance.env['PORT'] ?? ''}`,
+    );
+    const url = gatewayUrls[0] as string;
     const natsUrl = nats.url;
+    const natsServersList = natsUrl.split(',');
 
-    const launch = (service: StackService): ServiceProcess => {
-      const child = new ServiceProcess(service, entries[service], [], serviceEnv[service], {
+    const launch = (instance: ServiceInstance): ServiceProcess => {
+      const child = new ServiceProcess(instance.name, entries[instance.service], [], instance.env, {
         keepAllOutput: options.keepAllOutput === true,
+        ...logFileOf(instance.name),
       });
       processes.push(child);
-      services.set(service, child);
+      instance.child = child;
       return child;
+    };
+    const instanceNamed = (name: string): ServiceInstance => {
+      const instance = instances.get(name);
+      if (instance === undefined) {
+        throw new Error(
+          `the stack has no process ${name} (it has ${[...instances.keys()].join(', ')})`,
+        );
+      }
+      return instance;
     };
     const schedulerAnswers = async (): Promise<void> => {
       const connection = await connect({
-        servers: natsUrl,
+        servers: natsServersList,
+        // A busy machine may take a while to answer.
+        timeout: 60_000,
         authenticator: credentialsAuthenticator(cliCredentials.creds),
       });
       try {
@@ -223,32 +336,30 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
         await connection.close();
       }
     };
-    const gatewayAnswers = (): Promise<void> =>
+    const gatewayAnswers = (instance: ServiceInstance): Promise<void> =>
       eventually(
         async () => {
-          const gateway = services.get('gateway');
-          if (gateway === undefined || !gateway.running)
-            throw new Error('the gateway is not running');
-          await fetch(`${url}/v1/task/list`);
+          if (instance.child?.running !== true) throw new Error(`${instance.name} is not running`);
+          await fetch(`http://127.0.0.1:${instance.env['PORT'] ?? ''}/v1/task/list`);
         },
         60_000,
         200,
       );
-    const waitUntilReady = async (service: StackService, child: ServiceProcess): Promise<void> => {
+    const waitUntilReady = async (instance: ServiceInstance): Promise<void> => {
+      const child = instance.child;
+      if (child === undefined) throw new Error(`${instance.name} was not started`);
       const ready =
-        service === 'scheduler'
+        instance.service === 'scheduler'
           ? schedulerAnswers()
-          : service === 'gateway'
-            ? gatewayAnswers()
+          : instance.service === 'gateway'
+            ? gatewayAnswers(instance)
             : Promise.resolve();
       await untilReadyOrExited(child, ready);
     };
 
     // Each service migrates what it needs at start (locked, idempotent), so they may start together.
-    for (const service of ['scheduler', 'projector', 'gateway'] as const) launch(service);
-    for (const service of ['scheduler', 'gateway'] as const) {
-      await waitUntilReady(service, services.get(service) as ServiceProcess);
-    }
+    for (const instance of instances.values()) launch(instance);
+    for (const instance of instances.values()) await waitUntilReady(instance);
     const openedStore = new PostgresEventStore({ connectionString: database.url });
     store = openedStore;
 
@@ -304,12 +415,49 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
       return answer.body.accessToken;
     };
 
+    let stopping: Promise<void> | undefined;
     return {
       url,
+      gatewayUrls,
       databaseUrl: database.url,
       natsUrl,
       natsMonitorUrl: monitorPort === undefined ? undefined : `http://127.0.0.1:${monitorPort}`,
       store: openedStore,
+      natsCluster:
+        cluster === undefined
+          ? undefined
+          : {
+              get members() {
+                return (cluster as SecuredNatsCluster).members;
+              },
+              signal: (index, signal) => (cluster as SecuredNatsCluster).signal(index, signal),
+              restart: (index) => (cluster as SecuredNatsCluster).restart(index),
+            },
+      postgres: ownPostgres,
+      serviceProcesses() {
+        return [...instances.values()].map((instance) => ({
+          name: instance.name,
+          service: instance.service,
+          pid: instance.child?.pid,
+          running: instance.child?.running === true,
+        }));
+      },
+      async signalProcess(name, signal) {
+        const child = instanceNamed(name).child;
+        if (child === undefined || !child.running) return;
+        child.kill(signal);
+        if (signal === 'SIGKILL') await child.exited;
+      },
+      async restartProcess(name) {
+        const instance = instanceNamed(name);
+        if (instance.child?.running === true) throw new Error(`${name} is still running`);
+        launch(instance);
+        // A gateway is back once it answers HTTP; a scheduler or projector beside running replicas
+        // cannot be told apart from them from outside: started is all we wait for.
+        if (instance.service === 'gateway' || instancesOf(instance.service).length === 1) {
+          await waitUntilReady(instance);
+        }
+      },
       async startNode(nodeOptions = {}) {
         const nodeId = nodeOptions.nodeId ?? `e2e-${randomBytes(4).toString('hex')}`;
         const credentials =
@@ -333,6 +481,7 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
         if (nodeOptions.privileged === true) args.push('--privileged');
         const child = new ServiceProcess(`node ${nodeId}`, entries.nodeAgent, args, processEnv, {
           keepAllOutput: options.keepAllOutput === true,
+          ...logFileOf(`node-${nodeId}`),
         });
         processes.push(child);
         const announced = eventually(
@@ -351,18 +500,22 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
         return (await mintCredentials({ nodeId }, `node-${nodeId}`)).file;
       },
       async stopService(service, signal) {
-        const child = services.get(service);
-        if (child === undefined) return;
-        if (signal === undefined) await child.stop();
-        else {
-          child.kill(signal);
-          await child.exited;
+        for (const { child } of instancesOf(service)) {
+          if (child === undefined) continue;
+          if (signal === undefined) await child.stop();
+          else {
+            child.kill(signal);
+            await child.exited;
+          }
         }
       },
       async startService(service) {
-        const running = services.get(service);
-        if (running?.running === true) throw new Error(`${service} is already running`);
-        await waitUntilReady(service, launch(service));
+        for (const instance of instancesOf(service)) {
+          if (instance.child?.running === true)
+            throw new Error(`${instance.name} is already running`);
+          launch(instance);
+          await waitUntilReady(instance);
+        }
       },
       createAccount,
       accessToken,
@@ -409,7 +562,7 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
       async connectAsNode(nodeId) {
         const { creds } = await mintCredentials({ nodeId }, `node-${nodeId}`);
         return connect({
-          servers: natsUrl,
+          servers: natsServersList,
           name: `e2e node ${nodeId}`,
           inboxPrefix: nodeInboxPrefix(nodeId),
           authenticator: credentialsAuthenticator(creds),
@@ -436,11 +589,14 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
           )
           .join('\n');
       },
-      async stop() {
-        await stopAll(processes);
-        await openedStore.close();
-        await nats?.stop();
-        await database.drop();
+      stop() {
+        stopping ??= (async () => {
+          await stopAll(processes);
+          await openedStore.close();
+          await nats?.stop();
+          await database.drop();
+        })();
+        return stopping;
       },
     };
   } catch (error) {
@@ -450,6 +606,14 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
     await database.drop();
     throw error;
   }
+}
+
+interface ServiceInstance {
+  readonly name: string;
+  readonly service: StackService;
+  /** Its environment, kept for restarts (a gateway's PORT among it). */
+  readonly env: Record<string, string>;
+  child: ServiceProcess | undefined;
 }
 
 function seedsOf(creds: string): string[] {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 // One real Canopy process (an app's built `dist/main.js`), with its output kept so that a failing
@@ -24,6 +24,7 @@ export class ServiceProcess {
   private readonly child: ChildProcess;
   private readonly lines: string[] = [];
   private readonly everything: string[] | undefined;
+  private readonly logFile: WriteStream | undefined;
   /** Resolves with the exit code (or the signal's name) once the process has exited. */
   readonly exited: Promise<number | string>;
 
@@ -32,19 +33,32 @@ export class ServiceProcess {
     entry: string,
     args: readonly string[],
     env: Readonly<Record<string, string>>,
-    options: { readonly keepAllOutput?: boolean } = {},
+    options: { readonly keepAllOutput?: boolean; readonly logFile?: string } = {},
   ) {
     this.everything = options.keepAllOutput === true ? [] : undefined;
+    this.logFile =
+      options.logFile === undefined
+        ? undefined
+        : createWriteStream(options.logFile, { flags: 'a' });
+    // A log that cannot be written must not stop the process it records.
+    this.logFile?.on('error', () => undefined);
     this.child = spawn(process.execPath, [entry, ...args], {
       cwd: repositoryRoot,
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+      this.child.once('exit', (code, signal) => {
+        this.logFile?.end(`--- exited (${String(code ?? signal)})\n`);
+        resolve(code ?? signal ?? 'unknown');
+      });
     });
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.keep(chunk));
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.keep(chunk));
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   get running(): boolean {
@@ -77,6 +91,7 @@ export class ServiceProcess {
 
   private keep(chunk: string): void {
     this.everything?.push(chunk);
+    this.logFile?.write(chunk);
     for (const line of chunk.split('\n')) {
       if (line === '') continue;
       this.lines.push(line);

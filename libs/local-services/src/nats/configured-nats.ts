@@ -19,12 +19,21 @@ export interface ConfiguredNatsOptions {
   readonly natsServerPath?: string | undefined;
 }
 
+/** A nats-server this process spawned, which can also be signalled (fault injection in tests). */
+export interface ConfiguredNatsServer extends RunningService {
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves once the server process has exited, however. */
+  readonly exited: Promise<void>;
+}
+
 /**
  * Spawns a nats-server of this process's own with a configuration file (for example one that turns
  * on JWT authentication), bound to 127.0.0.1, and waits until it answers. Unlike `ensureNats`, it
  * never adopts a server that already runs: an existing server would not enforce this configuration.
  */
-export async function startConfiguredNats(options: ConfiguredNatsOptions): Promise<RunningService> {
+export async function startConfiguredNats(
+  options: ConfiguredNatsOptions,
+): Promise<ConfiguredNatsServer> {
   const logger = options.logger ?? silentLogger;
   const port =
     options.port !== undefined
@@ -40,5 +49,9 @@ export async function startConfiguredNats(options: ConfiguredNatsOptions): Promi
     configFile: options.configFile,
     logger,
   });
-  return startedByThisProcess(server.url, () => server.stop());
+  return {
+    ...startedByThisProcess(server.url, () => server.stop()),
+    kill: (signal) => server.kill(signal),
+    exited: server.exited,
+  };
 }

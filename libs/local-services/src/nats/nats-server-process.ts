@@ -27,6 +27,10 @@ export interface NatsServerProcessOptions {
 
 export interface NatsServerProcess {
   readonly url: string;
+  /** Sends the server a signal as it is, e.g. SIGKILL or SIGSTOP (fault injection). */
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves once the server process has exited, however. */
+  readonly exited: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -120,6 +124,10 @@ async function spawnAndWait(
   process.once('exit', killOnExit);
   return {
     url,
+    kill: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+    exited: exited.then(() => undefined),
     stop: async () => {
       process.removeListener('exit', killOnExit);
       await stopChild(child);

@@ -26,6 +26,18 @@ export interface SecuredPrivateNats {
   stop(): Promise<void>;
 }
 
+/** Mints credentials of the authority for whoever asks. */
+export function credentialsIssuer(
+  authority: NatsAuthoritySecrets,
+): (holder: CredentialsHolder) => Promise<IssuedCredentials> {
+  return (holder) =>
+    holder === 'system'
+      ? issueSystemCredentials(authority)
+      : typeof holder === 'string'
+        ? issueServiceCredentials(authority, holder)
+        : issueNodeCredentials(authority, holder.nodeId);
+}
+
 /**
  * A nats-server of the test file's own (free port, temporary store) that enforces JWT
  * authentication with a fresh authority, as `npm start` runs it. Like `startPrivateNats`, for test
@@ -45,12 +57,7 @@ export async function startSecuredPrivateNats(
       authority,
       authorityFile,
       dataDir,
-      credentialsFor: (holder) =>
-        holder === 'system'
-          ? issueSystemCredentials(authority)
-          : typeof holder === 'string'
-            ? issueServiceCredentials(authority, holder)
-            : issueNodeCredentials(authority, holder.nodeId),
+      credentialsFor: credentialsIssuer(authority),
       stop: async () => {
         await server.stop();
         await rm(dataDir, { recursive: true, force: true });
