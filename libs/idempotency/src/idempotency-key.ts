@@ -87,7 +87,10 @@ export function requestFingerprint(request: RequestIdentity): string {
     request.contentType ?? '',
     bodyHash,
   ]) {
-    hash.update(`${Buffer.byteLength(part)}:`).update(part).update('\n');
+    hash
+      .update(`${Buffer.byteLength(part)}:`)
+      .update(part)
+      .update('\n');
   }
   return hash.digest('hex');
 }

@@ -81,9 +81,9 @@ describe('idempotency keys in PostgreSQL', () => {
 
   test('keys are per account', async () => {
     await claimIdempotencyKey(db, claimOf('k3'));
-    expect(await claimIdempotencyKey(db, claimOf('k3', { accountId: 'b'.repeat(24) }))).toMatchObject(
-      { first: true },
-    );
+    expect(
+      await claimIdempotencyKey(db, claimOf('k3', { accountId: 'b'.repeat(24) })),
+    ).toMatchObject({ first: true });
   });
 
   test('50 concurrent claims of one key: one is first, all see the same record', async () => {
