@@ -30,6 +30,7 @@ import { TaskIssuer } from './tasks/task-issuer.js';
 import { ResultWaiters } from './tasks/result-waiters.js';
 import { TaskReads } from './tasks/task-reads.js';
 import { TaskController } from './tasks/task.controller.js';
+import { IdempotentRequests } from './idempotency/idempotent-requests.js';
 
 /** What the gateway's HTTP layer is built from; startGateway opens and closes them. */
 export interface GatewayParts {
@@ -45,6 +46,8 @@ export interface GatewayParts {
   readonly canceller: TaskCanceller;
   readonly resultWaiters: ResultWaiters;
   readonly eventStreams: TaskEventStreams;
+  /** Idempotency-Key handling of the creating requests. */
+  readonly idempotency: IdempotentRequests;
   /** Issues nodes' NATS credentials; without one, node registration answers 503. */
   readonly nodeCredentials?: NodeCredentialsIssuer | null;
 }
@@ -77,6 +80,7 @@ export class GatewayModule {
         { provide: TaskEventStreams, useValue: parts.eventStreams },
         { provide: TaskHistory, useValue: new TaskHistory(parts.store) },
         { provide: ResultWaiters, useValue: parts.resultWaiters },
+        { provide: IdempotentRequests, useValue: parts.idempotency },
         {
           provide: ApiKeyExchange,
           useValue: new ApiKeyExchange(aggregates.accounts, parts.tokens),

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { taskStreamId } from '@canopy/contracts';
 import { openEventStore } from '@canopy/event-store';
+import { createIdempotencyDb, migrateIdempotency } from '@canopy/idempotency';
 import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
 import { isIssuedBy } from '@canopy/scheduling';
 import type { ReadModelDatabase } from '@canopy/read-models';
@@ -37,6 +38,7 @@ import { TaskEventStreams } from './tasks/task-event-streams.js';
 import { TaskIssuer } from './tasks/task-issuer.js';
 import { aggregatesOn } from './events/aggregates.js';
 import { ResultWaiters } from './tasks/result-waiters.js';
+import { IdempotentRequests } from './idempotency/idempotent-requests.js';
 
 export { gatewayConfigSchema } from './config/gateway-config.js';
 export type { NodeCredentials, NodeCredentialsIssuer } from './nodes/node-credentials.js';
@@ -88,6 +90,16 @@ export async function startGateway(
     const db: Kysely<ReadModelDatabase> = createReadModelDb(config.DATABASE_URL);
     cleanups.push(() => db.destroy());
     await migrateReadModels(db);
+    const idempotencyDb = createIdempotencyDb(config.DATABASE_URL);
+    cleanups.push(() => idempotencyDb.destroy());
+    await migrateIdempotency(idempotencyDb);
+    const idempotency = new IdempotentRequests(
+      idempotencyDb,
+      config.IDEMPOTENCY_TTL_SECONDS,
+      logger,
+    );
+    idempotency.startPurging();
+    cleanups.push(() => idempotency.stop());
 
     const store = await openEventStore(eventStoreSelectionOf(config));
     cleanups.push(() => store.close());
@@ -130,6 +142,7 @@ export async function startGateway(
         canceller: new TaskCanceller(nats, config.GATEWAY_ISSUE_TIMEOUT_MS, logger),
         resultWaiters,
         eventStreams,
+        idempotency,
         nodeCredentials:
           extensions.nodeCredentials ??
           (config.NATS_AUTHORITY_FILE === undefined

@@ -12,4 +12,5 @@ export {
 } from './idempotency-keys.js';
 export type { ClaimedKey, KeyClaim } from './idempotency-keys.js';
 export type { IdempotencyDatabase, IdempotencyKeyRow } from './idempotency-keys-table.js';
+export { createIdempotencyDb } from './idempotency-db.js';
 export { migrateIdempotency } from './migrate-idempotency.js';

@@ -24,6 +24,8 @@ export const gatewayConfigSchema = commonConfigSchema
     RATE_LIMIT_KEY_EXCHANGE_PER_SECOND: nonNegativeInt().default(10),
     GATEWAY_BODY_LIMIT_BYTES: positiveInt().default(1_048_576),
     GATEWAY_ISSUE_TIMEOUT_MS: positiveInt().default(5000),
+    /** How long an Idempotency-Key is remembered (at most 30 days). */
+    IDEMPOTENCY_TTL_SECONDS: positiveInt().max(2_592_000).default(86_400),
   })
   .refine(
     (config) =>

@@ -1,10 +1,12 @@
-import { Controller, Get, Inject, Param, Post } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller } from '../auth/access-tokens.js';
 import { CurrentCaller } from '../auth/authentication.js';
 import { objectId } from '../http/object-id-parameter.js';
 import { PageQuery, Paged } from '../http/page-parameters.js';
 import type { Page, PageParameters } from '../http/page-parameters.js';
 import { JsonBody } from '../http/request-body.js';
+import { IdempotentRequests } from '../idempotency/idempotent-requests.js';
 import { functionRegistrationSchema } from './function-api-schemas.js';
 import type { FunctionRegistration } from './function-api-schemas.js';
 import { FunctionCatalog } from './function-catalog.js';
@@ -13,16 +15,24 @@ import { ApiGetFunction, ApiListFunctions, ApiRegisterFunction } from './functio
 
 @Controller('v1/function')
 export class FunctionController {
-  constructor(@Inject(FunctionCatalog) private readonly functions: FunctionCatalog) {}
+  constructor(
+    @Inject(FunctionCatalog) private readonly functions: FunctionCatalog,
+    @Inject(IdempotentRequests) private readonly idempotency: IdempotentRequests,
+  ) {}
 
-  /** 201 `{ "id" }`. */
+  /** 201 `{ "id" }`; once per Idempotency-Key. */
   @Post()
   @ApiRegisterFunction()
   async register(
     @CurrentCaller() caller: Caller,
     @JsonBody(functionRegistrationSchema) registration: FunctionRegistration,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ readonly id: string }> {
-    return { id: await this.functions.register(caller.accountId, registration) };
+    const id = await this.idempotency.create(caller.accountId, request, reply, async (as) => {
+      await this.functions.register(caller.accountId, registration, as);
+    });
+    return { id };
   }
 
   /** The account's functions, newest first, paged like the task list. */

@@ -26,6 +26,7 @@ import { booleanParameter, integerParameter, singleParameter } from '../http/que
 import { invalidParameter } from '../http/api-error.js';
 import { bodyBytes, breaksDeclaredJson, invalidDeclaredJson } from '../http/request-body.js';
 import { LOGGER, READ_MODEL_DB } from '../gateway-tokens.js';
+import { IdempotentRequests } from '../idempotency/idempotent-requests.js';
 import { taskCsvStream } from './task-csv-export.js';
 import { parseTaskCsvParameters } from './task-csv-parameters.js';
 import { TaskCanceller } from './task-canceller.js';
@@ -53,6 +54,7 @@ import {
 export class TaskController {
   constructor(
     @Inject(TaskIssuer) private readonly issuer: TaskIssuer,
+    @Inject(IdempotentRequests) private readonly idempotency: IdempotentRequests,
     @Inject(TaskReads) private readonly reads: TaskReads,
     @Inject(ResultWaiters) private readonly resultWaiters: ResultWaiters,
     @Inject(FunctionCatalog) private readonly functions: FunctionCatalog,
@@ -65,7 +67,7 @@ export class TaskController {
 
   /**
    * Issues a task of the function: the query string, content type and body bytes are passed on to
-   * it as they came. 201 `{ "id" }` once a scheduler has recorded the task.
+   * it as they came. 201 `{ "id" }` once a scheduler has recorded the task; once per Idempotency-Key.
    */
   @Post(':id')
   @ApiIssueTask()
@@ -73,13 +75,14 @@ export class TaskController {
     @CurrentCaller() caller: Caller,
     @Param('id', objectId('functionId')) functionId: string,
     @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ readonly id: string }> {
     const body = bodyBytes(request.body);
     const contentType = request.headers['content-type'];
     if (breaksDeclaredJson(body, contentType)) throw invalidDeclaredJson();
     const url = request.raw.url ?? request.url;
     const queryStart = url.indexOf('?');
-    const taskId = await this.issuer.issue({
+    const task = {
       accountId: caller.accountId,
       functionId,
       request: {
@@ -87,6 +90,9 @@ export class TaskController {
         contentType: contentType === undefined || contentType === '' ? null : contentType,
         body: body.toString('base64'),
       },
+    };
+    const taskId = await this.idempotency.create(caller.accountId, request, reply, async (as) => {
+      await this.issuer.issue(task, as);
     });
     this.logger.info({ taskId, functionId }, 'task issued');
     return { id: taskId };

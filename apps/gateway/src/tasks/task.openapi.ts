@@ -3,6 +3,9 @@ import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiResponse } from '@nest
 import {
   AUTHENTICATED_ROUTE_ERRORS,
   ApiErrorResponses,
+  ApiIdempotencyKey,
+  IDEMPOTENCY_KEY_ERRORS,
+  idempotentReplayHeader,
   ApiJsonResponse,
   ApiObjectIdParam,
   ApiObjectIdQuery,
@@ -58,15 +61,17 @@ export const ApiIssueTask = () =>
         json: { summary: 'JSON', value: { name: 'John Doe', age: 30, admin: true } },
       },
     }),
+    ApiIdempotencyKey('task'),
     ApiJsonResponse(201, {
       description: 'The task is recorded',
       schema: issuedTaskSchema,
+      headers: idempotentReplayHeader,
       example: { id: '63f47d24dab5eb85451f3b61' },
     }),
     ApiErrorResponses({
       400: {
         description:
-          'the function id is not 24 lower-case hex characters, or a body declared as JSON is not valid JSON',
+          'the function id is not 24 lower-case hex characters, a body declared as JSON is not valid JSON, or the Idempotency-Key is malformed or sent twice',
         example: {
           error: 'INVALID_REQUEST',
           message: 'body is declared as JSON but is not valid JSON',
@@ -74,6 +79,7 @@ export const ApiIssueTask = () =>
         },
       },
       ...AUTHENTICATED_ROUTE_ERRORS,
+      ...IDEMPOTENCY_KEY_ERRORS,
       404: FUNCTION_NOT_FOUND,
       429: {
         description:
