@@ -27,6 +27,7 @@ import { TaskCanceller } from './tasks/task-canceller.js';
 import { TaskEventStreams } from './tasks/task-event-streams.js';
 import { TaskHistory } from './tasks/task-history.js';
 import { TaskIssuer } from './tasks/task-issuer.js';
+import { TaskBatchIssuer } from './tasks/task-batch-issuer.js';
 import { ResultWaiters } from './tasks/result-waiters.js';
 import { TaskReads } from './tasks/task-reads.js';
 import { TaskController } from './tasks/task.controller.js';
@@ -44,6 +45,7 @@ export interface GatewayParts {
   readonly rateLimits: RateLimits;
   readonly issuer: TaskIssuer;
   readonly canceller: TaskCanceller;
+  readonly batchIssuer: TaskBatchIssuer;
   readonly resultWaiters: ResultWaiters;
   readonly eventStreams: TaskEventStreams;
   /** Idempotency-Key handling of the creating requests. */
@@ -79,6 +81,7 @@ export class GatewayModule {
         { provide: TaskCanceller, useValue: parts.canceller },
         { provide: TaskEventStreams, useValue: parts.eventStreams },
         { provide: TaskHistory, useValue: new TaskHistory(parts.store) },
+        { provide: TaskBatchIssuer, useValue: parts.batchIssuer },
         { provide: ResultWaiters, useValue: parts.resultWaiters },
         { provide: IdempotentRequests, useValue: parts.idempotency },
         {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { taskStreamId } from '@canopy/contracts';
+import type { IssueTaskRequest } from '@canopy/contracts';
 import { openEventStore } from '@canopy/event-store';
 import { createIdempotencyDb, migrateIdempotency } from '@canopy/idempotency';
 import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
@@ -36,6 +37,7 @@ import { RateLimits } from './http/rate-limits.js';
 import { TaskCanceller } from './tasks/task-canceller.js';
 import { TaskEventStreams } from './tasks/task-event-streams.js';
 import { TaskIssuer } from './tasks/task-issuer.js';
+import { TaskBatchIssuer } from './tasks/task-batch-issuer.js';
 import { aggregatesOn } from './events/aggregates.js';
 import { ResultWaiters } from './tasks/result-waiters.js';
 import { IdempotentRequests } from './idempotency/idempotent-requests.js';
@@ -114,6 +116,12 @@ export async function startGateway(
     });
     cleanups.push(() => nats.drain());
 
+    // Whether the event store holds the task an IssueTask request asked for (when no reply came).
+    const recorded = async (request: IssueTaskRequest): Promise<boolean> => {
+      const { state } = await aggregates.tasks.current(taskStreamId(request.taskId));
+      return state.phase !== 'NotIssued' && isIssuedBy(state.task, request);
+    };
+
     const resultWaiters = new ResultWaiters(nats, logger);
     resultWaiters.start();
     const eventStreams = new TaskEventStreams(store, nats, logger);
@@ -135,10 +143,14 @@ export async function startGateway(
           keyExchangesPerSecond: config.RATE_LIMIT_KEY_EXCHANGE_PER_SECOND,
         }),
         aggregates,
-        issuer: new TaskIssuer(nats, config.GATEWAY_ISSUE_TIMEOUT_MS, logger, async (request) => {
-          const { state } = await aggregates.tasks.current(taskStreamId(request.taskId));
-          return state.phase !== 'NotIssued' && isIssuedBy(state.task, request);
-        }),
+        issuer: new TaskIssuer(nats, config.GATEWAY_ISSUE_TIMEOUT_MS, logger, recorded),
+        batchIssuer: new TaskBatchIssuer(
+          nats,
+          config.GATEWAY_ISSUE_TIMEOUT_MS,
+          logger,
+          recorded,
+          config.GATEWAY_BODY_LIMIT_BYTES,
+        ),
         canceller: new TaskCanceller(nats, config.GATEWAY_ISSUE_TIMEOUT_MS, logger),
         resultWaiters,
         eventStreams,
@@ -166,7 +178,7 @@ export async function startGateway(
       eventStreams.close();
     });
     app.useGlobalFilters(new ApiExceptionFilter(logger, config.GATEWAY_BODY_LIMIT_BYTES));
-    configureFastify(app, lifecycle, logger);
+    configureFastify(app, lifecycle, logger, config.GATEWAY_BATCH_BODY_LIMIT_BYTES);
     serveApiDocumentation(app);
 
     await app.listen({ port: config.PORT, host: config.HOST });
@@ -199,8 +211,14 @@ function configureFastify(
   app: NestFastifyApplication,
   lifecycle: { readonly stopping: boolean },
   logger: ServiceLogger,
+  batchBodyLimitBytes: number,
 ): void {
   const fastify = app.getHttpAdapter().getInstance();
+  // Routes are registered when the app starts listening, after this hook: a batch of tasks has a
+  // larger body limit of its own.
+  fastify.addHook('onRoute', (route) => {
+    if (route.url.endsWith('/batch')) route.bodyLimit = batchBodyLimitBytes;
+  });
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
     done(null, body);

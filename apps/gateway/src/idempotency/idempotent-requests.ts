@@ -33,6 +33,15 @@ export interface Reservation {
   readonly repeated: boolean;
 }
 
+/** A request's reservation, to complete once what it creates exists. */
+export interface IdempotencyClaim {
+  readonly reservation: Reservation;
+  /** An earlier request with the key was answered: its resource exists. */
+  readonly answered: boolean;
+  /** Records the status the request is answered with (nothing to do without a key). */
+  complete(status: number): Promise<void>;
+}
+
 /** Every how many milliseconds a gateway deletes expired keys. */
 const PURGE_INTERVAL_MS = 60_000;
 
@@ -60,12 +69,31 @@ export class IdempotentRequests {
     create: (reservation: Reservation) => Promise<void>,
     status = 201,
   ): Promise<string> {
+    const claim = await this.reserve(accountId, request, reply);
+    if (claim.answered) return claim.reservation.id;
+    await create(claim.reservation);
+    await claim.complete(status);
+    return claim.reservation.id;
+  }
+
+  /**
+   * The id and time the request's resource gets: fresh without an Idempotency-Key, the key's first
+   * request's otherwise (`answered` once that one is known to be done). The caller creates it, then
+   * completes the claim. Errors as for {@link create}.
+   */
+  async reserve(
+    accountId: string,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<IdempotencyClaim> {
     const key = idempotencyKeyOf(request);
     const at = this.now();
     if (key === undefined) {
-      const id = newObjectId(at);
-      await create({ id, at, repeated: false });
-      return id;
+      return {
+        reservation: { id: newObjectId(at), at, repeated: false },
+        answered: false,
+        complete: async () => undefined,
+      };
     }
     const fingerprint = fingerprintOf(request);
     const claimed = await claimIdempotencyKey(this.db, {
@@ -89,20 +117,22 @@ export class IdempotentRequests {
         { field: 'Idempotency-Key' },
       );
     }
+    if (!claimed.first) void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
     const reservation = {
       id: claimed.resourceId,
       at: claimed.resourceAt,
       repeated: !claimed.first,
     };
-    if (!claimed.first) void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
-    if (claimed.status !== null) return reservation.id;
-    await create(reservation);
-    await completeIdempotencyKey(this.db, { accountId, key, resourceId: reservation.id, status })
-      // Done is done: an unrecorded completion only means a later repeat creates it again, a no-op.
-      .catch((error: unknown) =>
-        this.logger.warn({ err: error }, 'an idempotency key could not be marked completed'),
-      );
-    return reservation.id;
+    return {
+      reservation,
+      answered: claimed.status !== null,
+      complete: (status) =>
+        completeIdempotencyKey(this.db, { accountId, key, resourceId: reservation.id, status })
+          // Done is done: an unrecorded completion only means a later repeat creates it again, a no-op.
+          .catch((error: unknown) =>
+            this.logger.warn({ err: error }, 'an idempotency key could not be marked completed'),
+          ),
+    };
   }
 
   /** Deletes expired keys now and then, until stopped. */
