@@ -25,7 +25,7 @@ import {
 /** The private JWK set the stack's gateway signs access tokens with (AUTH_SIGNING_KEYS). */
 export const STACK_SIGNING_KEYS = JSON.stringify(newSigningKeySet());
 
-export type StackService = 'scheduler' | 'projector' | 'gateway';
+export type StackService = 'scheduler' | 'projector' | 'gateway' | 'gateway-2';
 
 export interface StackOptions {
   /** Names the test database. */
@@ -42,6 +42,8 @@ export interface StackOptions {
   readonly processEnv?: Readonly<Record<string, string>>;
   /** Run the nats-server with HTTP monitoring (`/connz`, `/varz`) on a free port: `natsMonitorUrl`. */
   readonly natsMonitoring?: boolean;
+  /** Run a second gateway replica (service `gateway-2`) on the same database and NATS: `secondUrl`. */
+  readonly secondGateway?: boolean;
 }
 
 export interface NodeOptions {
@@ -83,6 +85,8 @@ export interface FunctionDefinition {
 export interface PlatformStack {
   /** The gateway's base URL, e.g. `http://127.0.0.1:41234`. */
   readonly url: string;
+  /** The second gateway's base URL, when started with `secondGateway`. */
+  readonly secondUrl: string | undefined;
   readonly databaseUrl: string;
   readonly natsUrl: string;
   /** The nats-server's HTTP monitoring, e.g. `http://127.0.0.1:41235`, when started with `natsMonitoring`. */
@@ -133,6 +137,7 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
     scheduler: builtEntryPoint('scheduler'),
     projector: builtEntryPoint('projector'),
     gateway: builtEntryPoint('gateway'),
+    'gateway-2': builtEntryPoint('gateway'),
     nodeAgent: builtEntryPoint('node-agent'),
     // The CLI's own launcher runs its build (it fails with "run npm run build" when that is missing).
     cli: (builtEntryPoint('cli'), `${repositoryRoot}apps/cli/bin/canopy.js`),
@@ -161,19 +166,31 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
     const mintCredentials = async (holder: CredentialsHolder, name: string) =>
       keepCredentials((await securedNats.credentialsFor(holder)).creds, name);
     const natsEnv = async (service: StackService | 'cli') => ({
-      NATS_CREDS: (await mintCredentials(service, service)).file,
-      ...(service === 'gateway' || service === 'scheduler'
+      NATS_CREDS: (await mintCredentials(service === 'gateway-2' ? 'gateway' : service, service))
+        .file,
+      ...(service === 'gateway' || service === 'gateway-2' || service === 'scheduler'
         ? { NATS_AUTHORITY_FILE: securedNats.authorityFile }
         : {}),
     });
     const cliCredentials = await mintCredentials('cli', 'cli');
     const port = await findFreePort();
+    const secondPort = options.secondGateway === true ? await findFreePort() : undefined;
     const commonEnv = {
       DATABASE_URL: database.url,
       NATS_URL: nats.url,
       LOG_LEVEL: options.logLevel ?? 'warn',
     };
     const processEnv = options.processEnv ?? {};
+    const gatewayEnv = async (service: 'gateway' | 'gateway-2', gatewayPort: number) => ({
+      ...processEnv,
+      ...commonEnv,
+      ...(await natsEnv(service)),
+      PORT: String(gatewayPort),
+      AUTH_SIGNING_KEYS: STACK_SIGNING_KEYS,
+      // Tests and the benchmark drive one account far faster than a client should.
+      RATE_LIMIT_PER_SECOND: '0',
+      RATE_LIMIT_KEY_EXCHANGE_PER_SECOND: '0',
+    });
     const serviceEnv: Record<StackService, Record<string, string>> = {
       scheduler: {
         ...processEnv,
@@ -185,18 +202,11 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
         ...options.schedulerEnv,
       },
       projector: { ...processEnv, ...commonEnv, ...(await natsEnv('projector')) },
-      gateway: {
-        ...processEnv,
-        ...commonEnv,
-        ...(await natsEnv('gateway')),
-        PORT: String(port),
-        AUTH_SIGNING_KEYS: STACK_SIGNING_KEYS,
-        // Tests and the benchmark drive one account far faster than a client should.
-        RATE_LIMIT_PER_SECOND: '0',
-        RATE_LIMIT_KEY_EXCHANGE_PER_SECOND: '0',
-      },
+      gateway: await gatewayEnv('gateway', port),
+      'gateway-2': secondPort === undefined ? {} : await gatewayEnv('gateway-2', secondPort),
     };
     const url = `http://127.0.0.1:${port}`;
+    const secondUrl = secondPort === undefined ? undefined : `http://127.0.0.1:${secondPort}`;
     const natsUrl = nats.url;
 
     const launch = (service: StackService): ServiceProcess => {
@@ -223,13 +233,13 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
         await connection.close();
       }
     };
-    const gatewayAnswers = (): Promise<void> =>
+    const gatewayAnswers = (service: 'gateway' | 'gateway-2'): Promise<void> =>
       eventually(
         async () => {
-          const gateway = services.get('gateway');
+          const gateway = services.get(service);
           if (gateway === undefined || !gateway.running)
-            throw new Error('the gateway is not running');
-          await fetch(`${url}/v1/task/list`);
+            throw new Error(`the ${service} is not running`);
+          await fetch(`${service === 'gateway' ? url : secondUrl}/v1/task/list`);
         },
         60_000,
         200,
@@ -238,15 +248,17 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
       const ready =
         service === 'scheduler'
           ? schedulerAnswers()
-          : service === 'gateway'
-            ? gatewayAnswers()
+          : service === 'gateway' || service === 'gateway-2'
+            ? gatewayAnswers(service)
             : Promise.resolve();
       await untilReadyOrExited(child, ready);
     };
 
     // Each service migrates what it needs at start (locked, idempotent), so they may start together.
-    for (const service of ['scheduler', 'projector', 'gateway'] as const) launch(service);
-    for (const service of ['scheduler', 'gateway'] as const) {
+    const gateways =
+      secondUrl === undefined ? (['gateway'] as const) : (['gateway', 'gateway-2'] as const);
+    for (const service of ['scheduler', 'projector', ...gateways] as const) launch(service);
+    for (const service of ['scheduler', ...gateways] as const) {
       await waitUntilReady(service, services.get(service) as ServiceProcess);
     }
     const openedStore = new PostgresEventStore({ connectionString: database.url });
@@ -306,6 +318,7 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
 
     return {
       url,
+      secondUrl,
       databaseUrl: database.url,
       natsUrl,
       natsMonitorUrl: monitorPort === undefined ? undefined : `http://127.0.0.1:${monitorPort}`,
