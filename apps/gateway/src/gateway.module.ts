@@ -27,9 +27,11 @@ import { TaskCanceller } from './tasks/task-canceller.js';
 import { TaskEventStreams } from './tasks/task-event-streams.js';
 import { TaskHistory } from './tasks/task-history.js';
 import { TaskIssuer } from './tasks/task-issuer.js';
+import { TaskBatchIssuer } from './tasks/task-batch-issuer.js';
 import { ResultWaiters } from './tasks/result-waiters.js';
 import { TaskReads } from './tasks/task-reads.js';
 import { TaskController } from './tasks/task.controller.js';
+import { IdempotentRequests } from './idempotency/idempotent-requests.js';
 
 /** What the gateway's HTTP layer is built from; startGateway opens and closes them. */
 export interface GatewayParts {
@@ -43,8 +45,11 @@ export interface GatewayParts {
   readonly rateLimits: RateLimits;
   readonly issuer: TaskIssuer;
   readonly canceller: TaskCanceller;
+  readonly batchIssuer: TaskBatchIssuer;
   readonly resultWaiters: ResultWaiters;
   readonly eventStreams: TaskEventStreams;
+  /** Idempotency-Key handling of the creating requests. */
+  readonly idempotency: IdempotentRequests;
   /** Issues nodes' NATS credentials; without one, node registration answers 503. */
   readonly nodeCredentials?: NodeCredentialsIssuer | null;
 }
@@ -76,7 +81,9 @@ export class GatewayModule {
         { provide: TaskCanceller, useValue: parts.canceller },
         { provide: TaskEventStreams, useValue: parts.eventStreams },
         { provide: TaskHistory, useValue: new TaskHistory(parts.store) },
+        { provide: TaskBatchIssuer, useValue: parts.batchIssuer },
         { provide: ResultWaiters, useValue: parts.resultWaiters },
+        { provide: IdempotentRequests, useValue: parts.idempotency },
         {
           provide: ApiKeyExchange,
           useValue: new ApiKeyExchange(aggregates.accounts, parts.tokens),

@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { taskStreamId } from '@canopy/contracts';
+import type { IssueTaskRequest } from '@canopy/contracts';
 import { openEventStore } from '@canopy/event-store';
+import { createIdempotencyDb, migrateIdempotency } from '@canopy/idempotency';
 import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
 import { isIssuedBy } from '@canopy/scheduling';
 import type { ReadModelDatabase } from '@canopy/read-models';
@@ -35,8 +37,10 @@ import { RateLimits } from './http/rate-limits.js';
 import { TaskCanceller } from './tasks/task-canceller.js';
 import { TaskEventStreams } from './tasks/task-event-streams.js';
 import { TaskIssuer } from './tasks/task-issuer.js';
+import { TaskBatchIssuer } from './tasks/task-batch-issuer.js';
 import { aggregatesOn } from './events/aggregates.js';
 import { ResultWaiters } from './tasks/result-waiters.js';
+import { IdempotentRequests } from './idempotency/idempotent-requests.js';
 
 export { gatewayConfigSchema } from './config/gateway-config.js';
 export type { NodeCredentials, NodeCredentialsIssuer } from './nodes/node-credentials.js';
@@ -88,6 +92,16 @@ export async function startGateway(
     const db: Kysely<ReadModelDatabase> = createReadModelDb(config.DATABASE_URL);
     cleanups.push(() => db.destroy());
     await migrateReadModels(db);
+    const idempotencyDb = createIdempotencyDb(config.DATABASE_URL);
+    cleanups.push(() => idempotencyDb.destroy());
+    await migrateIdempotency(idempotencyDb);
+    const idempotency = new IdempotentRequests(
+      idempotencyDb,
+      config.IDEMPOTENCY_TTL_SECONDS,
+      logger,
+    );
+    idempotency.startPurging();
+    cleanups.push(() => idempotency.stop());
 
     const store = await openEventStore(eventStoreSelectionOf(config));
     cleanups.push(() => store.close());
@@ -101,6 +115,12 @@ export async function startGateway(
       ...(await natsCredentialsOptions(config.NATS_CREDS)),
     });
     cleanups.push(() => nats.drain());
+
+    // Whether the event store holds the task an IssueTask request asked for (when no reply came).
+    const recorded = async (request: IssueTaskRequest): Promise<boolean> => {
+      const { state } = await aggregates.tasks.current(taskStreamId(request.taskId));
+      return state.phase !== 'NotIssued' && isIssuedBy(state.task, request);
+    };
 
     const resultWaiters = new ResultWaiters(nats, logger);
     resultWaiters.start();
@@ -123,13 +143,18 @@ export async function startGateway(
           keyExchangesPerSecond: config.RATE_LIMIT_KEY_EXCHANGE_PER_SECOND,
         }),
         aggregates,
-        issuer: new TaskIssuer(nats, config.GATEWAY_ISSUE_TIMEOUT_MS, logger, async (request) => {
-          const { state } = await aggregates.tasks.current(taskStreamId(request.taskId));
-          return state.phase !== 'NotIssued' && isIssuedBy(state.task, request);
-        }),
+        issuer: new TaskIssuer(nats, config.GATEWAY_ISSUE_TIMEOUT_MS, logger, recorded),
+        batchIssuer: new TaskBatchIssuer(
+          nats,
+          config.GATEWAY_ISSUE_TIMEOUT_MS,
+          logger,
+          recorded,
+          config.GATEWAY_BODY_LIMIT_BYTES,
+        ),
         canceller: new TaskCanceller(nats, config.GATEWAY_ISSUE_TIMEOUT_MS, logger),
         resultWaiters,
         eventStreams,
+        idempotency,
         nodeCredentials:
           extensions.nodeCredentials ??
           (config.NATS_AUTHORITY_FILE === undefined
@@ -153,7 +178,7 @@ export async function startGateway(
       eventStreams.close();
     });
     app.useGlobalFilters(new ApiExceptionFilter(logger, config.GATEWAY_BODY_LIMIT_BYTES));
-    configureFastify(app, lifecycle, logger);
+    configureFastify(app, lifecycle, logger, config.GATEWAY_BATCH_BODY_LIMIT_BYTES);
     serveApiDocumentation(app);
 
     await app.listen({ port: config.PORT, host: config.HOST });
@@ -186,8 +211,14 @@ function configureFastify(
   app: NestFastifyApplication,
   lifecycle: { readonly stopping: boolean },
   logger: ServiceLogger,
+  batchBodyLimitBytes: number,
 ): void {
   const fastify = app.getHttpAdapter().getInstance();
+  // Routes are registered when the app starts listening, after this hook: a batch of tasks has a
+  // larger body limit of its own.
+  fastify.addHook('onRoute', (route) => {
+    if (route.url.endsWith('/batch')) route.bodyLimit = batchBodyLimitBytes;
+  });
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
     done(null, body);

@@ -127,8 +127,8 @@ function pathFor(template: string, tenant: Tenant): string {
     if (template.startsWith('/v1/schedule/')) return tenant.scheduleId;
     if (template.startsWith('/v1/auth/keys/')) return tenant.apiKeyId;
     if (template.startsWith('/v1/function/')) return tenant.functionId;
-    // `/v1/task/{id}` names a task, except where it is the function to run or export.
-    return /^\/v1\/task\/\{id\}\/csv$/.test(template) ? tenant.functionId : tenant.taskId;
+    // `/v1/task/{id}` names a task, except where it is the function to run in a batch or export.
+    return /^\/v1\/task\/\{id\}\/(csv|batch)$/.test(template) ? tenant.functionId : tenant.taskId;
   });
 }
 
@@ -149,6 +149,7 @@ function bodyFor(method: string, template: string, tenant: Tenant): unknown {
   if (method === 'PATCH' && template === '/v1/node/{hash}') return {};
   if (method === 'POST' && template.startsWith('/v1/node/')) return { description: 'x' };
   if (method === 'POST' && template === '/v1/auth/keys') return {};
+  if (method === 'POST' && template === '/v1/task/{id}/batch') return [{}];
   if (method === 'POST' && template.startsWith('/v1/task/')) return {};
   return undefined;
 }

@@ -12,3 +12,18 @@ export function newObjectId(now: Date = new Date()): string {
   randomBytes(8).copy(id, 4);
   return id.toString('hex');
 }
+
+/**
+ * `count` ids starting at `first`, each the one before plus one in its 8 random bytes (wrapping
+ * around), all with `first`'s time: the ids of a batch created at once, derived from one random start
+ * so that the same start always names the same batch.
+ */
+export function consecutiveObjectIds(first: string, count: number): string[] {
+  const time = first.slice(0, 8);
+  const start = BigInt(`0x${first.slice(8)}`);
+  return Array.from(
+    { length: count },
+    (_, index) =>
+      `${time}${((start + BigInt(index)) & 0xffff_ffff_ffff_ffffn).toString(16).padStart(16, '0')}`,
+  );
+}

@@ -1,5 +1,6 @@
 import {
   CANCEL_TASK_SUBJECT,
+  ISSUE_TASK_BATCH_SUBJECT,
   ISSUE_TASK_SUBJECT,
   TASK_EVENT_NOTICE_PATTERN,
   TASK_NOTIFICATION_PATTERN,
@@ -40,9 +41,9 @@ const EVERYTHING = '>';
 export function servicePermissions(service: PlatformService): SubjectPermissions {
   switch (service) {
     case 'gateway':
-      // Requests IssueTask and CancelTask; hears task notifications and event notices.
+      // Requests IssueTask, IssueTaskBatch and CancelTask; hears task notifications and event notices.
       return {
-        publish: { allow: [ISSUE_TASK_SUBJECT, CANCEL_TASK_SUBJECT] },
+        publish: { allow: [ISSUE_TASK_SUBJECT, ISSUE_TASK_BATCH_SUBJECT, CANCEL_TASK_SUBJECT] },
         subscribe: { allow: [TASK_NOTIFICATION_PATTERN, TASK_EVENT_NOTICE_PATTERN, DEFAULT_INBOX] },
         allowResponses: false,
       };

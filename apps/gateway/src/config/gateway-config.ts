@@ -23,7 +23,11 @@ export const gatewayConfigSchema = commonConfigSchema
     /** Key exchanges (POST /v1/auth/apiKey) per second per client address; 0 disables the limit. */
     RATE_LIMIT_KEY_EXCHANGE_PER_SECOND: nonNegativeInt().default(10),
     GATEWAY_BODY_LIMIT_BYTES: positiveInt().default(1_048_576),
+    /** Largest body of POST /v1/task/:functionId/batch (each task's body stays within the one above). */
+    GATEWAY_BATCH_BODY_LIMIT_BYTES: positiveInt().default(16_777_216),
     GATEWAY_ISSUE_TIMEOUT_MS: positiveInt().default(5000),
+    /** How long an Idempotency-Key is remembered (at most 30 days). */
+    IDEMPOTENCY_TTL_SECONDS: positiveInt().max(2_592_000).default(86_400),
   })
   .refine(
     (config) =>

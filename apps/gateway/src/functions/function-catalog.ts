@@ -47,10 +47,17 @@ export class FunctionCatalog {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Registers the function a POST /v1/function body describes (function-api-schemas.ts); its id. */
-  async register(accountId: string, registration: FunctionRegistration): Promise<string> {
-    const now = this.now();
-    const functionId = newObjectId(now);
+  /**
+   * Registers the function a POST /v1/function body describes (function-api-schemas.ts); its id.
+   * `as` names it and its registration time (an Idempotency-Key's reservation).
+   */
+  async register(
+    accountId: string,
+    registration: FunctionRegistration,
+    as?: { readonly id: string; readonly at: Date },
+  ): Promise<string> {
+    const now = as?.at ?? this.now();
+    const functionId = as?.id ?? newObjectId(now);
     await this.functions.handle(functionStreamId(functionId), {
       type: 'RegisterFunction',
       data: { functionId, accountId, ...registration, now: now.toISOString() },

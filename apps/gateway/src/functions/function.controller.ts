@@ -8,7 +8,10 @@ import {
   Patch,
   Post,
   Query,
+  Req,
+  Res,
 } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller } from '../auth/access-tokens.js';
 import { CurrentCaller } from '../auth/authentication.js';
 import { objectId } from '../http/object-id-parameter.js';
@@ -17,6 +20,7 @@ import type { Page, PageParameters } from '../http/page-parameters.js';
 import { integerParameter, singleParameter } from '../http/query-parameters.js';
 import type { QueryRecord } from '../http/query-parameters.js';
 import { JsonBody } from '../http/request-body.js';
+import { IdempotentRequests } from '../idempotency/idempotent-requests.js';
 import {
   MAX_FUNCTION_VERSION,
   functionChangesSchema,
@@ -35,16 +39,24 @@ import {
 
 @Controller('v1/function')
 export class FunctionController {
-  constructor(@Inject(FunctionCatalog) private readonly functions: FunctionCatalog) {}
+  constructor(
+    @Inject(FunctionCatalog) private readonly functions: FunctionCatalog,
+    @Inject(IdempotentRequests) private readonly idempotency: IdempotentRequests,
+  ) {}
 
-  /** 201 `{ "id" }`. */
+  /** 201 `{ "id" }`; once per Idempotency-Key. */
   @Post()
   @ApiRegisterFunction()
   async register(
     @CurrentCaller() caller: Caller,
     @JsonBody(functionRegistrationSchema) registration: FunctionRegistration,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ readonly id: string }> {
-    return { id: await this.functions.register(caller.accountId, registration) };
+    const id = await this.idempotency.create(caller.accountId, request, reply, async (as) => {
+      await this.functions.register(caller.accountId, registration, as);
+    });
+    return { id };
   }
 
   /** The account's functions, newest first, paged like the task list. */

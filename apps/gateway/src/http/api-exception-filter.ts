@@ -145,7 +145,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
       case 404:
         return `no route ${request.method} ${request.url.split('?')[0] ?? ''}`;
       case 413:
-        return `the request body exceeds ${this.bodyLimitBytes} bytes`;
+        return `the request body exceeds ${request.routeOptions.bodyLimit ?? this.bodyLimitBytes} bytes`;
       default:
         return message;
     }

@@ -3,6 +3,7 @@ import { applyDecorators } from '@nestjs/common';
 import {
   ApiBody,
   ApiConsumes,
+  ApiHeader,
   ApiOperation,
   ApiParam,
   ApiQuery,
@@ -60,6 +61,7 @@ const errorCodes = {
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'IDEMPOTENCY_KEY_REUSED',
   429: 'RATE_LIMITED',
   499: 'CANCELLED',
   500: 'INTERNAL',
@@ -108,6 +110,46 @@ export function ApiErrorResponses(
     }),
   );
 }
+
+/**
+ * The optional `Idempotency-Key` request header of a route that creates something
+ * (idempotency/idempotent-requests.ts); spread IDEMPOTENCY_KEY_ERRORS into its ApiErrorResponses.
+ */
+export function ApiIdempotencyKey(what: string): MethodDecorator & ClassDecorator {
+  return ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: `Makes the request safe to repeat: the same key (per account) with the same request (method, path, query, content type and body bytes) within the key's lifetime (24 h by default) answers the first answer's status and id again, without creating a second ${what}; such an answer carries \`Idempotent-Replayed: true\`. The same key with another request is a 422. 1 to 255 printable ASCII characters, bare or as a quoted string (\`"…"\`); a UUID is a good key.`,
+    schema: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 257,
+      example: '8e03978e-40d5-43e8-bc93-6894a57f9324',
+    },
+  });
+}
+
+/** The 422 of a route taking an Idempotency-Key. */
+export const IDEMPOTENCY_KEY_ERRORS = {
+  422: {
+    description: 'the Idempotency-Key was first used with another request',
+    codes: ['IDEMPOTENCY_KEY_REUSED'],
+    example: {
+      error: 'IDEMPOTENCY_KEY_REUSED',
+      message:
+        'this Idempotency-Key was used with another request; use a new key for a new request',
+      field: 'Idempotency-Key',
+    },
+  },
+} as const satisfies Partial<Record<ErrorStatus, ErrorResponseDescription>>;
+
+/** Headers of a 201 of a route taking an Idempotency-Key. */
+export const idempotentReplayHeader = {
+  'Idempotent-Replayed': {
+    description: '`true` when the request repeats an earlier one with the same Idempotency-Key',
+    schema: { type: 'string', const: 'true' },
+  },
+};
 
 /** The usual description of a 401 on a route that needs an access token. */
 export const UNAUTHENTICATED =

@@ -8,6 +8,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { API_ERROR_SCHEMA } from './api-description.js';
 import { declaredRoutes } from './declared-routes.js';
 import type { DeclaredRoute } from './declared-routes.js';
+import { taskBatchBodySchema } from '../tasks/task-batch-schemas.js';
 import { openApiSchema } from './json-schema.js';
 import {
   currentOpenApiJson,
@@ -143,12 +144,19 @@ describe('the OpenAPI document', () => {
           route.jsonBody === undefined ? undefined : openApiSchema(route.jsonBody.schema, 'input'),
       })),
     );
-    // And a documented JSON body nobody parses: only the task's, which is passed on as bytes.
+    // And a documented JSON body no @JsonBody parses: the task's, which is passed on as bytes, and
+    // the batch's, an array whose entries are parsed one by one with the documented entry schema.
     const unparsed = routes
       .filter((route) => route.jsonBody === undefined)
-      .filter((route) => documented(route)?.content?.['application/json'] !== undefined)
-      .map((route) => route.handler);
-    expect(unparsed).toEqual(['TaskController.issue']);
+      .filter((route) => documented(route)?.content?.['application/json'] !== undefined);
+    expect(unparsed.map((route) => route.handler)).toEqual([
+      'TaskController.issue',
+      'TaskController.issueBatch',
+    ]);
+    const batch = unparsed.find((route) => route.handler === 'TaskController.issueBatch');
+    expect(batch && documented(batch)?.content?.['application/json']?.schema).toEqual(
+      openApiSchema(taskBatchBodySchema, 'input'),
+    );
   });
 
   test('every error response has the one ApiError body', () => {

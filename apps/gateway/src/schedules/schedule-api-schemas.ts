@@ -69,19 +69,19 @@ const timeZoneInput = z
   .string()
   .regex(NON_BLANK, 'must be a non-empty string')
   .meta(timeZoneDescription);
-const queryInput = z
+export const queryInput = z
   .string()
   .max(MAX_SCHEDULE_QUERY_LENGTH)
   .regex(/^(?!\?)/, 'must not start with "?"')
   .regex(/^[^\s#]*$/, 'must be a URL query string: no spaces, line breaks or "#"');
-const contentTypeInput = z
+export const contentTypeInput = z
   .string()
   .regex(MEDIA_TYPE, 'must be a media type such as application/json, or null')
   .regex(/^[^\r\n]*$/, 'must be a media type on one line')
   .max(255)
   .nullable();
 /** A string is sent as it is; any other JSON value (an object, say) as its JSON text. */
-const taskBodyInput = z
+export const taskBodyInput = z
   .union(
     [z.string(), z.number(), z.boolean(), z.array(z.unknown()), z.record(z.string(), z.unknown())],
     { error: 'must be a string or a JSON value, not null' },

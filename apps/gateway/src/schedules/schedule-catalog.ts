@@ -36,8 +36,17 @@ export class ScheduleCatalog {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Creates the schedule a POST /v1/schedule body describes; its id. */
-  async create(accountId: string, fields: NewSchedule): Promise<string> {
+  /**
+   * Creates the schedule a POST /v1/schedule body describes; its id. `as` names it and its creation
+   * time (an Idempotency-Key's reservation).
+   */
+  async create(
+    accountId: string,
+    fields: NewSchedule,
+    as?: { readonly id: string; readonly at: Date; readonly repeated: boolean },
+  ): Promise<string> {
+    // A repeat of a creation that went through (its answer lost) must not now fail on the limit.
+    if (as?.repeated === true && (await this.createdIn(accountId, as.id))) return as.id;
     await this.functions.get(accountId, fields.functionId).catch((error: unknown) => {
       if (error instanceof ApiError && error.status === 404) {
         throw new ApiError(404, 'FUNCTION_NOT_FOUND', `no function ${fields.functionId}`, {
@@ -54,8 +63,8 @@ export class ScheduleCatalog {
         `an account may have at most ${MAX_SCHEDULES_PER_ACCOUNT} schedules; delete one first`,
       );
     }
-    const now = this.now();
-    const scheduleId = newObjectId(now);
+    const now = as?.at ?? this.now();
+    const scheduleId = as?.id ?? newObjectId(now);
     await this.schedules
       .handle(scheduleStreamId(scheduleId), {
         type: 'CreateSchedule',
@@ -125,6 +134,13 @@ export class ScheduleCatalog {
       },
       { known: await this.known(accountId, scheduleId) },
     );
+  }
+
+  /** Whether the schedule was created in the account (deleted since or not). */
+  private async createdIn(accountId: string, scheduleId: string): Promise<boolean> {
+    const [first] = await this.store.readStream(scheduleStreamId(scheduleId), { maxCount: 1 });
+    const created = first === undefined ? undefined : parseStored(scheduleId, first);
+    return created?.type === 'ScheduleCreated' && created.data.accountId === accountId;
   }
 
   /** The schedule as it stands: the read model's row completed with the events after it. */

@@ -1,10 +1,23 @@
-import { Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Req,
+  Res,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller } from '../auth/access-tokens.js';
 import { CurrentCaller } from '../auth/authentication.js';
 import { objectId } from '../http/object-id-parameter.js';
 import { PageQuery, Paged } from '../http/page-parameters.js';
 import type { Page, PageParameters } from '../http/page-parameters.js';
 import { JsonBody } from '../http/request-body.js';
+import { IdempotentRequests } from '../idempotency/idempotent-requests.js';
 import { newScheduleBodySchema, scheduleChangesBodySchema } from './schedule-api-schemas.js';
 import type { NewSchedule, ScheduleChangesBody } from './schedule-api-schemas.js';
 import { ScheduleCatalog } from './schedule-catalog.js';
@@ -19,16 +32,24 @@ import {
 
 @Controller('v1/schedule')
 export class ScheduleController {
-  constructor(@Inject(ScheduleCatalog) private readonly schedules: ScheduleCatalog) {}
+  constructor(
+    @Inject(ScheduleCatalog) private readonly schedules: ScheduleCatalog,
+    @Inject(IdempotentRequests) private readonly idempotency: IdempotentRequests,
+  ) {}
 
-  /** 201 `{ "id" }`. */
+  /** 201 `{ "id" }`; once per Idempotency-Key. */
   @Post()
   @ApiCreateSchedule()
   async create(
     @CurrentCaller() caller: Caller,
     @JsonBody(newScheduleBodySchema) schedule: NewSchedule,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ readonly id: string }> {
-    return { id: await this.schedules.create(caller.accountId, schedule) };
+    const id = await this.idempotency.create(caller.accountId, request, reply, async (as) => {
+      await this.schedules.create(caller.accountId, schedule, as);
+    });
+    return { id };
   }
 
   /** The account's schedules, newest first, paged like the task list. */

@@ -48,11 +48,14 @@ export class TaskIssuer {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** The new task's id once a scheduler has recorded it; an ApiError otherwise. */
-  async issue(task: IssueTask): Promise<string> {
-    const issuedAt = this.now();
+  /**
+   * The new task's id once a scheduler has recorded it; an ApiError otherwise. `as` names the task
+   * and its issue time (an Idempotency-Key's reservation); issuing it again is a repeat, not a new task.
+   */
+  async issue(task: IssueTask, as?: { readonly id: string; readonly at: Date }): Promise<string> {
+    const issuedAt = as?.at ?? this.now();
     const request = parseIssueTaskRequest({
-      taskId: newObjectId(issuedAt),
+      taskId: as?.id ?? newObjectId(issuedAt),
       accountId: task.accountId,
       functionId: task.functionId,
       scheduleId: null,

@@ -13,11 +13,15 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
+import { MAX_ISSUE_TASK_BATCH } from '@canopy/contracts';
+import { consecutiveObjectIds } from '@canopy/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Caller } from '../auth/access-tokens.js';
 import { CurrentCaller } from '../auth/authentication.js';
 import { FunctionCatalog } from '../functions/function-catalog.js';
+import { ApiError } from '../http/api-error.js';
+import { parseRequestInput } from '../http/request-input.js';
 import { objectId } from '../http/object-id-parameter.js';
 import { Paged } from '../http/page-parameters.js';
 import type { Page } from '../http/page-parameters.js';
@@ -26,12 +30,16 @@ import { booleanParameter, integerParameter, singleParameter } from '../http/que
 import { invalidParameter } from '../http/api-error.js';
 import { bodyBytes, breaksDeclaredJson, invalidDeclaredJson } from '../http/request-body.js';
 import { LOGGER, READ_MODEL_DB } from '../gateway-tokens.js';
+import { IdempotentRequests } from '../idempotency/idempotent-requests.js';
 import { taskCsvStream } from './task-csv-export.js';
 import { parseTaskCsvParameters } from './task-csv-parameters.js';
 import { TaskCanceller } from './task-canceller.js';
 import type { CancelledTaskJson } from './task-canceller.js';
 import { TaskEventStreams } from './task-event-streams.js';
 import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE, TaskHistory } from './task-history.js';
+import { TaskBatchIssuer } from './task-batch-issuer.js';
+import { taskBatchEntrySchema } from './task-batch-schemas.js';
+import type { TaskBatchAnswerEntry } from './task-batch-schemas.js';
 import { TaskIssuer } from './task-issuer.js';
 import type { TaskJson, TaskListEntryJson } from './task-json.js';
 import { parseTaskListParameters } from './task-list-parameters.js';
@@ -44,6 +52,7 @@ import {
   ApiGetTask,
   ApiIssueTask,
   ApiTaskEvents,
+  ApiIssueTaskBatch,
   ApiListTasks,
   ApiTaskCsv,
   ApiTaskResult,
@@ -53,6 +62,8 @@ import {
 export class TaskController {
   constructor(
     @Inject(TaskIssuer) private readonly issuer: TaskIssuer,
+    @Inject(TaskBatchIssuer) private readonly batchIssuer: TaskBatchIssuer,
+    @Inject(IdempotentRequests) private readonly idempotency: IdempotentRequests,
     @Inject(TaskReads) private readonly reads: TaskReads,
     @Inject(ResultWaiters) private readonly resultWaiters: ResultWaiters,
     @Inject(FunctionCatalog) private readonly functions: FunctionCatalog,
@@ -65,7 +76,7 @@ export class TaskController {
 
   /**
    * Issues a task of the function: the query string, content type and body bytes are passed on to
-   * it as they came. 201 `{ "id" }` once a scheduler has recorded the task.
+   * it as they came. 201 `{ "id" }` once a scheduler has recorded the task; once per Idempotency-Key.
    */
   @Post(':id')
   @ApiIssueTask()
@@ -73,13 +84,14 @@ export class TaskController {
     @CurrentCaller() caller: Caller,
     @Param('id', objectId('functionId')) functionId: string,
     @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ readonly id: string }> {
     const body = bodyBytes(request.body);
     const contentType = request.headers['content-type'];
     if (breaksDeclaredJson(body, contentType)) throw invalidDeclaredJson();
     const url = request.raw.url ?? request.url;
     const queryStart = url.indexOf('?');
-    const taskId = await this.issuer.issue({
+    const task = {
       accountId: caller.accountId,
       functionId,
       request: {
@@ -87,9 +99,70 @@ export class TaskController {
         contentType: contentType === undefined || contentType === '' ? null : contentType,
         body: body.toString('base64'),
       },
+    };
+    const taskId = await this.idempotency.create(caller.accountId, request, reply, async (as) => {
+      await this.issuer.issue(task, as);
     });
     this.logger.info({ taskId, functionId }, 'task issued');
     return { id: taskId };
+  }
+
+  /**
+   * Issues up to 1000 tasks of the function at once: the body is a JSON array of
+   * `{ query, contentType, body, bodyEncoding }`. 200 with one entry per request, in order:
+   * `{ status: 201, id }` or the error a single POST of it would have been answered.
+   */
+  @Post(':id/batch')
+  @HttpCode(200)
+  @ApiIssueTaskBatch()
+  async issueBatch(
+    @CurrentCaller() caller: Caller,
+    @Param('id', objectId('functionId')) functionId: string,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TaskBatchAnswerEntry[]> {
+    const entries = batchEntries(request.body).map((entry) => {
+      try {
+        return { ok: true as const, request: parseRequestInput(taskBatchEntrySchema, entry) };
+      } catch (error) {
+        if (error instanceof ApiError) return { ok: false as const, error };
+        throw error;
+      }
+    });
+    // With an Idempotency-Key, a repeat names the same tasks (consecutive ids from the first one's)
+    // and is issued again: tasks recorded the first time are repeats, the others get another chance.
+    const claim = await this.idempotency.reserve(caller.accountId, request, reply);
+    const ids = consecutiveObjectIds(claim.reservation.id, entries.length);
+    const tasks = entries.flatMap((entry, index) =>
+      entry.ok ? [{ taskId: ids[index] as string, request: entry.request }] : [],
+    );
+    const issued =
+      tasks.length === 0
+        ? []
+        : await this.batchIssuer.issue(
+            {
+              accountId: caller.accountId,
+              functionId,
+              issuedAt: claim.reservation.at.toISOString(),
+            },
+            tasks,
+          );
+    const outcomes = new Map(tasks.map((task, index) => [task.taskId, issued[index]]));
+    const answer = entries.map((entry, index): TaskBatchAnswerEntry => {
+      const outcome = entry.ok ? outcomes.get(ids[index] as string) : entry;
+      if (outcome === undefined) throw new Error('a task of the batch has no outcome');
+      return outcome.ok ? { status: 201, id: outcome.taskId } : batchError(outcome.error);
+    });
+    await claim.complete(200);
+    this.logger.info(
+      {
+        functionId,
+        tasks: answer.length,
+        refused: answer.filter((entry) => entry.status !== 201).length,
+      },
+      'task batch issued',
+    );
+    return answer;
   }
 
   /** The contract's bare array `[{ id, issued, progress, status }]`, newest first, paged. */
@@ -259,6 +332,38 @@ export class TaskController {
       }
     }
   }
+}
+
+/** The batch's entries: a JSON array of 1 to MAX_ISSUE_TASK_BATCH values; a 400 otherwise. */
+function batchEntries(body: unknown): unknown[] {
+  const bytes = bodyBytes(body);
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown;
+  } catch {
+    value = undefined;
+  }
+  if (!Array.isArray(value)) {
+    throw new ApiError(400, 'INVALID_REQUEST', 'the body must be a JSON array of task requests');
+  }
+  if (value.length === 0 || value.length > MAX_ISSUE_TASK_BATCH) {
+    throw new ApiError(
+      400,
+      'INVALID_REQUEST',
+      `a batch holds 1 to ${MAX_ISSUE_TASK_BATCH} task requests, not ${value.length}`,
+    );
+  }
+  return value;
+}
+
+function batchError(error: ApiError): TaskBatchAnswerEntry {
+  const { field } = error.options;
+  return {
+    status: error.status,
+    error: error.code,
+    message: error.message,
+    ...(field === undefined ? {} : { field }),
+  };
 }
 
 /** Aborts when the client closes the connection before its response is complete. */

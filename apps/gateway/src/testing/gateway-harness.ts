@@ -1,9 +1,11 @@
 import {
+  ISSUE_TASK_BATCH_SUBJECT,
   ISSUE_TASK_SUBJECT,
   SCHEDULER_QUEUE_GROUP,
   accountStreamId,
   decodeJson,
   functionStreamId,
+  parseIssueTaskBatchRequest,
   parseIssueTaskRequest,
   taskCommand,
   taskStreamId,
@@ -55,7 +57,7 @@ export interface GatewayHarness {
   request(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
   /** Decides a command on the task's stream and appends the outcome, as the scheduler would. */
   decideOnTask(command: TaskCommand): Promise<void>;
-  /** Answers IssueTask requests as the scheduler does (records TaskIssued), until stopped. */
+  /** Answers IssueTask (and IssueTaskBatch) requests as the scheduler does (records TaskIssued), until stopped. */
   standInScheduler(): { readonly requests: IssueTaskRequest[]; stop(): void };
   stop(): Promise<void>;
 }
@@ -138,6 +140,49 @@ export async function startGatewayHarness(
 
   const standInScheduler = () => {
     const requests: IssueTaskRequest[] = [];
+    const batches: Subscription = nats.subscribe(ISSUE_TASK_BATCH_SUBJECT, {
+      queue: SCHEDULER_QUEUE_GROUP,
+      callback: (_error, message) => {
+        void (async () => {
+          try {
+            const batch = parseIssueTaskBatchRequest(
+              decodeJson(message.data, 'IssueTaskBatch request'),
+            );
+            const { state } = await aggregates.functions.current(
+              functionStreamId(batch.functionId),
+            );
+            if (definitionFor(state, batch.accountId) === undefined) {
+              message.respond(
+                JSON.stringify({
+                  ok: false,
+                  error: { code: 'FUNCTION_NOT_FOUND', message: 'no such function' },
+                }),
+              );
+              return;
+            }
+            const outcomes = await Promise.all(
+              batch.tasks.map((task) => {
+                const issue = {
+                  taskId: task.taskId,
+                  accountId: batch.accountId,
+                  functionId: batch.functionId,
+                  scheduleId: null,
+                  request: task.request,
+                  issuedAt: batch.issuedAt,
+                };
+                requests.push(issue);
+                return recordTaskIssued(aggregates, issue);
+              }),
+            );
+            message.respond(JSON.stringify({ ok: true, outcomes }));
+          } catch (error) {
+            message.respond(
+              JSON.stringify({ ok: false, error: { code: 'UNAVAILABLE', message: String(error) } }),
+            );
+          }
+        })();
+      },
+    });
     const subscription: Subscription = nats.subscribe(ISSUE_TASK_SUBJECT, {
       queue: SCHEDULER_QUEUE_GROUP,
       callback: (_error, message) => {
@@ -154,7 +199,13 @@ export async function startGatewayHarness(
         })();
       },
     });
-    return { requests, stop: () => subscription.unsubscribe() };
+    return {
+      requests,
+      stop: () => {
+        subscription.unsubscribe();
+        batches.unsubscribe();
+      },
+    };
   };
 
   return {

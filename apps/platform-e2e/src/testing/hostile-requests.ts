@@ -170,8 +170,36 @@ const body: fc.Arbitrary<{ bytes: Uint8Array; label: string }> = fc.oneof(
       label: 'invalid utf-8 in json',
     })),
   fc.uint8Array({ maxLength: 2000 }).map((bytes) => ({ bytes, label: 'random bytes' })),
+  // Batches: arrays of hostile task requests, some too long.
   fc
-    .constantFrom('', '{', '{"a":1}{"b":2}', 'null', '1e400', '"\\ud800"', '{"a":NaN}')
+    .array(
+      fc.oneof(
+        fc.jsonValue({ maxDepth: 2 }),
+        fc.record(
+          {
+            query: fc.oneof(fc.string(), fc.constant('?a=1 #x')),
+            contentType: fc.oneof(fc.constant(null), fc.string({ maxLength: 30 })),
+            body: fc.oneof(fc.string(), fc.jsonValue({ maxDepth: 2 })),
+            bodyEncoding: fc.constantFrom('utf8', 'base64', 'hex', ''),
+          },
+          { requiredKeys: [] },
+        ),
+      ),
+      { maxLength: 1100 },
+    )
+    .map((entries) => ({ bytes: encoder.encode(JSON.stringify(entries)), label: 'batch' })),
+  fc
+    .constantFrom(
+      '',
+      '{',
+      '{"a":1}{"b":2}',
+      'null',
+      '1e400',
+      '"\\ud800"',
+      '{"a":NaN}',
+      '[]',
+      '[{}]',
+    )
     .map((text) => ({ bytes: encoder.encode(text), label: 'edge json' })),
 );
 
@@ -219,7 +247,14 @@ export function hostileRequest(
           },
         ),
         extraHeaders: fc.dictionary(
-          fc.constantFrom('accept', 'accept-encoding', 'x-forwarded-for', 'if-none-match', 'range'),
+          fc.constantFrom(
+            'accept',
+            'accept-encoding',
+            'x-forwarded-for',
+            'if-none-match',
+            'range',
+            'idempotency-key',
+          ),
           headerValue,
           { maxKeys: 3 },
         ),

@@ -1,11 +1,21 @@
-import { decodeJson, parseIssueTaskRequest } from '@canopy/contracts';
-import type { IssueTaskReply } from '@canopy/contracts';
+import { decodeJson, parseIssueTaskBatchRequest, parseIssueTaskRequest } from '@canopy/contracts';
+import type {
+  IssueTaskBatchReply,
+  IssueTaskOutcome,
+  IssueTaskReply,
+  IssueTaskRequest,
+} from '@canopy/contracts';
+import type { FunctionVersion } from '@canopy/function-domain';
 import { isIssuedBy, issueTaskCommand } from '@canopy/scheduling';
 import type { IssuePolicy } from '@canopy/scheduling';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import type { FunctionDefinitions } from '../functions/function-definitions.js';
 import type { TaskCommands } from '../tasks/task-commands.js';
-import { FunctionNotFoundError, NoQuotaAvailableError } from '../transport/rpc-errors.js';
+import {
+  FunctionNotFoundError,
+  NoQuotaAvailableError,
+  rpcFailureOf,
+} from '../transport/rpc-errors.js';
 import type { AccountQuota, QuotaReservation } from './account-quota.js';
 
 /**
@@ -30,6 +40,61 @@ export class IssueTaskService {
     const issued = parseIssueTaskRequest(decodeJson(payload, 'IssueTask request'));
     const fn = await this.functions.current(issued.functionId, issued.accountId);
     if (fn === undefined) throw new FunctionNotFoundError(issued.functionId);
+    const repeated = await this.record(issued, fn);
+    this.logger.info(
+      { taskId: issued.taskId, functionId: issued.functionId, repeated },
+      repeated ? 'IssueTask repeated; already issued' : 'task issued',
+    );
+    return { ok: true, taskId: issued.taskId };
+  }
+
+  /**
+   * The gateway's IssueTaskBatch request: every task of the batch is decided at once, so their
+   * appends reach the event store together and its group commit writes them in a few transactions
+   * rather than one per task. Each task is recorded or refused on its own (quota, an unavailable
+   * store); the reply, sent once the recorded ones are in the store, lists the outcomes in order.
+   */
+  async issueBatch(payload: Uint8Array): Promise<IssueTaskBatchReply> {
+    const batch = parseIssueTaskBatchRequest(decodeJson(payload, 'IssueTaskBatch request'));
+    const fn = await this.functions.current(batch.functionId, batch.accountId);
+    if (fn === undefined) throw new FunctionNotFoundError(batch.functionId);
+    const outcomes = await Promise.all(
+      batch.tasks.map(async ({ taskId, request }): Promise<IssueTaskOutcome> => {
+        const issued = {
+          taskId,
+          accountId: batch.accountId,
+          functionId: batch.functionId,
+          scheduleId: null,
+          request,
+          issuedAt: batch.issuedAt,
+        };
+        try {
+          await this.record(issued, fn);
+          return { ok: true, taskId };
+        } catch (error) {
+          const failure = rpcFailureOf(error);
+          const log = { taskId, functionId: batch.functionId, code: failure.error.code };
+          if (failure.expected) this.logger.info(log, 'IssueTask of a batch refused');
+          else this.logger.error({ ...log, err: error }, 'IssueTask of a batch failed');
+          return { ok: false, error: failure.error, retry: failure.retry };
+        }
+      }),
+    );
+    this.logger.info(
+      {
+        functionId: batch.functionId,
+        tasks: outcomes.length,
+        refused: outcomes.filter((outcome) => !outcome.ok).length,
+      },
+      'task batch issued',
+    );
+    return { ok: true, outcomes };
+  }
+
+  /**
+   * Records the task (TaskIssued), or recognises it as recorded (true: a repeat); throws a refusal.
+   */
+  private async record(issued: IssueTaskRequest, fn: FunctionVersion): Promise<boolean> {
     let reservation: QuotaReservation | null = null;
     try {
       // A new id (the usual case) is decided on an empty stream without reading it first.
@@ -49,12 +114,7 @@ export class IssueTaskService {
         },
         { presumeNew },
       );
-      const repeated = decision.events.length === 0;
-      this.logger.info(
-        { taskId: issued.taskId, functionId: issued.functionId, repeated },
-        repeated ? 'IssueTask repeated; already issued' : 'task issued',
-      );
-      return { ok: true, taskId: issued.taskId };
+      return decision.events.length === 0;
     } finally {
       // By now a TaskIssued appended here is in the queue's counts (onAppended runs before handle
       // resolves), so the reservation it held can go.

@@ -1,5 +1,9 @@
-import { ISSUE_TASK_SUBJECT, SCHEDULER_QUEUE_GROUP } from '@canopy/contracts';
-import type { IssueTaskReply } from '@canopy/contracts';
+import {
+  ISSUE_TASK_BATCH_SUBJECT,
+  ISSUE_TASK_SUBJECT,
+  SCHEDULER_QUEUE_GROUP,
+} from '@canopy/contracts';
+import type { IssueTaskBatchReply, IssueTaskReply } from '@canopy/contracts';
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { SCHEDULER_HANDLERS } from '../scheduler-handlers.js';
@@ -13,5 +17,10 @@ export class IssueTaskController {
   @MessagePattern(ISSUE_TASK_SUBJECT, { queue: SCHEDULER_QUEUE_GROUP })
   issue(@Payload() payload: Uint8Array): Promise<IssueTaskReply> {
     return this.handlers.work.run(() => this.handlers.issuing.issue(payload));
+  }
+
+  @MessagePattern(ISSUE_TASK_BATCH_SUBJECT, { queue: SCHEDULER_QUEUE_GROUP })
+  issueBatch(@Payload() payload: Uint8Array): Promise<IssueTaskBatchReply> {
+    return this.handlers.work.run(() => this.handlers.issuing.issueBatch(payload));
   }
 }

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import {
   CANCEL_TASK_SUBJECT,
+  ISSUE_TASK_BATCH_SUBJECT,
   ISSUE_TASK_SUBJECT,
   parseCancelTaskReply,
   decodeJson,
   functionEvent,
   functionStreamId,
+  parseIssueTaskBatchReply,
   parseIssueTaskReply,
   parseNodeEvent,
   parseTaskEvent,
@@ -15,6 +17,8 @@ import {
 import type {
   CancelTaskReply,
   FunctionCapabilities,
+  IssueTaskBatchReply,
+  IssueTaskBatchRequest,
   IssueTaskReply,
   IssueTaskRequest,
   NodeEvent,
@@ -206,6 +210,15 @@ export class SchedulerFixture {
     const payload = typeof body === 'string' ? body : JSON.stringify(body);
     const reply = await this.client.request(CANCEL_TASK_SUBJECT, payload, { timeout: 10_000 });
     return parseCancelTaskReply(decodeJson(reply.data, 'CancelTask reply'));
+  }
+
+  /** The gateway's batch request; `body` may be anything, for malformed-message tests. */
+  async issueBatch(body: IssueTaskBatchRequest | string): Promise<IssueTaskBatchReply> {
+    const payload = typeof body === 'string' ? body : JSON.stringify(body);
+    const reply = await this.client.request(ISSUE_TASK_BATCH_SUBJECT, payload, {
+      timeout: 10_000,
+    });
+    return parseIssueTaskBatchReply(decodeJson(reply.data, 'IssueTaskBatch reply'));
   }
 
   async taskEvents(taskId: string): Promise<TaskEvent[]> {

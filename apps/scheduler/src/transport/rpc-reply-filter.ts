@@ -1,4 +1,9 @@
-import { CANCEL_TASK_SUBJECT, ISSUE_TASK_SUBJECT, parseNodeReportSubject } from '@canopy/contracts';
+import {
+  CANCEL_TASK_SUBJECT,
+  ISSUE_TASK_BATCH_SUBJECT,
+  ISSUE_TASK_SUBJECT,
+  parseNodeReportSubject,
+} from '@canopy/contracts';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { Catch } from '@nestjs/common';
 import type { ArgumentsHost, RpcExceptionFilter } from '@nestjs/common';
@@ -41,6 +46,7 @@ export class RpcReplyFilter implements RpcExceptionFilter {
 function requestOf(subject: string): { what: string; nodeId?: string; kind?: string } {
   if (subject === ISSUE_TASK_SUBJECT) return { what: 'IssueTask' };
   if (subject === CANCEL_TASK_SUBJECT) return { what: 'CancelTask' };
+  if (subject === ISSUE_TASK_BATCH_SUBJECT) return { what: 'IssueTaskBatch' };
   try {
     return { what: 'node report', ...parseNodeReportSubject(subject) };
   } catch {

@@ -56,3 +56,51 @@ export function parseIssueTaskRequest(value: unknown): IssueTaskRequest {
 export function parseIssueTaskReply(value: unknown): IssueTaskReply {
   return parseContract(issueTaskReplySchema, 'IssueTask reply', value);
 }
+
+/** The most tasks one IssueTaskBatch request may carry. */
+export const MAX_ISSUE_TASK_BATCH = 1000;
+
+/**
+ * Gateway → scheduler on ISSUE_TASK_BATCH_SUBJECT: tasks of one function of the caller's account,
+ * issued at one time, each named by the gateway (a retried batch is the same tasks). Each task is
+ * recorded, or refused, on its own; the reply lists the outcomes in the request's order.
+ */
+export const issueTaskBatchRequestSchema = z.object({
+  accountId: accountIdSchema,
+  functionId: functionIdSchema,
+  issuedAt: utcTimeSchema,
+  tasks: z
+    .array(z.object({ taskId: taskIdSchema, request: taskRequestSchema }))
+    .min(1)
+    .max(MAX_ISSUE_TASK_BATCH)
+    .refine(
+      (tasks) => new Set(tasks.map((task) => task.taskId)).size === tasks.length,
+      'must not name a task twice',
+    ),
+});
+export type IssueTaskBatchRequest = z.infer<typeof issueTaskBatchRequestSchema>;
+
+/** The outcome of one task of a batch: recorded (in the event store), or refused with a reason. */
+export const issueTaskOutcomeSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), taskId: taskIdSchema }),
+  refusalSchema,
+]);
+export type IssueTaskOutcome = z.infer<typeof issueTaskOutcomeSchema>;
+
+/**
+ * `ok: true` with one outcome per task, in order (the codes of issueTaskErrorCodes; UNAVAILABLE ones
+ * may be asked again), or a refusal of the whole batch (FUNCTION_NOT_FOUND, CONTRACT_VIOLATION...).
+ */
+export const issueTaskBatchReplySchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), outcomes: z.array(issueTaskOutcomeSchema) }),
+  refusalSchema,
+]);
+export type IssueTaskBatchReply = z.infer<typeof issueTaskBatchReplySchema>;
+
+export function parseIssueTaskBatchRequest(value: unknown): IssueTaskBatchRequest {
+  return parseContract(issueTaskBatchRequestSchema, 'IssueTaskBatch request', value);
+}
+
+export function parseIssueTaskBatchReply(value: unknown): IssueTaskBatchReply {
+  return parseContract(issueTaskBatchReplySchema, 'IssueTaskBatch reply', value);
+}

@@ -5,7 +5,13 @@ import {
   assignmentSchema,
   cancellationSchema,
 } from './assignment-messages.js';
-import { issueTaskReplySchema, issueTaskRequestSchema } from './issue-task-messages.js';
+import {
+  MAX_ISSUE_TASK_BATCH,
+  issueTaskBatchReplySchema,
+  issueTaskBatchRequestSchema,
+  issueTaskReplySchema,
+  issueTaskRequestSchema,
+} from './issue-task-messages.js';
 import { cancelTaskReplySchema, cancelTaskRequestSchema } from './cancel-task-messages.js';
 import { taskEventNoticeSchema } from './task-event-notice.js';
 import {
@@ -20,6 +26,7 @@ import {
 } from './node-messages.js';
 import {
   CANCEL_TASK_SUBJECT,
+  ISSUE_TASK_BATCH_SUBJECT,
   ISSUE_TASK_SUBJECT,
   SCHEDULER_QUEUE_GROUP,
   taskEventNoticeSubject,
@@ -171,6 +178,17 @@ const messages = {
     schema: issueTaskReplySchema,
     title: 'IssueTask reply (internal)',
     summary: 'Sent only once TaskIssued is in the event store',
+  },
+  IssueTaskBatchRequest: {
+    schema: issueTaskBatchRequestSchema,
+    title: 'IssueTaskBatch request (internal)',
+    summary: 'Gateway → scheduler: record these tasks of one function',
+  },
+  IssueTaskBatchReply: {
+    schema: issueTaskBatchReplySchema,
+    title: 'IssueTaskBatch reply (internal)',
+    summary:
+      "Each task's outcome in order, sent only once the recorded ones are in the event store",
   },
   TaskNotification: {
     schema: taskNotificationSchema,
@@ -329,6 +347,16 @@ export function nodeProtocolAsyncApi(): Json {
     messages: {
       IssueTaskRequest: messageReference('IssueTaskRequest'),
       IssueTaskReply: messageReference('IssueTaskReply'),
+    },
+    tags: [{ name: 'internal' }],
+  };
+  channels['issueTaskBatch'] = {
+    address: ISSUE_TASK_BATCH_SUBJECT,
+    title: 'issue a batch of tasks (internal: gateway → scheduler)',
+    description: `Not for nodes. Request/reply to the scheduler replicas' queue group \`${SCHEDULER_QUEUE_GROUP}\`: IssueTaskBatchRequest → IssueTaskBatchReply. Up to ${MAX_ISSUE_TASK_BATCH} tasks of one function, each named by the gateway and recorded or refused on its own; the reply lists every outcome in order, once the recorded tasks are in the event store.`,
+    messages: {
+      IssueTaskBatchRequest: messageReference('IssueTaskBatchRequest'),
+      IssueTaskBatchReply: messageReference('IssueTaskBatchReply'),
     },
     tags: [{ name: 'internal' }],
   };

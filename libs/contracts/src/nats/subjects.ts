@@ -42,6 +42,12 @@ export const ISSUE_TASK_SUBJECT = 'canopy.cmd.task.issue';
 /** Gateway → scheduler request asking for a task to be cancelled (CancelTaskRequest → CancelTaskReply). */
 export const CANCEL_TASK_SUBJECT = 'canopy.cmd.task.cancel';
 
+/**
+ * Gateway → scheduler request asking for many tasks of one function to be issued at once
+ * (IssueTaskBatchRequest → IssueTaskBatchReply).
+ */
+export const ISSUE_TASK_BATCH_SUBJECT = 'canopy.cmd.task.issue-batch';
+
 /** Queue group of every scheduler replica, so each IssueTask request reaches exactly one of them. */
 export const SCHEDULER_QUEUE_GROUP = 'canopy-scheduler';
 
