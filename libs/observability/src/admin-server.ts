@@ -38,7 +38,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
   });
   const answer = async (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0];
-    const known = path === '/healthz' || path === '/readyz' || (serveMetrics && path === '/metrics');
+    const known =
+      path === '/healthz' || path === '/readyz' || (serveMetrics && path === '/metrics');
     if (!known) {
       send(response, 404, { error: 'NOT_FOUND', message: `no ${path} here` });
       return;

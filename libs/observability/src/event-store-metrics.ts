@@ -31,7 +31,8 @@ export class EventStoreMetrics {
       labelNames: ['error'],
       registers: [registry],
     });
-    for (const error of ['conflict', 'unavailable', 'other'] as const) this.errors.inc({ error }, 0);
+    for (const error of ['conflict', 'unavailable', 'other'] as const)
+      this.errors.inc({ error }, 0);
   }
 
   appended(events: number, seconds: number): void {

@@ -35,7 +35,8 @@ export class NatsConnectionWatch {
       registers: [registry],
       collect() {
         let connected = 0;
-        for (const [connection, up] of connections) if (up && !connection.isClosed()) connected += 1;
+        for (const [connection, up] of connections)
+          if (up && !connection.isClosed()) connected += 1;
         this.set(connected);
       },
     });

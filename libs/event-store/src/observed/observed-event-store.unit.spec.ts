@@ -19,7 +19,10 @@ describe('observedEventStore', () => {
     const store = observedEventStore(new InMemoryEventStore(), observer);
     await store.appendToStream(
       'thing-1',
-      [event('7a7c9a4e-0000-4000-8000-000000000001'), event('7a7c9a4e-0000-4000-8000-000000000002')],
+      [
+        event('7a7c9a4e-0000-4000-8000-000000000001'),
+        event('7a7c9a4e-0000-4000-8000-000000000002'),
+      ],
       { expectedVersion: 'no_stream' },
     );
     await store.appendToStream('thing-2', [event('7a7c9a4e-0000-4000-8000-000000000003')], {
