@@ -1,7 +1,13 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { taskStreamId } from '@canopy/contracts';
-import { openEventStore } from '@canopy/event-store';
+import { observedEventStore, openEventStore } from '@canopy/event-store';
+import {
+  EventStoreMetrics,
+  ServiceMetrics,
+  startAdminServer,
+  type ReadinessCheck,
+} from '@canopy/observability';
 import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
 import { isIssuedBy } from '@canopy/scheduling';
 import type { ReadModelDatabase } from '@canopy/read-models';
@@ -22,7 +28,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { AccessTokens } from './auth/access-tokens.js';
 import { openSigningKeySource } from './auth/signing-key-source.js';
 import type { GatewayConfig } from './config/gateway-config.js';
@@ -37,6 +43,8 @@ import { TaskEventStreams } from './tasks/task-event-streams.js';
 import { TaskIssuer } from './tasks/task-issuer.js';
 import { aggregatesOn } from './events/aggregates.js';
 import { ResultWaiters } from './tasks/result-waiters.js';
+import { HttpMetrics } from './observability/http-metrics.js';
+import { serveOperations } from './observability/operations-routes.js';
 
 export { gatewayConfigSchema } from './config/gateway-config.js';
 export type { NodeCredentials, NodeCredentialsIssuer } from './nodes/node-credentials.js';
@@ -46,6 +54,8 @@ export interface RunningGateway {
   /** Base URL the gateway listens on, e.g. `http://127.0.0.1:3000`. */
   readonly url: string;
   readonly port: number;
+  /** The admin listener's URL (/metrics, /healthz, /readyz) when ADMIN_PORT is set. */
+  readonly adminUrl: string | undefined;
   /** Result requests (`?wait=N`) waiting for their task right now, for diagnostics and tests. */
   waitingForResults(): number;
   /** Task event streams (`GET /v1/task/:taskId/events`, SSE) being sent right now. */
@@ -89,7 +99,12 @@ export async function startGateway(
     cleanups.push(() => db.destroy());
     await migrateReadModels(db);
 
-    const store = await openEventStore(eventStoreSelectionOf(config));
+    const metrics = new ServiceMetrics('gateway');
+    const httpMetrics = new HttpMetrics(metrics.registry);
+    const store = observedEventStore(
+      await openEventStore(eventStoreSelectionOf(config)),
+      new EventStoreMetrics(metrics.registry),
+    );
     cleanups.push(() => store.close());
 
     const aggregates = aggregatesOn(store);
@@ -101,6 +116,17 @@ export async function startGateway(
       ...(await natsCredentialsOptions(config.NATS_CREDS)),
     });
     cleanups.push(() => nats.drain());
+    metrics.nats.watch(nats);
+    const readinessChecks: ReadinessCheck[] = [
+      {
+        name: 'database',
+        check: async () => {
+          await sql`SELECT 1`.execute(db);
+        },
+      },
+      metrics.nats.readinessCheck(),
+    ];
+    metrics.readiness.add(...readinessChecks);
 
     const resultWaiters = new ResultWaiters(nats, logger);
     resultWaiters.start();
@@ -153,10 +179,21 @@ export async function startGateway(
       eventStreams.close();
     });
     app.useGlobalFilters(new ApiExceptionFilter(logger, config.GATEWAY_BODY_LIMIT_BYTES));
-    configureFastify(app, lifecycle, logger);
+    configureFastify(app, lifecycle, logger, httpMetrics);
     serveApiDocumentation(app);
+    serveOperations(app, metrics, readinessChecks, {
+      serveMetrics: config.ADMIN_PORT === undefined,
+    });
 
     await app.listen({ port: config.PORT, host: config.HOST });
+    const admin =
+      config.ADMIN_PORT === undefined
+        ? undefined
+        : await startAdminServer({ metrics, port: config.ADMIN_PORT, host: config.ADMIN_HOST });
+    if (admin !== undefined) {
+      cleanups.push(() => admin.stop());
+      logger.info({ url: admin.url }, 'admin listener: /metrics, /healthz, /readyz');
+    }
     const { port } = app.getHttpServer().address() as AddressInfo;
     const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
     logger.info({ url }, 'gateway listening');
@@ -165,6 +202,7 @@ export async function startGateway(
     return {
       url,
       port,
+      adminUrl: admin?.url,
       waitingForResults: () => resultWaiters.waiting,
       followingTaskEvents: () => eventStreams.following,
       reloadSigningKeys: () => signing.reload(),
@@ -186,6 +224,7 @@ function configureFastify(
   app: NestFastifyApplication,
   lifecycle: { readonly stopping: boolean },
   logger: ServiceLogger,
+  httpMetrics: HttpMetrics,
 ): void {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
@@ -197,6 +236,12 @@ function configureFastify(
     return payload;
   });
   fastify.addHook('onResponse', async (request, reply) => {
+    httpMetrics.responded(
+      request.method,
+      request.routeOptions.url,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     // The route, never the query string (the function's parameters) nor any header.
     logger.debug(
       {
