@@ -14,3 +14,4 @@ export { ensureNats, STANDARD_NATS_PORT, type EnsureNatsOptions } from './nats/e
 export { NatsServerNotFoundError } from './nats/nats-server-process.js';
 export { startConfiguredNats, type ConfiguredNatsOptions } from './nats/configured-nats.js';
 export { probeNats, type NatsProbe, type NatsServerInfo } from './nats/probe-nats.js';
+export { findFreePort } from './network/tcp-port.js';

@@ -57,6 +57,8 @@ export interface NodeOptions {
 
 export interface NodeHandle {
   readonly nodeId: string;
+  /** The node agent's admin listener (/metrics, /healthz, /readyz). */
+  readonly adminUrl: string;
   readonly process: ServiceProcess;
   kill(signal: NodeJS.Signals): void;
 }
@@ -87,6 +89,11 @@ export interface PlatformStack {
   readonly natsUrl: string;
   /** The nats-server's HTTP monitoring, e.g. `http://127.0.0.1:41235`, when started with `natsMonitoring`. */
   readonly natsMonitorUrl: string | undefined;
+  /**
+   * Where each service answers /metrics, /healthz and /readyz: the gateway on its own port, the
+   * scheduler and projector on their admin ports (ADMIN_PORT).
+   */
+  readonly adminUrls: Readonly<Record<StackService, string>>;
   /** The event store the services write, for checks against the streams. */
   readonly store: PostgresEventStore;
   /** Starts a node agent and resolves once the scheduler recorded its announcement. */
@@ -174,6 +181,7 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
       LOG_LEVEL: options.logLevel ?? 'warn',
     };
     const processEnv = options.processEnv ?? {};
+    const adminPorts = { scheduler: await findFreePort(), projector: await findFreePort() };
     const serviceEnv: Record<StackService, Record<string, string>> = {
       scheduler: {
         ...processEnv,
@@ -182,9 +190,15 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
         SCHEDULER_HEARTBEAT_INTERVAL_MS: '300',
         SCHEDULER_HEARTBEAT_TIMEOUT_MS: '1500',
         SCHEDULER_OFFER_TIMEOUT_MS: '2000',
+        ADMIN_PORT: String(adminPorts.scheduler),
         ...options.schedulerEnv,
       },
-      projector: { ...processEnv, ...commonEnv, ...(await natsEnv('projector')) },
+      projector: {
+        ...processEnv,
+        ...commonEnv,
+        ...(await natsEnv('projector')),
+        ADMIN_PORT: String(adminPorts.projector),
+      },
       gateway: {
         ...processEnv,
         ...commonEnv,
@@ -309,6 +323,11 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
       databaseUrl: database.url,
       natsUrl,
       natsMonitorUrl: monitorPort === undefined ? undefined : `http://127.0.0.1:${monitorPort}`,
+      adminUrls: {
+        gateway: url,
+        scheduler: `http://127.0.0.1:${adminPorts.scheduler}`,
+        projector: `http://127.0.0.1:${adminPorts.projector}`,
+      },
       store: openedStore,
       async startNode(nodeOptions = {}) {
         const nodeId = nodeOptions.nodeId ?? `e2e-${randomBytes(4).toString('hex')}`;
@@ -331,6 +350,8 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
         args.push('--mem-size', String(nodeOptions.memSize ?? 1024));
         args.push('--network-latency', String(nodeOptions.networkLatency ?? 0));
         if (nodeOptions.privileged === true) args.push('--privileged');
+        const adminPort = await findFreePort();
+        args.push('--admin-port', String(adminPort));
         const child = new ServiceProcess(`node ${nodeId}`, entries.nodeAgent, args, processEnv, {
           keepAllOutput: options.keepAllOutput === true,
         });
@@ -345,7 +366,12 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
           100,
         );
         await untilReadyOrExited(child, announced);
-        return { nodeId, process: child, kill: (signal) => child.kill(signal) };
+        return {
+          nodeId,
+          adminUrl: `http://127.0.0.1:${adminPort}`,
+          process: child,
+          kill: (signal) => child.kill(signal),
+        };
       },
       async mintNodeCredentials(nodeId) {
         return (await mintCredentials({ nodeId }, `node-${nodeId}`)).file;
