@@ -7,6 +7,7 @@ import {
   startPrometheus,
   type PrometheusServer,
 } from './testing/prometheus-server.js';
+import { canopyMetricNames, dashboardExpressions } from './testing/operations-files.js';
 import { repositoryRoot } from './testing/service-process.js';
 
 // A real Prometheus scrapes every service of a running stack; the counters it stores move by
@@ -141,6 +142,17 @@ if (missing.length > 0) {
       expect(await prom().sum('canopy_projector_events_total')).toBeGreaterThanOrEqual(3 * TASKS);
       expect(await prom().sum('canopy_scheduler_slots')).toBe(2);
       expect(await prom().sum('canopy_scheduler_nodes')).toBe(1);
+      // Every query of the Grafana dashboard runs, and reads metrics that exist.
+      const names = new Set(
+        (await prom().query('count by (__name__) ({__name__=~"canopy_.+"})')).map(
+          (sample) => sample.metric['__name__']?.replace(/_(bucket|count|sum)$/, '') ?? '',
+        ),
+      );
+      for (const { panel, expr } of dashboardExpressions()) {
+        await expect(prom().query(expr)).resolves.toBeDefined();
+        for (const name of canopyMetricNames(expr))
+          expect({ panel, name, exists: names.has(name) }).toEqual({ panel, name, exists: true });
+      }
       // No task id ever became a label value.
       const series = await prom().query('{__name__=~"canopy_.+"}');
       const labelValues = series.flatMap((sample) => Object.values(sample.metric));

@@ -18,6 +18,7 @@ export class AgentMetrics {
       labelNames: ['outcome'],
       registers,
     });
+    for (const outcome of ['2xx', '3xx', '4xx', '5xx', 'error']) this.tasks.inc({ outcome }, 0);
     this.runSeconds = new Histogram({
       name: 'canopy_node_task_run_seconds',
       help: 'Time this node spent running one task.',

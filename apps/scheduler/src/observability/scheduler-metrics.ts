@@ -1,3 +1,4 @@
+import { taskFailureReasons, unassignReasons } from '@canopy/contracts';
 import type { TaskEvent, TaskRequirements } from '@canopy/contracts';
 import type { AppendedEvent } from '@canopy/event-store';
 import type { NodeRegistry, TaskQueue } from '@canopy/scheduling';
@@ -82,7 +83,10 @@ export class SchedulerMetrics {
       labelNames: ['reason'],
       registers,
     });
+    // Every series exists from the start, at 0, so that rates and alerts see the first increase.
     for (const origin of ['api', 'schedule']) this.issued.inc({ origin }, 0);
+    for (const reason of taskFailureReasons) this.failed.inc({ reason }, 0);
+    for (const reason of unassignReasons) this.unassigned.inc({ reason }, 0);
     this.waitSeconds = new Histogram({
       name: 'canopy_task_assignment_wait_seconds',
       help: 'From a task being issued to its first assignment to a node.',
