@@ -70,3 +70,12 @@ describe('readiness', () => {
     });
   });
 });
+
+describe('the exposition', () => {
+  test('has no gauge named like a counter (promtool check metrics refuses them)', async () => {
+    const text = await new ServiceMetrics('lint').exposition();
+    const gaugesWithTotal = [...text.matchAll(/^# TYPE (\S+_total) gauge$/gm)].map((m) => m[1]);
+    expect(gaugesWithTotal).toEqual([]);
+    expect(text).toContain('nodejs_active_handles');
+  });
+});

@@ -22,6 +22,14 @@ export class ServiceMetrics {
   ) {
     this.readiness = readiness;
     collectDefaultMetrics({ register: this.registry });
+    // Gauges named like counters (promtool check metrics refuses them); the same figures remain, by
+    // type, in nodejs_active_handles, nodejs_active_requests and nodejs_active_resources.
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ])
+      this.registry.removeSingleMetric(name);
     this.nats = new NatsConnectionWatch(this.registry);
     // Evaluated once per scrape, for both gauges.
     let evaluation: Promise<ReadinessReport> | undefined;
