@@ -225,9 +225,6 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
       const connection = await connect({
         servers: natsUrl,
         authenticator: credentialsAuthenticator(cliCredentials.creds),
-        // On a machine busy with other work, the secured server can take longer than the default
-        // 20 s to answer a new connection's first PING.
-        timeout: 60_000,
       });
       try {
         // Any reply, even a refusal of this empty request, means the scheduler is subscribed.
