@@ -4,6 +4,7 @@ import type { ServiceLogger } from '@canopy/service-runtime';
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
 import type { Kysely } from 'kysely';
 import { AccessTokens } from './auth/access-tokens.js';
 import { ApiKeyExchange } from './auth/api-key-exchange.js';
@@ -60,6 +61,8 @@ export class GatewayModule {
     const { aggregates } = parts;
     return {
       module: GatewayModule,
+      // Readiness (observability/operations-routes.ts); failed checks are answered, not logged.
+      imports: [TerminusModule.forRoot({ logger: false })],
       controllers: [
         AuthController,
         JwksController,

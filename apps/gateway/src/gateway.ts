@@ -2,8 +2,14 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { taskStreamId } from '@canopy/contracts';
 import type { IssueTaskRequest } from '@canopy/contracts';
-import { openEventStore } from '@canopy/event-store';
+import { observedEventStore, openEventStore } from '@canopy/event-store';
 import { createIdempotencyDb, migrateIdempotency } from '@canopy/idempotency';
+import {
+  EventStoreMetrics,
+  ServiceMetrics,
+  startAdminServer,
+  type ReadinessCheck,
+} from '@canopy/observability';
 import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
 import { isIssuedBy } from '@canopy/scheduling';
 import type { ReadModelDatabase } from '@canopy/read-models';
@@ -24,7 +30,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { AccessTokens } from './auth/access-tokens.js';
 import { openSigningKeySource } from './auth/signing-key-source.js';
 import type { GatewayConfig } from './config/gateway-config.js';
@@ -41,6 +47,8 @@ import { TaskBatchIssuer } from './tasks/task-batch-issuer.js';
 import { aggregatesOn } from './events/aggregates.js';
 import { ResultWaiters } from './tasks/result-waiters.js';
 import { IdempotentRequests } from './idempotency/idempotent-requests.js';
+import { HttpMetrics } from './observability/http-metrics.js';
+import { serveOperations } from './observability/operations-routes.js';
 
 export { gatewayConfigSchema } from './config/gateway-config.js';
 export type { NodeCredentials, NodeCredentialsIssuer } from './nodes/node-credentials.js';
@@ -50,6 +58,8 @@ export interface RunningGateway {
   /** Base URL the gateway listens on, e.g. `http://127.0.0.1:3000`. */
   readonly url: string;
   readonly port: number;
+  /** The admin listener's URL (/metrics, /healthz, /readyz) when ADMIN_PORT is set. */
+  readonly adminUrl: string | undefined;
   /** Result requests (`?wait=N`) waiting for their task right now, for diagnostics and tests. */
   waitingForResults(): number;
   /** Task event streams (`GET /v1/task/:taskId/events`, SSE) being sent right now. */
@@ -103,7 +113,12 @@ export async function startGateway(
     idempotency.startPurging();
     cleanups.push(() => idempotency.stop());
 
-    const store = await openEventStore(eventStoreSelectionOf(config));
+    const metrics = new ServiceMetrics('gateway');
+    const httpMetrics = new HttpMetrics(metrics.registry);
+    const store = observedEventStore(
+      await openEventStore(eventStoreSelectionOf(config)),
+      new EventStoreMetrics(metrics.registry),
+    );
     cleanups.push(() => store.close());
 
     const aggregates = aggregatesOn(store);
@@ -115,6 +130,17 @@ export async function startGateway(
       ...(await natsCredentialsOptions(config.NATS_CREDS)),
     });
     cleanups.push(() => nats.drain());
+    metrics.nats.watch(nats);
+    const readinessChecks: ReadinessCheck[] = [
+      {
+        name: 'database',
+        check: async () => {
+          await sql`SELECT 1`.execute(db);
+        },
+      },
+      metrics.nats.readinessCheck(),
+    ];
+    metrics.readiness.add(...readinessChecks);
 
     // Whether the event store holds the task an IssueTask request asked for (when no reply came).
     const recorded = async (request: IssueTaskRequest): Promise<boolean> => {
@@ -178,10 +204,21 @@ export async function startGateway(
       eventStreams.close();
     });
     app.useGlobalFilters(new ApiExceptionFilter(logger, config.GATEWAY_BODY_LIMIT_BYTES));
-    configureFastify(app, lifecycle, logger, config.GATEWAY_BATCH_BODY_LIMIT_BYTES);
+    configureFastify(app, lifecycle, logger, httpMetrics, config.GATEWAY_BATCH_BODY_LIMIT_BYTES);
     serveApiDocumentation(app);
+    serveOperations(app, metrics, readinessChecks, {
+      serveMetrics: config.ADMIN_PORT === undefined,
+    });
 
     await app.listen({ port: config.PORT, host: config.HOST });
+    const admin =
+      config.ADMIN_PORT === undefined
+        ? undefined
+        : await startAdminServer({ metrics, port: config.ADMIN_PORT, host: config.ADMIN_HOST });
+    if (admin !== undefined) {
+      cleanups.push(() => admin.stop());
+      logger.info({ url: admin.url }, 'admin listener: /metrics, /healthz, /readyz');
+    }
     const { port } = app.getHttpServer().address() as AddressInfo;
     const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
     logger.info({ url }, 'gateway listening');
@@ -190,6 +227,7 @@ export async function startGateway(
     return {
       url,
       port,
+      adminUrl: admin?.url,
       waitingForResults: () => resultWaiters.waiting,
       followingTaskEvents: () => eventStreams.following,
       reloadSigningKeys: () => signing.reload(),
@@ -211,6 +249,7 @@ function configureFastify(
   app: NestFastifyApplication,
   lifecycle: { readonly stopping: boolean },
   logger: ServiceLogger,
+  httpMetrics: HttpMetrics,
   batchBodyLimitBytes: number,
 ): void {
   const fastify = app.getHttpAdapter().getInstance();
@@ -228,6 +267,12 @@ function configureFastify(
     return payload;
   });
   fastify.addHook('onResponse', async (request, reply) => {
+    httpMetrics.responded(
+      request.method,
+      request.routeOptions.url,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     // The route, never the query string (the function's parameters) nor any header.
     logger.debug(
       {

@@ -1,10 +1,17 @@
 import { CanopyNode } from '@canopy/node-sdk';
+import {
+  ServiceMetrics,
+  conditionCheck,
+  startAdminServer,
+  type RunningAdminServer,
+} from '@canopy/observability';
 import { createServiceLogger, stopOnSignals } from '@canopy/service-runtime';
 import type { AgentConfig } from './config/agent-config.js';
 import { redactUrl } from './config/agent-config.js';
 import { defaultFunctionLimits } from './runtimes/function-limits.js';
 import { FunctionRunner } from './runtimes/function-runner.js';
 import { ProcessReaper } from './runtimes/process-reaper.js';
+import { AgentMetrics } from './observability/agent-metrics.js';
 
 export const AGENT_NAME = 'canopy-node-agent/0.1.0';
 
@@ -41,7 +48,38 @@ export async function runNodeAgent(config: AgentConfig): Promise<number> {
     persistentIdleMs: config.persistentIdleSeconds * 1_000,
     logger,
   });
-  stopOnSignals(logger, () => node.stop(), STOP_DEADLINE_MS);
+  const metrics = new ServiceMetrics('node-agent');
+  const agentMetrics = new AgentMetrics(metrics.registry, config.slots);
+  metrics.readiness.add(
+    conditionCheck(
+      'node',
+      () => node.phase === 'running',
+      () => `the node is ${node.phase}`,
+    ),
+    metrics.nats.readinessCheck(),
+  );
+  let admin: RunningAdminServer | undefined;
+  if (config.admin !== undefined) {
+    try {
+      admin = await startAdminServer({ metrics, ...config.admin });
+    } catch (error) {
+      logger.fatal(
+        { reason: error instanceof Error ? error.message : String(error) },
+        'the admin listener could not start',
+      );
+      reaper.close();
+      return 1;
+    }
+    logger.info({ url: admin.url }, 'admin listener: /metrics, /healthz, /readyz');
+  }
+  stopOnSignals(
+    logger,
+    async () => {
+      await node.stop();
+      await admin?.stop();
+    },
+    STOP_DEADLINE_MS,
+  );
 
   logger.info(
     {
@@ -56,18 +94,22 @@ export async function runNodeAgent(config: AgentConfig): Promise<number> {
     'node agent starting',
   );
   try {
-    await node.start(runner.run);
+    await node.start(agentMetrics.observe(runner.run));
   } catch (error) {
     logger.fatal(
       { reason: error instanceof Error ? error.message : String(error) },
       'the node could not start',
     );
     reaper.close();
+    await admin?.stop();
     return 1;
   }
+  const connection = await node.connection();
+  if (connection !== undefined) metrics.nats.watch(connection);
   const lost = await node.closed();
   // The node has stopped: no task runs any more, only persistent processes wait.
   await runner.close();
   reaper.close();
+  await admin?.stop();
   return lost === undefined ? 0 : 1;
 }

@@ -43,6 +43,11 @@ export interface LiveProjectionOptions {
   readonly logger: ServiceLogger;
   /** Called after each batch commits; must not throw. */
   readonly onCommitted: (events: readonly RecordedEvent[]) => void;
+  /** Told of each batch committed or failed (metrics). */
+  readonly observer?: {
+    batchCommitted(events: number, seconds: number): void;
+    batchFailed(): void;
+  };
   /** The waits between failed attempts; `projectorRetryBackoff` unless given. */
   readonly retryBackoff?: IBackoffFactory<unknown>;
 }
@@ -113,10 +118,15 @@ export class LiveProjection {
         });
         for await (const events of batches) {
           const expected = this.position;
+          const started = performance.now();
           this.position = await db.transaction().execute(async (trx) => {
             await holdProjectorLock(trx, group);
             return projectBatch(trx, group, expected, events);
           });
+          this.options.observer?.batchCommitted(
+            events.length,
+            (performance.now() - started) / 1000,
+          );
           this.lastBatchAt = new Date();
           this.lastBatchFull = events.length >= batchSize;
           if (this.failure !== null) logger.info('projecting again after failures');
@@ -135,6 +145,7 @@ export class LiveProjection {
           continue;
         }
         failures += 1;
+        this.options.observer?.batchFailed();
         this.failure = error instanceof Error ? error.message : String(error);
         backoff = (backoff ?? retryBackoff).next(undefined);
         const delayMs = backoff.duration;

@@ -1,7 +1,12 @@
+import { adminConfigShape } from '@canopy/observability';
 import { commonConfigSchema, positiveInt } from '@canopy/service-runtime';
 import type { z } from 'zod';
 
 export const projectorConfigSchema = commonConfigSchema.safeExtend({
+  /** The admin listener (/metrics, /healthz, /readyz): ADMIN_PORT unset means none. */
+  ...adminConfigShape,
+  /** /readyz answers 503 while the oldest event not yet projected is older than this. */
+  PROJECTOR_READY_LAG_SECONDS: positiveInt().default(30),
   /**
    * Largest batch of events applied in one transaction. A batch costs the same statements whatever
    * its size, and the more of a task's events it holds the fewer times the task's row is written:

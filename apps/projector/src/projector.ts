@@ -10,12 +10,24 @@ import {
   type ServiceLogger,
 } from '@canopy/service-runtime';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  ServiceMetrics,
+  conditionCheck,
+  databaseCheck,
+  startAdminServer,
+  type ReadinessCheck,
+  type RunningAdminServer,
+} from '@canopy/observability';
 import { openDatabasePool } from './database-pool.js';
+import { PostgresProjectorLag } from './observability/projector-lag.js';
+import { ProjectorMetrics } from './observability/projector-metrics.js';
 import { LiveProjection, type ProjectorProgress } from './live-projection.js';
 import type { ProjectorConfig } from './projector-config.js';
 import { taskNotificationsOf } from './task-notifications.js';
 
 export interface RunningProjector {
+  /** The admin listener's URL (/metrics, /healthz, /readyz); undefined without ADMIN_PORT. */
+  readonly adminUrl: string | undefined;
   /** Where the projector is and how far behind; see ProjectorProgress. */
   progress(): ProjectorProgress;
   /** Finishes the batch in progress, then drains NATS and closes the store and the pool. */
@@ -51,7 +63,17 @@ export async function startProjector(
     throw error;
   }
   const connection = nats;
-  const projection = new LiveProjection({
+  const metrics = new ServiceMetrics('projector');
+  metrics.nats.watch(connection);
+  const lag: PostgresProjectorLag | undefined =
+    config.EVENT_STORE === 'postgres'
+      ? new PostgresProjectorLag(
+          pool,
+          (): string | null => projection.progress().position.checkpoint,
+        )
+      : undefined;
+  const projectorMetrics = new ProjectorMetrics(metrics.registry, lag && (() => lag.measure()));
+  const projection: LiveProjection = new LiveProjection({
     db,
     store,
     group: apiProjections,
@@ -59,7 +81,26 @@ export async function startProjector(
     lagLogIntervalMs: config.PROJECTOR_LAG_LOG_SECONDS * 1000,
     logger,
     onCommitted: (events) => notifyTerminalTasks(connection, events, logger),
+    observer: projectorMetrics,
   });
+  metrics.readiness.add(
+    databaseCheck(pool),
+    metrics.nats.readinessCheck(),
+    caughtUpCheck(lag, () => projection.progress(), config.PROJECTOR_READY_LAG_SECONDS),
+  );
+  let admin: RunningAdminServer | undefined;
+  if (config.ADMIN_PORT !== undefined) {
+    try {
+      admin = await startAdminServer({ metrics, port: config.ADMIN_PORT, host: config.ADMIN_HOST });
+    } catch (error) {
+      await connection.close();
+      await store.close();
+      await db.destroy();
+      await pool.end();
+      throw error;
+    }
+    logger.info({ url: admin.url }, 'admin listener: /metrics, /healthz, /readyz');
+  }
   projection.start();
   logger.info(
     { eventStore: config.EVENT_STORE, batchSize: config.PROJECTOR_BATCH_SIZE },
@@ -69,10 +110,12 @@ export async function startProjector(
   const openStore = store;
   let stopped: Promise<void> | undefined;
   return {
+    adminUrl: admin?.url,
     progress: () => projection.progress(),
     stop() {
       stopped ??= (async () => {
         await projection.stop();
+        await admin?.stop();
         await connection.drain().catch((error: unknown) => {
           logger.warn({ reason: String(error) }, 'draining the NATS connection failed');
         });
@@ -81,6 +124,33 @@ export async function startProjector(
         await pool.end();
       })();
       return stopped;
+    },
+  };
+}
+
+/**
+ * Caught up: the oldest event not yet projected is at most `maxLagSeconds` old (PostgreSQL), or,
+ * where the store cannot say, the last batch was not full and did not fail.
+ */
+function caughtUpCheck(
+  lag: PostgresProjectorLag | undefined,
+  progress: () => ProjectorProgress,
+  maxLagSeconds: number,
+): ReadinessCheck {
+  if (lag === undefined)
+    return conditionCheck(
+      'caught_up',
+      () => !progress().behind,
+      () => progress().failure ?? 'behind the event store',
+    );
+  return {
+    name: 'caught_up',
+    check: async () => {
+      const { events, seconds } = await lag.measure();
+      if (seconds > maxLagSeconds)
+        throw new Error(
+          `${events} events behind, the oldest ${Math.round(seconds)} s old (threshold ${maxLagSeconds} s)`,
+        );
     },
   };
 }

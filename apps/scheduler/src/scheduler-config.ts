@@ -1,9 +1,12 @@
+import { adminConfigShape } from '@canopy/observability';
 import { commonConfigSchema, positiveInt } from '@canopy/service-runtime';
 import { z } from 'zod';
 
 /** The scheduler's configuration: the common variables and its own (README.md lists them). */
 export const schedulerConfigSchema = commonConfigSchema
   .safeExtend({
+    /** The admin listener (/metrics, /healthz, /readyz): ADMIN_PORT unset means none. */
+    ...adminConfigShape,
     SCHEDULER_MAX_ATTEMPTS: positiveInt().default(3),
     SCHEDULER_PENDING_DEADLINE_SECONDS: positiveInt().default(300),
     SCHEDULER_HEARTBEAT_INTERVAL_MS: positiveInt().default(2_000),

@@ -5,7 +5,15 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
 import type { MicroserviceOptions } from '@nestjs/microservices';
-import { openEventStore } from '@canopy/event-store';
+import { observedEventStore, openEventStore } from '@canopy/event-store';
+import {
+  EventStoreMetrics,
+  ServiceMetrics,
+  conditionCheck,
+  databaseCheck,
+  startAdminServer,
+} from '@canopy/observability';
+import type { RunningAdminServer } from '@canopy/observability';
 import { Leadership, PostgresLeases, migrateLeadership } from '@canopy/leadership';
 import { NodeRegistry } from '@canopy/scheduling';
 import pg from 'pg';
@@ -35,6 +43,7 @@ import { RevocationPublisher, noNodeCredentialRevoker } from './nodes/node-crede
 import type { NodeCredentialRevoker } from './nodes/node-credential-revoker.js';
 import { DisabledNodes, NodeRegistrationFeed } from './nodes/node-registration-feed.js';
 import { NodePresenceRecorder } from './nodes/node-presence.js';
+import { SchedulerMetrics } from './observability/scheduler-metrics.js';
 import type { SchedulerConfig } from './scheduler-config.js';
 import { SchedulerModule } from './scheduler.module.js';
 import { ScheduleFiring } from './schedules/schedule-firing.js';
@@ -55,6 +64,8 @@ export interface SchedulerExtensions {
 }
 
 export interface RunningScheduler {
+  /** The admin listener's URL (/metrics, /healthz, /readyz); undefined without ADMIN_PORT. */
+  readonly adminUrl: string | undefined;
   /** Stops matching, finishes the requests in flight, drains NATS, closes the event store. Idempotent. */
   stop(): Promise<void>;
 }
@@ -86,11 +97,14 @@ export async function startScheduler(
           name: 'canopy-scheduler-revocations',
         })
       : undefined;
-  const store = await openEventStore(eventStoreSelectionOf(config)).catch(
-    async (error: unknown) => {
+  const metrics = new ServiceMetrics('scheduler');
+  const appendMetrics = new EventStoreMetrics(metrics.registry);
+  const store = observedEventStore(
+    await openEventStore(eventStoreSelectionOf(config)).catch(async (error: unknown) => {
       await ownRevocations?.close();
       throw error;
-    },
+    }),
+    appendMetrics,
   );
   const leasePool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
   leasePool.on('error', () => undefined);
@@ -179,11 +193,17 @@ export async function startScheduler(
     store,
     clock,
     onAppended: (appended) => {
+      schedulerMetrics.recorded(appended, queue);
       const nowMs = clock().getTime();
       for (const { event, streamVersion } of appended) queue.apply(event, streamVersion, nowMs);
       outcomes.recorded(appended);
       wake();
     },
+  });
+  const schedulerMetrics = new SchedulerMetrics(metrics.registry, {
+    queue,
+    registry,
+    isLeader: () => leadership.isLeader,
   });
   const feed = new TaskEventFeed({
     store,
@@ -211,6 +231,7 @@ export async function startScheduler(
     isDisabled,
     leadership,
     health: availability,
+    onOfferSettled: (outcome) => schedulerMetrics.offerSettled(outcome),
   });
   const issuing = new IssueTaskService(
     functions,
@@ -286,6 +307,35 @@ export async function startScheduler(
   channel.attach(connection);
   outcomes.attach(connection);
   natsLink.watch(connection);
+  metrics.nats.watch(connection);
+  // Its own connection, so that a probe never waits behind the leases' queries.
+  const probePool = new pg.Pool({
+    connectionString: config.DATABASE_URL,
+    max: 1,
+    connectionTimeoutMillis: 2_000,
+  });
+  probePool.on('error', () => undefined);
+  metrics.readiness.add(
+    databaseCheck(probePool),
+    conditionCheck('event_store', () => storeHealth.available, 'the event store does not answer'),
+    metrics.nats.readinessCheck(),
+    conditionCheck('state', stateRebuilt, 'rebuilding the scheduling state from the event store'),
+  );
+  let admin: RunningAdminServer | undefined;
+  if (config.ADMIN_PORT !== undefined) {
+    try {
+      admin = await startAdminServer({ metrics, port: config.ADMIN_PORT, host: config.ADMIN_HOST });
+    } catch (error) {
+      await connection.drain().catch(() => undefined);
+      await app.close();
+      await store.close();
+      await leasePool.end();
+      await probePool.end();
+      await ownRevocations?.close();
+      throw error;
+    }
+    logger.info({ url: admin.url }, 'admin listener: /metrics, /healthz, /readyz');
+  }
   functions.start();
   registrations.start();
   feed.start();
@@ -324,13 +374,16 @@ export async function startScheduler(
     });
     await running.close();
     await storeHealth.stop();
+    await admin?.stop();
     await store.close();
     await leasePool.end();
+    await probePool.end();
     await ownRevocations?.close().catch((error: unknown) => {
       logger.warn({ reason: String(error) }, 'closing the revocations connection failed');
     });
   };
   return {
+    adminUrl: admin?.url,
     stop: () => {
       stopping ??= stop();
       return stopping;

@@ -9,3 +9,4 @@ export {
 export * from './contract-streams.js';
 export * from './command-handling/command-handler.js';
 export * from './command-handling/stream-state-cache.js';
+export * from './observed/observed-event-store.js';

@@ -18,3 +18,4 @@ export {
   type ConfiguredNatsServer,
 } from './nats/configured-nats.js';
 export { probeNats, type NatsProbe, type NatsServerInfo } from './nats/probe-nats.js';
+export { findFreePort } from './network/tcp-port.js';

@@ -106,6 +106,14 @@ export class CanopyNode {
   }
 
   /**
+   * The NATS connection the node works on, once {@link start} has opened it (undefined before, or
+   * when it could not be opened): for the host's own monitoring of the connection's status.
+   */
+  connection(): Promise<NatsConnection | undefined> {
+    return this.session.connection();
+  }
+
+  /**
    * Resolves when the node has stopped: with undefined after {@link stop}, or with the error when
    * the connection closed for good on its own (or could not be opened).
    */

@@ -19,6 +19,7 @@ export {
   type NodeHeartbeatFacts,
   type NodeRegistryOptions,
   type RegisteredNode,
+  type RegistryCapacity,
 } from './nodes/node-registry.js';
 export {
   TaskQueue,

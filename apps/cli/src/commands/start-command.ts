@@ -1,4 +1,5 @@
 import { migrateEventStore } from '@canopy/event-store/postgres';
+import { findFreePort } from '@canopy/local-services';
 import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import type { CliConfig } from '../cli-config.js';
@@ -13,7 +14,8 @@ Runs the whole system locally: gateway (HTTP on PORT, default 3000), scheduler, 
 node agent, against DATABASE_URL / NATS_URL or the local services (starting an embedded PostgreSQL
 where none answers). Creates the database and runs migrations. A service that dies is started again
 (after 0.5 s, doubling to 10 s); one that dies 5 times within a minute stops everything, exit code 1.
-Ctrl-C stops everything.
+Ctrl-C stops everything. Each service's /metrics, /healthz and /readyz: the gateway's on PORT, the
+others' on free ports of 127.0.0.1 (ADMIN_PORT), printed once everything is started.
 
 NATS: without NATS_URL, starts its own nats-server with JWT authentication on 127.0.0.1:${SECURED_NATS_PORT}
 (CANOPY_NATS_PORT), trusting the authority in <data dir>/nats/authority.json (created once), and
@@ -66,15 +68,30 @@ export async function runStart(
       LOG_LEVEL: config.LOG_LEVEL,
     };
     const nats = services.natsAccess;
+    // Every service's admin listener (/metrics, /healthz, /readyz) on a free port of 127.0.0.1; the
+    // gateway serves its own on PORT.
+    const adminPorts = {
+      scheduler: await findFreePort(),
+      projector: await findFreePort(),
+      'node-agent': await findFreePort(),
+    };
     supervisor.start({
       name: 'scheduler',
       app: 'scheduler',
-      env: { ...env, ...(await serviceNatsEnv(nats, 'scheduler')) },
+      env: {
+        ...env,
+        ...(await serviceNatsEnv(nats, 'scheduler')),
+        ADMIN_PORT: String(adminPorts.scheduler),
+      },
     });
     supervisor.start({
       name: 'projector',
       app: 'projector',
-      env: { ...env, ...(await serviceNatsEnv(nats, 'projector')) },
+      env: {
+        ...env,
+        ...(await serviceNatsEnv(nats, 'projector')),
+        ADMIN_PORT: String(adminPorts.projector),
+      },
     });
     supervisor.start({
       name: 'gateway',
@@ -97,11 +114,23 @@ export async function runStart(
         name: 'node-agent',
         app: 'node-agent',
         args: ['--node-id', LOCAL_NODE_ID, '--slots', String(options.nodeSlots), ...node.args],
-        env: { ...env, ...node.env },
+        env: { ...env, ...node.env, ADMIN_PORT: String(adminPorts['node-agent']) },
       });
     }
+    const adminUrl = (port: number) => `http://127.0.0.1:${port}`;
     logger.info(
-      { gateway: `http://127.0.0.1:${config.PORT}`, nats: services.natsUrl, natsAuth: nats.kind },
+      {
+        gateway: `http://127.0.0.1:${config.PORT}`,
+        nats: services.natsUrl,
+        natsAuth: nats.kind,
+        // /metrics, /healthz, /readyz of each service (the gateway's are on its own port).
+        admin: {
+          gateway: `http://127.0.0.1:${config.PORT}`,
+          scheduler: adminUrl(adminPorts.scheduler),
+          projector: adminUrl(adminPorts.projector),
+          ...(options.withNode ? { 'node-agent': adminUrl(adminPorts['node-agent']) } : {}),
+        },
+      },
       'Canopy is running; create an account with `npx canopy account create --name <name>`; Ctrl-C stops it',
     );
     const outcome = await Promise.race([

@@ -1,3 +1,4 @@
+import { adminConfigShape } from '@canopy/observability';
 import { commonConfigSchema, positiveInt } from '@canopy/service-runtime';
 import { z } from 'zod';
 
@@ -9,6 +10,11 @@ export const gatewayConfigSchema = commonConfigSchema
     /** 0 picks a free port (tests). */
     PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
     HOST: z.string().min(1).default('127.0.0.1'),
+    /**
+     * Unset: /metrics is served on PORT beside the API. Set: /metrics (and /healthz, /readyz) on
+     * this port of ADMIN_HOST instead, and not on PORT; 0 picks a free port.
+     */
+    ...adminConfigShape,
     /** Path of a JSON file holding the private Ed25519 JWK set that signs access tokens; watched. */
     AUTH_SIGNING_KEYS_FILE: z.string().min(1).optional(),
     /** The same JSON inline (no reload). Neither set: a random key per start. */

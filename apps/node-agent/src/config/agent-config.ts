@@ -23,6 +23,8 @@ export interface AgentConfig {
   readonly inheritedEnv: Readonly<Record<string, string>>;
   /** Where request bodies wait, unlinked, to be a function process's stdin. */
   readonly tempDir: string;
+  /** The admin listener (/metrics, /healthz, /readyz): its port (0: a free one); none when absent. */
+  readonly admin?: { readonly port: number; readonly host: string };
 }
 
 /** What the machine offers when no flag says otherwise. */
@@ -73,6 +75,9 @@ Options (a flag wins over its environment variable):
                            next invocation before it is stopped, default ${DEFAULT_PERSISTENT_IDLE_SECONDS}
   --log-level <level>      ${logLevels.join(', ')}
                            env LOG_LEVEL, default info
+  --admin-port <port>      serve /metrics, /healthz, /readyz on this port (0: a free one)
+                           env ADMIN_PORT, default none
+  --admin-host <host>      the admin listener's address; env ADMIN_HOST, default 127.0.0.1
   -h, --help               print this help and exit
 
 Ctrl-C or SIGTERM: stop taking work, let running tasks finish for up to 10 s, say goodbye to the
@@ -133,6 +138,10 @@ export function readAgentConfig(
         }),
       ),
       tempDir: machine.tempDir,
+      ...adminListener(
+        values['admin-port'] ?? nonEmpty(env['ADMIN_PORT']),
+        values['admin-host'] ?? nonEmpty(env['ADMIN_HOST']),
+      ),
     };
     return { kind: 'run', config };
   } catch (error) {
@@ -170,9 +179,21 @@ function parseFlags(args: readonly string[]) {
       slots: { type: 'string' },
       'persistent-idle': { type: 'string' },
       'log-level': { type: 'string' },
+      'admin-port': { type: 'string' },
+      'admin-host': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+}
+
+function adminListener(
+  port: string | undefined,
+  host: string | undefined,
+): Pick<AgentConfig, 'admin'> {
+  const adminPort = integerOption('--admin-port', port, 0);
+  if (adminPort === undefined) return {};
+  if (adminPort > 65_535) throw new InvalidOptionError(`--admin-port must be at most 65535`);
+  return { admin: { port: adminPort, host: host ?? '127.0.0.1' } };
 }
 
 function invalid(problem: string): ConfigReading {

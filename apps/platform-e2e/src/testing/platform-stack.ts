@@ -99,6 +99,8 @@ export interface NodeOptions {
 
 export interface NodeHandle {
   readonly nodeId: string;
+  /** The node agent's admin listener (/metrics, /healthz, /readyz). */
+  readonly adminUrl: string;
   readonly process: ServiceProcess;
   kill(signal: NodeJS.Signals): void;
 }
@@ -131,6 +133,11 @@ export interface PlatformStack {
   readonly natsUrl: string;
   /** The nats-server's HTTP monitoring, e.g. `http://127.0.0.1:41235`, when started with `natsMonitoring`. */
   readonly natsMonitorUrl: string | undefined;
+  /**
+   * Where each service answers /metrics, /healthz and /readyz: the gateway on its own port, the
+   * scheduler and projector on their admin ports (ADMIN_PORT); with replicas, the first of each.
+   */
+  readonly adminUrls: Readonly<Record<StackService, string>>;
   /** The event store the services write, for checks against the streams. */
   readonly store: PostgresEventStore;
   /** The three nats-servers, with `natsCluster`. */
@@ -264,10 +271,16 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
             SCHEDULER_HEARTBEAT_INTERVAL_MS: '300',
             SCHEDULER_HEARTBEAT_TIMEOUT_MS: '1500',
             SCHEDULER_OFFER_TIMEOUT_MS: '2000',
+            ADMIN_PORT: String(await findFreePort()),
             ...options.schedulerEnv,
           };
         case 'projector':
-          return { ...processEnv, ...commonEnv, ...(await natsEnv('projector')) };
+          return {
+            ...processEnv,
+            ...commonEnv,
+            ...(await natsEnv('projector')),
+            ADMIN_PORT: String(await findFreePort()),
+          };
         case 'gateway':
           return {
             ...processEnv,
@@ -297,6 +310,9 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
       (instance) => `http://127.0.0.1:${instance.env['PORT'] ?? ''}`,
     );
     const url = gatewayUrls[0] as string;
+    // The first replica's admin listener (ADMIN_PORT) of a service.
+    const adminUrlOf = (service: 'scheduler' | 'projector'): string =>
+      `http://127.0.0.1:${instancesOf(service)[0]?.env['ADMIN_PORT'] ?? ''}`;
     const natsUrl = nats.url;
     const natsServersList = natsUrl.split(',');
 
@@ -422,6 +438,11 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
       databaseUrl: database.url,
       natsUrl,
       natsMonitorUrl: monitorPort === undefined ? undefined : `http://127.0.0.1:${monitorPort}`,
+      adminUrls: {
+        gateway: url,
+        scheduler: adminUrlOf('scheduler'),
+        projector: adminUrlOf('projector'),
+      },
       store: openedStore,
       natsCluster:
         cluster === undefined
@@ -479,6 +500,8 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
         args.push('--mem-size', String(nodeOptions.memSize ?? 1024));
         args.push('--network-latency', String(nodeOptions.networkLatency ?? 0));
         if (nodeOptions.privileged === true) args.push('--privileged');
+        const adminPort = await findFreePort();
+        args.push('--admin-port', String(adminPort));
         const child = new ServiceProcess(`node ${nodeId}`, entries.nodeAgent, args, processEnv, {
           keepAllOutput: options.keepAllOutput === true,
           ...logFileOf(`node-${nodeId}`),
@@ -494,7 +517,12 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
           100,
         );
         await untilReadyOrExited(child, announced);
-        return { nodeId, process: child, kill: (signal) => child.kill(signal) };
+        return {
+          nodeId,
+          adminUrl: `http://127.0.0.1:${adminPort}`,
+          process: child,
+          kill: (signal) => child.kill(signal),
+        };
       },
       async mintNodeCredentials(nodeId) {
         return (await mintCredentials({ nodeId }, `node-${nodeId}`)).file;

@@ -32,6 +32,8 @@ export interface DispatcherOptions {
   readonly leadership: { readonly epoch: number | undefined };
   /** While the event store does not answer, nothing is offered and no deadline acted on. */
   readonly health: Pick<StoreHealth, 'available' | 'observe'>;
+  /** Told how each offer to a node ended (metrics). */
+  readonly onOfferSettled?: (outcome: 'accepted' | 'rejected' | 'timed_out') => void;
 }
 
 /** Offers started per pass, so that one pass over a long queue cannot flood NATS. */
@@ -254,6 +256,9 @@ export class Dispatcher {
       epoch,
     };
     const outcome = await channel.offer(nodeId, assignment, this.options.offerTimeoutMs);
+    this.options.onOfferSettled?.(
+      !outcome.answered ? 'timed_out' : outcome.reply.accepted ? 'accepted' : 'rejected',
+    );
     if (outcome.answered && outcome.reply.accepted) {
       logger.info({ taskId, nodeId, attempt, epoch }, 'task assigned');
       return;

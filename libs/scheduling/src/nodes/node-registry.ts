@@ -41,6 +41,13 @@ export interface RegisteredNode {
   readonly pausedUntilMs: number | null;
 }
 
+export interface RegistryCapacity {
+  readonly nodes: number;
+  readonly busyNodes: number;
+  readonly slots: number;
+  readonly busySlots: number;
+}
+
 /** A node that left or was lost, with the tasks that held a slot on it. */
 export interface DepartedNode {
   readonly nodeId: string;
@@ -98,6 +105,26 @@ export class NodeRegistry {
 
   get size(): number {
     return this.nodes.size;
+  }
+
+  /**
+   * Registered nodes and their slots, and how many of each are busy (a node is busy while it runs or
+   * is offered anything): for metrics, read at a scrape, never on the matching path.
+   */
+  capacity(): RegistryCapacity {
+    let busyNodes = 0;
+    let slots = 0;
+    let busySlots = 0;
+    for (const record of this.nodes.values()) {
+      const busy = Math.min(
+        record.slots,
+        (this.holds.get(record.nodeId)?.size ?? 0) + record.foreignBusy,
+      );
+      slots += record.slots;
+      busySlots += busy;
+      if (busy > 0) busyNodes += 1;
+    }
+    return { nodes: this.nodes.size, busyNodes, slots, busySlots };
   }
 
   isRegistered(nodeId: string): boolean {

@@ -233,3 +233,14 @@ describe('NodeRegistry', () => {
     expect(nodes.bestNodeFor({ ...anyTask, privileged: true })).toBeUndefined();
   });
 });
+
+describe('NodeRegistry, read for metrics', () => {
+  test('counts nodes and slots, and the busy ones', () => {
+    const nodes = registry();
+    expect(nodes.capacity()).toEqual({ nodes: 0, busyNodes: 0, slots: 0, busySlots: 0 });
+    nodes.announce(announcement('n1', { slots: 2 }), 0);
+    nodes.announce(announcement('n2', { slots: 3 }), 0);
+    nodes.hold('n1', 'task-a', 1);
+    expect(nodes.capacity()).toEqual({ nodes: 2, busyNodes: 1, slots: 5, busySlots: 1 });
+  });
+});

@@ -75,6 +75,10 @@ export interface QueuedTaskView {
   /** The attempt offered or assigned; the next one while waiting. */
   readonly attempt: number;
   readonly streamVersion: number;
+  /** When the task was issued (ms since the epoch). */
+  readonly issuedAtMs: number;
+  /** When the current attempt was assigned; null unless assigned. */
+  readonly assignedAtMs: number | null;
 }
 
 type Placement =
@@ -161,6 +165,20 @@ export class TaskQueue {
       default:
         return unknownPlacement(placement);
     }
+  }
+
+  /**
+   * Waiting tasks counted by a class of their requirements (`classOf` must return few distinct
+   * values): for metrics, read at a scrape, never on the matching path.
+   */
+  countWaiting<Class>(classOf: (requirements: TaskRequirements) => Class): Map<Class, number> {
+    const counts = new Map<Class, number>();
+    for (const queued of this.waiting) {
+      if (!isWaiting(queued)) continue;
+      const key = classOf(queued.task.requirements);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return counts;
   }
 
   /** Whether the task is unfinished, or ended recently enough to be remembered. */
@@ -589,7 +607,15 @@ function view(
   nodeId: string | null,
   attempt: number,
 ): QueuedTaskView {
-  return { taskId: queued.task.taskId, phase, nodeId, attempt, streamVersion: queued.version };
+  return {
+    taskId: queued.task.taskId,
+    phase,
+    nodeId,
+    attempt,
+    streamVersion: queued.version,
+    issuedAtMs: queued.issuedAtMs,
+    assignedAtMs: queued.placement.phase === 'assigned' ? queued.placement.assignedAtMs : null,
+  };
 }
 
 function unknownEvent(event: never): never {

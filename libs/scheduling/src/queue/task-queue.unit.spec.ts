@@ -451,3 +451,27 @@ describe('TaskQueue', () => {
     expect(offers(0, 2)).toEqual([[taskId(3), 'n1', 1]]);
   });
 });
+
+describe('TaskQueue, read for metrics', () => {
+  test('counts the waiting tasks by a class of their requirements; offered ones do not count', () => {
+    const { queue, announce, offers, apply } = setUp();
+    const privileged = { ...anyNode, privileged: true };
+    apply(issued(1), 1);
+    apply(issued(2, { requirements: privileged }), 1);
+    apply(issued(3), 1);
+    const byClass = () =>
+      Object.fromEntries(queue.countWaiting((r) => (r.privileged ? 'privileged' : 'standard')));
+    expect(byClass()).toEqual({ standard: 2, privileged: 1 });
+    announce('n1', 1);
+    expect(offers(100)).toEqual([[taskId(1), 'n1', 1]]);
+    expect(byClass()).toEqual({ standard: 1, privileged: 1 });
+  });
+
+  test('tells when a task was issued and when its current attempt was assigned', () => {
+    const { queue, apply } = setUp();
+    apply(issued(1, { issuedAtMs: 10 }), 1);
+    expect(queue.get(taskId(1))).toMatchObject({ issuedAtMs: T0 + 10, assignedAtMs: null });
+    apply(assigned(1, 'n1', 1, 250), 2, 250);
+    expect(queue.get(taskId(1))).toMatchObject({ issuedAtMs: T0 + 10, assignedAtMs: T0 + 250 });
+  });
+});
