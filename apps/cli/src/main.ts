@@ -37,10 +37,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   }
 }
 
-function canopyProgram(
-  context: CommandContext,
-  setExitCode: (code: number) => void,
-): AnyCommand {
+function canopyProgram(context: CommandContext, setExitCode: (code: number) => void): AnyCommand {
   const program = new Command('canopy')
     .description(
       "Canopy's command line: run functions as tasks and read their results through the HTTP API " +
@@ -48,10 +45,16 @@ function canopyProgram(
     )
     .version(version, '-V, --version')
     .addOption(
-      new Option('--api-url <url>', 'the API (default: the one `canopy login` used, else CANOPY_API_URL, else http://127.0.0.1:3000)'),
+      new Option(
+        '--api-url <url>',
+        'the API (default: the one `canopy login` used, else CANOPY_API_URL, else http://127.0.0.1:3000)',
+      ),
     )
     .addOption(
-      new Option('-o, --output <format>', 'table or json (default: table on a terminal, json otherwise)').choices(['table', 'json']),
+      new Option(
+        '-o, --output <format>',
+        'table or json (default: table on a terminal, json otherwise)',
+      ).choices(['table', 'json']),
     )
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()

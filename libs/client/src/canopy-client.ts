@@ -161,7 +161,9 @@ export function createCanopyClient(options: CanopyClientOptions): CanopyClient {
  * The data of an API call's answer (`api.GET(…)` and the like); throws `CanopyApiError` with the
  * API's status, code and message when the call failed.
  */
-export function dataOf<Result extends ApiAnswer>(result: Result): Exclude<Result['data'], undefined> {
+export function dataOf<Result extends ApiAnswer>(
+  result: Result,
+): Exclude<Result['data'], undefined> {
   if (result.response.ok) return result.data as Exclude<Result['data'], undefined>;
   throw CanopyApiError.of(result.response, result.error);
 }

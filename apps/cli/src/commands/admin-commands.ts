@@ -84,7 +84,9 @@ export function adminCommands(
     keys
       .command(name)
       .description(description)
-      .action(async () => printJson(await runAuthKeys(config(), { command: name, kid: undefined })));
+      .action(async () =>
+        printJson(await runAuthKeys(config(), { command: name, kid: undefined })),
+      );
   }
   for (const [name, description] of [
     ['activate', 'make the key the one that signs'],
@@ -99,7 +101,9 @@ export function adminCommands(
 
   // Every argument goes to the node agent, which has its own --help.
   const nodeStart = new Command('start')
-    .description('run a node agent (worker) in the foreground; `canopy node start --help` lists its flags')
+    .description(
+      'run a node agent (worker) in the foreground; `canopy node start --help` lists its flags',
+    )
     .addHelpText('after', nodeStartUsage)
     .helpOption(false)
     .allowUnknownOption()
@@ -142,7 +146,10 @@ export function adminCommands(
     .addOption(new Option('--node <id>', "a node's credentials"))
     .addOption(new Option('--service <name>', "a service's: gateway, scheduler, projector or cli"))
     .option('--system', "a system account user's")
-    .option('--authority <file>', 'the authority file (default NATS_AUTHORITY_FILE, else the data dir)')
+    .option(
+      '--authority <file>',
+      'the authority file (default NATS_AUTHORITY_FILE, else the data dir)',
+    )
     .action(async (options) => {
       const chosen = [options.node !== undefined, options.service !== undefined, options.system];
       if (chosen.filter(Boolean).length !== 1) {

@@ -6,10 +6,7 @@ import { UsageError } from '../exit-codes.js';
 // Turning command-line arguments into request bodies and query strings.
 
 /** `--data`: `@file` (its bytes), `-` (standard input) or the text itself. */
-export async function requestData(
-  data: string,
-  stdin: NodeJS.ReadableStream,
-): Promise<Buffer> {
+export async function requestData(data: string, stdin: NodeJS.ReadableStream): Promise<Buffer> {
   if (data === '-') return readAll(stdin);
   if (data.startsWith('@')) {
     const file = data.slice(1);

@@ -89,7 +89,11 @@ export async function functionIdOf(client: CanopyClient, reference: string): Pro
     const answer = await client.api.GET('/v1/function/list', {
       params: { query: { limit: '500', ...(cursor === undefined ? {} : { cursor }) } },
     });
-    matches.push(...dataOf(answer).filter((fn) => fn.name === reference).map((fn) => fn.id));
+    matches.push(
+      ...dataOf(answer)
+        .filter((fn) => fn.name === reference)
+        .map((fn) => fn.id),
+    );
     cursor = nextCursor(answer.response.headers.get('link'));
   } while (cursor !== undefined);
   if (matches.length === 1) return matches[0] as string;

@@ -47,7 +47,11 @@ export function completionCommands(
     .allowUnknownOption()
     .helpOption(false)
     .action((words) => {
-      stdout.write(candidates(program(), words).map((word) => `${word}\n`).join(''));
+      stdout.write(
+        candidates(program(), words)
+          .map((word) => `${word}\n`)
+          .join(''),
+      );
     });
   return [completion, complete];
 }

@@ -33,8 +33,11 @@ export function scheduleCommands(context: CommandContext): Command {
     .description('a schedule: a task of the function at every tick of the cron')
     .requiredOption('-f, --function <function>', "the function's id, or its name")
     .requiredOption('--cron <expression>', '5 fields, or 6 with leading seconds ("*/10 * * * * *")')
-    .option('--time-zone <zone>', 'IANA zone the cron runs in (default: this machine\'s)')
-    .option('-d, --data <data>', 'the body of every task: @file, - (standard input) or the text itself')
+    .option('--time-zone <zone>', "IANA zone the cron runs in (default: this machine's)")
+    .option(
+      '-d, --data <data>',
+      'the body of every task: @file, - (standard input) or the text itself',
+    )
     .option('-q, --query <name=value>', 'a query parameter of every task (repeatable)', collect, [])
     .option('--content-type <type>', "the body's content type (default: guessed as for task run)")
     .option('--name <name>', 'a name for the schedule')

@@ -37,7 +37,12 @@ export function taskCommands(context: CommandContext): Command {
     )
     .argument('<function>', "the function's id, or its name")
     .option('-d, --data <data>', 'the request body: @file, - (standard input) or the text itself')
-    .option('-q, --query <name=value>', 'a query parameter for the function (repeatable)', collect, [])
+    .option(
+      '-q, --query <name=value>',
+      'a query parameter for the function (repeatable)',
+      collect,
+      [],
+    )
     .option(
       '--content-type <type>',
       "the body's content type (default: JSON when it parses as JSON, else text or bytes)",
@@ -153,7 +158,9 @@ export function taskCommands(context: CommandContext): Command {
 
   tasks
     .command('csv')
-    .description("a function's tasks as CSV (ID,IssuedAt,Status,ContentType,Body), as the API streams it")
+    .description(
+      "a function's tasks as CSV (ID,IssuedAt,Status,ContentType,Body), as the API streams it",
+    )
     .argument('<function>', "the function's id, or its name")
     .option('--show-plain', 'bodies as text (default: base64)')
     .option('--schedule <schedule>', "only this schedule's tasks")
@@ -237,7 +244,8 @@ async function printResult(
   taskId: string,
   response: FunctionResponse,
 ): Promise<void> {
-  const summary = `task ${taskId} finished: ${response.status} ${response.contentType ?? ''}`.trim();
+  const summary =
+    `task ${taskId} finished: ${response.status} ${response.contentType ?? ''}`.trim();
   if (response.status >= 400) view?.failed(summary);
   else view?.finished(summary);
   await writeBytes(context.stdout, [response.body]);

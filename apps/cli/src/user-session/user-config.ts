@@ -59,7 +59,9 @@ export async function readStoredConfig(file: string): Promise<StoredConfig | und
   }
   const parsed = storedConfigSchema.safeParse(json);
   if (!parsed.success) {
-    throw new ConfigurationError([`${file} is not a canopy configuration: run \`canopy login\` again`]);
+    throw new ConfigurationError([
+      `${file} is not a canopy configuration: run \`canopy login\` again`,
+    ]);
   }
   return parsed.data;
 }
