@@ -9,7 +9,7 @@ import type { AnyCommand, CommandContext } from './user-commands/command-context
 import { functionCommands } from './user-commands/function-commands.js';
 import { loginCommands } from './user-commands/login-commands.js';
 import { metricsCommand } from './user-commands/metrics-command.js';
-import { nodeListCommand } from './user-commands/node-commands.js';
+import { nodeCommands } from './user-commands/node-commands.js';
 import { scheduleCommands } from './user-commands/schedule-commands.js';
 import { taskCommands } from './user-commands/task-commands.js';
 import { readUserEnvironment } from './user-session/user-config.js';
@@ -64,10 +64,10 @@ function canopyProgram(context: CommandContext, setExitCode: (code: number) => v
     });
 
   const admin = adminCommands(process.env, context.stdout, setExitCode);
-  const node: AnyCommand = new Command('node')
-    .description('worker nodes: list the registered ones, or run a node agent here')
-    .addCommand(nodeListCommand(context))
-    .addCommand(admin.nodeStart);
+  const node: AnyCommand = new Command('node').description(
+    "the account's worker nodes; or run a node agent here (node start)",
+  );
+  for (const command of [...nodeCommands(context), admin.nodeStart]) node.addCommand(command);
 
   const commands: AnyCommand[] = [
     ...loginCommands(context),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { eventually } from '@canopy/async-testing';
 import { runCanopy } from './testing/cli-process.js';
 import type { CliOutcome } from './testing/cli-process.js';
 import { stackForFile } from './testing/stack-for-file.js';
@@ -142,9 +143,19 @@ e2e.test(
 );
 
 e2e.test('nodes, metrics and a schedule paused, resumed and deleted', async () => {
-  const nodes = await canopy(['node', 'list']);
-  expectSuccess(nodes);
-  expect(Array.isArray(JSON.parse(nodes.text))).toBe(true);
+  const credsFile = path.join(home, 'laptop.creds');
+  const registered = await canopy(['node', 'register', 'laptop', '--creds-file', credsFile]);
+  expectSuccess(registered);
+  expect(JSON.parse(registered.text)).toMatchObject({ hash: 'laptop', credentialsFile: credsFile });
+  expect(registered.text).not.toContain('NATS USER JWT');
+  expect(await readFile(credsFile, 'utf8')).toContain('NATS USER JWT');
+  expect((await stat(credsFile)).mode & 0o777).toBe(0o600);
+  await eventually(async () => {
+    const nodes = await canopy(['node', 'list']);
+    expectSuccess(nodes);
+    expect(JSON.parse(nodes.text)).toEqual([expect.objectContaining({ hash: 'laptop' })]);
+  }, 30_000);
+  expectSuccess(await canopy(['node', 'disable', 'laptop']));
 
   const metrics = await canopy(['metrics']);
   expectSuccess(metrics);
