@@ -96,7 +96,7 @@ e2e.test(
     expect(run.text).toBe('{"name":"John Doe"}');
     // Not a terminal: plain progress lines on stderr, stdout holds the result alone.
     expect(run.stderr).toMatch(/^task [0-9a-f]{24} issued$/m);
-    expect(run.stderr).toMatch(/finished: 200 application\/json/);
+    expect(run.stderr).toMatch(/^task [0-9a-f]{24} finished: 200/m);
 
     const listed = await canopy(['function', 'list']);
     expectSuccess(listed);

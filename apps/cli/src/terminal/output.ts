@@ -33,7 +33,7 @@ export class Output {
     }
     const table = new Table({ head: columns.map((column) => column.header), ...plainTable });
     for (const row of rows) table.push(columns.map((column) => column.value(row)));
-    this.stdout.write(`${table.toString()}\n`);
+    this.stdout.write(`${trimmed(table.toString())}\n`);
   }
 
   /** One object: `field  value` lines, or the object as JSON. */
@@ -41,7 +41,7 @@ export class Output {
     if (this.format === 'json') return this.json(value);
     const table = new Table(plainTable);
     for (const field of fields) table.push([`${field.header}:`, field.value(value)]);
-    this.stdout.write(`${table.toString()}\n`);
+    this.stdout.write(`${trimmed(table.toString())}\n`);
   }
 
   /** A short confirmation for people, or this JSON for programs. */
@@ -76,6 +76,14 @@ const plainTable = {
   },
   style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
 };
+
+/** Without the padding of the last column. */
+function trimmed(table: string): string {
+  return table
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n');
+}
 
 /** Unix seconds as the API writes them (`"1764504000"`) → `2025-11-30 12:00:00Z`; `-` for none. */
 export function utcTime(unixSeconds: string | number | null | undefined): string {
