@@ -319,6 +319,30 @@ export interface paths {
      * @description Runs the function once. The query string, the `Content-Type` header and the body bytes reach the function unchanged, whatever the content type. Answers 201 only once a scheduler has recorded the task, so an acknowledged task is never lost. A body declared as JSON (`application/json` or `+json`) must be valid JSON; an empty body is always accepted.
      */
     post: operations['Task_issue'];
+    /**
+     * Cancel a task
+     * @description Withdraws the task: a waiting one leaves the queue; a running one is recorded as cancelled at once and its node is told to stop the function (a process gets SIGTERM, then SIGKILL after the node's grace). The task ends as failed with reason `CANCELLED`: status 499 in every read. Repeating it answers the same. A task that ended before the cancellation was recorded (its result, a timeout...) stays as it ended: 409 `TASK_FINISHED` with the status it ended with. Cancel racing the result: whichever the event store records first wins, and the answer says which.
+     */
+    delete: operations['Task_cancel'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/task/{id}/cancel': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Cancel a task (for clients that cannot send DELETE)
+     * @description Withdraws the task: a waiting one leaves the queue; a running one is recorded as cancelled at once and its node is told to stop the function (a process gets SIGTERM, then SIGKILL after the node's grace). The task ends as failed with reason `CANCELLED`: status 499 in every read. Repeating it answers the same. A task that ended before the cancellation was recorded (its result, a timeout...) stays as it ended: 409 `TASK_FINISHED` with the status it ended with. Cancel racing the result: whichever the event store records first wins, and the answer says which. The same as `DELETE /v1/task/{id}`.
+     */
+    post: operations['Task_cancelByPost'];
     delete?: never;
     options?: never;
     head?: never;
@@ -337,6 +361,26 @@ export interface paths {
      * @description One row per task of the function, oldest first, streamed: `ID,IssuedAt,Status,ContentType,Body`. `IssuedAt` is RFC 3339 UTC to the second. RFC 4180 quoting with CRLF line ends; a cell starting with `=`, `+`, `-`, `@`, tab or CR is prefixed with `'` against formula injection (strip one leading `'` of a base64 body before decoding). A task not finished yet has status 0 and empty content type and body.
      */
     get: operations['Task_csv'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/task/{id}/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A task's history, or its live progress
+     * @description The task's events in the order they were recorded, each with its stream version (1, 2, 3... without gaps), its type, when it happened (unix seconds) and what a client may see of it: never the request or the response (read those with `GET /v1/task/{id}` and `/result`). As JSON: one page of up to `limit` events from version `from`, with a `Link` to the next page while the page is full. With `Accept: text/event-stream` or `follow=true`: Server-Sent Events, one per event (`id` = the version, `event` = the type, `data` = the JSON entry), the recorded ones first and then each new one as it is recorded, until the terminal event (`TaskFinished` or `TaskFailed`), after which the stream ends. A comment line keeps an idle stream open every 15 s. After a dropped connection, a client that reconnects with `Last-Event-ID` (as EventSource does) gets exactly the events after that version; after the terminal event, 204.
+     */
+    get: operations['Task_events'];
     put?: never;
     post?: never;
     delete?: never;
@@ -383,6 +427,13 @@ export interface components {
        * @example limit
        */
       field?: string;
+      /**
+       * @description `TASK_FINISHED` only: the status the task ended with
+       * @example 200
+       */
+      status?: number;
+      /** @description `TASK_FINISHED` only: when the task ended, unix seconds */
+      finished?: string;
     };
   };
   responses: never;
@@ -3063,6 +3114,286 @@ export interface operations {
       };
     };
   };
+  Task_cancel: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The task (`taskId`) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The task is cancelled (by this request or an earlier one) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "6405942c9956fae80d7e0e91",
+           *       "status": 499,
+           *       "cancelled": "1678089212"
+           *     }
+           */
+          'application/json': {
+            id: string;
+            /**
+             * @description The status of a cancelled task, everywhere in the API
+             * @constant
+             */
+            status: 499;
+            /**
+             * @description When the cancellation was recorded
+             * @example 1678087212
+             */
+            cancelled: string;
+          };
+        };
+      };
+      /** @description the task id is not 24 lower-case hex characters */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "INVALID_REQUEST",
+           *       "message": "the task id is not 24 lower-case hex characters"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
+      401: {
+        headers: {
+          /** @description Always `Bearer` */
+          'WWW-Authenticate'?: 'Bearer';
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "UNAUTHORIZED",
+           *       "message": "no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`)"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description no such task in the caller's account */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "NOT_FOUND",
+           *       "message": "no such task in the caller's account"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description the task had ended before the cancellation came, and stays as it ended: `status` and `finished` say how and when (`error`: `TASK_FINISHED`) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "TASK_FINISHED",
+           *       "message": "the task had already finished with status 200 when the cancellation came; it stays as it ended",
+           *       "status": 200,
+           *       "finished": "1678089212"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description too many requests of the caller's account: wait `Retry-After` seconds */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "RATE_LIMITED",
+           *       "message": "too many requests of the caller's account: wait `Retry-After` seconds"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description no scheduler recorded the cancellation in time, or the event store is unavailable: try again */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "UNAVAILABLE",
+           *       "message": "no scheduler recorded the cancellation in time, or the event store is unavailable: try again"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+    };
+  };
+  Task_cancelByPost: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The task (`taskId`) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The task is cancelled (by this request or an earlier one) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "6405942c9956fae80d7e0e91",
+           *       "status": 499,
+           *       "cancelled": "1678089212"
+           *     }
+           */
+          'application/json': {
+            id: string;
+            /**
+             * @description The status of a cancelled task, everywhere in the API
+             * @constant
+             */
+            status: 499;
+            /**
+             * @description When the cancellation was recorded
+             * @example 1678087212
+             */
+            cancelled: string;
+          };
+        };
+      };
+      /** @description the task id is not 24 lower-case hex characters */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "INVALID_REQUEST",
+           *       "message": "the task id is not 24 lower-case hex characters"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
+      401: {
+        headers: {
+          /** @description Always `Bearer` */
+          'WWW-Authenticate'?: 'Bearer';
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "UNAUTHORIZED",
+           *       "message": "no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`)"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description no such task in the caller's account */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "NOT_FOUND",
+           *       "message": "no such task in the caller's account"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description the task had ended before the cancellation came, and stays as it ended: `status` and `finished` say how and when (`error`: `TASK_FINISHED`) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "TASK_FINISHED",
+           *       "message": "the task had already finished with status 200 when the cancellation came; it stays as it ended",
+           *       "status": 200,
+           *       "finished": "1678089212"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description too many requests of the caller's account: wait `Retry-After` seconds */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "RATE_LIMITED",
+           *       "message": "too many requests of the caller's account: wait `Retry-After` seconds"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description no scheduler recorded the cancellation in time, or the event store is unavailable: try again */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "UNAVAILABLE",
+           *       "message": "no scheduler recorded the cancellation in time, or the event store is unavailable: try again"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+    };
+  };
   Task_csv: {
     parameters: {
       query?: {
@@ -3163,6 +3494,301 @@ export interface operations {
            * @example {
            *       "error": "RATE_LIMITED",
            *       "message": "too many requests of the caller's account: wait `Retry-After` seconds"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+    };
+  };
+  Task_events: {
+    parameters: {
+      query?: {
+        /** @description The first version to return (default 1) */
+        from?: string;
+        /** @description Events in a JSON page, 1 to 1000 (default 100); a stream sends them all */
+        limit?: string;
+        /** @description `true`: stream Server-Sent Events (as `Accept: text/event-stream` does); `false`: a JSON page whatever `Accept` says */
+        follow?: 'true' | 'false';
+      };
+      header?: never;
+      path: {
+        /** @description The task (`taskId`) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The events: a JSON page, or an SSE stream (`text/event-stream`) that ends after the terminal event */
+      200: {
+        headers: {
+          /** @description JSON pages only, while a page is full: `</v1/task/{id}/events?from=<next version>&limit=…>; rel="next"` */
+          Link?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example [
+           *       {
+           *         "version": 1,
+           *         "type": "TaskIssued",
+           *         "at": "1678087212",
+           *         "data": {
+           *           "functionId": "6405848581b16f7a07cd4c48",
+           *           "scheduleId": null,
+           *           "timeout": 10,
+           *           "maxAttempts": 3,
+           *           "capabilities": {
+           *             "cpuCount": 0,
+           *             "memSize": 0,
+           *             "networkLatency": 0,
+           *             "privileged": false
+           *           }
+           *         }
+           *       },
+           *       {
+           *         "version": 2,
+           *         "type": "TaskAssigned",
+           *         "at": "1678087213",
+           *         "data": {
+           *           "node": "local-node",
+           *           "attempt": 1
+           *         }
+           *       },
+           *       {
+           *         "version": 3,
+           *         "type": "TaskProgressed",
+           *         "at": "1678087214",
+           *         "data": {
+           *           "attempt": 1,
+           *           "progress": 50
+           *         }
+           *       },
+           *       {
+           *         "version": 4,
+           *         "type": "TaskFinished",
+           *         "at": "1678087215",
+           *         "data": {
+           *           "attempt": 1,
+           *           "status": 200
+           *         }
+           *       }
+           *     ]
+           */
+          'application/json': (
+            | {
+                /** @description The event's version in the task's stream: 1, 2, 3... (the SSE event id) */
+                version: number;
+                /** @constant */
+                type: 'TaskIssued';
+                /**
+                 * @description When it happened
+                 * @example 1678087212
+                 */
+                at: string;
+                data: {
+                  functionId: string;
+                  /** @description The schedule that issued it */
+                  scheduleId: string | null;
+                  timeout: number;
+                  maxAttempts: number;
+                  capabilities: {
+                    cpuCount: number;
+                    memSize: number;
+                    networkLatency: number;
+                    privileged: boolean;
+                  };
+                };
+              }
+            | {
+                /** @description The event's version in the task's stream: 1, 2, 3... (the SSE event id) */
+                version: number;
+                /** @constant */
+                type: 'TaskAssigned';
+                /**
+                 * @description When it happened
+                 * @example 1678087212
+                 */
+                at: string;
+                data: {
+                  /** @description The node of the attempt, as `GET /v1/task/:taskId` shows it */
+                  node: string;
+                  /** @description The attempt (1, 2, ...) */
+                  attempt: number;
+                };
+              }
+            | {
+                /** @description The event's version in the task's stream: 1, 2, 3... (the SSE event id) */
+                version: number;
+                /** @constant */
+                type: 'TaskUnassigned';
+                /**
+                 * @description When it happened
+                 * @example 1678087212
+                 */
+                at: string;
+                data: {
+                  /** @description The node of the attempt, as `GET /v1/task/:taskId` shows it */
+                  node: string;
+                  /** @description The attempt (1, 2, ...) */
+                  attempt: number;
+                  /** @description NODE_LOST, NODE_DISABLED, REJECTED or START_DEADLINE_MISSED */
+                  reason: string;
+                };
+              }
+            | {
+                /** @description The event's version in the task's stream: 1, 2, 3... (the SSE event id) */
+                version: number;
+                /** @constant */
+                type: 'TaskProgressed';
+                /**
+                 * @description When it happened
+                 * @example 1678087212
+                 */
+                at: string;
+                data: {
+                  /** @description The attempt (1, 2, ...) */
+                  attempt: number;
+                  /**
+                   * @description Percent done, 0 to 100, never decreasing
+                   * @example 75
+                   */
+                  progress: number;
+                };
+              }
+            | {
+                /** @description The event's version in the task's stream: 1, 2, 3... (the SSE event id) */
+                version: number;
+                /** @constant */
+                type: 'TaskFinished';
+                /**
+                 * @description When it happened
+                 * @example 1678087212
+                 */
+                at: string;
+                data: {
+                  /** @description The attempt (1, 2, ...) */
+                  attempt: number;
+                  /** @description The function's HTTP status */
+                  status: number;
+                };
+              }
+            | {
+                /** @description The event's version in the task's stream: 1, 2, 3... (the SSE event id) */
+                version: number;
+                /** @constant */
+                type: 'TaskFailed';
+                /**
+                 * @description When it happened
+                 * @example 1678087212
+                 */
+                at: string;
+                data: {
+                  /** @description TIMEOUT, NO_RUNNER, NODE_LOST or CANCELLED */
+                  reason: string;
+                  /**
+                   * @description 0 until the task is terminal; then the function's HTTP status, or the platform's: 504 timeout, 503 no node could take it, 502 node lost, 499 cancelled
+                   * @example 200
+                   */
+                  status: number;
+                  message: string;
+                };
+              }
+          )[];
+          /**
+           * @example retry: 1000
+           *
+           *     id: 3
+           *     event: TaskProgressed
+           *     data: {"version":3,"type":"TaskProgressed","at":"1678087214","data":{"attempt":1,"progress":50}}
+           */
+          'text/event-stream': string;
+        };
+      };
+      /** @description A stream asked to resume after the terminal event (`Last-Event-ID`, or `from`): nothing will follow, and EventSource stops reconnecting */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description the task id, `from`, `limit`, `follow` or `Last-Event-ID` is malformed */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "INVALID_REQUEST",
+           *       "message": "the task id, `from`, `limit`, `follow` or `Last-Event-ID` is malformed"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
+      401: {
+        headers: {
+          /** @description Always `Bearer` */
+          'WWW-Authenticate'?: 'Bearer';
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "UNAUTHORIZED",
+           *       "message": "no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`)"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description no such task in the caller's account */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "NOT_FOUND",
+           *       "message": "no such task in the caller's account"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description too many requests of the caller's account: wait `Retry-After` seconds */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "RATE_LIMITED",
+           *       "message": "too many requests of the caller's account: wait `Retry-After` seconds"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description the event store is unavailable: try again */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "UNAVAILABLE",
+           *       "message": "the event store is unavailable: try again"
            *     }
            */
           'application/json': components['schemas']['ApiError'];
