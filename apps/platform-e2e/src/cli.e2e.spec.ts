@@ -136,6 +136,12 @@ e2e.test(
     expectSuccess(csv);
     expect(csv.text.split('\r\n')[0]).toBe('ID,IssuedAt,Status,ContentType,Body');
 
+    const events = await canopy(['task', 'events', taskId]);
+    expectSuccess(events);
+    expect((JSON.parse(events.text) as { type: string }[]).map((event) => event.type)).toEqual(
+      expect.arrayContaining(['TaskIssued', 'TaskAssigned', 'TaskFinished']),
+    );
+
     const table = await canopy(['--output', 'table', 'task', 'get', taskId]);
     expectSuccess(table);
     expect(table.text).toMatch(/^status:\s+200$/m);
@@ -232,6 +238,16 @@ e2e.test(
     expect(failed.code).toBe(5);
     expect(failed.stderr).toContain('TIMEOUT');
     expect(failed.text).toBe('');
+
+    const waiting = await canopy(['task', 'run', 'cli-slow']);
+    expectSuccess(waiting);
+    const { id: cancelledId } = JSON.parse(waiting.text) as { id: string };
+    const cancelled = await canopy(['task', 'cancel', cancelledId]);
+    expectSuccess(cancelled);
+    expect(JSON.parse(cancelled.text)).toMatchObject({ id: cancelledId, status: 499 });
+    const gone = await canopy(['task', 'result', cancelledId]);
+    expect(gone.code).toBe(5);
+    expect(gone.stderr).toContain('CANCELLED');
 
     const unknown = await canopy(['task', 'get', '0123456789abcdef01234567']);
     expect(unknown.code).toBe(4);

@@ -21,6 +21,8 @@ import { requirements } from './function-commands.js';
 
 type TaskEntry =
   paths['/v1/task/list']['get']['responses']['200']['content']['application/json'][number];
+type TaskEvent =
+  paths['/v1/task/{id}/events']['get']['responses']['200']['content']['application/json'][number];
 type TaskDetail = paths['/v1/task/{id}']['get']['responses']['200']['content']['application/json'];
 
 /** How long one result request is held while progress is shown, in seconds. */
@@ -157,6 +159,47 @@ export function taskCommands(context: CommandContext): Command {
     });
 
   tasks
+    .command('cancel')
+    .description(
+      'cancel a task: a waiting one leaves the queue, a running one is stopped (status 499)',
+    )
+    .argument('<task>', "the task's id")
+    .action(async (id, _options, command) => {
+      const { client } = await sessionOf(context, command);
+      const cancelled = dataOf(
+        await client.api.DELETE('/v1/task/{id}', { params: { path: { id } } }),
+      );
+      outputOf(context, command).done(`cancelled ${id}`, cancelled);
+    });
+
+  tasks
+    .command('events')
+    .description("a task's history: its events in the order they were recorded")
+    .argument('<task>', "the task's id")
+    .action(async (id, _options, command) => {
+      const { client } = await sessionOf(context, command);
+      const events: TaskEvent[] = [];
+      let from: string | undefined;
+      do {
+        const page = await client.api.GET('/v1/task/{id}/events', {
+          params: {
+            path: { id },
+            query: { follow: 'false', ...(from === undefined ? {} : { from }) },
+          },
+        });
+        // follow=false: always a JSON page, never the stream.
+        events.push(...(dataOf(page) as TaskEvent[]));
+        from = nextFrom(page.response.headers.get('link'));
+      } while (from !== undefined);
+      outputOf(context, command).list<TaskEvent>(events, [
+        { header: 'VERSION', value: (event) => String(event.version) },
+        { header: 'TYPE', value: (event) => event.type },
+        { header: 'AT', value: (event) => utcTime(event.at) },
+        { header: 'DATA', value: (event) => JSON.stringify(event.data) },
+      ]);
+    });
+
+  tasks
     .command('csv')
     .description(
       "a function's tasks as CSV (ID,IssuedAt,Status,ContentType,Body), as the API streams it",
@@ -262,6 +305,14 @@ function pendingExit(taskId: string, progress: number): ExitError {
     ExitCode.taskPending,
     `task ${taskId} has not finished yet (${progress}%): use --wait to wait for it`,
   );
+}
+
+/** The `from` of a `Link: <…?from=N…>; rel="next"` header, or undefined on the last page. */
+function nextFrom(link: string | null): string | undefined {
+  const next = link === null ? undefined : /<([^>]*)>\s*;\s*rel="next"/.exec(link)?.[1];
+  return next === undefined
+    ? undefined
+    : (new URL(next, 'http://canopy.invalid').searchParams.get('from') ?? undefined);
 }
 
 function statusText(status: number): string {
