@@ -240,17 +240,17 @@ e2e.test(
     expect(failed.text).toBe('');
 
     // Long enough never to end by itself before it is cancelled.
-  const sleeper = path.join(home, 'sleeper.json');
-  await writeFile(
-    sleeper,
-    JSON.stringify({
-      name: 'cli-sleeper',
-      capabilities: { timeout: 600 },
-      runtime: { kind: 'process', command: 'sleep', args: ['600'] },
-    }),
-  );
-  expectSuccess(await canopy(['function', 'create', '-f', sleeper]));
-  const waiting = await canopy(['task', 'run', 'cli-sleeper']);
+    const sleeper = path.join(home, 'sleeper.json');
+    await writeFile(
+      sleeper,
+      JSON.stringify({
+        name: 'cli-sleeper',
+        capabilities: { timeout: 600 },
+        runtime: { kind: 'process', command: 'sleep', args: ['600'] },
+      }),
+    );
+    expectSuccess(await canopy(['function', 'create', '-f', sleeper]));
+    const waiting = await canopy(['task', 'run', 'cli-sleeper']);
     expectSuccess(waiting);
     const { id: cancelledId } = JSON.parse(waiting.text) as { id: string };
     const cancelled = await canopy(['task', 'cancel', cancelledId]);
