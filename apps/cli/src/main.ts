@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CanopyApiError } from '@canopy/client';
+import { CanopyApiError, CanopyTaskFailedError } from '@canopy/client';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { ConfigurationError } from '@canopy/service-runtime';
 import { adminCommands } from './commands/admin-commands.js';
@@ -110,6 +110,10 @@ function failed(error: unknown, stderr: NodeJS.WritableStream): number {
   if (error instanceof UsageError || error instanceof ConfigurationError) {
     say(error.message);
     return ExitCode.usage;
+  }
+  if (error instanceof CanopyTaskFailedError) {
+    say(`task ${error.taskId} failed: ${error.message} (${error.code}, HTTP ${error.status})`);
+    return ExitCode.taskFailed;
   }
   if (error instanceof CanopyApiError) {
     say(`${error.message} (${error.code}, HTTP ${error.status})`);
