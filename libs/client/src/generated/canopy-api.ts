@@ -99,7 +99,7 @@ export interface paths {
     put?: never;
     /**
      * Register a function
-     * @description Registers what tasks invoke: its requirements of a node and how a node runs it. Functions cannot be changed; register a new one.
+     * @description Registers what tasks invoke: its requirements of a node and how a node runs it, as version 1. `PATCH` makes later versions.
      */
     post: operations['Function_register'];
     delete?: never;
@@ -137,15 +137,23 @@ export interface paths {
     };
     /**
      * Get a function
-     * @description The function as registered, with `metrics` counting its tasks (from counters the projector keeps: a task issued a moment ago may not be counted yet).
+     * @description The current version of the function, or the version `version` names, with `metrics` counting all its tasks, whatever their version (from counters the projector keeps: a task issued a moment ago may not be counted yet). A deleted function is a 404.
      */
     get: operations['Function_get'];
     put?: never;
     post?: never;
-    delete?: never;
+    /**
+     * Delete a function
+     * @description No new task of it is accepted (`POST /v1/task/:functionId` answers 404) and it answers 404 from now on. The tasks it has keep running the version they were issued against; they, their results and the CSV of its tasks stay readable.
+     */
+    delete: operations['Function_delete'];
     options?: never;
     head?: never;
-    patch?: never;
+    /**
+     * Change a function
+     * @description Makes a new version: fields left out stay as they are, `capabilities` may name only the requirements that change, a `runtime` replaces the old one whole. Tasks issued before keep running the version they were issued against; tasks issued from now on run the new one. Changing nothing makes no new version. `name`, `lang` and `type` cannot change.
+     */
+    patch: operations['Function_change'];
     trace?: never;
   };
   '/v1/metrics': {
@@ -324,6 +332,26 @@ export interface paths {
      * @description Withdraws the task: a waiting one leaves the queue; a running one is recorded as cancelled at once and its node is told to stop the function (a process gets SIGTERM, then SIGKILL after the node's grace). The task ends as failed with reason `CANCELLED`: status 499 in every read. Repeating it answers the same. A task that ended before the cancellation was recorded (its result, a timeout...) stays as it ended: 409 `TASK_FINISHED` with the status it ended with. Cancel racing the result: whichever the event store records first wins, and the answer says which.
      */
     delete: operations['Task_cancel'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/task/{id}/batch': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Issue many tasks at once
+     * @description Issues up to 1000 tasks of the function in one request, recorded together (far faster per task than single POSTs). Each request is checked and issued on its own: the answer (200) lists, in the body's order, `{ status: 201, id }` for every task recorded or the error a single POST of that request would have been answered, with its `status`. Tasks of one batch get consecutive ids and one issue time. A batch counts once against the rate limit; every task counts against the account's quota of unfinished tasks.
+     */
+    post: operations['Task_issueBatch'];
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -846,7 +874,10 @@ export interface operations {
   Function_register: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes the request safe to repeat: the same key (per account) with the same request (method, path, query, content type and body bytes) within the key's lifetime (24 h by default) answers the first answer's status and id again, without creating a second function; such an answer carries `Idempotent-Replayed: true`. The same key with another request is a 422. 1 to 255 printable ASCII characters, bare or as a quoted string (`"…"`); a UUID is a good key. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -919,6 +950,8 @@ export interface operations {
       /** @description The function is registered */
       201: {
         headers: {
+          /** @description `true` when the request repeats an earlier one with the same Idempotency-Key */
+          'Idempotent-Replayed'?: 'true';
           [name: string]: unknown;
         };
         content: {
@@ -993,6 +1026,22 @@ export interface operations {
            * @example {
            *       "error": "UNSUPPORTED_MEDIA_TYPE",
            *       "message": "the body is not `application/json`"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description the Idempotency-Key was first used with another request (`error`: `IDEMPOTENCY_KEY_REUSED`) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "IDEMPOTENCY_KEY_REUSED",
+           *       "message": "this Idempotency-Key was used with another request; use a new key for a new request",
+           *       "field": "Idempotency-Key"
            *     }
            */
           'application/json': components['schemas']['ApiError'];
@@ -1085,6 +1134,16 @@ export interface operations {
              * @example 1678087212
              */
             created: string;
+            /**
+             * @description The version shown: 1 when registered, one more for each change
+             * @example 1
+             */
+            version: number;
+            /**
+             * @description When this version was made (unix seconds)
+             * @example 1678087212
+             */
+            updated: string;
           }[];
         };
       };
@@ -1142,7 +1201,10 @@ export interface operations {
   };
   Function_get: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description A version of the function (1 is the registration); default the current one */
+        version?: number;
+      };
       header?: never;
       path: {
         /** @description The function (`functionId`) */
@@ -1204,6 +1266,16 @@ export interface operations {
              * @example 1678087212
              */
             created: string;
+            /**
+             * @description The version shown: 1 when registered, one more for each change
+             * @example 1
+             */
+            version: number;
+            /**
+             * @description When this version was made (unix seconds)
+             * @example 1678087212
+             */
+            updated: string;
             /** @description The function's tasks at a glance */
             metrics: {
               /**
@@ -1229,6 +1301,91 @@ export interface operations {
             };
           };
         };
+      };
+      /** @description the id is not 24 lower-case hex characters, or `version` is not a positive integer */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "INVALID_REQUEST",
+           *       "message": "the id is not 24 lower-case hex characters, or `version` is not a positive integer"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
+      401: {
+        headers: {
+          /** @description Always `Bearer` */
+          'WWW-Authenticate'?: 'Bearer';
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "UNAUTHORIZED",
+           *       "message": "no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`)"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description no such function in the caller's account (or it was deleted), or no such version of it */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "NOT_FOUND",
+           *       "message": "no such function in the caller's account (or it was deleted), or no such version of it"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description too many requests of the caller's account: wait `Retry-After` seconds */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "RATE_LIMITED",
+           *       "message": "too many requests of the caller's account: wait `Retry-After` seconds"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+    };
+  };
+  Function_delete: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The function (`functionId`) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
       };
       /** @description the id is not 24 lower-case hex characters */
       400: {
@@ -1262,7 +1419,7 @@ export interface operations {
           'application/json': components['schemas']['ApiError'];
         };
       };
-      /** @description no such function in the caller's account */
+      /** @description no such function in the caller's account, or it was deleted already */
       404: {
         headers: {
           [name: string]: unknown;
@@ -1271,7 +1428,225 @@ export interface operations {
           /**
            * @example {
            *       "error": "NOT_FOUND",
-           *       "message": "no such function in the caller's account"
+           *       "message": "no such function in the caller's account, or it was deleted already"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description too many requests of the caller's account: wait `Retry-After` seconds */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "RATE_LIMITED",
+           *       "message": "too many requests of the caller's account: wait `Retry-After` seconds"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+    };
+  };
+  Function_change: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The function (`functionId`) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** @description The changes */
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @example Answers with what it was sent */
+          description?: string;
+          /** @description The requirements that change; those left out stay as they are */
+          capabilities?: {
+            timeout?: number;
+            cpuCount?: number;
+            memSize?: number;
+            networkLatency?: number;
+            privileged?: boolean;
+          };
+          /** @description How a node runs the function from this version on (replaced whole) */
+          runtime?:
+            | {
+                /** @constant */
+                kind: 'process';
+                command: string;
+                args?: string[];
+                env?: {
+                  [key: string]: string;
+                };
+                envelope?: boolean;
+              }
+            | {
+                /** @constant */
+                kind: 'persistent';
+                command: string;
+                args?: string[];
+                env?: {
+                  [key: string]: string;
+                };
+              }
+            | {
+                /** @constant */
+                kind: 'http';
+                /** Format: uri */
+                url: string;
+                /** @enum {string} */
+                method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+              };
+        };
+      };
+    };
+    responses: {
+      /** @description The function as it is after the change */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            name: string;
+            description: string;
+            lang: string;
+            type: string;
+            capabilities: {
+              timeout: number;
+              cpuCount: number;
+              memSize: number;
+              networkLatency: number;
+              privileged: boolean;
+            };
+            runtime:
+              | {
+                  /** @constant */
+                  kind: 'process';
+                  command: string;
+                  args?: string[];
+                  env?: {
+                    [key: string]: string;
+                  };
+                  envelope?: boolean;
+                }
+              | {
+                  /** @constant */
+                  kind: 'persistent';
+                  command: string;
+                  args?: string[];
+                  env?: {
+                    [key: string]: string;
+                  };
+                }
+              | {
+                  /** @constant */
+                  kind: 'http';
+                  /** Format: uri */
+                  url: string;
+                  /** @enum {string} */
+                  method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+                };
+            /**
+             * @description Unix seconds as a decimal string
+             * @example 1678087212
+             */
+            created: string;
+            /**
+             * @description The version shown: 1 when registered, one more for each change
+             * @example 1
+             */
+            version: number;
+            /**
+             * @description When this version was made (unix seconds)
+             * @example 1678087212
+             */
+            updated: string;
+          };
+        };
+      };
+      /** @description the body is not a JSON object, or a field is invalid or cannot be changed (named in `field`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "INVALID_REQUEST",
+           *       "message": "the body is not a JSON object, or a field is invalid or cannot be changed (named in `field`)"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
+      401: {
+        headers: {
+          /** @description Always `Bearer` */
+          'WWW-Authenticate'?: 'Bearer';
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "UNAUTHORIZED",
+           *       "message": "no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`)"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description no such function in the caller's account, or it was deleted */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "NOT_FOUND",
+           *       "message": "no such function in the caller's account, or it was deleted"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description the body is larger than the gateway's limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "PAYLOAD_TOO_LARGE",
+           *       "message": "the body is larger than the gateway's limit"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description the body is not `application/json` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "UNSUPPORTED_MEDIA_TYPE",
+           *       "message": "the body is not `application/json`"
            *     }
            */
           'application/json': components['schemas']['ApiError'];
@@ -1932,7 +2307,10 @@ export interface operations {
   Schedule_create: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Makes the request safe to repeat: the same key (per account) with the same request (method, path, query, content type and body bytes) within the key's lifetime (24 h by default) answers the first answer's status and id again, without creating a second schedule; such an answer carries `Idempotent-Replayed: true`. The same key with another request is a 422. 1 to 255 printable ASCII characters, bare or as a quoted string (`"…"`); a UUID is a good key. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -2001,6 +2379,8 @@ export interface operations {
       /** @description The schedule is recorded */
       201: {
         headers: {
+          /** @description `true` when the request repeats an earlier one with the same Idempotency-Key */
+          'Idempotent-Replayed'?: 'true';
           [name: string]: unknown;
         };
         content: {
@@ -2076,6 +2456,22 @@ export interface operations {
            * @example {
            *       "error": "SCHEDULE_LIMIT_REACHED",
            *       "message": "the account has 100 schedules already"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description the Idempotency-Key was first used with another request (`error`: `IDEMPOTENCY_KEY_REUSED`) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "IDEMPOTENCY_KEY_REUSED",
+           *       "message": "this Idempotency-Key was used with another request; use a new key for a new request",
+           *       "field": "Idempotency-Key"
            *     }
            */
           'application/json': components['schemas']['ApiError'];
@@ -2980,7 +3376,10 @@ export interface operations {
           [key: string]: string;
         };
       };
-      header?: never;
+      header?: {
+        /** @description Makes the request safe to repeat: the same key (per account) with the same request (method, path, query, content type and body bytes) within the key's lifetime (24 h by default) answers the first answer's status and id again, without creating a second task; such an answer carries `Idempotent-Replayed: true`. The same key with another request is a 422. 1 to 255 printable ASCII characters, bare or as a quoted string (`"…"`); a UUID is a good key. */
+        'Idempotency-Key'?: string;
+      };
       path: {
         /** @description The function to run (`functionId`) */
         id: string;
@@ -2998,6 +3397,8 @@ export interface operations {
       /** @description The task is recorded */
       201: {
         headers: {
+          /** @description `true` when the request repeats an earlier one with the same Idempotency-Key */
+          'Idempotent-Replayed'?: 'true';
           [name: string]: unknown;
         };
         content: {
@@ -3015,7 +3416,7 @@ export interface operations {
           };
         };
       };
-      /** @description the function id is not 24 lower-case hex characters, or a body declared as JSON is not valid JSON */
+      /** @description the function id is not 24 lower-case hex characters, a body declared as JSON is not valid JSON, or the Idempotency-Key is malformed or sent twice */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3073,6 +3474,22 @@ export interface operations {
            * @example {
            *       "error": "PAYLOAD_TOO_LARGE",
            *       "message": "the body is larger than the gateway's limit (`GATEWAY_BODY_LIMIT_BYTES`)"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description the Idempotency-Key was first used with another request (`error`: `IDEMPOTENCY_KEY_REUSED`) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "IDEMPOTENCY_KEY_REUSED",
+           *       "message": "this Idempotency-Key was used with another request; use a new key for a new request",
+           *       "field": "Idempotency-Key"
            *     }
            */
           'application/json': components['schemas']['ApiError'];
@@ -3247,6 +3664,231 @@ export interface operations {
            * @example {
            *       "error": "UNAVAILABLE",
            *       "message": "no scheduler recorded the cancellation in time, or the event store is unavailable: try again"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+    };
+  };
+  Task_issueBatch: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Makes the request safe to repeat: the same key (per account) with the same request (method, path, query, content type and body bytes) within the key's lifetime (24 h by default) answers the first answer's status and id again, without creating a second task; such an answer carries `Idempotent-Replayed: true`. The same key with another request is a 422. 1 to 255 printable ASCII characters, bare or as a quoted string (`"…"`); a UUID is a good key. */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        /** @description The function to run (`functionId`) */
+        id: string;
+      };
+      cookie?: never;
+    };
+    /** @description A JSON array of 1 to 1000 task requests (at most `GATEWAY_BATCH_BODY_LIMIT_BYTES`, 16 MiB by default, in all) */
+    requestBody: {
+      content: {
+        'application/json': {
+          /**
+           * @description The query string the function receives, without the leading `?`
+           * @default
+           * @example city=Berlin
+           */
+          query?: string & (unknown & unknown);
+          /**
+           * @description Content type of the body, or null for none; default `application/json`
+           * @default application/json
+           * @example application/json
+           */
+          contentType?: (string & (unknown & unknown)) | null;
+          /** @description The body the function receives: a string as it is (UTF-8, or base64 with `bodyEncoding`), any other JSON value as its JSON text; default empty. Checked as JSON when the content type is JSON */
+          body?:
+            | string
+            | number
+            | boolean
+            | unknown[]
+            | {
+                [key: string]: unknown;
+              };
+          /**
+           * @description `base64`: `body` is the body's bytes in base64 (RFC 4648, padded), for binary bodies; default `utf8`
+           * @default utf8
+           * @enum {string}
+           */
+          bodyEncoding?: 'utf8' | 'base64';
+        }[];
+      };
+    };
+    responses: {
+      /** @description One entry per request, in order */
+      200: {
+        headers: {
+          /** @description `true` when the request repeats an earlier one with the same Idempotency-Key */
+          'Idempotent-Replayed'?: 'true';
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example [
+           *       {
+           *         "status": 201,
+           *         "id": "63f47d24dab5eb85451f3b61"
+           *       },
+           *       {
+           *         "status": 201,
+           *         "id": "63f47d24dab5eb85451f3b62"
+           *       },
+           *       {
+           *         "status": 400,
+           *         "error": "INVALID_REQUEST",
+           *         "message": "body is declared as JSON but is not valid JSON",
+           *         "field": "body"
+           *       }
+           *     ]
+           */
+          'application/json': (
+            | {
+                /**
+                 * @description The task is recorded
+                 * @constant
+                 */
+                status: 201;
+                /**
+                 * @description The new task
+                 * @example 63f47d24dab5eb85451f3b61
+                 */
+                id: string;
+              }
+            | {
+                /**
+                 * @description UPPER_SNAKE_CASE code: INVALID_REQUEST, UNAUTHORIZED, NOT_FOUND, PAYLOAD_TOO_LARGE, UNAVAILABLE, INTERNAL, or a code of the operation
+                 * @example INVALID_REQUEST
+                 */
+                error: string;
+                /** @description What went wrong, for a human */
+                message: string;
+                /**
+                 * @description The query parameter, path parameter or body field at fault
+                 * @example limit
+                 */
+                field?: string;
+                /**
+                 * @description What a single POST of this request would have been answered: 400 invalid, 413 too large, 429 NO_QUOTA_AVAILABLE, 503 not recorded in time (try it again)
+                 * @example 400
+                 */
+                status: number;
+                /** @description `TASK_FINISHED` only: when the task ended, unix seconds */
+                finished?: string;
+              }
+          )[];
+        };
+      };
+      /** @description the function id is not 24 lower-case hex characters, the body is not a JSON array of 1 to 1000 values, or the Idempotency-Key is malformed or sent twice */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "INVALID_REQUEST",
+           *       "message": "the body must be a JSON array of task requests"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
+      401: {
+        headers: {
+          /** @description Always `Bearer` */
+          'WWW-Authenticate'?: 'Bearer';
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "UNAUTHORIZED",
+           *       "message": "no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`)"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description no such function in the caller's account */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "NOT_FOUND",
+           *       "message": "no such function in the caller's account"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description the body is larger than the gateway's batch limit (`GATEWAY_BATCH_BODY_LIMIT_BYTES`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "PAYLOAD_TOO_LARGE",
+           *       "message": "the body is larger than the gateway's batch limit (`GATEWAY_BATCH_BODY_LIMIT_BYTES`)"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description the Idempotency-Key was first used with another request (`error`: `IDEMPOTENCY_KEY_REUSED`) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "IDEMPOTENCY_KEY_REUSED",
+           *       "message": "this Idempotency-Key was used with another request; use a new key for a new request",
+           *       "field": "Idempotency-Key"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description too many requests of the caller's account: wait `Retry-After` seconds */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "RATE_LIMITED",
+           *       "message": "too many requests of the caller's account: wait `Retry-After` seconds"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description no scheduler answered in time and no task was recorded: try again (with the same Idempotency-Key) */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "UNAVAILABLE",
+           *       "message": "no scheduler answered in time and no task was recorded: try again (with the same Idempotency-Key)"
            *     }
            */
           'application/json': components['schemas']['ApiError'];
