@@ -1,267 +1,130 @@
-import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { ConfigurationError, createServiceLogger } from '@canopy/service-runtime';
-import { readCliConfig } from './cli-config.js';
-import { accountCreateUsage, createAccount } from './commands/account-command.js';
-import { authKeysUsage, runAuthKeys } from './commands/auth-keys-command.js';
-import { nodeStartUsage, projectorRebuildUsage, runApp } from './commands/delegated-commands.js';
-import {
-  isPlatformService,
-  natsCreds,
-  natsInit,
-  natsUsage,
-  type CredentialsSubject,
-} from './commands/nats-command.js';
-import { runStart, startUsage } from './commands/start-command.js';
-import { provideLocalServices } from './local-stack/local-services.js';
+import { readFileSync } from 'node:fs';
+import { CanopyApiError, CanopyTaskFailedError } from '@canopy/client';
+import { Command, CommanderError, Option } from '@commander-js/extra-typings';
+import { ConfigurationError } from '@canopy/service-runtime';
+import { adminCommands } from './commands/admin-commands.js';
+import { ExitCode, ExitError, UsageError } from './exit-codes.js';
+import { completionCommands } from './user-commands/completion-command.js';
+import type { AnyCommand, CommandContext } from './user-commands/command-context.js';
+import { functionCommands } from './user-commands/function-commands.js';
+import { loginCommands } from './user-commands/login-commands.js';
+import { metricsCommand } from './user-commands/metrics-command.js';
+import { nodeCommands } from './user-commands/node-commands.js';
+import { scheduleCommands } from './user-commands/schedule-commands.js';
+import { taskCommands } from './user-commands/task-commands.js';
+import { readUserEnvironment } from './user-session/user-config.js';
 
-const usage = `Usage: canopy <command> [options]
+// src/main.ts and dist/main.js sit at the same depth, so the path holds for both.
+const { version } = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+) as { version: string };
 
-Commands:
-  start                 run the whole system locally (what \`npm start\` does)
-  account create        create an account and print its first API key
-  auth keys             list, add, activate, retire the keys that sign access tokens
-  node start            run a node agent (worker) in the foreground
-  nats init | creds     NATS authentication: server configuration, credentials
-  projector rebuild     rebuild every read model from the event store and swap it in
-
-Run \`canopy <command> --help\` for a command's options.`;
-
-class UsageError extends Error {}
-
-/** Runs one CLI invocation; resolves with the process exit code (2 for a usage error). */
+/** Runs one CLI invocation; resolves with the process exit code (apps/cli/README.md, "Exit codes"). */
 export async function runCli(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  let exitCode: number = ExitCode.ok;
+  const context: CommandContext = {
+    environment: readUserEnvironment(process.env),
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+  };
+  const program = canopyProgram(context, (code) => (exitCode = code));
   try {
-    switch (command) {
-      case 'start':
-        return await start(rest);
-      case 'account':
-        return await account(rest);
-      case 'auth':
-        return await auth(rest);
-      case 'node':
-        return await node(rest);
-      case 'nats':
-        return await nats(rest);
-      case 'projector':
-        return await projector(rest);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        process.stdout.write(`${usage}\n`);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command "${command}"`);
-    }
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigurationError) {
-      process.stderr.write(`canopy: ${error.message}\n`);
-      return 2;
-    }
-    if (
-      error instanceof TypeError &&
-      'code' in error &&
-      String(error.code).startsWith('ERR_PARSE_ARGS')
-    ) {
-      process.stderr.write(`canopy: ${error.message}\n`);
-      return 2;
-    }
-    process.stderr.write(`canopy: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    return failed(error, context.stderr);
   }
 }
 
-async function start(args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      'node-slots': { type: 'string', default: '4' },
-      'no-node': { type: 'boolean', default: false },
-      'insecure-nats': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(`${startUsage}\n`);
-    return 0;
-  }
-  const nodeSlots = Number(values['node-slots']);
-  if (!Number.isInteger(nodeSlots) || nodeSlots < 1) {
-    throw new UsageError(`--node-slots must be a positive integer, got "${values['node-slots']}"`);
-  }
-  const config = readCliConfig(process.env);
-  const logger = createServiceLogger('canopy', config.LOG_LEVEL);
-  return runStart(
-    config,
-    { nodeSlots, withNode: !values['no-node'], insecureNats: values['insecure-nats'] },
-    logger,
+function canopyProgram(context: CommandContext, setExitCode: (code: number) => void): AnyCommand {
+  const program = new Command('canopy')
+    .description(
+      "Canopy's command line: run functions as tasks and read their results through the HTTP API " +
+        '(sign in first: canopy login), and operate a local stack (start, account, auth, nats, projector)',
+    )
+    .version(version, '-V, --version')
+    .addOption(
+      new Option(
+        '--api-url <url>',
+        'the API (default: the one `canopy login` used, else CANOPY_API_URL, else http://127.0.0.1:3000)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '-o, --output <format>',
+        'table or json (default: table on a terminal, json otherwise)',
+      ).choices(['table', 'json']),
+    )
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => context.stdout.write(text),
+      writeErr: (text) => context.stderr.write(text),
+    });
+
+  const admin = adminCommands(process.env, context.stdout, setExitCode);
+  const node: AnyCommand = new Command('node').description(
+    "the account's worker nodes; or run a node agent here (node start)",
   );
-}
+  for (const command of [...nodeCommands(context), admin.nodeStart]) node.addCommand(command);
 
-async function account(args: readonly string[]): Promise<number> {
-  const [subcommand, ...rest] = args;
-  if (subcommand === '--help' || subcommand === '-h') return printed(accountCreateUsage);
-  if (subcommand !== 'create')
-    throw new UsageError(`unknown command "account ${subcommand ?? ''}"`);
-  const { values } = parseArgs({
-    args: [...rest],
-    options: {
-      name: { type: 'string' },
-      label: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) return printed(accountCreateUsage);
-  const name = values.name?.trim() ?? '';
-  if (name === '') throw new UsageError('--name is required (and must not be blank)');
-  const config = readCliConfig(process.env);
-  const logger = createServiceLogger('canopy', 'warn');
-  const created = await createAccount(config, { name, label: values.label ?? null }, logger);
-  process.stdout.write(`${JSON.stringify(created)}\n`);
-  return 0;
-}
-
-async function auth(args: readonly string[]): Promise<number> {
-  const [group, command, ...rest] = args;
-  if (group === '--help' || group === '-h') return printed(authKeysUsage);
-  if (group !== 'keys') throw new UsageError(`unknown command "auth ${group ?? ''}"`);
-  if (command === undefined || command === '--help' || command === '-h' || rest.includes('--help'))
-    return printed(authKeysUsage);
-  const needsKid = command === 'activate' || command === 'retire';
-  if (!['list', 'add', 'activate', 'retire', 'rotate'].includes(command))
-    throw new UsageError(`unknown command "auth keys ${command}"`);
-  if (needsKid ? rest.length !== 1 : rest.length !== 0)
-    throw new UsageError(
-      needsKid
-        ? `auth keys ${command} needs exactly one KID`
-        : `unexpected arguments: ${rest.join(' ')}`,
-    );
-  const config = readCliConfig(process.env);
-  const result = await runAuthKeys(config, { command, kid: rest[0] });
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  return 0;
-}
-
-async function node(args: readonly string[]): Promise<number> {
-  const [subcommand, ...rest] = args;
-  if (subcommand === '--help' || subcommand === '-h') return printed(nodeStartUsage);
-  if (subcommand !== 'start') throw new UsageError(`unknown command "node ${subcommand ?? ''}"`);
-  const config = readCliConfig(process.env);
-  const env: Record<string, string> =
-    config.NATS_URL === undefined ? {} : { NATS_URL: config.NATS_URL };
-  return runApp('node-agent', rest, env);
-}
-
-async function nats(args: readonly string[]): Promise<number> {
-  const [subcommand, ...rest] = args;
-  if (subcommand === undefined || subcommand === '--help' || subcommand === '-h') {
-    process.stdout.write(`${natsUsage}\n`);
-    return subcommand === undefined ? 2 : 0;
+  const commands: AnyCommand[] = [
+    ...loginCommands(context),
+    functionCommands(context),
+    taskCommands(context),
+    node,
+    scheduleCommands(context),
+    metricsCommand(context),
+    ...admin.commands,
+    ...completionCommands(() => program, context.stdout),
+  ];
+  for (const command of commands) {
+    program.addCommand(command, command.name().startsWith('__') ? { hidden: true } : {});
   }
-  if (subcommand === 'init') {
-    const { values } = parseArgs({
-      args: [...rest],
-      options: {
-        out: { type: 'string', default: 'infra/nats' },
-        host: { type: 'string', default: '0.0.0.0' },
-        port: { type: 'string', default: '4222' },
-        'store-dir': { type: 'string', default: '/data' },
-        'monitor-port': { type: 'string', default: '8222' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
+  // Every command reports a wrong argument the same way (exit code 2), and prints its help on request.
+  const configure = (command: AnyCommand) => {
+    command.exitOverride().showHelpAfterError('(add --help for usage)');
+    command.configureOutput({
+      writeOut: (text) => context.stdout.write(text),
+      writeErr: (text) => context.stderr.write(text),
     });
-    if (values.help) return printed(natsUsage);
-    const { files } = await natsInit({
-      outDir: values.out,
-      host: values.host,
-      port: portOption('--port', values.port),
-      storeDir: values['store-dir'],
-      monitorPort:
-        values['monitor-port'] === ''
-          ? undefined
-          : portOption('--monitor-port', values['monitor-port']),
-    });
-    process.stdout.write(`${JSON.stringify({ written: files })}\n`);
-    return 0;
-  }
-  if (subcommand === 'creds') {
-    const { values } = parseArgs({
-      args: [...rest],
-      options: {
-        node: { type: 'string' },
-        service: { type: 'string' },
-        system: { type: 'boolean', default: false },
-        authority: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    });
-    if (values.help) return printed(natsUsage);
-    const chosen = [values.node !== undefined, values.service !== undefined, values.system];
-    if (chosen.filter(Boolean).length !== 1) {
-      throw new UsageError('give exactly one of --node ID, --service NAME and --system');
-    }
-    let subject: CredentialsSubject;
-    if (values.node !== undefined) subject = { kind: 'node', nodeId: values.node };
-    else if (values.service !== undefined) {
-      if (!isPlatformService(values.service)) {
-        throw new UsageError(
-          `--service must be gateway, scheduler, projector or cli, got "${values.service}"`,
-        );
-      }
-      subject = { kind: 'service', service: values.service };
-    } else subject = { kind: 'system' };
-    const config = readCliConfig(process.env);
-    const authorityFile =
-      values.authority ??
-      config.NATS_AUTHORITY_FILE ??
-      path.join(config.dataDir, 'nats', 'authority.json');
-    process.stdout.write(await natsCreds(authorityFile, subject));
-    return 0;
-  }
-  throw new UsageError(`unknown command "nats ${subcommand}"`);
+    for (const sub of command.commands) configure(sub);
+  };
+  for (const sub of program.commands) configure(sub);
+  return program;
 }
 
-function portOption(name: string, value: string): number {
-  const port = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw new UsageError(`${name} must be a port number (1 to 65535), got "${value}"`);
+function failed(error: unknown, stderr: NodeJS.WritableStream): number {
+  const say = (message: string) => {
+    if (message !== '') stderr.write(`canopy: ${message}\n`);
+  };
+  if (error instanceof CommanderError) {
+    // Help and version end with 0; commander has printed its own message for the rest.
+    return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
-  return port;
-}
-
-async function projector(args: readonly string[]): Promise<number> {
-  const [subcommand, ...rest] = args;
-  if (
-    subcommand === '--help' ||
-    subcommand === '-h' ||
-    rest.includes('--help') ||
-    rest.includes('-h')
-  ) {
-    return printed(projectorRebuildUsage);
+  if (error instanceof ExitError) {
+    say(error.message);
+    return error.exitCode;
   }
-  if (subcommand !== 'rebuild')
-    throw new UsageError(`unknown command "projector ${subcommand ?? ''}"`);
-  if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
-  const config = readCliConfig(process.env);
-  const logger = createServiceLogger('canopy', config.LOG_LEVEL);
-  const services = await provideLocalServices(config, logger, { nats: false });
-  try {
-    return await runApp('projector', ['rebuild'], {
-      DATABASE_URL: services.databaseUrl,
-      LOG_LEVEL: config.LOG_LEVEL,
-    });
-  } finally {
-    await services.stop();
+  if (error instanceof UsageError || error instanceof ConfigurationError) {
+    say(error.message);
+    return ExitCode.usage;
   }
-}
-
-function printed(text: string): number {
-  process.stdout.write(`${text}\n`);
-  return 0;
+  if (error instanceof CanopyTaskFailedError) {
+    say(`task ${error.taskId} failed: ${error.message} (${error.code}, HTTP ${error.status})`);
+    return ExitCode.taskFailed;
+  }
+  if (error instanceof CanopyApiError) {
+    say(`${error.message} (${error.code}, HTTP ${error.status})`);
+    if (error.status === 401) return ExitCode.unauthorized;
+    return error.status >= 400 && error.status < 500 ? ExitCode.refused : ExitCode.failure;
+  }
+  if (error instanceof TypeError && error.message === 'fetch failed') {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    say(`the API could not be reached${cause}`);
+    return ExitCode.failure;
+  }
+  say(error instanceof Error ? error.message : String(error));
+  return ExitCode.failure;
 }

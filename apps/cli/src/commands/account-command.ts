@@ -6,15 +6,9 @@ import { eventStoreSelectionOf, type ServiceLogger } from '@canopy/service-runti
 import type { CliConfig } from '../cli-config.js';
 import { provideLocalServices } from '../local-stack/local-services.js';
 
-export const accountCreateUsage = `Usage: canopy account create --name NAME [--label LABEL]
-
+export const accountCreateHelp = `
 Creates an account with its first API key and prints {"accountId","apiKey"} as JSON. The key is
-shown only this once: store it. Exchange it for an access token with POST /v1/auth/apiKey.
-
-Options:
-  --name NAME     the account's name (required)
-  --label LABEL   a label for the API key (optional)
-  -h, --help      this text`;
+shown only this once: store it. Exchange it for an access token with POST /v1/auth/apiKey.`;
 
 export interface CreatedAccount {
   readonly accountId: string;

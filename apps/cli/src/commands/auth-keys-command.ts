@@ -8,8 +8,7 @@ import {
 import type { SigningKeySet } from '@canopy/identity';
 import { readSigningKeys, signingKeysFile, writeSigningKeys } from '../local-stack/signing-keys.js';
 
-export const authKeysUsage = `Usage: canopy auth keys <list | add | activate KID | retire KID | rotate>
-
+export const authKeysHelp = `
 Manages the Ed25519 key set that signs access tokens: AUTH_SIGNING_KEYS_FILE, or
 <CANOPY_DATA_DIR>/auth-signing-keys.json. Running gateways reload the file when it changes.
 Prints JSON; never a private key.

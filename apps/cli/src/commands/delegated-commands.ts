@@ -13,8 +13,7 @@ export const nodeStartUsage = `Usage: canopy node start [--cpu-count N] [--mem-s
 Runs the reference node agent in the foreground; Ctrl-C stops it after its running tasks.
 Every flag is passed to the agent: run \`canopy node start --help\` for all of them.`;
 
-export const projectorRebuildUsage = `Usage: canopy projector rebuild
-
+export const projectorRebuildHelp = `
 Rebuilds every read model from the first event into fresh tables and swaps them in while the API
 keeps answering. Uses DATABASE_URL (default: the local canopy database).`;
 

@@ -12,8 +12,7 @@ import {
   type PlatformService,
 } from '@canopy/nats-auth';
 
-export const natsUsage = `Usage: canopy nats <init | creds> [options]
-
+export const natsHelp = `
 NATS runs with JWT authentication: an operator trusts one account (CANOPY) whose users are the
 platform services and the nodes, each allowed only its own subjects. The authority (the keys that
 sign it all) lives in one file of mode 0600; keep it secret and back it up.

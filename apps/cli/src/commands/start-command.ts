@@ -8,8 +8,7 @@ import { provideLocalServices } from '../local-stack/local-services.js';
 import { ProcessSupervisor } from '../local-stack/process-supervisor.js';
 import { localSigningKeys } from '../local-stack/signing-keys.js';
 
-export const startUsage = `Usage: canopy start [--node-slots K] [--no-node] [--insecure-nats]
-
+export const startHelp = `
 Runs the whole system locally: gateway (HTTP on PORT, default 3000), scheduler, projector and one
 node agent, against DATABASE_URL / NATS_URL or the local services (starting an embedded PostgreSQL
 where none answers). Creates the database and runs migrations. A service that dies is started again
@@ -20,14 +19,7 @@ others' on free ports of 127.0.0.1 (ADMIN_PORT), printed once everything is star
 NATS: without NATS_URL, starts its own nats-server with JWT authentication on 127.0.0.1:${SECURED_NATS_PORT}
 (CANOPY_NATS_PORT), trusting the authority in <data dir>/nats/authority.json (created once), and
 gives every service and the node agent credentials of their own (<data dir>/nats/creds/). With
-NATS_URL, uses that server with NATS_CREDS / NATS_AUTHORITY_FILE from the environment.
-
-Options:
-  --node-slots K   slots of the local node agent (default 4)
-  --no-node        do not start a local node agent
-  --insecure-nats  use a NATS without authentication instead (the local one on 4222, or a
-                   spawned nats-server -js); also CANOPY_NATS_INSECURE=true
-  -h, --help       this text`;
+NATS_URL, uses that server with NATS_CREDS / NATS_AUTHORITY_FILE from the environment.`;
 
 export interface StartOptions {
   readonly nodeSlots: number;

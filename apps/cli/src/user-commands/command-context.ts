@@ -1,0 +1,121 @@
+import type { CanopyClient } from '@canopy/client';
+import { dataOf } from '@canopy/client';
+import type { Command } from '@commander-js/extra-typings';
+import { UsageError } from '../exit-codes.js';
+import { Output, outputFormat } from '../terminal/output.js';
+import { nextCursor } from '../terminal/request-input.js';
+import { openApiSession } from '../user-session/api-session.js';
+import type { ApiSession } from '../user-session/api-session.js';
+import type { UserEnvironment } from '../user-session/user-config.js';
+
+/** What every user command works with: the terminal, the environment read at start, the API. */
+export interface CommandContext {
+  readonly environment: UserEnvironment;
+  readonly stdin: NodeJS.ReadStream;
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+}
+
+/** The program's own options, which every command takes. */
+export interface GlobalOptions {
+  readonly apiUrl?: string;
+  readonly output?: string;
+}
+
+/** A command of any arguments and options. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyCommand = Command<any, any, any>;
+
+export function globalOptions(command: AnyCommand): GlobalOptions {
+  return command.optsWithGlobals() as GlobalOptions;
+}
+
+export function outputOf(context: CommandContext, command: AnyCommand): Output {
+  return new Output(
+    outputFormat(globalOptions(command).output, context.stdout.isTTY === true),
+    context.stdout,
+  );
+}
+
+export function sessionOf(context: CommandContext, command: AnyCommand): Promise<ApiSession> {
+  return openApiSession(context.environment, globalOptions(command).apiUrl);
+}
+
+export interface PageOptions {
+  readonly limit?: string;
+  readonly cursor?: string;
+  readonly all?: boolean;
+}
+
+/**
+ * One page of a list (`--limit`, `--cursor`), or every page with `--all`. Says on stderr how to ask
+ * for the next page when there is one and a table is shown.
+ */
+export async function pagedList<Row>(
+  context: CommandContext,
+  output: Output,
+  options: PageOptions,
+  page: (query: { limit?: string; cursor?: string }) => Promise<{
+    data?: Row[];
+    error?: unknown;
+    response: Response;
+  }>,
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  let cursor = options.cursor;
+  for (;;) {
+    const answer = await page({
+      ...(options.limit === undefined ? {} : { limit: options.limit }),
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    rows.push(...dataOf(answer));
+    cursor = nextCursor(answer.response.headers.get('link'));
+    if (cursor === undefined) return rows;
+    if (options.all !== true) {
+      if (output.format === 'table') context.stderr.write(`(more: --cursor ${cursor}, or --all)\n`);
+      return rows;
+    }
+  }
+}
+
+const OBJECT_ID = /^[0-9a-f]{24}$/;
+
+/** A function named by its id, or by its name when that is unique in the account. */
+export async function functionIdOf(client: CanopyClient, reference: string): Promise<string> {
+  if (OBJECT_ID.test(reference)) return reference;
+  const matches: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const answer = await client.api.GET('/v1/function/list', {
+      params: { query: { limit: '500', ...(cursor === undefined ? {} : { cursor }) } },
+    });
+    matches.push(
+      ...dataOf(answer)
+        .filter((fn) => fn.name === reference)
+        .map((fn) => fn.id),
+    );
+    cursor = nextCursor(answer.response.headers.get('link'));
+  } while (cursor !== undefined);
+  if (matches.length === 1) return matches[0] as string;
+  throw new UsageError(
+    matches.length === 0
+      ? `no function is named "${reference}" (give its name or its 24-hex id)`
+      : `${matches.length} functions are named "${reference}": give the id of one (${matches.join(', ')})`,
+  );
+}
+
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Writes a body to stdout as it is, waiting when stdout is busy. */
+export async function writeBytes(
+  stdout: NodeJS.WritableStream,
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): Promise<void> {
+  for await (const chunk of chunks) {
+    if (!stdout.write(chunk)) {
+      await new Promise<void>((resolve) => stdout.once('drain', () => resolve()));
+    }
+  }
+}

@@ -1,0 +1,144 @@
+import { dataOf } from '@canopy/client';
+import type { CanopyClient, paths } from '@canopy/client';
+import { Command } from '@commander-js/extra-typings';
+import { orDash, utcTime } from '../terminal/output.js';
+import type { Column } from '../terminal/output.js';
+import { guessedContentType, queryString, requestData } from '../terminal/request-input.js';
+import { collect, functionIdOf, outputOf, pagedList, sessionOf } from './command-context.js';
+import type { CommandContext } from './command-context.js';
+
+type Schedule =
+  paths['/v1/schedule/{id}']['get']['responses']['200']['content']['application/json'];
+
+const scheduleFields: readonly Column<Schedule>[] = [
+  { header: 'id', value: (s) => s.id },
+  { header: 'name', value: (s) => orDash(s.name) },
+  { header: 'function', value: (s) => s.functionId },
+  { header: 'cron', value: (s) => `${s.cron} (${s.timeZone})` },
+  { header: 'paused', value: (s) => (s.paused ? 'yes' : 'no') },
+  { header: 'next tick', value: (s) => utcTime(s.nextTickAt) },
+  { header: 'last tick', value: (s) => utcTime(s.lastTickAt) },
+  { header: 'last task', value: (s) => orDash(s.lastTaskId) },
+  { header: 'query', value: (s) => orDash(s.query) },
+  { header: 'window', value: (s) => `${utcTime(s.startAt)} to ${utcTime(s.endAt)}` },
+];
+
+export function scheduleCommands(context: CommandContext): Command {
+  const schedules = new Command('schedule').description(
+    'issue tasks of a function on a cron schedule',
+  );
+
+  schedules
+    .command('create')
+    .description('a schedule: a task of the function at every tick of the cron')
+    .requiredOption('-f, --function <function>', "the function's id, or its name")
+    .requiredOption('--cron <expression>', '5 fields, or 6 with leading seconds ("*/10 * * * * *")')
+    .option('--time-zone <zone>', "IANA zone the cron runs in (default: this machine's)")
+    .option(
+      '-d, --data <data>',
+      'the body of every task: @file, - (standard input) or the text itself',
+    )
+    .option('-q, --query <name=value>', 'a query parameter of every task (repeatable)', collect, [])
+    .option('--content-type <type>', "the body's content type (default: guessed as for task run)")
+    .option('--name <name>', 'a name for the schedule')
+    .option('--description <text>', 'a description')
+    .option('--start-at <unixSeconds>', 'no tick before this time')
+    .option('--end-at <unixSeconds>', 'no tick after this time')
+    .action(async (options, command) => {
+      const { client } = await sessionOf(context, command);
+      const functionId = await functionIdOf(client, options.function);
+      const body =
+        options.data === undefined ? undefined : await requestData(options.data, context.stdin);
+      const created = dataOf(
+        await client.api.POST('/v1/schedule', {
+          body: {
+            functionId,
+            cron: options.cron,
+            timeZone: options.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+            query: queryString(options.query),
+            ...(body === undefined
+              ? {}
+              : {
+                  body: body.toString('utf8'),
+                  contentType: options.contentType ?? guessedContentType(body),
+                }),
+            ...(options.name === undefined ? {} : { name: options.name }),
+            ...(options.description === undefined ? {} : { description: options.description }),
+            ...(options.startAt === undefined ? {} : { startAt: options.startAt }),
+            ...(options.endAt === undefined ? {} : { endAt: options.endAt }),
+          },
+        }),
+      );
+      outputOf(context, command).done(created.id, created);
+    });
+
+  schedules
+    .command('list')
+    .description("the account's schedules, newest first")
+    .option('--limit <n>', 'rows per page (1 to 500; default 50)')
+    .option('--cursor <cursor>', 'the page after the one that gave this cursor')
+    .option('--all', 'every page')
+    .action(async (options, command) => {
+      const output = outputOf(context, command);
+      const { client } = await sessionOf(context, command);
+      const rows = await pagedList(context, output, options, (query) =>
+        client.api.GET('/v1/schedule/list', { params: { query } }),
+      );
+      output.list<Schedule>(rows, [
+        { header: 'ID', value: (s) => s.id },
+        { header: 'NAME', value: (s) => orDash(s.name) },
+        { header: 'FUNCTION', value: (s) => s.functionId },
+        { header: 'CRON', value: (s) => `${s.cron} (${s.timeZone})` },
+        { header: 'PAUSED', value: (s) => (s.paused ? 'yes' : 'no') },
+        { header: 'NEXT TICK', value: (s) => utcTime(s.nextTickAt) },
+        { header: 'LAST TICK', value: (s) => utcTime(s.lastTickAt) },
+      ]);
+    });
+
+  schedules
+    .command('get')
+    .description('a schedule, with its next and last tick')
+    .argument('<schedule>', "the schedule's id")
+    .action(async (id, _options, command) => {
+      const { client } = await sessionOf(context, command);
+      const schedule = dataOf(
+        await client.api.GET('/v1/schedule/{id}', { params: { path: { id } } }),
+      );
+      outputOf(context, command).record(schedule, scheduleFields);
+    });
+
+  for (const [name, paused, description] of [
+    ['pause', true, 'stop firing ticks until resumed'],
+    ['resume', false, 'fire again from the next tick (ticks missed while paused are not fired)'],
+  ] as const) {
+    schedules
+      .command(name)
+      .description(description)
+      .argument('<schedule>', "the schedule's id")
+      .action(async (id, _options, command) => {
+        const { client } = await sessionOf(context, command);
+        outputOf(context, command).record(await setPaused(client, id, paused), scheduleFields);
+      });
+  }
+
+  schedules
+    .command('delete')
+    .description('delete a schedule: it never fires again')
+    .argument('<schedule>', "the schedule's id")
+    .action(async (id, _options, command) => {
+      const { client } = await sessionOf(context, command);
+      dataOf(await client.api.DELETE('/v1/schedule/{id}', { params: { path: { id } } }));
+      outputOf(context, command).done(`deleted ${id}`, { id, deleted: true });
+    });
+
+  return schedules;
+}
+
+async function setPaused(client: CanopyClient, id: string, paused: boolean): Promise<Schedule> {
+  return dataOf(
+    await client.api.PATCH('/v1/schedule/{id}', {
+      params: { path: { id } },
+      body: { paused },
+    }),
+  );
+}

@@ -1,0 +1,320 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { CanopyTaskFailedError, CanopyTaskPendingError, dataOf } from '@canopy/client';
+import type { CanopyClient, FunctionResponse, paths } from '@canopy/client';
+import { Command } from '@commander-js/extra-typings';
+import { ExitCode, ExitError, UsageError } from '../exit-codes.js';
+import { orDash, utcTime } from '../terminal/output.js';
+import { guessedContentType, queryString, requestData } from '../terminal/request-input.js';
+import { taskProgressView } from '../terminal/task-progress.js';
+import type { TaskProgressView } from '../terminal/task-progress.js';
+import {
+  collect,
+  functionIdOf,
+  outputOf,
+  pagedList,
+  sessionOf,
+  writeBytes,
+} from './command-context.js';
+import type { CommandContext } from './command-context.js';
+import { requirements } from './function-commands.js';
+
+type TaskEntry =
+  paths['/v1/task/list']['get']['responses']['200']['content']['application/json'][number];
+type TaskEvent =
+  paths['/v1/task/{id}/events']['get']['responses']['200']['content']['application/json'][number];
+type TaskDetail = paths['/v1/task/{id}']['get']['responses']['200']['content']['application/json'];
+
+/** How long one result request is held while progress is shown, in seconds. */
+const PROGRESS_HOLD_SECONDS = 2;
+
+export function taskCommands(context: CommandContext): Command {
+  const tasks = new Command('task').description('run functions as tasks and read their results');
+
+  tasks
+    .command('run')
+    .description(
+      'issue a task of a function; prints its id, or with --wait its result (the body as the ' +
+        'function answered it), following its progress on stderr',
+    )
+    .argument('<function>', "the function's id, or its name")
+    .option('-d, --data <data>', 'the request body: @file, - (standard input) or the text itself')
+    .option(
+      '-q, --query <name=value>',
+      'a query parameter for the function (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--content-type <type>',
+      "the body's content type (default: JSON when it parses as JSON, else text or bytes)",
+    )
+    .option('-w, --wait [seconds]', 'wait for the result and print it (at most this long)')
+    .action(async (reference, options, command) => {
+      const { client } = await sessionOf(context, command);
+      const functionId = await functionIdOf(client, reference);
+      const body =
+        options.data === undefined ? undefined : await requestData(options.data, context.stdin);
+      const request = {
+        query: queryString(options.query),
+        ...(body === undefined
+          ? {}
+          : { contentType: options.contentType ?? guessedContentType(body) }),
+      };
+      if (options.wait === undefined) {
+        const id = await client.issueTask(functionId, body, request);
+        outputOf(context, command).done(id, { id });
+        return;
+      }
+      const view = taskProgressView(context.stderr);
+      let taskId = '';
+      const response = await followed(view, () =>
+        client.runTask(functionId, body, {
+          ...request,
+          ...waitOption(options.wait),
+          onIssued: (id) => {
+            taskId = id;
+            view.issued(id);
+          },
+          onProgress: (progress) => view.progress(progress),
+        }),
+      ).catch((error: unknown) => {
+        if (error instanceof CanopyTaskPendingError) taskId = error.taskId;
+        throw error;
+      });
+      await printResult(context, view, taskId, response);
+    });
+
+  tasks
+    .command('result')
+    .description("print a task's result: the function's body, bytes unchanged")
+    .argument('<task>', "the task's id")
+    .option('-w, --wait [seconds]', 'wait for the result (at most this long)')
+    .action(async (taskId, options, command) => {
+      const { client } = await sessionOf(context, command);
+      if (options.wait === undefined) {
+        const state = await client.taskResult(taskId);
+        if (state.kind === 'pending') throw pendingExit(taskId, state.progress);
+        return printResult(context, undefined, taskId, state.response);
+      }
+      const view = taskProgressView(context.stderr);
+      view.issued(taskId);
+      const response = await followed(view, () =>
+        resultWithin(client, taskId, waitOption(options.wait).wait, view),
+      );
+      await printResult(context, view, taskId, response);
+    });
+
+  tasks
+    .command('get')
+    .description('a task: its function, times, progress, node and status')
+    .argument('<task>', "the task's id")
+    .action(async (id, _options, command) => {
+      const { client } = await sessionOf(context, command);
+      const task = dataOf(await client.api.GET('/v1/task/{id}', { params: { path: { id } } }));
+      outputOf(context, command).record<TaskDetail>(task, [
+        { header: 'id', value: (t) => t.id },
+        { header: 'function', value: (t) => t.functionId },
+        { header: 'status', value: (t) => statusText(t.status) },
+        { header: 'progress', value: (t) => `${t.progress}%` },
+        { header: 'issued', value: (t) => utcTime(t.issued) },
+        { header: 'assigned', value: (t) => utcTime(t.assigned) },
+        { header: 'finished', value: (t) => utcTime(t.finished) },
+        { header: 'node', value: (t) => orDash(t.node) },
+        { header: 'timeout', value: (t) => `${t.timeout}s` },
+        { header: 'needs', value: (t) => requirements(t.capabilities) },
+      ]);
+    });
+
+  tasks
+    .command('list')
+    .description("the account's tasks, newest first")
+    .option('-f, --function <function>', "only this function's tasks (id or name)")
+    .option('--status <status>', '0 (not finished) or an HTTP status')
+    .option('--since <time>', 'issued at or after: a UTC day yyyy-mm-dd or unix seconds')
+    .option('--until <time>', 'issued at or before: a UTC day yyyy-mm-dd or unix seconds')
+    .option('--limit <n>', 'rows per page (1 to 500; default 50)')
+    .option('--cursor <cursor>', 'the page after the one that gave this cursor')
+    .option('--all', 'every page')
+    .action(async (options, command) => {
+      const output = outputOf(context, command);
+      const { client } = await sessionOf(context, command);
+      const functionId =
+        options.function === undefined ? undefined : await functionIdOf(client, options.function);
+      const filters = {
+        ...(functionId === undefined ? {} : { functionId }),
+        ...(options.status === undefined ? {} : { status: options.status }),
+        ...(options.since === undefined ? {} : { since: options.since }),
+        ...(options.until === undefined ? {} : { until: options.until }),
+      };
+      const rows = await pagedList(context, output, options, (page) =>
+        client.api.GET('/v1/task/list', { params: { query: { ...filters, ...page } } }),
+      );
+      output.list<TaskEntry>(rows, [
+        { header: 'ID', value: (t) => t.id },
+        { header: 'ISSUED', value: (t) => utcTime(t.issued) },
+        { header: 'STATUS', value: (t) => statusText(t.status) },
+        { header: 'PROGRESS', value: (t) => `${t.progress}%` },
+      ]);
+    });
+
+  tasks
+    .command('cancel')
+    .description(
+      'cancel a task: a waiting one leaves the queue, a running one is stopped (status 499)',
+    )
+    .argument('<task>', "the task's id")
+    .action(async (id, _options, command) => {
+      const { client } = await sessionOf(context, command);
+      const cancelled = dataOf(
+        await client.api.DELETE('/v1/task/{id}', { params: { path: { id } } }),
+      );
+      outputOf(context, command).done(`cancelled ${id}`, cancelled);
+    });
+
+  tasks
+    .command('events')
+    .description("a task's history: its events in the order they were recorded")
+    .argument('<task>', "the task's id")
+    .action(async (id, _options, command) => {
+      const { client } = await sessionOf(context, command);
+      const events: TaskEvent[] = [];
+      let from: string | undefined;
+      do {
+        const page = await client.api.GET('/v1/task/{id}/events', {
+          params: {
+            path: { id },
+            query: { follow: 'false', ...(from === undefined ? {} : { from }) },
+          },
+        });
+        // follow=false: always a JSON page, never the stream.
+        events.push(...(dataOf(page) as TaskEvent[]));
+        from = nextFrom(page.response.headers.get('link'));
+      } while (from !== undefined);
+      outputOf(context, command).list<TaskEvent>(events, [
+        { header: 'VERSION', value: (event) => String(event.version) },
+        { header: 'TYPE', value: (event) => event.type },
+        { header: 'AT', value: (event) => utcTime(event.at) },
+        { header: 'DATA', value: (event) => JSON.stringify(event.data) },
+      ]);
+    });
+
+  tasks
+    .command('csv')
+    .description(
+      "a function's tasks as CSV (ID,IssuedAt,Status,ContentType,Body), as the API streams it",
+    )
+    .argument('<function>', "the function's id, or its name")
+    .option('--show-plain', 'bodies as text (default: base64)')
+    .option('--schedule <schedule>', "only this schedule's tasks")
+    .option('--since <day>', 'issued on or after this UTC day (yyyy-mm-dd)')
+    .option('--until <day>', 'issued on or before this UTC day (yyyy-mm-dd)')
+    .action(async (reference, options, command) => {
+      const { client } = await sessionOf(context, command);
+      const id = await functionIdOf(client, reference);
+      const answer = await client.api.GET('/v1/task/{id}/csv', {
+        params: {
+          path: { id },
+          query: {
+            ...(options.showPlain === true ? { showPlain: 'true' } : {}),
+            ...(options.schedule === undefined ? {} : { scheduleId: options.schedule }),
+            ...(options.since === undefined ? {} : { dateSince: options.since }),
+            ...(options.until === undefined ? {} : { dateUntil: options.until }),
+          },
+        },
+        parseAs: 'stream',
+      });
+      const csv = dataOf(answer);
+      if (csv === null) return;
+      await writeBytes(context.stdout, Readable.fromWeb(csv as WebReadableStream<Uint8Array>));
+    });
+
+  return tasks;
+}
+
+/** `--wait` alone waits until the task ends; `--wait N` at most N seconds. */
+function waitOption(wait: string | true | undefined): { wait?: number } {
+  if (wait === undefined || wait === true) return {};
+  const seconds = Number(wait);
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new UsageError(`--wait takes seconds (a number, 0 or more), got "${wait}"`);
+  }
+  return { wait: seconds };
+}
+
+/** Runs a wait shown by the view: a failure or a timeout is shown there, then ends the command. */
+async function followed(
+  view: TaskProgressView,
+  wait: () => Promise<FunctionResponse>,
+): Promise<FunctionResponse> {
+  try {
+    return await wait();
+  } catch (error) {
+    if (error instanceof CanopyTaskFailedError) {
+      view.failed(`task ${error.taskId} failed: ${error.message} (${error.code}, ${error.status})`);
+      throw new ExitError(ExitCode.taskFailed, '');
+    }
+    if (error instanceof CanopyTaskPendingError) {
+      view.failed(`task ${error.taskId} has not finished yet (${error.progress}%)`);
+      throw new ExitError(ExitCode.taskPending, '');
+    }
+    view.failed('stopped waiting');
+    throw error;
+  }
+}
+
+async function resultWithin(
+  client: CanopyClient,
+  taskId: string,
+  waitSeconds: number | undefined,
+  view: TaskProgressView,
+): Promise<FunctionResponse> {
+  const deadline = waitSeconds === undefined ? Infinity : Date.now() + waitSeconds * 1000;
+  for (;;) {
+    const remaining = Math.ceil((deadline - Date.now()) / 1000);
+    const state = await client.taskResult(taskId, {
+      wait: Math.max(0, Math.min(PROGRESS_HOLD_SECONDS, remaining)),
+    });
+    if (state.kind === 'finished') return state.response;
+    view.progress(state.progress);
+    if (Date.now() >= deadline) throw new CanopyTaskPendingError(taskId, state.progress);
+  }
+}
+
+async function printResult(
+  context: CommandContext,
+  view: TaskProgressView | undefined,
+  taskId: string,
+  response: FunctionResponse,
+): Promise<void> {
+  const summary =
+    `task ${taskId} finished: ${response.status} ${response.contentType ?? ''}`.trim();
+  if (response.status >= 400) view?.failed(summary);
+  else view?.finished(summary);
+  await writeBytes(context.stdout, [response.body]);
+  if (response.status >= 400) {
+    throw new ExitError(
+      ExitCode.taskFailed,
+      view === undefined ? `the function answered ${response.status}` : '',
+    );
+  }
+}
+
+function pendingExit(taskId: string, progress: number): ExitError {
+  return new ExitError(
+    ExitCode.taskPending,
+    `task ${taskId} has not finished yet (${progress}%): use --wait to wait for it`,
+  );
+}
+
+/** The `from` of a `Link: <…?from=N…>; rel="next"` header, or undefined on the last page. */
+function nextFrom(link: string | null): string | undefined {
+  const next = link === null ? undefined : /<([^>]*)>\s*;\s*rel="next"/.exec(link)?.[1];
+  return next === undefined
+    ? undefined
+    : (new URL(next, 'http://canopy.invalid').searchParams.get('from') ?? undefined);
+}
+
+function statusText(status: number): string {
+  return status === 0 ? 'pending' : String(status);
+}

@@ -1,0 +1,18 @@
+export { CanopyClient, createCanopyClient, dataOf } from './canopy-client.js';
+export type {
+  CanopyClientOptions,
+  IssueTaskOptions,
+  RunTaskOptions,
+  TaskBody,
+  TaskQuery,
+} from './canopy-client.js';
+export type { AccessToken } from './access-tokens.js';
+export {
+  CanopyApiError,
+  CanopyTaskFailedError,
+  CanopyTaskPendingError,
+  isApiErrorBody,
+} from './canopy-api-error.js';
+export type { ApiErrorBody } from './canopy-api-error.js';
+export type { FunctionResponse, TaskResultState } from './task-results.js';
+export type { components, operations, paths } from './generated/canopy-api.js';
