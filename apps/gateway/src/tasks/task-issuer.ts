@@ -72,7 +72,10 @@ export class TaskIssuer {
     const deadline = performance.now() + this.timeoutMs;
     const log = { taskId: request.taskId, functionId: request.functionId };
     let lastProblem = 'no scheduler answered';
-    let noScheduler = false;
+    // "No scheduler" is the answer when NATS said nobody listens and no scheduler ever replied: a
+    // last attempt that merely ran out of time (a busy machine) does not change that.
+    let sawNoResponders = false;
+    let schedulerReplied = false;
     for (let attempt = 1; ; attempt += 1) {
       const remainingMs = deadline - performance.now();
       if (remainingMs <= 0) break;
@@ -86,14 +89,13 @@ export class TaskIssuer {
         // The scheduler could not record it this time (its store away, a conflict): ask again.
         if (reply.ok || reply.error.code !== issueTaskErrorCodes.UNAVAILABLE) return reply;
         lastProblem = reply.error.message;
-        noScheduler = false;
+        schedulerReplied = true;
       } catch (error) {
         if (error instanceof TimeoutError) {
           lastProblem = 'no IssueTask reply in time';
-          noScheduler = false;
         } else if (error instanceof RequestError && error.isNoResponders()) {
           lastProblem = 'no scheduler is listening for IssueTask requests';
-          noScheduler = true;
+          sawNoResponders = true;
         } else {
           lastProblem = error instanceof Error ? error.message : String(error);
         }
@@ -110,7 +112,7 @@ export class TaskIssuer {
     }
     this.logger.error({ ...log, problem: lastProblem }, 'the task could not be issued');
     throw unavailable(
-      noScheduler
+      sawNoResponders && !schedulerReplied
         ? 'no scheduler is available; try again later'
         : 'the task could not be issued; try again later',
       RETRY_AFTER_SECONDS,

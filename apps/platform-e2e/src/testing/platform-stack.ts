@@ -337,8 +337,9 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
     const schedulerAnswers = async (): Promise<void> => {
       const connection = await connect({
         servers: natsServersList,
-        // A busy machine may take a while to answer.
-        timeout: 60_000,
+        // A busy machine may take a while to answer; a handshake that never completes makes the
+        // start fail (stackForFile then starts a fresh stack once more).
+        timeout: 30_000,
         authenticator: credentialsAuthenticator(cliCredentials.creds),
       });
       try {
