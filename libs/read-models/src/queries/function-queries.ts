@@ -81,6 +81,9 @@ export async function findFunctionVersion(
       'v.network_latency',
       'v.privileged',
       'v.runtime',
+      // Not versioned: as registered.
+      'f.priority',
+      'f.retry',
       'f.created_at',
       'v.version',
       'v.created_at as updated_at',
