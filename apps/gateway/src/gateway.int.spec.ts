@@ -411,6 +411,8 @@ describe('function versions', () => {
       description: 'says hello louder',
       capabilities: { ...functionBody.capabilities, timeout: 30 },
       runtime: { kind: 'process', command: '/bin/echo', args: ['HELLO'] },
+      retry: null,
+      priority: 5,
       created: expect.stringMatching(/^\d+$/),
       version: 2,
       updated: expect.stringMatching(/^\d+$/),

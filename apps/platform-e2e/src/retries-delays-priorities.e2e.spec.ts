@@ -118,6 +118,23 @@ e2e.test(
       );
     }
 
+    // The task's history shows the three attempts and the two failed answers (status only).
+    const history = await stack.requestJson<{ type: string; data: Record<string, unknown> }[]>(
+      `/v1/task/${taskId}/events`,
+      { token },
+    );
+    expect(history.status).toBe(200);
+    expect(
+      history.body
+        .filter((entry) => entry.type === 'TaskAttemptFailed')
+        .map((entry) => [entry.data['attempt'], entry.data['status']]),
+    ).toEqual([
+      [1, 500],
+      [2, 500],
+    ]);
+    expect(history.body.filter((entry) => entry.type === 'TaskAssigned')).toHaveLength(3);
+    expect(JSON.stringify(history.body)).not.toContain('run 1 failed');
+
     // The read models show the attempts and the task's outcome.
     await eventually(async () => {
       const attempts = await db
