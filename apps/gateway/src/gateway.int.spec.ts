@@ -212,12 +212,52 @@ describe('functions', () => {
     expect(body).toEqual({
       id,
       ...functionBody,
+      retry: null,
+      priority: 5,
       created: expect.stringMatching(/^\d+$/),
       version: 1,
       updated: body['created'],
       metrics: { todaysTasks: 0, pendingTasks: 0, weekTasks: 0, completedTasks: 0 },
     });
     expect(Number(body['created'])).toBeGreaterThanOrEqual(before);
+  });
+
+  test('a retry policy and a priority read back, the policy with its defaults filled in', async () => {
+    const id = await registerFunction(ownerToken, {
+      ...functionBody,
+      retry: { maxAttempts: 3, on: ['5xx', 429] },
+      priority: 8,
+    });
+    const body = await json(await harness.request(`/v1/function/${id}`, { token: ownerToken }));
+    expect(body).toMatchObject({
+      retry: {
+        maxAttempts: 3,
+        backoff: { initialSeconds: 1, multiplier: 2, maxSeconds: 300 },
+        on: ['5xx', 429],
+      },
+      priority: 8,
+    });
+  });
+
+  test.each([
+    [{ retry: { maxAttempts: 21 } }, 'retry.maxAttempts'],
+    [{ retry: { maxAttempts: 2, on: [200] } }, 'retry.on.0'],
+    [
+      { retry: { maxAttempts: 2, backoff: { initialSeconds: 10, maxSeconds: 5 } } },
+      'retry.backoff.maxSeconds',
+    ],
+    [{ retry: { maxAttempts: 2, jitter: true } }, 'retry'],
+    [{ priority: 10 }, 'priority'],
+    [{ priority: '5' }, 'priority'],
+  ])('an invalid retry policy or priority is a 400 naming the field: %j', async (extra, field) => {
+    const response = await harness.request('/v1/function', {
+      method: 'POST',
+      token: ownerToken,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...functionBody, ...extra }),
+    });
+    expect(response.status).toBe(400);
+    expect(await json(response)).toMatchObject({ error: 'INVALID_REQUEST', field });
   });
 
   test('capabilities default to no requirement but the timeout; texts default to empty', async () => {
@@ -314,6 +354,8 @@ describe('functions', () => {
     expect(fromReadModel).toEqual({
       id: ids[1],
       ...functionBody,
+      retry: null,
+      priority: 5,
       name: 'fn1',
       created: String(Date.UTC(2026, 0, 2) / 1000),
       version: 1,
@@ -369,6 +411,8 @@ describe('function versions', () => {
       description: 'says hello louder',
       capabilities: { ...functionBody.capabilities, timeout: 30 },
       runtime: { kind: 'process', command: '/bin/echo', args: ['HELLO'] },
+      retry: null,
+      priority: 5,
       created: expect.stringMatching(/^\d+$/),
       version: 2,
       updated: expect.stringMatching(/^\d+$/),

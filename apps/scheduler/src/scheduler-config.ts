@@ -24,6 +24,11 @@ export const schedulerConfigSchema = commonConfigSchema
      * falls due for at least this long, so that results nodes could not deliver meanwhile can arrive.
      */
     SCHEDULER_OUTAGE_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
+    /**
+     * Waiting this long counts as one priority level more (aging): the rule in README.md, "Priority
+     * and delay".
+     */
+    SCHEDULER_PRIORITY_AGING_SECONDS: positiveInt().max(86_400).default(60),
     /** A schedule's tick overdue by more than this is missed: of missed ticks only the latest fires. */
     SCHEDULER_MISSED_TICK_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(10),
   })

@@ -10,6 +10,7 @@ describe('scheduler configuration', () => {
       SCHEDULER_HEARTBEAT_TIMEOUT_MS: 6_000,
       SCHEDULER_OFFER_TIMEOUT_MS: 2_000,
       MAX_WAITING_TASKS_PER_ACCOUNT: 10_000,
+      SCHEDULER_PRIORITY_AGING_SECONDS: 60,
       EVENT_STORE: 'postgres',
     });
   });

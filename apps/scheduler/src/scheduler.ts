@@ -124,6 +124,7 @@ export async function startScheduler(
     offerCooldownMs: config.SCHEDULER_OFFER_TIMEOUT_MS,
     runTimeoutGraceMs: RUN_TIMEOUT_GRACE_MS,
     deadlineRetryMs: Math.max(config.SCHEDULER_OFFER_TIMEOUT_MS, 1_000),
+    priorityAgingMs: config.SCHEDULER_PRIORITY_AGING_SECONDS * 1000,
   });
   const work = new InFlightWork((error) =>
     logger.error({ err: error }, 'background work failed unexpectedly'),

@@ -12,6 +12,7 @@ export * from './nats/assignment-messages.js';
 export * from './nats/task-notification.js';
 export * from './nats/task-event-notice.js';
 export * from './function/runtime-spec.js';
+export * from './function/retry-policy.js';
 export * from './function/function-events.js';
 export * from './schedule/schedule-events.js';
 export * from './account/account-events.js';

@@ -1,5 +1,13 @@
-import { functionCapabilitiesSchema, functionIdSchema, runtimeSpecSchema } from '@canopy/contracts';
-import type { FunctionCapabilities } from '@canopy/contracts';
+import {
+  DEFAULT_TASK_PRIORITY,
+  functionCapabilitiesSchema,
+  functionIdSchema,
+  retryBackoffSchema,
+  retryPolicySchema,
+  runtimeSpecSchema,
+  taskPrioritySchema,
+} from '@canopy/contracts';
+import type { FunctionCapabilities, RetryPolicy } from '@canopy/contracts';
 import { z } from 'zod';
 import { functionMetricsSchema } from '../metrics/metrics-schemas.js';
 import { unixSecondsSchema } from '../openapi/api-description.js';
@@ -29,6 +37,40 @@ const requestedCapabilitiesSchema = z
       'timeout (seconds) is required; cpuCount, memSize (MiB), networkLatency (ms) and privileged default to no requirement',
   });
 
+// A retry policy as a client writes it: only maxAttempts is required.
+const { initialSeconds, multiplier, maxSeconds } = retryBackoffSchema.shape;
+const requestedRetrySchema = z
+  .strictObject({
+    maxAttempts: retryPolicySchema.shape.maxAttempts.meta({
+      description: 'Attempts that may answer with a retried status, the first included (1..20)',
+      example: 3,
+    }),
+    backoff: z
+      .strictObject({
+        initialSeconds: initialSeconds.default(1),
+        multiplier: multiplier.default(2),
+        maxSeconds: maxSeconds.default(300),
+      })
+      .refine((backoff) => backoff.maxSeconds >= backoff.initialSeconds, {
+        path: ['maxSeconds'],
+        message: 'must not be less than initialSeconds',
+      })
+      .default({ initialSeconds: 1, multiplier: 2, maxSeconds: 300 })
+      .meta({
+        description:
+          'The wait before attempt n+1 is initialSeconds × multiplier^(n−1) seconds, at most maxSeconds (defaults 1, 2, 300)',
+      }),
+    on: retryPolicySchema.shape.on.default(['5xx']).meta({
+      description:
+        'Statuses (400..599) or classes ("4xx", "5xx") that count as a failed attempt; default ["5xx"]',
+      example: ['5xx', 429],
+    }),
+  })
+  .meta({
+    description:
+      "Retry the function when it answers with a status in `on`: the attempt is recorded as failed and the task waits out the backoff; the last attempt's answer is the task's result",
+  });
+
 /** POST /v1/function: the function as registered, defaults filled in. */
 export const functionRegistrationSchema = z
   .strictObject({
@@ -38,6 +80,11 @@ export const functionRegistrationSchema = z
     type: typeSchema.default(''),
     capabilities: requestedCapabilitiesSchema,
     runtime: runtimeSpecSchema.meta({ description: 'How a node runs the function' }),
+    retry: requestedRetrySchema.optional(),
+    priority: taskPrioritySchema.optional().meta({
+      description: `Priority of its tasks, 0..9 (9 first), unless a task names its own; default ${DEFAULT_TASK_PRIORITY}`,
+      example: 5,
+    }),
   })
   .meta({ description: 'A function to register' });
 export type FunctionRegistration = z.output<typeof functionRegistrationSchema>;
@@ -94,6 +141,8 @@ export const functionJsonSchema = z.object({
   type: z.string(),
   capabilities: functionCapabilitiesSchema,
   runtime: runtimeSpecSchema,
+  retry: retryPolicySchema.nullable().meta({ description: 'null: no answer is retried' }),
+  priority: taskPrioritySchema,
   created: unixSecondsSchema,
   version: z.int().min(1).meta({
     description: 'The version shown: 1 when registered, one more for each change',
@@ -112,6 +161,7 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Holds<T extends true> = T;
 export type FunctionSchemasMatchTheirTypes = [
   Holds<Same<FunctionRegistration['capabilities'], FunctionCapabilities>>,
+  Holds<Same<NonNullable<FunctionRegistration['retry']>, RetryPolicy>>,
   Holds<Same<z.output<typeof functionJsonSchema>, FunctionJson>>,
   Holds<Same<z.output<typeof functionWithMetricsSchema>, FunctionWithMetricsJson>>,
 ];

@@ -1,5 +1,5 @@
-import { functionStreamId } from '@canopy/contracts';
-import type { FunctionDefinition } from '@canopy/contracts';
+import { DEFAULT_TASK_PRIORITY, functionStreamId } from '@canopy/contracts';
+import type { FunctionDefinition, RetryPolicy } from '@canopy/contracts';
 import type { EventStore } from '@canopy/event-store';
 import { definitionFor, FunctionRuleViolation } from '@canopy/function-domain';
 import type { FunctionState, FunctionVersion } from '@canopy/function-domain';
@@ -25,8 +25,12 @@ import { unixSeconds } from '../tasks/task-json.js';
 // function route; its tasks, their results and its CSV stay readable.
 
 /** A function as the API shows it: a version of it, with its id, version and times. */
-export interface FunctionJson extends Readonly<FunctionDefinition> {
+export interface FunctionJson extends Readonly<Omit<FunctionDefinition, 'retry' | 'priority'>> {
   readonly id: string;
+  /** null: no answer is retried. */
+  readonly retry: RetryPolicy | null;
+  /** Its tasks' priority unless a task names its own. */
+  readonly priority: number;
   /** Unix seconds, as a string like the task API's times. */
   readonly created: string;
   readonly version: number;
@@ -207,6 +211,8 @@ function functionJsonFromReadModel(detail: FunctionDetail): FunctionJson {
     type: detail.type,
     capabilities: { ...detail.capabilities },
     runtime: detail.runtime,
+    retry: detail.retry,
+    priority: detail.priority,
     created: unixSeconds(detail.registeredAt),
     version: detail.version,
     updated: unixSeconds(detail.versionCreatedAt),
@@ -222,6 +228,8 @@ function functionJsonOf(version: FunctionVersion): FunctionJson {
     type: version.type,
     capabilities: version.capabilities,
     runtime: version.runtime,
+    retry: version.retry ?? null,
+    priority: version.priority ?? DEFAULT_TASK_PRIORITY,
     created: unixSeconds(version.registeredAt),
     version: version.version,
     updated: unixSeconds(version.versionCreatedAt),

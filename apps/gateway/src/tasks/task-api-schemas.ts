@@ -87,6 +87,10 @@ export const taskHistoryEntrySchema = z.discriminatedUnion('type', [
       timeout: z.int().min(1),
       maxAttempts: z.int().min(1),
       capabilities: taskRequirementsSchema,
+      priority: z.int().min(0).max(9).meta({ description: "The task's priority, 9 first" }),
+      notBefore: unixSecondsSchema
+        .nullable()
+        .meta({ description: 'No node is offered the task before then (Canopy-Not-Before)' }),
     }),
   ),
   historyEntry('TaskAssigned', z.object({ node: nodeSchema, attempt: attemptSchema })),
@@ -101,6 +105,18 @@ export const taskHistoryEntrySchema = z.discriminatedUnion('type', [
     }),
   ),
   historyEntry('TaskProgressed', z.object({ attempt: attemptSchema, progress: progressSchema })),
+  historyEntry(
+    'TaskAttemptFailed',
+    z.object({
+      node: nodeSchema,
+      attempt: attemptSchema,
+      status: z.int().min(100).max(599).meta({
+        description:
+          "The function's HTTP status, one its retry policy retries (the body is not kept)",
+      }),
+      retryAt: unixSecondsSchema.meta({ description: 'When the task is due again' }),
+    }),
+  ),
   historyEntry(
     'TaskFinished',
     z.object({

@@ -1,3 +1,4 @@
+import { DEFAULT_TASK_PRIORITY } from '@canopy/contracts';
 import type { TaskEvent } from '@canopy/contracts';
 import { unixSeconds } from './task-json.js';
 
@@ -17,8 +18,18 @@ export type TaskHistoryData =
         readonly networkLatency: number;
         readonly privileged: boolean;
       };
+      readonly priority: number;
+      /** Unix seconds; null: no delay. */
+      readonly notBefore: string | null;
     }
   | { readonly node: string; readonly attempt: number }
+  | {
+      readonly node: string;
+      readonly attempt: number;
+      readonly status: number;
+      /** Unix seconds: when the task is due again. */
+      readonly retryAt: string;
+    }
   | { readonly node: string; readonly attempt: number; readonly reason: string }
   | { readonly attempt: number; readonly progress: number }
   | { readonly attempt: number; readonly status: number }
@@ -50,6 +61,8 @@ export function taskHistoryEntry(version: number, event: TaskEvent): TaskHistory
         timeout,
         maxAttempts,
         capabilities: { cpuCount, memSize, networkLatency, privileged },
+        priority: event.data.priority ?? DEFAULT_TASK_PRIORITY,
+        notBefore: event.data.notBefore === undefined ? null : unixSeconds(event.data.notBefore),
       });
     }
     case 'TaskAssigned':
@@ -65,6 +78,14 @@ export function taskHistoryEntry(version: number, event: TaskEvent): TaskHistory
       });
     case 'TaskProgressed':
       return entry(event.data.at, { attempt: event.data.attempt, progress: event.data.progress });
+    case 'TaskAttemptFailed':
+      // The status only: a failed attempt's body is not recorded.
+      return entry(event.data.at, {
+        node: event.data.nodeId,
+        attempt: event.data.attempt,
+        status: event.data.status,
+        retryAt: unixSeconds(event.data.retryAt),
+      });
     case 'TaskFinished':
       return entry(event.data.finishedAt, {
         attempt: event.data.attempt,

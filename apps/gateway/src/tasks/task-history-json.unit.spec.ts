@@ -35,11 +35,44 @@ describe('a task history entry', () => {
         timeout: issued.data.timeout,
         maxAttempts: issued.data.maxAttempts,
         capabilities: issued.data.requirements,
+        priority: 5,
+        notBefore: null,
       },
     });
     const text = JSON.stringify(entry);
     for (const hidden of ['secret', 'hunter2', issued.data.request.body, issued.data.accountId])
       expect(text).not.toContain(hidden);
+  });
+
+  test('shows the priority and delay of TaskIssued', () => {
+    const issued = taskEvent(
+      'TaskIssued',
+      exampleTaskIssuedData({ priority: 8, notBefore: '2024-06-22T22:00:00.000Z' }),
+    );
+    expect(taskHistoryEntry(1, issued).data).toMatchObject({
+      priority: 8,
+      notBefore: seconds('2024-06-22T22:00:00.000Z'),
+    });
+  });
+
+  test('shows the status and retryAt of a failed attempt, never its body', () => {
+    const entry = taskHistoryEntry(
+      3,
+      taskEvent('TaskAttemptFailed', {
+        taskId,
+        nodeId: 'n1',
+        attempt: 1,
+        status: 503,
+        retryAt: t(12),
+        at: t(10),
+      }),
+    );
+    expect(entry).toEqual({
+      version: 3,
+      type: 'TaskAttemptFailed',
+      at: seconds(t(10)),
+      data: { node: 'n1', attempt: 1, status: 503, retryAt: seconds(t(12)) },
+    });
   });
 
   test('shows the status of TaskFinished, never the response', () => {

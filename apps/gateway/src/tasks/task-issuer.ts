@@ -33,6 +33,10 @@ export interface IssueTask {
   readonly accountId: string;
   readonly functionId: string;
   readonly request: TaskRequest;
+  /** The task's own priority; absent: the function's. */
+  readonly priority?: number;
+  /** ISO 8601 UTC; absent: at once. */
+  readonly notBefore?: string;
 }
 
 export class TaskIssuer {
@@ -61,6 +65,8 @@ export class TaskIssuer {
       scheduleId: null,
       request: task.request,
       issuedAt: issuedAt.toISOString(),
+      ...(task.priority === undefined ? {} : { priority: task.priority }),
+      ...(task.notBefore === undefined ? {} : { notBefore: task.notBefore }),
     });
     const reply = await this.requestUntilAnswered(request);
     if (reply.ok) return request.taskId;

@@ -40,6 +40,7 @@ import { DEFAULT_HISTORY_PAGE, MAX_HISTORY_PAGE, TaskHistory } from './task-hist
 import { TaskBatchIssuer } from './task-batch-issuer.js';
 import { taskBatchEntrySchema } from './task-batch-schemas.js';
 import type { TaskBatchAnswerEntry } from './task-batch-schemas.js';
+import { parseTaskIssueHeaders } from './task-issue-headers.js';
 import { TaskIssuer } from './task-issuer.js';
 import type { TaskJson, TaskListEntryJson } from './task-json.js';
 import { parseTaskListParameters } from './task-list-parameters.js';
@@ -76,7 +77,8 @@ export class TaskController {
 
   /**
    * Issues a task of the function: the query string, content type and body bytes are passed on to
-   * it as they came. 201 `{ "id" }` once a scheduler has recorded the task; once per Idempotency-Key.
+   * it as they came; `Canopy-Priority` and `Canopy-Not-Before` set the task's own priority and
+   * delay. 201 `{ "id" }` once a scheduler has recorded the task; once per Idempotency-Key.
    */
   @Post(':id')
   @ApiIssueTask()
@@ -86,12 +88,14 @@ export class TaskController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ readonly id: string }> {
+    const options = parseTaskIssueHeaders(request.headers, new Date());
     const body = bodyBytes(request.body);
     const contentType = request.headers['content-type'];
     if (breaksDeclaredJson(body, contentType)) throw invalidDeclaredJson();
     const url = request.raw.url ?? request.url;
     const queryStart = url.indexOf('?');
     const task = {
+      ...options,
       accountId: caller.accountId,
       functionId,
       request: {

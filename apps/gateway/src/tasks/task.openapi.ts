@@ -1,6 +1,13 @@
 import { MAX_ISSUE_TASK_BATCH } from '@canopy/contracts';
 import { applyDecorators } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiResponse } from '@nestjs/swagger';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiHeader,
+  ApiOperation,
+  ApiQuery,
+  ApiResponse,
+} from '@nestjs/swagger';
 import {
   AUTHENTICATED_ROUTE_ERRORS,
   ApiErrorResponses,
@@ -55,6 +62,20 @@ export const ApiIssueTask = () =>
       schema: { type: 'object', additionalProperties: { type: 'string' } },
       example: { myParam1: '100', myParam2: 'Green' },
     }),
+    ApiHeader({
+      name: 'Canopy-Priority',
+      required: false,
+      description:
+        "The task's priority, 0..9 (9 is taken first); without it the function's (default 5). Waiting also raises a task's rank: one level per `SCHEDULER_PRIORITY_AGING_SECONDS` (60) waited, so no task starves.",
+      schema: { type: 'integer', minimum: 0, maximum: 9, example: 7 },
+    }),
+    ApiHeader({
+      name: 'Canopy-Not-Before',
+      required: false,
+      description:
+        'Unix seconds: no node is offered the task before then. At most 30 days ahead and at most an hour in the past (a past time means now). A header, not a query parameter, since the query string belongs to the function.',
+      schema: { type: 'string', pattern: '^[0-9]{1,16}$', example: '1767225600' },
+    }),
     ApiConsumes('application/json', '*/*'),
     ApiBody({
       required: false,
@@ -74,7 +95,7 @@ export const ApiIssueTask = () =>
     ApiErrorResponses({
       400: {
         description:
-          'the function id is not 24 lower-case hex characters, a body declared as JSON is not valid JSON, or the Idempotency-Key is malformed or sent twice',
+          'the function id is not 24 lower-case hex characters, a body declared as JSON is not valid JSON, the Idempotency-Key is malformed or sent twice, or `Canopy-Priority` / `Canopy-Not-Before` is invalid (`field` names the header)',
         example: {
           error: 'INVALID_REQUEST',
           message: 'body is declared as JSON but is not valid JSON',

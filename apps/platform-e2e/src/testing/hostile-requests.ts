@@ -10,6 +10,8 @@ export interface Operation {
   /** The path template, e.g. `/v1/task/{id}/result`. */
   readonly path: string;
   readonly queryParameters: readonly string[];
+  /** Request headers the operation documents (lower case), e.g. `canopy-priority`. */
+  readonly headerParameters: readonly string[];
   readonly hasBody: boolean;
   readonly authenticated: boolean;
 }
@@ -53,6 +55,9 @@ export function operationsOf(document: OpenApiDocument): Operation[] {
         queryParameters: (operation.parameters ?? [])
           .filter((parameter) => parameter.in === 'query')
           .map((parameter) => parameter.name),
+        headerParameters: (operation.parameters ?? [])
+          .filter((parameter) => parameter.in === 'header')
+          .map((parameter) => parameter.name.toLowerCase()),
         hasBody: operation.requestBody !== undefined,
         authenticated: (operation.security ?? document.security ?? []).length > 0,
       })),
@@ -254,8 +259,15 @@ export function hostileRequest(
             'if-none-match',
             'range',
             'idempotency-key',
+            // The operation's own documented headers (Canopy-Priority, ...), more often.
+            ...operation.headerParameters,
+            ...operation.headerParameters,
           ),
-          headerValue,
+          fc.oneof(
+            headerValue,
+            fc.integer({ min: -1, max: 12 }).map(String),
+            fc.bigInt({ min: -(10n ** 17n), max: 10n ** 17n }).map(String),
+          ),
           { maxKeys: 3 },
         ),
       })

@@ -122,6 +122,8 @@ export interface FunctionDefinition {
   readonly privileged?: boolean;
   readonly cpuCount?: number;
   readonly runtime: Readonly<Record<string, unknown>>;
+  readonly retry?: Readonly<Record<string, unknown>>;
+  readonly priority?: number;
 }
 
 export interface PlatformStack {
@@ -569,6 +571,8 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
               privileged: definition.privileged ?? false,
             },
             runtime: definition.runtime,
+            ...(definition.retry === undefined ? {} : { retry: definition.retry }),
+            ...(definition.priority === undefined ? {} : { priority: definition.priority }),
           },
         });
         if (answer.status !== 201 || typeof answer.body.id !== 'string') {

@@ -46,6 +46,7 @@ export class SchedulerMetrics {
   private readonly issued: Counter<'origin'>;
   private readonly assigned: Counter;
   private readonly unassigned: Counter<'reason'>;
+  private readonly attemptsFailed: Counter;
   private readonly finished: Counter;
   private readonly failed: Counter<'reason'>;
   private readonly waitSeconds: Histogram;
@@ -70,6 +71,11 @@ export class SchedulerMetrics {
       name: 'canopy_tasks_unassigned_total',
       help: 'Attempts taken back from their node (TaskUnassigned), by reason.',
       labelNames: ['reason'],
+      registers,
+    });
+    this.attemptsFailed = new Counter({
+      name: 'canopy_tasks_attempts_failed_total',
+      help: 'Attempts whose function answered with a status its retry policy retries (TaskAttemptFailed): the task runs again after the backoff.',
       registers,
     });
     this.finished = new Counter({
@@ -204,6 +210,9 @@ export class SchedulerMetrics {
         }
         case 'TaskFailed':
           this.failed.inc({ reason: event.data.reason });
+          break;
+        case 'TaskAttemptFailed':
+          this.attemptsFailed.inc();
           break;
         case 'TaskProgressed':
           break;

@@ -943,6 +943,46 @@ export interface operations {
                 /** @enum {string} */
                 method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
               };
+          /** @description Retry the function when it answers with a status in `on`: the attempt is recorded as failed and the task waits out the backoff; the last attempt's answer is the task's result */
+          retry?: {
+            /**
+             * @description Attempts that may answer with a retried status, the first included (1..20)
+             * @example 3
+             */
+            maxAttempts: number;
+            /**
+             * @description The wait before attempt n+1 is initialSeconds × multiplier^(n−1) seconds, at most maxSeconds (defaults 1, 2, 300)
+             * @default {
+             *       "initialSeconds": 1,
+             *       "maxSeconds": 300,
+             *       "multiplier": 2
+             *     }
+             */
+            backoff?: {
+              /** @default 1 */
+              initialSeconds?: number;
+              /** @default 2 */
+              multiplier?: number;
+              /** @default 300 */
+              maxSeconds?: number;
+            };
+            /**
+             * @description Statuses (400..599) or classes ("4xx", "5xx") that count as a failed attempt; default ["5xx"]
+             * @default [
+             *       "5xx"
+             *     ]
+             * @example [
+             *       "5xx",
+             *       429
+             *     ]
+             */
+            on?: (number | ('4xx' | '5xx'))[];
+          };
+          /**
+           * @description Priority of its tasks, 0..9 (9 first), unless a task names its own; default 5
+           * @example 5
+           */
+          priority?: number;
         };
       };
     };
@@ -1129,6 +1169,17 @@ export interface operations {
                   /** @enum {string} */
                   method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
                 };
+            /** @description null: no answer is retried */
+            retry: {
+              maxAttempts: number;
+              backoff: {
+                initialSeconds: number;
+                multiplier: number;
+                maxSeconds: number;
+              };
+              on: (number | ('4xx' | '5xx'))[];
+            } | null;
+            priority: number;
             /**
              * @description Unix seconds as a decimal string
              * @example 1678087212
@@ -1261,6 +1312,17 @@ export interface operations {
                   /** @enum {string} */
                   method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
                 };
+            /** @description null: no answer is retried */
+            retry: {
+              maxAttempts: number;
+              backoff: {
+                initialSeconds: number;
+                multiplier: number;
+                maxSeconds: number;
+              };
+              on: (number | ('4xx' | '5xx'))[];
+            } | null;
+            priority: number;
             /**
              * @description Unix seconds as a decimal string
              * @example 1678087212
@@ -1557,6 +1619,17 @@ export interface operations {
                   /** @enum {string} */
                   method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
                 };
+            /** @description null: no answer is retried */
+            retry: {
+              maxAttempts: number;
+              backoff: {
+                initialSeconds: number;
+                multiplier: number;
+                maxSeconds: number;
+              };
+              on: (number | ('4xx' | '5xx'))[];
+            } | null;
+            priority: number;
             /**
              * @description Unix seconds as a decimal string
              * @example 1678087212
@@ -3377,6 +3450,10 @@ export interface operations {
         };
       };
       header?: {
+        /** @description The task's priority, 0..9 (9 is taken first); without it the function's (default 5). Waiting also raises a task's rank: one level per `SCHEDULER_PRIORITY_AGING_SECONDS` (60) waited, so no task starves. */
+        'Canopy-Priority'?: number;
+        /** @description Unix seconds: no node is offered the task before then. At most 30 days ahead and at most an hour in the past (a past time means now). A header, not a query parameter, since the query string belongs to the function. */
+        'Canopy-Not-Before'?: string;
         /** @description Makes the request safe to repeat: the same key (per account) with the same request (method, path, query, content type and body bytes) within the key's lifetime (24 h by default) answers the first answer's status and id again, without creating a second task; such an answer carries `Idempotent-Replayed: true`. The same key with another request is a 422. 1 to 255 printable ASCII characters, bare or as a quoted string (`"…"`); a UUID is a good key. */
         'Idempotency-Key'?: string;
       };
@@ -3416,7 +3493,7 @@ export interface operations {
           };
         };
       };
-      /** @description the function id is not 24 lower-case hex characters, a body declared as JSON is not valid JSON, or the Idempotency-Key is malformed or sent twice */
+      /** @description the function id is not 24 lower-case hex characters, a body declared as JSON is not valid JSON, the Idempotency-Key is malformed or sent twice, or `Canopy-Priority` / `Canopy-Not-Before` is invalid (`field` names the header) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -4241,6 +4318,10 @@ export interface operations {
                     networkLatency: number;
                     privileged: boolean;
                   };
+                  /** @description The task's priority, 9 first */
+                  priority: number;
+                  /** @description No node is offered the task before then (Canopy-Not-Before) */
+                  notBefore: string | null;
                 };
               }
             | {
@@ -4297,6 +4378,30 @@ export interface operations {
                    * @example 75
                    */
                   progress: number;
+                };
+              }
+            | {
+                /** @description The event's version in the task's stream: 1, 2, 3... (the SSE event id) */
+                version: number;
+                /** @constant */
+                type: 'TaskAttemptFailed';
+                /**
+                 * @description When it happened
+                 * @example 1678087212
+                 */
+                at: string;
+                data: {
+                  /** @description The node of the attempt, as `GET /v1/task/:taskId` shows it */
+                  node: string;
+                  /** @description The attempt (1, 2, ...) */
+                  attempt: number;
+                  /** @description The function's HTTP status, one its retry policy retries (the body is not kept) */
+                  status: number;
+                  /**
+                   * @description When the task is due again
+                   * @example 1678087212
+                   */
+                  retryAt: string;
                 };
               }
             | {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { parseContract } from '../contract-violation.js';
 import { accountIdSchema, functionIdSchema, utcTimeSchema } from '../identifiers.js';
-import { contractSchema, currentMetadata } from '../task/task-payloads.js';
+import { contractSchema, currentMetadata, taskPrioritySchema } from '../task/task-payloads.js';
+import { retryPolicySchema } from './retry-policy.js';
 import { runtimeSpecSchema } from './runtime-spec.js';
 
 // The function aggregate, stream `function-<functionId>`: what a task invokes, shaped after
@@ -31,6 +32,10 @@ export const functionRegisteredDataSchema = z.object({
   type: z.string().max(50),
   capabilities: functionCapabilitiesSchema,
   runtime: runtimeSpecSchema,
+  /** Which of its answers are failed attempts, retried after a backoff; absent: none is retried. */
+  retry: retryPolicySchema.optional(),
+  /** Its tasks' priority unless a task names its own; absent: DEFAULT_TASK_PRIORITY. */
+  priority: taskPrioritySchema.optional(),
   registeredAt: utcTimeSchema,
 });
 export type FunctionRegisteredData = z.infer<typeof functionRegisteredDataSchema>;

@@ -7,7 +7,7 @@ import {
   taskIdSchema,
   utcTimeSchema,
 } from '../identifiers.js';
-import { taskRequestSchema } from '../task/task-payloads.js';
+import { taskPrioritySchema, taskRequestSchema } from '../task/task-payloads.js';
 import { refusalSchema } from './reply-error.js';
 
 /**
@@ -22,6 +22,10 @@ export const issueTaskRequestSchema = z.object({
   scheduleId: scheduleIdSchema.nullable(),
   request: taskRequestSchema,
   issuedAt: utcTimeSchema,
+  /** The task's own priority (the client's `Canopy-Priority`); absent: the function's. */
+  priority: taskPrioritySchema.optional(),
+  /** No node is offered the task before this time (the client's `Canopy-Not-Before`); absent: at once. */
+  notBefore: utcTimeSchema.optional(),
 });
 export type IssueTaskRequest = z.infer<typeof issueTaskRequestSchema>;
 

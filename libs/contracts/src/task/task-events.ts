@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseContract } from '../contract-violation.js';
+import { retryPolicySchema } from '../function/retry-policy.js';
 import {
   accountIdSchema,
   attemptSchema,
@@ -14,6 +15,7 @@ import {
   currentMetadata,
   taskFailureReasonSchema,
   taskFailureStatus,
+  taskPrioritySchema,
   taskRequestSchema,
   taskRequirementsSchema,
   taskResponseSchema,
@@ -41,6 +43,13 @@ export const taskIssuedDataSchema = z.object({
   /** Seconds the task may wait for a node before it fails with NO_RUNNER. */
   pendingDeadline: z.int().min(1),
   issuedAt: utcTimeSchema,
+  // Added later, so optional: a TaskIssued recorded before reads as priority 5, no delay, no retry.
+  /** 0..9, 9 taken first (the request's, else the function's, else DEFAULT_TASK_PRIORITY). */
+  priority: taskPrioritySchema.optional(),
+  /** No node is offered the task before this time; absent: at once. */
+  notBefore: utcTimeSchema.optional(),
+  /** The function's retry policy when the task was issued; absent: no answer is retried. */
+  retry: retryPolicySchema.optional(),
 });
 
 export const taskAssignedDataSchema = z.object({
@@ -63,6 +72,20 @@ export const taskProgressedDataSchema = z.object({
   nodeId: nodeIdSchema,
   attempt: attemptSchema,
   progress: z.int().min(0).max(100),
+  at: utcTimeSchema,
+});
+
+/**
+ * The function answered, on the current attempt, with a status its retry policy retries, and attempts
+ * are left: the attempt is over and the task waits until `retryAt` for the next. Only the status is
+ * recorded; the body of a failed attempt is not kept (the last attempt's answer is the task's result).
+ */
+export const taskAttemptFailedDataSchema = z.object({
+  taskId: taskIdSchema,
+  nodeId: nodeIdSchema,
+  attempt: attemptSchema,
+  status: z.int().min(100).max(599),
+  retryAt: utcTimeSchema,
   at: utcTimeSchema,
 });
 
@@ -97,6 +120,10 @@ export const taskIssuedSchema = contractSchema('TaskIssued', taskIssuedDataSchem
 export const taskAssignedSchema = contractSchema('TaskAssigned', taskAssignedDataSchema);
 export const taskUnassignedSchema = contractSchema('TaskUnassigned', taskUnassignedDataSchema);
 export const taskProgressedSchema = contractSchema('TaskProgressed', taskProgressedDataSchema);
+export const taskAttemptFailedSchema = contractSchema(
+  'TaskAttemptFailed',
+  taskAttemptFailedDataSchema,
+);
 export const taskFinishedSchema = contractSchema('TaskFinished', taskFinishedDataSchema);
 export const taskFailedSchema = contractSchema('TaskFailed', taskFailedDataSchema);
 
@@ -105,6 +132,7 @@ export const taskEventSchema = z.discriminatedUnion('type', [
   taskAssignedSchema,
   taskUnassignedSchema,
   taskProgressedSchema,
+  taskAttemptFailedSchema,
   taskFinishedSchema,
   taskFailedSchema,
 ]);
@@ -113,6 +141,7 @@ export type TaskIssued = z.infer<typeof taskIssuedSchema>;
 export type TaskAssigned = z.infer<typeof taskAssignedSchema>;
 export type TaskUnassigned = z.infer<typeof taskUnassignedSchema>;
 export type TaskProgressed = z.infer<typeof taskProgressedSchema>;
+export type TaskAttemptFailed = z.infer<typeof taskAttemptFailedSchema>;
 export type TaskFinished = z.infer<typeof taskFinishedSchema>;
 export type TaskFailed = z.infer<typeof taskFailedSchema>;
 export type TaskEvent = z.infer<typeof taskEventSchema>;

@@ -30,6 +30,13 @@ export const taskResponseSchema = z.object({
 });
 export type TaskResponse = z.infer<typeof taskResponseSchema>;
 
+/** A task's priority: 9 is taken first; see docs/architecture.md "Priority and delay". */
+export const MIN_TASK_PRIORITY = 0;
+export const MAX_TASK_PRIORITY = 9;
+/** The priority of a task whose function and request name none. */
+export const DEFAULT_TASK_PRIORITY = 5;
+export const taskPrioritySchema = z.int().min(MIN_TASK_PRIORITY).max(MAX_TASK_PRIORITY);
+
 export const unassignReasons = [
   'NODE_LOST',
   'REJECTED',

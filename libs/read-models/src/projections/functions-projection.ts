@@ -1,8 +1,10 @@
 import {
+  DEFAULT_TASK_PRIORITY,
   FIRST_FUNCTION_VERSION,
   functionEventTypes,
   parseFunctionEvent,
   type FunctionEventType,
+  type RetryPolicy,
   type RuntimeSpec,
 } from '@canopy/contracts';
 import type { RecordedEvent } from '@canopy/event-store';
@@ -26,6 +28,8 @@ interface FunctionRowSet {
   readonly network_latency: number;
   readonly privileged: boolean;
   readonly timeout_seconds: number;
+  readonly priority: number;
+  readonly retry: RetryPolicy | null;
   readonly created_at: string;
   readonly updated_at: string;
   readonly version: number;
@@ -45,6 +49,8 @@ const functionColumns: RowSetColumns<FunctionRowSet> = {
   network_latency: 'int4',
   privileged: 'bool',
   timeout_seconds: 'int4',
+  priority: 'int2',
+  retry: 'jsonb',
   created_at: 'timestamptz',
   updated_at: 'timestamptz',
   version: 'int4',
@@ -140,6 +146,8 @@ async function applyFunctionEvents(
           network_latency: data.capabilities.networkLatency,
           privileged: data.capabilities.privileged,
           timeout_seconds: data.capabilities.timeout,
+          priority: data.priority ?? DEFAULT_TASK_PRIORITY,
+          retry: data.retry ?? null,
           created_at: data.registeredAt,
           updated_at: data.registeredAt,
           version: FIRST_FUNCTION_VERSION,

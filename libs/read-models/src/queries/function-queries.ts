@@ -1,4 +1,4 @@
-import type { RuntimeSpec } from '@canopy/contracts';
+import type { RetryPolicy, RuntimeSpec } from '@canopy/contracts';
 import { sql, type Kysely } from 'kysely';
 import type { ReadModelDatabase } from '../schema/read-model-database.js';
 import type { KeysetKey } from './keyset.js';
@@ -23,6 +23,10 @@ export interface FunctionDetail {
     readonly privileged: boolean;
   };
   readonly runtime: RuntimeSpec;
+  /** Its tasks' priority unless a task names its own. */
+  readonly priority: number;
+  /** Null: no answer is retried. */
+  readonly retry: RetryPolicy | null;
   readonly registeredAt: Date;
   /** 1 when registered, one more for each change. */
   readonly version: number;
@@ -77,6 +81,9 @@ export async function findFunctionVersion(
       'v.network_latency',
       'v.privileged',
       'v.runtime',
+      // Not versioned: as registered.
+      'f.priority',
+      'f.retry',
       'f.created_at',
       'v.version',
       'v.created_at as updated_at',
@@ -143,6 +150,8 @@ function functionColumns(db: Kysely<ReadModelDatabase>) {
       'network_latency',
       'privileged',
       'runtime',
+      'priority',
+      'retry',
       'created_at',
       'version',
       'updated_at',
@@ -163,6 +172,8 @@ function functionDetail(row: {
   network_latency: number;
   privileged: boolean;
   runtime: RuntimeSpec;
+  priority: number;
+  retry: RetryPolicy | null;
   created_at: Date;
   version: number;
   updated_at: Date;
@@ -183,6 +194,8 @@ function functionDetail(row: {
       privileged: row.privileged,
     },
     runtime: row.runtime,
+    priority: row.priority,
+    retry: row.retry,
     registeredAt: row.created_at,
     version: row.version,
     versionCreatedAt: row.updated_at,

@@ -350,6 +350,8 @@ describe('functions', () => {
       type: 'process',
       capabilities: { timeout: 30, cpuCount: 2, memSize: 256, networkLatency: 5, privileged: true },
       runtime: { kind: 'process', command: 'echo' },
+      priority: 5,
+      retry: null,
       registeredAt: new Date(Date.UTC(2024, 0, 2)),
       version: 1,
       versionCreatedAt: expect.any(Date),

@@ -20,6 +20,8 @@ export interface TaskRunsView {
   failure_reason: ViewColumn<string | null>;
   /** The version of the function the task was issued against and ran. */
   function_version: ViewColumn<number>;
+  priority: ViewColumn<number>;
+  not_before: ViewColumn<Date | null>;
 }
 
 /** `analytics.function_versions`: one row per version of a function. */
@@ -82,6 +84,9 @@ export interface TaskAttemptsView {
   unassigned_at: ViewColumn<Date | null>;
   unassign_reason: ViewColumn<string | null>;
   held_seconds: ViewColumn<number | null>;
+  failed_at: ViewColumn<Date | null>;
+  failed_status: ViewColumn<number | null>;
+  retry_at: ViewColumn<Date | null>;
 }
 
 export type TaskRun = Selectable<TaskRunsView>;

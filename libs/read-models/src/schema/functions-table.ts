@@ -1,4 +1,4 @@
-import type { RuntimeSpec } from '@canopy/contracts';
+import type { RetryPolicy, RuntimeSpec } from '@canopy/contracts';
 import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 import type {
   Defaulted,
@@ -31,6 +31,10 @@ export interface FunctionsTable {
   network_latency: Defaulted<number>;
   privileged: Defaulted<boolean>;
   timeout_seconds: number;
+  /** Priority of its tasks unless a task names its own (0..9, 9 first). */
+  priority: Defaulted<number>;
+  /** Its retry policy; NULL: no answer is retried. jsonb, written as an object. */
+  retry: ColumnType<RetryPolicy | null, RetryPolicy | string | null, RetryPolicy | string | null>;
   /** When the function was registered. */
   created_at: DefaultedTimestamp;
   /** When its current version was made (or it was deleted). */

@@ -12,6 +12,11 @@ export interface TaskAttemptsTable {
   /** When the attempt ended without an outcome (TaskUnassigned); NULL otherwise. */
   unassigned_at: NullableTimestamp;
   unassign_reason: UnassignReason | null;
+  /** When the function answered with a status its retry policy retries (TaskAttemptFailed). */
+  failed_at: NullableTimestamp;
+  failed_status: number | null;
+  /** When the task was due again after that failure. */
+  retry_at: NullableTimestamp;
 }
 
 export type TaskAttemptRow = Selectable<TaskAttemptsTable>;

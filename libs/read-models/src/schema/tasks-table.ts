@@ -33,6 +33,10 @@ export interface TasksTable {
   network_latency: number;
   privileged: boolean;
   failure_reason: string | null;
+  /** 0..9, 9 first: the priority the task was issued with. */
+  priority: Defaulted<number>;
+  /** No node was offered the task before this time; NULL: no delay. */
+  not_before: NullableTimestamp;
   issued_at: Timestamp;
   assigned_at: NullableTimestamp;
   /** When the task became terminal: finished, or failed. */

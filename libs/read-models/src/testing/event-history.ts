@@ -21,7 +21,7 @@ import { decidedTaskEvents } from './read-model-fold.js';
 
 // A realistic history of the platform for projector tests: accounts with keys issued and revoked,
 // functions, nodes that come, go and are lost, and tasks that finish, fail, are unassigned and
-// reassigned. Appends to different streams interleave, as they do in production.
+// reassigned, are retried after failed attempts, delayed or prioritised. Appends to different streams interleave, as they do in production.
 
 type ContractEvent = TaskEvent | AccountEvent | FunctionEvent | NodeEvent | ScheduleEvent;
 
@@ -360,6 +360,7 @@ interface TaskScriptContext {
 function taskScript(index: number, context: TaskScriptContext): TaskCommand[] {
   const { taskId, at } = context;
   const [n1, n2, n3] = context.nodes;
+  const retried = index % 12 >= 10;
   const issue = taskCommand('IssueTask', {
     taskId,
     accountId: context.accountId,
@@ -376,6 +377,17 @@ function taskScript(index: number, context: TaskScriptContext): TaskCommand[] {
     maxAttempts: 2,
     pendingDeadline: 60,
     issuedAt: at(0),
+    ...(index % 4 === 1 ? { priority: index % 10 } : {}),
+    ...(index % 5 === 2 ? { notBefore: at(1) } : {}),
+    ...(retried
+      ? {
+          retry: {
+            maxAttempts: 3,
+            backoff: { initialSeconds: 1, multiplier: 2, maxSeconds: 10 },
+            on: ['5xx' as const, 429],
+          },
+        }
+      : {}),
   });
   const assign = (nodeId: string, attempt: number, seconds: number) =>
     taskCommand('AssignTask', { taskId, nodeId, attempt, now: at(seconds) });
@@ -402,7 +414,7 @@ function taskScript(index: number, context: TaskScriptContext): TaskCommand[] {
   const fail = (reason: TaskFailureReason, seconds: number) =>
     taskCommand('FailTask', { taskId, reason, message: `gave up: ${reason}`, now: at(seconds) });
 
-  switch (index % 10) {
+  switch (index % 12) {
     case 0:
       return [
         issue,
@@ -435,6 +447,21 @@ function taskScript(index: number, context: TaskScriptContext): TaskCommand[] {
       return [issue, assign(n1, 1, 3), progress(n1, 1, 50, 4)];
     case 8:
       return [issue, assign(n2, 1, 1), unassign(n2, 1, 2)];
+    case 10:
+      // Fails twice, then answers: three attempts, the last one's answer is the result.
+      return [
+        issue,
+        assign(n1, 1, 1),
+        finish(n1, 1, 2, 503),
+        assign(n2, 2, 4),
+        progress(n2, 2, 20, 5),
+        finish(n2, 2, 6, 429),
+        assign(n3, 3, 11),
+        finish(n3, 3, 12, 200),
+      ];
+    case 11:
+      // Fails once, loses its node, then waits after the loss.
+      return [issue, assign(n1, 1, 1), finish(n1, 1, 2, 500), assign(n3, 2, 4), unassign(n3, 2, 6)];
     default:
       return [issue, assign(n2, 1, 1), finish(n2, 1, 3, 204)];
   }

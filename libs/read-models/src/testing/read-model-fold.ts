@@ -35,6 +35,8 @@ export interface ExpectedTaskRow {
   readonly network_latency: number;
   readonly privileged: boolean;
   readonly failure_reason: string | null;
+  readonly priority: number;
+  readonly not_before: Date | null;
   readonly issued_at: Date;
   readonly assigned_at: Date | null;
   readonly finished_at: Date | null;
@@ -66,6 +68,8 @@ export function expectedTaskRow(view: TaskView): ExpectedTaskRow {
     network_latency: view.requirements.networkLatency,
     privileged: view.requirements.privileged,
     failure_reason: view.failure?.reason ?? null,
+    priority: view.priority,
+    not_before: view.notBefore === null ? null : new Date(view.notBefore),
     issued_at: new Date(view.issuedAt),
     assigned_at: view.assignedAt === null ? null : new Date(view.assignedAt),
     finished_at: view.finishedAt === null ? null : new Date(view.finishedAt),

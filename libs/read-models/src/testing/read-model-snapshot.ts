@@ -30,6 +30,9 @@ export interface ReadModelSnapshot {
     readonly assigned_at: Date;
     readonly unassigned_at: Date | null;
     readonly unassign_reason: string | null;
+    readonly failed_at: Date | null;
+    readonly failed_status: number | null;
+    readonly retry_at: Date | null;
   }[];
   readonly taskResults: readonly {
     readonly task_id: string;
@@ -60,17 +63,19 @@ export async function readModelSnapshot(
     tasks: await rows(sql`
       SELECT task_id, account_id, function_id, function_version, schedule_id, state, progress, status, node_id, attempt,
              timeout_seconds, cpu_count, mem_size, network_latency, privileged, failure_reason,
-             issued_at, assigned_at, finished_at, last_stream_version::text AS last_stream_version
+             priority, not_before, issued_at, assigned_at, finished_at, last_stream_version::text AS last_stream_version
       FROM ${table('tasks')} ORDER BY task_id`),
     taskAttempts: await rows(sql`
-      SELECT task_id, attempt, node_id, assigned_at, unassigned_at, unassign_reason
+      SELECT task_id, attempt, node_id, assigned_at, unassigned_at, unassign_reason, failed_at,
+             failed_status, retry_at
       FROM ${table('task_attempts')} ORDER BY task_id, attempt`),
     taskResults: await rows(sql`
       SELECT task_id, status, content_type, headers, body, finished_at
       FROM ${table('task_results')} ORDER BY task_id`),
     functions: await rows(sql`
       SELECT function_id, account_id, name, description, lang, type, runtime, cpu_count, mem_size,
-             network_latency, privileged, timeout_seconds, created_at, version, deleted_at,
+             network_latency, privileged, timeout_seconds, priority, retry, created_at, version,
+             deleted_at,
              last_stream_version::text AS last_stream_version
       FROM ${table('functions')} ORDER BY function_id`),
     functionVersions: await rows(sql`
@@ -187,6 +192,9 @@ function foldTaskStream(
       assigned_at: new Date(attempt.assignedAt),
       unassigned_at: attempt.unassigned === null ? null : new Date(attempt.unassigned.at),
       unassign_reason: attempt.unassigned?.reason ?? null,
+      failed_at: attempt.failed === null ? null : new Date(attempt.failed.at),
+      failed_status: attempt.failed?.status ?? null,
+      retry_at: attempt.failed === null ? null : new Date(attempt.failed.retryAt),
     });
   }
   if (view.response !== null && view.finishedAt !== null) {
@@ -237,6 +245,8 @@ function foldFunctionStream(
     type: current.type,
     runtime: current.runtime,
     ...capabilityColumns(current),
+    priority: current.priority ?? 5,
+    retry: current.retry ?? null,
     created_at: new Date(current.registeredAt),
     version: current.version,
     deleted_at: state.phase === 'Deleted' ? new Date(state.deletedAt) : null,

@@ -1,8 +1,9 @@
-import { taskCommand } from '@canopy/contracts';
+import { DEFAULT_TASK_PRIORITY, taskCommand } from '@canopy/contracts';
 import type {
   FunctionCapabilities,
   IssueTask,
   IssueTaskRequest,
+  RetryPolicy,
   TaskIssued,
 } from '@canopy/contracts';
 
@@ -16,11 +17,16 @@ export interface IssuePolicy {
 export interface FunctionToIssue {
   readonly version: number;
   readonly capabilities: FunctionCapabilities;
+  /** The function's retry policy; absent: none. */
+  readonly retry?: RetryPolicy;
+  /** The function's priority; absent: DEFAULT_TASK_PRIORITY. */
+  readonly priority?: number;
 }
 
 /**
  * The IssueTask command for a request: the task records the function's current version, and takes
- * its requirements and timeout from it.
+ * its requirements, timeout and retry policy from it; its priority from the request, else the
+ * function, else DEFAULT_TASK_PRIORITY.
  */
 export function issueTaskCommand(
   request: IssueTaskRequest,
@@ -40,6 +46,9 @@ export function issueTaskCommand(
     maxAttempts: policy.maxAttempts,
     pendingDeadline: policy.pendingDeadlineSeconds,
     issuedAt: request.issuedAt,
+    priority: request.priority ?? fn.priority ?? DEFAULT_TASK_PRIORITY,
+    ...(request.notBefore === undefined ? {} : { notBefore: request.notBefore }),
+    ...(fn.retry === undefined ? {} : { retry: fn.retry }),
   });
 }
 
@@ -57,6 +66,9 @@ export function isIssuedBy(issued: TaskIssued['data'], request: IssueTaskRequest
     issued.issuedAt === request.issuedAt &&
     issued.request.query === request.request.query &&
     issued.request.contentType === request.request.contentType &&
-    issued.request.body === request.request.body
+    issued.request.body === request.request.body &&
+    issued.notBefore === request.notBefore &&
+    // The priority the request named, if any; without one the task took the function's.
+    (request.priority === undefined || issued.priority === request.priority)
   );
 }

@@ -39,6 +39,7 @@ describe('issuing a task', () => {
       timeout: 15,
       maxAttempts: 4,
       pendingDeadline: 120,
+      priority: 5,
     });
   });
 
@@ -56,6 +57,31 @@ describe('issuing a task', () => {
       timeout: data.timeout,
       cpu: data.requirements.cpuCount,
     }).toEqual({ version: 3, timeout: 60, cpu: 8 });
+  });
+
+  test("the function's retry policy and priority go with the task; the request's priority wins", () => {
+    const retry = {
+      maxAttempts: 3,
+      backoff: { initialSeconds: 1, multiplier: 2, maxSeconds: 30 },
+      on: ['5xx' as const],
+    };
+    const fn = { ...version1, retry, priority: 2 };
+    const policy = { maxAttempts: 3, pendingDeadlineSeconds: 300 };
+    expect(issueTaskCommand(request, fn, policy).data).toMatchObject({ retry, priority: 2 });
+    const urgent = { ...request, priority: 9, notBefore: '2026-12-01T11:00:00.000Z' };
+    const { data } = issueTaskCommand(urgent, fn, policy);
+    expect(data).toMatchObject({ priority: 9, notBefore: '2026-12-01T11:00:00.000Z' });
+    expect(parseIssueTask(issueTaskCommand(urgent, fn, policy)).data).toEqual(data);
+  });
+
+  test('a retry names the same delay, and the same priority if it names one', () => {
+    const policy = { maxAttempts: 3, pendingDeadlineSeconds: 300 };
+    const delayed = { ...request, notBefore: '2026-12-01T11:00:00.000Z' };
+    const { data } = issueTaskCommand(delayed, { ...version1, priority: 7 }, policy);
+    expect(isIssuedBy(data, delayed)).toBe(true);
+    expect(isIssuedBy(data, { ...delayed, priority: 7 })).toBe(true);
+    expect(isIssuedBy(data, { ...delayed, priority: 8 })).toBe(false);
+    expect(isIssuedBy(data, request)).toBe(false);
   });
 
   test('a retry is recognised by what the gateway sent, not by what was derived', () => {

@@ -1,3 +1,4 @@
+import { DEFAULT_TASK_PRIORITY } from '@canopy/contracts';
 import type {
   RunningTask,
   TaskEvent,
@@ -22,6 +23,12 @@ export interface TaskQueueOptions {
   readonly deadlineRetryMs: number;
   /** How many ended tasks are remembered, so that late copies of their events are ignored. */
   readonly endedMemory?: number;
+  /**
+   * Waiting this long is worth one priority level (aging): a task is ranked by the time it became
+   * due minus its priority times this, so no task waits behind newer ones for ever. Default
+   * {@link DEFAULT_PRIORITY_AGING_MS}.
+   */
+  readonly priorityAgingMs?: number;
 }
 
 /** A task offered to a node: the app sends it, then reports the answer. */
@@ -82,6 +89,7 @@ export interface QueuedTaskView {
 }
 
 type Placement =
+  /** `sinceMs`: when it became, or becomes, due; its pending deadline runs from then. */
   | { readonly phase: 'waiting'; readonly sinceMs: number }
   | {
       readonly phase: 'offered';
@@ -103,6 +111,12 @@ type Placement =
 interface QueuedTask {
   readonly task: TaskIssued['data'];
   readonly issuedAtMs: number;
+  /** Its place among the waiting tasks, lowest first: see {@link TaskQueue}. */
+  readonly rankMs: number;
+  /** Whether it is in the waiting list: a waiting task is listed once it is due. */
+  listed: boolean;
+  /** No node is offered it before this time (its `notBefore`, or the `retryAt` of a failed attempt). */
+  heldUntilMs: number;
   /** Time the platform was away while the task was active: its deadlines are this much later. */
   allowanceMs: number;
   /** Version of the last event applied from the task's stream. */
@@ -113,17 +127,30 @@ interface QueuedTask {
 }
 
 const DEFAULT_ENDED_MEMORY = 100_000;
+/** One priority level per minute waited. */
+export const DEFAULT_PRIORITY_AGING_MS = 60_000;
 
 /**
- * The scheduler's view of the tasks that are not over: waiting in FIFO order (issuedAt, then id),
- * offered to a node, or assigned, each with its next deadline. Built only from task events (in stream
+ * The scheduler's view of the tasks that are not over: waiting in priority order, offered to a node,
+ * or assigned, each with its next deadline. Built only from task events (in stream
  * order, so it can be rebuilt from the event store after a restart) plus the offers in flight, which
  * only this process knows. It never decides anything the task decider must decide: it tells the app
  * which commands are due, and the app runs them through the decider against the task's stream.
  *
- * Deadlines: the pending deadline runs while a task waits, from its issue or from the end of its last
- * attempt; the run timeout from the assignment (plus a grace); an offer expires after the offer
- * timeout. A task no node can take stays waiting without holding up the tasks behind it.
+ * Order: a waiting task's rank is the time it became due (its issue, or its `notBefore` when later)
+ * minus its priority times `priorityAgingMs`, and waiting tasks are offered lowest rank first (then
+ * by id). So a higher priority goes first, tasks of one priority go in the order they became due, and
+ * waiting `priorityAgingMs` longer counts as much as one level more: a task of priority 0 waits
+ * behind at most the priority-9 tasks that became due within 9 × `priorityAgingMs` after it. The rank
+ * never changes, so the waiting list stays sorted without re-sorting. A task requeued after an
+ * attempt keeps its rank.
+ *
+ * Delays: a task is not listed before it is due (its `notBefore`, or the `retryAt` of its failed
+ * attempt); a deadline at that time lists it.
+ *
+ * Deadlines: the pending deadline runs while a task waits, from the time it became due or from the
+ * end of its last attempt; the run timeout from the assignment (plus a grace); an offer expires after
+ * the offer timeout. A task no node can take stays waiting without holding up the tasks behind it.
  */
 export class TaskQueue {
   private readonly options: Required<TaskQueueOptions>;
@@ -140,13 +167,18 @@ export class TaskQueue {
     private readonly registry: NodeRegistry,
     options: TaskQueueOptions,
   ) {
-    this.options = { endedMemory: DEFAULT_ENDED_MEMORY, ...options };
+    this.options = {
+      endedMemory: DEFAULT_ENDED_MEMORY,
+      priorityAgingMs: DEFAULT_PRIORITY_AGING_MS,
+      ...options,
+    };
   }
 
   get size(): number {
     return this.tasks.size;
   }
 
+  /** Waiting tasks that are due (not held by a delay). */
   get waitingCount(): number {
     return this.waiting.length;
   }
@@ -218,17 +250,21 @@ export class TaskQueue {
     if (event.type === 'TaskIssued') {
       if (queued !== undefined || streamVersion !== 1 || this.ended.has(taskId)) return;
       const issuedAtMs = Date.parse(event.data.issuedAt);
+      const { notBefore, priority = DEFAULT_TASK_PRIORITY } = event.data;
+      const dueAtMs = Math.max(issuedAtMs, notBefore === undefined ? 0 : Date.parse(notBefore));
       const added: QueuedTask = {
         task: event.data,
         issuedAtMs,
+        rankMs: dueAtMs - priority * this.options.priorityAgingMs,
+        listed: false,
+        heldUntilMs: notBefore === undefined ? Number.NEGATIVE_INFINITY : Date.parse(notBefore),
         allowanceMs: 0,
         version: 1,
         attempts: 0,
-        placement: { phase: 'waiting', sinceMs: issuedAtMs },
+        placement: { phase: 'waiting', sinceMs: dueAtMs },
       };
       this.tasks.set(taskId, added);
-      this.enqueue(added);
-      this.schedule(added);
+      this.waitUntilDue(added, nowMs);
       return;
     }
     if (queued === undefined || streamVersion !== queued.version + 1) return;
@@ -263,6 +299,17 @@ export class TaskQueue {
         queued.placement = { phase: 'waiting', sinceMs };
         this.enqueue(queued);
         this.schedule(queued);
+        return;
+      }
+      case 'TaskAttemptFailed': {
+        // The function answered with a status its retry policy retries: back to waiting, due again
+        // once the backoff is over.
+        const { placement } = queued;
+        if (placement.phase !== 'assigned' || placement.attempt !== event.data.attempt) return;
+        this.registry.release(placement.nodeId, taskId);
+        queued.heldUntilMs = Date.parse(event.data.retryAt);
+        queued.placement = { phase: 'waiting', sinceMs: queued.heldUntilMs };
+        this.waitUntilDue(queued, nowMs);
         return;
       }
       case 'TaskProgressed':
@@ -316,6 +363,8 @@ export class TaskQueue {
         expiresAtMs: nowMs + this.options.offerTimeoutMs,
       };
       this.registry.hold(nodeId, offer.taskId, nowMs);
+      // Offered: it leaves the waiting list (filtered out below, after the loop over it).
+      queued.listed = false;
       queued.placement = { phase: 'offered', sinceMs: placement.sinceMs, offer, accepted: false };
       this.schedule(queued);
       offers.push(offer);
@@ -419,6 +468,8 @@ export class TaskQueue {
       if (placement.phase === 'assigned' && placement.ending !== null) continue;
       queued.allowanceMs += Math.max(0, outageMs);
       this.schedule(queued);
+      // A delayed task's deadline is the time it becomes due, not a failure: it stays.
+      if (placement.phase === 'waiting' && !queued.listed) continue;
       const { taskId } = queued.task;
       const due = this.deadlines.get(taskId);
       if (due !== undefined && due < nowMs + graceMs) this.deadlines.set(taskId, nowMs + graceMs);
@@ -458,6 +509,12 @@ export class TaskQueue {
     const { taskId } = queued.task;
     switch (placement.phase) {
       case 'waiting':
+        if (!queued.listed) {
+          // Its delay is over: it joins the waiting tasks, and its pending deadline starts.
+          this.enqueue(queued);
+          this.schedule(queued);
+          return undefined;
+        }
         this.deadlines.set(taskId, nowMs + this.options.deadlineRetryMs);
         return { kind: 'PendingDeadline', taskId, waitingSinceMs: placement.sinceMs };
       case 'offered': {
@@ -483,7 +540,10 @@ export class TaskQueue {
     const { taskId } = queued.task;
     switch (placement.phase) {
       case 'waiting':
-        this.deadlines.set(taskId, this.pendingDeadlineMs(queued, placement.sinceMs));
+        this.deadlines.set(
+          taskId,
+          queued.listed ? this.pendingDeadlineMs(queued, placement.sinceMs) : queued.heldUntilMs,
+        );
         return;
       case 'offered':
         if (placement.accepted) this.deadlines.delete(taskId);
@@ -554,17 +614,32 @@ export class TaskQueue {
     }
   }
 
+  /** Lists a waiting task if it is due at `nowMs`; otherwise its deadline lists it when it is. */
+  private waitUntilDue(queued: QueuedTask, nowMs: number): void {
+    if (queued.heldUntilMs > nowMs) {
+      this.dequeue(queued);
+      this.schedule(queued);
+      return;
+    }
+    this.enqueue(queued);
+    this.schedule(queued);
+  }
+
   private enqueue(queued: QueuedTask): void {
+    if (queued.listed) return;
     this.waiting.splice(this.waitingPosition(queued), 0, queued);
+    queued.listed = true;
     this.waitingChanged = true;
   }
 
   private dequeue(queued: QueuedTask): void {
+    if (!queued.listed) return;
+    queued.listed = false;
     const position = this.waitingPosition(queued);
     if (this.waiting[position] === queued) this.waiting.splice(position, 1);
   }
 
-  /** Where the task is, or belongs, in the waiting list (binary search on issuedAt, then id). */
+  /** Where the task is, or belongs, in the waiting list (binary search on rank, then id). */
   private waitingPosition(queued: QueuedTask): number {
     let low = 0;
     let high = this.waiting.length;
@@ -588,7 +663,7 @@ export class TaskQueue {
 }
 
 function comesBefore(a: QueuedTask, b: QueuedTask): boolean {
-  if (a.issuedAtMs !== b.issuedAtMs) return a.issuedAtMs < b.issuedAtMs;
+  if (a.rankMs !== b.rankMs) return a.rankMs < b.rankMs;
   return a.task.taskId < b.task.taskId;
 }
 

@@ -36,12 +36,16 @@ function issued(
     timeout = 10,
     pendingDeadline = 60,
     maxAttempts = 3,
+    priority,
+    notBeforeMs,
   }: {
     issuedAtMs?: number;
     requirements?: TaskRequirements;
     timeout?: number;
     pendingDeadline?: number;
     maxAttempts?: number;
+    priority?: number;
+    notBeforeMs?: number;
   } = {},
 ): TaskEvent {
   return taskEvent('TaskIssued', {
@@ -56,6 +60,8 @@ function issued(
     maxAttempts,
     pendingDeadline,
     issuedAt: at(issuedAtMs),
+    ...(priority === undefined ? {} : { priority }),
+    ...(notBeforeMs === undefined ? {} : { notBefore: at(notBeforeMs) }),
   });
 }
 
@@ -82,6 +88,21 @@ const finished = (n: number, nodeId: string, attempt: number, atMs: number) =>
     attempt,
     response: { status: 200, contentType: null, headers: {}, body: '' },
     finishedAt: at(atMs),
+  });
+const attemptFailed = (
+  n: number,
+  nodeId: string,
+  attempt: number,
+  atMs: number,
+  retryAtMs: number,
+) =>
+  taskEvent('TaskAttemptFailed', {
+    taskId: taskId(n),
+    nodeId,
+    attempt,
+    status: 503,
+    retryAt: at(retryAtMs),
+    at: at(atMs),
   });
 const failed = (n: number, atMs: number) =>
   taskEvent('TaskFailed', {
@@ -449,6 +470,156 @@ describe('TaskQueue', () => {
     announce('n1', 3);
     expect(offers(0, 2)).toHaveLength(2);
     expect(offers(0, 2)).toEqual([[taskId(3), 'n1', 1]]);
+  });
+
+  describe('priority', () => {
+    const AGING = 60_000; // the default: one level per minute waited
+
+    test('a higher priority is offered first; one priority keeps the order of issue', () => {
+      const { announce, offers, apply } = setUp();
+      apply(issued(1, { issuedAtMs: 10, priority: 5 }), 1);
+      apply(issued(2, { issuedAtMs: 20, priority: 9 }), 1);
+      apply(issued(3, { issuedAtMs: 30, priority: 5 }), 1);
+      apply(issued(4, { issuedAtMs: 40, priority: 0 }), 1);
+      apply(issued(5, { issuedAtMs: 50, priority: 9 }), 1);
+      announce('n1', 5);
+      expect(offers(100).map(([id]) => id)).toEqual([2, 5, 1, 3, 4].map(taskId));
+    });
+
+    test('a task without a recorded priority ranks as priority 5', () => {
+      const { announce, offers, apply } = setUp();
+      apply(issued(1, { issuedAtMs: 10, priority: 4 }), 1);
+      apply(issued(2, { issuedAtMs: 20 }), 1);
+      apply(issued(3, { issuedAtMs: 30, priority: 6 }), 1);
+      announce('n1', 3);
+      expect(offers(100).map(([id]) => id)).toEqual([3, 2, 1].map(taskId));
+    });
+
+    test('aging: waiting one minute longer is worth one level, so a low priority is not starved', () => {
+      const { announce, offers, apply } = setUp();
+      // Priority 0 at t=0 ranks like priority 9 issued 9 minutes later.
+      const pendingDeadline = 3_600;
+      apply(issued(1, { issuedAtMs: 0, priority: 0, pendingDeadline }), 1);
+      apply(issued(2, { issuedAtMs: 9 * AGING - 1, priority: 9, pendingDeadline }), 1);
+      apply(issued(3, { issuedAtMs: 9 * AGING + 1, priority: 9, pendingDeadline }), 1);
+      apply(issued(4, { issuedAtMs: 2 * AGING, priority: 1, pendingDeadline }), 1);
+      announce('n1', 4, plain, 10 * AGING);
+      expect(offers(10 * AGING).map(([id]) => id)).toEqual([2, 1, 3, 4].map(taskId));
+    });
+
+    test('the aging step is configurable', () => {
+      const registry = new NodeRegistry({ heartbeatTimeoutMs: HEARTBEAT_TIMEOUT });
+      const queue = new TaskQueue(registry, { ...options, priorityAgingMs: 1_000 });
+      queue.apply(issued(1, { issuedAtMs: 0, priority: 0 }), 1, T0);
+      queue.apply(issued(2, { issuedAtMs: 5_000, priority: 4 }), 1, T0);
+      queue.apply(issued(3, { issuedAtMs: 5_000, priority: 6 }), 1, T0);
+      registry.announce(
+        { nodeId: 'n1', capabilities: plain, slots: 3, agent: 'test', runningTasks: [] },
+        T0,
+      );
+      expect(queue.nextOffers(T0 + 6_000).map((offer) => offer.taskId)).toEqual(
+        [3, 1, 2].map(taskId),
+      );
+    });
+
+    test('a requeued task keeps its rank: it goes before lower-ranked tasks issued since', () => {
+      const { queue, announce, offers, apply } = setUp();
+      apply(issued(1, { issuedAtMs: 0, priority: 5 }), 1);
+      announce('n1', 1);
+      expect(offers(10)).toEqual([[taskId(1), 'n1', 1]]);
+      apply(assigned(1, 'n1', 1, 20), 2, 20);
+      apply(issued(2, { issuedAtMs: 30, priority: 5 }), 1, 30);
+      apply(issued(3, { issuedAtMs: 40, priority: 9 }), 1, 40);
+      apply(unassigned(1, 'n1', 1, 50), 3, 50);
+      expect(queue.waitingCount).toBe(3);
+      expect(offers(60)).toEqual([[taskId(3), 'n1', 1]]);
+      apply(assigned(3, 'n1', 1, 70), 2, 70);
+      apply(finished(3, 'n1', 1, 80), 3, 80);
+      expect(offers(90)).toEqual([[taskId(1), 'n1', 2]]);
+    });
+  });
+
+  describe('delays', () => {
+    test('a task is not offered before its notBefore, then in its rank', () => {
+      const { queue, announce, offers, deadlines, apply } = setUp();
+      announce('n1', 2);
+      apply(issued(1, { issuedAtMs: 0, notBeforeMs: 5_000 }), 1);
+      apply(issued(2, { issuedAtMs: 10 }), 1);
+      expect(queue.waitingCount).toBe(1);
+      expect(offers(100)).toEqual([[taskId(2), 'n1', 1]]);
+      apply(assigned(2, 'n1', 1, 200), 2, 200);
+      expect(deadlines(4_999)).toEqual([]);
+      expect(offers(4_999)).toEqual([]);
+      expect(queue.get(taskId(1))?.phase).toBe('waiting');
+      // The due time is a deadline of the queue's own: nothing for the app to act on.
+      expect(deadlines(5_000)).toEqual([]);
+      expect(queue.waitingCount).toBe(1);
+      expect(offers(5_000)).toEqual([[taskId(1), 'n1', 1]]);
+    });
+
+    test('a notBefore already past when the task is applied (a restart) holds nothing', () => {
+      const { announce, offers, apply } = setUp();
+      announce('n1', 1);
+      apply(issued(1, { issuedAtMs: 0, notBeforeMs: 1_000 }), 1, 2_000);
+      expect(offers(2_000)).toEqual([[taskId(1), 'n1', 1]]);
+    });
+
+    test('the pending deadline runs from notBefore, not from the issue', () => {
+      const { deadlines, apply } = setUp();
+      apply(issued(1, { issuedAtMs: 0, notBeforeMs: 100_000, pendingDeadline: 60 }), 1);
+      expect(deadlines(100_000)).toEqual([]);
+      expect(deadlines(159_999)).toEqual([]);
+      expect(deadlines(160_000)).toEqual([
+        { kind: 'PendingDeadline', taskId: taskId(1), waitingSinceMs: T0 + 100_000 },
+      ]);
+    });
+
+    test('a delayed task is ranked from its notBefore', () => {
+      const { announce, offers, deadlines, apply } = setUp();
+      apply(issued(1, { issuedAtMs: 0, notBeforeMs: 1_000 }), 1);
+      apply(issued(2, { issuedAtMs: 500 }), 1);
+      apply(issued(3, { issuedAtMs: 1_500 }), 1);
+      deadlines(2_000);
+      announce('n1', 3, plain, 2_000);
+      expect(offers(2_000).map(([id]) => id)).toEqual([2, 1, 3].map(taskId));
+    });
+
+    test('an outage does not push the due time of a delayed task', () => {
+      const { queue, announce, offers, deadlines, apply } = setUp();
+      announce('n1', 1);
+      apply(issued(1, { issuedAtMs: 0, notBeforeMs: 5_000 }), 1);
+      queue.forgiveOutage(3_000, T0 + 4_000, 30_000);
+      deadlines(5_000);
+      expect(offers(5_000)).toEqual([[taskId(1), 'n1', 1]]);
+    });
+
+    test('after a failed attempt the task waits until its retryAt, then goes in its rank', () => {
+      const { queue, registry, announce, offers, deadlines, apply } = setUp();
+      announce('n1', 1);
+      apply(issued(1, { issuedAtMs: 0 }), 1);
+      apply(issued(2, { issuedAtMs: 10 }), 1);
+      expect(offers(20)).toEqual([[taskId(1), 'n1', 1]]);
+      apply(assigned(1, 'n1', 1, 30), 2, 30);
+      apply(attemptFailed(1, 'n1', 1, 100, 2_100), 3, 100);
+      expect(registry.get('n1')).toMatchObject({ held: 0, free: 1 });
+      expect(queue.get(taskId(1))).toMatchObject({ phase: 'waiting', attempt: 2 });
+      expect(offers(200)).toEqual([[taskId(2), 'n1', 1]]);
+      apply(assigned(2, 'n1', 1, 300), 2, 300);
+      apply(finished(2, 'n1', 1, 400), 3, 400);
+      expect(offers(2_099)).toEqual([]);
+      deadlines(2_100);
+      expect(offers(2_100)).toEqual([[taskId(1), 'n1', 2]]);
+    });
+
+    test('a failed attempt of another attempt than the current one changes nothing', () => {
+      const { queue, announce, offers, apply } = setUp();
+      announce('n1', 1);
+      apply(issued(1), 1);
+      offers(10);
+      apply(assigned(1, 'n1', 1, 30), 2, 30);
+      apply(attemptFailed(1, 'n1', 2, 100, 2_100), 3, 100);
+      expect(queue.get(taskId(1))).toMatchObject({ phase: 'assigned', attempt: 1 });
+    });
   });
 });
 

@@ -1,3 +1,4 @@
+import { DEFAULT_TASK_PRIORITY } from '@canopy/contracts';
 import type { TaskFailureReason, TaskRequirements, TaskResponse } from '@canopy/contracts';
 import type { TaskAttempt, TaskState } from './task.js';
 
@@ -29,6 +30,10 @@ export interface TaskView {
   readonly status: number;
   readonly timeout: number;
   readonly requirements: TaskRequirements;
+  /** 0..9, 9 first. */
+  readonly priority: number;
+  /** No node is offered the task before this time; null: no delay. */
+  readonly notBefore: string | null;
   readonly response: TaskResponse | null;
   readonly failure: { readonly reason: TaskFailureReason; readonly message: string } | null;
 }
@@ -47,6 +52,8 @@ export function taskView(state: TaskState): TaskView | null {
     attempts: attempts.length,
     timeout: task.timeout,
     requirements: task.requirements,
+    priority: task.priority ?? DEFAULT_TASK_PRIORITY,
+    notBefore: task.notBefore ?? null,
   };
   const last: TaskAttempt | undefined = attempts.at(-1);
 

@@ -36,6 +36,8 @@ const issuedOnly = {
   status: 0,
   timeout: data.timeout,
   requirements: data.requirements,
+  priority: 5,
+  notBefore: null,
   response: null,
   failure: null,
 };

@@ -1,4 +1,10 @@
-import { sameJson, taskEvent, taskFailureStatus } from '@canopy/contracts';
+import {
+  isRetriedStatus,
+  retryDelayMs,
+  sameJson,
+  taskEvent,
+  taskFailureStatus,
+} from '@canopy/contracts';
 import type {
   AssignTask,
   CancelTask,
@@ -19,8 +25,8 @@ import { TaskRuleViolation } from './task-rule-violation.js';
 // The task aggregate, stream `task-<taskId>`. Rules: docs/architecture.md "Task lifecycle".
 
 // ─── Events ──────────────────────────────────────────────────────────────────────────────────────
-// TaskEvent (TaskIssued, TaskAssigned, TaskUnassigned, TaskProgressed, TaskFinished, TaskFailed)
-// is the contract type from @canopy/contracts.
+// TaskEvent (TaskIssued, TaskAssigned, TaskUnassigned, TaskProgressed, TaskAttemptFailed,
+// TaskFinished, TaskFailed) is the contract type from @canopy/contracts.
 
 // ─── State ───────────────────────────────────────────────────────────────────────────────────────
 
@@ -29,6 +35,12 @@ export interface TaskAttempt {
   readonly nodeId: string;
   readonly assignedAt: string;
   readonly unassigned: { readonly reason: UnassignReason; readonly at: string } | null;
+  /** Set when the function answered with a status its retry policy retries (TaskAttemptFailed). */
+  readonly failed: {
+    readonly status: number;
+    readonly retryAt: string;
+    readonly at: string;
+  } | null;
 }
 
 interface IssuedTask {
@@ -88,7 +100,13 @@ export function evolve(state: TaskState, event: TaskEvent): TaskState {
   switch (event.type) {
     case 'TaskAssigned': {
       const { nodeId, attempt, assignedAt } = event.data;
-      const current: TaskAttempt = { attempt, nodeId, assignedAt, unassigned: null };
+      const current: TaskAttempt = {
+        attempt,
+        nodeId,
+        assignedAt,
+        unassigned: null,
+        failed: null,
+      };
       return { phase: 'Assigned', task, attempts: [...attempts, current], progress, current };
     }
     case 'TaskUnassigned': {
@@ -101,6 +119,14 @@ export function evolve(state: TaskState, event: TaskEvent): TaskState {
     }
     case 'TaskProgressed':
       return { ...state, progress: Math.max(progress, event.data.progress) };
+    case 'TaskAttemptFailed': {
+      const { nodeId, attempt, status, retryAt, at } = event.data;
+      if (state.phase !== 'Assigned' || !isAttempt(state.current, nodeId, attempt)) return state;
+      const ended = attempts.map((known) =>
+        known.attempt === attempt ? { ...known, failed: { status, retryAt, at } } : known,
+      );
+      return { phase: 'Waiting', task, attempts: ended, progress };
+    }
     case 'TaskFinished': {
       const { nodeId, attempt, response, finishedAt } = event.data;
       return {
@@ -144,7 +170,8 @@ export function foldTask(events: readonly TaskEvent[]): TaskState {
 //   UnassignTask  - an attempt of that node that has already ended (once the task is terminal,
 //                   only the unassignment of the last attempt, which failed it);
 //   RecordProgress - any value not above the progress reached (progress never decreases);
-//   FinishTask    - the same node, attempt and response as the finish;
+//   FinishTask    - the same node, attempt and response as the finish, or the same node, attempt and
+//                   status as a failed attempt (whose body is not kept);
 //   FailTask      - a failure with the same reason (the message is descriptive only);
 //   CancelTask    - a task that is already cancelled, by whatever request or command.
 
@@ -289,6 +316,12 @@ function recordProgress({ data }: RecordProgress, state: IssuedTaskState): TaskE
   return [taskEvent('TaskProgressed', { taskId, nodeId, attempt, progress, at: now })];
 }
 
+/**
+ * The function's answer on the current attempt. It finishes the task unless the task's retry policy
+ * retries its status and the attempts that answered so far (this one included) are fewer than the
+ * policy's `maxAttempts`: then the attempt failed, and the task waits out the backoff before the
+ * next (TaskAttemptFailed). The last attempt's answer is the task's result, whatever it is.
+ */
 function finishTask({ data }: FinishTask, state: IssuedTaskState): TaskEvent[] {
   const { taskId, nodeId, attempt, response, now } = data;
   if (
@@ -297,7 +330,30 @@ function finishTask({ data }: FinishTask, state: IssuedTaskState): TaskEvent[] {
     sameJson(state.finished.response, response)
   )
     return [];
+  const failedBefore = state.attempts.find(
+    (known) => isAttempt(known, nodeId, attempt) && known.failed !== null,
+  );
+  if (failedBefore?.failed?.status === response.status) return [];
   currentAttempt(state, nodeId, attempt);
+  const { retry } = state.task;
+  const failures = failedAttempts(state) + 1;
+  if (
+    retry !== undefined &&
+    isRetriedStatus(retry.on, response.status) &&
+    failures < retry.maxAttempts
+  ) {
+    const retryAt = new Date(Date.parse(now) + retryDelayMs(retry.backoff, failures));
+    return [
+      taskEvent('TaskAttemptFailed', {
+        taskId,
+        nodeId,
+        attempt,
+        status: response.status,
+        retryAt: retryAt.toISOString(),
+        at: now,
+      }),
+    ];
+  }
   return [taskEvent('TaskFinished', { taskId, nodeId, attempt, response, finishedAt: now })];
 }
 
@@ -393,9 +449,20 @@ function lastAttempt(state: IssuedTaskState): number {
   return state.attempts.reduce((last, known) => Math.max(last, known.attempt), 0);
 }
 
-/** Attempts that may have run, the current one included: every one but those the node refused. */
+/**
+ * Attempts that count against the platform's `maxAttempts`, the current one included: those that
+ * may have run without an answer. A refused attempt never ran, and one whose function answered is
+ * counted by the retry policy instead (failedAttempts).
+ */
 function spentAttempts(state: IssuedTaskState): number {
-  return state.attempts.filter((known) => known.unassigned?.reason !== 'REJECTED').length;
+  return state.attempts.filter(
+    (known) => known.unassigned?.reason !== 'REJECTED' && known.failed === null,
+  ).length;
+}
+
+/** Attempts whose function answered with a status the retry policy retries. */
+function failedAttempts(state: IssuedTaskState): number {
+  return state.attempts.filter((known) => known.failed !== null).length;
 }
 
 function isAttempt(

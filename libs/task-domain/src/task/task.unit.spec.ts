@@ -430,6 +430,160 @@ describe('FinishTask', () => {
   });
 });
 
+describe('FinishTask under a retry policy', () => {
+  // Up to 3 attempts may answer; 5xx and 429 are failed attempts; waits 2 s, then 4 s (at most 5 s).
+  const retry = {
+    maxAttempts: 3,
+    backoff: { initialSeconds: 2, multiplier: 2, maxSeconds: 5 },
+    on: ['5xx' as const, 429],
+  };
+  const retried = taskEvent('TaskIssued', exampleTaskIssuedData({ retry }));
+  const serverError = exampleResponse({ status: 503, body: '' });
+  const attemptFailed = (
+    nodeId: string,
+    attempt: number,
+    status: number,
+    at: string,
+    retryAt: string,
+  ) => taskEvent('TaskAttemptFailed', { taskId, nodeId, attempt, status, retryAt, at });
+  const firstFailed = [retried, assigned('n1', 1), attemptFailed('n1', 1, 503, t(30), t(32))];
+  const secondFailed = [
+    ...firstFailed,
+    assigned('n2', 2, t(33)),
+    attemptFailed('n2', 2, 503, t(40), t(44)),
+  ];
+
+  test('a retried status on the first attempt fails the attempt, to be retried after the backoff', () => {
+    given([retried, assigned('n1', 1)])
+      .when(finish('n1', 1, serverError))
+      .then([attemptFailed('n1', 1, 503, t(30), t(32))]);
+    expect(foldTask(firstFailed)).toMatchObject({
+      phase: 'Waiting',
+      attempts: [{ attempt: 1, failed: { status: 503, retryAt: t(32), at: t(30) } }],
+    });
+  });
+
+  test('the backoff grows by the multiplier', () => {
+    given([...firstFailed, assigned('n2', 2, t(33))])
+      .when(finish('n2', 2, serverError, t(40)))
+      .then([attemptFailed('n2', 2, 503, t(40), t(44))]);
+  });
+
+  test('the last attempt allowed finishes the task with its answer, retried status or not', () => {
+    given([...secondFailed, assigned('n1', 3, t(45))])
+      .when(finish('n1', 3, serverError, t(50)))
+      .then([finished('n1', 3, serverError, t(50))]);
+  });
+
+  test('a success after failed attempts finishes the task', () => {
+    given([...secondFailed, assigned('n1', 3, t(45))])
+      .when(finish('n1', 3, exampleResponse(), t(50)))
+      .then([finished('n1', 3, exampleResponse(), t(50))]);
+  });
+
+  test.each([
+    ['a status not in `on`', 404],
+    ['a success', 200],
+  ])('%s finishes the task', (_case, status) => {
+    const response = exampleResponse({ status });
+    given([retried, assigned('n1', 1)])
+      .when(finish('n1', 1, response))
+      .then([finished('n1', 1, response)]);
+  });
+
+  test('a listed single status is retried', () => {
+    given([retried, assigned('n1', 1)])
+      .when(finish('n1', 1, exampleResponse({ status: 429 })))
+      .then([attemptFailed('n1', 1, 429, t(30), t(32))]);
+  });
+
+  test('without a policy, every answer finishes the task', () => {
+    given(assignedToN1)
+      .when(finish('n1', 1, serverError))
+      .then([finished('n1', 1, serverError)]);
+  });
+
+  test('the backoff never exceeds maxSeconds', () => {
+    const patient = taskEvent(
+      'TaskIssued',
+      exampleTaskIssuedData({
+        retry: {
+          maxAttempts: 10,
+          backoff: { initialSeconds: 2, multiplier: 10, maxSeconds: 5 },
+          on: ['5xx'],
+        },
+      }),
+    );
+    given([
+      patient,
+      assigned('n1', 1),
+      attemptFailed('n1', 1, 503, t(30), t(32)),
+      assigned('n1', 2, t(33)),
+    ])
+      .when(finish('n1', 2, serverError, t(40)))
+      .then([attemptFailed('n1', 2, 503, t(40), t(45))]);
+  });
+
+  test('repeating the report of a failed attempt yields nothing, also once the task moved on', () => {
+    given(firstFailed)
+      .when(finish('n1', 1, serverError, t(31)))
+      .thenNothing();
+    given([...firstFailed, assigned('n2', 2, t(33))])
+      .when(finish('n1', 1, serverError))
+      .thenNothing();
+    given([...secondFailed, assigned('n1', 3, t(45)), finished('n1', 3, exampleResponse(), t(50))])
+      .when(finish('n1', 1, serverError))
+      .thenNothing();
+  });
+
+  test('another answer from a failed attempt is rejected: it is not the current one', () => {
+    given(firstFailed)
+      .when(finish('n1', 1, exampleResponse()))
+      .thenThrows(TaskRuleViolation, violation('NOT_CURRENT_ATTEMPT'));
+  });
+
+  test("failed attempts spend nothing of the platform's attempts, nor lost ones of the policy's", () => {
+    // data.maxAttempts is 2: two failed attempts and a lost one still leave a fourth to assign.
+    const lostThird = [
+      ...secondFailed,
+      assigned('n1', 3, t(45)),
+      unassigned('n1', 3, 'NODE_LOST', t(46)),
+    ];
+    given(lostThird)
+      .when(assign('n2', 4, t(47)))
+      .then([assigned('n2', 4, t(47))]);
+    // ... and the fourth's answer is the third of the policy's: the last one, so it finishes.
+    given([...lostThird, assigned('n2', 4, t(47))])
+      .when(finish('n2', 4, serverError, t(50)))
+      .then([finished('n2', 4, serverError, t(50))]);
+  });
+
+  test('losing the node after failed attempts still fails the task on the last platform attempt', () => {
+    const lostThirdAndFourth = [
+      ...secondFailed,
+      assigned('n1', 3, t(45)),
+      unassigned('n1', 3, 'NODE_LOST', t(46)),
+      assigned('n2', 4, t(47)),
+    ];
+    given(lostThirdAndFourth)
+      .when(unassign('n2', 4, 'NODE_LOST', t(50)))
+      .then([
+        unassigned('n2', 4, 'NODE_LOST', t(50)),
+        failed(
+          'NODE_LOST',
+          502,
+          'attempt 4 ended on node n2 (NODE_LOST) and all 2 attempts allowed were spent',
+          t(50),
+        ),
+      ]);
+  });
+
+  test('evolve ignores a failed attempt that is not the current one', () => {
+    const state = foldTask([retried, assigned('n1', 1)]);
+    expect(taskDecider.evolve(state, attemptFailed('n1', 2, 503, t(30), t(32)))).toBe(state);
+  });
+});
+
 describe('FailTask', () => {
   test('TIMEOUT fails an assigned task with 504', () => {
     given(assignedToN1)
@@ -585,8 +739,9 @@ describe('evolve', () => {
           nodeId: 'n1',
           assignedAt: t(10),
           unassigned: { reason: 'NODE_LOST', at: t(20) },
+          failed: null,
         },
-        { attempt: 2, nodeId: 'n2', assignedAt: t(10), unassigned: null },
+        { attempt: 2, nodeId: 'n2', assignedAt: t(10), unassigned: null, failed: null },
       ],
       progress: 80,
       finished: { nodeId: 'n2', attempt: 2, response: exampleResponse(), finishedAt: t(30) },

@@ -11,6 +11,12 @@ export interface ProjectedAttempt {
   readonly nodeId: string;
   readonly assignedAt: string;
   readonly unassigned: { readonly reason: UnassignReason; readonly at: string } | null;
+  /** The function answered with a status its retry policy retries (TaskAttemptFailed). */
+  readonly failed: {
+    readonly status: number;
+    readonly retryAt: string;
+    readonly at: string;
+  } | null;
 }
 
 export interface ProjectedTask {
@@ -83,7 +89,10 @@ export function evolveProjectedTask(task: ProjectedTask, event: LaterTaskEvent):
         nodeId,
         attempt,
         assignedAt,
-        attempts: [...task.attempts, { attempt, nodeId, assignedAt, unassigned: null }],
+        attempts: [
+          ...task.attempts,
+          { attempt, nodeId, assignedAt, unassigned: null, failed: null },
+        ],
       };
     }
     case 'TaskUnassigned': {
@@ -102,6 +111,20 @@ export function evolveProjectedTask(task: ProjectedTask, event: LaterTaskEvent):
     }
     case 'TaskProgressed':
       return { ...task, progress: Math.max(task.progress, event.data.progress) };
+    case 'TaskAttemptFailed': {
+      const { nodeId, attempt, status, retryAt, at } = event.data;
+      if (task.state !== 'assigned' || task.nodeId !== nodeId || task.attempt !== attempt)
+        return task;
+      return {
+        ...task,
+        state: 'pending',
+        nodeId: null,
+        assignedAt: null,
+        attempts: task.attempts.map((known) =>
+          known.attempt === attempt ? { ...known, failed: { status, retryAt, at } } : known,
+        ),
+      };
+    }
     case 'TaskFinished': {
       const { nodeId, attempt, finishedAt } = event.data;
       const finishing = task.attempts.find((known) => known.attempt === attempt);

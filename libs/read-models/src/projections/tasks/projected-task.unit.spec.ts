@@ -15,6 +15,17 @@ import {
 } from './projected-task.js';
 
 const issue = taskCommand('IssueTask', exampleTaskIssuedData({ maxAttempts: 2 }));
+const retried = taskCommand(
+  'IssueTask',
+  exampleTaskIssuedData({
+    maxAttempts: 2,
+    retry: {
+      maxAttempts: 3,
+      backoff: { initialSeconds: 1, multiplier: 2, maxSeconds: 5 },
+      on: ['5xx'],
+    },
+  }),
+);
 const assign = (nodeId: string, attempt: number, at: number) =>
   taskCommand('AssignTask', { taskId, nodeId, attempt, now: t(at) });
 const unassign = (nodeId: string, attempt: number, at: number) =>
@@ -104,6 +115,34 @@ const histories: [string, TaskCommand[]][] = [
       assign('n2', 2, 11),
       progress('n2', 2, 70, 12),
       unassign('n2', 2, 15),
+    ],
+  ],
+  [
+    'waiting after a failed attempt',
+    [retried, assign('n1', 1, 5), progress('n1', 1, 30, 6), finish('n1', 1, 9, 503)],
+  ],
+  [
+    'finished on the third attempt after two failed ones',
+    [
+      retried,
+      assign('n1', 1, 5),
+      finish('n1', 1, 9, 503),
+      assign('n2', 2, 11),
+      finish('n2', 2, 12, 500),
+      assign('n1', 3, 16),
+      finish('n1', 3, 17, 200),
+    ],
+  ],
+  [
+    'finished with the retried status when the attempts ran out',
+    [
+      retried,
+      assign('n1', 1, 5),
+      finish('n1', 1, 9, 503),
+      assign('n2', 2, 11),
+      finish('n2', 2, 12, 500),
+      assign('n1', 3, 16),
+      finish('n1', 3, 17, 502),
     ],
   ],
   ['timed out', [issue, assign('n1', 1, 5), fail('TIMEOUT', 15)]],
@@ -228,8 +267,14 @@ describe('evolveProjectedTask', () => {
       assign('n2', 2, 11),
     ]);
     expect(project(events).attempts).toEqual([
-      { attempt: 1, nodeId: 'n1', assignedAt: t(5), unassigned: { reason: 'NODE_LOST', at: t(9) } },
-      { attempt: 2, nodeId: 'n2', assignedAt: t(11), unassigned: null },
+      {
+        attempt: 1,
+        nodeId: 'n1',
+        assignedAt: t(5),
+        unassigned: { reason: 'NODE_LOST', at: t(9) },
+        failed: null,
+      },
+      { attempt: 2, nodeId: 'n2', assignedAt: t(11), unassigned: null, failed: null },
     ]);
   });
 

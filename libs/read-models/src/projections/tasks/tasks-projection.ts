@@ -1,4 +1,5 @@
 import {
+  DEFAULT_TASK_PRIORITY,
   parseTaskEvent,
   taskEventTypes,
   taskStreamId,
@@ -60,6 +61,8 @@ interface IssuedTask {
   readonly mem_size: number;
   readonly network_latency: number;
   readonly privileged: boolean;
+  readonly priority: number;
+  readonly not_before: Date | string | null;
   readonly issued_at: Date | string;
 }
 
@@ -139,6 +142,8 @@ function issuedTask(
       mem_size: data.requirements.memSize,
       network_latency: data.requirements.networkLatency,
       privileged: data.requirements.privileged,
+      priority: data.priority ?? DEFAULT_TASK_PRIORITY,
+      not_before: data.notBefore ?? null,
       issued_at: data.issuedAt,
     },
     task: newlyIssuedTask,
@@ -176,6 +181,8 @@ async function loadTasks(
       't.network_latency',
       't.privileged',
       't.failure_reason',
+      't.priority',
+      't.not_before',
       't.issued_at',
       't.assigned_at',
       't.finished_at',
@@ -185,6 +192,9 @@ async function loadTasks(
       'a.assigned_at as attempt_assigned_at',
       'a.unassigned_at',
       'a.unassign_reason',
+      'a.failed_at',
+      'a.failed_status',
+      'a.retry_at',
     ])
     .where('t.task_id', '=', anyOf(taskIds, 'bpchar'))
     .orderBy('t.task_id')
@@ -209,6 +219,14 @@ async function loadTasks(
         row.unassigned_at === null || row.unassign_reason === null
           ? null
           : { reason: row.unassign_reason, at: row.unassigned_at.toISOString() },
+      failed:
+        row.failed_at === null || row.failed_status === null || row.retry_at === null
+          ? null
+          : {
+              status: row.failed_status,
+              retryAt: row.retry_at.toISOString(),
+              at: row.failed_at.toISOString(),
+            },
     });
   }
   for (const row of rows) {
@@ -264,6 +282,8 @@ const taskColumns: RowSetColumns<TaskRowSet> = {
   network_latency: 'int4',
   privileged: 'bool',
   failure_reason: 'text',
+  priority: 'int2',
+  not_before: 'timestamptz',
   issued_at: 'timestamptz',
   assigned_at: 'timestamptz',
   finished_at: 'timestamptz',
@@ -283,6 +303,8 @@ async function upsertTasks(trx: Trx, tasks: readonly TaskInProgress[]): Promise<
     mem_size: issued.mem_size,
     network_latency: issued.network_latency,
     privileged: issued.privileged,
+    priority: issued.priority,
+    not_before: issued.not_before,
     issued_at: issued.issued_at,
     state: task.state,
     progress: task.progress,
@@ -325,6 +347,9 @@ interface TaskAttemptRowSet {
   readonly assigned_at: string;
   readonly unassigned_at: string | null;
   readonly unassign_reason: UnassignReason | null;
+  readonly failed_at: string | null;
+  readonly failed_status: number | null;
+  readonly retry_at: string | null;
 }
 
 const attemptColumns: RowSetColumns<TaskAttemptRowSet> = {
@@ -334,6 +359,9 @@ const attemptColumns: RowSetColumns<TaskAttemptRowSet> = {
   assigned_at: 'timestamptz',
   unassigned_at: 'timestamptz',
   unassign_reason: 'text',
+  failed_at: 'timestamptz',
+  failed_status: 'int2',
+  retry_at: 'timestamptz',
 };
 
 /** Attempts the batch added or ended. */
@@ -342,7 +370,11 @@ function changedAttempts({ issued, task, storedTask }: TaskInProgress): TaskAtte
   return task.attempts
     .filter((attempt, index) => {
       const stored = storedAttempts[index];
-      return stored === undefined || (stored.unassigned === null && attempt.unassigned !== null);
+      return (
+        stored === undefined ||
+        (stored.unassigned === null && attempt.unassigned !== null) ||
+        (stored.failed === null && attempt.failed !== null)
+      );
     })
     .map((attempt) => ({
       task_id: issued.task_id,
@@ -351,6 +383,9 @@ function changedAttempts({ issued, task, storedTask }: TaskInProgress): TaskAtte
       assigned_at: attempt.assignedAt,
       unassigned_at: attempt.unassigned?.at ?? null,
       unassign_reason: attempt.unassigned?.reason ?? null,
+      failed_at: attempt.failed?.at ?? null,
+      failed_status: attempt.failed?.status ?? null,
+      retry_at: attempt.failed?.retryAt ?? null,
     }));
 }
 
@@ -368,6 +403,9 @@ async function upsertAttempts(trx: Trx, attempts: readonly TaskAttemptRowSet[]):
       conflict.columns(['task_id', 'attempt']).doUpdateSet((update) => ({
         unassigned_at: update.ref('excluded.unassigned_at'),
         unassign_reason: update.ref('excluded.unassign_reason'),
+        failed_at: update.ref('excluded.failed_at'),
+        failed_status: update.ref('excluded.failed_status'),
+        retry_at: update.ref('excluded.retry_at'),
       })),
     )
     .execute();
