@@ -70,10 +70,16 @@ export interface RequestIdentity {
   readonly query: string;
   readonly contentType: string | null;
   readonly body: Uint8Array;
+  /**
+   * Headers that change what the request creates (a task's priority or delay), by lower-case name;
+   * those absent are left out, so a request without any has the fingerprint it always had.
+   */
+  readonly headers?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
- * SHA-256 (hex) over the method, path, query, content type and the body's own SHA-256, each part
+ * SHA-256 (hex) over the method, path, query, content type, the body's own SHA-256 and the headers
+ * that change what is created, each part
  * length-prefixed so that no two different requests can run together into the same text. Bytes as
  * they came: the same JSON with other spacing is another request.
  */
@@ -86,6 +92,10 @@ export function requestFingerprint(request: RequestIdentity): string {
     request.query,
     request.contentType ?? '',
     bodyHash,
+    ...Object.entries(request.headers ?? {})
+      .filter((entry): entry is [string, string] => entry[1] !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, value]) => `${name}: ${value}`),
   ]) {
     hash
       .update(`${Buffer.byteLength(part)}:`)

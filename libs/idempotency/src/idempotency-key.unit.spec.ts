@@ -63,7 +63,21 @@ describe('requestFingerprint', () => {
     ['no content type', { contentType: null }],
     ['body', { body: Buffer.from('{"x": 1}') }],
     ['parts run together', { path: '/v1/task/aaaaaaaaaaaaaaaaaaaaaaaaa', query: '=1' }],
+    ['priority header', { headers: { 'canopy-priority': '9' } }],
   ])('another %s is another request', (_what, change) => {
     expect(requestFingerprint({ ...request, ...change })).not.toBe(requestFingerprint(request));
+  });
+
+  test('absent headers leave the fingerprint as it was; their order does not matter', () => {
+    expect(requestFingerprint({ ...request, headers: { 'canopy-priority': undefined } })).toBe(
+      requestFingerprint(request),
+    );
+    const both = { 'canopy-priority': '9', 'canopy-not-before': '1900000000' };
+    expect(
+      requestFingerprint({
+        ...request,
+        headers: { 'canopy-not-before': '1900000000', 'canopy-priority': '9' },
+      }),
+    ).toBe(requestFingerprint({ ...request, headers: both }));
   });
 });

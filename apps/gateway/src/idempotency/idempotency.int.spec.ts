@@ -38,11 +38,18 @@ afterAll(async () => {
 function post(
   path: string,
   body: string,
-  options: { key?: string; token?: string; on?: RunningGateway; contentType?: string } = {},
+  options: {
+    key?: string;
+    token?: string;
+    on?: RunningGateway;
+    contentType?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Response> {
   const headers: Record<string, string> = {
     authorization: `Bearer ${options.token ?? token}`,
     'content-type': options.contentType ?? 'application/json',
+    ...options.headers,
   };
   if (options.key !== undefined) headers['idempotency-key'] = options.key;
   return fetch(`${(options.on ?? harness.gateway).url}${path}`, { method: 'POST', headers, body });
@@ -128,6 +135,17 @@ describe('Idempotency-Key on POST /v1/task/:functionId', () => {
       expect(await tasksIssuedFor(fn)).toBe(1);
     },
   );
+
+  test('the same key with another priority is another request: a 422', async () => {
+    const fn = await created(await post('/v1/function', JSON.stringify(exampleFunctionDefinition)));
+    await created(await post(`/v1/task/${fn}`, '{}', { key: 'prioritised' }));
+    const response = await post(`/v1/task/${fn}`, '{}', {
+      key: 'prioritised',
+      headers: { 'canopy-priority': '9' },
+    });
+    expect(response.status).toBe(422);
+    expect(await tasksIssuedFor(fn)).toBe(1);
+  });
 
   test("keys are the account's own: another account's same key is a key of its own", async () => {
     const mine = await created(await post(`/v1/task/${functionId}`, '{}', { key: 'shared-name' }));

@@ -191,5 +191,15 @@ function fingerprintOf(request: FastifyRequest): string {
     query: queryStart < 0 ? '' : url.slice(queryStart + 1),
     contentType: contentType === undefined || contentType === '' ? null : contentType,
     body: bodyBytes(request.body),
+    headers: Object.fromEntries(
+      FINGERPRINTED_HEADERS.map((name) => [name, headerText(request.headers[name])]),
+    ),
   });
+}
+
+/** Headers that change what a request creates: the same key with other values is another request. */
+const FINGERPRINTED_HEADERS = ['canopy-priority', 'canopy-not-before'] as const;
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
 }
