@@ -1,6 +1,6 @@
 import type { EventStoreSelection } from '@canopy/service-runtime';
 import type { Pool } from 'pg';
-import type { EventStore } from './port/event-store.js';
+import type { EventStore, FenceCheck } from './port/event-store.js';
 
 export type { EventStoreSelection } from '@canopy/service-runtime';
 
@@ -10,6 +10,11 @@ export interface OpenEventStoreOptions {
    * a service shares one pool between its event store and its read models. Ignored for EventStoreDB.
    */
   readonly pool?: Pool;
+  /**
+   * How an adapter that cannot check an append's fence in the append itself checks it just before
+   * (EventStoreDB). The PostgreSQL adapter checks fences in the append's transaction and ignores it.
+   */
+  readonly fenceHolds?: FenceCheck;
 }
 
 /**
@@ -31,7 +36,10 @@ export async function openEventStore(
     }
     case 'eventstoredb': {
       const { EventStoreDbEventStore } = await import('./eventstoredb/index.js');
-      return new EventStoreDbEventStore({ connectionString: selection.connectionString });
+      return new EventStoreDbEventStore({
+        connectionString: selection.connectionString,
+        ...(options.fenceHolds === undefined ? {} : { fenceHolds: options.fenceHolds }),
+      });
     }
     default: {
       const unknown: never = selection;

@@ -3,7 +3,7 @@ import type { Decider } from '@canopy/contracts';
 import { asContractEvent, toNewEvents } from '../contract-streams.js';
 import type { ContractEvent } from '../contract-streams.js';
 import { EventIdConflictError, ExpectedVersionConflictError } from '../port/errors.js';
-import type { EventStore } from '../port/event-store.js';
+import type { AppendFence, EventStore } from '../port/event-store.js';
 import type { StreamState, StreamStateCache } from './stream-state-cache.js';
 
 /**
@@ -64,6 +64,8 @@ export interface HandleOptions<State> {
   readonly presumed?: StreamState<State>;
   /** Added to the metadata of every event the command yields (a leadership epoch, a trace). */
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /** The lease the append depends on (see AppendFence); a failed fence is thrown, not retried. */
+  readonly fence?: AppendFence;
 }
 
 /**
@@ -158,6 +160,7 @@ export class CommandHandler<Command, Event extends ContractEvent, State> {
       try {
         await store.appendToStream(streamId, toNewEvents(streamId, current.version, events), {
           expectedVersion: current.version === 0 ? 'no_stream' : current.version,
+          ...(options.fence === undefined ? {} : { fence: options.fence }),
         });
       } catch (error) {
         const conflict =

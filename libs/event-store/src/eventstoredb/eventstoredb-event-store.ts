@@ -17,9 +17,11 @@ import {
   EventIdConflictError,
   EventStoreUnavailableError,
   ExpectedVersionConflictError,
+  FencedAppendError,
 } from '../port/errors.js';
 import type {
   AppendOptions,
+  FenceCheck,
   AppendResult,
   EventStore,
   ExpectedVersion,
@@ -59,6 +61,12 @@ export type EventStoreDbEventStoreOptions = EventStoreDbConnection & {
    * and metrics). The subscription keeps going; the callback must not throw.
    */
   readonly onSubscriptionDropped?: (drop: SubscriptionDrop) => void;
+  /**
+   * Checks an append's fence just before writing it (EventStoreDB has no transaction to check it
+   * in, so a lease taken over between the check and the write is not noticed); without it, fences
+   * are not checked.
+   */
+  readonly fenceHolds?: FenceCheck;
 };
 
 const DEFAULT_BATCH_SIZE = 100;
@@ -72,6 +80,7 @@ export class EventStoreDbEventStore implements EventStore {
   readonly #client: EventStoreDBClient;
   readonly #ownsClient: boolean;
   readonly #onSubscriptionDropped: ((drop: SubscriptionDrop) => void) | undefined;
+  readonly #fenceHolds: FenceCheck | undefined;
   // Ends the subscriptions when the store closes, whether or not their callers pass a signal.
   readonly #closing = new AbortController();
 
@@ -84,6 +93,7 @@ export class EventStoreDbEventStore implements EventStore {
       this.#ownsClient = true;
     }
     this.#onSubscriptionDropped = options.onSubscriptionDropped;
+    this.#fenceHolds = options.fenceHolds;
   }
 
   // Repeated appends (retries), as EventStoreDB 20+ decides them (IndexWriter.CheckCommit) and as
@@ -112,8 +122,11 @@ export class EventStoreDbEventStore implements EventStore {
     events: readonly NewEvent[],
     options: AppendOptions,
   ): Promise<AppendResult> {
-    const { expectedVersion } = options;
+    const { expectedVersion, fence } = options;
     const ids = checkAppendInput(streamId, events, expectedVersion);
+    if (fence !== undefined && this.#fenceHolds !== undefined) {
+      if (!(await this.#fenceHolds(fence))) throw new FencedAppendError(streamId, fence);
+    }
     const expectedRevision = toExpectedRevision(expectedVersion);
     const [firstId] = ids;
     if (firstId === undefined) return this.#appendNothing(streamId, expectedVersion);

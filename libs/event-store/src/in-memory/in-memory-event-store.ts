@@ -10,12 +10,13 @@ import type {
   AppendResult,
   EventMetadata,
   EventStore,
+  FenceCheck,
   NewEvent,
   ReadStreamOptions,
   RecordedEvent,
   SubscribeOptions,
 } from '../port/event-store.js';
-import { EventStoreUnavailableError } from '../port/errors.js';
+import { EventStoreUnavailableError, FencedAppendError } from '../port/errors.js';
 import { Wakeup } from '../wakeup.js';
 
 // Events are kept as JSON text, as a real store keeps them: callers get fresh copies, and what
@@ -33,6 +34,11 @@ interface StoredEvent {
 
 const defaultBatchSize = 1000;
 
+export interface InMemoryEventStoreOptions {
+  /** Checks appends' fences just before they are written; without it, fences are not checked. */
+  readonly fenceHolds?: FenceCheck;
+}
+
 /**
  * An event store in process memory, for unit tests of code that appends and subscribes. It keeps
  * the contract of the real adapters (the shared contract suite runs against it); a checkpoint is
@@ -45,6 +51,8 @@ export class InMemoryEventStore implements EventStore {
   private readonly subscribers = new Set<Wakeup>();
   private readonly closing = new AbortController();
 
+  constructor(private readonly options: InMemoryEventStoreOptions = {}) {}
+
   async appendToStream(
     streamId: string,
     events: readonly NewEvent[],
@@ -55,6 +63,10 @@ export class InMemoryEventStore implements EventStore {
     // Let concurrent callers interleave here as they would around a real store's I/O.
     await Promise.resolve();
     this.assertOpen();
+    const { fence } = options;
+    if (fence !== undefined && this.options.fenceHolds !== undefined) {
+      if (!(await this.options.fenceHolds(fence))) throw new FencedAppendError(streamId, fence);
+    }
 
     const repeated = findRepeatedAppend(streamId, ids, options.expectedVersion, this.places);
     if (repeated !== undefined) return repeated;

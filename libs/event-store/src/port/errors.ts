@@ -30,6 +30,23 @@ export class EventIdConflictError extends EventStoreError {
   }
 }
 
+/**
+ * The append's fence failed: its lease has expired or is held at another epoch, so the caller no
+ * longer leads. Nothing was written; deciding again will not help until it leads again.
+ */
+export class FencedAppendError extends EventStoreError {
+  readonly code = 'FENCED_APPEND';
+  constructor(
+    readonly streamId: string,
+    readonly fence: { readonly lease: string; readonly epoch: number },
+  ) {
+    super(
+      `append to ${streamId} refused: lease ${fence.lease} is no longer held at epoch ${fence.epoch}`,
+    );
+    this.name = 'FencedAppendError';
+  }
+}
+
 /** The store cannot be reached or answered with an unexpected failure. */
 export class EventStoreUnavailableError extends EventStoreError {
   readonly code = 'EVENT_STORE_UNAVAILABLE';

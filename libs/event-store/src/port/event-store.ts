@@ -55,7 +55,32 @@ export type ExpectedVersion = 'no_stream' | 'any' | number;
 
 export interface AppendOptions {
   readonly expectedVersion: ExpectedVersion;
+  /**
+   * Append only while this lease is held at this epoch: a leader's decisions must not be recorded
+   * once another replica may have taken over. See {@link AppendFence}.
+   */
+  readonly fence?: AppendFence;
 }
+
+/**
+ * A lease of `@canopy/leadership` (`leadership.leases`) that an append depends on. The PostgreSQL
+ * adapter checks it inside the append's own transaction and holds a share lock on the lease's row
+ * until the commit, so no other replica can take the lease between the check and the commit: the
+ * append is written while the lease is held, or not at all (FencedAppendError). The lease must live
+ * in the store's database. Adapters that cannot check it atomically say so (see docs/event-store.md).
+ */
+export interface AppendFence {
+  /** The leadership's name, for example `scheduler`. */
+  readonly lease: string;
+  readonly epoch: number;
+}
+
+/**
+ * Whether a fence's lease is held at its epoch right now, for adapters that cannot check it inside
+ * the append (EventStoreDB, in memory): they ask just before appending, which leaves a window
+ * between the answer and the write that the PostgreSQL adapter does not have.
+ */
+export type FenceCheck = (fence: AppendFence) => boolean | Promise<boolean>;
 
 export interface AppendResult {
   /** The stream's version after the append: pass it as `expectedVersion` for the next one. */

@@ -16,9 +16,13 @@
 // the session lock): the caller discards it, and the server rolls back and releases every lock.
 import type { PoolClient } from 'pg';
 import { requiredVersion } from '../append-rules.js';
-import type { AppendResult, ExpectedVersion } from '../port/event-store.js';
+import type { AppendFence, AppendResult, ExpectedVersion } from '../port/event-store.js';
 import type { EventStoreError } from '../port/errors.js';
-import { EventIdConflictError, ExpectedVersionConflictError } from '../port/errors.js';
+import {
+  EventIdConflictError,
+  ExpectedVersionConflictError,
+  FencedAppendError,
+} from '../port/errors.js';
 
 export const notificationChannel = 'event_store';
 
@@ -32,6 +36,8 @@ export interface PendingAppend {
   /** JSON text per event (see stored-json.ts). */
   readonly data: readonly string[];
   readonly metadata: readonly string[];
+  /** Every request of one transaction has the same fence, or none (see GroupCommit). */
+  readonly fence?: AppendFence;
 }
 
 export type AppendOutcome =
@@ -39,15 +45,35 @@ export type AppendOutcome =
   | { readonly kind: 'repeated'; readonly result: AppendResult }
   | { readonly kind: 'rejected'; readonly error: EventStoreError };
 
+const outcomeColumns = `
+    request_outcome,
+    request_version::text AS request_version,
+    request_position::text AS request_position,
+    conflicting_event_id::text AS conflicting_event_id`;
+
 const appendEvents = {
   name: 'event_store.append_events',
   text: `
-    SELECT request_outcome,
-           request_version::text AS request_version,
-           request_position::text AS request_position,
-           conflicting_event_id::text AS conflicting_event_id
+    SELECT ${outcomeColumns}
     FROM event_store.append_events($1::text[], $2::int8[], $3::int4[], $4::uuid[], $5::text[],
                                    $6::text[], $7::text[])`,
+};
+
+// The same call behind a fence, still one statement and one round trip: the lease's row is read
+// and share-locked first (a new holder's UPDATE waits for this transaction's commit), and the
+// function is called once per row found: never when the lease has expired or moved on to another
+// epoch, which then answers no row at all. The function's first argument comes through the fence's
+// row so that it is a lateral call PostgreSQL cannot evaluate before the fence.
+const appendEventsFenced = {
+  name: 'event_store.append_events_fenced',
+  text: `
+    SELECT ${outcomeColumns}
+    FROM (SELECT $1::text[] AS request_streams
+            FROM leadership.leases
+           WHERE name = $8 AND epoch = $9 AND expires_at > clock_timestamp()
+             FOR SHARE) AS fence
+    CROSS JOIN LATERAL event_store.append_events(fence.request_streams, $2::int8[], $3::int4[],
+                                                 $4::uuid[], $5::text[], $6::text[], $7::text[])`,
 };
 
 interface OutcomeRow {
@@ -67,8 +93,9 @@ export async function appendInOneTransaction(
   requests: readonly PendingAppend[],
   beforeCommit?: () => Promise<void>,
 ): Promise<AppendOutcome[]> {
+  const fence = requests[0]?.fence;
   const call = {
-    ...appendEvents,
+    ...(fence === undefined ? appendEvents : appendEventsFenced),
     values: [
       requests.map((request) => request.streamId),
       requests.map((request) => requiredVersion(request.expectedVersion) ?? null),
@@ -77,6 +104,7 @@ export async function appendInOneTransaction(
       requests.flatMap((request) => request.types),
       requests.flatMap((request) => request.data),
       requests.flatMap((request) => request.metadata),
+      ...(fence === undefined ? [] : [fence.lease, fence.epoch]),
     ],
   };
   let rows: OutcomeRow[];
@@ -87,6 +115,12 @@ export async function appendInOneTransaction(
     ({ rows } = await client.query<OutcomeRow>(call));
     if (rows.some((row) => row.request_outcome === 'appended')) await beforeCommit();
     await client.query('COMMIT');
+  }
+  if (fence !== undefined && rows.length === 0) {
+    return requests.map((request) => ({
+      kind: 'rejected',
+      error: new FencedAppendError(request.streamId, fence),
+    }));
   }
   if (rows.length !== requests.length) {
     throw new Error(`append_events answered ${rows.length} of ${requests.length} requests`);

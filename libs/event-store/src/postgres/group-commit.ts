@@ -11,6 +11,9 @@
 // is answered from the stored original, not by a unique violation). Within one transaction
 // requests are checked in queue order, and an id used twice waits for the next transaction.
 //
+// A transaction's requests share one fence (or have none): a request fenced otherwise waits for a
+// later transaction, like a request for a busy stream.
+//
 // If a whole transaction fails unexpectedly, its requests are appended one by one so that one bad
 // request cannot fail its neighbours.
 import type { Pool, PoolClient } from 'pg';
@@ -98,11 +101,14 @@ export class GroupCommit {
     const waitingStreams = new Set<string>();
     const waitingIds = new Set<string>();
     let events = 0;
+    let batchFence: string | undefined;
     for (const request of this.queue) {
       const full =
         batch.length > 0 && events + request.eventIds.length > this.options.maxBatchEvents;
+      const fence = fenceKey(request);
       const mustWait =
         full ||
+        (batchFence !== undefined && fence !== batchFence) ||
         this.busyStreams.has(request.streamId) ||
         waitingStreams.has(request.streamId) ||
         request.eventIds.some(
@@ -114,6 +120,7 @@ export class GroupCommit {
         for (const id of request.eventIds) waitingIds.add(id);
       } else {
         batch.push(request);
+        batchFence = fence;
         events += request.eventIds.length;
         for (const id of request.eventIds) takenIds.add(id);
       }
@@ -175,6 +182,10 @@ export class GroupCommit {
       client.release(failure);
     }
   }
+}
+
+function fenceKey(request: PendingAppend): string {
+  return request.fence === undefined ? '' : `${request.fence.lease}\u0000${request.fence.epoch}`;
 }
 
 function settle(request: QueuedAppend, outcome: AppendOutcome): void {

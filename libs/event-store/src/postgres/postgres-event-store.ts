@@ -118,6 +118,7 @@ export class PostgresEventStore implements EventStore {
       types: events.map((event) => event.type),
       data: events.map((event) => toStoredJson(event.data)),
       metadata: events.map((event) => toStoredJson(event.metadata ?? {})),
+      ...(options.fence === undefined ? {} : { fence: options.fence }),
     });
   }
 
