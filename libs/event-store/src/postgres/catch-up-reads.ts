@@ -85,6 +85,17 @@ const readTail = {
     ORDER BY w.transaction_id, w.global_position`,
 };
 
+// The last committed row of the log, fence or no fence: where a subscription that started now has
+// handed out everything stored before it. One backward step on the log's index.
+const readLogHead = {
+  name: 'event_store.read_log_head',
+  text: `
+    SELECT e.transaction_id::text AS transaction_text, e.global_position::text AS position_text
+    FROM event_store.events e
+    ORDER BY e.transaction_id DESC, e.global_position DESC
+    LIMIT 1`,
+};
+
 const readStream = {
   name: 'event_store.read_stream',
   text: `
@@ -137,6 +148,27 @@ export async function readCommittedRows(
 
 export function positionOfRow(row: EventRow): LogPosition {
   return { transactionId: row.transaction_text, globalPosition: row.position_text };
+}
+
+/**
+ * The position of the last row committed so far, whether or not the fence lets readers past it
+ * yet; undefined for an empty log.
+ */
+export async function readHeadPosition(pool: Pool): Promise<LogPosition | undefined> {
+  const { rows } = await pool.query<Pick<EventRow, 'transaction_text' | 'position_text'>>(
+    readLogHead,
+  );
+  const [head] = rows;
+  return head === undefined
+    ? undefined
+    : { transactionId: head.transaction_text, globalPosition: head.position_text };
+}
+
+/** Whether `position` is at or past `target` in subscription order. */
+export function isAtOrPast(position: LogPosition, target: LogPosition): boolean {
+  const transaction = BigInt(position.transactionId) - BigInt(target.transactionId);
+  if (transaction !== 0n) return transaction > 0n;
+  return BigInt(position.globalPosition) >= BigInt(target.globalPosition);
 }
 
 /**

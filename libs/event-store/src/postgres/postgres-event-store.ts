@@ -13,8 +13,10 @@ import { EventStoreUnavailableError } from '../port/errors.js';
 import { ChangeNotifications } from './change-notifications.js';
 import { decodeCheckpoint, startOfLog, type LogPosition } from './checkpoint.js';
 import {
+  isAtOrPast,
   isSelected,
   positionOfRow,
+  readHeadPosition,
   readCommittedRows,
   readStreamEvents,
   readTailWindow,
@@ -145,8 +147,15 @@ export class PostgresEventStore implements EventStore {
     const windowRows = Math.max(batchSize, catchUpWindowRows);
     const readAfter = (position: LogPosition) =>
       this.query(() => readCommittedRows(this.pool, position, windowRows, prefix));
+    // Caught up means: past the last row committed when the subscription started. The first short
+    // window is not enough: the fence may hold back rows committed before the start (another
+    // transaction of the cluster still open), and that window then ends before them.
+    const head =
+      options.onCaughtUp === undefined
+        ? undefined
+        : await this.query(() => readHeadPosition(this.pool));
     let catchingUp = true;
-    let reachedHead = false;
+    let reachedHead = options.onCaughtUp === undefined;
     let prefetched: Promise<EventRow[]> | undefined;
     while (!signal.aborted) {
       let rows: EventRow[] | undefined;
@@ -176,9 +185,9 @@ export class PostgresEventStore implements EventStore {
           if (signal.aborted) return;
         }
       }
-      // The first short window reached the fence: everything committed before the subscription
-      // started has been handed out (and taken, since the generator resumed).
-      if (!catchingUp && !reachedHead) {
+      // Everything committed before the subscription started has been handed out (and taken,
+      // since the generator resumed). An empty log has nothing to hand out: the first read says so.
+      if (!reachedHead && (head === undefined || isAtOrPast(after, head))) {
         reachedHead = true;
         options.onCaughtUp?.();
       }
