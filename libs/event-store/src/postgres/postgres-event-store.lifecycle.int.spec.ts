@@ -62,6 +62,7 @@ describe('schema', () => {
     expect(rows.map((row) => row.name)).toEqual([
       '2026_11_29_23_50_00_create_events',
       '2026_12_05_07_00_00_create_append_events',
+      '2026_12_10_09_00_00_plan_event_id_lookup_per_call',
     ]);
   });
 
