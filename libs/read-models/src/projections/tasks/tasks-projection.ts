@@ -160,10 +160,32 @@ async function loadTasks(
 ): Promise<Map<string, TaskInProgress>> {
   const tasks = new Map<string, TaskInProgress>();
   if (taskIds.length === 0) return tasks;
-  // One row per attempt (one with NULLs for a task never assigned); attempts in order.
+  // One row per attempt (one with NULLs for a task never assigned); attempts in order. A lateral
+  // join, so that the attempts are found through their primary key for each task whatever the
+  // planner believes about the tables (without fresh statistics it would rather hash the whole
+  // attempts table, a cost that grows with every task ever run); OFFSET 0 keeps PostgreSQL from
+  // pulling the subquery up into a plain join, which would give it that choice back.
   const rows = await trx
     .selectFrom('api.tasks as t')
-    .leftJoin('api.task_attempts as a', 'a.task_id', 't.task_id')
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('api.task_attempts as attempts')
+          .select([
+            'attempts.attempt',
+            'attempts.node_id',
+            'attempts.assigned_at',
+            'attempts.unassigned_at',
+            'attempts.unassign_reason',
+            'attempts.failed_at',
+            'attempts.failed_status',
+            'attempts.retry_at',
+          ])
+          .whereRef('attempts.task_id', '=', 't.task_id')
+          .offset(0)
+          .as('a'),
+      (join) => join.onTrue(),
+    )
     .select([
       't.task_id',
       't.account_id',
