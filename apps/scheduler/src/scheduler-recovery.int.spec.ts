@@ -1,4 +1,5 @@
 import { eventually } from '@canopy/async-testing';
+import pg from 'pg';
 import type { TaskEvent } from '@canopy/contracts';
 import type { SchedulerFixture } from './testing/scheduler-fixture.js';
 import { schedulerTestBed, uniqueNodeId } from './testing/scheduler-test-bed.js';
@@ -251,5 +252,54 @@ describe('scheduler deadlines and recovery', () => {
       'TaskAssigned',
     ]);
     expect(events[2]?.data).toMatchObject({ nodeId: vanished.nodeId, reason: 'NODE_LOST' });
+  });
+
+  test('a leader whose lease another replica took records no assignment, and leads again under a new epoch', async () => {
+    // A long lease: its renewal (every third of it) would notice the loss late; the fenced
+    // append is what stops the deposed leader here.
+    const s = await scheduler({ SCHEDULER_LEASE_TTL_MS: '60000', ADMIN_PORT: '0' });
+    const metric = async (line: RegExp): Promise<number> => {
+      const text = await (await fetch(`${s.adminUrl}/metrics`)).text();
+      return Number(line.exec(text)?.[1] ?? Number.NaN);
+    };
+    const fn = await s.registerFunction();
+    const node = await startNode({ nodeId: uniqueNodeId('fenced'), slots: 4 });
+    const first = s.issueRequest(fn);
+    expect((await s.issue(first)).ok).toBe(true);
+    const before = await assignedTo(node, first.taskId);
+
+    const admin = new pg.Pool({ connectionString: s.database.url, max: 1 });
+    try {
+      // Another replica takes the lease (as after this one was paused past it).
+      await admin.query(
+        `UPDATE leadership.leases
+            SET epoch = epoch + 1, holder = 'another replica',
+                acquired_at = clock_timestamp(), expires_at = clock_timestamp() + interval '1 hour'
+          WHERE name = 'scheduler'`,
+      );
+      const second = s.issueRequest(fn);
+      expect((await s.issue(second)).ok).toBe(true);
+      // Issuing needs no lease; assigning does, and the store refuses it under the old epoch:
+      // the replica stops leading then, long before its next renewal would have told it.
+      await eventually(async () => {
+        expect(
+          await metric(/^canopy_event_store_append_errors_total\{error="fenced"\} (\d+)/m),
+        ).toBeGreaterThanOrEqual(1);
+        expect(await metric(/^canopy_scheduler_leader (\d+)/m)).toBe(0);
+      });
+      expect(node.assignments.map((assignment) => assignment.taskId)).toEqual([first.taskId]);
+      expect(await s.taskEventTypes(second.taskId)).toEqual(['TaskIssued']);
+
+      // The other replica goes away; this one takes the lease again, under a higher epoch.
+      await admin.query(
+        `UPDATE leadership.leases SET expires_at = clock_timestamp() WHERE name = 'scheduler'`,
+      );
+      const after = await assignedTo(node, second.taskId);
+      expect(after.epoch).toBeGreaterThanOrEqual(before.epoch + 2);
+      const [, assigned] = await eventsOnceThere(s, second.taskId, ['TaskIssued', 'TaskAssigned']);
+      expect(assigned?.metadata).toMatchObject({ epoch: after.epoch });
+    } finally {
+      await admin.end();
+    }
   });
 });

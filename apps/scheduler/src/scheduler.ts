@@ -99,15 +99,20 @@ export async function startScheduler(
       : undefined;
   const metrics = new ServiceMetrics('scheduler');
   const appendMetrics = new EventStoreMetrics(metrics.registry);
+  const leasePool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
+  leasePool.on('error', () => undefined);
+  const leases = new PostgresLeases(leasePool);
   const store = observedEventStore(
-    await openEventStore(eventStoreSelectionOf(config)).catch(async (error: unknown) => {
+    await openEventStore(eventStoreSelectionOf(config), {
+      // On PostgreSQL the store checks the lease in the append's own transaction.
+      fenceHolds: (fence) => leases.holds(fence.lease, fence.epoch),
+    }).catch(async (error: unknown) => {
+      await leasePool.end();
       await ownRevocations?.close();
       throw error;
     }),
     appendMetrics,
   );
-  const leasePool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
-  leasePool.on('error', () => undefined);
   try {
     await migrateLeadership(config.DATABASE_URL);
   } catch (error) {
@@ -178,7 +183,7 @@ export async function startScheduler(
     observe: (error: unknown) => storeHealth.observe(error),
   };
   const leadership: Leadership = new Leadership({
-    leases: new PostgresLeases(leasePool),
+    leases,
     name: 'scheduler',
     holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     ttlMs: config.SCHEDULER_LEASE_TTL_MS,
@@ -193,6 +198,7 @@ export async function startScheduler(
   const commands = new TaskCommands({
     store,
     clock,
+    lease: leadership.name,
     onAppended: (appended) => {
       schedulerMetrics.recorded(appended, queue);
       const nowMs = clock().getTime();

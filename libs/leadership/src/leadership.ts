@@ -77,6 +77,22 @@ export class Leadership {
     return this.isLeader ? this.current : { role: 'standby' };
   }
 
+  /**
+   * The store refused something this replica decided under `epoch` because the lease is no longer
+   * held at it (another replica took over while this one was paused, say): stop leading now rather
+   * than at the next renewal.
+   */
+  fenced(epoch: number): void {
+    if (this.current.role === 'leader' && this.current.epoch === epoch) {
+      this.depose('the event store refused an append under this epoch');
+    }
+  }
+
+  /** The lease this replica's decisions depend on while it leads, for fenced appends. */
+  get name(): string {
+    return this.options.name;
+  }
+
   start(): void {
     this.stopped = false;
     this.schedule(0);

@@ -170,4 +170,14 @@ describe('a leadership', () => {
     await elapse(TTL);
     expect(a.leadership.epoch).toBe(1);
   });
+
+  test('a leader told its appends are fenced stops leading at once, not at its next renewal', async () => {
+    const { a } = await leaderAndStandby();
+    // A fence for an epoch it no longer holds changes nothing.
+    a.leadership.fenced(7);
+    expect(a.leadership.epoch).toBe(1);
+    a.leadership.fenced(1);
+    expect(a.leadership.epoch).toBeUndefined();
+    expect(a.roles).toEqual([{ role: 'leader', epoch: 1 }, { role: 'standby' }]);
+  });
 });

@@ -55,6 +55,16 @@ export class PostgresLeases {
     );
   }
 
+  /** Whether the lease is held at `epoch` and has not expired, as the database sees it now. */
+  async holds(name: string, epoch: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `SELECT 1 FROM leadership.leases
+        WHERE name = $1 AND epoch = $2 AND expires_at > clock_timestamp()`,
+      [name, epoch],
+    );
+    return rowCount === 1;
+  }
+
   async current(name: string): Promise<LeaseRecord | undefined> {
     const { rows } = await this.pool.query<{ epoch: string; holder: string; expires_at: Date }>(
       'SELECT epoch::text AS epoch, holder, expires_at FROM leadership.leases WHERE name = $1',

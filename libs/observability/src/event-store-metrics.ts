@@ -1,7 +1,7 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 /** What an append's failure was, for the `error` label: a bounded set. */
-export type AppendErrorKind = 'conflict' | 'unavailable' | 'other';
+export type AppendErrorKind = 'conflict' | 'fenced' | 'unavailable' | 'other';
 
 /**
  * The event store's appends as the process sees them (`@canopy/event-store`'s `observedEventStore`
@@ -27,11 +27,11 @@ export class EventStoreMetrics {
     });
     this.errors = new Counter({
       name: 'canopy_event_store_append_errors_total',
-      help: 'Appends that failed: conflict (expected version or event id), unavailable (store away), other.',
+      help: 'Appends that failed: conflict (expected version or event id), fenced (the lease they depended on had moved on), unavailable (store away), other.',
       labelNames: ['error'],
       registers: [registry],
     });
-    for (const error of ['conflict', 'unavailable', 'other'] as const)
+    for (const error of ['conflict', 'fenced', 'unavailable', 'other'] as const)
       this.errors.inc({ error }, 0);
   }
 

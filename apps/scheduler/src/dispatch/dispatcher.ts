@@ -1,4 +1,5 @@
 import { taskCommand } from '@canopy/contracts';
+import { FencedAppendError } from '@canopy/event-store';
 import type { Assignment } from '@canopy/contracts';
 import type { DueDeadline, NodeRegistry, Offer, TaskQueue } from '@canopy/scheduling';
 import type { ServiceLogger } from '@canopy/service-runtime';
@@ -28,8 +29,15 @@ export interface DispatcherOptions {
   readonly tickMs: number;
   /** Whether the node's owner disabled it: its attempts end with NODE_DISABLED rather than NODE_LOST. */
   readonly isDisabled: (nodeId: string) => boolean;
-  /** Only the leader matches and acts on deadlines, under the epoch this gives while it leads. */
-  readonly leadership: { readonly epoch: number | undefined };
+  /**
+   * Only the leader matches and acts on deadlines, under the epoch this gives while it leads; its
+   * decisions are recorded only while its lease holds at that epoch, and it is told when the store
+   * refused one because the lease had moved on.
+   */
+  readonly leadership: {
+    readonly epoch: number | undefined;
+    fenced?(epoch: number): void;
+  };
   /** While the event store does not answer, nothing is offered and no deadline acted on. */
   readonly health: Pick<StoreHealth, 'available' | 'observe'>;
   /** Told how each offer to a node ended (metrics). */
@@ -121,14 +129,15 @@ export class Dispatcher {
       );
     }
     for (const deadline of queue.deadlinesDue(nowMs))
-      work.start(() => this.handleDeadline(deadline));
+      work.start(() => this.handleDeadline(deadline, epoch));
     for (const offer of queue.nextOffers(nowMs, MAX_OFFERS_PER_PASS))
       work.start(() => this.offer(offer, epoch));
   }
 
-  private async handleDeadline(deadline: DueDeadline): Promise<void> {
+  private async handleDeadline(deadline: DueDeadline, epoch: number): Promise<void> {
     const { commands, channel, logger } = this.options;
     const { taskId } = deadline;
+    const underLease = { epoch };
     try {
       switch (deadline.kind) {
         case 'PendingDeadline': {
@@ -141,6 +150,7 @@ export class Dispatcher {
                   now,
                 })
               : undefined,
+            underLease,
           );
           if (decision.events.length > 0) logger.info({ taskId }, 'task failed: NO_RUNNER');
           return;
@@ -156,6 +166,7 @@ export class Dispatcher {
                   now,
                 })
               : undefined,
+            underLease,
           );
           if (decision.events.length > 0) {
             channel.cancel(nodeId, { taskId, attempt, reason: 'TIMEOUT' });
@@ -171,6 +182,7 @@ export class Dispatcher {
             isCurrentAttempt(state, nodeId, attempt)
               ? taskCommand('UnassignTask', { taskId, nodeId, attempt, reason, now })
               : undefined,
+            underLease,
           );
           if (decision.events.length > 0) {
             // In case the node runs it after all (a partition, a disabled node still running, an
@@ -195,7 +207,7 @@ export class Dispatcher {
       }
     } catch (error) {
       // The deadline is handed out again after a while; the state may simply have moved on.
-      this.options.health.observe(error);
+      this.observeFailure(error, epoch);
       const level = error instanceof TaskRuleViolation ? 'info' : 'warn';
       logger[level](
         { taskId, deadline: deadline.kind, reason: String(error) },
@@ -235,7 +247,7 @@ export class Dispatcher {
       );
       if (!isCurrentAttempt(decision.after, nodeId, attempt)) throw new Error('not assigned');
     } catch (error) {
-      health.observe(error);
+      this.observeFailure(error, epoch);
       queue.offerWithdrawn(taskId, offerId);
       logger.info(
         { taskId, nodeId, attempt, reason: String(error) },
@@ -282,6 +294,12 @@ export class Dispatcher {
     if (!outcome.answered) channel.cancel(nodeId, { taskId, attempt, reason });
     queue.attemptNotTaken(taskId, attempt, reason, clock().getTime());
     this.wake();
+  }
+
+  /** An outage pauses the dispatcher; a fenced append means this replica leads no more. */
+  private observeFailure(error: unknown, epoch: number): void {
+    if (error instanceof FencedAppendError) this.options.leadership.fenced?.(epoch);
+    else this.options.health.observe(error);
   }
 }
 

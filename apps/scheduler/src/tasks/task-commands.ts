@@ -21,6 +21,11 @@ export interface TaskCommandsOptions {
   readonly onAppended: (appended: readonly AppendedEvent<TaskEvent>[]) => void;
   /** How many unfinished tasks' states are remembered; default {@link DEFAULT_REMEMBERED_TASKS}. */
   readonly rememberedTasks?: number;
+  /**
+   * The leadership whose lease fences the decisions made under an epoch: they are recorded only
+   * while that lease is still held at that epoch. Without it, epochs are recorded but not fenced.
+   */
+  readonly lease?: string;
 }
 
 export interface TaskCommandOptions {
@@ -29,7 +34,10 @@ export interface TaskCommandOptions {
    * stream without reading it; the append's expected version checks the guess.
    */
   readonly presumeNew?: boolean;
-  /** The leadership epoch the decision is made under, put on the events' metadata. */
+  /**
+   * The leadership epoch the decision is made under: put on the events' metadata, and the append
+   * is fenced by the lease at that epoch (FencedAppendError once another replica may lead).
+   */
   readonly epoch?: number;
 }
 
@@ -67,12 +75,15 @@ export class TaskCommands {
     build: TaskCommandBuilder,
     options: TaskCommandOptions = {},
   ): Promise<TaskDecision> {
+    const { epoch } = options;
+    const { lease } = this.options;
     return this.handler.handle(
       taskStreamId(taskId),
       (state) => build(state, this.options.clock().toISOString()),
       {
         ...(options.presumeNew === true ? { presumed: emptyStream } : {}),
-        ...(options.epoch === undefined ? {} : { metadata: { epoch: options.epoch } }),
+        ...(epoch === undefined ? {} : { metadata: { epoch } }),
+        ...(epoch === undefined || lease === undefined ? {} : { fence: { lease, epoch } }),
       },
     );
   }

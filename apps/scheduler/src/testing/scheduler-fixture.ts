@@ -87,6 +87,11 @@ export class SchedulerFixture {
     return fixture;
   }
 
+  /** The running scheduler's admin listener, when its configuration sets ADMIN_PORT. */
+  get adminUrl(): string | undefined {
+    return this.scheduler?.adminUrl;
+  }
+
   async startScheduler(): Promise<void> {
     this.scheduler = await startScheduler(
       this.config,

@@ -11,12 +11,13 @@ import {
   EventIdConflictError,
   EventStoreUnavailableError,
   ExpectedVersionConflictError,
+  FencedAppendError,
 } from '../port/errors.js';
 
 /** Told of every append's outcome; must not throw, and must stay cheap (it runs per append). */
 export interface AppendObserver {
   appended(events: number, seconds: number): void;
-  appendFailed(kind: 'conflict' | 'unavailable' | 'other', seconds: number): void;
+  appendFailed(kind: 'conflict' | 'fenced' | 'unavailable' | 'other', seconds: number): void;
 }
 
 /**
@@ -48,9 +49,10 @@ export function observedEventStore(store: EventStore, observer: AppendObserver):
   };
 }
 
-function appendErrorKind(error: unknown): 'conflict' | 'unavailable' | 'other' {
+function appendErrorKind(error: unknown): 'conflict' | 'fenced' | 'unavailable' | 'other' {
   if (error instanceof ExpectedVersionConflictError || error instanceof EventIdConflictError)
     return 'conflict';
+  if (error instanceof FencedAppendError) return 'fenced';
   if (error instanceof EventStoreUnavailableError) return 'unavailable';
   return 'other';
 }
