@@ -46,6 +46,7 @@ interface Container {
   readonly ports?: readonly { readonly name?: string; readonly containerPort: number }[];
   readonly env?: readonly EnvVar[];
   readonly envFrom?: readonly { readonly configMapRef?: { readonly name: string } }[];
+  readonly startupProbe?: Probe;
   readonly livenessProbe?: Probe;
   readonly readinessProbe?: Probe;
   readonly volumeMounts?: readonly { readonly name: string; readonly mountPath: string }[];
@@ -194,6 +195,7 @@ const kubernetesReadme = readFileSync(`${repositoryRoot}infra/k8s/README.md`, 'u
           true,
         );
         const own = container(service);
+        expect(own.startupProbe?.httpGet?.path).toBe('/healthz');
         expect(own.livenessProbe?.httpGet?.path).toBe('/healthz');
         expect(own.readinessProbe?.httpGet?.path).toBe('/readyz');
         const adminPort = Number(envValue(service, 'ADMIN_PORT'));
@@ -201,6 +203,7 @@ const kubernetesReadme = readFileSync(`${repositoryRoot}infra/k8s/README.md`, 'u
         expect(portNumber(service, 'admin')).toBe(adminPort);
         // The gateway's probes stay on its API port, where a load balancer looks too.
         const probePort = service === 'gateway' ? Number(envValue('gateway', 'PORT')) : adminPort;
+        expect(portNumber(service, own.startupProbe?.httpGet?.port)).toBe(probePort);
         expect(portNumber(service, own.livenessProbe?.httpGet?.port)).toBe(probePort);
         expect(portNumber(service, own.readinessProbe?.httpGet?.port)).toBe(probePort);
         expect(pod.metadata.annotations).toEqual({
