@@ -74,9 +74,10 @@ export function adminCommands(
   const auth = new Command('auth').description('the keys that sign access tokens');
   const keys = auth
     .command('keys')
-    .description('list, add, activate, retire the keys that sign access tokens')
+    .description('create, list, add, activate, retire the keys that sign access tokens')
     .addHelpText('after', authKeysHelp);
   for (const [name, description] of [
+    ['init', 'create the key file with one active key, unless it exists'],
     ['list', 'the keys, which one is active'],
     ['add', 'generate a new key and add it to the set (not active)'],
     ['rotate', 'add + activate at once'],

@@ -77,6 +77,25 @@ test('add, activate, retire rotate the file, and print no private key', async ()
 
 test('a missing file is an error that says how to get one', async () => {
   await expect(runAuthKeys({ dataDir }, { command: 'list', kid: undefined })).rejects.toThrow(
-    /canopy start/,
+    /canopy auth keys init/,
   );
+});
+
+test('init creates the configured file once, with one active key, readable by its owner only', async () => {
+  const file = path.join(dataDir, 'deployment', 'signing-keys.json');
+  const config = { dataDir, AUTH_SIGNING_KEYS_FILE: file };
+  const created = await runAuthKeys(config, { command: 'init', kid: undefined });
+  expect(created.keys).toEqual([
+    { kid: created.active, createdAt: expect.any(String), active: true },
+  ]);
+  expect((await stat(file)).mode & 0o777).toBe(0o600);
+  const text = await readFile(file, 'utf8');
+  expect(parseSigningKeySet(text).active).toBe(created.active);
+  expect(JSON.stringify(created)).not.toMatch(/"d"/);
+
+  // A second init leaves the keys in use alone.
+  expect((await runAuthKeys(config, { command: 'init', kid: undefined })).active).toBe(
+    created.active,
+  );
+  expect(await readFile(file, 'utf8')).toBe(text);
 });

@@ -3,6 +3,7 @@ import {
   activeKid,
   addSigningKey,
   generateSigningKey,
+  newSigningKeySet,
   retireSigningKey,
 } from '@canopy/identity';
 import type { SigningKeySet } from '@canopy/identity';
@@ -21,6 +22,8 @@ Rotation without downtime (apps/gateway/README.md):
      retire KID     the old key: tokens it signed stop verifying
 
 Commands:
+  init            create the file with one active key, unless it exists (for a deployment's
+                  secret: AUTH_SIGNING_KEYS_FILE=infra/auth/signing-keys.json canopy auth keys init)
   list            the keys, which one is active
   add             generate a new key and add it to the set (not active)
   activate KID    make the key the one that signs
@@ -45,10 +48,17 @@ export async function runAuthKeys(
   input: AuthKeysInput,
 ): Promise<KeyListing & { readonly added?: string }> {
   const file = signingKeysFile(config.dataDir, config.AUTH_SIGNING_KEYS_FILE);
-  const current = await readSigningKeys(file);
+  const existing = await readSigningKeys(file);
+  if (input.command === 'init') {
+    if (existing !== null) return listing(file, existing);
+    const created = newSigningKeySet();
+    await writeSigningKeys(file, created);
+    return listing(file, created);
+  }
+  const current = existing;
   if (current === null) {
     throw new Error(
-      `${file} does not exist: \`canopy start\` creates it, or set AUTH_SIGNING_KEYS_FILE`,
+      `${file} does not exist: \`canopy auth keys init\` (or \`canopy start\`) creates it`,
     );
   }
   const kid = () => {

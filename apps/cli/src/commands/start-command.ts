@@ -1,5 +1,5 @@
 import { migrateEventStore } from '@canopy/event-store/postgres';
-import { findFreePort } from '@canopy/local-services';
+import { findFreePort, redactConnectionUrl } from '@canopy/local-services';
 import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import type { CliConfig } from '../cli-config.js';
@@ -11,7 +11,8 @@ import { localSigningKeys } from '../local-stack/signing-keys.js';
 export const startHelp = `
 Runs the whole system locally: gateway (HTTP on PORT, default 3000), scheduler, projector and one
 node agent, against DATABASE_URL / NATS_URL or the local services (starting an embedded PostgreSQL
-where none answers). Creates the database and runs migrations. A service that dies is started again
+where none lets user postgres in without a password on 127.0.0.1:5432; it says which it uses and
+why). Creates the database and runs migrations. A service that dies is started again
 (after 0.5 s, doubling to 10 s); one that dies 5 times within a minute stops everything, exit code 1.
 Ctrl-C stops everything. Each service's /metrics, /healthz and /readyz: the gateway's on PORT, the
 others' on free ports of 127.0.0.1 (ADMIN_PORT), printed once everything is started.
@@ -113,6 +114,8 @@ export async function runStart(
     logger.info(
       {
         gateway: `http://127.0.0.1:${config.PORT}`,
+        // Which server, and why, was logged when it was chosen.
+        database: redactConnectionUrl(services.databaseUrl),
         nats: services.natsUrl,
         natsAuth: nats.kind,
         // /metrics, /healthz, /readyz of each service (the gateway's are on its own port).

@@ -67,6 +67,12 @@ export interface StackOptions {
    * started again, instead of a database on the machine's server.
    */
   readonly ownPostgres?: boolean;
+  /**
+   * Run the services and node agents from this tree (with a trailing slash) instead of the
+   * repository: one laid out as the container images are (infra/docker/runtime-tree.sh). The CLI
+   * still runs from the repository.
+   */
+  readonly appsRoot?: string;
 }
 
 /** One process of a service, by its name (`scheduler`, or `scheduler-2` among replicas). */
@@ -200,10 +206,10 @@ export interface PlatformStack {
 
 export async function startStack(options: StackOptions): Promise<PlatformStack> {
   const entries = {
-    scheduler: builtEntryPoint('scheduler'),
-    projector: builtEntryPoint('projector'),
-    gateway: builtEntryPoint('gateway'),
-    nodeAgent: builtEntryPoint('node-agent'),
+    scheduler: builtEntryPoint('scheduler', options.appsRoot),
+    projector: builtEntryPoint('projector', options.appsRoot),
+    gateway: builtEntryPoint('gateway', options.appsRoot),
+    nodeAgent: builtEntryPoint('node-agent', options.appsRoot),
     // The CLI's own launcher runs its build (it fails with "run npm run build" when that is missing).
     cli: (builtEntryPoint('cli'), `${repositoryRoot}apps/cli/bin/canopy.js`),
   };

@@ -11,9 +11,12 @@ const stopGraceMs = 10_000;
 /** The repository's root, from this module's place in `apps/platform-e2e/{src,dist}/testing/`. */
 export const repositoryRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
-/** An app's built entry point; fails with the fix when the build is missing. */
-export function builtEntryPoint(app: string): string {
-  const entry = `${repositoryRoot}apps/${app}/dist/main.js`;
+/**
+ * An app's built entry point, in the repository or in another tree laid out like it (`root`, with a
+ * trailing slash); fails with the fix when the build is missing.
+ */
+export function builtEntryPoint(app: string, root = repositoryRoot): string {
+  const entry = `${root}apps/${app}/dist/main.js`;
   if (!existsSync(entry)) {
     throw new Error(`${entry} does not exist: run npm run build (from the repository root) first`);
   }

@@ -161,6 +161,45 @@ describe('ensurePostgres with an embedded server', () => {
   );
 });
 
+describe('ensurePostgres with the local server', () => {
+  const testServer = new URL(process.env['DATABASE_URL'] ?? 'postgres://127.0.0.1:5432');
+  const usable = testServer.hostname === '127.0.0.1' && testServer.password === '';
+
+  (usable ? test : test.skip)(
+    'uses the server on the local port and says why (the test server, when it is one)',
+    async () => {
+      const logger = recordingLogger();
+      const port = Number(testServer.port || '5432');
+      const service = await ensurePostgres({ port, logger });
+      expect(service).toMatchObject({ url: `postgres://postgres@127.0.0.1:${port}/postgres` });
+      expect(logger.lines).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^using the PostgreSQL .+ on 127\\.0\\.0\\.1:${port} \\(DATABASE_URL is unset, and it lets user postgres in without a password\\)$`,
+          ),
+        ),
+      ]);
+    },
+  );
+
+  test('a given URL is used and named as DATABASE_URL, without its password', async () => {
+    const logger = recordingLogger();
+    const url = new URL(
+      process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    );
+    // The test server trusts loopback connections and ignores a password it did not ask for.
+    if (url.password === '') url.password = 'ignored-by-trust';
+    const service = await ensurePostgres({ url: url.toString(), logger });
+    expect(service.url).toBe(url.toString());
+    expect(logger.lines).toEqual([
+      expect.stringMatching(
+        /^using PostgreSQL .+ at postgres:\/\/\S+:\*\*\*@\S+ \(DATABASE_URL\)$/,
+      ),
+    ]);
+    expect(logger.lines.join('\n')).not.toContain(url.password);
+  });
+});
+
 describe('ensurePostgres with a server that is not there', () => {
   test('a given URL that does not answer fails, naming the URL but not its password', async () => {
     const port = await findFreePort();
@@ -176,10 +215,19 @@ describe('ensurePostgres with a server that is not there', () => {
     await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
     const { port } = squatter.address() as net.AddressInfo;
     const dataDir = await mkdtemp(path.join(tmpdir(), 'canopy-embedded-postgres-taken-'));
+    const logger = recordingLogger();
     try {
-      await expect(ensurePostgres({ dataDir, port })).rejects.toThrow(
+      await expect(ensurePostgres({ dataDir, port, logger })).rejects.toThrow(
         `cannot start PostgreSQL on 127.0.0.1:${port}: the port is taken`,
       );
+      // A server there that does not let us in (as one that asks for a password) is named, not skipped silently.
+      expect(logger.lines).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^a server listens on 127\\.0\\.0\\.1:${port} but PostgreSQL there did not let user postgres in without a password \\(.+\\); it is NOT used\\. To use it, set DATABASE_URL`,
+          ),
+        ),
+      ]);
     } finally {
       await new Promise((resolve) => squatter.close(resolve));
       await rm(dataDir, { recursive: true, force: true });

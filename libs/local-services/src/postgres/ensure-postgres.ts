@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { redactConnectionUrl } from '../connection-url.js';
 import { silentLogger, type LocalServicesLogger } from '../local-services-logger.js';
-import { choosePort } from '../network/tcp-port.js';
+import { choosePort, isPortFree } from '../network/tcp-port.js';
 import { alreadyRunning, startedByThisProcess, type RunningService } from '../running-service.js';
 import { localPostgresUrl } from './database-url.js';
 import { startEmbeddedPostgresCluster } from './embedded-postgres-cluster.js';
@@ -33,7 +33,9 @@ export interface EnsurePostgresOptions {
  * Finds a PostgreSQL server or starts one: the given URL; else the local server on the standard
  * port; else an embedded server already running from `<dataDir>/postgres`; else starts that
  * embedded server (initialising the cluster on first use). Connection URLs use the user `postgres`
- * with trust authentication on 127.0.0.1.
+ * with trust authentication on 127.0.0.1. Which server is used, and why, is logged at info level;
+ * a server on the local port that does not let that user in is named in a warning, never skipped
+ * silently.
  */
 export async function ensurePostgres(options: EnsurePostgresOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? silentLogger;
@@ -43,7 +45,9 @@ export async function ensurePostgres(options: EnsurePostgresOptions = {}): Promi
       throw new Error(
         `PostgreSQL at ${redactConnectionUrl(options.url)} does not answer: ${probe.reason}`,
       );
-    logger.debug(`using PostgreSQL ${probe.serverVersion} at ${redactConnectionUrl(options.url)}`);
+    logger.info(
+      `using PostgreSQL ${probe.serverVersion} at ${redactConnectionUrl(options.url)} (DATABASE_URL)`,
+    );
     return alreadyRunning(options.url);
   }
 
@@ -51,10 +55,19 @@ export async function ensurePostgres(options: EnsurePostgresOptions = {}): Promi
   const localUrl = localPostgresUrl(port);
   const local = await probePostgres(localUrl);
   if (local.answers) {
-    logger.debug(`using the local PostgreSQL ${local.serverVersion} at ${localUrl}`);
+    logger.info(
+      `using the PostgreSQL ${local.serverVersion} on 127.0.0.1:${port} (DATABASE_URL is unset, and it lets user postgres in without a password)`,
+    );
     return alreadyRunning(localUrl);
   }
-  logger.debug(`no usable PostgreSQL at ${localUrl}: ${local.reason}`);
+  if (await isPortFree(port)) {
+    logger.info(`no PostgreSQL on 127.0.0.1:${port} (DATABASE_URL is unset)`);
+  } else {
+    // Typically a server that asks for a password: the user meant to use it, so say why it is not.
+    logger.warn(
+      `a server listens on 127.0.0.1:${port} but PostgreSQL there did not let user postgres in without a password (${local.reason}); it is NOT used. To use it, set DATABASE_URL with its user and password`,
+    );
+  }
 
   const clusterDir = path.join(path.resolve(options.dataDir ?? '.data'), 'postgres');
   const running = await findRunningCluster(clusterDir);
