@@ -193,6 +193,7 @@ export async function startScheduler(
   const commands = new TaskCommands({
     store,
     clock,
+    correlationOf: (taskId) => queue.issuedMetadataOf(taskId)?.correlationId,
     onAppended: (appended) => {
       schedulerMetrics.recorded(appended, queue);
       const nowMs = clock().getTime();

@@ -21,6 +21,11 @@ export interface TaskCommandsOptions {
   readonly onAppended: (appended: readonly AppendedEvent<TaskEvent>[]) => void;
   /** How many unfinished tasks' states are remembered; default {@link DEFAULT_REMEMBERED_TASKS}. */
   readonly rememberedTasks?: number;
+  /**
+   * The correlation id a task's TaskIssued recorded, when this process knows it: put on the task's
+   * later events too, so that all of them name the request that started the task.
+   */
+  readonly correlationOf?: (taskId: string) => string | undefined;
 }
 
 export interface TaskCommandOptions {
@@ -31,7 +36,14 @@ export interface TaskCommandOptions {
   readonly presumeNew?: boolean;
   /** The leadership epoch the decision is made under, put on the events' metadata. */
   readonly epoch?: number;
+  /** More metadata for the events: what caused them (`causationId`), the trace that decided them. */
+  readonly metadata?: TaskEventMetadata;
 }
+
+/** What a decision may add to the metadata of the events it yields. */
+export type TaskEventMetadata = Partial<
+  Pick<TaskEvent['metadata'], 'correlationId' | 'causationId' | 'traceparent' | 'tracestate'>
+>;
 
 export const DEFAULT_REMEMBERED_TASKS = 100_000;
 
@@ -67,14 +79,29 @@ export class TaskCommands {
     build: TaskCommandBuilder,
     options: TaskCommandOptions = {},
   ): Promise<TaskDecision> {
+    const metadata = this.metadataFor(taskId, options);
     return this.handler.handle(
       taskStreamId(taskId),
       (state) => build(state, this.options.clock().toISOString()),
       {
         ...(options.presumeNew === true ? { presumed: emptyStream } : {}),
-        ...(options.epoch === undefined ? {} : { metadata: { epoch: options.epoch } }),
+        ...(metadata === undefined ? {} : { metadata }),
       },
     );
+  }
+
+  private metadataFor(
+    taskId: string,
+    { epoch, metadata }: TaskCommandOptions,
+  ): Readonly<Record<string, unknown>> | undefined {
+    const correlationId = this.options.correlationOf?.(taskId);
+    if (correlationId === undefined && epoch === undefined && metadata === undefined)
+      return undefined;
+    return {
+      ...(correlationId === undefined ? {} : { correlationId }),
+      ...(epoch === undefined ? {} : { epoch }),
+      ...metadata,
+    };
   }
 
   /** An event of the task's stream, appended by any process: keeps a remembered state current. */
