@@ -1,6 +1,11 @@
 import type { LevelWithSilent } from 'pino';
 import type { z } from 'zod';
-import { tracingConfigSchema, tracingPlanOf, type RunningTracing } from '@canopy/observability';
+import {
+  shutdownTracingWithin,
+  tracingConfigSchema,
+  tracingPlanOf,
+  type RunningTracing,
+} from '@canopy/observability';
 import { ConfigurationError, readConfig } from './service-config.js';
 import { nodeProcess, type ServiceProcess } from './service-process.js';
 import type { ServiceLogger } from './service-logger.js';
@@ -120,17 +125,7 @@ export async function runService<Shape extends ServiceShape>(
 
 // The spans of the last moments are worth a short wait, not a stop that overruns its grace.
 async function flush(tracing: RunningTracing, logger: ServiceLogger): Promise<void> {
-  if (!tracing.enabled) return;
-  let timer: NodeJS.Timeout | undefined;
-  const flushed = await Promise.race([
-    tracing.shutdown().then(
-      () => true,
-      () => true,
-    ),
-    new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), TRACING_FLUSH_MS);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (!flushed) logger.warn({ waitedMs: TRACING_FLUSH_MS }, 'the last spans were not all sent');
+  if (!(await shutdownTracingWithin(tracing, TRACING_FLUSH_MS))) {
+    logger.warn({ waitedMs: TRACING_FLUSH_MS }, 'the last spans were not all sent');
+  }
 }

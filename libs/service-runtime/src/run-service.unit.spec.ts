@@ -50,7 +50,11 @@ class FakeProcess implements ServiceProcess {
     this.crashListener = listener;
   }
 
-  createLogger(service: string, level: LevelWithSilent, options: ServiceLoggerOptions): ServiceLogger {
+  createLogger(
+    service: string,
+    level: LevelWithSilent,
+    options: ServiceLoggerOptions,
+  ): ServiceLogger {
     this.loggerLevel = level;
     this.loggerOptions = options;
     return pino(

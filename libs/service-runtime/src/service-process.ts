@@ -20,7 +20,11 @@ export interface ServiceProcess {
   onceSignal(signal: StopSignal, listener: (signal: StopSignal) => void): void;
   /** An exception nothing caught, or a promise rejection nothing handled. */
   onCrash(listener: (error: unknown) => void): void;
-  createLogger(service: string, level: LevelWithSilent, options: ServiceLoggerOptions): ServiceLogger;
+  createLogger(
+    service: string,
+    level: LevelWithSilent,
+    options: ServiceLoggerOptions,
+  ): ServiceLogger;
   /** Starts the process's tracing as planned (nothing when the plan says off). */
   startTracing(service: string, plan: TracingPlan, logger: ServiceLogger): RunningTracing;
 }

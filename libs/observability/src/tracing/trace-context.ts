@@ -85,9 +85,7 @@ export function traceFieldsOf(traceContext: Context | undefined): TraceContextFi
 }
 
 /** The trace context recorded in an event's metadata, to continue it; undefined without one. */
-export function traceContextOfFields(
-  fields: TraceContextFields | undefined,
-): Context | undefined {
+export function traceContextOfFields(fields: TraceContextFields | undefined): Context | undefined {
   if (!tracingEnabled() || fields?.traceparent === undefined) return undefined;
   return propagation.extract(ROOT_CONTEXT, fields, fieldsGetter);
 }

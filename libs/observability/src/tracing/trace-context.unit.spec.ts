@@ -52,9 +52,13 @@ describe('while tracing is on', () => {
   let tracing: RunningTracing;
 
   beforeAll(() => {
-    tracing = startTracing('test-service', { enabled: true, exporters: [], protocol: 'http/json' }, {
-      exporters: [exporter],
-    });
+    tracing = startTracing(
+      'test-service',
+      { enabled: true, exporters: [], protocol: 'http/json' },
+      {
+        exporters: [exporter],
+      },
+    );
   });
   afterAll(() => tracing.shutdown());
   beforeEach(() => exporter.reset());
@@ -66,8 +70,11 @@ describe('while tracing is on', () => {
     const parent = traceContextOfHeaders(incoming);
     expect(trace.getSpanContext(parent!)).toMatchObject({ traceId, spanId: parentSpanId });
 
-    const outgoing = await inSpan('hop', { kind: SpanKind.CONSUMER }, parent, async (_span, spanContext) =>
-      traceHeaders(spanContext),
+    const outgoing = await inSpan(
+      'hop',
+      { kind: SpanKind.CONSUMER },
+      parent,
+      async (_span, spanContext) => traceHeaders(spanContext),
     );
     const [hop] = exporter.getFinishedSpans();
     expect(hop).toMatchObject({ name: 'hop', kind: SpanKind.CONSUMER });
@@ -124,7 +131,10 @@ describe('while tracing is on', () => {
     ).rejects.toThrow('no');
     const [span] = exporter.getFinishedSpans();
     expect(span?.status).toMatchObject({ code: 2, message: 'no' });
-    expect(logged).toEqual({ trace_id: span?.spanContext().traceId, span_id: span?.spanContext().spanId });
+    expect(logged).toEqual({
+      trace_id: span?.spanContext().traceId,
+      span_id: span?.spanContext().spanId,
+    });
     expect(activeTraceLogFields()).toEqual({});
   });
 });

@@ -104,13 +104,35 @@ export function startTracing(
   };
 }
 
+/**
+ * Shuts tracing down, sending the spans still buffered, but waits at most `ms` for it (a collector
+ * that does not answer must not hold a stopping process). Whether it finished in time.
+ */
+export async function shutdownTracingWithin(tracing: RunningTracing, ms: number): Promise<boolean> {
+  if (!tracing.enabled) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const finished = await Promise.race([
+    tracing.shutdown().then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  return finished;
+}
+
 function exporterNamed(name: TraceExporterName, protocol: OtlpProtocol): SpanExporter {
   switch (name) {
     case 'console':
       return new ConsoleSpanExporter();
     case 'otlp':
       // Endpoint, headers, timeout, compression and certificates come from OTEL_EXPORTER_OTLP_*.
-      return protocol === 'http/json' ? new OtlpJsonTraceExporter() : new OtlpProtobufTraceExporter();
+      return protocol === 'http/json'
+        ? new OtlpJsonTraceExporter()
+        : new OtlpProtobufTraceExporter();
     default: {
       const unknown: never = name;
       throw new Error(`unknown span exporter ${String(unknown)}`);
