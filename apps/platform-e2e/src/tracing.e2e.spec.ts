@@ -219,7 +219,9 @@ e2e.test(
       const posts = receiver.spans.filter(
         (span) => span.traceId === traceId && span.name === 'POST /v1/task/:id',
       );
-      expect(posts).toEqual([expect.objectContaining({ service: 'canopy-gateway', parentSpanId: '' })]);
+      expect(posts).toEqual([
+        expect.objectContaining({ service: 'canopy-gateway', parentSpanId: '' }),
+      ]);
     }, 30_000);
   },
 );

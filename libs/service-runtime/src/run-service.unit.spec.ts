@@ -298,7 +298,7 @@ describe('runService', () => {
     expect(calls).toEqual([]);
     expect(host.tracing).toEqual([]);
     const stderr = host.stderr.join('');
-    expect(stderr).toMatch(/^  - PORT: /m);
-    expect(stderr).toMatch(/^  - OTEL_TRACES_EXPORTER: must be "none" or/m);
+    expect(stderr).toMatch(/^ {2}- PORT: /m);
+    expect(stderr).toMatch(/^ {2}- OTEL_TRACES_EXPORTER: must be "none" or/m);
   });
 });

@@ -68,7 +68,8 @@ describe('while tracing is on', () => {
     incoming.set('traceparent', traceparent);
     incoming.set('tracestate', 'vendor=1');
     const parent = traceContextOfHeaders(incoming);
-    expect(trace.getSpanContext(parent!)).toMatchObject({ traceId, spanId: parentSpanId });
+    if (parent === undefined) throw new Error('no context from the headers');
+    expect(trace.getSpanContext(parent)).toMatchObject({ traceId, spanId: parentSpanId });
 
     const outgoing = await inSpan(
       'hop',
@@ -95,7 +96,8 @@ describe('while tracing is on', () => {
       traceparent: `00-${decided?.spanContext().traceId}-${decided?.spanContext().spanId}-01`,
     });
     const continued = traceContextOfFields({ schemaVersion: 1, ...fields } as never);
-    expect(trace.getSpanContext(continued!)?.traceId).toBe(decided?.spanContext().traceId);
+    if (continued === undefined) throw new Error('no context from the metadata');
+    expect(trace.getSpanContext(continued)?.traceId).toBe(decided?.spanContext().traceId);
     expect(traceContextOfFields({})).toBeUndefined();
     expect(traceContextOfFields(undefined)).toBeUndefined();
   });
@@ -109,8 +111,9 @@ describe('while tracing is on', () => {
     await inSpan('request', {}, undefined, async (_span, spanContext) => {
       const received = originOfHeaders(originHeaders({ requestId: 'req-2', trace: spanContext }));
       expect(received.requestId).toBe('req-2');
-      expect(trace.getSpanContext(received.trace!)?.spanId).toBe(
-        trace.getSpanContext(spanContext!)?.spanId,
+      if (received.trace === undefined || spanContext === undefined) throw new Error('no trace');
+      expect(trace.getSpanContext(received.trace)?.spanId).toBe(
+        trace.getSpanContext(spanContext)?.spanId,
       );
     });
   });
