@@ -49,6 +49,12 @@ import { ResultWaiters } from './tasks/result-waiters.js';
 import { IdempotentRequests } from './idempotency/idempotent-requests.js';
 import { HttpMetrics } from './observability/http-metrics.js';
 import { serveOperations } from './observability/operations-routes.js';
+import {
+  observeRequests,
+  requestAnswered,
+  requestIdOf,
+  requestLogFields,
+} from './observability/request-observation.js';
 
 export { gatewayConfigSchema } from './config/gateway-config.js';
 export type { NodeCredentials, NodeCredentialsIssuer } from './nodes/node-credentials.js';
@@ -190,6 +196,7 @@ export async function startGateway(
       new FastifyAdapter({
         bodyLimit: config.GATEWAY_BODY_LIMIT_BYTES,
         clientErrorHandler: answerClientError,
+        genReqId: requestIdOf,
       }),
       { bodyParser: false, logger: new NestLogger(logger), abortOnError: false },
     );
@@ -253,6 +260,7 @@ function configureFastify(
   batchBodyLimitBytes: number,
 ): void {
   const fastify = app.getHttpAdapter().getInstance();
+  observeRequests(fastify);
   // Routes are registered when the app starts listening, after this hook: a batch of tasks has a
   // larger body limit of its own.
   fastify.addHook('onRoute', (route) => {
@@ -267,6 +275,7 @@ function configureFastify(
     return payload;
   });
   fastify.addHook('onResponse', async (request, reply) => {
+    requestAnswered(request, reply);
     httpMetrics.responded(
       request.method,
       request.routeOptions.url,
@@ -276,6 +285,7 @@ function configureFastify(
     // The route, never the query string (the function's parameters) nor any header.
     logger.debug(
       {
+        ...requestLogFields(request),
         method: request.method,
         route: request.routeOptions.url ?? '(no route)',
         status: reply.statusCode,

@@ -3,6 +3,8 @@ import {
   ServiceMetrics,
   conditionCheck,
   startAdminServer,
+  shutdownTracingWithin,
+  startTracing,
   type RunningAdminServer,
 } from '@canopy/observability';
 import { createServiceLogger, stopOnSignals } from '@canopy/service-runtime';
@@ -20,6 +22,8 @@ export const AGENT_NAME = 'canopy-node-agent/0.1.0';
  * request timeouts for the last reports and the goodbye): past it the process exits 1 anyway.
  */
 const STOP_DEADLINE_MS = 60_000;
+/** The longest the agent waits for its last spans to be sent when it ends. */
+const TRACING_FLUSH_MS = 3_000;
 
 /**
  * Runs the node until it loses its connection for good (resolves 1) or could not start (1).
@@ -27,7 +31,11 @@ const STOP_DEADLINE_MS = 60_000;
  * still running when the agent's process ends, however it ends, are stopped by the reaper.
  */
 export async function runNodeAgent(config: AgentConfig): Promise<number> {
-  const logger = createServiceLogger('canopy-node-agent', config.logLevel);
+  const logger = createServiceLogger('canopy-node-agent', config.logLevel, {
+    traceIds: config.tracing.enabled,
+  });
+  const tracing = startTracing('canopy-node-agent', config.tracing, { logger });
+  if (tracing.enabled) logger.info({ tracing: config.tracing }, 'tracing on');
   const node = new CanopyNode({
     servers: config.natsServers,
     ...(config.natsCredentials === undefined ? {} : { credentials: config.natsCredentials.creds }),
@@ -77,6 +85,7 @@ export async function runNodeAgent(config: AgentConfig): Promise<number> {
     async () => {
       await node.stop();
       await admin?.stop();
+      await shutdownTracingWithin(tracing, TRACING_FLUSH_MS);
     },
     STOP_DEADLINE_MS,
   );
@@ -111,5 +120,6 @@ export async function runNodeAgent(config: AgentConfig): Promise<number> {
   await runner.close();
   reaper.close();
   await admin?.stop();
+  await shutdownTracingWithin(tracing, TRACING_FLUSH_MS);
   return lost === undefined ? 0 : 1;
 }

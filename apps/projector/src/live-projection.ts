@@ -41,8 +41,10 @@ export interface LiveProjectionOptions {
   readonly batchSize: number;
   readonly lagLogIntervalMs: number;
   readonly logger: ServiceLogger;
-  /** Called after each batch commits; must not throw. */
-  readonly onCommitted: (events: readonly RecordedEvent[]) => void;
+  /**
+   * Called after each batch commits, with when its work began (epoch milliseconds); must not throw.
+   */
+  readonly onCommitted: (events: readonly RecordedEvent[], startedAtMs: number) => void;
   /** Told of each batch committed or failed (metrics). */
   readonly observer?: {
     batchCommitted(events: number, seconds: number): void;
@@ -133,7 +135,7 @@ export class LiveProjection {
           this.failure = null;
           failures = 0;
           backoff = undefined;
-          this.options.onCommitted(events);
+          this.options.onCommitted(events, performance.timeOrigin + started);
         }
       } catch (error) {
         if (signal.aborted) break;

@@ -21,6 +21,7 @@ import {
 import { openDatabasePool } from './database-pool.js';
 import { PostgresProjectorLag } from './observability/projector-lag.js';
 import { ProjectorMetrics } from './observability/projector-metrics.js';
+import { traceProjectedBatch } from './observability/projection-spans.js';
 import { LiveProjection, type ProjectorProgress } from './live-projection.js';
 import type { ProjectorConfig } from './projector-config.js';
 import { taskNotificationsOf } from './task-notifications.js';
@@ -80,7 +81,10 @@ export async function startProjector(
     batchSize: config.PROJECTOR_BATCH_SIZE,
     lagLogIntervalMs: config.PROJECTOR_LAG_LOG_SECONDS * 1000,
     logger,
-    onCommitted: (events) => notifyTerminalTasks(connection, events, logger),
+    onCommitted: (events, startedAtMs) => {
+      traceProjectedBatch(events, startedAtMs, Date.now());
+      notifyTerminalTasks(connection, events, logger);
+    },
     observer: projectorMetrics,
   });
   metrics.readiness.add(

@@ -199,6 +199,7 @@ export async function startScheduler(
     store,
     clock,
     lease: leadership.name,
+    correlationOf: (taskId) => queue.issuedMetadataOf(taskId)?.correlationId,
     onAppended: (appended) => {
       schedulerMetrics.recorded(appended, queue);
       const nowMs = clock().getTime();

@@ -7,13 +7,14 @@ import {
   parseCancellation,
 } from '@canopy/contracts';
 import type { Assignment, AssignmentReply } from '@canopy/contracts';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { AttemptReporter } from './attempt-reporter.js';
 import { errorSummary } from './node-logger.js';
 import type { NodeLogger } from './node-logger.js';
 import type { Workload } from './node-session.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { responseToReport } from './run-outcome.js';
+import { RunTrace } from './run-tracing.js';
 import { settledWithin } from './settled-within.js';
 import { SlotLedger, attemptKey } from './slot-ledger.js';
 import type { AttemptRef } from './slot-ledger.js';
@@ -185,7 +186,7 @@ export class AssignmentDesk implements Workload {
     switch (admission.kind) {
       case 'admitted':
         reply(msg, { accepted: true });
-        this.run(assignment, handler);
+        this.run(assignment, handler, msg.headers);
         return;
       case 'duplicate':
         logger.info(ref, 'assignment repeated; accepted again, not run twice');
@@ -202,17 +203,23 @@ export class AssignmentDesk implements Workload {
     }
   }
 
-  private run(assignment: Assignment, handler: TaskHandler): void {
-    const run = new TaskRun(assignment, this.reporter.sendProgress);
+  private run(assignment: Assignment, handler: TaskHandler, headers: MsgHdrs | undefined): void {
+    const run = new TaskRun(
+      assignment,
+      this.reporter.sendProgress,
+      new RunTrace(assignment, headers),
+    );
     this.options.logger.info(
       { ...run.ref, functionId: assignment.functionId, timeout: assignment.timeout },
       'task started',
     );
-    const settled = run.execute(handler).then((outcome) => this.afterRun(run.ref, outcome));
+    const settled = run
+      .execute(handler)
+      .then((outcome) => this.afterRun(run.ref, outcome, run.trace));
     this.runs.set(attemptKey(run.ref), { run, settled });
   }
 
-  private afterRun(ref: AttemptRef, outcome: RunOutcome): void {
+  private afterRun(ref: AttemptRef, outcome: RunOutcome, trace: RunTrace): void {
     this.runs.delete(attemptKey(ref));
     const response = responseToReport(ref, outcome, this.options.logger);
     if (response === undefined) {
@@ -220,7 +227,9 @@ export class AssignmentDesk implements Workload {
       return;
     }
     this.ledger.finish(ref);
-    void this.reporter.reportResult(ref, response).then(() => this.ledger.settle(ref));
+    void this.reporter
+      .reportResult(ref, response, trace.reportHeaders())
+      .then(() => this.ledger.settle(ref));
   }
 
   private takeCancellation(msg: Msg): void {

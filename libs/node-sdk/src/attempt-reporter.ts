@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { nodeReportSubject } from '@canopy/contracts';
 import type { ProgressReport, TaskResponse } from '@canopy/contracts';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { encodeResultReport } from './function-response.js';
 import { errorSummary } from './node-logger.js';
 import type { NodeLogger } from './node-logger.js';
@@ -44,8 +44,11 @@ export class AttemptReporter {
     this.connection = connection;
   }
 
-  /** Reports a result; the promise resolves when reporting it is over, whatever the outcome. */
-  reportResult(ref: AttemptRef, response: TaskResponse): Promise<void> {
+  /**
+   * Reports a result; the promise resolves when reporting it is over, whatever the outcome.
+   * `headers`: the run's trace context.
+   */
+  reportResult(ref: AttemptRef, response: TaskResponse, headers?: MsgHdrs): Promise<void> {
     const { connection } = this;
     if (connection === undefined) return Promise.resolve();
     const { logger } = this.options;
@@ -58,6 +61,7 @@ export class AttemptReporter {
       connection,
       subject: nodeReportSubject(this.options.nodeId, 'result'),
       payload,
+      headers,
       policy: this.options.policy,
       signal: AbortSignal.any([controller.signal, this.deliveryController.signal]),
       onRetry: (retry, reason) =>
@@ -109,7 +113,7 @@ export class AttemptReporter {
     this.deliveryController.abort();
   }
 
-  readonly sendProgress: ProgressSender = async (ref, percent, superseded, signal) => {
+  readonly sendProgress: ProgressSender = async (ref, percent, superseded, signal, headers) => {
     const { connection } = this;
     if (connection === undefined) return 'final';
     const { logger } = this.options;
@@ -124,6 +128,7 @@ export class AttemptReporter {
         connection,
         subject: nodeReportSubject(this.options.nodeId, 'progress'),
         payload: JSON.stringify(report),
+        headers,
         policy: this.options.policy,
         signal: AbortSignal.any([signal, this.deliveryController.signal]),
         superseded,

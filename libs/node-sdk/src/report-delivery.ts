@@ -1,7 +1,7 @@
 import { setTimeout } from 'node:timers/promises';
 import { decodeJson, parseNodeAck } from '@canopy/contracts';
 import type { ReplyError } from '@canopy/contracts';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { errorSummary } from './node-logger.js';
 import { retryWaitsMs } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
@@ -18,6 +18,8 @@ export interface ReportDelivery {
   readonly subject: string;
   /** The report's JSON; the same bytes (and so the same reportId) on every retry. */
   readonly payload: string;
+  /** Sent with every attempt: the run's trace context. */
+  readonly headers?: MsgHdrs | undefined;
   readonly policy: RetryPolicy;
   /** Aborting it ends the retries (a request already on the wire is still answered). */
   readonly signal: AbortSignal;
@@ -43,9 +45,13 @@ export async function deliverReport(delivery: ReportDelivery): Promise<DeliveryO
     }
     let reason: string;
     try {
-      const reply = await connection.request(subject, payload, {
-        timeout: policy.requestTimeoutMs,
-      });
+      const timeout = policy.requestTimeoutMs;
+      const { headers } = delivery;
+      const reply = await connection.request(
+        subject,
+        payload,
+        headers === undefined ? { timeout } : { timeout, headers },
+      );
       const ack = parseNodeAck(decodeJson(reply.data, 'node ack'));
       if (ack.ok) return { kind: 'acknowledged' };
       if (!ack.retry) return { kind: 'refused', error: ack.error };

@@ -1,6 +1,8 @@
 import type { Assignment, Cancellation, JsonValue } from '@canopy/contracts';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import type { TaskResult } from './function-response.js';
 import { ProgressCoalescer, progressPercent } from './progress-coalescer.js';
+import type { RunTrace, TraceContextHeaders } from './run-tracing.js';
 import type { AttemptRef } from './slot-ledger.js';
 
 /** One assigned task attempt, as the handler sees it. */
@@ -28,6 +30,13 @@ export interface RunningTask {
    * in flight only the latest new value is kept. Nothing is sent once the handler has settled.
    */
   progress(percent: number): void;
+  /**
+   * The W3C trace context of this run, to pass on to what runs the function (the reference agent
+   * sets `TRACEPARENT` / `TRACESTATE` in a process's environment, `traceparent` / `tracestate` on an
+   * HTTP call) so that its spans join the task's trace: the run's own span when the process traces
+   * with OpenTelemetry, otherwise the scheduler's. Undefined when the task is not traced.
+   */
+  readonly traceContext: TraceContextHeaders | undefined;
 }
 
 /** The client's HTTP request, as the function receives it. */
@@ -72,6 +81,8 @@ export type ProgressSender = (
   percent: number,
   superseded: () => boolean,
   signal: AbortSignal,
+  /** Trace context headers of the run, when it has any. */
+  headers: MsgHdrs | undefined,
 ) => Promise<'sent' | 'final'>;
 
 // setTimeout fires at once for delays above 2^31 - 1 ms (about 24.8 days).
@@ -87,6 +98,8 @@ export class TaskRun {
   constructor(
     private readonly assignment: Assignment,
     private readonly sendProgress: ProgressSender,
+    /** The run's span and the context its reports carry. */
+    readonly trace: RunTrace,
   ) {
     this.ref = { taskId: assignment.taskId, attempt: assignment.attempt };
   }
@@ -122,18 +135,22 @@ export class TaskRun {
       timeout: assignment.timeout,
       signal: this.controller.signal,
       progress: (percent) => this.offerProgress(percent),
+      traceContext: this.trace.headers,
     };
+    let outcome: RunOutcome;
     try {
       const result = await handler(task);
       const abort = this.abortReason;
-      return abort === undefined ? { kind: 'responded', result } : { kind: 'aborted', abort };
+      outcome = abort === undefined ? { kind: 'responded', result } : { kind: 'aborted', abort };
     } catch (error) {
       const abort = this.abortReason;
-      return abort === undefined ? { kind: 'threw', error } : { kind: 'aborted', abort };
+      outcome = abort === undefined ? { kind: 'threw', error } : { kind: 'aborted', abort };
     } finally {
       clearTimeout(timer);
       this.endProgress();
     }
+    this.trace.end(outcome);
+    return outcome;
   }
 
   /** No progress is sent from now on; a send in flight is not retried. */
@@ -147,12 +164,14 @@ export class TaskRun {
   }
 
   private async sendProgressWhileWaiting(): Promise<void> {
+    const headers = this.trace.reportHeaders();
     for (let value = this.coalescer.take(); value !== undefined; value = this.coalescer.take()) {
       const outcome = await this.sendProgress(
         this.ref,
         value,
         () => this.coalescer.superseded,
         this.progressController.signal,
+        headers,
       );
       if (outcome === 'final') this.endProgress();
     }

@@ -4,3 +4,8 @@ export * from './nats-connection-watch.js';
 export * from './event-store-metrics.js';
 export * from './admin-server.js';
 export * from './admin-config.js';
+export * from './tracing/tracing-config.js';
+export * from './tracing/tracing.js';
+export * from './tracing/trace-context.js';
+export * from './correlation/request-id.js';
+export * from './correlation/message-origin.js';

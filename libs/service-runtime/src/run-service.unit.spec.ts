@@ -2,8 +2,9 @@ import { pino, type LevelWithSilent } from 'pino';
 import { z } from 'zod';
 import { ConfigurationError, commonConfigSchema, positiveInt } from './service-config.js';
 import { ServiceExitCode, runService, type RunningService } from './run-service.js';
+import type { RunningTracing, TracingPlan } from '@canopy/observability';
 import type { ServiceProcess, StopSignal } from './service-process.js';
-import type { ServiceLogger } from './service-logger.js';
+import type { ServiceLogger, ServiceLoggerOptions } from './service-logger.js';
 
 const schema = commonConfigSchema.safeExtend({ PORT: positiveInt().default(3000) });
 
@@ -19,6 +20,8 @@ class FakeProcess implements ServiceProcess {
   readonly logs: LogLine[] = [];
   readonly exits: number[] = [];
   loggerLevel: LevelWithSilent | undefined;
+  loggerOptions: ServiceLoggerOptions | undefined;
+  readonly tracing: { service: string; plan: TracingPlan; shutdowns: number }[] = [];
   private readonly signalListeners = new Map<StopSignal, (signal: StopSignal) => void>();
   private crashListener: ((error: unknown) => void) | undefined;
   private resolveExit!: (code: number) => void;
@@ -47,12 +50,28 @@ class FakeProcess implements ServiceProcess {
     this.crashListener = listener;
   }
 
-  createLogger(service: string, level: LevelWithSilent): ServiceLogger {
+  createLogger(
+    service: string,
+    level: LevelWithSilent,
+    options: ServiceLoggerOptions,
+  ): ServiceLogger {
     this.loggerLevel = level;
+    this.loggerOptions = options;
     return pino(
       { level, base: { service } },
       { write: (line: string) => this.logs.push(JSON.parse(line) as LogLine) },
     );
+  }
+
+  startTracing(service: string, plan: TracingPlan): RunningTracing {
+    const started = { service, plan, shutdowns: 0 };
+    this.tracing.push(started);
+    return {
+      enabled: plan.enabled,
+      shutdown: async () => {
+        started.shutdowns += 1;
+      },
+    };
   }
 
   signal(signal: StopSignal): void {
@@ -235,5 +254,51 @@ describe('runService', () => {
 
     expect(calls).toEqual([{ config: { NAME: 'x', LOG_LEVEL: 'info' }, args: [] }]);
     expect(host.exits).toEqual([ServiceExitCode.done]);
+  });
+
+  test('tracing is off unless the OTEL_* variables ask for it', async () => {
+    const host = new FakeProcess();
+    await runService('gateway', schema, async () => service(), host);
+    expect(host.tracing).toEqual([{ service: 'gateway', plan: { enabled: false }, shutdowns: 0 }]);
+    expect(host.loggerOptions).toEqual({ traceIds: false });
+  });
+
+  test('with an OTLP endpoint it starts before the service, logs trace ids, and is flushed at stop', async () => {
+    const host = new FakeProcess({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    });
+    let tracingWhenStarted: number | undefined;
+    await runService(
+      'scheduler',
+      schema,
+      async () => {
+        tracingWhenStarted = host.tracing.length;
+        return service();
+      },
+      host,
+    );
+    expect(tracingWhenStarted).toBe(1);
+    expect(host.tracing[0]).toMatchObject({
+      service: 'scheduler',
+      plan: { enabled: true, exporters: ['otlp'], protocol: 'http/json' },
+      shutdowns: 0,
+    });
+    expect(host.loggerOptions).toEqual({ traceIds: true });
+    host.signal('SIGTERM');
+    expect(await host.exited).toBe(ServiceExitCode.done);
+    expect(host.tracing[0]?.shutdowns).toBe(1);
+  });
+
+  test('invalid OTEL_* variables exit 2, named with the service’s own problems', async () => {
+    const host = new FakeProcess({ PORT: '-1', OTEL_TRACES_EXPORTER: 'jaeger' });
+    const { start, calls } = recordingStart(service());
+    await runService('gateway', schema, start, host);
+    expect(host.exits).toEqual([ServiceExitCode.badConfiguration]);
+    expect(calls).toEqual([]);
+    expect(host.tracing).toEqual([]);
+    const stderr = host.stderr.join('');
+    expect(stderr).toMatch(/^ {2}- PORT: /m);
+    expect(stderr).toMatch(/^ {2}- OTEL_TRACES_EXPORTER: must be "none" or/m);
   });
 });

@@ -1,6 +1,11 @@
 import { writeSync } from 'node:fs';
 import type { LevelWithSilent } from 'pino';
-import { createServiceLogger, type ServiceLogger } from './service-logger.js';
+import { startTracing, type RunningTracing, type TracingPlan } from '@canopy/observability';
+import {
+  createServiceLogger,
+  type ServiceLogger,
+  type ServiceLoggerOptions,
+} from './service-logger.js';
 
 export type StopSignal = 'SIGINT' | 'SIGTERM';
 
@@ -15,7 +20,13 @@ export interface ServiceProcess {
   onceSignal(signal: StopSignal, listener: (signal: StopSignal) => void): void;
   /** An exception nothing caught, or a promise rejection nothing handled. */
   onCrash(listener: (error: unknown) => void): void;
-  createLogger(service: string, level: LevelWithSilent): ServiceLogger;
+  createLogger(
+    service: string,
+    level: LevelWithSilent,
+    options: ServiceLoggerOptions,
+  ): ServiceLogger;
+  /** Starts the process's tracing as planned (nothing when the plan says off). */
+  startTracing(service: string, plan: TracingPlan, logger: ServiceLogger): RunningTracing;
 }
 
 /** This Node process: logs on stdout, problems with the configuration on stderr. */
@@ -38,4 +49,5 @@ export const nodeProcess: ServiceProcess = {
     process.on('uncaughtException', listener);
   },
   createLogger: createServiceLogger,
+  startTracing: (service, plan, logger) => startTracing(`canopy-${service}`, plan, { logger }),
 };

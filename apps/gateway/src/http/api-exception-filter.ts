@@ -4,6 +4,7 @@ import type { ServiceLogger } from '@canopy/service-runtime';
 import { Catch, HttpException } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { requestLogFields } from '../observability/request-observation.js';
 import { ApiError } from './api-error.js';
 import { ruleViolationAnswer } from './rule-violation-answers.js';
 
@@ -54,7 +55,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (reply.sent || reply.raw.headersSent) {
       // A streamed response failed after its head was sent: all that is left is to cut it short.
       this.logger.error(
-        { err: exception, route: routeOf(request) },
+        { err: exception, route: routeOf(request), ...requestLogFields(request) },
         'response failed while streaming',
       );
       reply.raw.destroy();
@@ -119,7 +120,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
       };
     }
     if (exception instanceof EventStoreUnavailableError) {
-      this.logger.error({ err: exception, route: routeOf(request) }, 'event store unavailable');
+      this.logger.error(
+        { err: exception, route: routeOf(request), ...requestLogFields(request) },
+        'event store unavailable',
+      );
       return {
         status: 503,
         body: { error: 'UNAVAILABLE', message: 'the service is unavailable; try again later' },
@@ -136,7 +140,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
         },
       };
     }
-    this.logger.error({ err: exception, route: routeOf(request) }, 'request failed');
+    this.logger.error(
+      { err: exception, route: routeOf(request), ...requestLogFields(request) },
+      'request failed',
+    );
     return { status: 500, body: { error: 'INTERNAL', message: 'internal error' } };
   }
 

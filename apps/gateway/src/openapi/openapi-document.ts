@@ -20,7 +20,16 @@ const description = `Canopy's HTTP API: API keys for access tokens, functions, a
 Every route but \`POST /v1/auth/apiKey\` needs \`Authorization: Bearer <accessToken>\`, the token that route gives for an API key. \
 Every error is JSON \`{ "error": "CODE", "message": "…", "field"?: "…" }\` (the \`ApiError\` schema), \`field\` naming the \
 parameter or body field at fault. A resource of another account answers 404, as a missing one does. \
-Times in task resources are unix seconds as strings, \`null\` until reached; ids are 24 lower-case hex characters.`;
+Times in task resources are unix seconds as strings, \`null\` until reached; ids are 24 lower-case hex characters. \
+Every response carries \`X-Request-Id\`: the request's own \`X-Request-Id\` when it is 1 to 128 letters, digits or \
+\`_ . : @ / + = -\`, a new UUID otherwise. A W3C \`traceparent\` is continued when the platform traces.`;
+
+const REQUEST_ID_HEADER = 'RequestId';
+
+/** The part of an operation's response the document adds to. */
+interface DescribedResponse {
+  headers?: Record<string, unknown>;
+}
 
 export function describeGatewayApi(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -43,6 +52,13 @@ export function describeGatewayApi(app: INestApplication): OpenAPIObject {
   config.components = {
     ...config.components,
     schemas: { [API_ERROR_SCHEMA]: openApiSchema(apiErrorBodySchema) },
+    headers: {
+      [REQUEST_ID_HEADER]: {
+        description:
+          "The request's id: the one it was sent with when that is sane (1 to 128 of A-Z a-z 0-9 _ . : @ / + = -), else a new UUID",
+        schema: { type: 'string' },
+      },
+    },
   };
   const document = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (controller, method) =>
@@ -52,6 +68,18 @@ export function describeGatewayApi(app: INestApplication): OpenAPIObject {
   for (const route of declaredRoutes(app)) {
     const operation = document.paths[route.path]?.[route.method as 'get'];
     if (route.isPublic && operation !== undefined) operation.security = [];
+  }
+  // Every response, whatever its route and status, is answered with the request's id.
+  for (const path of Object.values(document.paths)) {
+    for (const operation of Object.values(path)) {
+      const responses = (operation as { responses?: Record<string, DescribedResponse> }).responses;
+      for (const response of Object.values(responses ?? {})) {
+        response.headers = {
+          'X-Request-Id': { $ref: `#/components/headers/${REQUEST_ID_HEADER}` },
+          ...response.headers,
+        };
+      }
+    }
   }
   return document;
 }

@@ -119,7 +119,11 @@ describe('POST /v1/schedule and GET /v1/schedule/:id', () => {
 
     await project(id);
     const fromReadModel = await send('GET', `/v1/schedule/${id}`, token);
-    expect(fromReadModel).toEqual(fromStream);
+    // The same answer; the responses' headers differ by their request ids.
+    expect({ status: fromReadModel.status, body: fromReadModel.body }).toEqual({
+      status: fromStream.status,
+      body: fromStream.body,
+    });
   });
 
   test('defaults: empty query, body, name and description; JSON content type', async () => {

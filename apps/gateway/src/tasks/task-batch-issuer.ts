@@ -11,7 +11,11 @@ import type {
   ReplyError,
   TaskRequest,
 } from '@canopy/contracts';
+import { inSpan, noOrigin, originHeaders } from '@canopy/observability';
+import type { MessageOrigin } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
+import { SpanKind } from '@opentelemetry/api';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import { RequestError, TimeoutError } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -27,6 +31,13 @@ import { ApiError, notFound, unavailable } from '../http/api-error.js';
 const RETRY_AFTER_SECONDS = 5;
 const ATTEMPT_TIMEOUT_MS = 5_000;
 const RETRY_PAUSE_MS = 100;
+const issueBatchSpan = {
+  kind: SpanKind.CLIENT,
+  attributes: {
+    'messaging.system': 'nats',
+    'messaging.destination.name': ISSUE_TASK_BATCH_SUBJECT,
+  },
+};
 /** NATS's default `max_payload`, used until the server has said otherwise. */
 const DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
 /** Room for the request's envelope (ids, time, brackets) in every message. */
@@ -64,6 +75,7 @@ export class TaskBatchIssuer {
   async issue(
     batch: Omit<IssueTaskBatchRequest, 'tasks'>,
     tasks: readonly BatchTask[],
+    origin: MessageOrigin = noOrigin,
   ): Promise<BatchTaskOutcome[]> {
     const outcomes = new Map<string, BatchTaskOutcome>();
     const maxPayload = this.nats.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES;
@@ -106,11 +118,16 @@ export class TaskBatchIssuer {
     if (chunk.length > 0) chunks.push(chunk);
 
     const deadline = performance.now() + this.timeoutMs;
-    const answered = await Promise.all(
-      chunks.map((part) => this.requestUntilAnswered(batch, part, deadline, outcomes)),
-    );
+    const answered = await inSpan('IssueTaskBatch', issueBatchSpan, origin.trace, (span, trace) => {
+      span?.setAttributes({ 'canopy.tasks': tasks.length, 'canopy.requests': chunks.length });
+      const headers = originHeaders(trace === undefined ? origin : { ...origin, trace });
+      const sent = { headers, requestId: origin.requestId };
+      return Promise.all(
+        chunks.map((part) => this.requestUntilAnswered(batch, part, deadline, outcomes, sent)),
+      );
+    });
     const inDoubt = tasks.filter((task) => !outcomes.has(task.taskId));
-    if (inDoubt.length > 0) await this.lookUp(batch, inDoubt, outcomes);
+    if (inDoubt.length > 0) await this.lookUp(batch, inDoubt, outcomes, origin.requestId);
     const results = tasks.map((task) => outcomes.get(task.taskId) as BatchTaskOutcome);
     if (answered.every((reached) => !reached) && results.every((outcome) => !outcome.ok)) {
       throw unavailable('no scheduler is available; try again later', RETRY_AFTER_SECONDS);
@@ -124,10 +141,12 @@ export class TaskBatchIssuer {
     part: readonly BatchTask[],
     deadline: number,
     outcomes: Map<string, BatchTaskOutcome>,
+    sent: { readonly headers: MsgHdrs | undefined; readonly requestId: string | undefined },
   ): Promise<boolean> {
     let pending = part;
     let answered = false;
-    const log = { functionId: batch.functionId, tasks: part.length };
+    const { headers, requestId } = sent;
+    const log = { functionId: batch.functionId, tasks: part.length, requestId };
     for (let attempt = 1; pending.length > 0; attempt += 1) {
       const remainingMs = deadline - performance.now();
       if (remainingMs <= 0) break;
@@ -135,14 +154,17 @@ export class TaskBatchIssuer {
       try {
         const attemptMs = Math.min(ATTEMPT_TIMEOUT_MS, Math.ceil(this.timeoutMs / 2), remainingMs);
         const payload = this.encoder.encode(JSON.stringify({ ...batch, tasks: pending }));
-        const message = await this.nats.request(ISSUE_TASK_BATCH_SUBJECT, payload, {
-          timeout: Math.max(1, attemptMs),
-        });
+        const timeout = Math.max(1, attemptMs);
+        const message = await this.nats.request(
+          ISSUE_TASK_BATCH_SUBJECT,
+          payload,
+          headers === undefined ? { timeout } : { timeout, headers },
+        );
         const reply = parseIssueTaskBatchReply(decodeJson(message.data, 'IssueTaskBatch reply'));
         answered = true;
         if (!reply.ok) {
           if (reply.error.code !== issueTaskErrorCodes.UNAVAILABLE)
-            this.refused(batch, reply.error);
+            this.refused(batch, reply.error, requestId);
           problem = reply.error.message;
         } else {
           const left: BatchTask[] = [];
@@ -176,6 +198,7 @@ export class TaskBatchIssuer {
     batch: Omit<IssueTaskBatchRequest, 'tasks'>,
     tasks: readonly BatchTask[],
     outcomes: Map<string, BatchTaskOutcome>,
+    requestId: string | undefined,
   ): Promise<void> {
     const queue = [...tasks];
     const lookUpNext = async (): Promise<void> => {
@@ -200,6 +223,7 @@ export class TaskBatchIssuer {
     this.logger.error(
       {
         functionId: batch.functionId,
+        requestId,
         inDoubt: tasks.length,
         recorded: tasks.filter((task) => outcomes.get(task.taskId)?.ok === true).length,
       },
@@ -207,14 +231,18 @@ export class TaskBatchIssuer {
     );
   }
 
-  private refused(batch: Omit<IssueTaskBatchRequest, 'tasks'>, error: ReplyError): never {
+  private refused(
+    batch: Omit<IssueTaskBatchRequest, 'tasks'>,
+    error: ReplyError,
+    requestId: string | undefined,
+  ): never {
     switch (error.code) {
       case issueTaskErrorCodes.FUNCTION_NOT_FOUND:
         throw notFound(`no function ${batch.functionId}`);
       default:
         // CONTRACT_VIOLATION (the gateway checked every entry: a defect) and codes it does not know.
         this.logger.error(
-          { functionId: batch.functionId, code: error.code, reason: error.message },
+          { functionId: batch.functionId, code: error.code, reason: error.message, requestId },
           'IssueTaskBatch refused',
         );
         throw unavailable('the tasks could not be issued; try again later', RETRY_AFTER_SECONDS);

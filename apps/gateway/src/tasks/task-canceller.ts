@@ -6,7 +6,11 @@ import {
   parseCancelTaskRequest,
 } from '@canopy/contracts';
 import type { CancelTaskReply, CancelTaskRequest, TaskEnding } from '@canopy/contracts';
+import { inSpan, noOrigin, originHeaders } from '@canopy/observability';
+import type { MessageOrigin } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
+import { SpanKind } from '@opentelemetry/api';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import { setTimeout as delay } from 'node:timers/promises';
 import { RequestError, TimeoutError } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -23,6 +27,10 @@ const RETRY_AFTER_SECONDS = 5;
 const ATTEMPT_TIMEOUT_MS = 2_000;
 /** Pause before asking again after a fast failure (no responders, NATS reconnecting). */
 const RETRY_PAUSE_MS = 100;
+const cancelSpan = {
+  kind: SpanKind.CLIENT,
+  attributes: { 'messaging.system': 'nats', 'messaging.destination.name': CANCEL_TASK_SUBJECT },
+};
 
 /** The 200 answer: the task is cancelled (now, or by an earlier request). */
 export interface CancelledTaskJson {
@@ -47,19 +55,34 @@ export class TaskCanceller {
    * The cancelled task; a 409 TASK_FINISHED (with the status it ended with) when it ended otherwise
    * first, a 404 for a task the account does not have, a 503 when no scheduler answered.
    */
-  async cancel(accountId: string, taskId: string): Promise<CancelledTaskJson> {
+  async cancel(
+    accountId: string,
+    taskId: string,
+    origin: MessageOrigin = noOrigin,
+  ): Promise<CancelledTaskJson> {
     const request = parseCancelTaskRequest({ taskId, accountId });
-    const reply = await this.requestUntilAnswered(request);
+    const reply = await inSpan('CancelTask', cancelSpan, origin.trace, (span, trace) => {
+      span?.setAttribute('canopy.task.id', taskId);
+      const headers = originHeaders(trace === undefined ? origin : { ...origin, trace });
+      return this.requestUntilAnswered(request, headers, origin.requestId);
+    });
     if (!reply.ok) {
       if (reply.error.code === cancelTaskErrorCodes.TASK_NOT_FOUND)
         throw notFound(`no task ${taskId}`);
-      this.logger.error({ taskId, code: reply.error.code }, 'CancelTask refused');
+      this.logger.error(
+        { taskId, code: reply.error.code, requestId: origin.requestId },
+        'CancelTask refused',
+      );
       throw unavailable('the task could not be cancelled; try again later', RETRY_AFTER_SECONDS);
     }
     return answerOf(taskId, reply.ending);
   }
 
-  private async requestUntilAnswered(request: CancelTaskRequest): Promise<CancelTaskReply> {
+  private async requestUntilAnswered(
+    request: CancelTaskRequest,
+    headers: MsgHdrs | undefined,
+    requestId: string | undefined,
+  ): Promise<CancelTaskReply> {
     const payload = this.encoder.encode(JSON.stringify(request));
     const deadline = performance.now() + this.timeoutMs;
     let lastProblem = 'no scheduler answered';
@@ -68,9 +91,12 @@ export class TaskCanceller {
       if (remainingMs <= 0) break;
       try {
         const attemptMs = Math.min(ATTEMPT_TIMEOUT_MS, Math.ceil(this.timeoutMs / 2), remainingMs);
-        const message = await this.nats.request(CANCEL_TASK_SUBJECT, payload, {
-          timeout: Math.max(1, attemptMs),
-        });
+        const timeout = Math.max(1, attemptMs);
+        const message = await this.nats.request(
+          CANCEL_TASK_SUBJECT,
+          payload,
+          headers === undefined ? { timeout } : { timeout, headers },
+        );
         const reply = parseCancelTaskReply(decodeJson(message.data, 'CancelTask reply'));
         if (reply.ok || reply.error.code !== cancelTaskErrorCodes.UNAVAILABLE) return reply;
         lastProblem = reply.error.message;
@@ -81,13 +107,13 @@ export class TaskCanceller {
         else lastProblem = error instanceof Error ? error.message : String(error);
       }
       this.logger.warn(
-        { taskId: request.taskId, attempt, problem: lastProblem },
+        { taskId: request.taskId, requestId, attempt, problem: lastProblem },
         'CancelTask not answered; asking again',
       );
       await delay(Math.min(RETRY_PAUSE_MS, Math.max(0, deadline - performance.now())));
     }
     this.logger.error(
-      { taskId: request.taskId, problem: lastProblem },
+      { taskId: request.taskId, requestId, problem: lastProblem },
       'the task could not be cancelled',
     );
     throw unavailable('the task could not be cancelled; try again later', RETRY_AFTER_SECONDS);

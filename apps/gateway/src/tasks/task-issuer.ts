@@ -6,7 +6,11 @@ import {
   parseIssueTaskRequest,
 } from '@canopy/contracts';
 import type { IssueTaskReply, IssueTaskRequest, TaskRequest } from '@canopy/contracts';
+import { inSpan, noOrigin, originHeaders } from '@canopy/observability';
+import type { MessageOrigin } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
+import { SpanKind } from '@opentelemetry/api';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import { setTimeout as delay } from 'node:timers/promises';
 import { RequestError, TimeoutError } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -28,6 +32,10 @@ const QUOTA_RETRY_AFTER_SECONDS = 1;
 const ATTEMPT_TIMEOUT_MS = 2_000;
 /** Pause before asking again after a fast failure (no responders, NATS reconnecting). */
 const RETRY_PAUSE_MS = 100;
+const issueSpan = {
+  kind: SpanKind.CLIENT,
+  attributes: { 'messaging.system': 'nats', 'messaging.destination.name': ISSUE_TASK_SUBJECT },
+};
 
 export interface IssueTask {
   readonly accountId: string;
@@ -55,8 +63,13 @@ export class TaskIssuer {
   /**
    * The new task's id once a scheduler has recorded it; an ApiError otherwise. `as` names the task
    * and its issue time (an Idempotency-Key's reservation); issuing it again is a repeat, not a new task.
+   * `origin`: the HTTP request, whose id and trace the scheduler records with the task.
    */
-  async issue(task: IssueTask, as?: { readonly id: string; readonly at: Date }): Promise<string> {
+  async issue(
+    task: IssueTask,
+    as?: { readonly id: string; readonly at: Date },
+    origin: MessageOrigin = noOrigin,
+  ): Promise<string> {
     const issuedAt = as?.at ?? this.now();
     const request = parseIssueTaskRequest({
       taskId: as?.id ?? newObjectId(issuedAt),
@@ -68,15 +81,24 @@ export class TaskIssuer {
       ...(task.priority === undefined ? {} : { priority: task.priority }),
       ...(task.notBefore === undefined ? {} : { notBefore: task.notBefore }),
     });
-    const reply = await this.requestUntilAnswered(request);
+    // One span for the request, however often it is asked: every attempt carries the same context.
+    const reply = await inSpan('IssueTask', issueSpan, origin.trace, (span, trace) => {
+      span?.setAttribute('canopy.task.id', request.taskId);
+      const headers = originHeaders(trace === undefined ? origin : { ...origin, trace });
+      return this.requestUntilAnswered(request, headers, origin.requestId);
+    });
     if (reply.ok) return request.taskId;
-    return this.refused(request, reply.error);
+    return this.refused(request, reply.error, origin.requestId);
   }
 
-  private async requestUntilAnswered(request: IssueTaskRequest): Promise<IssueTaskReply> {
+  private async requestUntilAnswered(
+    request: IssueTaskRequest,
+    headers: MsgHdrs | undefined,
+    requestId: string | undefined,
+  ): Promise<IssueTaskReply> {
     const payload = this.encoder.encode(JSON.stringify(request));
     const deadline = performance.now() + this.timeoutMs;
-    const log = { taskId: request.taskId, functionId: request.functionId };
+    const log = { taskId: request.taskId, functionId: request.functionId, requestId };
     let lastProblem = 'no scheduler answered';
     // "No scheduler" is the answer when NATS said nobody listens and no scheduler ever replied: a
     // last attempt that merely ran out of time (a busy machine) does not change that.
@@ -88,9 +110,12 @@ export class TaskIssuer {
       try {
         // At least two attempts fit in the time there is: a lost reply is asked again.
         const attemptMs = Math.min(ATTEMPT_TIMEOUT_MS, Math.ceil(this.timeoutMs / 2), remainingMs);
-        const message = await this.nats.request(ISSUE_TASK_SUBJECT, payload, {
-          timeout: Math.max(1, attemptMs),
-        });
+        const timeout = Math.max(1, attemptMs);
+        const message = await this.nats.request(
+          ISSUE_TASK_SUBJECT,
+          payload,
+          headers === undefined ? { timeout } : { timeout, headers },
+        );
         const reply = parseIssueTaskReply(decodeJson(message.data, 'IssueTask reply'));
         // The scheduler could not record it this time (its store away, a conflict): ask again.
         if (reply.ok || reply.error.code !== issueTaskErrorCodes.UNAVAILABLE) return reply;
@@ -128,8 +153,14 @@ export class TaskIssuer {
   private refused(
     request: IssueTaskRequest,
     error: { code: string; message: string; field?: string },
+    requestId: string | undefined,
   ): never {
-    const log = { taskId: request.taskId, functionId: request.functionId, code: error.code };
+    const log = {
+      taskId: request.taskId,
+      functionId: request.functionId,
+      code: error.code,
+      requestId,
+    };
     switch (error.code) {
       case issueTaskErrorCodes.FUNCTION_NOT_FOUND:
         throw notFound(`no function ${request.functionId}`);

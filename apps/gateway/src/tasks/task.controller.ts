@@ -42,6 +42,8 @@ import { taskBatchEntrySchema } from './task-batch-schemas.js';
 import type { TaskBatchAnswerEntry } from './task-batch-schemas.js';
 import { parseTaskIssueHeaders } from './task-issue-headers.js';
 import { TaskIssuer } from './task-issuer.js';
+import { RequestOrigin } from '../observability/request-observation.js';
+import type { MessageOrigin } from '@canopy/observability';
 import type { TaskJson, TaskListEntryJson } from './task-json.js';
 import { parseTaskListParameters } from './task-list-parameters.js';
 import { ResultWaiters } from './result-waiters.js';
@@ -87,6 +89,7 @@ export class TaskController {
     @Param('id', objectId('functionId')) functionId: string,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @RequestOrigin() origin: MessageOrigin,
   ): Promise<{ readonly id: string }> {
     const options = parseTaskIssueHeaders(request.headers, new Date());
     const body = bodyBytes(request.body);
@@ -105,9 +108,9 @@ export class TaskController {
       },
     };
     const taskId = await this.idempotency.create(caller.accountId, request, reply, async (as) => {
-      await this.issuer.issue(task, as);
+      await this.issuer.issue(task, as, origin);
     });
-    this.logger.info({ taskId, functionId }, 'task issued');
+    this.logger.info({ taskId, functionId, requestId: origin.requestId }, 'task issued');
     return { id: taskId };
   }
 
@@ -124,6 +127,7 @@ export class TaskController {
     @Param('id', objectId('functionId')) functionId: string,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @RequestOrigin() origin: MessageOrigin,
   ): Promise<TaskBatchAnswerEntry[]> {
     const entries = batchEntries(request.body).map((entry) => {
       try {
@@ -150,6 +154,7 @@ export class TaskController {
               issuedAt: claim.reservation.at.toISOString(),
             },
             tasks,
+            origin,
           );
     const outcomes = new Map(tasks.map((task, index) => [task.taskId, issued[index]]));
     const answer = entries.map((entry, index): TaskBatchAnswerEntry => {
@@ -161,6 +166,7 @@ export class TaskController {
     this.logger.info(
       {
         functionId,
+        requestId: origin.requestId,
         tasks: answer.length,
         refused: answer.filter((entry) => entry.status !== 201).length,
       },
@@ -222,8 +228,9 @@ export class TaskController {
   async cancel(
     @CurrentCaller() caller: Caller,
     @Param('id', objectId('taskId')) taskId: string,
+    @RequestOrigin() origin: MessageOrigin,
   ): Promise<CancelledTaskJson> {
-    return this.canceller.cancel(caller.accountId, taskId);
+    return this.canceller.cancel(caller.accountId, taskId, origin);
   }
 
   /** `DELETE /v1/task/:id` for clients that cannot send DELETE. */
@@ -233,8 +240,9 @@ export class TaskController {
   async cancelByPost(
     @CurrentCaller() caller: Caller,
     @Param('id', objectId('taskId')) taskId: string,
+    @RequestOrigin() origin: MessageOrigin,
   ): Promise<CancelledTaskJson> {
-    return this.canceller.cancel(caller.accountId, taskId);
+    return this.canceller.cancel(caller.accountId, taskId, origin);
   }
 
   /**

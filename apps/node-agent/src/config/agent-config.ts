@@ -2,7 +2,9 @@ import { parseArgs } from 'node:util';
 import { isNodeId } from '@canopy/contracts';
 import type { NodeCapabilities } from '@canopy/contracts';
 import { describeCredentials } from '@canopy/nats-auth';
-import { natsServers } from '@canopy/service-runtime';
+import { tracingConfigSchema, tracingPlanOf } from '@canopy/observability';
+import type { TracingPlan } from '@canopy/observability';
+import { ConfigurationError, natsServers, readConfig } from '@canopy/service-runtime';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -25,6 +27,8 @@ export interface AgentConfig {
   readonly tempDir: string;
   /** The admin listener (/metrics, /healthz, /readyz): its port (0: a free one); none when absent. */
   readonly admin?: { readonly port: number; readonly host: string };
+  /** Whether and where the agent sends spans (the OTEL_* variables, as the services read them). */
+  readonly tracing: TracingPlan;
 }
 
 /** What the machine offers when no flag says otherwise. */
@@ -78,6 +82,8 @@ Options (a flag wins over its environment variable):
   --admin-port <port>      serve /metrics, /healthz, /readyz on this port (0: a free one)
                            env ADMIN_PORT, default none
   --admin-host <host>      the admin listener's address; env ADMIN_HOST, default 127.0.0.1
+  Tracing (OpenTelemetry): off unless OTEL_TRACES_EXPORTER or OTEL_EXPORTER_OTLP_ENDPOINT
+                           says otherwise, as for every Canopy service (docs/operations.md)
   -h, --help               print this help and exit
 
 Ctrl-C or SIGTERM: stop taking work, let running tasks finish for up to 10 s, say goodbye to the
@@ -142,6 +148,7 @@ export function readAgentConfig(
         values['admin-port'] ?? nonEmpty(env['ADMIN_PORT']),
         values['admin-host'] ?? nonEmpty(env['ADMIN_HOST']),
       ),
+      tracing: tracingPlan(env),
     };
     return { kind: 'run', config };
   } catch (error) {
@@ -194,6 +201,17 @@ function adminListener(
   if (adminPort === undefined) return {};
   if (adminPort > 65_535) throw new InvalidOptionError(`--admin-port must be at most 65535`);
   return { admin: { port: adminPort, host: host ?? '127.0.0.1' } };
+}
+
+function tracingPlan(env: Readonly<Record<string, string | undefined>>): TracingPlan {
+  try {
+    return tracingPlanOf(readConfig(tracingConfigSchema, env));
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      throw new InvalidOptionError(error.problems.join('; '));
+    }
+    throw error;
+  }
 }
 
 function invalid(problem: string): ConfigReading {

@@ -39,7 +39,22 @@ describe('agent configuration', () => {
       logLevel: 'info',
       inheritedEnv: {},
       tempDir: '/tmp',
+      tracing: { enabled: false },
     });
+  });
+
+  test('tracing follows the OTEL_* variables, as the services read them', () => {
+    expect(config([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).tracing).toEqual({
+      enabled: true,
+      exporters: ['otlp'],
+      protocol: 'http/protobuf',
+    });
+    expect(
+      config([], { OTEL_TRACES_EXPORTER: 'console', OTEL_SDK_DISABLED: 'true' }).tracing,
+    ).toEqual({ enabled: false });
+    expect(problem([], { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toMatch(
+      /^OTEL_EXPORTER_OTLP_PROTOCOL: must be http\/protobuf or http\/json/,
+    );
   });
 
   test('every flag', () => {

@@ -1,10 +1,21 @@
-import { decodeJson, parseCancelTaskRequest, taskCommand } from '@canopy/contracts';
+import {
+  CANCEL_TASK_SUBJECT,
+  decodeJson,
+  parseCancelTaskRequest,
+  taskCommand,
+} from '@canopy/contracts';
 import type { CancelTaskReply, TaskEnding } from '@canopy/contracts';
+import { inSpan, noOrigin } from '@canopy/observability';
+import type { MessageOrigin } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { TaskRuleViolation } from '@canopy/task-domain';
 import type { TaskState } from '@canopy/task-domain';
 import type { NodeChannel } from '../dispatch/node-channel.js';
-import type { TaskCommands } from '../tasks/task-commands.js';
+import { decisionMetadata } from '../tasks/decision-metadata.js';
+import type { TaskCommandOptions, TaskCommands } from '../tasks/task-commands.js';
+import { serverSpan } from '../transport/request-spans.js';
+
+const cancelTaskSpan = serverSpan(CANCEL_TASK_SUBJECT);
 
 /**
  * The gateway's CancelTask request, taken by any replica: the CancelTask command is decided on the
@@ -24,15 +35,36 @@ export class CancelTaskService {
     private readonly logger: ServiceLogger,
   ) {}
 
-  async cancel(payload: Uint8Array): Promise<CancelTaskReply> {
-    const { taskId, accountId } = parseCancelTaskRequest(decodeJson(payload, 'CancelTask request'));
+  /** `origin`: the gateway's request, recorded as the cause of TaskFailed (CANCELLED). */
+  cancel(payload: Uint8Array, origin: MessageOrigin = noOrigin): Promise<CancelTaskReply> {
+    return inSpan('CancelTask', cancelTaskSpan, origin.trace, (span, trace) => {
+      const request = parseCancelTaskRequest(decodeJson(payload, 'CancelTask request'));
+      span?.setAttribute('canopy.task.id', request.taskId);
+      const metadata = decisionMetadata(origin.requestId, trace);
+      return this.record(
+        request.taskId,
+        request.accountId,
+        metadata === undefined ? {} : { metadata },
+      );
+    });
+  }
+
+  private async record(
+    taskId: string,
+    accountId: string,
+    options: TaskCommandOptions,
+  ): Promise<CancelTaskReply> {
     // The state each round decides on: a refusal is made on the stream as stored.
     let decidedOn: TaskState | undefined;
     try {
-      const decision = await this.commands.handle(taskId, (state, now) => {
-        decidedOn = state;
-        return taskCommand('CancelTask', { taskId, accountId, now });
-      });
+      const decision = await this.commands.handle(
+        taskId,
+        (state, now) => {
+          decidedOn = state;
+          return taskCommand('CancelTask', { taskId, accountId, now });
+        },
+        options,
+      );
       const { before } = decision;
       const running = before.phase === 'Assigned' ? before.current : undefined;
       if (decision.events.length > 0) {

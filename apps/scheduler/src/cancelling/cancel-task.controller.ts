@@ -1,7 +1,9 @@
 import { CANCEL_TASK_SUBJECT, SCHEDULER_QUEUE_GROUP } from '@canopy/contracts';
 import type { CancelTaskReply } from '@canopy/contracts';
 import { Controller, Inject } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
+import type { NatsContext } from '@nestjs/microservices';
+import { originOfHeaders } from '@canopy/observability';
 import { SCHEDULER_HANDLERS } from '../scheduler-handlers.js';
 import type { SchedulerHandlers } from '../scheduler-handlers.js';
 
@@ -11,7 +13,9 @@ export class CancelTaskController {
 
   // Any replica records a cancellation, as it records an issue: one of them takes each request.
   @MessagePattern(CANCEL_TASK_SUBJECT, { queue: SCHEDULER_QUEUE_GROUP })
-  cancel(@Payload() payload: Uint8Array): Promise<CancelTaskReply> {
-    return this.handlers.work.run(() => this.handlers.cancelling.cancel(payload));
+  cancel(@Payload() payload: Uint8Array, @Ctx() context: NatsContext): Promise<CancelTaskReply> {
+    return this.handlers.work.run(() =>
+      this.handlers.cancelling.cancel(payload, originOfHeaders(context.getHeaders())),
+    );
   }
 }

@@ -2,13 +2,17 @@ import { taskCommand } from '@canopy/contracts';
 import { FencedAppendError } from '@canopy/event-store';
 import type { Assignment } from '@canopy/contracts';
 import type { DueDeadline, NodeRegistry, Offer, TaskQueue } from '@canopy/scheduling';
+import { inSpan, traceContextOfFields } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { TaskRuleViolation } from '@canopy/task-domain';
+import { SpanKind } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import type { TaskState } from '@canopy/task-domain';
 import type { FunctionDefinitions } from '../functions/function-definitions.js';
 import type { StoreHealth } from '../availability/store-health.js';
 import type { NodePresenceRecorder } from '../nodes/node-presence.js';
-import type { TaskCommands } from '../tasks/task-commands.js';
+import { decisionMetadata } from '../tasks/decision-metadata.js';
+import type { TaskCommandOptions, TaskCommands } from '../tasks/task-commands.js';
 import type { InFlightWork } from '../transport/in-flight-work.js';
 import type { NodeChannel } from './node-channel.js';
 
@@ -43,6 +47,9 @@ export interface DispatcherOptions {
   /** Told how each offer to a node ended (metrics). */
   readonly onOfferSettled?: (outcome: 'accepted' | 'rejected' | 'timed_out') => void;
 }
+
+const assignSpan = { kind: SpanKind.CLIENT, attributes: { 'messaging.system': 'nats' } };
+const deadlineSpan = { kind: SpanKind.INTERNAL };
 
 /** Offers started per pass, so that one pass over a long queue cannot flood NATS. */
 const MAX_OFFERS_PER_PASS = 500;
@@ -134,39 +141,58 @@ export class Dispatcher {
       work.start(() => this.offer(offer, epoch));
   }
 
-  private async handleDeadline(deadline: DueDeadline, epoch: number): Promise<void> {
+  // A deadline acted on belongs to its task's trace, which the TaskIssued metadata names.
+  private handleDeadline(deadline: DueDeadline, epoch: number): Promise<void> {
+    const parent = traceContextOfFields(this.options.queue.issuedMetadataOf(deadline.taskId));
+    return inSpan('task deadline', deadlineSpan, parent, (span, trace) => {
+      span?.setAttributes({ 'canopy.task.id': deadline.taskId, 'canopy.deadline': deadline.kind });
+      const metadata = decisionMetadata(undefined, trace);
+      return this.actOnDeadline(deadline, {
+        epoch,
+        ...(metadata === undefined ? {} : { metadata }),
+      });
+    });
+  }
+
+  private async actOnDeadline(
+    deadline: DueDeadline,
+    options: TaskCommandOptions & { readonly epoch: number },
+  ): Promise<void> {
     const { commands, channel, logger } = this.options;
     const { taskId } = deadline;
-    const underLease = { epoch };
     try {
       switch (deadline.kind) {
         case 'PendingDeadline': {
-          const decision = await commands.handle(taskId, (state, now) =>
-            state.phase === 'Waiting'
-              ? taskCommand('FailTask', {
-                  taskId,
-                  reason: 'NO_RUNNER',
-                  message: `no node took the task within its pending deadline of ${state.task.pendingDeadline} s`,
-                  now,
-                })
-              : undefined,
-            underLease,
+          const decision = await commands.handle(
+            taskId,
+            (state, now) =>
+              state.phase === 'Waiting'
+                ? taskCommand('FailTask', {
+                    taskId,
+                    reason: 'NO_RUNNER',
+                    message: `no node took the task within its pending deadline of ${state.task.pendingDeadline} s`,
+                    now,
+                  })
+                : undefined,
+            options,
           );
           if (decision.events.length > 0) logger.info({ taskId }, 'task failed: NO_RUNNER');
           return;
         }
         case 'RunTimeout': {
           const { nodeId, attempt } = deadline;
-          const decision = await commands.handle(taskId, (state, now) =>
-            isCurrentAttempt(state, nodeId, attempt)
-              ? taskCommand('FailTask', {
-                  taskId,
-                  reason: 'TIMEOUT',
-                  message: `attempt ${attempt} on node ${nodeId} ran longer than the timeout of ${state.phase === 'Assigned' ? state.task.timeout : '?'} s`,
-                  now,
-                })
-              : undefined,
-            underLease,
+          const decision = await commands.handle(
+            taskId,
+            (state, now) =>
+              isCurrentAttempt(state, nodeId, attempt)
+                ? taskCommand('FailTask', {
+                    taskId,
+                    reason: 'TIMEOUT',
+                    message: `attempt ${attempt} on node ${nodeId} ran longer than the timeout of ${state.phase === 'Assigned' ? state.task.timeout : '?'} s`,
+                    now,
+                  })
+                : undefined,
+            options,
           );
           if (decision.events.length > 0) {
             channel.cancel(nodeId, { taskId, attempt, reason: 'TIMEOUT' });
@@ -178,11 +204,13 @@ export class Dispatcher {
           const { nodeId, attempt } = deadline;
           const reason =
             deadline.reason ?? (this.options.isDisabled(nodeId) ? 'NODE_DISABLED' : 'NODE_LOST');
-          const decision = await commands.handle(taskId, (state, now) =>
-            isCurrentAttempt(state, nodeId, attempt)
-              ? taskCommand('UnassignTask', { taskId, nodeId, attempt, reason, now })
-              : undefined,
-            underLease,
+          const decision = await commands.handle(
+            taskId,
+            (state, now) =>
+              isCurrentAttempt(state, nodeId, attempt)
+                ? taskCommand('UnassignTask', { taskId, nodeId, attempt, reason, now })
+                : undefined,
+            options,
           );
           if (decision.events.length > 0) {
             // In case the node runs it after all (a partition, a disabled node still running, an
@@ -216,7 +244,21 @@ export class Dispatcher {
     }
   }
 
-  private async offer(offer: Offer, epoch: number): Promise<void> {
+  // The assignment continues the task's trace: its span is the parent of the node's run.
+  private offer(offer: Offer, epoch: number): Promise<void> {
+    const parent = traceContextOfFields(offer.issuedMetadata);
+    return inSpan('assign task', assignSpan, parent, (span, trace) => {
+      span?.setAttributes({
+        'canopy.task.id': offer.taskId,
+        'canopy.node.id': offer.nodeId,
+        'canopy.attempt': offer.attempt,
+        'messaging.destination.name': `canopy.assign.${offer.nodeId}`,
+      });
+      return this.assign(offer, epoch, trace);
+    });
+  }
+
+  private async assign(offer: Offer, epoch: number, trace: Context | undefined): Promise<void> {
     const { queue, commands, channel, functions, logger, clock, health } = this.options;
     const { taskId, nodeId, attempt, offerId, task } = offer;
     let runtime: Assignment['runtime'];
@@ -236,6 +278,7 @@ export class Dispatcher {
     }
     // Recorded first, under this leader's epoch: the attempt number is spent on this assignment
     // whatever the node does with it, so it names one possible run.
+    const metadata = decisionMetadata(undefined, trace);
     try {
       const decision = await commands.handle(
         taskId,
@@ -243,7 +286,7 @@ export class Dispatcher {
           state.phase === 'Waiting'
             ? taskCommand('AssignTask', { taskId, nodeId, attempt, now })
             : undefined,
-        { epoch },
+        { epoch, ...(metadata === undefined ? {} : { metadata }) },
       );
       if (!isCurrentAttempt(decision.after, nodeId, attempt)) throw new Error('not assigned');
     } catch (error) {
@@ -267,7 +310,7 @@ export class Dispatcher {
       startBy: new Date(clock().getTime() + this.options.offerTimeoutMs).toISOString(),
       epoch,
     };
-    const outcome = await channel.offer(nodeId, assignment, this.options.offerTimeoutMs);
+    const outcome = await channel.offer(nodeId, assignment, this.options.offerTimeoutMs, trace);
     this.options.onOfferSettled?.(
       !outcome.answered ? 'timed_out' : outcome.reply.accepted ? 'accepted' : 'rejected',
     );

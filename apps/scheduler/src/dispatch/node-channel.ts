@@ -6,7 +6,9 @@ import {
 } from '@canopy/contracts';
 import type { Assignment, AssignmentReply, Cancellation } from '@canopy/contracts';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { traceHeaders } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
+import type { Context } from '@opentelemetry/api';
 
 /** The node's answer to an offer, or why there is none (timeout, nobody listening, invalid answer). */
 export type OfferOutcome =
@@ -15,7 +17,13 @@ export type OfferOutcome =
 
 /** What the scheduler sends to nodes: assignment offers (request/reply) and cancellations. */
 export interface NodeChannel {
-  offer(nodeId: string, assignment: Assignment, timeoutMs: number): Promise<OfferOutcome>;
+  /** `trace`: the span the node's run continues (sent as W3C trace context headers). */
+  offer(
+    nodeId: string,
+    assignment: Assignment,
+    timeoutMs: number,
+    trace?: Context,
+  ): Promise<OfferOutcome>;
   /** Fire and forget. */
   cancel(nodeId: string, cancellation: Cancellation): void;
 }
@@ -30,14 +38,20 @@ export class NatsNodeChannel implements NodeChannel {
     this.connection = connection;
   }
 
-  async offer(nodeId: string, assignment: Assignment, timeoutMs: number): Promise<OfferOutcome> {
+  async offer(
+    nodeId: string,
+    assignment: Assignment,
+    timeoutMs: number,
+    trace?: Context,
+  ): Promise<OfferOutcome> {
     const connection = this.connection;
     if (connection === undefined) return { answered: false, reason: 'not connected to NATS yet' };
+    const headers = traceHeaders(trace);
     try {
       const reply = await connection.request(
         assignmentSubject(nodeId),
         JSON.stringify(assignment),
-        { timeout: timeoutMs },
+        headers === undefined ? { timeout: timeoutMs } : { timeout: timeoutMs, headers },
       );
       return {
         answered: true,

@@ -1,4 +1,10 @@
-import { decodeJson, parseIssueTaskBatchRequest, parseIssueTaskRequest } from '@canopy/contracts';
+import {
+  ISSUE_TASK_BATCH_SUBJECT,
+  ISSUE_TASK_SUBJECT,
+  decodeJson,
+  parseIssueTaskBatchRequest,
+  parseIssueTaskRequest,
+} from '@canopy/contracts';
 import type {
   IssueTaskBatchReply,
   IssueTaskOutcome,
@@ -8,9 +14,14 @@ import type {
 import type { FunctionVersion } from '@canopy/function-domain';
 import { isIssuedBy, issueTaskCommand } from '@canopy/scheduling';
 import type { IssuePolicy } from '@canopy/scheduling';
+import { inSpan, noOrigin } from '@canopy/observability';
+import type { MessageOrigin } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
+import type { Context } from '@opentelemetry/api';
 import type { FunctionDefinitions } from '../functions/function-definitions.js';
-import type { TaskCommands } from '../tasks/task-commands.js';
+import { decisionMetadata } from '../tasks/decision-metadata.js';
+import { serverSpan } from '../transport/request-spans.js';
+import type { TaskCommands, TaskEventMetadata } from '../tasks/task-commands.js';
 import {
   FunctionNotFoundError,
   NoQuotaAvailableError,
@@ -36,16 +47,32 @@ export class IssueTaskService {
     private readonly knownTasks: { knows(taskId: string): boolean },
   ) {}
 
-  async issue(payload: Uint8Array): Promise<IssueTaskReply> {
-    const issued = parseIssueTaskRequest(decodeJson(payload, 'IssueTask request'));
-    const fn = await this.functions.current(issued.functionId, issued.accountId);
-    if (fn === undefined) throw new FunctionNotFoundError(issued.functionId);
-    const repeated = await this.record(issued, fn);
-    this.logger.info(
-      { taskId: issued.taskId, functionId: issued.functionId, repeated },
-      repeated ? 'IssueTask repeated; already issued' : 'task issued',
-    );
-    return { ok: true, taskId: issued.taskId };
+  /**
+   * `origin` names the gateway's request (recorded as the task's correlation and causation ids) and
+   * the trace the span of this request continues; a schedule's tick has none and starts a trace.
+   */
+  async issue(payload: Uint8Array, origin: MessageOrigin = noOrigin): Promise<IssueTaskReply> {
+    return inSpan('IssueTask', issueTaskSpan, origin.trace, async (span, trace) => {
+      const issued = parseIssueTaskRequest(decodeJson(payload, 'IssueTask request'));
+      span?.setAttributes({
+        'canopy.task.id': issued.taskId,
+        'canopy.function.id': issued.functionId,
+        ...(origin.requestId === undefined ? {} : { 'canopy.request.id': origin.requestId }),
+      });
+      const fn = await this.functions.current(issued.functionId, issued.accountId);
+      if (fn === undefined) throw new FunctionNotFoundError(issued.functionId);
+      const repeated = await this.record(issued, fn, issueMetadata(origin, trace));
+      this.logger.info(
+        {
+          taskId: issued.taskId,
+          functionId: issued.functionId,
+          repeated,
+          requestId: origin.requestId,
+        },
+        repeated ? 'IssueTask repeated; already issued' : 'task issued',
+      );
+      return { ok: true, taskId: issued.taskId };
+    });
   }
 
   /**
@@ -54,7 +81,22 @@ export class IssueTaskService {
    * rather than one per task. Each task is recorded or refused on its own (quota, an unavailable
    * store); the reply, sent once the recorded ones are in the store, lists the outcomes in order.
    */
-  async issueBatch(payload: Uint8Array): Promise<IssueTaskBatchReply> {
+  async issueBatch(
+    payload: Uint8Array,
+    origin: MessageOrigin = noOrigin,
+  ): Promise<IssueTaskBatchReply> {
+    return inSpan('IssueTaskBatch', issueTaskBatchSpan, origin.trace, async (span, trace) => {
+      const reply = await this.recordBatch(payload, issueMetadata(origin, trace), origin);
+      span?.setAttribute('canopy.tasks', reply.outcomes.length);
+      return reply;
+    });
+  }
+
+  private async recordBatch(
+    payload: Uint8Array,
+    metadata: TaskEventMetadata | undefined,
+    origin: MessageOrigin,
+  ): Promise<IssueTaskBatchReply & { ok: true }> {
     const batch = parseIssueTaskBatchRequest(decodeJson(payload, 'IssueTaskBatch request'));
     const fn = await this.functions.current(batch.functionId, batch.accountId);
     if (fn === undefined) throw new FunctionNotFoundError(batch.functionId);
@@ -69,7 +111,7 @@ export class IssueTaskService {
           issuedAt: batch.issuedAt,
         };
         try {
-          await this.record(issued, fn);
+          await this.record(issued, fn, metadata);
           return { ok: true, taskId };
         } catch (error) {
           const failure = rpcFailureOf(error);
@@ -85,6 +127,7 @@ export class IssueTaskService {
         functionId: batch.functionId,
         tasks: outcomes.length,
         refused: outcomes.filter((outcome) => !outcome.ok).length,
+        requestId: origin.requestId,
       },
       'task batch issued',
     );
@@ -94,7 +137,11 @@ export class IssueTaskService {
   /**
    * Records the task (TaskIssued), or recognises it as recorded (true: a repeat); throws a refusal.
    */
-  private async record(issued: IssueTaskRequest, fn: FunctionVersion): Promise<boolean> {
+  private async record(
+    issued: IssueTaskRequest,
+    fn: FunctionVersion,
+    metadata: TaskEventMetadata | undefined,
+  ): Promise<boolean> {
     let reservation: QuotaReservation | null = null;
     try {
       // A new id (the usual case) is decided on an empty stream without reading it first.
@@ -112,7 +159,7 @@ export class IssueTaskService {
           if (reservation === null) throw new NoQuotaAvailableError(this.quota.maxUnfinishedTasks);
           return issueTaskCommand(issued, fn, this.policy);
         },
-        { presumeNew },
+        { presumeNew, ...(metadata === undefined ? {} : { metadata }) },
       );
       return decision.events.length === 0;
     } finally {
@@ -121,4 +168,17 @@ export class IssueTaskService {
       (reservation as QuotaReservation | null)?.release();
     }
   }
+}
+
+const issueTaskSpan = serverSpan(ISSUE_TASK_SUBJECT);
+const issueTaskBatchSpan = serverSpan(ISSUE_TASK_BATCH_SUBJECT);
+
+// The gateway's request started the task: it is both the correlation and the cause of TaskIssued.
+function issueMetadata(
+  origin: MessageOrigin,
+  trace: Context | undefined,
+): TaskEventMetadata | undefined {
+  const caused = decisionMetadata(origin.requestId, trace);
+  if (origin.requestId === undefined) return caused;
+  return { correlationId: origin.requestId, ...caused };
 }

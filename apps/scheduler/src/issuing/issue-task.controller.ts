@@ -5,7 +5,9 @@ import {
 } from '@canopy/contracts';
 import type { IssueTaskBatchReply, IssueTaskReply } from '@canopy/contracts';
 import { Controller, Inject } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
+import type { NatsContext } from '@nestjs/microservices';
+import { originOfHeaders } from '@canopy/observability';
 import { SCHEDULER_HANDLERS } from '../scheduler-handlers.js';
 import type { SchedulerHandlers } from '../scheduler-handlers.js';
 
@@ -15,12 +17,19 @@ export class IssueTaskController {
 
   // The queue group spreads IssueTask requests over the scheduler replicas: each reaches one.
   @MessagePattern(ISSUE_TASK_SUBJECT, { queue: SCHEDULER_QUEUE_GROUP })
-  issue(@Payload() payload: Uint8Array): Promise<IssueTaskReply> {
-    return this.handlers.work.run(() => this.handlers.issuing.issue(payload));
+  issue(@Payload() payload: Uint8Array, @Ctx() context: NatsContext): Promise<IssueTaskReply> {
+    return this.handlers.work.run(() =>
+      this.handlers.issuing.issue(payload, originOfHeaders(context.getHeaders())),
+    );
   }
 
   @MessagePattern(ISSUE_TASK_BATCH_SUBJECT, { queue: SCHEDULER_QUEUE_GROUP })
-  issueBatch(@Payload() payload: Uint8Array): Promise<IssueTaskBatchReply> {
-    return this.handlers.work.run(() => this.handlers.issuing.issueBatch(payload));
+  issueBatch(
+    @Payload() payload: Uint8Array,
+    @Ctx() context: NatsContext,
+  ): Promise<IssueTaskBatchReply> {
+    return this.handlers.work.run(() =>
+      this.handlers.issuing.issueBatch(payload, originOfHeaders(context.getHeaders())),
+    );
   }
 }

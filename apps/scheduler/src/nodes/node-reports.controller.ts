@@ -1,5 +1,6 @@
 import { SCHEDULER_QUEUE_GROUP, nodeReportPattern } from '@canopy/contracts';
 import type { AnnouncementReply, HeartbeatReply, NodeAck } from '@canopy/contracts';
+import { traceContextOfHeaders } from '@canopy/observability';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import type { NatsContext } from '@nestjs/microservices';
@@ -39,12 +40,22 @@ export class NodeReportsController {
   @MessagePattern(nodeReportPattern('progress'), { queue: SCHEDULER_QUEUE_GROUP })
   progress(@Payload() payload: Uint8Array, @Ctx() context: NatsContext): Promise<NodeAck> {
     return this.handlers.work.run(() =>
-      this.handlers.nodes.progress(context.getSubject(), payload),
+      this.handlers.nodes.progress(
+        context.getSubject(),
+        payload,
+        traceContextOfHeaders(context.getHeaders()),
+      ),
     );
   }
 
   @MessagePattern(nodeReportPattern('result'), { queue: SCHEDULER_QUEUE_GROUP })
   result(@Payload() payload: Uint8Array, @Ctx() context: NatsContext): Promise<NodeAck> {
-    return this.handlers.work.run(() => this.handlers.nodes.result(context.getSubject(), payload));
+    return this.handlers.work.run(() =>
+      this.handlers.nodes.result(
+        context.getSubject(),
+        payload,
+        traceContextOfHeaders(context.getHeaders()),
+      ),
+    );
   }
 }

@@ -1,6 +1,7 @@
 import {
   decodeJson,
   nodeIdFromSubject,
+  nodeReportPattern,
   parseNodeAnnouncement,
   parseNodeGoodbye,
   parseNodeHeartbeat,
@@ -10,12 +11,19 @@ import {
 } from '@canopy/contracts';
 import type { AnnouncementReply, HeartbeatReply, NodeAck, NodeReportKind } from '@canopy/contracts';
 import type { NodeRegistry, TaskQueue } from '@canopy/scheduling';
+import { inSpan } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
+import type { Context } from '@opentelemetry/api';
 import type { NodeChannel } from '../dispatch/node-channel.js';
+import { decisionMetadata } from '../tasks/decision-metadata.js';
 import type { TaskCommands } from '../tasks/task-commands.js';
+import { serverSpan } from '../transport/request-spans.js';
 import { NodeDisabledError, UnknownNodeError } from '../transport/rpc-errors.js';
 import type { NodePresenceRecorder } from './node-presence.js';
 import { RecentReports } from './recent-reports.js';
+
+const progressSpan = serverSpan(nodeReportPattern('progress'));
+const resultSpan = serverSpan(nodeReportPattern('result'));
 
 export interface NodeReportsOptions {
   readonly registry: NodeRegistry;
@@ -117,36 +125,59 @@ export class NodeReports {
     return { ok: true };
   }
 
-  async progress(subject: string, payload: Uint8Array): Promise<NodeAck> {
-    const nodeId = nodeIdFromSubject(subject, 'progress');
-    const report = parseProgressReport(decodeJson(payload, 'progress report'));
-    const { taskId, attempt, progress } = report;
-    this.refuseDisabled(nodeId);
-    if (this.recentReports.has(report.reportId)) return { ok: true };
-    await this.options.commands.handle(taskId, (_state, now) =>
-      taskCommand('RecordProgress', { taskId, nodeId, attempt, progress, now }),
-    );
-    this.recentReports.add(report.reportId);
-    this.options.logger.debug({ nodeId, taskId, attempt, progress }, 'progress recorded');
-    return { ok: true };
+  /**
+   * `trace`: the context of the node's run, from the report's headers; the events record the
+   * report's id as their cause.
+   */
+  progress(subject: string, payload: Uint8Array, trace?: Context): Promise<NodeAck> {
+    return inSpan('node progress', progressSpan, trace, async (span, spanContext) => {
+      const nodeId = nodeIdFromSubject(subject, 'progress');
+      const report = parseProgressReport(decodeJson(payload, 'progress report'));
+      const { taskId, attempt, progress } = report;
+      span?.setAttributes({ 'canopy.task.id': taskId, 'canopy.node.id': nodeId });
+      this.refuseDisabled(nodeId);
+      if (this.recentReports.has(report.reportId)) return { ok: true };
+      const metadata = decisionMetadata(report.reportId, spanContext);
+      await this.options.commands.handle(
+        taskId,
+        (_state, now) => taskCommand('RecordProgress', { taskId, nodeId, attempt, progress, now }),
+        metadata === undefined ? {} : { metadata },
+      );
+      this.recentReports.add(report.reportId);
+      this.options.logger.debug({ nodeId, taskId, attempt, progress }, 'progress recorded');
+      return { ok: true };
+    });
   }
 
-  async result(subject: string, payload: Uint8Array): Promise<NodeAck> {
-    const nodeId = nodeIdFromSubject(subject, 'result');
-    const report = parseResultReport(decodeJson(payload, 'result report'));
-    const { taskId, attempt, response } = report;
-    // Its attempts are being taken away: a late result must not finish a task meanwhile.
-    this.refuseDisabled(nodeId);
-    if (this.recentReports.has(report.reportId)) return { ok: true };
-    const decision = await this.options.commands.handle(taskId, (_state, now) =>
-      taskCommand('FinishTask', { taskId, nodeId, attempt, response, now }),
-    );
-    this.recentReports.add(report.reportId);
-    this.options.logger.info(
-      { nodeId, taskId, attempt, status: response.status, repeated: decision.events.length === 0 },
-      'task finished',
-    );
-    return { ok: true };
+  /** As {@link progress}, for the function's response. */
+  result(subject: string, payload: Uint8Array, trace?: Context): Promise<NodeAck> {
+    return inSpan('node result', resultSpan, trace, async (span, spanContext) => {
+      const nodeId = nodeIdFromSubject(subject, 'result');
+      const report = parseResultReport(decodeJson(payload, 'result report'));
+      const { taskId, attempt, response } = report;
+      span?.setAttributes({ 'canopy.task.id': taskId, 'canopy.node.id': nodeId });
+      // Its attempts are being taken away: a late result must not finish a task meanwhile.
+      this.refuseDisabled(nodeId);
+      if (this.recentReports.has(report.reportId)) return { ok: true };
+      const metadata = decisionMetadata(report.reportId, spanContext);
+      const decision = await this.options.commands.handle(
+        taskId,
+        (_state, now) => taskCommand('FinishTask', { taskId, nodeId, attempt, response, now }),
+        metadata === undefined ? {} : { metadata },
+      );
+      this.recentReports.add(report.reportId);
+      this.options.logger.info(
+        {
+          nodeId,
+          taskId,
+          attempt,
+          status: response.status,
+          repeated: decision.events.length === 0,
+        },
+        'task finished',
+      );
+      return { ok: true };
+    });
   }
 
   /**

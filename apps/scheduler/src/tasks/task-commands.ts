@@ -26,6 +26,11 @@ export interface TaskCommandsOptions {
    * while that lease is still held at that epoch. Without it, epochs are recorded but not fenced.
    */
   readonly lease?: string;
+  /**
+   * The correlation id a task's TaskIssued recorded, when this process knows it: put on the task's
+   * later events too, so that all of them name the request that started the task.
+   */
+  readonly correlationOf?: (taskId: string) => string | undefined;
 }
 
 export interface TaskCommandOptions {
@@ -39,7 +44,14 @@ export interface TaskCommandOptions {
    * is fenced by the lease at that epoch (FencedAppendError once another replica may lead).
    */
   readonly epoch?: number;
+  /** More metadata for the events: what caused them (`causationId`), the trace that decided them. */
+  readonly metadata?: TaskEventMetadata;
 }
+
+/** What a decision may add to the metadata of the events it yields. */
+export type TaskEventMetadata = Partial<
+  Pick<TaskEvent['metadata'], 'correlationId' | 'causationId' | 'traceparent' | 'tracestate'>
+>;
 
 export const DEFAULT_REMEMBERED_TASKS = 100_000;
 
@@ -75,6 +87,7 @@ export class TaskCommands {
     build: TaskCommandBuilder,
     options: TaskCommandOptions = {},
   ): Promise<TaskDecision> {
+    const metadata = this.metadataFor(taskId, options);
     const { epoch } = options;
     const { lease } = this.options;
     return this.handler.handle(
@@ -82,10 +95,24 @@ export class TaskCommands {
       (state) => build(state, this.options.clock().toISOString()),
       {
         ...(options.presumeNew === true ? { presumed: emptyStream } : {}),
-        ...(epoch === undefined ? {} : { metadata: { epoch } }),
+        ...(metadata === undefined ? {} : { metadata }),
         ...(epoch === undefined || lease === undefined ? {} : { fence: { lease, epoch } }),
       },
     );
+  }
+
+  private metadataFor(
+    taskId: string,
+    { epoch, metadata }: TaskCommandOptions,
+  ): Readonly<Record<string, unknown>> | undefined {
+    const correlationId = this.options.correlationOf?.(taskId);
+    if (correlationId === undefined && epoch === undefined && metadata === undefined)
+      return undefined;
+    return {
+      ...(correlationId === undefined ? {} : { correlationId }),
+      ...(epoch === undefined ? {} : { epoch }),
+      ...metadata,
+    };
   }
 
   /** An event of the task's stream, appended by any process: keeps a remembered state current. */

@@ -467,7 +467,10 @@ export interface components {
   responses: never;
   parameters: never;
   requestBodies: never;
-  headers: never;
+  headers: {
+    /** @description The request's id: the one it was sent with when that is sane (1 to 128 of A-Z a-z 0-9 _ . : @ / + = -), else a new UUID */
+    RequestId: string;
+  };
   pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -484,6 +487,7 @@ export interface operations {
       /** @description The JWK Set */
       200: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -510,6 +514,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -547,6 +552,7 @@ export interface operations {
       /** @description A short-lived access token */
       200: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -564,6 +570,7 @@ export interface operations {
       /** @description the body is not a JSON object, or its `key` is missing or not a string */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -581,6 +588,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -598,6 +606,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -624,6 +633,7 @@ export interface operations {
       /** @description The account's keys */
       200: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -653,6 +663,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -670,6 +681,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -707,6 +719,7 @@ export interface operations {
       /** @description The new key */
       201: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -737,6 +750,7 @@ export interface operations {
       /** @description the body is not a JSON object, or `name` is not a string of at most 100 characters */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -755,6 +769,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -770,6 +785,7 @@ export interface operations {
       /** @description the account already holds 20 keys that are not revoked: revoke one first (`error`: `TOO_MANY_API_KEYS`) */
       409: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -787,6 +803,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -816,6 +833,7 @@ export interface operations {
       /** @description The key is revoked */
       204: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content?: never;
@@ -825,6 +843,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -840,6 +859,7 @@ export interface operations {
       /** @description no such key in the caller's account (`error`: `API_KEY_NOT_FOUND`) */
       404: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -857,6 +877,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -992,6 +1013,7 @@ export interface operations {
         headers: {
           /** @description `true` when the request repeats an earlier one with the same Idempotency-Key */
           'Idempotent-Replayed'?: 'true';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1012,6 +1034,7 @@ export interface operations {
       /** @description the body is not a JSON object, or a field is missing or invalid (named in `field`) */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1029,6 +1052,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1044,6 +1068,7 @@ export interface operations {
       /** @description the body is larger than the gateway's limit */
       413: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1059,6 +1084,7 @@ export interface operations {
       /** @description the body is not `application/json` */
       415: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1074,6 +1100,7 @@ export interface operations {
       /** @description the Idempotency-Key was first used with another request (`error`: `IDEMPOTENCY_KEY_REUSED`) */
       422: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1092,6 +1119,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1125,6 +1153,7 @@ export interface operations {
         headers: {
           /** @description Only when there is a next page: `</same/path?same=parameters&cursor=…>; rel="next"`. The last page has none */
           Link?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1201,6 +1230,7 @@ export interface operations {
       /** @description `limit` is not an integer from 1 to 500, or `cursor` is not one this API gave out */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1219,6 +1249,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1236,6 +1267,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1268,6 +1300,7 @@ export interface operations {
       /** @description The function */
       200: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1367,6 +1400,7 @@ export interface operations {
       /** @description the id is not 24 lower-case hex characters, or `version` is not a positive integer */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1384,6 +1418,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1399,6 +1434,7 @@ export interface operations {
       /** @description no such function in the caller's account (or it was deleted), or no such version of it */
       404: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1416,6 +1452,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1445,6 +1482,7 @@ export interface operations {
       /** @description Deleted */
       204: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content?: never;
@@ -1452,6 +1490,7 @@ export interface operations {
       /** @description the id is not 24 lower-case hex characters */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1469,6 +1508,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1484,6 +1524,7 @@ export interface operations {
       /** @description no such function in the caller's account, or it was deleted already */
       404: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1501,6 +1542,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1575,6 +1617,7 @@ export interface operations {
       /** @description The function as it is after the change */
       200: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1651,6 +1694,7 @@ export interface operations {
       /** @description the body is not a JSON object, or a field is invalid or cannot be changed (named in `field`) */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1668,6 +1712,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1683,6 +1728,7 @@ export interface operations {
       /** @description no such function in the caller's account, or it was deleted */
       404: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1698,6 +1744,7 @@ export interface operations {
       /** @description the body is larger than the gateway's limit */
       413: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1713,6 +1760,7 @@ export interface operations {
       /** @description the body is not `application/json` */
       415: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1730,6 +1778,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1756,6 +1805,7 @@ export interface operations {
       /** @description The metrics */
       200: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1814,6 +1864,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1831,6 +1882,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1864,6 +1916,7 @@ export interface operations {
         headers: {
           /** @description Only when there is a next page: `</same/path?same=parameters&cursor=…>; rel="next"`. The last page has none */
           Link?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1938,6 +1991,7 @@ export interface operations {
       /** @description `limit` is not an integer from 1 to 500, or `cursor` is not one this API gave out */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1956,6 +2010,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -1973,6 +2028,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2013,6 +2069,7 @@ export interface operations {
       /** @description The node is registered; keep `credentials`, they are not shown again */
       201: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2048,6 +2105,7 @@ export interface operations {
       /** @description the hash is not 1 to 64 of `A-Z a-z 0-9 _ -`, or the body is not a JSON object with at most a `description` of up to 500 characters */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2066,6 +2124,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2081,6 +2140,7 @@ export interface operations {
       /** @description the account has a node with this hash already (`error`: `NODE_ALREADY_REGISTERED`) */
       409: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2098,6 +2158,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2115,6 +2176,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2144,6 +2206,7 @@ export interface operations {
       /** @description The node is disabled */
       204: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content?: never;
@@ -2151,6 +2214,7 @@ export interface operations {
       /** @description the hash is not 1 to 64 of `A-Z a-z 0-9 _ -`, or the body is not a JSON object with at most a `description` of up to 500 characters */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2169,6 +2233,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2184,6 +2249,7 @@ export interface operations {
       /** @description no node with this hash in the caller's account (`error`: `NODE_NOT_FOUND`) */
       404: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2201,6 +2267,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2241,6 +2308,7 @@ export interface operations {
       /** @description The node, enabled */
       200: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2313,6 +2381,7 @@ export interface operations {
       /** @description the hash is not 1 to 64 of `A-Z a-z 0-9 _ -`, or the body is not a JSON object with at most a `description` of up to 500 characters */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2331,6 +2400,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2346,6 +2416,7 @@ export interface operations {
       /** @description no node with this hash in the caller's account (`error`: `NODE_NOT_FOUND`) */
       404: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2363,6 +2434,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2454,6 +2526,7 @@ export interface operations {
         headers: {
           /** @description `true` when the request repeats an earlier one with the same Idempotency-Key */
           'Idempotent-Replayed'?: 'true';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2474,6 +2547,7 @@ export interface operations {
       /** @description a field is missing or invalid (`field` names it): `INVALID_CRON` (cron), `INVALID_TIME_ZONE` (timeZone), `INVALID_SCHEDULE_WINDOW` (endAt not after startAt), `INVALID_REQUEST` otherwise (`error`: `INVALID_REQUEST`, `INVALID_CRON`, `INVALID_TIME_ZONE`, `INVALID_SCHEDULE_WINDOW`) */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2492,6 +2566,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2507,6 +2582,7 @@ export interface operations {
       /** @description no such function in the caller's account (`error`: `FUNCTION_NOT_FOUND`) */
       404: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2522,6 +2598,7 @@ export interface operations {
       /** @description the account has 100 schedules already (`error`: `SCHEDULE_LIMIT_REACHED`) */
       409: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2537,6 +2614,7 @@ export interface operations {
       /** @description the Idempotency-Key was first used with another request (`error`: `IDEMPOTENCY_KEY_REUSED`) */
       422: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2555,6 +2633,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2588,6 +2667,7 @@ export interface operations {
         headers: {
           /** @description Only when there is a next page: `</same/path?same=parameters&cursor=…>; rel="next"`. The last page has none */
           Link?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2665,6 +2745,7 @@ export interface operations {
       /** @description `limit` is not an integer from 1 to 500, or `cursor` is not one this API gave out */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2683,6 +2764,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2700,6 +2782,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2729,6 +2812,7 @@ export interface operations {
       /** @description The schedule */
       200: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2804,6 +2888,7 @@ export interface operations {
       /** @description the schedule id is not 24 lower-case hex characters */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2821,6 +2906,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2836,6 +2922,7 @@ export interface operations {
       /** @description no such schedule in the caller's account, or it was deleted (`error`: `SCHEDULE_NOT_FOUND`) */
       404: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2853,6 +2940,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2882,6 +2970,7 @@ export interface operations {
       /** @description Deleted */
       204: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content?: never;
@@ -2889,6 +2978,7 @@ export interface operations {
       /** @description the schedule id is not 24 lower-case hex characters */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2906,6 +2996,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2921,6 +3012,7 @@ export interface operations {
       /** @description no such schedule in the caller's account, or it was deleted (`error`: `SCHEDULE_NOT_FOUND`) */
       404: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2938,6 +3030,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3021,6 +3114,7 @@ export interface operations {
       /** @description The schedule after the change */
       200: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3096,6 +3190,7 @@ export interface operations {
       /** @description a field is missing or invalid (`field` names it): `INVALID_CRON` (cron), `INVALID_TIME_ZONE` (timeZone), `INVALID_SCHEDULE_WINDOW` (endAt not after startAt), `INVALID_REQUEST` otherwise (`error`: `INVALID_REQUEST`, `INVALID_CRON`, `INVALID_TIME_ZONE`, `INVALID_SCHEDULE_WINDOW`) */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3114,6 +3209,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3129,6 +3225,7 @@ export interface operations {
       /** @description no such schedule in the caller's account, or it was deleted (`error`: `SCHEDULE_NOT_FOUND`) */
       404: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3146,6 +3243,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3187,6 +3285,7 @@ export interface operations {
         headers: {
           /** @description Only when there is a next page: `</same/path?same=parameters&cursor=…>; rel="next"`. The last page has none */
           Link?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3229,6 +3328,7 @@ export interface operations {
       /** @description a parameter is malformed or repeated, `since` is after `until`, or the cursor is not one this API gave out */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3247,6 +3347,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3264,6 +3365,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3293,6 +3395,7 @@ export interface operations {
       /** @description The task */
       200: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3361,6 +3464,7 @@ export interface operations {
       /** @description the task id is not 24 lower-case hex characters */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3378,6 +3482,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3393,6 +3498,7 @@ export interface operations {
       /** @description no such task in the caller's account */
       404: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3410,6 +3516,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3427,6 +3534,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3476,6 +3584,7 @@ export interface operations {
         headers: {
           /** @description `true` when the request repeats an earlier one with the same Idempotency-Key */
           'Idempotent-Replayed'?: 'true';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3496,6 +3605,7 @@ export interface operations {
       /** @description the function id is not 24 lower-case hex characters, a body declared as JSON is not valid JSON, the Idempotency-Key is malformed or sent twice, or `Canopy-Priority` / `Canopy-Not-Before` is invalid (`field` names the header) */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3514,6 +3624,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3529,6 +3640,7 @@ export interface operations {
       /** @description no such function in the caller's account */
       404: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3544,6 +3656,7 @@ export interface operations {
       /** @description the body is larger than the gateway's limit (`GATEWAY_BODY_LIMIT_BYTES`) */
       413: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3559,6 +3672,7 @@ export interface operations {
       /** @description the Idempotency-Key was first used with another request (`error`: `IDEMPOTENCY_KEY_REUSED`) */
       422: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3577,6 +3691,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3594,6 +3709,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3623,6 +3739,7 @@ export interface operations {
       /** @description The task is cancelled (by this request or an earlier one) */
       200: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3651,6 +3768,7 @@ export interface operations {
       /** @description the task id is not 24 lower-case hex characters */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3668,6 +3786,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3683,6 +3802,7 @@ export interface operations {
       /** @description no such task in the caller's account */
       404: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3698,6 +3818,7 @@ export interface operations {
       /** @description the task had ended before the cancellation came, and stays as it ended: `status` and `finished` say how and when (`error`: `TASK_FINISHED`) */
       409: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3717,6 +3838,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3734,6 +3856,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3801,6 +3924,7 @@ export interface operations {
         headers: {
           /** @description `true` when the request repeats an earlier one with the same Idempotency-Key */
           'Idempotent-Replayed'?: 'true';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3862,6 +3986,7 @@ export interface operations {
       /** @description the function id is not 24 lower-case hex characters, the body is not a JSON array of 1 to 1000 values, or the Idempotency-Key is malformed or sent twice */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3879,6 +4004,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3894,6 +4020,7 @@ export interface operations {
       /** @description no such function in the caller's account */
       404: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3909,6 +4036,7 @@ export interface operations {
       /** @description the body is larger than the gateway's batch limit (`GATEWAY_BATCH_BODY_LIMIT_BYTES`) */
       413: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3924,6 +4052,7 @@ export interface operations {
       /** @description the Idempotency-Key was first used with another request (`error`: `IDEMPOTENCY_KEY_REUSED`) */
       422: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3942,6 +4071,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3959,6 +4089,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -3988,6 +4119,7 @@ export interface operations {
       /** @description The task is cancelled (by this request or an earlier one) */
       200: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4016,6 +4148,7 @@ export interface operations {
       /** @description the task id is not 24 lower-case hex characters */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4033,6 +4166,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4048,6 +4182,7 @@ export interface operations {
       /** @description no such task in the caller's account */
       404: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4063,6 +4198,7 @@ export interface operations {
       /** @description the task had ended before the cancellation came, and stays as it ended: `status` and `finished` say how and when (`error`: `TASK_FINISHED`) */
       409: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4082,6 +4218,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4099,6 +4236,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4143,6 +4281,7 @@ export interface operations {
         headers: {
           /** @description attachment; filename="tasks-<functionId>.csv" */
           'Content-Disposition'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4156,6 +4295,7 @@ export interface operations {
       /** @description the function id or a parameter is malformed or repeated, a day does not exist (`2025-24-03`), `dateSince` is after `dateUntil`, or `functionId` / `scheduledId` disagree */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4174,6 +4314,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4189,6 +4330,7 @@ export interface operations {
       /** @description no such function in the caller's account */
       404: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4206,6 +4348,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4244,6 +4387,7 @@ export interface operations {
         headers: {
           /** @description JSON pages only, while a page is full: `</v1/task/{id}/events?from=<next version>&limit=…>; rel="next"` */
           Link?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4456,6 +4600,7 @@ export interface operations {
       /** @description A stream asked to resume after the terminal event (`Last-Event-ID`, or `from`): nothing will follow, and EventSource stops reconnecting */
       204: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content?: never;
@@ -4463,6 +4608,7 @@ export interface operations {
       /** @description the task id, `from`, `limit`, `follow` or `Last-Event-ID` is malformed */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4480,6 +4626,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4495,6 +4642,7 @@ export interface operations {
       /** @description no such task in the caller's account */
       404: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4512,6 +4660,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4529,6 +4678,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4561,6 +4711,7 @@ export interface operations {
       /** @description The function's response, unchanged: any status from 200 to 599 the function answered with (200 shown here), its content type (`application/octet-stream` when it gave none) and body bytes */
       200: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4572,6 +4723,7 @@ export interface operations {
         headers: {
           /** @description Seconds before asking again (1) */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4595,6 +4747,7 @@ export interface operations {
       /** @description the task id is not 24 lower-case hex characters, or `wait` is not an integer from 0 to 60 */
       400: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4612,6 +4765,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4627,6 +4781,7 @@ export interface operations {
       /** @description no such task in the caller's account */
       404: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4644,6 +4799,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4659,6 +4815,7 @@ export interface operations {
       /** @description the task was cancelled */
       499: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4674,6 +4831,7 @@ export interface operations {
       /** @description the node running the task was lost and no attempt was left, or the function answered with a status below 200 (`error`: `NODE_LOST`, `INVALID_FUNCTION_RESPONSE`) */
       502: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4691,6 +4849,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4706,6 +4865,7 @@ export interface operations {
       /** @description the function did not finish within its timeout */
       504: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -4721,6 +4881,7 @@ export interface operations {
       /** @description Any other status the function answered with (3xx, 4xx, 5xx), with the function's headers, content type and body, as for 200 */
       default: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {

@@ -70,6 +70,20 @@ export const contractMetadataSchema = z.object({
    * (TaskAssigned, ...): a later leader always has a higher one.
    */
   epoch: z.int().min(1).optional(),
+  /**
+   * The id of the request that started what the event belongs to: the HTTP request (its
+   * `x-request-id`) that issued the task, on the task's later events too when the scheduler knows it.
+   */
+  correlationId: z.string().min(1).max(128).optional(),
+  /**
+   * The id of the request or message that caused this event: the HTTP request of an issue or a
+   * cancellation, the report (`reportId`) of a node. Absent for a scheduler's own decisions
+   * (assignments, deadlines).
+   */
+  causationId: z.string().min(1).max(128).optional(),
+  /** W3C trace context of the span that decided the event, while tracing is on. */
+  traceparent: z.string().min(1).max(128).optional(),
+  tracestate: z.string().max(512).optional(),
 });
 export type ContractMetadata = z.infer<typeof contractMetadataSchema>;
 export const currentMetadata = (): ContractMetadata => ({ schemaVersion: 1 });

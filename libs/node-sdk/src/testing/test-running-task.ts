@@ -2,6 +2,7 @@ import type { JsonValue } from '@canopy/contracts';
 import { progressPercent } from '../progress-coalescer.js';
 import { TaskAbortedError } from '../task-run.js';
 import type { RunningTask, TaskAbort } from '../task-run.js';
+import type { TraceContextHeaders } from '../run-tracing.js';
 import { randomObjectId } from './sample-assignment.js';
 
 export interface TestRunningTaskOptions {
@@ -12,6 +13,8 @@ export interface TestRunningTaskOptions {
   readonly runtime?: JsonValue;
   readonly request?: { query?: string; contentType?: string | null; body?: Buffer | string };
   readonly timeout?: number;
+  /** The run's W3C trace context, as a traced assignment hands it. */
+  readonly traceContext?: TraceContextHeaders;
   /** Called with each progress value the handler reports (after the same checks the node makes). */
   readonly onProgress?: (percent: number) => void;
 }
@@ -46,6 +49,7 @@ export function testRunningTask(options: TestRunningTaskOptions = {}): TestRunni
     },
     timeout: options.timeout ?? 30,
     signal: controller.signal,
+    traceContext: options.traceContext,
     progress: (value) => {
       const percent = progressPercent(value);
       progress.push(percent);

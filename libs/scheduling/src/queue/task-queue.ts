@@ -38,6 +38,8 @@ export interface Offer {
   readonly nodeId: string;
   readonly attempt: number;
   readonly task: TaskIssued['data'];
+  /** The metadata of the task's TaskIssued: the request and the trace it continues. */
+  readonly issuedMetadata: TaskIssued['metadata'];
   readonly expiresAtMs: number;
 }
 
@@ -110,6 +112,7 @@ type Placement =
 
 interface QueuedTask {
   readonly task: TaskIssued['data'];
+  readonly issuedMetadata: TaskIssued['metadata'];
   readonly issuedAtMs: number;
   /** Its place among the waiting tasks, lowest first: see {@link TaskQueue}. */
   readonly rankMs: number;
@@ -218,6 +221,11 @@ export class TaskQueue {
     return this.tasks.has(taskId) || this.ended.has(taskId);
   }
 
+  /** The metadata of an unfinished task's TaskIssued (its request and trace); undefined otherwise. */
+  issuedMetadataOf(taskId: string): TaskIssued['metadata'] | undefined {
+    return this.tasks.get(taskId)?.issuedMetadata;
+  }
+
   /**
    * Whether applying the event at `streamVersion` of the task's stream would change nothing: it was
    * applied already, or the task ended. Lets a feed skip parsing what it would throw away.
@@ -254,6 +262,7 @@ export class TaskQueue {
       const dueAtMs = Math.max(issuedAtMs, notBefore === undefined ? 0 : Date.parse(notBefore));
       const added: QueuedTask = {
         task: event.data,
+        issuedMetadata: event.metadata,
         issuedAtMs,
         rankMs: dueAtMs - priority * this.options.priorityAgingMs,
         listed: false,
@@ -360,6 +369,7 @@ export class TaskQueue {
         nodeId,
         attempt: queued.attempts + 1,
         task: queued.task,
+        issuedMetadata: queued.issuedMetadata,
         expiresAtMs: nowMs + this.options.offerTimeoutMs,
       };
       this.registry.hold(nodeId, offer.taskId, nowMs);

@@ -27,6 +27,7 @@ export async function forwardHttp(
     'x-canopy-task-id': task.taskId,
     'x-canopy-attempt': String(task.attempt),
     'x-canopy-function-id': task.functionId,
+    ...task.traceContext,
   };
   if (sendsBody && task.request.contentType !== null) {
     headers['content-type'] = task.request.contentType;

@@ -26,6 +26,9 @@ export interface InvocationMessage {
   readonly contentType: string | null;
   /** The request body, base64 (padded); '' when empty. */
   readonly body: string;
+  /** W3C trace context of the run, when the task is traced: the process's spans join its trace. */
+  readonly traceparent?: string;
+  readonly tracestate?: string;
 }
 
 export function invocationId(task: Pick<RunningTask, 'taskId' | 'attempt'>): string {
@@ -42,6 +45,7 @@ export function invocationLine(task: RunningTask): string {
     query: task.request.query,
     contentType: task.request.contentType,
     body: task.request.body.toString('base64'),
+    ...task.traceContext,
   };
   return `${JSON.stringify(message)}\n`;
 }

@@ -49,6 +49,16 @@ export async function runProcess(
     CANOPY_QUERY: task.request.query,
     CANOPY_CONTENT_TYPE: task.request.contentType ?? '',
     CANOPY_METHOD: 'POST',
+    // W3C trace context, as OpenTelemetry's environment carrier names it: the function's own spans
+    // join the task's trace.
+    ...(task.traceContext === undefined
+      ? {}
+      : {
+          TRACEPARENT: task.traceContext.traceparent,
+          ...(task.traceContext.tracestate === undefined
+            ? {}
+            : { TRACESTATE: task.traceContext.tracestate }),
+        }),
   };
   // The body reaches stdin as a file, not through a pipe Node would make (see body-file.ts).
   let bodyFile: FileHandle | undefined;
