@@ -235,7 +235,7 @@ export class Dispatcher {
       }
     } catch (error) {
       // The deadline is handed out again after a while; the state may simply have moved on.
-      this.observeFailure(error, epoch);
+      this.observeFailure(error, options.epoch);
       const level = error instanceof TaskRuleViolation ? 'info' : 'warn';
       logger[level](
         { taskId, deadline: deadline.kind, reason: String(error) },
