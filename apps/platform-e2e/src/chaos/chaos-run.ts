@@ -226,8 +226,10 @@ async function eventsSince(db: pg.Pool, position: bigint): Promise<LoggedEvent[]
     metadata: Record<string, unknown>;
     recorded_at: Date;
   }>(
-    `SELECT global_position::text AS global_position, stream_id, type, data, metadata, recorded_at
-       FROM event_store.events WHERE global_position > $1 ORDER BY global_position`,
+    // Ordered by the column, qualified: unqualified, ORDER BY would take the text alias and sort
+    // positions as strings (10, 109, 11...), which scrambles the record's order.
+    `SELECT e.global_position::text AS global_position, stream_id, type, data, metadata, recorded_at
+       FROM event_store.events e WHERE e.global_position > $1 ORDER BY e.global_position`,
     [position.toString()],
   );
   return rows.map((row) => ({
