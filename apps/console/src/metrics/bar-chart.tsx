@@ -79,7 +79,11 @@ export function BarChart(props: {
                 />
               );
             })}
-            {index % labelEvery === 0 || index === props.columns.length - 1 ? (
+            {index === props.columns.length - 1 ? (
+              <text className="axis" x={WIDTH - 2} y={HEIGHT - 6} textAnchor="end">
+                {column}
+              </text>
+            ) : index % labelEvery === 0 && index < props.columns.length - labelEvery / 2 ? (
               <text className="axis" x={LEFT + index * columnWidth} y={HEIGHT - 6}>
                 {column}
               </text>

@@ -125,6 +125,14 @@ export function TaskPage(props: { readonly taskId: string }) {
 
 function TaskFacts(props: { readonly task: TaskDetail }) {
   const { task } = props;
+  const { client } = useSession();
+  // The function's name, when it is still there to read (a deleted one shows by its id).
+  const fn = useQuery({
+    queryKey: ['function', task.functionId],
+    queryFn: async ({ signal }) =>
+      dataOf(await client.api.GET('/v1/function/{id}', { params: { path: { id: task.functionId } }, signal })),
+    retry: false,
+  });
   return (
     <dl className="facts">
       <dt>Status</dt>
@@ -137,8 +145,8 @@ function TaskFacts(props: { readonly task: TaskDetail }) {
       </dd>
       <dt>Function</dt>
       <dd>
-        <Link href={`/functions/${task.functionId}`} className="mono">
-          {task.functionId}
+        <Link href={`/functions/${task.functionId}`} className={fn.data === undefined ? 'mono' : undefined}>
+          {fn.data?.name ?? task.functionId}
         </Link>
       </dd>
       <dt>Issued</dt>
