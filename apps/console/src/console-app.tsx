@@ -32,7 +32,8 @@ export function ConsoleApp() {
     // The API refusing the token (401) ends the session: a token kept without its key cannot be
     // renewed, and one whose key was revoked is no use either.
     const onError = (error: unknown) => {
-      if (error instanceof CanopyApiError && error.status === 401) signOutRef.current(SESSION_ENDED);
+      if (error instanceof CanopyApiError && error.status === 401)
+        signOutRef.current(SESSION_ENDED);
     };
     return new QueryClient({
       queryCache: new QueryCache({ onError }),

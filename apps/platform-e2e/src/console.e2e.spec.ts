@@ -63,7 +63,10 @@ if (!chromiumInstalled()) {
         .first()
         .waitFor({ state: 'visible', timeout: SHOWN_WITHIN_MS });
     const goTo = async (section: string) => {
-      await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: section }).click();
+      await page
+        .getByRole('navigation', { name: 'Sections' })
+        .getByRole('link', { name: section })
+        .click();
       await shown('h1', section);
     };
 
@@ -76,15 +79,29 @@ if (!chromiumInstalled()) {
         { method: 'POST', token: ownerToken, json: { description: 'the console test node' } },
       );
       expect(node.status).toBe(201);
-      await stack.startNode({ nodeId: node.body.nodeId, credentials: node.body.credentials, slots: 2 });
+      await stack.startNode({
+        nodeId: node.body.nodeId,
+        credentials: node.body.credentials,
+        slots: 2,
+      });
 
       jsonFunction = await stack.registerFunction(ownerToken, {
         name: 'console-json',
-        runtime: { kind: 'process', command: process.execPath, args: ['-e', JSON_ANSWER], envelope: true },
+        runtime: {
+          kind: 'process',
+          command: process.execPath,
+          args: ['-e', JSON_ANSWER],
+          envelope: true,
+        },
       });
       binaryFunction = await stack.registerFunction(ownerToken, {
         name: 'console-bytes',
-        runtime: { kind: 'process', command: process.execPath, args: ['-e', BINARY_ANSWER], envelope: true },
+        runtime: {
+          kind: 'process',
+          command: process.execPath,
+          args: ['-e', BINARY_ANSWER],
+          envelope: true,
+        },
       });
       slowFunction = await stack.registerFunction(ownerToken, {
         name: 'console-slow',
@@ -124,15 +141,25 @@ if (!chromiumInstalled()) {
       });
       expect(strangerTask.status).toBe(201);
       expect(
-        (await stack.requestJson('/v1/node/strangers-node', { method: 'POST', token: other.token, json: {} }))
-          .status,
+        (
+          await stack.requestJson('/v1/node/strangers-node', {
+            method: 'POST',
+            token: other.token,
+            json: {},
+          })
+        ).status,
       ).toBe(201);
       expect(
         (
           await stack.requestJson('/v1/schedule', {
             method: 'POST',
             token: other.token,
-            json: { functionId: strangerFunction, cron: '0 0 1 1 *', timeZone: 'UTC', name: 'strangers-schedule' },
+            json: {
+              functionId: strangerFunction,
+              cron: '0 0 1 1 *',
+              timeZone: 'UTC',
+              name: 'strangers-schedule',
+            },
           })
         ).status,
       ).toBe(201);
@@ -144,7 +171,10 @@ if (!chromiumInstalled()) {
       };
 
       browser = await launchChromium();
-      context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+      context = await browser.newContext({
+        viewport: { width: 1280, height: 900 },
+        acceptDownloads: true,
+      });
       page = await context.newPage();
       problems = await watchPageProblems(page);
     }, 180_000);
@@ -153,65 +183,73 @@ if (!chromiumInstalled()) {
       await browser?.close();
     });
 
-    e2e.test('signs in with an API key; a wrong key is refused with the API message', async (stack) => {
-      const response = await page.goto(`${stack.url}/console/`);
-      expect(response?.status()).toBe(200);
-      expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
-      await shown('h1', 'Sign in to Canopy');
-      await screenshot(page, 'sign-in');
+    e2e.test(
+      'signs in with an API key; a wrong key is refused with the API message',
+      async (stack) => {
+        const response = await page.goto(`${stack.url}/console/`);
+        expect(response?.status()).toBe(200);
+        expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+        await shown('h1', 'Sign in to Canopy');
+        await screenshot(page, 'sign-in');
 
-      await page.getByLabel('API key').fill(`cnpy_${'0'.repeat(24)}_${'0'.repeat(12)}_${'A'.repeat(49)}`);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await shown('[role="alert"]', 'the API key is not valid');
+        await page
+          .getByLabel('API key')
+          .fill(`cnpy_${'0'.repeat(24)}_${'0'.repeat(12)}_${'A'.repeat(49)}`);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await shown('[role="alert"]', 'the API key is not valid');
 
-      await page.getByLabel('API key').fill(owner.apiKey);
-      await page.keyboard.press('Enter');
-      await shown('h1', 'Tasks');
-      // The key is in no storage: only the access token, in this tab's sessionStorage.
-      const storage = await page.evaluate<{ local: string; session: string; cookies: string }>(
-        '({ local: JSON.stringify(localStorage), session: JSON.stringify(sessionStorage), cookies: document.cookie })',
-      );
-      expect(storage.local).toBe('{}');
-      expect(storage.cookies).toBe('');
-      expect(storage.session).not.toContain(owner.apiKey);
-      expect(storage.session).toContain('accessToken');
-    });
+        await page.getByLabel('API key').fill(owner.apiKey);
+        await page.keyboard.press('Enter');
+        await shown('h1', 'Tasks');
+        // The key is in no storage: only the access token, in this tab's sessionStorage.
+        const storage = await page.evaluate<{ local: string; session: string; cookies: string }>(
+          '({ local: JSON.stringify(localStorage), session: JSON.stringify(sessionStorage), cookies: document.cookie })',
+        );
+        expect(storage.local).toBe('{}');
+        expect(storage.cookies).toBe('');
+        expect(storage.session).not.toContain(owner.apiKey);
+        expect(storage.session).toContain('accessToken');
+      },
+    );
 
-    e2e.test('a function registered and a task issued from the page, finished without a reload', async () => {
-      await goTo('Functions');
-      await page.getByLabel('Name').fill('console-echo');
-      await page.getByLabel('Command').fill('cat');
-      await page.getByRole('button', { name: 'Register function' }).click();
-      await shown('.outcome', 'Registered console-echo');
-      await shown('table th a', 'console-echo');
+    e2e.test(
+      'a function registered and a task issued from the page, finished without a reload',
+      async () => {
+        await goTo('Functions');
+        await page.getByLabel('Name').fill('console-echo');
+        await page.getByLabel('Command').fill('cat');
+        await page.getByRole('button', { name: 'Register function' }).click();
+        await shown('.outcome', 'Registered console-echo');
+        await shown('table th a', 'console-echo');
 
-      await goTo('Tasks');
-      // Marks this document: a reload would lose the mark.
-      await page.evaluate(MARK_DOCUMENT);
-      const form = page.getByRole('form', { name: 'Issue a task' });
-      await form.getByLabel('Function').selectOption({ label: 'console-json' });
-      await form.getByLabel('Body', { exact: true }).fill('{"name":"John Doe"}');
-      await form.getByRole('button', { name: 'Issue task' }).click();
-      await shown('.outcome', 'Issued task');
-      const taskId = (await page.locator('.outcome a').first().textContent()) ?? '';
-      expect(taskId).toMatch(/^[0-9a-f]{24}$/);
-      await shown(`tr[data-task-id="${taskId}"]`);
-      await shown(`tr[data-task-id="${taskId}"] .status`, '200');
-      expect(await page.evaluate(DOCUMENT_MARKED)).toBe(true);
-      await screenshot(page, 'tasks');
+        await goTo('Tasks');
+        // Marks this document: a reload would lose the mark.
+        await page.evaluate(MARK_DOCUMENT);
+        const form = page.getByRole('form', { name: 'Issue a task' });
+        await form.getByLabel('Function').selectOption({ label: 'console-json' });
+        await form.getByLabel('Body', { exact: true }).fill('{"name":"John Doe"}');
+        await form.getByRole('button', { name: 'Issue task' }).click();
+        await shown('.outcome', 'Issued task');
+        const taskId = (await page.locator('.outcome a').first().textContent()) ?? '';
+        expect(taskId).toMatch(/^[0-9a-f]{24}$/);
+        await shown(`tr[data-task-id="${taskId}"]`);
+        await shown(`tr[data-task-id="${taskId}"] .status`, '200');
+        expect(await page.evaluate(DOCUMENT_MARKED)).toBe(true);
+        await screenshot(page, 'tasks');
 
-      await page.locator(`tr[data-task-id="${taskId}"] a`).click();
-      await shown('h1', taskId);
-      await shown('.timeline li', 'Finished');
-      const steps = await page.locator('.timeline li strong').allTextContents();
-      expect(steps).toEqual(expect.arrayContaining(['Issued', 'Assigned', 'Finished']));
-      await shown('table td', 'finished');
-      await shown('pre.body', '"name": "John Doe"');
-      expect(await page.locator('pre.body').textContent()).toBe(
-        JSON.stringify({ received: { name: 'John Doe' }, at: 'the node' }, null, 2),
-      );
-      await screenshot(page, 'task');
-    });
+        await page.locator(`tr[data-task-id="${taskId}"] a`).click();
+        await shown('h1', taskId);
+        await shown('.timeline li', 'Finished');
+        const steps = await page.locator('.timeline li strong').allTextContents();
+        expect(steps).toEqual(expect.arrayContaining(['Issued', 'Assigned', 'Finished']));
+        await shown('table td', 'finished');
+        await shown('pre.body', '"name": "John Doe"');
+        expect(await page.locator('pre.body').textContent()).toBe(
+          JSON.stringify({ received: { name: 'John Doe' }, at: 'the node' }, null, 2),
+        );
+        await screenshot(page, 'task');
+      },
+    );
 
     e2e.test('a running task moves on its page as it runs, until it finishes', async (stack) => {
       const taskId = await issue(stack, slowFunction, { slow: true });
@@ -242,12 +280,17 @@ if (!chromiumInstalled()) {
       const row = 'tr[data-node="console-laptop"]';
       await shown(row, 'available');
       await shown(`${row} .slot-text`, '0 busy, 2 free');
-      const running = [await issue(stack, slowFunction, { n: 1 }), await issue(stack, slowFunction, { n: 2 })];
+      const running = [
+        await issue(stack, slowFunction, { n: 1 }),
+        await issue(stack, slowFunction, { n: 2 }),
+      ];
       await shown(`${row} .slot-text`, /^[12] busy/);
       await screenshot(page, 'nodes');
       for (const taskId of running) {
         await eventually(async () => {
-          const task = await stack.requestJson<{ status: number }>(`/v1/task/${taskId}`, { token: ownerToken });
+          const task = await stack.requestJson<{ status: number }>(`/v1/task/${taskId}`, {
+            token: ownerToken,
+          });
           expect(task.body.status).toBe(200);
         }, SHOWN_WITHIN_MS);
       }
@@ -301,22 +344,25 @@ if (!chromiumInstalled()) {
       expect(await page.locator('body').innerText()).not.toContain(stranger.functionName);
     });
 
-    e2e.test('signing out forgets the token and the key; the pages need a sign-in again', async (stack) => {
-      await goTo('Tasks');
-      await page.getByRole('button', { name: 'Sign out' }).click();
-      await shown('h1', 'Sign in to Canopy');
-      await shown('[role="status"]', 'You are signed out');
-      const after = await page.evaluate<{ local: number; session: number; html: string }>(
-        // The test's own record of CSP violations (testing/console-browser.ts) is not the page's.
-        "({ local: localStorage.length, session: Object.keys(sessionStorage).filter((key) => !key.startsWith('test.')).length, html: document.documentElement.outerHTML })",
-      );
-      expect(after.local).toBe(0);
-      expect(after.session).toBe(0);
-      expect(after.html).not.toContain(owner.apiKey);
-      await page.goto(`${stack.url}/console/#/nodes`);
-      await page.reload();
-      await shown('h1', 'Sign in to Canopy');
-      expect(await problems()).toEqual([]);
-    });
+    e2e.test(
+      'signing out forgets the token and the key; the pages need a sign-in again',
+      async (stack) => {
+        await goTo('Tasks');
+        await page.getByRole('button', { name: 'Sign out' }).click();
+        await shown('h1', 'Sign in to Canopy');
+        await shown('[role="status"]', 'You are signed out');
+        const after = await page.evaluate<{ local: number; session: number; html: string }>(
+          // The test's own record of CSP violations (testing/console-browser.ts) is not the page's.
+          "({ local: localStorage.length, session: Object.keys(sessionStorage).filter((key) => !key.startsWith('test.')).length, html: document.documentElement.outerHTML })",
+        );
+        expect(after.local).toBe(0);
+        expect(after.session).toBe(0);
+        expect(after.html).not.toContain(owner.apiKey);
+        await page.goto(`${stack.url}/console/#/nodes`);
+        await page.reload();
+        await shown('h1', 'Sign in to Canopy');
+        expect(await problems()).toEqual([]);
+      },
+    );
   });
 }

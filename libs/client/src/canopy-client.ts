@@ -110,7 +110,9 @@ export class CanopyClient {
     const search = queryString(options.query);
     const headers: Record<string, string> = {
       ...(request === undefined ? {} : { 'content-type': request.contentType }),
-      ...(options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey }),
+      ...(options.idempotencyKey === undefined
+        ? {}
+        : { 'idempotency-key': options.idempotencyKey }),
       ...(options.priority === undefined ? {} : { 'canopy-priority': String(options.priority) }),
       ...(options.notBefore === undefined
         ? {}

@@ -13,7 +13,9 @@ export function endsTask(entry: TaskEventEntry): boolean {
  * The entries of one Server-Sent Events answer of `GET /v1/task/:id/events`, as they arrive; ends
  * with the stream (the API ends it after the terminal event, or the connection dropped).
  */
-export async function* taskEventStream(body: ReadableStream<Uint8Array>): AsyncGenerator<TaskEventEntry> {
+export async function* taskEventStream(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<TaskEventEntry> {
   const events = body
     .pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>)
     .pipeThrough(new EventSourceParserStream())

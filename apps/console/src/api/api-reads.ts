@@ -7,7 +7,10 @@ import type { FunctionEntry, NodeEntry, Schedule } from './api-types.js';
 
 const PAGE = '500';
 
-export async function allFunctions(client: CanopyClient, signal: AbortSignal): Promise<FunctionEntry[]> {
+export async function allFunctions(
+  client: CanopyClient,
+  signal: AbortSignal,
+): Promise<FunctionEntry[]> {
   return allPages((cursor) =>
     client.api.GET('/v1/function/list', { params: { query: { limit: PAGE, ...cursor } }, signal }),
   );
@@ -26,7 +29,9 @@ export async function allSchedules(client: CanopyClient, signal: AbortSignal): P
 }
 
 async function allPages<Row>(
-  page: (cursor: { cursor?: string }) => Promise<{ data?: Row[]; error?: unknown; response: Response }>,
+  page: (cursor: {
+    cursor?: string;
+  }) => Promise<{ data?: Row[]; error?: unknown; response: Response }>,
 ): Promise<Row[]> {
   const rows: Row[] = [];
   let cursor: string | undefined;

@@ -6,7 +6,9 @@ type Json<Answer> = Answer extends { content: { 'application/json': infer Body }
 
 export type TaskEntry = Json<paths['/v1/task/list']['get']['responses']['200']>[number];
 export type TaskDetail = Json<paths['/v1/task/{id}']['get']['responses']['200']>;
-export type TaskHistoryEntry = Json<paths['/v1/task/{id}/events']['get']['responses']['200']>[number];
+export type TaskHistoryEntry = Json<
+  paths['/v1/task/{id}/events']['get']['responses']['200']
+>[number];
 export type FunctionEntry = Json<paths['/v1/function/list']['get']['responses']['200']>[number];
 export type FunctionDetail = Json<paths['/v1/function/{id}']['get']['responses']['200']>;
 export type NodeEntry = Json<paths['/v1/node/list']['get']['responses']['200']>[number];

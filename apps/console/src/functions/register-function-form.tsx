@@ -49,12 +49,18 @@ export function RegisterFunctionForm() {
       <h2 id={`${id}-title`}>Register a function</h2>
       <p className="help">
         A function nodes run as a process: the task's body on its standard input, its standard
-        output the result. (An HTTP function, requirements and retries: <code>canopy function create -f</code>.)
+        output the result. (An HTTP function, requirements and retries:{' '}
+        <code>canopy function create -f</code>.)
       </p>
       <div className="fields">
         <div className="field">
           <label htmlFor={`${id}-name`}>Name</label>
-          <input id={`${id}-name`} value={name} required onChange={(e) => setName(e.target.value)} />
+          <input
+            id={`${id}-name`}
+            value={name}
+            required
+            onChange={(e) => setName(e.target.value)}
+          />
         </div>
         <div className="field">
           <label htmlFor={`${id}-command`}>Command</label>

@@ -19,7 +19,10 @@ export function UnixTime(props: { readonly value: string | null | undefined }) {
 }
 
 /** A unix time from the API as "12 s ago", the exact time in its title. */
-export function TimeAgo(props: { readonly value: string | null | undefined; readonly now: number }) {
+export function TimeAgo(props: {
+  readonly value: string | null | undefined;
+  readonly now: number;
+}) {
   if (props.value === null || props.value === undefined) return <span>never</span>;
   const iso = new Date(Number(props.value) * 1000).toISOString();
   return (

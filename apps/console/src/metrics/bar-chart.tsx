@@ -106,7 +106,9 @@ export function BarChart(props: {
           </thead>
           <tbody>
             {props.columns.map((column, index) =>
-              props.series.every((series) => (series.values[index] ?? null) === null || series.values[index] === 0) ? null : (
+              props.series.every(
+                (series) => (series.values[index] ?? null) === null || series.values[index] === 0,
+              ) ? null : (
                 <tr key={column}>
                   <th scope="row">{column}</th>
                   {props.series.map((series) => {

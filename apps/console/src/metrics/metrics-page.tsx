@@ -78,9 +78,21 @@ export function MetricsPage() {
               unit="tasks"
               columns={columns}
               series={[
-                { label: 'issued', className: 'series-issued', values: minutes.map((m) => m.issued) },
-                { label: 'finished', className: 'series-finished', values: minutes.map((m) => m.finished) },
-                { label: 'failed', className: 'series-failed', values: minutes.map((m) => m.failed) },
+                {
+                  label: 'issued',
+                  className: 'series-issued',
+                  values: minutes.map((m) => m.issued),
+                },
+                {
+                  label: 'finished',
+                  className: 'series-finished',
+                  values: minutes.map((m) => m.finished),
+                },
+                {
+                  label: 'failed',
+                  className: 'series-failed',
+                  values: minutes.map((m) => m.failed),
+                },
               ]}
             />
             <BarChart
@@ -93,8 +105,16 @@ export function MetricsPage() {
               unit="seconds"
               columns={columns}
               series={[
-                { label: 'median', className: 'series-p50', values: minutes.map((m) => m.latencyP50) },
-                { label: '95th percentile', className: 'series-p95', values: minutes.map((m) => m.latencyP95) },
+                {
+                  label: 'median',
+                  className: 'series-p50',
+                  values: minutes.map((m) => m.latencyP50),
+                },
+                {
+                  label: '95th percentile',
+                  className: 'series-p95',
+                  values: minutes.map((m) => m.latencyP95),
+                },
               ]}
             />
           </div>

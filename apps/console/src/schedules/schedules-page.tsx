@@ -52,15 +52,27 @@ export function SchedulesPage() {
             {schedules.data.map((schedule) => (
               <tr key={schedule.id} data-schedule-id={schedule.id}>
                 <th scope="row">
-                  {schedule.name === '' ? <span className="mono">{schedule.id}</span> : schedule.name}
+                  {schedule.name === '' ? (
+                    <span className="mono">{schedule.id}</span>
+                  ) : (
+                    schedule.name
+                  )}
                 </th>
                 <td>
-                  <Link href={`/functions/${schedule.functionId}`}>{functionName(schedule.functionId)}</Link>
+                  <Link href={`/functions/${schedule.functionId}`}>
+                    {functionName(schedule.functionId)}
+                  </Link>
                 </td>
                 <td>
                   <code>{schedule.cron}</code> ({schedule.timeZone})
                 </td>
-                <td>{schedule.nextTickAt === null ? '-' : <NextTick value={schedule.nextTickAt} now={now} />}</td>
+                <td>
+                  {schedule.nextTickAt === null ? (
+                    '-'
+                  ) : (
+                    <NextTick value={schedule.nextTickAt} now={now} />
+                  )}
+                </td>
                 <td>
                   <TimeAgo value={schedule.lastTickAt} now={now} />
                 </td>
@@ -82,7 +94,13 @@ function NextTick(props: { readonly value: string; readonly now: number }) {
     <>
       <UnixTime value={props.value} />
       <br />
-      <span className="subtle">{seconds <= 0 ? 'due now' : seconds < 90 ? `in ${seconds} s` : `in ${Math.round(seconds / 60)} min`}</span>
+      <span className="subtle">
+        {seconds <= 0
+          ? 'due now'
+          : seconds < 90
+            ? `in ${seconds} s`
+            : `in ${Math.round(seconds / 60)} min`}
+      </span>
     </>
   );
 }

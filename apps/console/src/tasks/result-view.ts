@@ -6,7 +6,8 @@ export type ResultView =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'binary'; readonly size: number };
 
-const TEXTUAL = /^(text\/|application\/(?:[\w.+-]*\+)?(?:json|xml|javascript|x-www-form-urlencoded|csv|yaml|x-yaml))/i;
+const TEXTUAL =
+  /^(text\/|application\/(?:[\w.+-]*\+)?(?:json|xml|javascript|x-www-form-urlencoded|csv|yaml|x-yaml))/i;
 
 export function resultView(contentType: string | null, body: Uint8Array): ResultView {
   const type = (contentType ?? '').trim();
@@ -31,7 +32,9 @@ export function resultView(contentType: string | null, body: Uint8Array): Result
 export function resultFileName(taskId: string, contentType: string | null): string {
   const subtype = /^[\w.+-]+\/([\w.+-]+)/.exec(contentType ?? '')?.[1]?.toLowerCase();
   const extension =
-    subtype === undefined || subtype === 'octet-stream' ? 'bin' : (subtype.split('+').at(-1) ?? 'bin');
+    subtype === undefined || subtype === 'octet-stream'
+      ? 'bin'
+      : (subtype.split('+').at(-1) ?? 'bin');
   return `task-${taskId}.${extension.replace(/^x-/, '')}`;
 }
 

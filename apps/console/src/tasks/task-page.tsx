@@ -24,7 +24,9 @@ export function TaskPage(props: { readonly taskId: string }) {
   const task = useQuery({
     queryKey: ['task', props.taskId],
     queryFn: async ({ signal }) =>
-      dataOf(await client.api.GET('/v1/task/{id}', { params: { path: { id: props.taskId } }, signal })),
+      dataOf(
+        await client.api.GET('/v1/task/{id}', { params: { path: { id: props.taskId } }, signal }),
+      ),
     refetchInterval: (query) => (query.state.data?.status === 0 ? RUNNING_TASK_REFRESH_MS : false),
   });
   // Each new event says the task changed: read its details again now rather than at the next poll.
@@ -50,7 +52,12 @@ export function TaskPage(props: { readonly taskId: string }) {
       {task.data === undefined ? null : <TaskFacts task={task.data} />}
       {task.data !== undefined && !ended ? (
         <p>
-          <button type="button" className="danger" disabled={cancel.isPending} onClick={() => cancel.mutate()}>
+          <button
+            type="button"
+            className="danger"
+            disabled={cancel.isPending}
+            onClick={() => cancel.mutate()}
+          >
             Cancel the task
           </button>
           {cancel.isError ? (
@@ -76,7 +83,9 @@ export function TaskPage(props: { readonly taskId: string }) {
         <ol className="timeline">
           {timeline.steps.map((step) => (
             <li key={step.version} className={`step step-${step.type}`}>
-              <time dateTime={new Date(Number(step.at) * 1000).toISOString()}>{isoTime(step.at)}</time>{' '}
+              <time dateTime={new Date(Number(step.at) * 1000).toISOString()}>
+                {isoTime(step.at)}
+              </time>{' '}
               <strong>{step.title}</strong> <span>{step.detail}</span>
             </li>
           ))}
@@ -130,7 +139,12 @@ function TaskFacts(props: { readonly task: TaskDetail }) {
   const fn = useQuery({
     queryKey: ['function', task.functionId],
     queryFn: async ({ signal }) =>
-      dataOf(await client.api.GET('/v1/function/{id}', { params: { path: { id: task.functionId } }, signal })),
+      dataOf(
+        await client.api.GET('/v1/function/{id}', {
+          params: { path: { id: task.functionId } },
+          signal,
+        }),
+      ),
     retry: false,
   });
   return (
@@ -145,7 +159,10 @@ function TaskFacts(props: { readonly task: TaskDetail }) {
       </dd>
       <dt>Function</dt>
       <dd>
-        <Link href={`/functions/${task.functionId}`} className={fn.data === undefined ? 'mono' : undefined}>
+        <Link
+          href={`/functions/${task.functionId}`}
+          className={fn.data === undefined ? 'mono' : undefined}
+        >
           {fn.data?.name ?? task.functionId}
         </Link>
       </dd>

@@ -80,11 +80,19 @@ function FunctionAnswer(props: { readonly response: FunctionResponse }) {
       {view.kind === 'binary' ? (
         <p>The body is binary and is not shown.</p>
       ) : (
-        <pre className="body" tabIndex={0} aria-label={view.kind === 'json' ? 'The JSON body' : 'The body'}>
+        <pre
+          className="body"
+          tabIndex={0}
+          aria-label={view.kind === 'json' ? 'The JSON body' : 'The body'}
+        >
           {view.text}
         </pre>
       )}
-      <button type="button" className={view.kind === 'binary' ? undefined : 'secondary'} onClick={download}>
+      <button
+        type="button"
+        className={view.kind === 'binary' ? undefined : 'secondary'}
+        onClick={download}
+      >
         Download the body ({byteSize(response.body.byteLength)})
       </button>
     </>

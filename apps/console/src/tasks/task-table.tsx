@@ -9,14 +9,18 @@ import { statusText } from './task-timeline.js';
  * Tasks, newest first, as the live list shows them. A task that ends while the list is shown is
  * announced to screen readers (politely, once).
  */
-export function TaskTable(props: { readonly tasks: readonly TaskEntry[]; readonly caption: string }) {
+export function TaskTable(props: {
+  readonly tasks: readonly TaskEntry[];
+  readonly caption: string;
+}) {
   const seen = useRef(new Map<string, number>());
   const [announcement, setAnnouncement] = useState('');
   useEffect(() => {
     const ended: string[] = [];
     for (const task of props.tasks) {
       const before = seen.current.get(task.id);
-      if (before === 0 && task.status !== 0) ended.push(`Task ${task.id} ended: ${statusText(task.status)}.`);
+      if (before === 0 && task.status !== 0)
+        ended.push(`Task ${task.id} ended: ${statusText(task.status)}.`);
       seen.current.set(task.id, task.status);
     }
     if (ended.length > 0) setAnnouncement(ended.join(' '));

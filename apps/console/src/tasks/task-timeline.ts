@@ -73,7 +73,10 @@ export function taskTimeline(entries: readonly TaskHistoryEntry[]): TaskTimeline
         break;
       case 'TaskUnassigned':
         update(entry.data.attempt, { outcome: 'unassigned', detail: entry.data.reason });
-        step('Unassigned', `attempt ${entry.data.attempt} left node ${entry.data.node}: ${entry.data.reason}`);
+        step(
+          'Unassigned',
+          `attempt ${entry.data.attempt} left node ${entry.data.node}: ${entry.data.reason}`,
+        );
         break;
       case 'TaskProgressed': {
         update(entry.data.attempt, { progress: entry.data.progress });
@@ -107,7 +110,8 @@ export function taskTimeline(entries: readonly TaskHistoryEntry[]): TaskTimeline
         break;
       case 'TaskFailed':
         for (const attempt of attempts.values()) {
-          if (attempt.outcome === 'running') update(attempt.attempt, { outcome: 'failed', detail: entry.data.reason });
+          if (attempt.outcome === 'running')
+            update(attempt.attempt, { outcome: 'failed', detail: entry.data.reason });
         }
         step('Failed', `${entry.data.reason} (${entry.data.status}): ${entry.data.message}`);
         ended = true;

@@ -43,7 +43,8 @@ export function TasksPage() {
     queryFn: ({ signal }) => allFunctions(client, signal),
   });
   const tasks = useTaskList(filters);
-  const set = (change: Partial<TaskFilters>) => setFilters((current) => ({ ...current, ...change }));
+  const set = (change: Partial<TaskFilters>) =>
+    setFilters((current) => ({ ...current, ...change }));
 
   return (
     <>
@@ -51,7 +52,12 @@ export function TasksPage() {
       <IssueTaskForm functions={functions.data ?? []} />
       <section aria-labelledby={`${id}-list`}>
         <h2 id={`${id}-list`}>Latest tasks</h2>
-        <form className="filters" role="search" aria-label="Filter tasks" onSubmit={(e) => e.preventDefault()}>
+        <form
+          className="filters"
+          role="search"
+          aria-label="Filter tasks"
+          onSubmit={(e) => e.preventDefault()}
+        >
           <div className="field">
             <label htmlFor={`${id}-function`}>Function</label>
             <select

@@ -68,7 +68,10 @@ export function serveConsole(
 ): void {
   const files = readConsoleBuild(directory);
   if (files.size === 0) {
-    logger.warn({ directory }, 'the web console is not built: /console answers 404 (npm run build)');
+    logger.warn(
+      { directory },
+      'the web console is not built: /console answers 404 (npm run build)',
+    );
   }
   const fastify = app.getHttpAdapter().getInstance();
   const send = (reply: FastifyReply, file: ConsoleFile, acceptEncoding: string | undefined) => {
@@ -99,8 +102,12 @@ export function serveConsole(
   });
   fastify.get(`${CONSOLE_PATH}/*`, async (request, reply) => {
     const pathname = new URL(request.url, 'http://gateway.invalid').pathname;
-    const file = files.get(pathname === `${CONSOLE_PATH}/` ? `${CONSOLE_PATH}/index.html` : pathname);
-    return file === undefined ? notFound(reply) : send(reply, file, request.headers['accept-encoding']);
+    const file = files.get(
+      pathname === `${CONSOLE_PATH}/` ? `${CONSOLE_PATH}/index.html` : pathname,
+    );
+    return file === undefined
+      ? notFound(reply)
+      : send(reply, file, request.headers['accept-encoding']);
   });
 }
 

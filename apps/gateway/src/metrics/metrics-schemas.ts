@@ -42,10 +42,14 @@ export const functionMetricsSchema = z
   .meta({ description: "The function's tasks at a glance" });
 
 const latencySchema = (description: string, example: number) =>
-  z.number().min(0).nullable().meta({
-    description: `${description}, in seconds (to the millisecond); null when none of the minute's tasks finished`,
-    example,
-  });
+  z
+    .number()
+    .min(0)
+    .nullable()
+    .meta({
+      description: `${description}, in seconds (to the millisecond); null when none of the minute's tasks finished`,
+      example,
+    });
 
 export const recentActivitySchema = z
   .object({
@@ -59,10 +63,13 @@ export const recentActivitySchema = z
           }),
           issued: countSchema('Tasks issued in the minute', 12),
           finished: countSchema(
-            "Of those, tasks that finished (the function answered, whatever its status)",
+            'Of those, tasks that finished (the function answered, whatever its status)',
             11,
           ),
-          failed: countSchema('Of those, tasks the platform failed (timeout, no node, cancelled...)', 0),
+          failed: countSchema(
+            'Of those, tasks the platform failed (timeout, no node, cancelled...)',
+            0,
+          ),
           latencyP50: latencySchema('Median time from issue to finish of the finished ones', 0.42),
           latencyP95: latencySchema('95th percentile of the same', 1.3),
         }),

@@ -334,7 +334,9 @@ describe('GET /v1/metrics/recent', () => {
       return taskId;
     };
     const runFor = async (taskId: string, finishedAfterMs: number) => {
-      await decide(taskCommand('AssignTask', { taskId, nodeId: nodes.busy, attempt: 1, now: at(500) }));
+      await decide(
+        taskCommand('AssignTask', { taskId, nodeId: nodes.busy, attempt: 1, now: at(500) }),
+      );
       await decide(
         taskCommand('FinishTask', {
           taskId,

@@ -45,8 +45,22 @@ export const ApiRecentActivity = () =>
       example: {
         minuteSeconds: 60,
         minutes: [
-          { at: '1678087140', issued: 0, finished: 0, failed: 0, latencyP50: null, latencyP95: null },
-          { at: '1678087200', issued: 12, finished: 11, failed: 1, latencyP50: 0.42, latencyP95: 1.3 },
+          {
+            at: '1678087140',
+            issued: 0,
+            finished: 0,
+            failed: 0,
+            latencyP50: null,
+            latencyP95: null,
+          },
+          {
+            at: '1678087200',
+            issued: 12,
+            finished: 11,
+            failed: 1,
+            latencyP50: 0.42,
+            latencyP95: 1.3,
+          },
         ],
       },
     }),

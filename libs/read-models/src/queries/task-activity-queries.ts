@@ -41,10 +41,14 @@ export async function findRecentTaskActivity(
       (eb) => eb.fn.countAll<string>().as('issued'),
       sql<string>`count(*) filter (where state = 'finished')`.as('finished'),
       sql<string>`count(*) filter (where state = 'failed')`.as('failed'),
-      sql<number | null>`percentile_cont(0.5) within group (order by ${seconds}) filter (where state = 'finished')`.as(
+      sql<
+        number | null
+      >`percentile_cont(0.5) within group (order by ${seconds}) filter (where state = 'finished')`.as(
         'p50',
       ),
-      sql<number | null>`percentile_cont(0.95) within group (order by ${seconds}) filter (where state = 'finished')`.as(
+      sql<
+        number | null
+      >`percentile_cont(0.95) within group (order by ${seconds}) filter (where state = 'finished')`.as(
         'p95',
       ),
     ])
