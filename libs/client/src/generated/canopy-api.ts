@@ -1929,6 +1929,7 @@ export interface operations {
       /** @description The minutes */
       200: {
         headers: {
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2002,6 +2003,7 @@ export interface operations {
         headers: {
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
@@ -2019,6 +2021,7 @@ export interface operations {
         headers: {
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
         content: {
