@@ -1,5 +1,6 @@
 import nx from '@nx/eslint-plugin';
 import importX from 'eslint-plugin-import-x';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 // Layers: apps -> libs, never lib -> app. The domain is pure: no framework, driver or transport.
@@ -21,7 +22,7 @@ export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -93,9 +94,18 @@ export default [
     },
   },
   {
+    // The web console (React).
+    files: ['apps/console/src/**/*.tsx', 'apps/console/src/**/*.ts'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error',
+    },
+  },
+  {
     // Aggregates change only through the event store's CommandHandler (decide against the stream's
     // state, append at its version, retry conflicts). Tests and test fixtures may seed raw events.
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     ignores: ['libs/event-store/src/**', '**/*.spec.ts', '**/testing/**'],
     rules: {
       'no-restricted-properties': [

@@ -32,6 +32,13 @@ for app in "$@"; do
   fi
   cp -R "apps/$app/dist" "$out/apps/$app/dist"
 done
+# The gateway serves the web console's static build at /console (its CONSOLE_DIR default); nx builds
+# the console before the gateway (an implicit dependency in apps/gateway/package.json).
+case " $* " in
+  *" gateway "*)
+    if [ -d apps/console/dist ]; then cp -R apps/console/dist "$out/apps/console/dist"; fi
+    ;;
+esac
 for dist in libs/*/dist; do
   if [ -d "$dist" ]; then cp -R "$dist" "$out/$dist"; fi
 done

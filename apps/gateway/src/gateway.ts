@@ -39,6 +39,7 @@ import { answerClientError } from './http/client-error.js';
 import { ApiExceptionFilter } from './http/api-exception-filter.js';
 import type { NodeCredentialsIssuer } from './nodes/node-credentials.js';
 import { serveApiDocumentation } from './openapi/api-docs-routes.js';
+import { DEFAULT_CONSOLE_DIR, serveConsole } from './console/console-routes.js';
 import { RateLimits } from './http/rate-limits.js';
 import { TaskCanceller } from './tasks/task-canceller.js';
 import { TaskEventStreams } from './tasks/task-event-streams.js';
@@ -213,6 +214,7 @@ export async function startGateway(
     app.useGlobalFilters(new ApiExceptionFilter(logger, config.GATEWAY_BODY_LIMIT_BYTES));
     configureFastify(app, lifecycle, logger, httpMetrics, config.GATEWAY_BATCH_BODY_LIMIT_BYTES);
     serveApiDocumentation(app);
+    serveConsole(app, config.CONSOLE_DIR ?? DEFAULT_CONSOLE_DIR, logger);
     serveOperations(app, metrics, readinessChecks, {
       serveMetrics: config.ADMIN_PORT === undefined,
     });

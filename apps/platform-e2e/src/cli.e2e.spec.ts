@@ -291,3 +291,154 @@ e2e.test("a bad key prints the API's message and exits 3; nothing is kept", asyn
   expect(usage.code).toBe(2);
   expect(usage.stderr).toContain("missing required argument 'function'");
 });
+
+e2e.test(
+  'a function changed from a file runs its new version; deleted, it takes no task',
+  async () => {
+    const definition = path.join(home, 'upper.json');
+    await writeFile(
+      definition,
+      JSON.stringify({
+        name: 'cli-upper',
+        capabilities: { timeout: 30 },
+        runtime: { kind: 'process', command: 'cat' },
+      }),
+    );
+    const created = await canopy(['function', 'create', '-f', definition]);
+    expectSuccess(created);
+    const { id } = JSON.parse(created.text) as { id: string };
+
+    const change = path.join(home, 'upper-change.yaml');
+    await writeFile(
+      change,
+      ['runtime:', '  kind: process', '  command: tr', '  args: [a-z, A-Z]', ''].join('\n'),
+    );
+    const updated = await canopy(['function', 'update', 'cli-upper', '-f', change]);
+    expectSuccess(updated);
+    expect(JSON.parse(updated.text)).toMatchObject({ id, version: 2, runtime: { command: 'tr' } });
+    const run = await canopy(['task', 'run', 'cli-upper', '--data', 'shout', '--wait', '60']);
+    expectSuccess(run);
+    expect(run.text).toBe('SHOUT');
+    const first = await canopy(['function', 'get', 'cli-upper', '1']);
+    expectSuccess(first);
+    expect(JSON.parse(first.text)).toMatchObject({ version: 1, runtime: { command: 'cat' } });
+
+    const deleted = await canopy(['function', 'delete', 'cli-upper']);
+    expectSuccess(deleted);
+    expect(JSON.parse(deleted.text)).toEqual({ id, deleted: true });
+    const refused = await canopy(['task', 'run', id, '--data', 'again']);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/HTTP 404\)$/m);
+  },
+);
+
+e2e.test(
+  'task run: an idempotency key, a priority and a delay; a delayed task is cancelled',
+  async () => {
+    const once = [
+      'task',
+      'run',
+      'cli-echo',
+      '--data',
+      '{"order":17}',
+      '--idempotency-key',
+      'order-17',
+    ];
+    const first = await canopy(once);
+    expectSuccess(first);
+    const again = await canopy(once);
+    expectSuccess(again);
+    expect(JSON.parse(again.text)).toEqual(JSON.parse(first.text));
+
+    const delayed = await canopy([
+      'task',
+      'run',
+      'cli-echo',
+      '--data',
+      'later',
+      '--priority',
+      '9',
+      '--not-before',
+      '1h',
+    ]);
+    expectSuccess(delayed);
+    const { id } = JSON.parse(delayed.text) as { id: string };
+    const events = await canopy(['task', 'events', id]);
+    expectSuccess(events);
+    const [issued] = JSON.parse(events.text) as {
+      type: string;
+      data: { priority: number; notBefore: string };
+    }[];
+    expect(issued).toMatchObject({ type: 'TaskIssued', data: { priority: 9 } });
+    // An hour from now, give or take the time the command took.
+    expect(Number(issued?.data.notBefore) - Date.now() / 1000).toBeGreaterThan(3000);
+    const task = await canopy(['task', 'get', id]);
+    expect(JSON.parse(task.text)).toMatchObject({ status: 0, assigned: null });
+    const cancelled = await canopy(['task', 'cancel', id]);
+    expectSuccess(cancelled);
+    expect(JSON.parse(cancelled.text)).toMatchObject({ id, status: 499 });
+
+    const badPriority = await canopy(['task', 'run', 'cli-echo', '--priority', '10']);
+    expect(badPriority.code).toBe(2);
+    expect(badPriority.stderr).toContain('--priority takes 0 to 9');
+  },
+);
+
+e2e.test('task run --wait follows the progress the task reports, as it reports it', async () => {
+  const definition = path.join(home, 'steps.json');
+  await writeFile(
+    definition,
+    JSON.stringify({
+      name: 'cli-steps',
+      capabilities: { timeout: 60 },
+      runtime: {
+        kind: 'process',
+        command: 'sh',
+        args: ['-c', 'for p in 25 50 75; do echo "::progress $p" >&2; sleep 1; done; cat'],
+      },
+    }),
+  );
+  expectSuccess(await canopy(['function', 'create', '-f', definition]));
+  const run = await canopy(['task', 'run', 'cli-steps', '--data', 'done', '--wait']);
+  expectSuccess(run);
+  expect(run.text).toBe('done');
+  const lines = run.stderr.split('\n');
+  const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
+  // Each report in turn, from the task's event stream, before the result.
+  expect(at(/progress 25%$/)).toBeGreaterThan(at(/ issued$/));
+  expect(at(/progress 50%$/)).toBeGreaterThan(at(/progress 25%$/));
+  expect(at(/progress 75%$/)).toBeGreaterThan(at(/progress 50%$/));
+  expect(at(/finished: 200/)).toBeGreaterThan(at(/progress 75%$/));
+});
+
+e2e.test('task batch issues the requests of a JSON or NDJSON file, one answer each', async () => {
+  const ndjson = path.join(home, 'batch.ndjson');
+  await writeFile(
+    ndjson,
+    ['{"body":{"n":1}}', '{"query":"n=2","contentType":"text/plain","body":"two"}', ''].join('\n'),
+  );
+  const issued = await canopy(['task', 'batch', 'cli-echo', '-f', ndjson]);
+  expectSuccess(issued);
+  const answers = JSON.parse(issued.text) as { status: number; id: string }[];
+  expect(answers).toEqual([
+    { status: 201, id: expect.stringMatching(/^[0-9a-f]{24}$/) },
+    { status: 201, id: expect.stringMatching(/^[0-9a-f]{24}$/) },
+  ]);
+  const second = await canopy(['task', 'result', answers[1]?.id ?? '', '--wait', '60']);
+  expectSuccess(second);
+  expect(second.text).toBe('two');
+
+  const mixed = path.join(home, 'batch.json');
+  await writeFile(
+    mixed,
+    JSON.stringify([
+      { body: 'fine', contentType: 'text/plain' },
+      { body: '{not json', contentType: 'application/json' },
+    ]),
+  );
+  const partly = await canopy(['--output', 'table', 'task', 'batch', 'cli-echo', '-f', mixed]);
+  expect(partly.code).toBe(4);
+  expect(partly.text).toMatch(/^1\s+201\s+[0-9a-f]{24}$/m);
+  expect(partly.text).toMatch(/^2\s+400\s+INVALID_REQUEST: /m);
+  expect(partly.stderr).toContain('1 of 2 requests were refused');
+});

@@ -4,6 +4,8 @@ import { AccessTokenSource } from './access-tokens.js';
 import type { AccessToken } from './access-tokens.js';
 import { CanopyApiError, CanopyTaskPendingError } from './canopy-api-error.js';
 import type { paths } from './generated/canopy-api.js';
+import { endsTask, taskEventStream } from './task-events.js';
+import type { TaskEventEntry } from './task-events.js';
 import { readTaskResult } from './task-results.js';
 import type { FunctionResponse, TaskResultState } from './task-results.js';
 
@@ -36,21 +38,32 @@ export interface IssueTaskOptions {
   readonly query?: TaskQuery;
   /** The body's content type; default `application/json` for a JSON value, `text/plain; charset=utf-8` for a string, `application/octet-stream` for bytes. */
   readonly contentType?: string;
+  /** `Idempotency-Key`: the same key and request answer the same task, never a second one. */
+  readonly idempotencyKey?: string;
+  /** `Canopy-Priority`, 0 to 9 (9 first); default: the function's. */
+  readonly priority?: number;
+  /** `Canopy-Not-Before`: no node gets the task before this time (a Date, or unix seconds). */
+  readonly notBefore?: Date | number;
 }
 
-export interface RunTaskOptions extends IssueTaskOptions {
+export interface WaitOptions {
   /** Seconds to wait for the result at most (`CanopyTaskPendingError` after); default: until the task ends. */
   readonly wait?: number;
+  /** Called with the task's progress (0–100) as it is reported, from the task's event stream (SSE). */
+  readonly onProgress?: (progress: number) => void;
+}
+
+export interface RunTaskOptions extends IssueTaskOptions, WaitOptions {
   /** Called once the task is recorded, with its id. */
   readonly onIssued?: (taskId: string) => void;
-  /** Called with the task's progress (0–100) while it runs; asks for news every second or two when given. */
-  readonly onProgress?: (progress: number) => void;
 }
 
 /** Longest hold of one `GET /v1/task/:id/result?wait=` the API allows. */
 const MAX_WAIT_SECONDS = 60;
-/** Hold of one result request when the caller follows progress. */
-const PROGRESS_WAIT_SECONDS = 2;
+/** Pause before following a task's events again after the stream dropped. */
+const STREAM_RECONNECT_MS = 1000;
+/** Drops in a row without a new event after which following gives up (the result still waits). */
+const MAX_STREAM_DROPS = 5;
 
 /**
  * A typed client of Canopy's HTTP API. `api` is the whole API, generated from its OpenAPI document
@@ -95,16 +108,23 @@ export class CanopyClient {
   ): Promise<string> {
     const request = taskRequest(body, options.contentType);
     const search = queryString(options.query);
+    const headers: Record<string, string> = {
+      ...(request === undefined ? {} : { 'content-type': request.contentType }),
+      ...(options.idempotencyKey === undefined
+        ? {}
+        : { 'idempotency-key': options.idempotencyKey }),
+      ...(options.priority === undefined ? {} : { 'canopy-priority': String(options.priority) }),
+      ...(options.notBefore === undefined
+        ? {}
+        : { 'canopy-not-before': String(unixSeconds(options.notBefore)) }),
+    };
     const issued = await this.api.POST('/v1/task/{id}', {
       params: { path: { id: functionId } },
       querySerializer: () => search,
+      headers,
       ...(request === undefined
         ? {}
-        : {
-            body: request.bytes,
-            bodySerializer: (bytes: unknown) => bytes,
-            headers: { 'content-type': request.contentType },
-          }),
+        : { body: request.bytes, bodySerializer: (bytes: unknown) => bytes }),
     });
     return dataOf(issued).id;
   }
@@ -120,7 +140,7 @@ export class CanopyClient {
     return readTaskResult(taskId, await this.authorizedFetch(new Request(url)));
   }
 
-  /** Issues a task and waits for the function's response (see `issueTask` and `taskResult`). */
+  /** Issues a task and waits for the function's response (see `issueTask` and `waitForResult`). */
   async runTask(
     functionId: string,
     body?: TaskBody,
@@ -128,14 +148,83 @@ export class CanopyClient {
   ): Promise<FunctionResponse> {
     const taskId = await this.issueTask(functionId, body, options);
     options.onIssued?.(taskId);
+    return this.waitForResult(taskId, options);
+  }
+
+  /**
+   * Waits for a task's result: with `onProgress`, follows the task's events (SSE) and reports its
+   * progress until it ends, then reads the result (`GET /v1/task/:id/result?wait=`, which also
+   * waits by itself when the events cannot be followed).
+   */
+  async waitForResult(taskId: string, options: WaitOptions = {}): Promise<FunctionResponse> {
     const deadline = options.wait === undefined ? Infinity : Date.now() + options.wait * 1000;
-    const hold = options.onProgress === undefined ? MAX_WAIT_SECONDS : PROGRESS_WAIT_SECONDS;
+    if (options.onProgress !== undefined) {
+      const onProgress = options.onProgress;
+      const stop = new AbortController();
+      const timer =
+        deadline === Infinity
+          ? undefined
+          : setTimeout(() => stop.abort(), Math.max(0, deadline - Date.now()));
+      try {
+        for await (const entry of this.followTaskEvents(taskId, { signal: stop.signal })) {
+          if (entry.type === 'TaskProgressed') onProgress(entry.data.progress);
+        }
+      } catch (error) {
+        // The wait ran out, or the stream could not be had: the result request decides.
+        if (!stop.signal.aborted && error instanceof CanopyApiError) throw error;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
     for (;;) {
       const remaining = Math.ceil((deadline - Date.now()) / 1000);
-      const state = await this.taskResult(taskId, { wait: Math.max(0, Math.min(hold, remaining)) });
+      const state = await this.taskResult(taskId, {
+        wait: Math.max(0, Math.min(MAX_WAIT_SECONDS, remaining)),
+      });
       if (state.kind === 'finished') return state.response;
       options.onProgress?.(state.progress);
       if (Date.now() >= deadline) throw new CanopyTaskPendingError(taskId, state.progress);
+    }
+  }
+
+  /**
+   * A task's history as it is recorded: `GET /v1/task/:id/events` as Server-Sent Events, the events
+   * so far first, then each new one, ending after the terminal event (`TaskFinished`, `TaskFailed`).
+   * A dropped connection is followed again after the last event received, so none is missed or
+   * repeated. Stops early when `signal` aborts.
+   */
+  async *followTaskEvents(
+    taskId: string,
+    options: { readonly signal?: AbortSignal; readonly from?: number } = {},
+  ): AsyncGenerator<TaskEventEntry> {
+    let last = (options.from ?? 1) - 1;
+    let drops = 0;
+    while (options.signal?.aborted !== true) {
+      const answer = await this.api.GET('/v1/task/{id}/events', {
+        params: {
+          path: { id: taskId },
+          query: { follow: 'true', ...(last === 0 ? {} : { from: String(last + 1) }) },
+        },
+        headers: { accept: 'text/event-stream' },
+        parseAs: 'stream',
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      // 204: the task had already ended with the last event received.
+      if (answer.response.status === 204) return;
+      const stream = dataOf(answer) as unknown as ReadableStream<Uint8Array> | null;
+      if (stream === null) return;
+      for await (const entry of taskEventStream(stream)) {
+        if (entry.version <= last) continue;
+        last = entry.version;
+        drops = 0;
+        yield entry;
+        if (endsTask(entry)) return;
+      }
+      drops += 1;
+      if (drops > MAX_STREAM_DROPS) {
+        throw new TypeError(`the event stream of task ${taskId} kept dropping`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, STREAM_RECONNECT_MS));
     }
   }
 
@@ -186,6 +275,10 @@ function taskRequest(
     return { bytes: body, contentType: contentType ?? 'application/octet-stream' };
   }
   return { bytes: JSON.stringify(body), contentType: contentType ?? 'application/json' };
+}
+
+function unixSeconds(time: Date | number): number {
+  return time instanceof Date ? Math.floor(time.getTime() / 1000) : Math.floor(time);
 }
 
 function queryString(query: TaskQuery | undefined): string {

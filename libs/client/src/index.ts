@@ -5,7 +5,9 @@ export type {
   RunTaskOptions,
   TaskBody,
   TaskQuery,
+  WaitOptions,
 } from './canopy-client.js';
+export type { TaskEventEntry } from './task-events.js';
 export type { AccessToken } from './access-tokens.js';
 export {
   CanopyApiError,

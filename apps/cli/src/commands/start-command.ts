@@ -111,9 +111,11 @@ export async function runStart(
       });
     }
     const adminUrl = (port: number) => `http://127.0.0.1:${port}`;
+    const gatewayUrl = `http://127.0.0.1:${config.PORT}`;
     logger.info(
       {
-        gateway: `http://127.0.0.1:${config.PORT}`,
+        gateway: gatewayUrl,
+        console: `${gatewayUrl}/console/`,
         // Which server, and why, was logged when it was chosen.
         database: redactConnectionUrl(services.databaseUrl),
         nats: services.natsUrl,
@@ -127,6 +129,12 @@ export async function runStart(
         },
       },
       'Canopy is running; create an account with `npx canopy account create --name <name>`; Ctrl-C stops it',
+    );
+    // The one line a new user needs, plain, beside the structured log.
+    process.stderr.write(
+      `\nCanopy is running. Web console: ${gatewayUrl}/console/ (sign in with an API key from ` +
+        '`npx canopy account create --name <name>`); API: ' +
+        `${gatewayUrl} (docs: ${gatewayUrl}/docs). Ctrl-C stops it.\n\n`,
     );
     const outcome = await Promise.race([
       supervisor.gaveUp.then((name) => ({ kind: 'gave-up' as const, name })),

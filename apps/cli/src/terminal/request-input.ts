@@ -76,3 +76,75 @@ export function nextCursor(link: string | null): string | undefined {
   if (next === undefined) return undefined;
   return new URL(next, 'http://canopy.invalid').searchParams.get('cursor') ?? undefined;
 }
+
+/** `--priority`: 0 to 9 (9 first). */
+export function priorityOption(value: string): number {
+  if (!/^\d$/.test(value.trim()))
+    throw new UsageError(`--priority takes 0 to 9 (9 first), got "${value}"`);
+  return Number(value.trim());
+}
+
+const DURATION = /^(\d+)(s|m|h|d)$/;
+const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/**
+ * `--not-before`: unix seconds (`1767225600`), a time from now (`90s`, `10m`, `2h`, `1d`) or an
+ * ISO 8601 time (`2026-12-24T18:00:00Z`); the unix seconds the API's `Canopy-Not-Before` takes.
+ */
+export function notBeforeOption(value: string, nowMs: number): number {
+  const text = value.trim();
+  if (/^\d{1,16}$/.test(text)) return Number(text);
+  const duration = DURATION.exec(text);
+  if (duration !== null) {
+    return Math.floor(nowMs / 1000) + Number(duration[1]) * (UNIT_SECONDS[duration[2] ?? 's'] ?? 1);
+  }
+  const time = Date.parse(text);
+  if (Number.isNaN(time) || !/^\d{4}-\d{2}-\d{2}/.test(text)) {
+    throw new UsageError(
+      `--not-before takes unix seconds, a time from now (90s, 10m, 2h, 1d) or an ISO 8601 time, got "${value}"`,
+    );
+  }
+  return Math.floor(time / 1000);
+}
+
+/**
+ * `task batch -f`: a JSON array of task requests, or NDJSON (one request per line), as
+ * `POST /v1/task/:functionId/batch` takes them (`{ query?, contentType?, body?, bodyEncoding? }`;
+ * the API checks each one).
+ */
+export async function readTaskBatch(
+  file: string,
+  stdin: NodeJS.ReadableStream,
+): Promise<Record<string, unknown>[]> {
+  let source: string;
+  try {
+    source = file === '-' ? await text(stdin) : await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`${file}: ${(error as Error).message}`);
+  }
+  const parse = (json: string, where: string): unknown => {
+    try {
+      return JSON.parse(json) as unknown;
+    } catch (error) {
+      throw new UsageError(`${file}${where} is not JSON: ${(error as Error).message}`);
+    }
+  };
+  const entries = source.trimStart().startsWith('[')
+    ? parse(source, '')
+    : source
+        .split('\n')
+        .map((line, index) => ({ line: line.trim(), number: index + 1 }))
+        .filter(({ line }) => line !== '')
+        .map(({ line, number }) => parse(line, `, line ${number},`));
+  if (!Array.isArray(entries) || entries.length === 0) {
+    throw new UsageError(
+      `${file} holds no task request (a JSON array, or one JSON object per line)`,
+    );
+  }
+  entries.forEach((entry, index) => {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      throw new UsageError(`${file}: request ${index + 1} is not a JSON object`);
+    }
+  });
+  return entries as Record<string, unknown>[];
+}

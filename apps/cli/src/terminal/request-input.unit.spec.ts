@@ -1,4 +1,12 @@
-import { guessedContentType, nextCursor, queryString } from './request-input.js';
+import { Readable } from 'node:stream';
+import {
+  guessedContentType,
+  nextCursor,
+  notBeforeOption,
+  priorityOption,
+  queryString,
+  readTaskBatch,
+} from './request-input.js';
 
 describe('command-line input', () => {
   test('--query pairs become one URL-encoded query string; a pair without a name is refused', () => {
@@ -20,5 +28,34 @@ describe('command-line input', () => {
     expect(nextCursor('</v1/task/list?limit=2&cursor=abc%3D>; rel="next"')).toBe('abc=');
     expect(nextCursor(null)).toBeUndefined();
     expect(nextCursor('</v1/task/list>; rel="prev"')).toBeUndefined();
+  });
+
+  test('--priority is 0 to 9; --not-before is unix seconds, a time from now or an ISO time', () => {
+    expect(priorityOption('9')).toBe(9);
+    expect(() => priorityOption('10')).toThrow('--priority takes 0 to 9');
+    const now = 1_767_225_600_000;
+    expect(notBeforeOption('1767225660', now)).toBe(1_767_225_660);
+    expect(notBeforeOption('90s', now)).toBe(1_767_225_690);
+    expect(notBeforeOption('10m', now)).toBe(1_767_226_200);
+    expect(notBeforeOption('2h', now)).toBe(1_767_232_800);
+    expect(notBeforeOption('2026-01-01T00:01:00Z', now)).toBe(1_767_225_660);
+    expect(() => notBeforeOption('tomorrow', now)).toThrow('--not-before takes');
+  });
+
+  test('a batch is a JSON array or one JSON object per line', async () => {
+    const stdin = (text: string) => Readable.from([text]);
+    expect(await readTaskBatch('-', stdin('[{"body":{"a":1}},{"query":"n=2"}]'))).toEqual([
+      { body: { a: 1 } },
+      { query: 'n=2' },
+    ]);
+    expect(await readTaskBatch('-', stdin('{"body":"x"}\n\n{"body":"y"}\n'))).toEqual([
+      { body: 'x' },
+      { body: 'y' },
+    ]);
+    await expect(readTaskBatch('-', stdin('{"body":"x"}\nnope\n'))).rejects.toThrow('line 2');
+    await expect(readTaskBatch('-', stdin('[1]'))).rejects.toThrow(
+      'request 1 is not a JSON object',
+    );
+    await expect(readTaskBatch('-', stdin('[]'))).rejects.toThrow('holds no task request');
   });
 });

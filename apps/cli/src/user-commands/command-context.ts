@@ -3,6 +3,7 @@ import { dataOf } from '@canopy/client';
 import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../exit-codes.js';
 import { Output, outputFormat } from '../terminal/output.js';
+import type { Column } from '../terminal/output.js';
 import { nextCursor } from '../terminal/request-input.js';
 import { openApiSession } from '../user-session/api-session.js';
 import type { ApiSession } from '../user-session/api-session.js';
@@ -39,6 +40,64 @@ export function outputOf(context: CommandContext, command: AnyCommand): Output {
 
 export function sessionOf(context: CommandContext, command: AnyCommand): Promise<ApiSession> {
   return openApiSession(context.environment, globalOptions(command).apiUrl);
+}
+
+/** What a user command shows once it is done; printed as `--output` says. */
+export interface Shown {
+  print(output: Output): void;
+}
+
+export const show = {
+  /** Rows: a table with these columns, or a JSON array. */
+  list<Row>(rows: readonly Row[], columns: readonly Column<Row>[]): Shown {
+    return { print: (output) => output.list(rows, columns) };
+  },
+  /** One object: `field  value` lines, or JSON. */
+  record<Value>(value: Value, fields: readonly Column<Value>[]): Shown {
+    return { print: (output) => output.record(value, fields) };
+  },
+  /** A short confirmation for people, or this JSON for programs. */
+  done(text: string, json: unknown): Shown {
+    return { print: (output) => output.done(text, json) };
+  },
+};
+
+/** What a user command's body works with. */
+export interface UserCommandScope extends ApiSession {
+  readonly output: Output;
+  readonly command: AnyCommand;
+}
+
+/**
+ * The action of a user command, the same for all of them: opens the API session (`--api-url`, the
+ * login or CANOPY_API_KEY), runs the command's body with its arguments and options (as one tuple,
+ * `[argument..., options]`, typed by commander), and prints what the body returns as `--output`
+ * says (a body that writes bytes itself returns nothing). Whatever it throws ends the command
+ * through runCli's one mapping to a message and an exit code (main.ts).
+ */
+export function userAction<Params extends unknown[]>(
+  context: CommandContext,
+  run: (scope: UserCommandScope, params: NoInfer<Params>) => Promise<Shown | void>,
+): (...params: [...Params, AnyCommand]) => Promise<void> {
+  return outputAction<Params>(context, async ({ output, command }, params) =>
+    run({ ...(await sessionOf(context, command)), output, command }, params),
+  );
+}
+
+/** `userAction` for the commands that need no API session (`login`, `logout`). */
+export function outputAction<Params extends unknown[]>(
+  context: CommandContext,
+  run: (
+    scope: { readonly output: Output; readonly command: AnyCommand },
+    params: NoInfer<Params>,
+  ) => Promise<Shown | void>,
+): (...params: [...Params, AnyCommand]) => Promise<void> {
+  return async (...params) => {
+    const command = params.at(-1) as AnyCommand;
+    const output = outputOf(context, command);
+    const shown = await run({ output, command }, params.slice(0, -1) as Params);
+    shown?.print(output);
+  };
 }
 
 export interface PageOptions {

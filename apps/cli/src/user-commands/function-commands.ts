@@ -2,35 +2,99 @@ import { dataOf } from '@canopy/client';
 import type { paths } from '@canopy/client';
 import { Command } from '@commander-js/extra-typings';
 import { orDash, utcTime } from '../terminal/output.js';
+import type { Column } from '../terminal/output.js';
 import { readDocument } from '../terminal/request-input.js';
-import { functionIdOf, outputOf, pagedList, sessionOf } from './command-context.js';
+import { functionIdOf, pagedList, show, userAction } from './command-context.js';
 import type { CommandContext } from './command-context.js';
 
 type FunctionDefinition =
   paths['/v1/function']['post']['requestBody']['content']['application/json'];
+type FunctionChange = NonNullable<
+  paths['/v1/function/{id}']['patch']['requestBody']
+>['content']['application/json'];
 type FunctionEntry =
   paths['/v1/function/list']['get']['responses']['200']['content']['application/json'][number];
 type FunctionDetail =
   paths['/v1/function/{id}']['get']['responses']['200']['content']['application/json'];
+type FunctionVersion = Omit<FunctionDetail, 'metrics'>;
+
+const versionFields: readonly Column<FunctionVersion>[] = [
+  { header: 'id', value: (f) => f.id },
+  { header: 'name', value: (f) => f.name },
+  { header: 'version', value: (f) => String(f.version) },
+  { header: 'description', value: (f) => orDash(f.description) },
+  { header: 'runtime', value: (f) => JSON.stringify(f.runtime) },
+  { header: 'timeout', value: (f) => `${f.capabilities.timeout}s` },
+  { header: 'needs', value: (f) => requirements(f.capabilities) },
+  { header: 'created', value: (f) => utcTime(f.created) },
+];
+const functionFields: readonly Column<FunctionDetail>[] = [
+  ...versionFields,
+  {
+    header: 'tasks',
+    value: (f) =>
+      `${f.metrics.pendingTasks} pending, ${f.metrics.completedTasks} completed, ` +
+      `${f.metrics.todaysTasks} today, ${f.metrics.weekTasks} this week`,
+  },
+];
 
 export function functionCommands(context: CommandContext): Command {
-  const functions = new Command('function').description('register and read functions');
+  const functions = new Command('function').description(
+    'register, read, change and delete functions',
+  );
 
   functions
     .command('create')
     .description('register a function from its definition (JSON or YAML; see apps/cli/README.md)')
     .requiredOption('-f, --file <file>', 'the definition: a .json or .yaml file, - for stdin')
-    .action(async (options, command) => {
-      const definition = await readDocument(options.file, context.stdin);
-      const { client } = await sessionOf(context, command);
-      const created = dataOf(
-        await client.api.POST('/v1/function', {
-          // The API checks the definition and names the field at fault.
-          body: definition as FunctionDefinition,
-        }),
-      );
-      outputOf(context, command).done(created.id, created);
-    });
+    .action(
+      userAction(context, async ({ client }, [options]) => {
+        const definition = await readDocument(options.file, context.stdin);
+        const created = dataOf(
+          await client.api.POST('/v1/function', {
+            // The API checks the definition and names the field at fault.
+            body: definition as FunctionDefinition,
+          }),
+        );
+        return show.done(created.id, created);
+      }),
+    );
+
+  functions
+    .command('update')
+    .description(
+      'change a function: its next version takes the fields the file gives (JSON or YAML: ' +
+        'description, capabilities, runtime, retry, priority); tasks issued before keep theirs',
+    )
+    .argument('<function>', "the function's id, or its name")
+    .requiredOption('-f, --file <file>', 'the fields to change: a .json or .yaml file, - for stdin')
+    .action(
+      userAction(context, async ({ client }, [reference, options]) => {
+        const change = await readDocument(options.file, context.stdin);
+        const id = await functionIdOf(client, reference);
+        const changed = dataOf(
+          await client.api.PATCH('/v1/function/{id}', {
+            params: { path: { id } },
+            body: change as FunctionChange,
+          }),
+        );
+        return show.record<FunctionVersion>(changed, versionFields);
+      }),
+    );
+
+  functions
+    .command('delete')
+    .description(
+      'delete a function: it takes no new task; its tasks and their results stay readable',
+    )
+    .argument('<function>', "the function's id, or its name")
+    .action(
+      userAction(context, async ({ client }, [reference]) => {
+        const id = await functionIdOf(client, reference);
+        dataOf(await client.api.DELETE('/v1/function/{id}', { params: { path: { id } } }));
+        return show.done(`deleted ${id}`, { id, deleted: true });
+      }),
+    );
 
   functions
     .command('list')
@@ -38,46 +102,42 @@ export function functionCommands(context: CommandContext): Command {
     .option('--limit <n>', 'rows per page (1 to 500; default 50)')
     .option('--cursor <cursor>', 'the page after the one that gave this cursor')
     .option('--all', 'every page')
-    .action(async (options, command) => {
-      const output = outputOf(context, command);
-      const { client } = await sessionOf(context, command);
-      const rows = await pagedList(context, output, options, (query) =>
-        client.api.GET('/v1/function/list', { params: { query } }),
-      );
-      output.list<FunctionEntry>(rows, [
-        { header: 'ID', value: (fn) => fn.id },
-        { header: 'NAME', value: (fn) => fn.name },
-        { header: 'RUNTIME', value: (fn) => fn.runtime.kind },
-        { header: 'TIMEOUT', value: (fn) => `${fn.capabilities.timeout}s` },
-        { header: 'NEEDS', value: (fn) => requirements(fn.capabilities) },
-        { header: 'CREATED', value: (fn) => utcTime(fn.created) },
-      ]);
-    });
+    .action(
+      userAction(context, async ({ client, output }, [options]) => {
+        const rows = await pagedList(context, output, options, (query) =>
+          client.api.GET('/v1/function/list', { params: { query } }),
+        );
+        return show.list<FunctionEntry>(rows, [
+          { header: 'ID', value: (fn) => fn.id },
+          { header: 'NAME', value: (fn) => fn.name },
+          { header: 'VERSION', value: (fn) => String(fn.version) },
+          { header: 'RUNTIME', value: (fn) => fn.runtime.kind },
+          { header: 'TIMEOUT', value: (fn) => `${fn.capabilities.timeout}s` },
+          { header: 'NEEDS', value: (fn) => requirements(fn.capabilities) },
+          { header: 'CREATED', value: (fn) => utcTime(fn.created) },
+        ]);
+      }),
+    );
 
   functions
     .command('get')
     .description('a function as registered, with the counts of its tasks')
     .argument('<function>', 'its id, or its name')
-    .action(async (reference, _options, command) => {
-      const { client } = await sessionOf(context, command);
-      const id = await functionIdOf(client, reference);
-      const fn = dataOf(await client.api.GET('/v1/function/{id}', { params: { path: { id } } }));
-      outputOf(context, command).record<FunctionDetail>(fn, [
-        { header: 'id', value: (f) => f.id },
-        { header: 'name', value: (f) => f.name },
-        { header: 'description', value: (f) => orDash(f.description) },
-        { header: 'runtime', value: (f) => JSON.stringify(f.runtime) },
-        { header: 'timeout', value: (f) => `${f.capabilities.timeout}s` },
-        { header: 'needs', value: (f) => requirements(f.capabilities) },
-        { header: 'created', value: (f) => utcTime(f.created) },
-        {
-          header: 'tasks',
-          value: (f) =>
-            `${f.metrics.pendingTasks} pending, ${f.metrics.completedTasks} completed, ` +
-            `${f.metrics.todaysTasks} today, ${f.metrics.weekTasks} this week`,
-        },
-      ]);
-    });
+    .argument('[version]', 'an earlier version of it (default: the current one)')
+    .action(
+      userAction(context, async ({ client }, [reference, version]) => {
+        const id = await functionIdOf(client, reference);
+        const fn = dataOf(
+          await client.api.GET('/v1/function/{id}', {
+            params: {
+              path: { id },
+              ...(version === undefined ? {} : { query: { version: Number(version) } }),
+            },
+          }),
+        );
+        return show.record<FunctionDetail>(fn, functionFields);
+      }),
+    );
 
   return functions;
 }

@@ -5,7 +5,7 @@ import { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../exit-codes.js';
 import { utcTime } from '../terminal/output.js';
 import { resolveApiUrl, signIn, signOut } from '../user-session/api-session.js';
-import { globalOptions, outputOf } from './command-context.js';
+import { globalOptions, outputAction, show } from './command-context.js';
 import type { CommandContext } from './command-context.js';
 
 export function loginCommands(context: CommandContext): Command[] {
@@ -15,24 +15,26 @@ export function loginCommands(context: CommandContext): Command[] {
         'commands, in a file only you can read. The key comes from CANOPY_API_KEY, or standard ' +
         'input (asked for on a terminal, not echoed)',
     )
-    .action(async (_options, command) => {
-      const apiUrl = resolveApiUrl(context.environment, globalOptions(command).apiUrl);
-      const apiKey = context.environment.apiKey ?? (await readApiKey(context));
-      if (apiKey === '') throw new UsageError('no API key given');
-      const token = await signIn(context.environment, apiUrl, apiKey);
-      outputOf(context, command).done(
-        `signed in to ${apiUrl} (token valid until ${utcTime(token.expiresAt / 1000)}; renewed when it expires)`,
-        { apiUrl, expiresAt: new Date(token.expiresAt).toISOString() },
-      );
-    });
+    .action(
+      outputAction(context, async ({ command }) => {
+        const apiUrl = resolveApiUrl(context.environment, globalOptions(command).apiUrl);
+        const apiKey = context.environment.apiKey ?? (await readApiKey(context));
+        if (apiKey === '') throw new UsageError('no API key given');
+        const token = await signIn(context.environment, apiUrl, apiKey);
+        return show.done(
+          `signed in to ${apiUrl} (token valid until ${utcTime(token.expiresAt / 1000)}; renewed when it expires)`,
+          { apiUrl, expiresAt: new Date(token.expiresAt).toISOString() },
+        );
+      }),
+    );
   const logout = new Command('logout')
     .description('forget the API key and the access token `canopy login` kept')
-    .action(async (_options, command) => {
-      const forgotten = await signOut(context.environment);
-      outputOf(context, command).done(forgotten ? 'signed out' : 'was not signed in', {
-        signedOut: forgotten,
-      });
-    });
+    .action(
+      outputAction(context, async () => {
+        const forgotten = await signOut(context.environment);
+        return show.done(forgotten ? 'signed out' : 'was not signed in', { signedOut: forgotten });
+      }),
+    );
   return [login, logout];
 }
 

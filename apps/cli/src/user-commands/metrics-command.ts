@@ -1,19 +1,17 @@
 import { dataOf } from '@canopy/client';
 import type { paths } from '@canopy/client';
 import { Command } from '@commander-js/extra-typings';
-import { outputOf, sessionOf } from './command-context.js';
+import { show, userAction } from './command-context.js';
 import type { CommandContext } from './command-context.js';
 
 type AccountMetrics =
   paths['/v1/metrics']['get']['responses']['200']['content']['application/json'];
 
 export function metricsCommand(context: CommandContext): Command {
-  return new Command('metrics')
-    .description("the account's task and node counts")
-    .action(async (_options, command) => {
-      const { client } = await sessionOf(context, command);
+  return new Command('metrics').description("the account's task and node counts").action(
+    userAction(context, async ({ client }) => {
       const metrics = dataOf(await client.api.GET('/v1/metrics'));
-      outputOf(context, command).record<AccountMetrics>(metrics, [
+      return show.record<AccountMetrics>(metrics, [
         { header: 'pending tasks', value: (m) => String(m.pendingTasks) },
         { header: 'tasks today', value: (m) => String(m.todayTasks) },
         { header: 'completed tasks', value: (m) => String(m.completedTasks) },
@@ -21,5 +19,6 @@ export function metricsCommand(context: CommandContext): Command {
         { header: 'busy nodes', value: (m) => String(m.busyNodes) },
         { header: 'free nodes', value: (m) => String(m.freeNodes) },
       ]);
-    });
+    }),
+  );
 }

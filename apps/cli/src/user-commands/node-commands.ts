@@ -3,7 +3,7 @@ import { dataOf } from '@canopy/client';
 import type { paths } from '@canopy/client';
 import { Command } from '@commander-js/extra-typings';
 import { orDash, utcTime } from '../terminal/output.js';
-import { outputOf, pagedList, sessionOf } from './command-context.js';
+import { pagedList, show, userAction } from './command-context.js';
 import type { AnyCommand, CommandContext } from './command-context.js';
 
 type NodeEntry =
@@ -19,40 +19,43 @@ export function nodeCommands(context: CommandContext): AnyCommand[] {
     .argument('<hash>', "the account's name for the node: 1 to 64 of A-Z a-z 0-9 _ -")
     .requiredOption('--creds-file <file>', 'where to write the credentials (mode 0600)')
     .option('--description <text>', 'a description')
-    .action(async (hash, options, command) => {
-      const { client } = await sessionOf(context, command);
-      const registered = dataOf(
-        await client.api.POST('/v1/node/{hash}', {
-          params: { path: { hash } },
-          body: options.description === undefined ? {} : { description: options.description },
-        }),
-      );
-      await writeFile(options.credsFile, registered.credentials, { mode: 0o600 });
-      await chmod(options.credsFile, 0o600);
-      const { credentials: _secret, ...node } = registered;
-      outputOf(context, command).done(
-        `registered ${hash}: node id ${node.nodeId}, credentials in ${options.credsFile}`,
-        { ...node, credentialsFile: options.credsFile },
-      );
-    });
+    .action(
+      userAction(context, async ({ client }, [hash, options]) => {
+        const registered = dataOf(
+          await client.api.POST('/v1/node/{hash}', {
+            params: { path: { hash } },
+            body: options.description === undefined ? {} : { description: options.description },
+          }),
+        );
+        await writeFile(options.credsFile, registered.credentials, { mode: 0o600 });
+        await chmod(options.credsFile, 0o600);
+        const { credentials: _secret, ...node } = registered;
+        return show.done(
+          `registered ${hash}: node id ${node.nodeId}, credentials in ${options.credsFile}`,
+          { ...node, credentialsFile: options.credsFile },
+        );
+      }),
+    );
   const disable = new Command('disable')
     .description('disable a node: it gets no more work and its credentials stop working')
     .argument('<hash>', "the account's name for the node")
-    .action(async (hash, _options, command) => {
-      const { client } = await sessionOf(context, command);
-      dataOf(await client.api.DELETE('/v1/node/{hash}', { params: { path: { hash } } }));
-      outputOf(context, command).done(`disabled ${hash}`, { hash, disabled: true });
-    });
+    .action(
+      userAction(context, async ({ client }, [hash]) => {
+        dataOf(await client.api.DELETE('/v1/node/{hash}', { params: { path: { hash } } }));
+        return show.done(`disabled ${hash}`, { hash, disabled: true });
+      }),
+    );
   const enable = new Command('enable')
     .description('enable a disabled node again (it gets work once it announces itself)')
     .argument('<hash>', "the account's name for the node")
-    .action(async (hash, _options, command) => {
-      const { client } = await sessionOf(context, command);
-      const node = dataOf(
-        await client.api.PATCH('/v1/node/{hash}', { params: { path: { hash } }, body: {} }),
-      );
-      outputOf(context, command).done(`enabled ${hash}`, node);
-    });
+    .action(
+      userAction(context, async ({ client }, [hash]) => {
+        const node = dataOf(
+          await client.api.PATCH('/v1/node/{hash}', { params: { path: { hash } }, body: {} }),
+        );
+        return show.done(`enabled ${hash}`, node);
+      }),
+    );
   return [nodeListCommand(context), register, disable, enable];
 }
 
@@ -62,33 +65,34 @@ function nodeListCommand(context: CommandContext): Command {
     .option('--limit <n>', 'rows per page (1 to 500; default 50)')
     .option('--cursor <cursor>', 'the page after the one that gave this cursor')
     .option('--all', 'every page')
-    .action(async (options, command) => {
-      const output = outputOf(context, command);
-      const { client } = await sessionOf(context, command);
-      const rows = await pagedList(context, output, options, (query) =>
-        client.api.GET('/v1/node/list', { params: { query } }),
-      );
-      output.list<NodeEntry>(rows, [
-        { header: 'HASH', value: (node) => node.hash },
-        { header: 'NODE ID', value: (node) => node.nodeId },
-        { header: 'STATE', value: (node) => nodeState(node) },
-        {
-          header: 'SLOTS',
-          value: (node) => (node.slots === null ? '-' : `${node.runningTasks}/${node.slots} busy`),
-        },
-        {
-          header: 'CAPABILITIES',
-          value: (node) =>
-            node.capabilities === null
-              ? '-'
-              : `cpu ${node.capabilities.cpuCount}, mem ${node.capabilities.memSize} MiB, ` +
-                `latency ${node.capabilities.networkLatency} ms` +
-                (node.capabilities.privileged ? ', privileged' : ''),
-        },
-        { header: 'LAST SEEN', value: (node) => utcTime(node.lastSeenAt) },
-        { header: 'DESCRIPTION', value: (node) => orDash(node.description) },
-      ]);
-    });
+    .action(
+      userAction(context, async ({ client, output }, [options]) => {
+        const rows = await pagedList(context, output, options, (query) =>
+          client.api.GET('/v1/node/list', { params: { query } }),
+        );
+        return show.list<NodeEntry>(rows, [
+          { header: 'HASH', value: (node) => node.hash },
+          { header: 'NODE ID', value: (node) => node.nodeId },
+          { header: 'STATE', value: (node) => nodeState(node) },
+          {
+            header: 'SLOTS',
+            value: (node) =>
+              node.slots === null ? '-' : `${node.runningTasks}/${node.slots} busy`,
+          },
+          {
+            header: 'CAPABILITIES',
+            value: (node) =>
+              node.capabilities === null
+                ? '-'
+                : `cpu ${node.capabilities.cpuCount}, mem ${node.capabilities.memSize} MiB, ` +
+                  `latency ${node.capabilities.networkLatency} ms` +
+                  (node.capabilities.privileged ? ', privileged' : ''),
+          },
+          { header: 'LAST SEEN', value: (node) => utcTime(node.lastSeenAt) },
+          { header: 'DESCRIPTION', value: (node) => orDash(node.description) },
+        ]);
+      }),
+    );
 }
 
 function nodeState(node: NodeEntry): string {

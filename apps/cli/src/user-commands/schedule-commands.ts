@@ -4,7 +4,7 @@ import { Command } from '@commander-js/extra-typings';
 import { orDash, utcTime } from '../terminal/output.js';
 import type { Column } from '../terminal/output.js';
 import { guessedContentType, queryString, requestData } from '../terminal/request-input.js';
-import { collect, functionIdOf, outputOf, pagedList, sessionOf } from './command-context.js';
+import { collect, functionIdOf, pagedList, show, userAction } from './command-context.js';
 import type { CommandContext } from './command-context.js';
 
 type Schedule =
@@ -44,33 +44,34 @@ export function scheduleCommands(context: CommandContext): Command {
     .option('--description <text>', 'a description')
     .option('--start-at <unixSeconds>', 'no tick before this time')
     .option('--end-at <unixSeconds>', 'no tick after this time')
-    .action(async (options, command) => {
-      const { client } = await sessionOf(context, command);
-      const functionId = await functionIdOf(client, options.function);
-      const body =
-        options.data === undefined ? undefined : await requestData(options.data, context.stdin);
-      const created = dataOf(
-        await client.api.POST('/v1/schedule', {
-          body: {
-            functionId,
-            cron: options.cron,
-            timeZone: options.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
-            query: queryString(options.query),
-            ...(body === undefined
-              ? {}
-              : {
-                  body: body.toString('utf8'),
-                  contentType: options.contentType ?? guessedContentType(body),
-                }),
-            ...(options.name === undefined ? {} : { name: options.name }),
-            ...(options.description === undefined ? {} : { description: options.description }),
-            ...(options.startAt === undefined ? {} : { startAt: options.startAt }),
-            ...(options.endAt === undefined ? {} : { endAt: options.endAt }),
-          },
-        }),
-      );
-      outputOf(context, command).done(created.id, created);
-    });
+    .action(
+      userAction(context, async ({ client }, [options]) => {
+        const functionId = await functionIdOf(client, options.function);
+        const body =
+          options.data === undefined ? undefined : await requestData(options.data, context.stdin);
+        const created = dataOf(
+          await client.api.POST('/v1/schedule', {
+            body: {
+              functionId,
+              cron: options.cron,
+              timeZone: options.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+              query: queryString(options.query),
+              ...(body === undefined
+                ? {}
+                : {
+                    body: body.toString('utf8'),
+                    contentType: options.contentType ?? guessedContentType(body),
+                  }),
+              ...(options.name === undefined ? {} : { name: options.name }),
+              ...(options.description === undefined ? {} : { description: options.description }),
+              ...(options.startAt === undefined ? {} : { startAt: options.startAt }),
+              ...(options.endAt === undefined ? {} : { endAt: options.endAt }),
+            },
+          }),
+        );
+        return show.done(created.id, created);
+      }),
+    );
 
   schedules
     .command('list')
@@ -78,34 +79,35 @@ export function scheduleCommands(context: CommandContext): Command {
     .option('--limit <n>', 'rows per page (1 to 500; default 50)')
     .option('--cursor <cursor>', 'the page after the one that gave this cursor')
     .option('--all', 'every page')
-    .action(async (options, command) => {
-      const output = outputOf(context, command);
-      const { client } = await sessionOf(context, command);
-      const rows = await pagedList(context, output, options, (query) =>
-        client.api.GET('/v1/schedule/list', { params: { query } }),
-      );
-      output.list<Schedule>(rows, [
-        { header: 'ID', value: (s) => s.id },
-        { header: 'NAME', value: (s) => orDash(s.name) },
-        { header: 'FUNCTION', value: (s) => s.functionId },
-        { header: 'CRON', value: (s) => `${s.cron} (${s.timeZone})` },
-        { header: 'PAUSED', value: (s) => (s.paused ? 'yes' : 'no') },
-        { header: 'NEXT TICK', value: (s) => utcTime(s.nextTickAt) },
-        { header: 'LAST TICK', value: (s) => utcTime(s.lastTickAt) },
-      ]);
-    });
+    .action(
+      userAction(context, async ({ client, output }, [options]) => {
+        const rows = await pagedList(context, output, options, (query) =>
+          client.api.GET('/v1/schedule/list', { params: { query } }),
+        );
+        return show.list<Schedule>(rows, [
+          { header: 'ID', value: (s) => s.id },
+          { header: 'NAME', value: (s) => orDash(s.name) },
+          { header: 'FUNCTION', value: (s) => s.functionId },
+          { header: 'CRON', value: (s) => `${s.cron} (${s.timeZone})` },
+          { header: 'PAUSED', value: (s) => (s.paused ? 'yes' : 'no') },
+          { header: 'NEXT TICK', value: (s) => utcTime(s.nextTickAt) },
+          { header: 'LAST TICK', value: (s) => utcTime(s.lastTickAt) },
+        ]);
+      }),
+    );
 
   schedules
     .command('get')
     .description('a schedule, with its next and last tick')
     .argument('<schedule>', "the schedule's id")
-    .action(async (id, _options, command) => {
-      const { client } = await sessionOf(context, command);
-      const schedule = dataOf(
-        await client.api.GET('/v1/schedule/{id}', { params: { path: { id } } }),
-      );
-      outputOf(context, command).record(schedule, scheduleFields);
-    });
+    .action(
+      userAction(context, async ({ client }, [id]) => {
+        const schedule = dataOf(
+          await client.api.GET('/v1/schedule/{id}', { params: { path: { id } } }),
+        );
+        return show.record(schedule, scheduleFields);
+      }),
+    );
 
   for (const [name, paused, description] of [
     ['pause', true, 'stop firing ticks until resumed'],
@@ -115,21 +117,23 @@ export function scheduleCommands(context: CommandContext): Command {
       .command(name)
       .description(description)
       .argument('<schedule>', "the schedule's id")
-      .action(async (id, _options, command) => {
-        const { client } = await sessionOf(context, command);
-        outputOf(context, command).record(await setPaused(client, id, paused), scheduleFields);
-      });
+      .action(
+        userAction(context, async ({ client }, [id]) =>
+          show.record(await setPaused(client, id, paused), scheduleFields),
+        ),
+      );
   }
 
   schedules
     .command('delete')
     .description('delete a schedule: it never fires again')
     .argument('<schedule>', "the schedule's id")
-    .action(async (id, _options, command) => {
-      const { client } = await sessionOf(context, command);
-      dataOf(await client.api.DELETE('/v1/schedule/{id}', { params: { path: { id } } }));
-      outputOf(context, command).done(`deleted ${id}`, { id, deleted: true });
-    });
+    .action(
+      userAction(context, async ({ client }, [id]) => {
+        dataOf(await client.api.DELETE('/v1/schedule/{id}', { params: { path: { id } } }));
+        return show.done(`deleted ${id}`, { id, deleted: true });
+      }),
+    );
 
   return schedules;
 }

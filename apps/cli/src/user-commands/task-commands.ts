@@ -1,19 +1,27 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { MAX_ISSUE_TASK_BATCH } from '@canopy/contracts';
 import { CanopyTaskFailedError, CanopyTaskPendingError, dataOf } from '@canopy/client';
-import type { CanopyClient, FunctionResponse, paths } from '@canopy/client';
+import type { FunctionResponse, IssueTaskOptions, paths } from '@canopy/client';
 import { Command } from '@commander-js/extra-typings';
 import { ExitCode, ExitError, UsageError } from '../exit-codes.js';
 import { orDash, utcTime } from '../terminal/output.js';
-import { guessedContentType, queryString, requestData } from '../terminal/request-input.js';
+import {
+  guessedContentType,
+  notBeforeOption,
+  priorityOption,
+  queryString,
+  readTaskBatch,
+  requestData,
+} from '../terminal/request-input.js';
 import { taskProgressView } from '../terminal/task-progress.js';
 import type { TaskProgressView } from '../terminal/task-progress.js';
 import {
   collect,
   functionIdOf,
-  outputOf,
   pagedList,
-  sessionOf,
+  show,
+  userAction,
   writeBytes,
 } from './command-context.js';
 import type { CommandContext } from './command-context.js';
@@ -24,9 +32,11 @@ type TaskEntry =
 type TaskEvent =
   paths['/v1/task/{id}/events']['get']['responses']['200']['content']['application/json'][number];
 type TaskDetail = paths['/v1/task/{id}']['get']['responses']['200']['content']['application/json'];
-
-/** How long one result request is held while progress is shown, in seconds. */
-const PROGRESS_HOLD_SECONDS = 2;
+type BatchAnswer =
+  paths['/v1/task/{id}/batch']['post']['responses']['200']['content']['application/json'][number];
+type BatchRequest = NonNullable<
+  paths['/v1/task/{id}/batch']['post']['requestBody']
+>['content']['application/json'];
 
 export function taskCommands(context: CommandContext): Command {
   const tasks = new Command('task').description('run functions as tasks and read their results');
@@ -35,7 +45,7 @@ export function taskCommands(context: CommandContext): Command {
     .command('run')
     .description(
       'issue a task of a function; prints its id, or with --wait its result (the body as the ' +
-        'function answered it), following its progress on stderr',
+        'function answered it), following its progress on stderr as the task reports it',
     )
     .argument('<function>', "the function's id, or its name")
     .option('-d, --data <data>', 'the request body: @file, - (standard input) or the text itself')
@@ -49,82 +59,157 @@ export function taskCommands(context: CommandContext): Command {
       '--content-type <type>',
       "the body's content type (default: JSON when it parses as JSON, else text or bytes)",
     )
+    .option(
+      '--idempotency-key <key>',
+      'run it at most once: the same key and request answer the same task (safe to retry)',
+    )
+    .option('--priority <0-9>', "the task's priority, 9 first (default: the function's)")
+    .option(
+      '--not-before <time>',
+      'no node gets it before then: unix seconds, from now (90s, 10m, 2h, 1d) or an ISO 8601 time',
+    )
     .option('-w, --wait [seconds]', 'wait for the result and print it (at most this long)')
-    .action(async (reference, options, command) => {
-      const { client } = await sessionOf(context, command);
-      const functionId = await functionIdOf(client, reference);
-      const body =
-        options.data === undefined ? undefined : await requestData(options.data, context.stdin);
-      const request = {
-        query: queryString(options.query),
-        ...(body === undefined
-          ? {}
-          : { contentType: options.contentType ?? guessedContentType(body) }),
-      };
-      if (options.wait === undefined) {
-        const id = await client.issueTask(functionId, body, request);
-        outputOf(context, command).done(id, { id });
-        return;
-      }
-      const view = taskProgressView(context.stderr);
-      let taskId = '';
-      const response = await followed(view, () =>
-        client.runTask(functionId, body, {
+    .action(
+      userAction(context, async ({ client }, [reference, options]) => {
+        const request: IssueTaskOptions = {
+          query: queryString(options.query),
+          ...(options.idempotencyKey === undefined
+            ? {}
+            : { idempotencyKey: options.idempotencyKey }),
+          ...(options.priority === undefined ? {} : { priority: priorityOption(options.priority) }),
+          ...(options.notBefore === undefined
+            ? {}
+            : { notBefore: notBeforeOption(options.notBefore, Date.now()) }),
+        };
+        const wait = options.wait === undefined ? undefined : waitOption(options.wait);
+        const functionId = await functionIdOf(client, reference);
+        const body =
+          options.data === undefined ? undefined : await requestData(options.data, context.stdin);
+        const issue = {
           ...request,
-          ...waitOption(options.wait),
-          onIssued: (id) => {
-            taskId = id;
-            view.issued(id);
-          },
-          onProgress: (progress) => view.progress(progress),
-        }),
-      ).catch((error: unknown) => {
-        if (error instanceof CanopyTaskPendingError) taskId = error.taskId;
-        throw error;
-      });
-      await printResult(context, view, taskId, response);
-    });
+          ...(body === undefined
+            ? {}
+            : { contentType: options.contentType ?? guessedContentType(body) }),
+        };
+        if (wait === undefined) {
+          const id = await client.issueTask(functionId, body, issue);
+          return show.done(id, { id });
+        }
+        const view = taskProgressView(context.stderr);
+        let taskId = '';
+        const response = await followed(view, () =>
+          client.runTask(functionId, body, {
+            ...issue,
+            ...wait,
+            onIssued: (id) => {
+              taskId = id;
+              view.issued(id);
+            },
+            onProgress: (progress) => view.progress(progress),
+          }),
+        );
+        await printResult(context, view, taskId, response);
+      }),
+    );
+
+  tasks
+    .command('batch')
+    .description(
+      'issue many tasks of a function at once from a file: a JSON array of requests, or NDJSON ' +
+        '(one per line), each { query?, contentType?, body?, bodyEncoding? }; prints one answer ' +
+        'per request, in order',
+    )
+    .argument('<function>', "the function's id, or its name")
+    .requiredOption('-f, --file <file>', 'the requests: a .json or .ndjson file, - for stdin')
+    .action(
+      userAction(context, async ({ client, output }, [reference, options]) => {
+        const requests = await readTaskBatch(options.file, context.stdin);
+        const id = await functionIdOf(client, reference);
+        const answers: BatchAnswer[] = [];
+        // The API takes up to MAX_ISSUE_TASK_BATCH requests at once: a longer file goes in parts.
+        for (let at = 0; at < requests.length; at += MAX_ISSUE_TASK_BATCH) {
+          answers.push(
+            ...dataOf(
+              await client.api.POST('/v1/task/{id}/batch', {
+                params: { path: { id } },
+                body: requests.slice(at, at + MAX_ISSUE_TASK_BATCH) as BatchRequest,
+              }),
+            ),
+          );
+        }
+        // JSON: the API's answers as they are; a table: numbered, with the task or the refusal.
+        const shown =
+          output.format === 'json'
+            ? show.done('', answers)
+            : show.list<BatchAnswer & { index: number }>(
+                answers.map((answer, index) => ({ ...answer, index })),
+                [
+                  { header: '#', value: (answer) => String(answer.index + 1) },
+                  { header: 'STATUS', value: (answer) => String(answer.status) },
+                  {
+                    header: 'TASK',
+                    value: (answer) =>
+                      'id' in answer ? answer.id : `${answer.error}: ${answer.message}`,
+                  },
+                ],
+              );
+        shown.print(output);
+        const refused = answers.filter((answer) => answer.status !== 201).length;
+        if (refused > 0) {
+          throw new ExitError(
+            ExitCode.refused,
+            `${refused} of ${answers.length} requests were refused (their answers above)`,
+          );
+        }
+      }),
+    );
 
   tasks
     .command('result')
     .description("print a task's result: the function's body, bytes unchanged")
     .argument('<task>', "the task's id")
     .option('-w, --wait [seconds]', 'wait for the result (at most this long)')
-    .action(async (taskId, options, command) => {
-      const { client } = await sessionOf(context, command);
-      if (options.wait === undefined) {
-        const state = await client.taskResult(taskId);
-        if (state.kind === 'pending') throw pendingExit(taskId, state.progress);
-        return printResult(context, undefined, taskId, state.response);
-      }
-      const view = taskProgressView(context.stderr);
-      view.issued(taskId);
-      const response = await followed(view, () =>
-        resultWithin(client, taskId, waitOption(options.wait).wait, view),
-      );
-      await printResult(context, view, taskId, response);
-    });
+    .action(
+      userAction(context, async ({ client }, [taskId, options]) => {
+        if (options.wait === undefined) {
+          const state = await client.taskResult(taskId);
+          if (state.kind === 'pending') throw pendingExit(taskId, state.progress);
+          return printResult(context, undefined, taskId, state.response);
+        }
+        const wait = waitOption(options.wait);
+        const view = taskProgressView(context.stderr);
+        view.issued(taskId);
+        const response = await followed(view, () =>
+          client.waitForResult(taskId, {
+            ...wait,
+            onProgress: (progress) => view.progress(progress),
+          }),
+        );
+        await printResult(context, view, taskId, response);
+      }),
+    );
 
   tasks
     .command('get')
     .description('a task: its function, times, progress, node and status')
     .argument('<task>', "the task's id")
-    .action(async (id, _options, command) => {
-      const { client } = await sessionOf(context, command);
-      const task = dataOf(await client.api.GET('/v1/task/{id}', { params: { path: { id } } }));
-      outputOf(context, command).record<TaskDetail>(task, [
-        { header: 'id', value: (t) => t.id },
-        { header: 'function', value: (t) => t.functionId },
-        { header: 'status', value: (t) => statusText(t.status) },
-        { header: 'progress', value: (t) => `${t.progress}%` },
-        { header: 'issued', value: (t) => utcTime(t.issued) },
-        { header: 'assigned', value: (t) => utcTime(t.assigned) },
-        { header: 'finished', value: (t) => utcTime(t.finished) },
-        { header: 'node', value: (t) => orDash(t.node) },
-        { header: 'timeout', value: (t) => `${t.timeout}s` },
-        { header: 'needs', value: (t) => requirements(t.capabilities) },
-      ]);
-    });
+    .action(
+      userAction(context, async ({ client }, [id]) => {
+        const task = dataOf(await client.api.GET('/v1/task/{id}', { params: { path: { id } } }));
+        return show.record<TaskDetail>(task, [
+          { header: 'id', value: (t) => t.id },
+          { header: 'function', value: (t) => t.functionId },
+          { header: 'status', value: (t) => statusText(t.status) },
+          { header: 'progress', value: (t) => `${t.progress}%` },
+          { header: 'issued', value: (t) => utcTime(t.issued) },
+          { header: 'assigned', value: (t) => utcTime(t.assigned) },
+          { header: 'finished', value: (t) => utcTime(t.finished) },
+          { header: 'node', value: (t) => orDash(t.node) },
+          { header: 'timeout', value: (t) => `${t.timeout}s` },
+          { header: 'needs', value: (t) => requirements(t.capabilities) },
+        ]);
+      }),
+    );
 
   tasks
     .command('list')
@@ -136,27 +221,27 @@ export function taskCommands(context: CommandContext): Command {
     .option('--limit <n>', 'rows per page (1 to 500; default 50)')
     .option('--cursor <cursor>', 'the page after the one that gave this cursor')
     .option('--all', 'every page')
-    .action(async (options, command) => {
-      const output = outputOf(context, command);
-      const { client } = await sessionOf(context, command);
-      const functionId =
-        options.function === undefined ? undefined : await functionIdOf(client, options.function);
-      const filters = {
-        ...(functionId === undefined ? {} : { functionId }),
-        ...(options.status === undefined ? {} : { status: options.status }),
-        ...(options.since === undefined ? {} : { since: options.since }),
-        ...(options.until === undefined ? {} : { until: options.until }),
-      };
-      const rows = await pagedList(context, output, options, (page) =>
-        client.api.GET('/v1/task/list', { params: { query: { ...filters, ...page } } }),
-      );
-      output.list<TaskEntry>(rows, [
-        { header: 'ID', value: (t) => t.id },
-        { header: 'ISSUED', value: (t) => utcTime(t.issued) },
-        { header: 'STATUS', value: (t) => statusText(t.status) },
-        { header: 'PROGRESS', value: (t) => `${t.progress}%` },
-      ]);
-    });
+    .action(
+      userAction(context, async ({ client, output }, [options]) => {
+        const functionId =
+          options.function === undefined ? undefined : await functionIdOf(client, options.function);
+        const filters = {
+          ...(functionId === undefined ? {} : { functionId }),
+          ...(options.status === undefined ? {} : { status: options.status }),
+          ...(options.since === undefined ? {} : { since: options.since }),
+          ...(options.until === undefined ? {} : { until: options.until }),
+        };
+        const rows = await pagedList(context, output, options, (page) =>
+          client.api.GET('/v1/task/list', { params: { query: { ...filters, ...page } } }),
+        );
+        return show.list<TaskEntry>(rows, [
+          { header: 'ID', value: (t) => t.id },
+          { header: 'ISSUED', value: (t) => utcTime(t.issued) },
+          { header: 'STATUS', value: (t) => statusText(t.status) },
+          { header: 'PROGRESS', value: (t) => `${t.progress}%` },
+        ]);
+      }),
+    );
 
   tasks
     .command('cancel')
@@ -164,40 +249,57 @@ export function taskCommands(context: CommandContext): Command {
       'cancel a task: a waiting one leaves the queue, a running one is stopped (status 499)',
     )
     .argument('<task>', "the task's id")
-    .action(async (id, _options, command) => {
-      const { client } = await sessionOf(context, command);
-      const cancelled = dataOf(
-        await client.api.DELETE('/v1/task/{id}', { params: { path: { id } } }),
-      );
-      outputOf(context, command).done(`cancelled ${id}`, cancelled);
-    });
+    .action(
+      userAction(context, async ({ client }, [id]) => {
+        const cancelled = dataOf(
+          await client.api.DELETE('/v1/task/{id}', { params: { path: { id } } }),
+        );
+        return show.done(`cancelled ${id}`, cancelled);
+      }),
+    );
 
   tasks
     .command('events')
     .description("a task's history: its events in the order they were recorded")
     .argument('<task>', "the task's id")
-    .action(async (id, _options, command) => {
-      const { client } = await sessionOf(context, command);
-      const events: TaskEvent[] = [];
-      let from: string | undefined;
-      do {
-        const page = await client.api.GET('/v1/task/{id}/events', {
-          params: {
-            path: { id },
-            query: { follow: 'false', ...(from === undefined ? {} : { from }) },
-          },
-        });
-        // follow=false: always a JSON page, never the stream.
-        events.push(...(dataOf(page) as TaskEvent[]));
-        from = nextFrom(page.response.headers.get('link'));
-      } while (from !== undefined);
-      outputOf(context, command).list<TaskEvent>(events, [
-        { header: 'VERSION', value: (event) => String(event.version) },
-        { header: 'TYPE', value: (event) => event.type },
-        { header: 'AT', value: (event) => utcTime(event.at) },
-        { header: 'DATA', value: (event) => JSON.stringify(event.data) },
-      ]);
-    });
+    .option(
+      '--follow',
+      'and each new one as it is recorded, until the task ends (one JSON line each)',
+    )
+    .action(
+      userAction(context, async ({ client, output }, [id, options]) => {
+        const columns = [
+          { header: 'VERSION', value: (event: TaskEvent) => String(event.version) },
+          { header: 'TYPE', value: (event: TaskEvent) => event.type },
+          { header: 'AT', value: (event: TaskEvent) => utcTime(event.at) },
+          { header: 'DATA', value: (event: TaskEvent) => JSON.stringify(event.data) },
+        ];
+        if (options.follow === true) {
+          for await (const event of client.followTaskEvents(id)) {
+            context.stdout.write(
+              output.format === 'json'
+                ? `${JSON.stringify(event)}\n`
+                : `${columns.map((column) => column.value(event)).join('  ')}\n`,
+            );
+          }
+          return;
+        }
+        const events: TaskEvent[] = [];
+        let from: string | undefined;
+        do {
+          const page = await client.api.GET('/v1/task/{id}/events', {
+            params: {
+              path: { id },
+              query: { follow: 'false', ...(from === undefined ? {} : { from }) },
+            },
+          });
+          // follow=false: always a JSON page, never the stream.
+          events.push(...(dataOf(page) as TaskEvent[]));
+          from = nextFrom(page.response.headers.get('link'));
+        } while (from !== undefined);
+        return show.list<TaskEvent>(events, columns);
+      }),
+    );
 
   tasks
     .command('csv')
@@ -209,32 +311,33 @@ export function taskCommands(context: CommandContext): Command {
     .option('--schedule <schedule>', "only this schedule's tasks")
     .option('--since <day>', 'issued on or after this UTC day (yyyy-mm-dd)')
     .option('--until <day>', 'issued on or before this UTC day (yyyy-mm-dd)')
-    .action(async (reference, options, command) => {
-      const { client } = await sessionOf(context, command);
-      const id = await functionIdOf(client, reference);
-      const answer = await client.api.GET('/v1/task/{id}/csv', {
-        params: {
-          path: { id },
-          query: {
-            ...(options.showPlain === true ? { showPlain: 'true' } : {}),
-            ...(options.schedule === undefined ? {} : { scheduleId: options.schedule }),
-            ...(options.since === undefined ? {} : { dateSince: options.since }),
-            ...(options.until === undefined ? {} : { dateUntil: options.until }),
+    .action(
+      userAction(context, async ({ client }, [reference, options]) => {
+        const id = await functionIdOf(client, reference);
+        const answer = await client.api.GET('/v1/task/{id}/csv', {
+          params: {
+            path: { id },
+            query: {
+              ...(options.showPlain === true ? { showPlain: 'true' } : {}),
+              ...(options.schedule === undefined ? {} : { scheduleId: options.schedule }),
+              ...(options.since === undefined ? {} : { dateSince: options.since }),
+              ...(options.until === undefined ? {} : { dateUntil: options.until }),
+            },
           },
-        },
-        parseAs: 'stream',
-      });
-      const csv = dataOf(answer);
-      if (csv === null) return;
-      await writeBytes(context.stdout, Readable.fromWeb(csv as WebReadableStream<Uint8Array>));
-    });
+          parseAs: 'stream',
+        });
+        const csv = dataOf(answer);
+        if (csv === null) return;
+        await writeBytes(context.stdout, Readable.fromWeb(csv as WebReadableStream<Uint8Array>));
+      }),
+    );
 
   return tasks;
 }
 
 /** `--wait` alone waits until the task ends; `--wait N` at most N seconds. */
-function waitOption(wait: string | true | undefined): { wait?: number } {
-  if (wait === undefined || wait === true) return {};
+function waitOption(wait: string | true): { wait?: number } {
+  if (wait === true) return {};
   const seconds = Number(wait);
   if (!Number.isFinite(seconds) || seconds < 0) {
     throw new UsageError(`--wait takes seconds (a number, 0 or more), got "${wait}"`);
@@ -260,24 +363,6 @@ async function followed(
     }
     view.failed('stopped waiting');
     throw error;
-  }
-}
-
-async function resultWithin(
-  client: CanopyClient,
-  taskId: string,
-  waitSeconds: number | undefined,
-  view: TaskProgressView,
-): Promise<FunctionResponse> {
-  const deadline = waitSeconds === undefined ? Infinity : Date.now() + waitSeconds * 1000;
-  for (;;) {
-    const remaining = Math.ceil((deadline - Date.now()) / 1000);
-    const state = await client.taskResult(taskId, {
-      wait: Math.max(0, Math.min(PROGRESS_HOLD_SECONDS, remaining)),
-    });
-    if (state.kind === 'finished') return state.response;
-    view.progress(state.progress);
-    if (Date.now() >= deadline) throw new CanopyTaskPendingError(taskId, state.progress);
   }
 }
 

@@ -32,6 +32,8 @@ export const gatewayConfigSchema = commonConfigSchema
     /** Largest body of POST /v1/task/:functionId/batch (each task's body stays within the one above). */
     GATEWAY_BATCH_BODY_LIMIT_BYTES: positiveInt().default(16_777_216),
     GATEWAY_ISSUE_TIMEOUT_MS: positiveInt().default(5000),
+    /** The web console's build, served at /console (default: apps/console/dist beside this app). */
+    CONSOLE_DIR: z.string().min(1).optional(),
     /** How long an Idempotency-Key is remembered (at most 30 days). */
     IDEMPOTENCY_TTL_SECONDS: positiveInt().max(2_592_000).default(86_400),
   })

@@ -41,7 +41,51 @@ export const functionMetricsSchema = z
   })
   .meta({ description: "The function's tasks at a glance" });
 
+const latencySchema = (description: string, example: number) =>
+  z
+    .number()
+    .min(0)
+    .nullable()
+    .meta({
+      description: `${description}, in seconds (to the millisecond); null when none of the minute's tasks finished`,
+      example,
+    });
+
+export const recentActivitySchema = z
+  .object({
+    minuteSeconds: z.literal(60).meta({ description: 'The length of each entry: one minute' }),
+    minutes: z
+      .array(
+        z.object({
+          at: z.string().meta({
+            description: "The minute's first second (unix seconds)",
+            example: '1678087200',
+          }),
+          issued: countSchema('Tasks issued in the minute', 12),
+          finished: countSchema(
+            'Of those, tasks that finished (the function answered, whatever its status)',
+            11,
+          ),
+          failed: countSchema(
+            'Of those, tasks the platform failed (timeout, no node, cancelled...)',
+            0,
+          ),
+          latencyP50: latencySchema('Median time from issue to finish of the finished ones', 0.42),
+          latencyP95: latencySchema('95th percentile of the same', 1.3),
+        }),
+      )
+      .meta({
+        description:
+          'The last 60 minutes, oldest first, the current (unfinished) minute last; every minute is present',
+      }),
+  })
+  .meta({
+    description:
+      "The caller's tasks of the last hour by the minute they were issued: how many, how they ended, how long they took",
+  });
+
 export type AccountMetricsJson = z.output<typeof accountMetricsSchema>;
+export type RecentActivityJson = z.output<typeof recentActivitySchema>;
 export type FunctionMetricsJson = z.output<typeof functionMetricsSchema>;
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

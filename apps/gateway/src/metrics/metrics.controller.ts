@@ -1,12 +1,15 @@
-import { findAccountMetrics } from '@canopy/read-models';
+import { findAccountMetrics, findRecentTaskActivity } from '@canopy/read-models';
 import type { ReadModelDatabase } from '@canopy/read-models';
 import { Controller, Get, Inject } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import type { Caller } from '../auth/access-tokens.js';
 import { CurrentCaller } from '../auth/authentication.js';
 import { READ_MODEL_DB } from '../gateway-tokens.js';
-import type { AccountMetricsJson } from './metrics-schemas.js';
-import { ApiAccountMetrics } from './metrics.openapi.js';
+import type { AccountMetricsJson, RecentActivityJson } from './metrics-schemas.js';
+import { ApiAccountMetrics, ApiRecentActivity } from './metrics.openapi.js';
+import { unixSeconds } from '../tasks/task-json.js';
+
+const RECENT_MINUTES = 60;
 
 @Controller('v1/metrics')
 export class MetricsController {
@@ -25,6 +28,29 @@ export class MetricsController {
       busyNodes: metrics.busyNodes,
       todayTasks: metrics.todayTasks,
       completedTasks: metrics.completedTasks,
+    };
+  }
+
+  /** The last hour by minute of issue (read-models' task-activity-queries.ts: one index range scan). */
+  @Get('recent')
+  @ApiRecentActivity()
+  async recent(@CurrentCaller() caller: Caller): Promise<RecentActivityJson> {
+    const minutes = await findRecentTaskActivity(
+      this.db,
+      caller.accountId,
+      new Date(),
+      RECENT_MINUTES,
+    );
+    return {
+      minuteSeconds: 60,
+      minutes: minutes.map((minute) => ({
+        at: unixSeconds(minute.startsAt),
+        issued: minute.issued,
+        finished: minute.finished,
+        failed: minute.failed,
+        latencyP50: minute.latencyP50,
+        latencyP95: minute.latencyP95,
+      })),
     };
   }
 }

@@ -308,3 +308,94 @@ describe('after the projector applies more events', () => {
     });
   });
 });
+
+describe('GET /v1/metrics/recent', () => {
+  test('the last hour by minute of issue: counts, and time to result of the finished tasks', async () => {
+    const account = await harness.createAccount('Recent');
+    const token = await harness.tokenFor(account);
+    const fn = await registerFunction(token);
+    // Ten seconds into the minute five minutes ago, and one two hours ago (outside the window).
+    const minute = Math.floor(Date.now() / 60_000) - 5;
+    const issuedAt = new Date(minute * 60_000 + 10_000);
+    const at = (offsetMs: number) => new Date(issuedAt.getTime() + offsetMs).toISOString();
+    const issueAt = async (time: Date) => {
+      const taskId = newObjectId();
+      await decide(
+        taskCommand(
+          'IssueTask',
+          exampleTaskIssuedData({
+            taskId,
+            accountId: account.accountId,
+            functionId: fn,
+            issuedAt: time.toISOString(),
+          }),
+        ),
+      );
+      return taskId;
+    };
+    const runFor = async (taskId: string, finishedAfterMs: number) => {
+      await decide(
+        taskCommand('AssignTask', { taskId, nodeId: nodes.busy, attempt: 1, now: at(500) }),
+      );
+      await decide(
+        taskCommand('FinishTask', {
+          taskId,
+          nodeId: nodes.busy,
+          attempt: 1,
+          response: { status: 200, contentType: null, headers: {}, body: '' },
+          now: at(finishedAfterMs),
+        }),
+      );
+    };
+    await runFor(await issueAt(issuedAt), 1_000);
+    await runFor(await issueAt(issuedAt), 3_000);
+    await decide(
+      taskCommand('FailTask', {
+        taskId: await issueAt(issuedAt),
+        reason: 'NO_RUNNER',
+        message: 'no node',
+        now: at(2_000),
+      }),
+    );
+    await runFor(await issueAt(new Date(Date.now() - 2 * 3_600_000)), 1_000);
+    await projectEverything();
+
+    const before = Math.floor(Date.now() / 60_000);
+    const recent = (await getJson('/v1/metrics/recent', token)) as {
+      minuteSeconds: number;
+      minutes: {
+        at: string;
+        issued: number;
+        finished: number;
+        failed: number;
+        latencyP50: number | null;
+        latencyP95: number | null;
+      }[];
+    };
+    const after = Math.floor(Date.now() / 60_000);
+    expect(recent.minuteSeconds).toBe(60);
+    expect(recent.minutes).toHaveLength(60);
+    const starts = recent.minutes.map((entry) => Number(entry.at) / 60);
+    expect([before, after]).toContain(starts.at(-1));
+    expect(starts).toEqual(starts.map((_, index) => (starts[0] ?? 0) + index));
+    expect(recent.minutes.filter((entry) => entry.issued > 0)).toEqual([
+      {
+        at: String(minute * 60),
+        issued: 3,
+        finished: 2,
+        failed: 1,
+        latencyP50: 2,
+        latencyP95: 2.9,
+      },
+    ]);
+    expect(recent.minutes.filter((entry) => entry.latencyP50 !== null)).toHaveLength(1);
+
+    // Another account's tasks are not in it.
+    const strangers = (await getJson('/v1/metrics/recent', strangerToken)) as typeof recent;
+    expect(strangers.minutes.reduce((sum, entry) => sum + entry.issued, 0)).toBe(1);
+  });
+
+  test('needs an access token', async () => {
+    expect((await harness.request('/v1/metrics/recent')).status).toBe(401);
+  });
+});

@@ -176,6 +176,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/metrics/recent': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The account's last hour, minute by minute
+     * @description For each of the last 60 minutes (the current one last), the caller's tasks issued in it: how many, how many finished or failed, and the median and 95th percentile of their time from issue to finish. Tasks count in the minute they were issued, from the read models: a task issued a moment ago may not be counted yet, and one still running counts as issued only.
+     */
+    get: operations['Metrics_recent'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/node/list': {
     parameters: {
       query?: never;
@@ -1856,6 +1876,125 @@ export interface operations {
              * @example 120
              */
             completedTasks: number;
+          };
+        };
+      };
+      /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
+      401: {
+        headers: {
+          /** @description Always `Bearer` */
+          'WWW-Authenticate'?: 'Bearer';
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "UNAUTHORIZED",
+           *       "message": "no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`)"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+      /** @description too many requests of the caller's account: wait `Retry-After` seconds */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          'Retry-After'?: string;
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "error": "RATE_LIMITED",
+           *       "message": "too many requests of the caller's account: wait `Retry-After` seconds"
+           *     }
+           */
+          'application/json': components['schemas']['ApiError'];
+        };
+      };
+    };
+  };
+  Metrics_recent: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The minutes */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['RequestId'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "minuteSeconds": 60,
+           *       "minutes": [
+           *         {
+           *           "at": "1678087140",
+           *           "issued": 0,
+           *           "finished": 0,
+           *           "failed": 0,
+           *           "latencyP50": null,
+           *           "latencyP95": null
+           *         },
+           *         {
+           *           "at": "1678087200",
+           *           "issued": 12,
+           *           "finished": 11,
+           *           "failed": 1,
+           *           "latencyP50": 0.42,
+           *           "latencyP95": 1.3
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': {
+            /**
+             * @description The length of each entry: one minute
+             * @constant
+             */
+            minuteSeconds: 60;
+            /** @description The last 60 minutes, oldest first, the current (unfinished) minute last; every minute is present */
+            minutes: {
+              /**
+               * @description The minute's first second (unix seconds)
+               * @example 1678087200
+               */
+              at: string;
+              /**
+               * @description Tasks issued in the minute
+               * @example 12
+               */
+              issued: number;
+              /**
+               * @description Of those, tasks that finished (the function answered, whatever its status)
+               * @example 11
+               */
+              finished: number;
+              /**
+               * @description Of those, tasks the platform failed (timeout, no node, cancelled...)
+               * @example 0
+               */
+              failed: number;
+              /**
+               * @description Median time from issue to finish of the finished ones, in seconds (to the millisecond); null when none of the minute's tasks finished
+               * @example 0.42
+               */
+              latencyP50: number | null;
+              /**
+               * @description 95th percentile of the same, in seconds (to the millisecond); null when none of the minute's tasks finished
+               * @example 1.3
+               */
+              latencyP95: number | null;
+            }[];
           };
         };
       };

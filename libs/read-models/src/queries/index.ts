@@ -29,3 +29,5 @@ export {
 export type { ScheduleDetail, SchedulePage } from './schedule-queries.js';
 export { findAccountMetrics, findFunctionMetrics } from './metrics-queries.js';
 export type { AccountMetrics, FunctionMetrics } from './metrics-queries.js';
+export { findRecentTaskActivity } from './task-activity-queries.js';
+export type { TaskActivityMinute } from './task-activity-queries.js';
