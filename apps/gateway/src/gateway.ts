@@ -41,6 +41,7 @@ import type { NodeCredentialsIssuer } from './nodes/node-credentials.js';
 import { serveApiDocumentation } from './openapi/api-docs-routes.js';
 import { DEFAULT_CONSOLE_DIR, serveConsole } from './console/console-routes.js';
 import { RateLimits } from './http/rate-limits.js';
+import { SchedulerRequests } from './tasks/scheduler-requests.js';
 import { TaskCanceller } from './tasks/task-canceller.js';
 import { TaskEventStreams } from './tasks/task-event-streams.js';
 import { TaskIssuer } from './tasks/task-issuer.js';
@@ -155,6 +156,7 @@ export async function startGateway(
       return state.phase !== 'NotIssued' && isIssuedBy(state.task, request);
     };
 
+    const schedulers = new SchedulerRequests(nats, config.GATEWAY_ISSUE_TIMEOUT_MS);
     const resultWaiters = new ResultWaiters(nats, logger);
     resultWaiters.start();
     const eventStreams = new TaskEventStreams(store, nats, logger);
@@ -176,15 +178,14 @@ export async function startGateway(
           keyExchangesPerSecond: config.RATE_LIMIT_KEY_EXCHANGE_PER_SECOND,
         }),
         aggregates,
-        issuer: new TaskIssuer(nats, config.GATEWAY_ISSUE_TIMEOUT_MS, logger, recorded),
+        issuer: new TaskIssuer(schedulers, logger, recorded),
         batchIssuer: new TaskBatchIssuer(
-          nats,
-          config.GATEWAY_ISSUE_TIMEOUT_MS,
+          schedulers,
           logger,
           recorded,
           config.GATEWAY_BODY_LIMIT_BYTES,
         ),
-        canceller: new TaskCanceller(nats, config.GATEWAY_ISSUE_TIMEOUT_MS, logger),
+        canceller: new TaskCanceller(schedulers, logger),
         resultWaiters,
         eventStreams,
         idempotency,

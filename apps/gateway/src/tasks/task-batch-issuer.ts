@@ -11,35 +11,24 @@ import type {
   ReplyError,
   TaskRequest,
 } from '@canopy/contracts';
-import { inSpan, noOrigin, originHeaders } from '@canopy/observability';
+import { noOrigin } from '@canopy/observability';
 import type { MessageOrigin } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
-import { SpanKind } from '@opentelemetry/api';
 import type { MsgHdrs } from '@nats-io/transport-node';
-import { RequestError, TimeoutError } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { setTimeout as delay } from 'node:timers/promises';
 import { ApiError, notFound, unavailable } from '../http/api-error.js';
+import { inRequestSpan } from './scheduler-requests.js';
+import type { SchedulerRequests } from './scheduler-requests.js';
 
 // POST /v1/task/:functionId/batch: the gateway names every task (consecutive ids from one random
 // start) and asks a scheduler to record them all in one IssueTaskBatch request, or in a few when
 // they do not fit in one NATS message. As for a single task: the scheduler replies once the recorded
 // tasks are in the event store; tasks it could not record this time (UNAVAILABLE), and whole requests
-// without a reply, are asked again with the same ids and issue time until the time runs out; then
-// the gateway looks in the event store for the tasks still in doubt.
+// without a reply, are asked again with the same ids and issue time until the time runs out
+// (scheduler-requests.ts); then the gateway looks in the event store for the tasks still in doubt.
 
 const RETRY_AFTER_SECONDS = 5;
+/** The longest one request may wait for its reply before it is asked again. */
 const ATTEMPT_TIMEOUT_MS = 5_000;
-const RETRY_PAUSE_MS = 100;
-const issueBatchSpan = {
-  kind: SpanKind.CLIENT,
-  attributes: {
-    'messaging.system': 'nats',
-    'messaging.destination.name': ISSUE_TASK_BATCH_SUBJECT,
-  },
-};
-/** NATS's default `max_payload`, used until the server has said otherwise. */
-const DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
 /** Room for the request's envelope (ids, time, brackets) in every message. */
 const ENVELOPE_BYTES = 512;
 /** Stream reads at once when looking for tasks whose reply never came. */
@@ -58,9 +47,8 @@ export class TaskBatchIssuer {
   private readonly encoder = new TextEncoder();
 
   constructor(
-    private readonly nats: NatsConnection,
-    /** How long to keep asking for the tasks to be recorded. */
-    private readonly timeoutMs: number,
+    /** Asks until the tasks are recorded or the time for it runs out. */
+    private readonly schedulers: SchedulerRequests,
     private readonly logger: ServiceLogger,
     /** Whether the event store holds the task this request issued (read when no reply came). */
     private readonly recorded: (request: IssueTaskRequest) => Promise<boolean>,
@@ -78,7 +66,7 @@ export class TaskBatchIssuer {
     origin: MessageOrigin = noOrigin,
   ): Promise<BatchTaskOutcome[]> {
     const outcomes = new Map<string, BatchTaskOutcome>();
-    const maxPayload = this.nats.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    const { maxPayload } = this.schedulers;
     const chunks: BatchTask[][] = [];
     let chunk: BatchTask[] = [];
     let chunkBytes = ENVELOPE_BYTES;
@@ -117,15 +105,19 @@ export class TaskBatchIssuer {
     }
     if (chunk.length > 0) chunks.push(chunk);
 
-    const deadline = performance.now() + this.timeoutMs;
-    const answered = await inSpan('IssueTaskBatch', issueBatchSpan, origin.trace, (span, trace) => {
-      span?.setAttributes({ 'canopy.tasks': tasks.length, 'canopy.requests': chunks.length });
-      const headers = originHeaders(trace === undefined ? origin : { ...origin, trace });
-      const sent = { headers, requestId: origin.requestId };
-      return Promise.all(
-        chunks.map((part) => this.requestUntilAnswered(batch, part, deadline, outcomes, sent)),
-      );
-    });
+    const deadline = this.schedulers.deadline();
+    const answered = await inRequestSpan(
+      'IssueTaskBatch',
+      ISSUE_TASK_BATCH_SUBJECT,
+      origin,
+      (headers, span) => {
+        span?.setAttributes({ 'canopy.tasks': tasks.length, 'canopy.requests': chunks.length });
+        const sent = { headers, requestId: origin.requestId };
+        return Promise.all(
+          chunks.map((part) => this.requestUntilAnswered(batch, part, deadline, outcomes, sent)),
+        );
+      },
+    );
     const inDoubt = tasks.filter((task) => !outcomes.has(task.taskId));
     if (inDoubt.length > 0) await this.lookUp(batch, inDoubt, outcomes, origin.requestId);
     const results = tasks.map((task) => outcomes.get(task.taskId) as BatchTaskOutcome);
@@ -144,29 +136,22 @@ export class TaskBatchIssuer {
     sent: { readonly headers: MsgHdrs | undefined; readonly requestId: string | undefined },
   ): Promise<boolean> {
     let pending = part;
-    let answered = false;
     const { headers, requestId } = sent;
     const log = { functionId: batch.functionId, tasks: part.length, requestId };
-    for (let attempt = 1; pending.length > 0; attempt += 1) {
-      const remainingMs = deadline - performance.now();
-      if (remainingMs <= 0) break;
-      let problem: string;
-      try {
-        const attemptMs = Math.min(ATTEMPT_TIMEOUT_MS, Math.ceil(this.timeoutMs / 2), remainingMs);
-        const payload = this.encoder.encode(JSON.stringify({ ...batch, tasks: pending }));
-        const timeout = Math.max(1, attemptMs);
-        const message = await this.nats.request(
-          ISSUE_TASK_BATCH_SUBJECT,
-          payload,
-          headers === undefined ? { timeout } : { timeout, headers },
-        );
-        const reply = parseIssueTaskBatchReply(decodeJson(message.data, 'IssueTaskBatch reply'));
-        answered = true;
-        if (!reply.ok) {
-          if (reply.error.code !== issueTaskErrorCodes.UNAVAILABLE)
-            this.refused(batch, reply.error, requestId);
-          problem = reply.error.message;
-        } else {
+    const answer = await this.schedulers.askUntilAnswered(
+      {
+        name: 'IssueTaskBatch',
+        subject: ISSUE_TASK_BATCH_SUBJECT,
+        headers,
+        longestAttemptMs: ATTEMPT_TIMEOUT_MS,
+        payload: () => this.encoder.encode(JSON.stringify({ ...batch, tasks: pending })),
+        parse: (data) => parseIssueTaskBatchReply(decodeJson(data, 'IssueTaskBatch reply')),
+        unsettled: (reply) => {
+          if (!reply.ok) {
+            if (reply.error.code !== issueTaskErrorCodes.UNAVAILABLE)
+              this.refused(batch, reply.error, requestId);
+            return reply.error.message;
+          }
           const left: BatchTask[] = [];
           pending.forEach((task, index) => {
             const outcome = reply.outcomes[index];
@@ -174,23 +159,19 @@ export class TaskBatchIssuer {
             else outcomes.set(task.taskId, outcomeOf(outcome));
           });
           pending = left;
-          problem = 'the scheduler could not record every task this time';
-        }
-      } catch (error) {
-        if (error instanceof ApiError) throw error;
-        if (error instanceof TimeoutError) problem = 'no IssueTaskBatch reply in time';
-        else if (error instanceof RequestError && error.isNoResponders()) {
-          problem = 'no scheduler is listening for IssueTaskBatch requests';
-        } else problem = error instanceof Error ? error.message : String(error);
-      }
-      if (pending.length === 0) break;
-      this.logger.warn(
-        { ...log, attempt, pending: pending.length, problem },
-        'IssueTaskBatch not fully answered; asking again',
-      );
-      await delay(Math.min(RETRY_PAUSE_MS, Math.max(0, deadline - performance.now())));
-    }
-    return answered;
+          return pending.length === 0
+            ? undefined
+            : 'the scheduler could not record every task this time';
+        },
+        askingAgain: (attempt, problem) =>
+          this.logger.warn(
+            { ...log, attempt, pending: pending.length, problem },
+            'IssueTaskBatch not fully answered; asking again',
+          ),
+      },
+      deadline,
+    );
+    return answer.settled || answer.replied;
   }
 
   // A reply lost on its way back must not turn recorded tasks into errors a client would retry.

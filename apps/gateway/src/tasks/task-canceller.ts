@@ -6,31 +6,24 @@ import {
   parseCancelTaskRequest,
 } from '@canopy/contracts';
 import type { CancelTaskReply, CancelTaskRequest, TaskEnding } from '@canopy/contracts';
-import { inSpan, noOrigin, originHeaders } from '@canopy/observability';
+import { noOrigin } from '@canopy/observability';
 import type { MessageOrigin } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
-import { SpanKind } from '@opentelemetry/api';
 import type { MsgHdrs } from '@nats-io/transport-node';
-import { setTimeout as delay } from 'node:timers/promises';
-import { RequestError, TimeoutError } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { ApiError, notFound, unavailable } from '../http/api-error.js';
+import { inRequestSpan } from './scheduler-requests.js';
+import type { SchedulerRequests } from './scheduler-requests.js';
 import { unixSeconds } from './task-json.js';
 
 // DELETE /v1/task/:taskId (and POST /v1/task/:taskId/cancel): the gateway asks a scheduler to record
 // the cancellation (CANCEL_TASK_SUBJECT, request/reply); the scheduler replies once the task's ending
 // is in the event store, saying what it is. A request without a reply is asked again until the time
-// for it runs out (the same request: repeating a cancellation changes nothing), then answered 503.
+// for it runs out (the same request: repeating a cancellation changes nothing), then answered 503
+// (scheduler-requests.ts).
 
 const RETRY_AFTER_SECONDS = 5;
 /** The longest one request may wait for its reply before it is asked again. */
 const ATTEMPT_TIMEOUT_MS = 2_000;
-/** Pause before asking again after a fast failure (no responders, NATS reconnecting). */
-const RETRY_PAUSE_MS = 100;
-const cancelSpan = {
-  kind: SpanKind.CLIENT,
-  attributes: { 'messaging.system': 'nats', 'messaging.destination.name': CANCEL_TASK_SUBJECT },
-};
 
 /** The 200 answer: the task is cancelled (now, or by an earlier request). */
 export interface CancelledTaskJson {
@@ -45,9 +38,8 @@ export class TaskCanceller {
   private readonly encoder = new TextEncoder();
 
   constructor(
-    private readonly nats: NatsConnection,
-    /** How long to keep asking for the cancellation to be recorded before answering 503. */
-    private readonly timeoutMs: number,
+    /** Asks until the cancellation is recorded or the time for it runs out, then answers 503. */
+    private readonly schedulers: SchedulerRequests,
     private readonly logger: ServiceLogger,
   ) {}
 
@@ -61,11 +53,15 @@ export class TaskCanceller {
     origin: MessageOrigin = noOrigin,
   ): Promise<CancelledTaskJson> {
     const request = parseCancelTaskRequest({ taskId, accountId });
-    const reply = await inSpan('CancelTask', cancelSpan, origin.trace, (span, trace) => {
-      span?.setAttribute('canopy.task.id', taskId);
-      const headers = originHeaders(trace === undefined ? origin : { ...origin, trace });
-      return this.requestUntilAnswered(request, headers, origin.requestId);
-    });
+    const reply = await inRequestSpan(
+      'CancelTask',
+      CANCEL_TASK_SUBJECT,
+      origin,
+      (headers, span) => {
+        span?.setAttribute('canopy.task.id', taskId);
+        return this.requestUntilAnswered(request, headers, origin.requestId);
+      },
+    );
     if (!reply.ok) {
       if (reply.error.code === cancelTaskErrorCodes.TASK_NOT_FOUND)
         throw notFound(`no task ${taskId}`);
@@ -84,36 +80,26 @@ export class TaskCanceller {
     requestId: string | undefined,
   ): Promise<CancelTaskReply> {
     const payload = this.encoder.encode(JSON.stringify(request));
-    const deadline = performance.now() + this.timeoutMs;
-    let lastProblem = 'no scheduler answered';
-    for (let attempt = 1; ; attempt += 1) {
-      const remainingMs = deadline - performance.now();
-      if (remainingMs <= 0) break;
-      try {
-        const attemptMs = Math.min(ATTEMPT_TIMEOUT_MS, Math.ceil(this.timeoutMs / 2), remainingMs);
-        const timeout = Math.max(1, attemptMs);
-        const message = await this.nats.request(
-          CANCEL_TASK_SUBJECT,
-          payload,
-          headers === undefined ? { timeout } : { timeout, headers },
-        );
-        const reply = parseCancelTaskReply(decodeJson(message.data, 'CancelTask reply'));
-        if (reply.ok || reply.error.code !== cancelTaskErrorCodes.UNAVAILABLE) return reply;
-        lastProblem = reply.error.message;
-      } catch (error) {
-        if (error instanceof TimeoutError) lastProblem = 'no CancelTask reply in time';
-        else if (error instanceof RequestError && error.isNoResponders())
-          lastProblem = 'no scheduler is listening for CancelTask requests';
-        else lastProblem = error instanceof Error ? error.message : String(error);
-      }
-      this.logger.warn(
-        { taskId: request.taskId, requestId, attempt, problem: lastProblem },
-        'CancelTask not answered; asking again',
-      );
-      await delay(Math.min(RETRY_PAUSE_MS, Math.max(0, deadline - performance.now())));
-    }
+    const answer = await this.schedulers.askUntilAnswered({
+      name: 'CancelTask',
+      subject: CANCEL_TASK_SUBJECT,
+      headers,
+      longestAttemptMs: ATTEMPT_TIMEOUT_MS,
+      payload: () => payload,
+      parse: (data) => parseCancelTaskReply(decodeJson(data, 'CancelTask reply')),
+      unsettled: (reply) =>
+        reply.ok || reply.error.code !== cancelTaskErrorCodes.UNAVAILABLE
+          ? undefined
+          : reply.error.message,
+      askingAgain: (attempt, problem) =>
+        this.logger.warn(
+          { taskId: request.taskId, requestId, attempt, problem },
+          'CancelTask not answered; asking again',
+        ),
+    });
+    if (answer.settled) return answer.reply;
     this.logger.error(
-      { taskId: request.taskId, requestId, problem: lastProblem },
+      { taskId: request.taskId, requestId, problem: answer.problem },
       'the task could not be cancelled',
     );
     throw unavailable('the task could not be cancelled; try again later', RETRY_AFTER_SECONDS);

@@ -6,36 +6,29 @@ import {
   parseIssueTaskRequest,
 } from '@canopy/contracts';
 import type { IssueTaskReply, IssueTaskRequest, TaskRequest } from '@canopy/contracts';
-import { inSpan, noOrigin, originHeaders } from '@canopy/observability';
+import { noOrigin } from '@canopy/observability';
 import type { MessageOrigin } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
-import { SpanKind } from '@opentelemetry/api';
 import type { MsgHdrs } from '@nats-io/transport-node';
-import { setTimeout as delay } from 'node:timers/promises';
-import { RequestError, TimeoutError } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { ApiError, notFound, unavailable } from '../http/api-error.js';
 import { tooManyRequests } from '../http/rate-limits.js';
 import { newObjectId } from '@canopy/identity';
+import { inRequestSpan } from './scheduler-requests.js';
+import type { SchedulerRequests } from './scheduler-requests.js';
 
 // POST /v1/task/:functionId: the gateway names the task and asks a scheduler to record it
 // (ISSUE_TASK_SUBJECT, request/reply). The scheduler replies only once TaskIssued is in the event
 // store, so the 201 is sent only for a durable task. A request without a reply (none in time, no
 // scheduler listening, NATS away, the store unavailable) is asked again with the same task id and
-// issue time, which the scheduler treats as the same command, until the time for it runs out; then,
-// before answering 503, the gateway looks in the event store itself: a reply lost on its way back
-// (a scheduler or NATS restarting) must not turn a recorded task into an error a client would retry.
+// issue time, which the scheduler treats as the same command, until the time for it runs out
+// (scheduler-requests.ts); then, before answering 503, the gateway looks in the event store itself:
+// a reply lost on its way back (a scheduler or NATS restarting) must not turn a recorded task into
+// an error a client would retry.
 
 const RETRY_AFTER_SECONDS = 5;
 const QUOTA_RETRY_AFTER_SECONDS = 1;
 /** The longest one request may wait for its reply before it is asked again. */
 const ATTEMPT_TIMEOUT_MS = 2_000;
-/** Pause before asking again after a fast failure (no responders, NATS reconnecting). */
-const RETRY_PAUSE_MS = 100;
-const issueSpan = {
-  kind: SpanKind.CLIENT,
-  attributes: { 'messaging.system': 'nats', 'messaging.destination.name': ISSUE_TASK_SUBJECT },
-};
 
 export interface IssueTask {
   readonly accountId: string;
@@ -51,9 +44,8 @@ export class TaskIssuer {
   private readonly encoder = new TextEncoder();
 
   constructor(
-    private readonly nats: NatsConnection,
-    /** How long to keep asking for the task to be recorded before answering 503. */
-    private readonly timeoutMs: number,
+    /** Asks until the task is recorded or the time for it runs out, then answers 503. */
+    private readonly schedulers: SchedulerRequests,
     private readonly logger: ServiceLogger,
     /** Whether the event store holds the task this request issued (read when no reply came). */
     private readonly recorded: (request: IssueTaskRequest) => Promise<boolean>,
@@ -82,9 +74,8 @@ export class TaskIssuer {
       ...(task.notBefore === undefined ? {} : { notBefore: task.notBefore }),
     });
     // One span for the request, however often it is asked: every attempt carries the same context.
-    const reply = await inSpan('IssueTask', issueSpan, origin.trace, (span, trace) => {
+    const reply = await inRequestSpan('IssueTask', ISSUE_TASK_SUBJECT, origin, (headers, span) => {
       span?.setAttribute('canopy.task.id', request.taskId);
-      const headers = originHeaders(trace === undefined ? origin : { ...origin, trace });
       return this.requestUntilAnswered(request, headers, origin.requestId);
     });
     if (reply.ok) return request.taskId;
@@ -97,53 +88,32 @@ export class TaskIssuer {
     requestId: string | undefined,
   ): Promise<IssueTaskReply> {
     const payload = this.encoder.encode(JSON.stringify(request));
-    const deadline = performance.now() + this.timeoutMs;
     const log = { taskId: request.taskId, functionId: request.functionId, requestId };
-    let lastProblem = 'no scheduler answered';
-    // "No scheduler" is the answer when NATS said nobody listens and no scheduler ever replied: a
-    // last attempt that merely ran out of time (a busy machine) does not change that.
-    let sawNoResponders = false;
-    let schedulerReplied = false;
-    for (let attempt = 1; ; attempt += 1) {
-      const remainingMs = deadline - performance.now();
-      if (remainingMs <= 0) break;
-      try {
-        // At least two attempts fit in the time there is: a lost reply is asked again.
-        const attemptMs = Math.min(ATTEMPT_TIMEOUT_MS, Math.ceil(this.timeoutMs / 2), remainingMs);
-        const timeout = Math.max(1, attemptMs);
-        const message = await this.nats.request(
-          ISSUE_TASK_SUBJECT,
-          payload,
-          headers === undefined ? { timeout } : { timeout, headers },
-        );
-        const reply = parseIssueTaskReply(decodeJson(message.data, 'IssueTask reply'));
-        // The scheduler could not record it this time (its store away, a conflict): ask again.
-        if (reply.ok || reply.error.code !== issueTaskErrorCodes.UNAVAILABLE) return reply;
-        lastProblem = reply.error.message;
-        schedulerReplied = true;
-      } catch (error) {
-        if (error instanceof TimeoutError) {
-          lastProblem = 'no IssueTask reply in time';
-        } else if (error instanceof RequestError && error.isNoResponders()) {
-          lastProblem = 'no scheduler is listening for IssueTask requests';
-          sawNoResponders = true;
-        } else {
-          lastProblem = error instanceof Error ? error.message : String(error);
-        }
-      }
-      this.logger.warn(
-        { ...log, attempt, problem: lastProblem },
-        'IssueTask not answered; asking again',
-      );
-      await delay(Math.min(RETRY_PAUSE_MS, Math.max(0, deadline - performance.now())));
-    }
+    const answer = await this.schedulers.askUntilAnswered({
+      name: 'IssueTask',
+      subject: ISSUE_TASK_SUBJECT,
+      headers,
+      longestAttemptMs: ATTEMPT_TIMEOUT_MS,
+      payload: () => payload,
+      parse: (data) => parseIssueTaskReply(decodeJson(data, 'IssueTask reply')),
+      // The scheduler could not record it this time (its store away, a conflict): ask again.
+      unsettled: (reply) =>
+        reply.ok || reply.error.code !== issueTaskErrorCodes.UNAVAILABLE
+          ? undefined
+          : reply.error.message,
+      askingAgain: (attempt, problem) =>
+        this.logger.warn({ ...log, attempt, problem }, 'IssueTask not answered; asking again'),
+    });
+    if (answer.settled) return answer.reply;
     if (await this.recorded(request).catch(() => false)) {
       this.logger.warn(log, 'IssueTask never answered, but the task is recorded');
       return { ok: true, taskId: request.taskId };
     }
-    this.logger.error({ ...log, problem: lastProblem }, 'the task could not be issued');
+    this.logger.error({ ...log, problem: answer.problem }, 'the task could not be issued');
+    // "No scheduler" is the answer when NATS said nobody listens and no scheduler ever replied: a
+    // last attempt that merely ran out of time (a busy machine) does not change that.
     throw unavailable(
-      sawNoResponders && !schedulerReplied
+      answer.noResponders && !answer.replied
         ? 'no scheduler is available; try again later'
         : 'the task could not be issued; try again later',
       RETRY_AFTER_SECONDS,
