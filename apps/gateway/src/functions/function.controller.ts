@@ -8,10 +8,7 @@ import {
   Patch,
   Post,
   Query,
-  Req,
-  Res,
 } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller } from '../auth/access-tokens.js';
 import { CurrentCaller } from '../auth/authentication.js';
 import { objectId } from '../http/object-id-parameter.js';
@@ -20,7 +17,8 @@ import type { Page, PageParameters } from '../http/page-parameters.js';
 import { integerParameter, singleParameter } from '../http/query-parameters.js';
 import type { QueryRecord } from '../http/query-parameters.js';
 import { JsonBody } from '../http/request-body.js';
-import { IdempotentRequests } from '../idempotency/idempotent-requests.js';
+import { Creation, IdempotentRequests } from '../idempotency/idempotent-requests.js';
+import type { CreationExchange, Created } from '../idempotency/idempotent-requests.js';
 import {
   MAX_FUNCTION_VERSION,
   functionChangesSchema,
@@ -47,16 +45,14 @@ export class FunctionController {
   /** 201 `{ "id" }`; once per Idempotency-Key. */
   @Post()
   @ApiRegisterFunction()
-  async register(
+  register(
     @CurrentCaller() caller: Caller,
     @JsonBody(functionRegistrationSchema) registration: FunctionRegistration,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<{ readonly id: string }> {
-    const id = await this.idempotency.create(caller.accountId, request, reply, async (as) => {
-      await this.functions.register(caller.accountId, registration, as);
-    });
-    return { id };
+    @Creation() creation: CreationExchange,
+  ): Promise<Created> {
+    return this.idempotency.create(caller.accountId, creation, (as) =>
+      this.functions.register(caller.accountId, registration, as),
+    );
   }
 
   /** The account's functions, newest first, paged like the task list. */

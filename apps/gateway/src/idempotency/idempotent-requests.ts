@@ -9,6 +9,7 @@ import {
 import type { IdempotencyDatabase } from '@canopy/idempotency';
 import { newObjectId } from '@canopy/identity';
 import type { ServiceLogger } from '@canopy/service-runtime';
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { ApiError, invalidParameter } from '../http/api-error.js';
@@ -31,6 +32,25 @@ export interface Reservation {
   readonly at: Date;
   /** An earlier request with the key may have created it already (its answer was not recorded). */
   readonly repeated: boolean;
+}
+
+/** The request of a route that creates something, and its reply (which marks a replay). */
+export interface CreationExchange {
+  readonly request: FastifyRequest;
+  readonly reply: FastifyReply;
+}
+
+/** The route's {@link CreationExchange}, for {@link IdempotentRequests}. */
+export const Creation = createParamDecorator(
+  (_data: unknown, execution: ExecutionContext): CreationExchange => {
+    const http = execution.switchToHttp();
+    return { request: http.getRequest<FastifyRequest>(), reply: http.getResponse<FastifyReply>() };
+  },
+);
+
+/** The answer of a route that created something: the new resource's id. */
+export interface Created {
+  readonly id: string;
 }
 
 /** A request's reservation, to complete once what it creates exists. */
@@ -58,22 +78,23 @@ export class IdempotentRequests {
 
   /**
    * Creates a resource once per Idempotency-Key: `create` is given the id and time to create it
-   * under (the same on every request with the key) and must be idempotent for them. Answers the id,
-   * and marks a replay on the reply. Without the header, `create` simply runs with a new id.
-   * 400 for a malformed key, 422 IDEMPOTENCY_KEY_REUSED for a key first used with another request.
+   * under (the same on every request with the key) and must be idempotent for them. Answers the id
+   * (the body of the route's 201), and marks a replay on the reply. Without the header, `create`
+   * simply runs with a new id. 400 for a malformed key, 422 IDEMPOTENCY_KEY_REUSED for a key first
+   * used with another request.
    */
   async create(
     accountId: string,
-    request: FastifyRequest,
-    reply: FastifyReply,
-    create: (reservation: Reservation) => Promise<void>,
+    exchange: CreationExchange,
+    create: (reservation: Reservation) => Promise<unknown>,
     status = 201,
-  ): Promise<string> {
-    const claim = await this.reserve(accountId, request, reply);
-    if (claim.answered) return claim.reservation.id;
-    await create(claim.reservation);
-    await claim.complete(status);
-    return claim.reservation.id;
+  ): Promise<Created> {
+    const claim = await this.reserve(accountId, exchange);
+    if (!claim.answered) {
+      await create(claim.reservation);
+      await claim.complete(status);
+    }
+    return { id: claim.reservation.id };
   }
 
   /**
@@ -83,8 +104,7 @@ export class IdempotentRequests {
    */
   async reserve(
     accountId: string,
-    request: FastifyRequest,
-    reply: FastifyReply,
+    { request, reply }: CreationExchange,
   ): Promise<IdempotencyClaim> {
     const key = idempotencyKeyOf(request);
     const at = this.now();

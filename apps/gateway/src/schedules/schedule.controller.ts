@@ -1,23 +1,12 @@
-import {
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Patch,
-  Post,
-  Req,
-  Res,
-} from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post } from '@nestjs/common';
 import type { Caller } from '../auth/access-tokens.js';
 import { CurrentCaller } from '../auth/authentication.js';
 import { objectId } from '../http/object-id-parameter.js';
 import { PageQuery, Paged } from '../http/page-parameters.js';
 import type { Page, PageParameters } from '../http/page-parameters.js';
 import { JsonBody } from '../http/request-body.js';
-import { IdempotentRequests } from '../idempotency/idempotent-requests.js';
+import { Creation, IdempotentRequests } from '../idempotency/idempotent-requests.js';
+import type { CreationExchange, Created } from '../idempotency/idempotent-requests.js';
 import { newScheduleBodySchema, scheduleChangesBodySchema } from './schedule-api-schemas.js';
 import type { NewSchedule, ScheduleChangesBody } from './schedule-api-schemas.js';
 import { ScheduleCatalog } from './schedule-catalog.js';
@@ -40,16 +29,14 @@ export class ScheduleController {
   /** 201 `{ "id" }`; once per Idempotency-Key. */
   @Post()
   @ApiCreateSchedule()
-  async create(
+  create(
     @CurrentCaller() caller: Caller,
     @JsonBody(newScheduleBodySchema) schedule: NewSchedule,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<{ readonly id: string }> {
-    const id = await this.idempotency.create(caller.accountId, request, reply, async (as) => {
-      await this.schedules.create(caller.accountId, schedule, as);
-    });
-    return { id };
+    @Creation() creation: CreationExchange,
+  ): Promise<Created> {
+    return this.idempotency.create(caller.accountId, creation, (as) =>
+      this.schedules.create(caller.accountId, schedule, as),
+    );
   }
 
   /** The account's schedules, newest first, paged like the task list. */

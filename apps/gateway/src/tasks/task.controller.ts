@@ -30,7 +30,8 @@ import { booleanParameter, integerParameter, singleParameter } from '../http/que
 import { invalidParameter } from '../http/api-error.js';
 import { bodyBytes, breaksDeclaredJson, invalidDeclaredJson } from '../http/request-body.js';
 import { LOGGER, READ_MODEL_DB } from '../gateway-tokens.js';
-import { IdempotentRequests } from '../idempotency/idempotent-requests.js';
+import { Creation, IdempotentRequests } from '../idempotency/idempotent-requests.js';
+import type { CreationExchange, Created } from '../idempotency/idempotent-requests.js';
 import { taskCsvStream } from './task-csv-export.js';
 import { parseTaskCsvParameters } from './task-csv-parameters.js';
 import { TaskCanceller } from './task-canceller.js';
@@ -87,10 +88,10 @@ export class TaskController {
   async issue(
     @CurrentCaller() caller: Caller,
     @Param('id', objectId('functionId')) functionId: string,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @Creation() creation: CreationExchange,
     @RequestOrigin() origin: MessageOrigin,
-  ): Promise<{ readonly id: string }> {
+  ): Promise<Created> {
+    const { request } = creation;
     const options = parseTaskIssueHeaders(request.headers, new Date());
     const body = bodyBytes(request.body);
     const contentType = request.headers['content-type'];
@@ -107,11 +108,14 @@ export class TaskController {
         body: body.toString('base64'),
       },
     };
-    const taskId = await this.idempotency.create(caller.accountId, request, reply, async (as) => {
-      await this.issuer.issue(task, as, origin);
-    });
-    this.logger.info({ taskId, functionId, requestId: origin.requestId }, 'task issued');
-    return { id: taskId };
+    const created = await this.idempotency.create(caller.accountId, creation, (as) =>
+      this.issuer.issue(task, as, origin),
+    );
+    this.logger.info(
+      { taskId: created.id, functionId, requestId: origin.requestId },
+      'task issued',
+    );
+    return created;
   }
 
   /**
@@ -125,11 +129,10 @@ export class TaskController {
   async issueBatch(
     @CurrentCaller() caller: Caller,
     @Param('id', objectId('functionId')) functionId: string,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @Creation() creation: CreationExchange,
     @RequestOrigin() origin: MessageOrigin,
   ): Promise<TaskBatchAnswerEntry[]> {
-    const entries = batchEntries(request.body).map((entry) => {
+    const entries = batchEntries(creation.request.body).map((entry) => {
       try {
         return { ok: true as const, request: parseRequestInput(taskBatchEntrySchema, entry) };
       } catch (error) {
@@ -139,7 +142,7 @@ export class TaskController {
     });
     // With an Idempotency-Key, a repeat names the same tasks (consecutive ids from the first one's)
     // and is issued again: tasks recorded the first time are repeats, the others get another chance.
-    const claim = await this.idempotency.reserve(caller.accountId, request, reply);
+    const claim = await this.idempotency.reserve(caller.accountId, creation);
     const ids = consecutiveObjectIds(claim.reservation.id, entries.length);
     const tasks = entries.flatMap((entry, index) =>
       entry.ok ? [{ taskId: ids[index] as string, request: entry.request }] : [],
