@@ -3,9 +3,7 @@ import { ApiOperation, ApiResponse } from '@nestjs/swagger';
 import {
   AUTHENTICATED_ROUTE_ERRORS,
   ApiErrorResponses,
-  ApiIdempotencyKey,
-  IDEMPOTENCY_KEY_ERRORS,
-  idempotentReplayHeader,
+  ApiIdempotentCreation,
   ApiJsonBody,
   ApiJsonResponse,
   ApiObjectIdParam,
@@ -49,17 +47,14 @@ export const ApiRegisterFunction = () =>
         runtime: { kind: 'process', command: 'cat' },
       },
     }),
-    ApiIdempotencyKey('function'),
-    ApiJsonResponse(201, {
+    ApiIdempotentCreation('function', 201, {
       description: 'The function is registered',
       schema: registeredFunctionSchema,
-      headers: idempotentReplayHeader,
       example: { id: '6404b3da46551827c611ffe5' },
     }),
     ApiErrorResponses({
       400: 'the body is not a JSON object, or a field is missing or invalid (named in `field`)',
       ...AUTHENTICATED_ROUTE_ERRORS,
-      ...IDEMPOTENCY_KEY_ERRORS,
       413: "the body is larger than the gateway's limit",
       415: 'the body is not `application/json`',
     }),

@@ -112,10 +112,24 @@ export function ApiErrorResponses(
 }
 
 /**
- * The optional `Idempotency-Key` request header of a route that creates something
- * (idempotency/idempotent-requests.ts); spread IDEMPOTENCY_KEY_ERRORS into its ApiErrorResponses.
+ * A route that creates something once per Idempotency-Key (idempotency/idempotent-requests.ts): the
+ * optional `Idempotency-Key` request header, the success answer (`Idempotent-Replayed` on a repeat)
+ * and the 422 of a key first used with another request. `what` names the thing created.
  */
-export function ApiIdempotencyKey(what: string): MethodDecorator & ClassDecorator {
+export function ApiIdempotentCreation(
+  what: string,
+  status: number,
+  answer: Omit<JsonResponseDescription, 'headers'>,
+): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ApiIdempotencyKey(what),
+    ApiJsonResponse(status, { ...answer, headers: idempotentReplayHeader }),
+    ApiErrorResponses(IDEMPOTENCY_KEY_ERRORS),
+  );
+}
+
+/** The optional `Idempotency-Key` request header of a route that creates something. */
+function ApiIdempotencyKey(what: string): MethodDecorator & ClassDecorator {
   return ApiHeader({
     name: 'Idempotency-Key',
     required: false,
@@ -130,7 +144,7 @@ export function ApiIdempotencyKey(what: string): MethodDecorator & ClassDecorato
 }
 
 /** The 422 of a route taking an Idempotency-Key. */
-export const IDEMPOTENCY_KEY_ERRORS = {
+const IDEMPOTENCY_KEY_ERRORS = {
   422: {
     description: 'the Idempotency-Key was first used with another request',
     codes: ['IDEMPOTENCY_KEY_REUSED'],
@@ -143,8 +157,8 @@ export const IDEMPOTENCY_KEY_ERRORS = {
   },
 } as const satisfies Partial<Record<ErrorStatus, ErrorResponseDescription>>;
 
-/** Headers of a 201 of a route taking an Idempotency-Key. */
-export const idempotentReplayHeader = {
+/** Headers of the success answer of a route taking an Idempotency-Key. */
+const idempotentReplayHeader = {
   'Idempotent-Replayed': {
     description: '`true` when the request repeats an earlier one with the same Idempotency-Key',
     schema: { type: 'string', const: 'true' },

@@ -3,9 +3,7 @@ import { ApiOperation, ApiResponse } from '@nestjs/swagger';
 import {
   AUTHENTICATED_ROUTE_ERRORS,
   ApiErrorResponses,
-  ApiIdempotencyKey,
-  IDEMPOTENCY_KEY_ERRORS,
-  idempotentReplayHeader,
+  ApiIdempotentCreation,
   ApiJsonBody,
   ApiJsonResponse,
   ApiObjectIdParam,
@@ -71,17 +69,14 @@ export const ApiCreateSchedule = () =>
         body: { report: 'daily' },
       },
     }),
-    ApiIdempotencyKey('schedule'),
-    ApiJsonResponse(201, {
+    ApiIdempotentCreation('schedule', 201, {
       description: 'The schedule is recorded',
       schema: createdScheduleSchema,
-      headers: idempotentReplayHeader,
       example: { id: '6677391a241c7178b29e4a4a' },
     }),
     ApiErrorResponses({
       400: invalidField,
       ...AUTHENTICATED_ROUTE_ERRORS,
-      ...IDEMPOTENCY_KEY_ERRORS,
       404: {
         description: "no such function in the caller's account",
         codes: ['FUNCTION_NOT_FOUND'],

@@ -11,9 +11,7 @@ import {
 import {
   AUTHENTICATED_ROUTE_ERRORS,
   ApiErrorResponses,
-  ApiIdempotencyKey,
-  IDEMPOTENCY_KEY_ERRORS,
-  idempotentReplayHeader,
+  ApiIdempotentCreation,
   ApiJsonBody,
   ApiJsonResponse,
   ApiObjectIdParam,
@@ -85,11 +83,9 @@ export const ApiIssueTask = () =>
         json: { summary: 'JSON', value: { name: 'John Doe', age: 30, admin: true } },
       },
     }),
-    ApiIdempotencyKey('task'),
-    ApiJsonResponse(201, {
+    ApiIdempotentCreation('task', 201, {
       description: 'The task is recorded',
       schema: issuedTaskSchema,
-      headers: idempotentReplayHeader,
       example: { id: '63f47d24dab5eb85451f3b61' },
     }),
     ApiErrorResponses({
@@ -103,7 +99,6 @@ export const ApiIssueTask = () =>
         },
       },
       ...AUTHENTICATED_ROUTE_ERRORS,
-      ...IDEMPOTENCY_KEY_ERRORS,
       404: FUNCTION_NOT_FOUND,
       429: {
         description:
@@ -122,7 +117,6 @@ export const ApiIssueTaskBatch = () =>
       description: `Issues up to ${MAX_ISSUE_TASK_BATCH} tasks of the function in one request, recorded together (far faster per task than single POSTs). Each request is checked and issued on its own: the answer (200) lists, in the body's order, \`{ status: 201, id }\` for every task recorded or the error a single POST of that request would have been answered, with its \`status\`. Tasks of one batch get consecutive ids and one issue time. A batch counts once against the rate limit; every task counts against the account's quota of unfinished tasks.`,
     }),
     ApiObjectIdParam('id', 'The function to run (`functionId`)', '6404b3da46551827c611ffe5'),
-    ApiIdempotencyKey('task'),
     ApiJsonBody({
       description: `A JSON array of 1 to ${MAX_ISSUE_TASK_BATCH} task requests (at most \`GATEWAY_BATCH_BODY_LIMIT_BYTES\`, 16 MiB by default, in all)`,
       schema: taskBatchBodySchema,
@@ -132,10 +126,9 @@ export const ApiIssueTaskBatch = () =>
         { contentType: 'application/octet-stream', body: 'AAEC/w==', bodyEncoding: 'base64' },
       ],
     }),
-    ApiJsonResponse(200, {
+    ApiIdempotentCreation('task', 200, {
       description: 'One entry per request, in order',
       schema: taskBatchAnswerSchema,
-      headers: idempotentReplayHeader,
       example: [
         { status: 201, id: '63f47d24dab5eb85451f3b61' },
         { status: 201, id: '63f47d24dab5eb85451f3b62' },
@@ -156,7 +149,6 @@ export const ApiIssueTaskBatch = () =>
         },
       },
       ...AUTHENTICATED_ROUTE_ERRORS,
-      ...IDEMPOTENCY_KEY_ERRORS,
       404: FUNCTION_NOT_FOUND,
       413: "the body is larger than the gateway's batch limit (`GATEWAY_BATCH_BODY_LIMIT_BYTES`)",
       503: 'no scheduler answered in time and no task was recorded: try again (with the same Idempotency-Key)',
