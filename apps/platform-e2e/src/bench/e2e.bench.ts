@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { CommandLine } from '../command-line.js';
 import { nodeRuntimes, RuntimeNotAvailableError } from './bench-nodes.js';
 import type { NodeRuntime } from './bench-nodes.js';
 import { formatPlatformRun, formatWhereTheTimeGoes } from './platform-report.js';
@@ -27,48 +28,31 @@ const { values } = parseArgs({
   },
 });
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n\n${usage}\n`);
-  process.exit(2);
-}
-
-function positive(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) fail(`--${name} must be a positive number`);
-  return value;
-}
-
-function positiveInteger(name: string, text: string): number {
-  const value = positive(name, text);
-  if (!Number.isInteger(value)) fail(`--${name} must be a whole number`);
-  return value;
-}
-
-if (values.help === true) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
+const commandLine = new CommandLine(usage);
+commandLine.answerHelp(values.help);
 const runtime = values.runtime as NodeRuntime;
-if (!nodeRuntimes.includes(runtime)) fail(`--runtime must be one of ${nodeRuntimes.join(', ')}`);
+if (!nodeRuntimes.includes(runtime))
+  commandLine.fail(`--runtime must be one of ${nodeRuntimes.join(', ')}`);
 const load: PlatformLoad =
   values.rate === undefined
     ? {
         kind: 'closed',
-        tasks: positiveInteger('tasks', values.tasks),
-        clients: positiveInteger('clients', values.clients),
+        tasks: commandLine.positiveInteger('tasks', values.tasks),
+        clients: commandLine.positiveInteger('clients', values.clients),
       }
     : {
         kind: 'open',
-        ratePerSecond: positive('rate', values.rate),
-        durationSeconds: positive('duration', values.duration ?? '10'),
+        ratePerSecond: commandLine.positive('rate', values.rate),
+        durationSeconds: commandLine.positive('duration', values.duration ?? '10'),
       };
-if (values.rate === undefined && values.duration !== undefined) fail('--duration needs --rate');
+if (values.rate === undefined && values.duration !== undefined)
+  commandLine.fail('--duration needs --rate');
 
 try {
   const run = await runPlatform({
     runtime,
-    nodes: positiveInteger('nodes', values.nodes),
-    slots: positiveInteger('slots', values.slots),
+    nodes: commandLine.positiveInteger('nodes', values.nodes),
+    slots: commandLine.positiveInteger('slots', values.slots),
     load,
     details: true,
     progress: (line) => process.stdout.write(`${line}\n`),

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { CommandLine } from '../command-line.js';
 import { redisAnswers, runBullMq } from './bullmq-peer.js';
 import { formatMs } from './latency-summary.js';
 import type { PeerRun } from './peer-run.js';
@@ -27,25 +28,14 @@ const { values } = parseArgs({
     help: { type: 'boolean', short: 'h' },
   },
 });
-if (values.help === true) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
-
-function positiveInteger(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) {
-    process.stderr.write(`--${name} must be a positive whole number\n\n${usage}\n`);
-    process.exit(2);
-  }
-  return value;
-}
+const commandLine = new CommandLine(usage);
+commandLine.answerHelp(values.help);
 
 const shape = {
-  tasks: positiveInteger('tasks', values.tasks),
-  clients: positiveInteger('clients', values.clients),
-  workers: positiveInteger('workers', values.workers),
-  slots: positiveInteger('slots', values.slots),
+  tasks: commandLine.positiveInteger('tasks', values.tasks),
+  clients: commandLine.positiveInteger('clients', values.clients),
+  workers: commandLine.positiveInteger('workers', values.workers),
+  slots: commandLine.positiveInteger('slots', values.slots),
 };
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -57,7 +47,9 @@ const runs: PeerRun[] = [];
 const skipped: string[] = [];
 
 say('pg-boss: running');
-runs.push(await runPgBoss({ ...shape, pollMs: positiveInteger('poll-ms', values['poll-ms']) }));
+runs.push(
+  await runPgBoss({ ...shape, pollMs: commandLine.positiveInteger('poll-ms', values['poll-ms']) }),
+);
 
 const redis = await redisAnswers(values['redis-url']);
 if (redis === true) {

@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { CommandLine } from '../command-line.js';
 import { formatChaosTable, violationCount } from './chaos-report.js';
 import { runChaos } from './chaos-run.js';
 import { faultDescriptions, faultNames, isFaultName } from './faults.js';
@@ -31,35 +32,21 @@ const { values } = parseArgs({
   },
 });
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n\n${usage}\n`);
-  process.exit(2);
-}
-
-function positive(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) fail(`--${name} must be a positive number`);
-  return value;
-}
-
-if (values.help === true) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
+const commandLine = new CommandLine(usage);
+commandLine.answerHelp(values.help);
 const faults = values.faults.split(',').map((name) => name.trim());
 const unknown = faults.filter((name) => !isFaultName(name));
-if (unknown.length > 0) fail(`unknown fault(s): ${unknown.join(', ')}`);
-const clients = positive('clients', values.clients);
-if (!Number.isInteger(clients)) fail('--clients must be a whole number');
+if (unknown.length > 0) commandLine.fail(`unknown fault(s): ${unknown.join(', ')}`);
+const clients = commandLine.positiveInteger('clients', values.clients);
 
 const started = Date.now();
 const reports = await runChaos({
   faults: faults as FaultName[],
-  ratePerSecond: positive('rate', values.rate),
+  ratePerSecond: commandLine.positive('rate', values.rate),
   clients,
   warmMs: 5_000,
-  faultPhaseMs: positive('duration', values.duration) * 1000,
-  downMs: positive('down', values.down) * 1000,
+  faultPhaseMs: commandLine.positive('duration', values.duration) * 1000,
+  downMs: commandLine.positive('down', values.down) * 1000,
   nodes: 3,
   slots: 8,
   logDir: values['log-dir'] ?? (await mkdtemp(path.join(tmpdir(), 'canopy-chaos-logs-'))),
