@@ -28,6 +28,7 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RecordedEvent } from '@canopy/event-store';
 import { PostgresEventStore, migrateEventStore } from '@canopy/event-store/postgres';
+import { markdownTable } from 'markdown-table';
 import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
 import { apiProjections } from '@canopy/read-models/projections';
 import pg from 'pg';
@@ -385,14 +386,7 @@ function rate(events: number, seconds: number): string {
 }
 
 function printTable(header: readonly string[], lines: readonly (readonly string[])[]): void {
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...lines.map((line) => (line[column] ?? '').length)),
-  );
-  const row = (cells: readonly string[]) =>
-    `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
-  console.log(row(header));
-  console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
-  for (const line of lines) console.log(row(line));
+  console.log(markdownTable([header, ...lines]));
 }
 
 function perThousand(cpuMs: number | null, events: number): string {

@@ -2,6 +2,7 @@
 // Prints figures, asserts nothing. Configuration: DATABASE_URL (the server to create a scratch
 // database on, dropped at the end), N from `--events N` or BENCH_EVENTS (default 200 000).
 import { randomBytes, randomUUID } from 'node:crypto';
+import { markdownTable } from 'markdown-table';
 import pg from 'pg';
 import type { NewEvent } from '../port/event-store.js';
 import { migrateEventStore, PostgresEventStore } from '../postgres/index.js';
@@ -332,14 +333,7 @@ function printTable(measurements: readonly Measurement[], reference: Measurement
       met === undefined ? '' : met ? 'yes' : 'NO',
     ];
   });
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...lines.map((line) => (line[column] ?? '').length)),
-  );
-  const row = (cells: readonly string[]) =>
-    `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
-  console.log(row(header));
-  console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
-  for (const line of lines) console.log(row(line));
+  console.log(markdownTable([header, ...lines]));
 }
 
 interface AppendFigures {
