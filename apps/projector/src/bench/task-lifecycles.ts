@@ -10,6 +10,7 @@ import {
   type NodeEvent,
   type TaskEvent,
 } from '@canopy/contracts';
+import { modestCapabilities } from '@canopy/contracts/testing';
 import type { EventStore } from '@canopy/event-store';
 
 // The projector benchmark's workload: task lifecycles of four events (TaskIssued, TaskAssigned,
@@ -82,13 +83,7 @@ export function fleetAppends(plan: LifecyclePlan): LifecycleAppend[] {
       description: 'Benchmark function',
       lang: 'javascript',
       type: 'http',
-      capabilities: {
-        timeout: 30,
-        cpuCount: 1,
-        memSize: 256,
-        networkLatency: 0,
-        privileged: false,
-      },
+      capabilities: modestCapabilities,
       runtime: { kind: 'http', url: 'http://127.0.0.1:9/echo', method: 'POST' },
       registeredAt: at,
     }),

@@ -28,6 +28,7 @@ import type {
 import {
   exampleFunctionDefinition,
   exampleFunctionRegisteredData,
+  modestCapabilities,
 } from '@canopy/contracts/testing';
 import { toNewEvents } from '@canopy/event-store';
 import type { EventStore } from '@canopy/event-store';
@@ -118,14 +119,7 @@ export class SchedulerFixture {
       exampleFunctionRegisteredData({
         functionId,
         accountId,
-        capabilities: {
-          timeout: 30,
-          cpuCount: 1,
-          memSize: 256,
-          networkLatency: 0,
-          privileged: false,
-          ...capabilities,
-        },
+        capabilities: { ...modestCapabilities, ...capabilities },
         runtime,
         registeredAt: new Date().toISOString(),
       }),
@@ -151,14 +145,7 @@ export class SchedulerFixture {
       accountId: fn.accountId,
       version,
       description: exampleFunctionDefinition.description,
-      capabilities: {
-        timeout: 30,
-        cpuCount: 1,
-        memSize: 256,
-        networkLatency: 0,
-        privileged: false,
-        ...changes.capabilities,
-      },
+      capabilities: { ...modestCapabilities, ...changes.capabilities },
       runtime: changes.runtime ?? exampleFunctionDefinition.runtime,
       changedAt: new Date().toISOString(),
     });

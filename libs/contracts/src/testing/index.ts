@@ -4,6 +4,7 @@ export {
   exampleFunctionDefinition,
   exampleFunctionId,
   exampleFunctionRegisteredData,
+  modestCapabilities,
 } from './function-examples.js';
 export {
   exampleResponse,

@@ -16,6 +16,7 @@ import {
   type TaskFailureReason,
 } from '@canopy/contracts';
 import { scheduleEvent, scheduleStreamId, type ScheduleEvent } from '@canopy/contracts';
+import { modestCapabilities } from '@canopy/contracts/testing';
 import type { EventStore } from '@canopy/event-store';
 import { decidedTaskEvents } from './read-model-fold.js';
 
@@ -117,9 +118,7 @@ export function realisticHistory(options: HistoryOptions = {}): EventHistory {
         lang: 'javascript',
         type: 'http',
         capabilities: {
-          timeout: 30,
-          cpuCount: 1,
-          memSize: 256,
+          ...modestCapabilities,
           networkLatency: fn.privileged ? 50 : 0,
           privileged: fn.privileged,
         },
