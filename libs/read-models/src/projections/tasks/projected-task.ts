@@ -1,4 +1,5 @@
-import type { TaskEvent, TaskFailureReason, UnassignReason } from '@canopy/contracts';
+import type { TaskEvent, TaskFailureReason } from '@canopy/contracts';
+import type { TaskAttempt } from '@canopy/task-domain';
 import type { TaskRowState } from '../../schema/tasks-table.js';
 
 // A task as its row in api.tasks (and its attempts in api.task_attempts) shows it, evolved one event
@@ -6,18 +7,8 @@ import type { TaskRowState } from '../../schema/tasks-table.js';
 // gateway falls back on that fold while the projector catches up, so the two must agree (tested).
 // Times are ISO 8601 strings, as in the events.
 
-export interface ProjectedAttempt {
-  readonly attempt: number;
-  readonly nodeId: string;
-  readonly assignedAt: string;
-  readonly unassigned: { readonly reason: UnassignReason; readonly at: string } | null;
-  /** The function answered with a status its retry policy retries (TaskAttemptFailed). */
-  readonly failed: {
-    readonly status: number;
-    readonly retryAt: string;
-    readonly at: string;
-  } | null;
-}
+/** An attempt as the task domain keeps it: its row in api.task_attempts. */
+export type ProjectedAttempt = TaskAttempt;
 
 export interface ProjectedTask {
   readonly state: TaskRowState;
@@ -96,34 +87,14 @@ export function evolveProjectedTask(task: ProjectedTask, event: LaterTaskEvent):
       };
     }
     case 'TaskUnassigned': {
-      const { nodeId, attempt, reason, at } = event.data;
-      if (task.state !== 'assigned' || task.nodeId !== nodeId || task.attempt !== attempt)
-        return task;
-      return {
-        ...task,
-        state: 'pending',
-        nodeId: null,
-        assignedAt: null,
-        attempts: task.attempts.map((known) =>
-          known.attempt === attempt ? { ...known, unassigned: { reason, at } } : known,
-        ),
-      };
+      const { reason, at } = event.data;
+      return backToPending(task, event.data, { unassigned: { reason, at } });
     }
     case 'TaskProgressed':
       return { ...task, progress: Math.max(task.progress, event.data.progress) };
     case 'TaskAttemptFailed': {
-      const { nodeId, attempt, status, retryAt, at } = event.data;
-      if (task.state !== 'assigned' || task.nodeId !== nodeId || task.attempt !== attempt)
-        return task;
-      return {
-        ...task,
-        state: 'pending',
-        nodeId: null,
-        assignedAt: null,
-        attempts: task.attempts.map((known) =>
-          known.attempt === attempt ? { ...known, failed: { status, retryAt, at } } : known,
-        ),
-      };
+      const { status, retryAt, at } = event.data;
+      return backToPending(task, event.data, { failed: { status, retryAt, at } });
     }
     case 'TaskFinished': {
       const { nodeId, attempt, finishedAt } = event.data;
@@ -154,6 +125,29 @@ export function evolveProjectedTask(task: ProjectedTask, event: LaterTaskEvent):
     default:
       return unknownEvent(event);
   }
+}
+
+/**
+ * The task waiting for a node again once its current attempt ended without an outcome (the node
+ * was lost or gave it back, or the function's status is retried), with how the attempt ended; `task`
+ * itself when the attempt is not the current one.
+ */
+function backToPending(
+  task: ProjectedTask,
+  ended: { readonly nodeId: string; readonly attempt: number },
+  how: Pick<ProjectedAttempt, 'unassigned'> | Pick<ProjectedAttempt, 'failed'>,
+): ProjectedTask {
+  const { nodeId, attempt } = ended;
+  if (task.state !== 'assigned' || task.nodeId !== nodeId || task.attempt !== attempt) return task;
+  return {
+    ...task,
+    state: 'pending',
+    nodeId: null,
+    assignedAt: null,
+    attempts: task.attempts.map((known) =>
+      known.attempt === attempt ? { ...known, ...how } : known,
+    ),
+  };
 }
 
 function unknownEvent(event: never): never {
