@@ -83,6 +83,16 @@ function compare(events: readonly TaskEvent[]) {
   };
 }
 
+/** A retried task whose first two attempts failed with retried statuses, on its third. */
+const onTheLastOfThreeAttempts = [
+  retried,
+  assign('n1', 1, 5),
+  finish('n1', 1, 9, 503),
+  assign('n2', 2, 11),
+  finish('n2', 2, 12, 500),
+  assign('n1', 3, 16),
+];
+
 const histories: [string, TaskCommand[]][] = [
   ['issued only', [issue]],
   ['assigned with progress', [issue, assign('n1', 1, 5), progress('n1', 1, 40, 8)]],
@@ -123,27 +133,11 @@ const histories: [string, TaskCommand[]][] = [
   ],
   [
     'finished on the third attempt after two failed ones',
-    [
-      retried,
-      assign('n1', 1, 5),
-      finish('n1', 1, 9, 503),
-      assign('n2', 2, 11),
-      finish('n2', 2, 12, 500),
-      assign('n1', 3, 16),
-      finish('n1', 3, 17, 200),
-    ],
+    [...onTheLastOfThreeAttempts, finish('n1', 3, 17, 200)],
   ],
   [
     'finished with the retried status when the attempts ran out',
-    [
-      retried,
-      assign('n1', 1, 5),
-      finish('n1', 1, 9, 503),
-      assign('n2', 2, 11),
-      finish('n2', 2, 12, 500),
-      assign('n1', 3, 16),
-      finish('n1', 3, 17, 502),
-    ],
+    [...onTheLastOfThreeAttempts, finish('n1', 3, 17, 502)],
   ],
   ['timed out', [issue, assign('n1', 1, 5), fail('TIMEOUT', 15)]],
   ['no runner', [issue, fail('NO_RUNNER', 60)]],
