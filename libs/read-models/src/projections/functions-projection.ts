@@ -3,6 +3,7 @@ import {
   FIRST_FUNCTION_VERSION,
   functionEventTypes,
   parseFunctionEvent,
+  type FunctionCapabilities,
   type FunctionEventType,
   type RetryPolicy,
   type RuntimeSpec,
@@ -15,19 +16,32 @@ import { columnNames, excludedColumns, unnestRows, type RowSetColumns } from './
 
 const name = 'functions';
 
-interface FunctionRowSet {
-  readonly function_id: string;
-  readonly account_id: string;
-  readonly name: string;
-  readonly description: string | null;
-  readonly lang: string;
-  readonly type: string;
+/** What a version of a function runs and asks of a node: columns of both tables. */
+interface ExecutionColumns {
   readonly runtime: RuntimeSpec;
   readonly cpu_count: number;
   readonly mem_size: number;
   readonly network_latency: number;
   readonly privileged: boolean;
   readonly timeout_seconds: number;
+}
+
+const executionColumns: RowSetColumns<ExecutionColumns> = {
+  runtime: 'jsonb',
+  cpu_count: 'int4',
+  mem_size: 'int4',
+  network_latency: 'int4',
+  privileged: 'bool',
+  timeout_seconds: 'int4',
+};
+
+interface FunctionRowSet extends ExecutionColumns {
+  readonly function_id: string;
+  readonly account_id: string;
+  readonly name: string;
+  readonly description: string | null;
+  readonly lang: string;
+  readonly type: string;
   readonly priority: number;
   readonly retry: RetryPolicy | null;
   readonly created_at: string;
@@ -43,12 +57,7 @@ const functionColumns: RowSetColumns<FunctionRowSet> = {
   description: 'text',
   lang: 'text',
   type: 'text',
-  runtime: 'jsonb',
-  cpu_count: 'int4',
-  mem_size: 'int4',
-  network_latency: 'int4',
-  privileged: 'bool',
-  timeout_seconds: 'int4',
+  ...executionColumns,
   priority: 'int2',
   retry: 'jsonb',
   created_at: 'timestamptz',
@@ -57,17 +66,11 @@ const functionColumns: RowSetColumns<FunctionRowSet> = {
   last_stream_version: 'int8',
 };
 
-interface FunctionVersionRowSet {
+interface FunctionVersionRowSet extends ExecutionColumns {
   readonly function_id: string;
   readonly version: number;
   readonly account_id: string;
   readonly description: string;
-  readonly runtime: RuntimeSpec;
-  readonly cpu_count: number;
-  readonly mem_size: number;
-  readonly network_latency: number;
-  readonly privileged: boolean;
-  readonly timeout_seconds: number;
   readonly created_at: string;
 }
 
@@ -76,28 +79,13 @@ const functionVersionColumns: RowSetColumns<FunctionVersionRowSet> = {
   version: 'int4',
   account_id: 'text',
   description: 'text',
-  runtime: 'jsonb',
-  cpu_count: 'int4',
-  mem_size: 'int4',
-  network_latency: 'int4',
-  privileged: 'bool',
-  timeout_seconds: 'int4',
+  ...executionColumns,
   created_at: 'timestamptz',
 };
 
 /** What the changes and deletion of a function in a batch set on its row, at the last one's version. */
 type FunctionRowChange = Partial<
-  Pick<
-    FunctionRowSet,
-    | 'description'
-    | 'runtime'
-    | 'cpu_count'
-    | 'mem_size'
-    | 'network_latency'
-    | 'privileged'
-    | 'timeout_seconds'
-    | 'version'
-  >
+  Pick<FunctionRowSet, 'description' | 'version'> & ExecutionColumns
 > & {
   readonly updated_at: string;
   readonly deleted_at?: string;
@@ -133,6 +121,7 @@ async function applyFunctionEvents(
         const { data } = event;
         const known = registered.get(data.functionId);
         if (known !== undefined && known.last_stream_version >= stored.streamVersion) break;
+        const execution = executionOf(data);
         const row: FunctionRowSet = {
           function_id: data.functionId,
           account_id: data.accountId,
@@ -140,12 +129,7 @@ async function applyFunctionEvents(
           description: data.description,
           lang: data.lang,
           type: data.type,
-          runtime: data.runtime,
-          cpu_count: data.capabilities.cpuCount,
-          mem_size: data.capabilities.memSize,
-          network_latency: data.capabilities.networkLatency,
-          privileged: data.capabilities.privileged,
-          timeout_seconds: data.capabilities.timeout,
+          ...execution,
           priority: data.priority ?? DEFAULT_TASK_PRIORITY,
           retry: data.retry ?? null,
           created_at: data.registeredAt,
@@ -154,32 +138,21 @@ async function applyFunctionEvents(
           last_stream_version: stored.streamVersion,
         };
         registered.set(data.functionId, row);
-        versions.push(versionRow(row, FIRST_FUNCTION_VERSION, data.registeredAt));
+        versions.push(versionRow(data, FIRST_FUNCTION_VERSION, execution, data.registeredAt));
         break;
       }
       case 'FunctionChanged': {
         const { data } = event;
-        const change: FunctionRowChange = {
+        const execution = executionOf(data);
+        changes.set(data.functionId, {
           ...changes.get(data.functionId),
           description: data.description,
-          runtime: data.runtime,
-          cpu_count: data.capabilities.cpuCount,
-          mem_size: data.capabilities.memSize,
-          network_latency: data.capabilities.networkLatency,
-          privileged: data.capabilities.privileged,
-          timeout_seconds: data.capabilities.timeout,
+          ...execution,
           version: data.version,
           updated_at: data.changedAt,
           last_stream_version: stored.streamVersion,
-        };
-        changes.set(data.functionId, change);
-        versions.push(
-          versionRow(
-            { ...change, account_id: data.accountId, function_id: data.functionId },
-            data.version,
-            data.changedAt,
-          ),
-        );
+        });
+        versions.push(versionRow(data, data.version, execution, data.changedAt));
         break;
       }
       case 'FunctionDeleted': {
@@ -227,22 +200,33 @@ async function applyFunctionEvents(
   }
 }
 
+function executionOf(version: {
+  readonly runtime: RuntimeSpec;
+  readonly capabilities: FunctionCapabilities;
+}): ExecutionColumns {
+  const { capabilities } = version;
+  return {
+    runtime: version.runtime,
+    cpu_count: capabilities.cpuCount,
+    mem_size: capabilities.memSize,
+    network_latency: capabilities.networkLatency,
+    privileged: capabilities.privileged,
+    timeout_seconds: capabilities.timeout,
+  };
+}
+
 function versionRow(
-  row: Pick<FunctionRowSet, 'function_id' | 'account_id'> & FunctionRowChange,
+  fn: { readonly functionId: string; readonly accountId: string; readonly description: string },
   version: number,
+  execution: ExecutionColumns,
   createdAt: string,
 ): FunctionVersionRowSet {
   return {
-    function_id: row.function_id,
+    function_id: fn.functionId,
     version,
-    account_id: row.account_id,
-    description: row.description ?? '',
-    runtime: row.runtime as RuntimeSpec,
-    cpu_count: row.cpu_count ?? 0,
-    mem_size: row.mem_size ?? 0,
-    network_latency: row.network_latency ?? 0,
-    privileged: row.privileged ?? false,
-    timeout_seconds: row.timeout_seconds ?? 1,
+    account_id: fn.accountId,
+    description: fn.description,
+    ...execution,
     created_at: createdAt,
   };
 }
