@@ -4,11 +4,11 @@ import {
   type NodeEvent,
   type NodeEventType,
 } from '@canopy/contracts';
-import type { RecordedEvent } from '@canopy/event-store';
 import { sql, type Transaction } from 'kysely';
 import type { ReadModelDatabase } from '../schema/read-model-database.js';
 import type { NodeUnavailableReason } from '../schema/nodes-table.js';
-import { parseRecordedEvent, type Projection } from './projection.js';
+import type { Projection } from './projection.js';
+import { rowPerStreamProjection } from './row-per-stream.js';
 import {
   anyOf,
   columnNames,
@@ -17,8 +17,6 @@ import {
   type RowSetColumns,
 } from './unnest-rows.js';
 
-const name = 'nodes';
-
 /**
  * Node streams → `api.nodes`. NodeAnnounced / NodeLeft / NodeLost: capabilities, slots and
  * availability. NodeRegistered / NodeDisabled / NodeEnabled / NodeDescribed: the owning account's
@@ -26,16 +24,18 @@ const name = 'nodes';
  * node is unavailable, even if an announcement is recorded after the disabling (a race the
  * scheduler cannot always win); enabling it makes it available only once it announces again.
  *
- * A batch reads the stored rows of its nodes (one SELECT), folds each node's events onto its row
- * in memory, skipping those at or below the row's `last_stream_version`, and upserts the rows it
- * changed (one statement). `running_tasks` belongs to the tasks projection and is never written.
+ * One row per node (row-per-stream.ts). `running_tasks` belongs to the tasks projection and is never
+ * written.
  */
-export const nodesProjection: Projection<NodeEventType> = {
-  name,
+export const nodesProjection: Projection<NodeEventType> = rowPerStreamProjection({
+  name: 'nodes',
   handles: nodeEventTypes,
-  apply: (trx, event) => applyNodeEvents(trx, [event]),
-  applyBatch: applyNodeEvents,
-};
+  parse: parseNodeEvent,
+  keyOf: (event: NodeEvent) => event.data.nodeId,
+  load: loadNodes,
+  evolve: evolveNodeRow,
+  store: storeNodes,
+});
 
 /** The columns of `api.nodes` this projection writes. */
 interface NodeRowSet {
@@ -82,27 +82,10 @@ const nodeColumns: RowSetColumns<NodeRowSet> = {
   last_stream_version: 'int8',
 };
 
-async function applyNodeEvents(
+async function storeNodes(
   trx: Transaction<ReadModelDatabase>,
-  recorded: readonly RecordedEvent[],
+  rows: readonly NodeRowSet[],
 ): Promise<void> {
-  const events = recorded.map((event) => ({
-    version: event.streamVersion,
-    event: parseRecordedEvent(name, event, parseNodeEvent),
-  }));
-  const nodes = await loadNodes(trx, [...new Set(events.map(({ event }) => event.data.nodeId))]);
-  const changed = new Set<string>();
-  for (const { version, event } of events) {
-    const { nodeId } = event.data;
-    const stored = nodes.get(nodeId);
-    if (stored !== undefined && version <= stored.last_stream_version) continue;
-    const next = evolveNodeRow(stored, event, version);
-    if (next === undefined || next === stored) continue;
-    nodes.set(nodeId, next);
-    changed.add(nodeId);
-  }
-  const rows = [...changed].flatMap((nodeId) => nodes.get(nodeId) ?? []);
-  if (rows.length === 0) return;
   await trx
     .insertInto('api.nodes')
     .columns(columnNames(nodeColumns))

@@ -5,10 +5,10 @@ import {
   type ScheduleEvent,
   type ScheduleEventType,
 } from '@canopy/contracts';
-import type { RecordedEvent } from '@canopy/event-store';
 import type { Transaction } from 'kysely';
 import type { ReadModelDatabase } from '../schema/read-model-database.js';
-import { parseRecordedEvent, type Projection } from './projection.js';
+import type { Projection } from './projection.js';
+import { rowPerStreamProjection } from './row-per-stream.js';
 import {
   anyOf,
   columnNames,
@@ -17,21 +17,19 @@ import {
   type RowSetColumns,
 } from './unnest-rows.js';
 
-const name = 'schedules';
-
 /**
  * ScheduleCreated / Changed / Paused / Resumed / Deleted / Ticked → `api.schedules`, one row per
- * schedule (deleted ones stay, flagged). A batch reads the stored rows of its schedules (one
- * SELECT), folds each schedule's events onto its row in memory, skipping those at or below the
- * row's `last_stream_version`, and upserts the rows it changed (one statement), replacing only rows
- * at a lower version: replaying an event changes nothing.
+ * schedule (row-per-stream.ts; deleted ones stay, flagged).
  */
-export const schedulesProjection: Projection<ScheduleEventType> = {
-  name,
+export const schedulesProjection: Projection<ScheduleEventType> = rowPerStreamProjection({
+  name: 'schedules',
   handles: scheduleEventTypes,
-  apply: (trx, event) => applyScheduleEvents(trx, [event]),
-  applyBatch: applyScheduleEvents,
-};
+  parse: parseScheduleEvent,
+  keyOf: (event: ScheduleEvent) => event.data.scheduleId,
+  load: loadSchedules,
+  evolve: evolveScheduleRow,
+  store: storeSchedules,
+});
 
 interface ScheduleRowSet {
   readonly schedule_id: string;
@@ -83,29 +81,10 @@ const scheduleColumns: RowSetColumns<ScheduleRowSet> = {
   last_stream_version: 'int8',
 };
 
-async function applyScheduleEvents(
+async function storeSchedules(
   trx: Transaction<ReadModelDatabase>,
-  recorded: readonly RecordedEvent[],
+  rows: readonly ScheduleRowSet[],
 ): Promise<void> {
-  const events = recorded.map((event) => ({
-    version: event.streamVersion,
-    event: parseRecordedEvent(name, event, parseScheduleEvent),
-  }));
-  const schedules = await loadSchedules(trx, [
-    ...new Set(events.map(({ event }) => event.data.scheduleId)),
-  ]);
-  const changed = new Set<string>();
-  for (const { version, event } of events) {
-    const { scheduleId } = event.data;
-    const stored = schedules.get(scheduleId);
-    if (stored !== undefined && version <= stored.last_stream_version) continue;
-    const next = evolveScheduleRow(stored, event, version);
-    if (next === undefined || next === stored) continue;
-    schedules.set(scheduleId, next);
-    changed.add(scheduleId);
-  }
-  const rows = [...changed].flatMap((scheduleId) => schedules.get(scheduleId) ?? []);
-  if (rows.length === 0) return;
   await trx
     .insertInto('api.schedules')
     .columns(columnNames(scheduleColumns))
