@@ -53,17 +53,41 @@ async function json(response: Response): Promise<Record<string, unknown>> {
   return (await response.json()) as Record<string, unknown>;
 }
 
-async function registerFunction(token: string, body: object = functionBody): Promise<string> {
-  const response = await harness.request('/v1/function', {
+function postFunction(token: string, body: object): Promise<Response> {
+  return harness.request('/v1/function', {
     method: 'POST',
     token,
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
+}
+
+async function registerFunction(token: string, body: object = functionBody): Promise<string> {
+  const response = await postFunction(token, body);
   expect(response.status).toBe(201);
   const { id } = await json(response);
   expect(id).toMatch(/^[0-9a-f]{24}$/);
   return id as string;
+}
+
+/** The api.functions row the projector writes for `functionBody` registered as `functionId`. */
+function projectedFunctionRow(functionId: string, accountId: string) {
+  const { capabilities } = functionBody;
+  return {
+    function_id: functionId,
+    account_id: accountId,
+    name: functionBody.name,
+    description: functionBody.description,
+    lang: functionBody.lang,
+    type: functionBody.type,
+    runtime: JSON.stringify(functionBody.runtime),
+    cpu_count: capabilities.cpuCount,
+    mem_size: capabilities.memSize,
+    network_latency: capabilities.networkLatency,
+    privileged: capabilities.privileged,
+    timeout_seconds: capabilities.timeout,
+    last_stream_version: 1,
+  };
 }
 
 /**
@@ -250,12 +274,7 @@ describe('functions', () => {
     [{ priority: 10 }, 'priority'],
     [{ priority: '5' }, 'priority'],
   ])('an invalid retry policy or priority is a 400 naming the field: %j', async (extra, field) => {
-    const response = await harness.request('/v1/function', {
-      method: 'POST',
-      token: ownerToken,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...functionBody, ...extra }),
-    });
+    const response = await postFunction(ownerToken, { ...functionBody, ...extra });
     expect(response.status).toBe(400);
     expect(await json(response)).toMatchObject({ error: 'INVALID_REQUEST', field });
   });
@@ -291,12 +310,7 @@ describe('functions', () => {
     ],
     ['no name', { name: undefined }, 'name'],
   ])('a definition with %s is a 400 naming the field', async (_name, change, field) => {
-    const response = await harness.request('/v1/function', {
-      method: 'POST',
-      token: ownerToken,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...functionBody, ...change }),
-    });
+    const response = await postFunction(ownerToken, { ...functionBody, ...change });
     expect(response.status).toBe(400);
     expect(await json(response)).toMatchObject({ error: 'INVALID_REQUEST', field });
   });
@@ -313,20 +327,9 @@ describe('functions', () => {
       .insertInto('api.functions')
       .values(
         ids.map((id, index) => ({
-          function_id: id,
-          account_id: account.accountId,
+          ...projectedFunctionRow(id, account.accountId),
           name: `fn${index}`,
-          description: functionBody.description,
-          lang: functionBody.lang,
-          type: functionBody.type,
-          runtime: JSON.stringify(functionBody.runtime),
-          cpu_count: 1,
-          mem_size: 128,
-          network_latency: 0,
-          privileged: true,
-          timeout_seconds: 10,
           created_at: new Date(Date.UTC(2026, 0, 1 + index)),
-          last_stream_version: 1,
         })),
       )
       .execute();
@@ -447,21 +450,7 @@ describe('function versions', () => {
     // The projector is not running in this test: the row it would have written for version 1.
     await harness.db
       .insertInto('api.functions')
-      .values({
-        function_id: id,
-        account_id: owner.accountId,
-        name: functionBody.name,
-        description: functionBody.description,
-        lang: functionBody.lang,
-        type: functionBody.type,
-        runtime: JSON.stringify(functionBody.runtime),
-        cpu_count: 1,
-        mem_size: 128,
-        network_latency: 0,
-        privileged: true,
-        timeout_seconds: 10,
-        last_stream_version: 1,
-      })
+      .values(projectedFunctionRow(id, owner.accountId))
       .execute();
     const same = await patch(id, ownerToken, {
       description: functionBody.description,
