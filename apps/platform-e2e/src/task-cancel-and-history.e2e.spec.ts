@@ -62,6 +62,20 @@ async function issue(stack: typeof e2e.stack, functionId: string): Promise<strin
   return issued.body.id;
 }
 
+/** A task of a new `cat` function named `name`, once it has finished (its result is there). */
+async function finishedEchoTask(stack: typeof e2e.stack, name: string): Promise<string> {
+  const functionId = await stack.registerFunction(token, {
+    name,
+    runtime: { kind: 'process', command: 'cat' },
+  });
+  const taskId = await issue(stack, functionId);
+  await eventually(async () => {
+    const result = await stack.request(`/v1/task/${taskId}/result?wait=20`, { token });
+    expect(result.status).toBe(200);
+  }, 60_000);
+  return taskId;
+}
+
 async function history(stack: typeof e2e.stack, taskId: string): Promise<TaskHistoryEntry[]> {
   const answer = await stack.requestJson<TaskHistoryEntry[]>(
     `/v1/task/${taskId}/events?limit=1000`,
@@ -165,15 +179,7 @@ e2e.test(
 );
 
 e2e.test('a finished task answers 409 TASK_FINISHED and stays finished', async (stack) => {
-  const functionId = await stack.registerFunction(token, {
-    name: 'echo',
-    runtime: { kind: 'process', command: 'cat' },
-  });
-  const taskId = await issue(stack, functionId);
-  await eventually(async () => {
-    const result = await stack.request(`/v1/task/${taskId}/result?wait=20`, { token });
-    expect(result.status).toBe(200);
-  }, 60_000);
+  const taskId = await finishedEchoTask(stack, 'echo');
 
   const refused = await stack.requestJson<Record<string, unknown>>(`/v1/task/${taskId}`, {
     method: 'DELETE',
@@ -247,15 +253,7 @@ e2e.test(
 );
 
 e2e.test('history pages follow their Link; another account sees nothing', async (stack) => {
-  const functionId = await stack.registerFunction(token, {
-    name: 'paged',
-    runtime: { kind: 'process', command: 'cat' },
-  });
-  const taskId = await issue(stack, functionId);
-  await eventually(async () => {
-    const result = await stack.request(`/v1/task/${taskId}/result?wait=20`, { token });
-    expect(result.status).toBe(200);
-  }, 60_000);
+  const taskId = await finishedEchoTask(stack, 'paged');
 
   const all = await history(stack, taskId);
   const first = await stack.request(`/v1/task/${taskId}/events?limit=2`, { token });
