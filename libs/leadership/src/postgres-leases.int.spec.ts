@@ -3,6 +3,7 @@ import type { TestDatabase } from '@canopy/local-services/testing';
 import pg from 'pg';
 import { migrateLeadership } from './migrate-leadership.js';
 import { PostgresLeases } from './postgres-leases.js';
+import { untilLeaseExpired } from './testing/index.js';
 
 let database: TestDatabase;
 let pool: pg.Pool;
@@ -21,14 +22,8 @@ afterAll(async () => {
   await database.drop();
 });
 
-// Waits until the database's clock has passed the lease's expiry (no local timing involved).
-async function untilExpired(name: string): Promise<void> {
-  const lease = await leases.current(name);
-  if (lease === undefined) return;
-  await pool.query(
-    'SELECT pg_sleep(GREATEST(0, EXTRACT(EPOCH FROM $1::timestamptz - clock_timestamp())) + 0.01)',
-    [lease.expiresAt],
-  );
+function untilExpired(name: string): Promise<void> {
+  return untilLeaseExpired(pool, leases, name);
 }
 
 describe('PostgreSQL leases', () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eventually } from '@canopy/async-testing';
 import { migrateLeadership, PostgresLeases } from '@canopy/leadership';
+import { untilLeaseExpired } from '@canopy/leadership/testing';
 import { createTestDatabase, type TestDatabase } from '@canopy/local-services/testing';
 import pg from 'pg';
 import type { NewEvent } from '../port/event-store.js';
@@ -50,14 +51,8 @@ async function streamLength(streamId: string): Promise<number> {
   return (await store.readStream(streamId)).length;
 }
 
-/** Waits until the database's clock has passed the lease's expiry (a read: it takes no lock). */
-async function untilExpired(name: string): Promise<void> {
-  const lease = await leases.current(name);
-  if (lease === undefined) return;
-  await pool.query(
-    'SELECT pg_sleep(GREATEST(0, EXTRACT(EPOCH FROM $1::timestamptz - clock_timestamp())) + 0.01)',
-    [lease.expiresAt],
-  );
+function untilExpired(name: string): Promise<void> {
+  return untilLeaseExpired(pool, leases, name);
 }
 
 /** Ends the lease at once, as the database sees it (the holder gave it up or it ran out). */
