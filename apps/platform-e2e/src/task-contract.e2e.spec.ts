@@ -1,4 +1,5 @@
 import { eventually } from '@canopy/async-testing';
+import type { paths } from '@canopy/client';
 import type { PlatformStack } from './testing/platform-stack.js';
 import { stackForFile } from './testing/stack-for-file.js';
 
@@ -7,25 +8,10 @@ import { stackForFile } from './testing/stack-for-file.js';
 
 const e2e = stackForFile({ label: 'contract' });
 
-interface TaskJson {
-  id: string;
-  functionId: string;
-  issued: string;
-  assigned: string | null;
-  finished: string | null;
-  progress: number;
-  node: string | null;
-  timeout: number;
-  capabilities: { cpuCount: number; memSize: number; networkLatency: number; privileged: boolean };
-  status: number;
-}
-
-interface ListEntry {
-  id: string;
-  issued: string;
-  progress: number;
-  status: number;
-}
+// The bodies as the OpenAPI document declares them (docs/openapi.json, through @canopy/client).
+type TaskJson = paths['/v1/task/{id}']['get']['responses']['200']['content']['application/json'];
+type ListEntry =
+  paths['/v1/task/list']['get']['responses']['200']['content']['application/json'][number];
 
 const objectId = /^[0-9a-f]{24}$/;
 const unixSecondsText = /^[0-9]{10}$/;
