@@ -15,15 +15,10 @@ import { isIssuedBy } from '@canopy/scheduling';
 import type { ReadModelDatabase } from '@canopy/read-models';
 import {
   loadNatsAuthority,
-  natsCredentialsOptions,
   nodeCredentialsIssuer,
+  serviceConnectionOptions,
 } from '@canopy/nats-auth';
-import {
-  NestLogger,
-  eventStoreSelectionOf,
-  natsConnectionBehaviour,
-  natsServers,
-} from '@canopy/service-runtime';
+import { NestLogger, eventStoreSelectionOf } from '@canopy/service-runtime';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -131,12 +126,9 @@ export async function startGateway(
 
     const aggregates = aggregatesOn(store);
 
-    const nats: NatsConnection = await connect({
-      servers: natsServers(config.NATS_URL),
-      name: 'canopy-gateway',
-      ...natsConnectionBehaviour,
-      ...(await natsCredentialsOptions(config.NATS_CREDS)),
-    });
+    const nats: NatsConnection = await connect(
+      await serviceConnectionOptions('canopy-gateway', config),
+    );
     cleanups.push(() => nats.drain());
     metrics.nats.watch(nats);
     const readinessChecks: ReadinessCheck[] = [

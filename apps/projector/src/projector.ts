@@ -2,13 +2,8 @@ import { openEventStore, type EventStore, type RecordedEvent } from '@canopy/eve
 import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
 import { apiProjections, readProjectionPosition } from '@canopy/read-models/projections';
 import type { ProjectionPosition } from '@canopy/read-models/projections';
-import { natsCredentialsOptions } from '@canopy/nats-auth';
-import {
-  eventStoreSelectionOf,
-  natsConnectionBehaviour,
-  natsServers,
-  type ServiceLogger,
-} from '@canopy/service-runtime';
+import { serviceConnectionOptions } from '@canopy/nats-auth';
+import { eventStoreSelectionOf, type ServiceLogger } from '@canopy/service-runtime';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   ServiceMetrics,
@@ -50,12 +45,7 @@ export async function startProjector(
   try {
     await migrateReadModels(db);
     store = await openEventStore(eventStoreSelectionOf(config), { pool });
-    nats = await connect({
-      servers: natsServers(config.NATS_URL),
-      name: 'canopy-projector',
-      ...natsConnectionBehaviour,
-      ...(await natsCredentialsOptions(config.NATS_CREDS)),
-    });
+    nats = await connect(await serviceConnectionOptions('canopy-projector', config));
   } catch (error) {
     await nats?.close();
     await store?.close();

@@ -19,15 +19,10 @@ import { NodeRegistry } from '@canopy/scheduling';
 import pg from 'pg';
 import {
   loadNatsAuthority,
-  natsCredentialsOptions,
   openNodeCredentialRevocations,
+  serviceConnectionOptions,
 } from '@canopy/nats-auth';
-import {
-  NestLogger,
-  eventStoreSelectionOf,
-  natsConnectionBehaviour,
-  natsServers,
-} from '@canopy/service-runtime';
+import { NestLogger, eventStoreSelectionOf, natsServers } from '@canopy/service-runtime';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { NatsLink } from './availability/nats-link.js';
 import { StoreHealth } from './availability/store-health.js';
@@ -291,10 +286,7 @@ export async function startScheduler(
       {
         transport: Transport.NATS,
         options: {
-          servers: natsServers(config.NATS_URL),
-          name: 'canopy-scheduler',
-          ...natsConnectionBehaviour,
-          ...(await natsCredentialsOptions(config.NATS_CREDS)),
+          ...(await serviceConnectionOptions('canopy-scheduler', config)),
           serializer: new JsonReplySerializer(),
           deserializer: new RawMessageDeserializer(),
         },

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { credsAuthenticator, type Authenticator } from '@nats-io/transport-node';
+import { natsConnectionBehaviour, natsServers } from '@canopy/service-runtime';
 import { describeCredentials } from './credentials.js';
 
 /** Reads a `.creds` file, checking that it holds NATS user credentials; errors name the file, never its content. */
@@ -35,4 +36,20 @@ export async function natsCredentialsOptions(
 ): Promise<{ authenticator?: Authenticator }> {
   if (file === undefined) return {};
   return { authenticator: credentialsAuthenticator(await readCredentialsFile(file)) };
+}
+
+/**
+ * How a Canopy service connects to NATS: the servers of `NATS_URL`, the connection's name, the
+ * reconnect behaviour every service shares, and the credentials of `NATS_CREDS` when it is set.
+ */
+export async function serviceConnectionOptions(
+  name: string,
+  config: { readonly NATS_URL: string; readonly NATS_CREDS?: string | undefined },
+) {
+  return {
+    servers: natsServers(config.NATS_URL),
+    name,
+    ...natsConnectionBehaviour,
+    ...(await natsCredentialsOptions(config.NATS_CREDS)),
+  };
 }

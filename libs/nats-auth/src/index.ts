@@ -12,6 +12,7 @@ export {
   credentialsAuthenticator,
   natsCredentialsOptions,
   readCredentialsFile,
+  serviceConnectionOptions,
 } from './connection-credentials.js';
 export {
   describeCredentials,
