@@ -1,6 +1,7 @@
 import { nodeEvent, nodeStreamId, taskCommand } from '@canopy/contracts';
 import type { NodeEvent, TaskCommand } from '@canopy/contracts';
 import { exampleTaskIssuedData } from '@canopy/contracts/testing';
+import type { paths } from '@canopy/client';
 import { RecordingSubscription } from '@canopy/event-store/testing';
 import { newObjectId } from '@canopy/identity';
 import {
@@ -38,6 +39,10 @@ const nodes = {
   platform: `platform-${suffix}`,
   strangers: `strangers-${suffix}`,
 };
+
+/** GET /v1/metrics/recent's body, as the OpenAPI document declares it (through @canopy/client). */
+type RecentMetrics =
+  paths['/v1/metrics/recent']['get']['responses']['200']['content']['application/json'];
 
 const DAY_SECONDS = 86_400;
 const secondsAgo = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
@@ -98,25 +103,29 @@ async function issueTask(token: string, functionId: string): Promise<string> {
   return ((await response.json()) as { id: string }).id;
 }
 
-/** Records a task issued `daysAgo` days ago, as the scheduler would have. */
-async function issueTaskInThePast(
+/** Records a task issued at `issuedAt`, as the scheduler would have. */
+async function issueTaskAt(
   account: TestAccount,
   functionId: string,
-  daysAgo: number,
+  issuedAt: string,
 ): Promise<string> {
   const taskId = newObjectId();
   await decide(
     taskCommand(
       'IssueTask',
-      exampleTaskIssuedData({
-        taskId,
-        accountId: account.accountId,
-        functionId,
-        issuedAt: secondsAgo(daysAgo * DAY_SECONDS),
-      }),
+      exampleTaskIssuedData({ taskId, accountId: account.accountId, functionId, issuedAt }),
     ),
   );
   return taskId;
+}
+
+/** Records a task issued `daysAgo` days ago, as the scheduler would have. */
+function issueTaskInThePast(
+  account: TestAccount,
+  functionId: string,
+  daysAgo: number,
+): Promise<string> {
+  return issueTaskAt(account, functionId, secondsAgo(daysAgo * DAY_SECONDS));
 }
 
 async function decide(command: TaskCommand): Promise<void> {
@@ -318,21 +327,7 @@ describe('GET /v1/metrics/recent', () => {
     const minute = Math.floor(Date.now() / 60_000) - 5;
     const issuedAt = new Date(minute * 60_000 + 10_000);
     const at = (offsetMs: number) => new Date(issuedAt.getTime() + offsetMs).toISOString();
-    const issueAt = async (time: Date) => {
-      const taskId = newObjectId();
-      await decide(
-        taskCommand(
-          'IssueTask',
-          exampleTaskIssuedData({
-            taskId,
-            accountId: account.accountId,
-            functionId: fn,
-            issuedAt: time.toISOString(),
-          }),
-        ),
-      );
-      return taskId;
-    };
+    const issueAt = (time: Date) => issueTaskAt(account, fn, time.toISOString());
     const runFor = async (taskId: string, finishedAfterMs: number) => {
       await decide(
         taskCommand('AssignTask', { taskId, nodeId: nodes.busy, attempt: 1, now: at(500) }),
@@ -361,17 +356,7 @@ describe('GET /v1/metrics/recent', () => {
     await projectEverything();
 
     const before = Math.floor(Date.now() / 60_000);
-    const recent = (await getJson('/v1/metrics/recent', token)) as {
-      minuteSeconds: number;
-      minutes: {
-        at: string;
-        issued: number;
-        finished: number;
-        failed: number;
-        latencyP50: number | null;
-        latencyP95: number | null;
-      }[];
-    };
+    const recent = (await getJson('/v1/metrics/recent', token)) as RecentMetrics;
     const after = Math.floor(Date.now() / 60_000);
     expect(recent.minuteSeconds).toBe(60);
     expect(recent.minutes).toHaveLength(60);
@@ -391,7 +376,7 @@ describe('GET /v1/metrics/recent', () => {
     expect(recent.minutes.filter((entry) => entry.latencyP50 !== null)).toHaveLength(1);
 
     // Another account's tasks are not in it.
-    const strangers = (await getJson('/v1/metrics/recent', strangerToken)) as typeof recent;
+    const strangers = (await getJson('/v1/metrics/recent', strangerToken)) as RecentMetrics;
     expect(strangers.minutes.reduce((sum, entry) => sum + entry.issued, 0)).toBe(1);
   });
 
