@@ -1,7 +1,7 @@
 #!/bin/sh
 # Lays out in OUT what a Canopy service's image runs: the builds of the named apps and of the
 # libraries built with them, every package manifest, and the production dependencies only.
-# The Dockerfile's build stages (one per service) run it; the test of the images
+# The Dockerfiles (apps/*/Dockerfile) run it in their build stage; the test of the images
 # (apps/platform-e2e/src/deployment/container-images.e2e.spec.ts) runs it too and starts the
 # whole system from its output.
 #

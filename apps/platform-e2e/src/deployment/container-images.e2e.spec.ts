@@ -13,91 +13,72 @@ import { startStack } from '../testing/platform-stack.js';
 import type { PlatformStack } from '../testing/platform-stack.js';
 import { builtEntryPoint, repositoryRoot } from '../testing/service-process.js';
 
-// No container engine runs here, so the images are checked without building them: the Dockerfile
-// is parsed and linted, each service's target is held to what the deployment needs (multi-stage, a
-// non-root user, the probes), and the file tree its image receives is made by the same script its
-// build stage runs (infra/docker/runtime-tree.sh), in a temporary directory, and the whole system is
+// No container engine runs here, so the images are checked without building them: each Dockerfile
+// is parsed and linted, its instructions are held to what the deployment needs (multi-stage, a
+// non-root user, the probes), and the file tree its runtime stage receives is made by the same
+// script it runs (infra/docker/runtime-tree.sh), in a temporary directory, and the whole system is
 // started from that tree and runs a task. What stays unchecked: the base image and npm's network
 // install inside a real build.
 
 const run = promisify(execFile);
 
 const services = ['gateway', 'scheduler', 'projector', 'node-agent'] as const;
+type Service = (typeof services)[number];
 
 const ADMIN_PORT = '9464';
 const GATEWAY_PORT = '3000';
 
 interface Stage {
-  readonly name: string;
-  /** What it is FROM: an image, or an earlier stage's name. */
-  readonly base: string;
+  readonly name: string | null;
   readonly instructions: readonly Instruction[];
 }
 
-const dockerfileText = readFileSync(`${repositoryRoot}Dockerfile`, 'utf8');
-const stages: Stage[] = [];
-for (const instruction of DockerfileParser.parse(dockerfileText).getInstructions()) {
-  if (instruction.getKeyword() === 'FROM') {
-    const [base = '', , name = ''] = (instruction.getArgumentsContent() ?? '').split(/\s+/);
-    stages.push({ name, base, instructions: [] });
-  } else {
-    (stages.at(-1)?.instructions as Instruction[] | undefined)?.push(instruction);
+function readDockerfile(service: Service): { text: string; stages: Stage[] } {
+  const text = readFileSync(`${repositoryRoot}apps/${service}/Dockerfile`, 'utf8');
+  const stages: Stage[] = [];
+  for (const instruction of DockerfileParser.parse(text).getInstructions()) {
+    if (instruction.getKeyword() === 'FROM') {
+      const name = /\bAS\s+(\S+)$/i.exec(instruction.getArgumentsContent() ?? '')?.[1] ?? null;
+      stages.push({ name, instructions: [] });
+    } else {
+      (stages.at(-1)?.instructions as Instruction[] | undefined)?.push(instruction);
+    }
   }
+  return { text, stages };
 }
 
-function stage(name: string): Stage {
-  const found = stages.find((candidate) => candidate.name === name);
-  if (found === undefined) throw new Error(`the Dockerfile has no stage ${name}`);
-  return found;
+function argumentsOf(stage: Stage, keyword: string): string[] {
+  return stage.instructions
+    .filter((instruction) => instruction.getKeyword() === keyword)
+    .map((instruction) => instruction.getArgumentsContent() ?? '');
 }
 
-/** The stage and the stages it is built FROM, the stage itself first. */
-function lineage(name: string): Stage[] {
-  const own = stage(name);
-  return stages.some((candidate) => candidate.name === own.base)
-    ? [own, ...lineage(own.base)]
-    : [own];
-}
-
-function argumentsOf(of: Stage | readonly Stage[], keyword: string): string[] {
-  return (Array.isArray(of) ? [...of].reverse() : [of]).flatMap((each: Stage) =>
-    each.instructions
-      .filter((instruction) => instruction.getKeyword() === keyword)
-      .map((instruction) => instruction.getArgumentsContent() ?? ''),
-  );
-}
-
-function envOf(of: readonly Stage[]): Record<string, string> {
+function envOf(stage: Stage): Record<string, string> {
   return Object.fromEntries(
-    argumentsOf(of, 'ENV').flatMap((line) =>
+    argumentsOf(stage, 'ENV').flatMap((line) =>
       line.split(/\s+/).map((pair) => pair.split('=') as [string, string]),
     ),
   );
 }
 
-test('the Dockerfile lints clean', () => {
-  expect(
-    validate(dockerfileText).map(
-      (problem) => `${problem.range.start.line + 1}: ${problem.message}`,
-    ),
-  ).toEqual([]);
-});
+describe.each(services)('the %s Dockerfile', (service) => {
+  const { text, stages } = readDockerfile(service);
+  const [build, runtime] = stages as [Stage, Stage];
 
-test('its images build in one stage and run in another, both from the same Node image', () => {
-  expect(dockerfileText).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
-  expect(stages.map((each) => `${each.name} FROM ${each.base}`)).toEqual([
-    'workspace FROM ${NODE_IMAGE}',
-    'runtime FROM ${NODE_IMAGE}',
-    ...services.flatMap((service) => [
-      `${service}-build FROM workspace`,
-      `${service} FROM runtime`,
-    ]),
-  ]);
-});
+  test('lints clean', () => {
+    expect(
+      validate(text).map((problem) => `${problem.range.start.line + 1}: ${problem.message}`),
+    ).toEqual([]);
+  });
 
-describe.each(services)('the %s image', (service) => {
-  const build = lineage(`${service}-build`);
-  const image = lineage(service);
+  test('builds in one stage and runs in another, from the same Node image', () => {
+    expect(stages.map((stage) => stage.name)).toEqual(['build', null]);
+    expect(text).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    expect([...text.matchAll(/^FROM (\S+)/gm)].map((match) => match[1])).toEqual([
+      '${NODE_IMAGE}',
+      '${NODE_IMAGE}',
+    ]);
+  });
 
   test('builds this app with nx and lays out its runtime tree with the tested script', () => {
     const project = (
@@ -114,35 +95,32 @@ describe.each(services)('the %s image', (service) => {
       `npx nx run ${project}:build --output-style=static`,
       `sh infra/docker/runtime-tree.sh /runtime ${service}`,
     ]);
-    const copies = image.flatMap((each) =>
-      each.instructions
-        .filter((instruction) => instruction.getKeyword() === 'COPY')
-        .map((instruction) => ({
-          flags: (
-            instruction as Instruction & { getFlags(): { getName(): string; getValue(): string }[] }
-          )
-            .getFlags()
-            .map((flag) => `${flag.getName()}=${flag.getValue()}`),
-          source: (instruction.getArgumentsContent() ?? '').split(/\s+/)[0] ?? '',
-        })),
-    );
-    expect(copies).toContainEqual({ flags: [`from=${service}-build`], source: '/runtime' });
-    expect(argumentsOf(stage(service), 'COPY')).toEqual(['/runtime ./']);
-    // What the image copies from the build context exists there.
-    for (const copy of copies.filter((each) => each.flags.length === 0))
-      expect(existsSync(`${repositoryRoot}${copy.source}`)).toBe(true);
+    expect(argumentsOf(runtime, 'COPY')).toContain('/runtime ./');
+    const copyFlags = runtime.instructions
+      .filter((instruction) => instruction.getKeyword() === 'COPY')
+      .map((instruction) =>
+        (instruction as Instruction & { getFlags(): { getName(): string; getValue(): string }[] })
+          .getFlags()
+          .map((flag) => `${flag.getName()}=${flag.getValue()}`),
+      );
+    expect(copyFlags).toEqual([['from=build'], []]);
+    // What the runtime stage copies from the build context exists there.
+    for (const copy of argumentsOf(runtime, 'COPY').slice(1)) {
+      const source = copy.split(/\s+/)[0] ?? '';
+      expect(existsSync(`${repositoryRoot}${source}`)).toBe(true);
+    }
   });
 
   test('runs the built entry point as the unprivileged node user', () => {
-    expect(argumentsOf(image, 'USER')).toEqual(['node']);
-    const entrypoint = JSON.parse(argumentsOf(image, 'ENTRYPOINT')[0] ?? '[]') as string[];
+    expect(argumentsOf(runtime, 'USER')).toEqual(['node']);
+    const entrypoint = JSON.parse(argumentsOf(runtime, 'ENTRYPOINT')[0] ?? '[]') as string[];
     expect(entrypoint).toEqual(['node', `apps/${service}/dist/main.js`]);
     expect(builtEntryPoint(service)).toBe(`${repositoryRoot}${entrypoint[1] ?? ''}`);
-    expect(argumentsOf(image, 'CMD')).toEqual([]);
+    expect(argumentsOf(runtime, 'CMD')).toEqual([]);
   });
 
   test('listens on every interface, and its health check asks /readyz on the exposed port', () => {
-    const env = envOf(image);
+    const env = envOf(runtime);
     expect(env['NODE_ENV']).toBe('production');
     expect(env['ADMIN_HOST']).toBe('0.0.0.0');
     const probedPort = env['ADMIN_PORT'] ?? env['PORT'];
@@ -152,10 +130,9 @@ describe.each(services)('the %s image', (service) => {
     } else {
       expect(env['ADMIN_PORT']).toBe(ADMIN_PORT);
     }
-    expect(argumentsOf(image, 'EXPOSE')).toEqual([probedPort]);
-    expect(argumentsOf(image, 'HEALTHCHECK')).toEqual([
-      'CMD ["node", "healthcheck.mjs", "/readyz"]',
-    ]);
+    expect(argumentsOf(runtime, 'EXPOSE')).toEqual([probedPort]);
+    const [healthcheck] = argumentsOf(runtime, 'HEALTHCHECK');
+    expect(healthcheck).toBe('CMD ["node", "healthcheck.mjs", "/readyz"]');
   });
 });
 
@@ -181,8 +158,7 @@ describe('the runtime tree the images receive', () => {
 
   beforeAll(async () => {
     tree = await mkdtemp(path.join(tmpdir(), 'canopy-runtime-tree-'));
-    // The script the Dockerfile's build stages run, for all four apps at once: one install instead
-    // of four.
+    // The script the Dockerfiles run, for all four apps at once: one install instead of four.
     // Packages come from npm's cache when it has them.
     await run('sh', ['infra/docker/runtime-tree.sh', tree, ...services], {
       cwd: repositoryRoot,

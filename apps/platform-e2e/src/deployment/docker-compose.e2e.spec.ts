@@ -18,7 +18,7 @@ const run = promisify(execFile);
 interface ComposeService {
   readonly profiles?: string[];
   readonly image?: string;
-  readonly build?: { readonly context: string; readonly target: string };
+  readonly build?: { readonly context: string; readonly dockerfile: string };
   readonly command?: string[];
   readonly environment?: Record<string, string>;
   readonly ports?: string[];
@@ -45,25 +45,14 @@ const service = (name: string): ComposeService => {
 };
 const postgres = service('postgres');
 
-const dockerfile = readFileSync(`${repositoryRoot}Dockerfile`, 'utf8');
-
-/** The Dockerfile's text of a target: its stage's and that of the stages it is built FROM. */
-function dockerfileStage(name: string): string {
-  const own = dockerfile
-    .split(/^(?=FROM )/m)
-    .find((section) => new RegExp(`^FROM \\S+ AS ${name}\\n`).test(section));
-  if (own === undefined) return '';
-  return own + dockerfileStage(/^FROM (\S+)/.exec(own)?.[1] ?? '');
-}
-
-test('the services profile runs every Canopy service from its target of the Dockerfile', () => {
+test('the services profile runs every Canopy service from its Dockerfile', () => {
   const profiled = Object.entries(compose.services)
     .filter(([, each]) => each.profiles?.includes('services'))
     .map(([name]) => name);
   expect(profiled).toEqual([...canopyServices]);
   for (const name of canopyServices) {
-    expect(service(name).build).toEqual({ context: '.', target: name });
-    expect(dockerfileStage(name)).toMatch(/^ENTRYPOINT /m);
+    expect(service(name).build).toEqual({ context: '.', dockerfile: `apps/${name}/Dockerfile` });
+    expect(existsSync(`${repositoryRoot}apps/${name}/Dockerfile`)).toBe(true);
   }
   expect(service('scheduler').deploy?.replicas).toBe(2);
   // The node agent's command is its flags (the image's entry point is the agent), under an init.
@@ -75,7 +64,9 @@ test('the services profile runs every Canopy service from its target of the Dock
 
 test('every service waits for what it needs to be healthy, and each of those has a health check', () => {
   const dockerfileHealthcheck = (name: string) =>
-    /^HEALTHCHECK .*\/readyz/m.test(dockerfileStage(name));
+    /^HEALTHCHECK .*\/readyz/m.test(
+      readFileSync(`${repositoryRoot}apps/${name}/Dockerfile`, 'utf8'),
+    );
   for (const name of canopyServices) {
     const needs = service(name).depends_on ?? {};
     expect(Object.keys(needs).sort()).toEqual(
