@@ -1,6 +1,6 @@
 import type { CanopyClient } from '@canopy/client';
 import { dataOf } from '@canopy/client';
-import type { Command } from '@commander-js/extra-typings';
+import type { Command, OptionValues } from '@commander-js/extra-typings';
 import { UsageError } from '../exit-codes.js';
 import { Output, outputFormat } from '../terminal/output.js';
 import type { Column } from '../terminal/output.js';
@@ -98,6 +98,18 @@ export function outputAction<Params extends unknown[]>(
     const shown = await run({ output, command }, params.slice(0, -1) as Params);
     shown?.print(output);
   };
+}
+
+/** Adds the paging options of a list command (`--limit`, `--cursor`, `--all`; see {@link pagedList}). */
+export function withPaging<
+  Args extends unknown[],
+  Opts extends OptionValues,
+  Globals extends OptionValues,
+>(command: Command<Args, Opts, Globals>) {
+  return command
+    .option('--limit <n>', 'rows per page (1 to 500; default 50)')
+    .option('--cursor <cursor>', 'the page after the one that gave this cursor')
+    .option('--all', 'every page');
 }
 
 export interface PageOptions {

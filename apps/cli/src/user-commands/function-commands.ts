@@ -4,7 +4,7 @@ import { Command } from '@commander-js/extra-typings';
 import { orDash, utcTime } from '../terminal/output.js';
 import type { Column } from '../terminal/output.js';
 import { readDocument } from '../terminal/request-input.js';
-import { functionIdOf, pagedList, show, userAction } from './command-context.js';
+import { functionIdOf, pagedList, show, userAction, withPaging } from './command-context.js';
 import type { CommandContext } from './command-context.js';
 
 type FunctionDefinition =
@@ -96,28 +96,22 @@ export function functionCommands(context: CommandContext): Command {
       }),
     );
 
-  functions
-    .command('list')
-    .description("the account's functions, newest first")
-    .option('--limit <n>', 'rows per page (1 to 500; default 50)')
-    .option('--cursor <cursor>', 'the page after the one that gave this cursor')
-    .option('--all', 'every page')
-    .action(
-      userAction(context, async ({ client, output }, [options]) => {
-        const rows = await pagedList(context, output, options, (query) =>
-          client.api.GET('/v1/function/list', { params: { query } }),
-        );
-        return show.list<FunctionEntry>(rows, [
-          { header: 'ID', value: (fn) => fn.id },
-          { header: 'NAME', value: (fn) => fn.name },
-          { header: 'VERSION', value: (fn) => String(fn.version) },
-          { header: 'RUNTIME', value: (fn) => fn.runtime.kind },
-          { header: 'TIMEOUT', value: (fn) => `${fn.capabilities.timeout}s` },
-          { header: 'NEEDS', value: (fn) => requirements(fn.capabilities) },
-          { header: 'CREATED', value: (fn) => utcTime(fn.created) },
-        ]);
-      }),
-    );
+  withPaging(functions.command('list').description("the account's functions, newest first")).action(
+    userAction(context, async ({ client, output }, [options]) => {
+      const rows = await pagedList(context, output, options, (query) =>
+        client.api.GET('/v1/function/list', { params: { query } }),
+      );
+      return show.list<FunctionEntry>(rows, [
+        { header: 'ID', value: (fn) => fn.id },
+        { header: 'NAME', value: (fn) => fn.name },
+        { header: 'VERSION', value: (fn) => String(fn.version) },
+        { header: 'RUNTIME', value: (fn) => fn.runtime.kind },
+        { header: 'TIMEOUT', value: (fn) => `${fn.capabilities.timeout}s` },
+        { header: 'NEEDS', value: (fn) => requirements(fn.capabilities) },
+        { header: 'CREATED', value: (fn) => utcTime(fn.created) },
+      ]);
+    }),
+  );
 
   functions
     .command('get')

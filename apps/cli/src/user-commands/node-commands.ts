@@ -3,7 +3,7 @@ import { dataOf } from '@canopy/client';
 import type { paths } from '@canopy/client';
 import { Command } from '@commander-js/extra-typings';
 import { orDash, utcTime } from '../terminal/output.js';
-import { pagedList, show, userAction } from './command-context.js';
+import { pagedList, show, userAction, withPaging } from './command-context.js';
 import type { AnyCommand, CommandContext } from './command-context.js';
 
 type NodeEntry =
@@ -60,39 +60,37 @@ export function nodeCommands(context: CommandContext): AnyCommand[] {
 }
 
 function nodeListCommand(context: CommandContext): Command {
-  return new Command('list')
-    .description("the account's registered nodes: capabilities, slots in use, last seen")
-    .option('--limit <n>', 'rows per page (1 to 500; default 50)')
-    .option('--cursor <cursor>', 'the page after the one that gave this cursor')
-    .option('--all', 'every page')
-    .action(
-      userAction(context, async ({ client, output }, [options]) => {
-        const rows = await pagedList(context, output, options, (query) =>
-          client.api.GET('/v1/node/list', { params: { query } }),
-        );
-        return show.list<NodeEntry>(rows, [
-          { header: 'HASH', value: (node) => node.hash },
-          { header: 'NODE ID', value: (node) => node.nodeId },
-          { header: 'STATE', value: (node) => nodeState(node) },
-          {
-            header: 'SLOTS',
-            value: (node) =>
-              node.slots === null ? '-' : `${node.runningTasks}/${node.slots} busy`,
-          },
-          {
-            header: 'CAPABILITIES',
-            value: (node) =>
-              node.capabilities === null
-                ? '-'
-                : `cpu ${node.capabilities.cpuCount}, mem ${node.capabilities.memSize} MiB, ` +
-                  `latency ${node.capabilities.networkLatency} ms` +
-                  (node.capabilities.privileged ? ', privileged' : ''),
-          },
-          { header: 'LAST SEEN', value: (node) => utcTime(node.lastSeenAt) },
-          { header: 'DESCRIPTION', value: (node) => orDash(node.description) },
-        ]);
-      }),
-    );
+  return withPaging(
+    new Command('list').description(
+      "the account's registered nodes: capabilities, slots in use, last seen",
+    ),
+  ).action(
+    userAction(context, async ({ client, output }, [options]) => {
+      const rows = await pagedList(context, output, options, (query) =>
+        client.api.GET('/v1/node/list', { params: { query } }),
+      );
+      return show.list<NodeEntry>(rows, [
+        { header: 'HASH', value: (node) => node.hash },
+        { header: 'NODE ID', value: (node) => node.nodeId },
+        { header: 'STATE', value: (node) => nodeState(node) },
+        {
+          header: 'SLOTS',
+          value: (node) => (node.slots === null ? '-' : `${node.runningTasks}/${node.slots} busy`),
+        },
+        {
+          header: 'CAPABILITIES',
+          value: (node) =>
+            node.capabilities === null
+              ? '-'
+              : `cpu ${node.capabilities.cpuCount}, mem ${node.capabilities.memSize} MiB, ` +
+                `latency ${node.capabilities.networkLatency} ms` +
+                (node.capabilities.privileged ? ', privileged' : ''),
+        },
+        { header: 'LAST SEEN', value: (node) => utcTime(node.lastSeenAt) },
+        { header: 'DESCRIPTION', value: (node) => orDash(node.description) },
+      ]);
+    }),
+  );
 }
 
 function nodeState(node: NodeEntry): string {

@@ -4,7 +4,14 @@ import { Command } from '@commander-js/extra-typings';
 import { orDash, utcTime } from '../terminal/output.js';
 import type { Column } from '../terminal/output.js';
 import { guessedContentType, queryString, requestData } from '../terminal/request-input.js';
-import { collect, functionIdOf, pagedList, show, userAction } from './command-context.js';
+import {
+  collect,
+  functionIdOf,
+  pagedList,
+  show,
+  userAction,
+  withPaging,
+} from './command-context.js';
 import type { CommandContext } from './command-context.js';
 
 type Schedule =
@@ -73,28 +80,22 @@ export function scheduleCommands(context: CommandContext): Command {
       }),
     );
 
-  schedules
-    .command('list')
-    .description("the account's schedules, newest first")
-    .option('--limit <n>', 'rows per page (1 to 500; default 50)')
-    .option('--cursor <cursor>', 'the page after the one that gave this cursor')
-    .option('--all', 'every page')
-    .action(
-      userAction(context, async ({ client, output }, [options]) => {
-        const rows = await pagedList(context, output, options, (query) =>
-          client.api.GET('/v1/schedule/list', { params: { query } }),
-        );
-        return show.list<Schedule>(rows, [
-          { header: 'ID', value: (s) => s.id },
-          { header: 'NAME', value: (s) => orDash(s.name) },
-          { header: 'FUNCTION', value: (s) => s.functionId },
-          { header: 'CRON', value: (s) => `${s.cron} (${s.timeZone})` },
-          { header: 'PAUSED', value: (s) => (s.paused ? 'yes' : 'no') },
-          { header: 'NEXT TICK', value: (s) => utcTime(s.nextTickAt) },
-          { header: 'LAST TICK', value: (s) => utcTime(s.lastTickAt) },
-        ]);
-      }),
-    );
+  withPaging(schedules.command('list').description("the account's schedules, newest first")).action(
+    userAction(context, async ({ client, output }, [options]) => {
+      const rows = await pagedList(context, output, options, (query) =>
+        client.api.GET('/v1/schedule/list', { params: { query } }),
+      );
+      return show.list<Schedule>(rows, [
+        { header: 'ID', value: (s) => s.id },
+        { header: 'NAME', value: (s) => orDash(s.name) },
+        { header: 'FUNCTION', value: (s) => s.functionId },
+        { header: 'CRON', value: (s) => `${s.cron} (${s.timeZone})` },
+        { header: 'PAUSED', value: (s) => (s.paused ? 'yes' : 'no') },
+        { header: 'NEXT TICK', value: (s) => utcTime(s.nextTickAt) },
+        { header: 'LAST TICK', value: (s) => utcTime(s.lastTickAt) },
+      ]);
+    }),
+  );
 
   schedules
     .command('get')

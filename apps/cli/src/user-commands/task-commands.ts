@@ -22,6 +22,7 @@ import {
   pagedList,
   show,
   userAction,
+  withPaging,
   writeBytes,
 } from './command-context.js';
 import type { CommandContext } from './command-context.js';
@@ -211,37 +212,35 @@ export function taskCommands(context: CommandContext): Command {
       }),
     );
 
-  tasks
-    .command('list')
-    .description("the account's tasks, newest first")
-    .option('-f, --function <function>', "only this function's tasks (id or name)")
-    .option('--status <status>', '0 (not finished) or an HTTP status')
-    .option('--since <time>', 'issued at or after: a UTC day yyyy-mm-dd or unix seconds')
-    .option('--until <time>', 'issued at or before: a UTC day yyyy-mm-dd or unix seconds')
-    .option('--limit <n>', 'rows per page (1 to 500; default 50)')
-    .option('--cursor <cursor>', 'the page after the one that gave this cursor')
-    .option('--all', 'every page')
-    .action(
-      userAction(context, async ({ client, output }, [options]) => {
-        const functionId =
-          options.function === undefined ? undefined : await functionIdOf(client, options.function);
-        const filters = {
-          ...(functionId === undefined ? {} : { functionId }),
-          ...(options.status === undefined ? {} : { status: options.status }),
-          ...(options.since === undefined ? {} : { since: options.since }),
-          ...(options.until === undefined ? {} : { until: options.until }),
-        };
-        const rows = await pagedList(context, output, options, (page) =>
-          client.api.GET('/v1/task/list', { params: { query: { ...filters, ...page } } }),
-        );
-        return show.list<TaskEntry>(rows, [
-          { header: 'ID', value: (t) => t.id },
-          { header: 'ISSUED', value: (t) => utcTime(t.issued) },
-          { header: 'STATUS', value: (t) => statusText(t.status) },
-          { header: 'PROGRESS', value: (t) => `${t.progress}%` },
-        ]);
-      }),
-    );
+  withPaging(
+    tasks
+      .command('list')
+      .description("the account's tasks, newest first")
+      .option('-f, --function <function>', "only this function's tasks (id or name)")
+      .option('--status <status>', '0 (not finished) or an HTTP status')
+      .option('--since <time>', 'issued at or after: a UTC day yyyy-mm-dd or unix seconds')
+      .option('--until <time>', 'issued at or before: a UTC day yyyy-mm-dd or unix seconds'),
+  ).action(
+    userAction(context, async ({ client, output }, [options]) => {
+      const functionId =
+        options.function === undefined ? undefined : await functionIdOf(client, options.function);
+      const filters = {
+        ...(functionId === undefined ? {} : { functionId }),
+        ...(options.status === undefined ? {} : { status: options.status }),
+        ...(options.since === undefined ? {} : { since: options.since }),
+        ...(options.until === undefined ? {} : { until: options.until }),
+      };
+      const rows = await pagedList(context, output, options, (page) =>
+        client.api.GET('/v1/task/list', { params: { query: { ...filters, ...page } } }),
+      );
+      return show.list<TaskEntry>(rows, [
+        { header: 'ID', value: (t) => t.id },
+        { header: 'ISSUED', value: (t) => utcTime(t.issued) },
+        { header: 'STATUS', value: (t) => statusText(t.status) },
+        { header: 'PROGRESS', value: (t) => `${t.progress}%` },
+      ]);
+    }),
+  );
 
   tasks
     .command('cancel')
