@@ -19,8 +19,15 @@ function openStore(): PostgresEventStore {
   return store;
 }
 
-function subscribe(store: PostgresEventStore, streamPrefix: string): RecordingSubscription {
-  const subscription = new RecordingSubscription(store, { streamPrefix });
+function subscribe(
+  store: PostgresEventStore,
+  streamPrefix: string,
+  onCaughtUp?: () => void,
+): RecordingSubscription {
+  const subscription = new RecordingSubscription(store, {
+    streamPrefix,
+    ...(onCaughtUp === undefined ? {} : { onCaughtUp }),
+  });
   subscriptions.push(subscription);
   return subscription;
 }
@@ -182,6 +189,45 @@ describe('live tail', () => {
       // The foreign transaction does not notify: the subscription's follow-up reads find the event.
       await foreign.query('COMMIT');
       await subscription.waitForIds([event.id]);
+    } finally {
+      await foreign.end();
+    }
+  });
+
+  test('a subscription says it has caught up only once it has handed out what was committed before it', async () => {
+    const store = openStore();
+    const prefix = `caught${randomUUID().slice(0, 8)}-`;
+    const foreign = new pg.Client({ connectionString: database.url });
+    await foreign.connect();
+    try {
+      // An older transaction still open holds the fence back: the events below are committed but
+      // not readable yet, and the first window of the catch-up comes back empty.
+      await foreign.query('BEGIN');
+      await foreign.query('SELECT pg_current_xact_id()');
+      const stored = Array.from({ length: 30 }, () => newEvent());
+      await store.appendToStream(`${prefix}history`, stored, { expectedVersion: 'no_stream' });
+      let deliveredWhenCaughtUp: number | undefined;
+      const {
+        rows: [started],
+      } = await admin.query<{ at: Date }>('SELECT clock_timestamp() AS at');
+      const subscription: RecordingSubscription = subscribe(store, prefix, () => {
+        deliveredWhenCaughtUp = subscription.events.length;
+      });
+      // Wait until its first window has been read (and came back empty) while the fence holds.
+      await eventually(async () => {
+        const { rows } = await admin.query<{ reads: number }>(
+          `SELECT count(*)::int AS reads FROM pg_stat_activity
+            WHERE datname = current_database() AND state = 'idle' AND query_start > $1
+              AND query LIKE '%starts_with(e.stream_id%'`,
+          [started?.at],
+        );
+        expect(rows[0]?.reads).toBeGreaterThan(0);
+      });
+      expect(deliveredWhenCaughtUp).toBeUndefined();
+
+      await foreign.query('COMMIT');
+      await subscription.waitFor('the caught-up signal', () => deliveredWhenCaughtUp !== undefined);
+      expect(deliveredWhenCaughtUp).toBe(stored.length);
     } finally {
       await foreign.end();
     }
