@@ -213,12 +213,13 @@ describe('live tail', () => {
       const subscription: RecordingSubscription = subscribe(store, prefix, () => {
         deliveredWhenCaughtUp = subscription.events.length;
       });
-      // Wait until its first window has been read (and came back empty) while the fence holds.
+      // Wait until its first window has been read (and came back empty) while the fence holds: a
+      // connection's last statement was that read, or the live tail's that follows it.
       await eventually(async () => {
         const { rows } = await admin.query<{ reads: number }>(
           `SELECT count(*)::int AS reads FROM pg_stat_activity
             WHERE datname = current_database() AND state = 'idle' AND query_start > $1
-              AND query LIKE '%starts_with(e.stream_id%'`,
+              AND (query LIKE '%starts_with(e.stream_id%' OR query LIKE '%held_back%')`,
           [started?.at],
         );
         expect(rows[0]?.reads).toBeGreaterThan(0);
