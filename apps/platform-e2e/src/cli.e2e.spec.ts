@@ -34,6 +34,21 @@ function expectSuccess(outcome: CliOutcome): void {
   }
 }
 
+/**
+ * `canopy function create -f <file>`, then waits until the name resolves: names are looked up in the
+ * read models, which follow the event store a moment behind (longer while another test holds a
+ * transaction open on the shared PostgreSQL server).
+ */
+async function createFunction(file: string, name: string): Promise<CliOutcome> {
+  const created = await canopy(['function', 'create', '-f', file]);
+  expectSuccess(created);
+  await eventually(
+    async () => expectSuccess(await canopy(['function', 'get', name, '--output', 'json'])),
+    30_000,
+  );
+  return created;
+}
+
 beforeAll(async () => {
   home = await mkdtemp(path.join(os.tmpdir(), 'canopy-cli-e2e-'));
   configFile = path.join(home, 'config', 'canopy', 'config.json');
@@ -77,8 +92,7 @@ e2e.test(
         '',
       ].join('\n'),
     );
-    const created = await canopy(['function', 'create', '-f', definition]);
-    expectSuccess(created);
+    const created = await createFunction(definition, 'cli-echo');
     const { id: functionId } = JSON.parse(created.text) as { id: string };
     expect(functionId).toMatch(/^[0-9a-f]{24}$/);
 
@@ -127,10 +141,13 @@ e2e.test(
     expectSuccess(task);
     expect(JSON.parse(task.text)).toMatchObject({ id: taskId, status: 200, progress: 100 });
 
-    const list = await canopy(['task', 'list', '--function', 'cli-echo', '--all']);
-    expectSuccess(list);
-    const rows = JSON.parse(list.text) as { id: string }[];
-    expect(rows.map((row) => row.id)).toContain(taskId);
+    // The list is a read model: it shows the task a moment after the result is recorded.
+    await eventually(async () => {
+      const list = await canopy(['task', 'list', '--function', 'cli-echo', '--all']);
+      expectSuccess(list);
+      const rows = JSON.parse(list.text) as { id: string }[];
+      expect(rows.map((row) => row.id)).toContain(taskId);
+    }, 30_000);
 
     const csv = await canopy(['task', 'csv', 'cli-echo', '--show-plain']);
     expectSuccess(csv);
@@ -233,7 +250,7 @@ e2e.test(
         runtime: { kind: 'process', command: 'sleep', args: ['10'] },
       }),
     );
-    expectSuccess(await canopy(['function', 'create', '-f', slow]));
+    await createFunction(slow, 'cli-slow');
     const failed = await canopy(['task', 'run', 'cli-slow', '--wait']);
     expect(failed.code).toBe(5);
     expect(failed.stderr).toContain('TIMEOUT');
@@ -249,7 +266,7 @@ e2e.test(
         runtime: { kind: 'process', command: 'sleep', args: ['600'] },
       }),
     );
-    expectSuccess(await canopy(['function', 'create', '-f', sleeper]));
+    await createFunction(sleeper, 'cli-sleeper');
     const waiting = await canopy(['task', 'run', 'cli-sleeper']);
     expectSuccess(waiting);
     const { id: cancelledId } = JSON.parse(waiting.text) as { id: string };
@@ -304,8 +321,7 @@ e2e.test(
         runtime: { kind: 'process', command: 'cat' },
       }),
     );
-    const created = await canopy(['function', 'create', '-f', definition]);
-    expectSuccess(created);
+    const created = await createFunction(definition, 'cli-upper');
     const { id } = JSON.parse(created.text) as { id: string };
 
     const change = path.join(home, 'upper-change.yaml');
@@ -398,7 +414,7 @@ e2e.test('task run --wait follows the progress the task reports, as it reports i
       },
     }),
   );
-  expectSuccess(await canopy(['function', 'create', '-f', definition]));
+  await createFunction(definition, 'cli-steps');
   const run = await canopy(['task', 'run', 'cli-steps', '--data', 'done', '--wait']);
   expectSuccess(run);
   expect(run.text).toBe('done');

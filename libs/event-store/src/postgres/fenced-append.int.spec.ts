@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eventually } from '@canopy/async-testing';
 import { migrateLeadership, PostgresLeases } from '@canopy/leadership';
 import { untilLeaseExpired } from '@canopy/leadership/testing';
-import { createTestDatabase, type TestDatabase } from '@canopy/local-services/testing';
+import { startOwnPostgres, type OwnPostgres } from '@canopy/local-services/testing';
 import pg from 'pg';
 import type { NewEvent } from '../port/event-store.js';
 import { FencedAppendError } from '../port/errors.js';
@@ -10,8 +10,11 @@ import { migrateEventStore, PostgresEventStore } from './index.js';
 
 // An append fenced by a lease is written while the lease is held at its epoch, or not at all, and
 // no other holder can take the lease between the check and the commit.
+//
+// On a PostgreSQL server of its own: the last test holds a writing transaction open for seconds,
+// which on a shared server would hold back every event store subscription of every other test.
 
-let database: TestDatabase;
+let server: OwnPostgres;
 let pool: pg.Pool;
 let leases: PostgresLeases;
 let store: PostgresEventStore;
@@ -20,13 +23,14 @@ let gate: Promise<void> | undefined;
 let transactionsAtGate = 0;
 
 beforeAll(async () => {
-  database = await createTestDatabase('fenced_append');
-  await migrateEventStore(database.url);
-  await migrateLeadership(database.url);
-  pool = new pg.Pool({ connectionString: database.url, max: 4 });
+  server = await startOwnPostgres();
+  const url = server.serverUrl;
+  await migrateEventStore(url);
+  await migrateLeadership(url);
+  pool = new pg.Pool({ connectionString: url, max: 4 });
   leases = new PostgresLeases(pool);
   store = new PostgresEventStore({
-    connectionString: database.url,
+    connectionString: url,
     hooks: {
       beforeCommit: async () => {
         if (gate === undefined) return;
@@ -35,12 +39,12 @@ beforeAll(async () => {
       },
     },
   });
-});
+}, 120_000);
 
 afterAll(async () => {
   await store?.close();
   await pool?.end();
-  await database?.drop();
+  await server?.remove();
 });
 
 function newEvent(): NewEvent {
