@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eventually } from '@canopy/async-testing';
 import { migrateLeadership, PostgresLeases } from '@canopy/leadership';
 import { untilLeaseExpired } from '@canopy/leadership/testing';
-import { startOwnPostgres, type OwnPostgres } from '@canopy/local-services/testing';
+import { createTestDatabase, type TestDatabase } from '@canopy/local-services/testing';
 import pg from 'pg';
 import type { NewEvent } from '../port/event-store.js';
 import { FencedAppendError } from '../port/errors.js';
@@ -11,10 +11,11 @@ import { migrateEventStore, PostgresEventStore } from './index.js';
 // An append fenced by a lease is written while the lease is held at its epoch, or not at all, and
 // no other holder can take the lease between the check and the commit.
 //
-// On a PostgreSQL server of its own: the last test holds a writing transaction open for seconds,
-// which on a shared server would hold back every event store subscription of every other test.
+// The last test holds a writing transaction open for a few seconds, which holds back the event
+// store subscriptions of other tests on the same server meanwhile (the read fence is server-wide):
+// tests wait for what subscriptions deliver with deadlines well beyond that.
 
-let server: OwnPostgres;
+let database: TestDatabase;
 let pool: pg.Pool;
 let leases: PostgresLeases;
 let store: PostgresEventStore;
@@ -23,11 +24,12 @@ let gate: Promise<void> | undefined;
 let transactionsAtGate = 0;
 
 beforeAll(async () => {
-  server = await startOwnPostgres();
-  const url = server.serverUrl;
+  database = await createTestDatabase('fenced_append');
+  const { url } = database;
   await migrateEventStore(url);
   await migrateLeadership(url);
   pool = new pg.Pool({ connectionString: url, max: 4 });
+  pool.on('error', () => undefined);
   leases = new PostgresLeases(pool);
   store = new PostgresEventStore({
     connectionString: url,
@@ -39,12 +41,12 @@ beforeAll(async () => {
       },
     },
   });
-}, 120_000);
+});
 
 afterAll(async () => {
   await store?.close();
   await pool?.end();
-  await server?.remove();
+  await database?.drop();
 });
 
 function newEvent(): NewEvent {
