@@ -581,6 +581,81 @@ describe('GET /v1/task/:taskId/result', () => {
       expect(await response.json()).toEqual({ error: 'NO_RUNNER', message: expect.any(String) });
     });
 
+    test('a waiting request is answered with the outcome the scheduler’s notification carried, for its account only', async () => {
+      const taskId = await issueTask();
+      // Longer than Jest's test timeout: only the notification can end this request in time.
+      const waiting = result(taskId, '?wait=60');
+      await eventually(async () => expect(harness.gateway.waitingForResults()).toBe(1));
+      // Nothing recorded in the stream: the answer can only come from the notification.
+      harness.nats.publish(
+        taskNotificationSubject(taskId),
+        JSON.stringify({
+          taskId,
+          state: 'FINISHED',
+          accountId: owner.accountId,
+          response: {
+            status: 200,
+            contentType: 'text/plain',
+            headers: { 'x-from': 'notification' },
+            body: Buffer.from('carried').toString('base64'),
+          },
+        }),
+      );
+      const response = await waiting;
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-from')).toBe('notification');
+      expect(await response.text()).toBe('carried');
+      // Remembered for a later request of the same account; another account reads, and sees nothing.
+      expect(await (await result(taskId)).text()).toBe('carried');
+      const foreign = await harness.request(`/v1/task/${taskId}/result`, { token: strangerToken });
+      expect(foreign.status).toBe(404);
+    });
+
+    test('a carried failure answers its platform status', async () => {
+      const taskId = await issueTask();
+      harness.nats.publish(
+        taskNotificationSubject(taskId),
+        JSON.stringify({
+          taskId,
+          state: 'FAILED',
+          accountId: owner.accountId,
+          failure: { reason: 'TIMEOUT', status: 504 },
+        }),
+      );
+      await eventually(async () => expect((await result(taskId)).status).toBe(504));
+    });
+
+    test('a notification without the outcome (a large body) sends the waiting request to the stream', async () => {
+      const taskId = await issueTask();
+      const waiting = result(taskId, '?wait=60');
+      await eventually(async () => expect(harness.gateway.waitingForResults()).toBe(1));
+      const now = new Date().toISOString();
+      await harness.decideOnTask(
+        taskCommand('AssignTask', { taskId, nodeId: 'n3', attempt: 1, now }),
+      );
+      await harness.decideOnTask(
+        taskCommand('FinishTask', {
+          taskId,
+          nodeId: 'n3',
+          attempt: 1,
+          response: {
+            status: 200,
+            contentType: 'text/plain',
+            headers: {},
+            body: Buffer.from('from the stream').toString('base64'),
+          },
+          now,
+        }),
+      );
+      harness.nats.publish(
+        taskNotificationSubject(taskId),
+        JSON.stringify({ taskId, state: 'FINISHED', accountId: owner.accountId }),
+      );
+      const response = await waiting;
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe('from the stream');
+    });
+
     test('a row the projector left behind the stream does not hide the result', async () => {
       const taskId = await issueTask();
       await harness.db

@@ -1,4 +1,10 @@
 import { eventually } from '@canopy/async-testing';
+import {
+  MAX_NOTIFIED_BODY_BASE64,
+  TASK_NOTIFICATION_PATTERN,
+  parseTaskNotification,
+} from '@canopy/contracts';
+import type { TaskNotification } from '@canopy/contracts';
 import { objectId } from './testing/scheduler-fixture.js';
 import { schedulerTestBed, uniqueNodeId } from './testing/scheduler-test-bed.js';
 import { okResponse } from './testing/scripted-node.js';
@@ -63,6 +69,46 @@ describe('the scheduler', () => {
     expect(small.assignments).toEqual([]);
     // The nodes' streams say they joined.
     expect((await s.nodeEvents(big.nodeId)).map((event) => event.type)).toEqual(['NodeAnnounced']);
+  });
+
+  test("tells the gateways of an outcome as it is recorded, with the task's account and the outcome unless its body is large", async () => {
+    const s = await scheduler();
+    const fn = await s.registerFunction();
+    const node = await startNode({ nodeId: uniqueNodeId('notifying'), slots: 2 });
+    const heard: TaskNotification[] = [];
+    const subscription = s.client.subscribe(TASK_NOTIFICATION_PATTERN, {
+      callback: (error, message) => {
+        if (error === null) heard.push(parseTaskNotification(message.json()));
+      },
+    });
+    try {
+      const small = s.issueRequest(fn);
+      const large = s.issueRequest(fn);
+      await s.issue(small);
+      await s.issue(large);
+      await eventually(() => expect(node.assignments).toHaveLength(2));
+      const largeBody = Buffer.alloc(MAX_NOTIFIED_BODY_BASE64).toString('base64');
+      expect(await node.result(small.taskId, 1)).toEqual({ ok: true });
+      expect(await node.result(large.taskId, 1, { ...okResponse, body: largeBody })).toEqual({
+        ok: true,
+      });
+      await eventually(() => expect(heard).toHaveLength(2));
+      // Recorded before it was told.
+      expect(await s.taskEventTypes(small.taskId)).toContain('TaskFinished');
+      expect(heard.find((notification) => notification.taskId === small.taskId)).toEqual({
+        taskId: small.taskId,
+        state: 'FINISHED',
+        accountId: fn.accountId,
+        response: okResponse,
+      });
+      expect(heard.find((notification) => notification.taskId === large.taskId)).toEqual({
+        taskId: large.taskId,
+        state: 'FINISHED',
+        accountId: fn.accountId,
+      });
+    } finally {
+      subscription.unsubscribe();
+    }
   });
 
   test("an unknown function, or another account's, is FUNCTION_NOT_FOUND and records nothing", async () => {

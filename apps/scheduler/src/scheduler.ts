@@ -131,7 +131,7 @@ export async function startScheduler(
   );
   const channel = new NatsNodeChannel(logger);
   const functions = new FunctionDefinitions({ store, logger, retryMs: SUBSCRIPTION_RETRY_MS });
-  const outcomes = new TaskOutcomeNotices(logger);
+  const outcomes = new TaskOutcomeNotices(logger, (taskId) => queue.accountOf(taskId));
   const presence = new NodePresenceRecorder(store);
   const disabledNodes = new DisabledNodes();
   const isDisabled = (nodeId: string) => disabledNodes.has(nodeId);
@@ -197,9 +197,10 @@ export async function startScheduler(
     correlationOf: (taskId) => queue.issuedMetadataOf(taskId)?.correlationId,
     onAppended: (appended) => {
       schedulerMetrics.recorded(appended, queue);
+      // Before the queue forgets an ended task: the notices name its account.
+      outcomes.recorded(appended);
       const nowMs = clock().getTime();
       for (const { event, streamVersion } of appended) queue.apply(event, streamVersion, nowMs);
-      outcomes.recorded(appended);
       wake();
     },
   });

@@ -1,12 +1,36 @@
 import { TASK_NOTIFICATION_PATTERN, decodeJson, parseTaskNotification } from '@canopy/contracts';
+import type { TaskNotification } from '@canopy/contracts';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { TaskOutcome } from './task-reads.js';
 
 // Wakes GET /v1/task/:taskId/result?wait=N requests. One subscription per gateway to every task's
-// notification subject; each notification wakes the requests waiting for that task, which then read
-// the read models again. A waiter registers before its caller reads, so a notification published
-// between the read and the wait is not missed. Notifications are only hints: a waiter also wakes at
-// its deadline and reads once more, so a lost notification costs latency, never a wrong answer.
+// notification subject; each notification wakes the requests waiting for that task. A waiter
+// registers before its caller reads, so a notification published between the read and the wait is
+// not missed. Notifications are only hints: a waiter also wakes at its deadline and reads once more,
+// so a lost notification costs latency, never a wrong answer.
+//
+// Two memories spare the reads of the common case, a client that issues a task and asks for its
+// result from the same gateway:
+// - the outcomes the scheduler's notifications carried (recorded in the event store before they
+//   were sent), kept for a while within a bound of entries and bytes: a request for one of them is
+//   answered from memory, for the account the notification named only;
+// - the tasks this gateway issued and has heard no outcome of: a request for one of them waits for
+//   the notification without reading first (the task was pending a moment ago), for at most
+//   BLIND_WAIT_MS, after which it reads as any other would.
+
+/** Outcomes remembered at most (the oldest are forgotten first). */
+export const REMEMBERED_OUTCOMES = 20_000;
+/** Response bytes (base64) the remembered outcomes hold at most together. */
+export const REMEMBERED_OUTCOME_BYTES = 32 * 1024 * 1024;
+/** Tasks issued here whose outcome is awaited, remembered at most. */
+export const REMEMBERED_ISSUED = 100_000;
+/** The longest a request for a task issued here waits for its notification before it reads. */
+export const BLIND_WAIT_MS = 1_000;
+
+/** What this gateway knows of a task without reading: its outcome, or that it was issued here. */
+export type KnownOutcome =
+  Extract<TaskOutcome, { kind: 'finished' | 'failed' }> | { readonly kind: 'issued here' };
 
 export interface TaskWatch {
   /** Resolves on the task's notification, after `timeoutMs`, on `signal`, or when the gateway stops. */
@@ -16,6 +40,10 @@ export interface TaskWatch {
 
 export class ResultWaiters {
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly outcomes = new Map<string, RememberedOutcome>();
+  private outcomeBytes = 0;
+  /** Task id → account, for the tasks issued here whose outcome has not been heard of. */
+  private readonly issuedHere = new Map<string, string>();
   private subscription: Subscription | null = null;
   private closed = false;
 
@@ -32,8 +60,8 @@ export class ResultWaiters {
           return;
         }
         try {
-          const { taskId } = parseTaskNotification(decodeJson(message.data, 'task notification'));
-          this.wake(taskId);
+          const notification = parseTaskNotification(decodeJson(message.data, 'task notification'));
+          this.heard(notification);
         } catch (failure) {
           this.logger.warn(
             {
@@ -77,6 +105,30 @@ export class ResultWaiters {
     };
   }
 
+  /** The task was issued here a moment ago (not a repeat): its outcome is awaited. */
+  issued(taskId: string, accountId: string): void {
+    if (this.closed || this.outcomes.has(taskId)) return;
+    this.issuedHere.set(taskId, accountId);
+    if (this.issuedHere.size > REMEMBERED_ISSUED) this.issuedHere.delete(firstKey(this.issuedHere));
+  }
+
+  /** Issuing the task failed: nothing is awaited for it. */
+  notIssued(taskId: string): void {
+    this.issuedHere.delete(taskId);
+  }
+
+  /**
+   * What is known of the account's task without reading: an outcome a notification carried, that it
+   * was issued here and no outcome has been heard of, or nothing.
+   */
+  known(accountId: string, taskId: string): KnownOutcome | undefined {
+    const remembered = this.outcomes.get(taskId);
+    if (remembered !== undefined) {
+      return remembered.accountId === accountId ? remembered.outcome : undefined;
+    }
+    return this.issuedHere.get(taskId) === accountId ? { kind: 'issued here' } : undefined;
+  }
+
   /** After close(), watches resolve at once: callers must stop waiting. */
   get isClosed(): boolean {
     return this.closed;
@@ -96,7 +148,38 @@ export class ResultWaiters {
     this.subscription = null;
     const all = [...this.waiters.values()].flatMap((set) => [...set]);
     this.waiters.clear();
+    this.outcomes.clear();
+    this.outcomeBytes = 0;
+    this.issuedHere.clear();
     for (const wake of all) wake();
+  }
+
+  private heard(notification: TaskNotification): void {
+    const { taskId } = notification;
+    this.issuedHere.delete(taskId);
+    const outcome = outcomeOf(notification);
+    if (outcome !== undefined && notification.accountId !== undefined && !this.closed) {
+      this.remember(taskId, {
+        accountId: notification.accountId,
+        outcome,
+        bytes: notification.response?.body.length ?? 0,
+      });
+    }
+    this.wake(taskId);
+  }
+
+  private remember(taskId: string, remembered: RememberedOutcome): void {
+    if (this.outcomes.has(taskId) || remembered.bytes > REMEMBERED_OUTCOME_BYTES) return;
+    this.outcomes.set(taskId, remembered);
+    this.outcomeBytes += remembered.bytes;
+    while (
+      this.outcomes.size > REMEMBERED_OUTCOMES ||
+      this.outcomeBytes > REMEMBERED_OUTCOME_BYTES
+    ) {
+      const oldest = firstKey(this.outcomes);
+      this.outcomeBytes -= this.outcomes.get(oldest)?.bytes ?? 0;
+      this.outcomes.delete(oldest);
+    }
   }
 
   private wake(taskId: string): void {
@@ -118,4 +201,34 @@ export class ResultWaiters {
     set.delete(wake);
     if (set.size === 0) this.waiters.delete(taskId);
   }
+}
+
+interface RememberedOutcome {
+  readonly accountId: string;
+  readonly outcome: Extract<TaskOutcome, { kind: 'finished' | 'failed' }>;
+  /** The response body's base64 characters. */
+  readonly bytes: number;
+}
+
+/** The outcome a scheduler's notification carried, as a result request serves it. */
+function outcomeOf(notification: TaskNotification): RememberedOutcome['outcome'] | undefined {
+  const { response, failure } = notification;
+  if (notification.state === 'FINISHED' && response !== undefined) {
+    return {
+      kind: 'finished',
+      status: response.status,
+      contentType: response.contentType,
+      headers: response.headers,
+      body: Buffer.from(response.body, 'base64'),
+    };
+  }
+  if (notification.state === 'FAILED' && failure !== undefined) {
+    return { kind: 'failed', reason: failure.reason, status: failure.status };
+  }
+  return undefined;
+}
+
+function firstKey<Key>(map: ReadonlyMap<Key, unknown>): Key {
+  const { value } = map.keys().next();
+  return value as Key;
 }

@@ -48,8 +48,8 @@ import type { MessageOrigin } from '@canopy/observability';
 import type { TaskJson, TaskListEntryJson } from './task-json.js';
 import { parseTaskListParameters } from './task-list-parameters.js';
 import { ResultWaiters } from './result-waiters.js';
+import { TaskResults } from './task-results.js';
 import { TaskReads } from './task-reads.js';
-import type { TaskOutcome } from './task-reads.js';
 import { MAX_WAIT_SECONDS, sendTaskOutcome } from './task-result-response.js';
 import {
   ApiCancelTask,
@@ -76,7 +76,11 @@ export class TaskController {
     @Inject(TaskCanceller) private readonly canceller: TaskCanceller,
     @Inject(TaskHistory) private readonly history: TaskHistory,
     @Inject(TaskEventStreams) private readonly eventStreams: TaskEventStreams,
-  ) {}
+  ) {
+    this.results = new TaskResults(reads, resultWaiters);
+  }
+
+  private readonly results: TaskResults;
 
   /**
    * Issues a task of the function: the query string, content type and body bytes are passed on to
@@ -108,9 +112,15 @@ export class TaskController {
         body: body.toString('base64'),
       },
     };
-    const created = await this.idempotency.create(caller.accountId, creation, (as) =>
-      this.issuer.issue(task, as, origin),
-    );
+    const created = await this.idempotency.create(caller.accountId, creation, async (as) => {
+      if (!as.repeated) this.resultWaiters.issued(as.id, caller.accountId);
+      try {
+        return await this.issuer.issue(task, as, origin);
+      } catch (error) {
+        this.resultWaiters.notIssued(as.id);
+        throw error;
+      }
+    });
     this.logger.info(
       { taskId: created.id, functionId, requestId: origin.requestId },
       'task issued',
@@ -213,7 +223,7 @@ export class TaskController {
     const wait = singleParameter(query, 'wait');
     const waitSeconds =
       wait === undefined ? 0 : integerParameter('wait', wait, 0, MAX_WAIT_SECONDS);
-    const outcome = await this.awaitOutcome(
+    const outcome = await this.results.outcome(
       caller.accountId,
       taskId,
       waitSeconds,
@@ -316,36 +326,6 @@ export class TaskController {
       .header('content-disposition', `attachment; filename="tasks-${functionId}.csv"`)
       .header('cache-control', 'no-store')
       .send(taskCsvStream(this.db, caller.accountId, filter, showPlain, this.logger));
-  }
-
-  // Each round registers for the task's notification before reading, so a notification published
-  // in between is not lost; it ends on an outcome that is not pending, at the deadline, when the
-  // client leaves or when the gateway stops.
-  private async awaitOutcome(
-    accountId: string,
-    taskId: string,
-    waitSeconds: number,
-    signal: AbortSignal,
-  ): Promise<TaskOutcome> {
-    const deadline = Date.now() + waitSeconds * 1000;
-    for (;;) {
-      const watch = this.resultWaiters.watch(taskId);
-      try {
-        const outcome = await this.reads.outcome(accountId, taskId);
-        const remaining = deadline - Date.now();
-        if (
-          outcome.kind !== 'pending' ||
-          remaining <= 0 ||
-          signal.aborted ||
-          this.resultWaiters.isClosed
-        ) {
-          return outcome;
-        }
-        await watch.notified(remaining, signal);
-      } finally {
-        watch.cancel();
-      }
-    }
   }
 }
 

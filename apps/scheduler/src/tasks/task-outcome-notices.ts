@@ -1,13 +1,24 @@
-import { taskEventNoticeSubject, taskNotificationSubject } from '@canopy/contracts';
-import type { TaskEvent, TaskEventNotice, TaskNotification } from '@canopy/contracts';
+import {
+  MAX_NOTIFIED_BODY_BASE64,
+  taskEventNoticeSubject,
+  taskNotificationSubject,
+} from '@canopy/contracts';
+import type {
+  TaskEvent,
+  TaskEventNotice,
+  TaskFailed,
+  TaskFinished,
+  TaskNotification,
+} from '@canopy/contracts';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ServiceLogger } from '@canopy/service-runtime';
 
 /**
- * Tells the gateways, the moment a task's outcome is recorded, that its `?wait` requests may look
- * again: they read the task's stream while the read models have not caught up, so a client gets its
- * result without waiting for the projector (which notifies again once it has projected the outcome).
- * A notification is a hint: a lost one only delays a waiting request until its own deadline.
+ * Tells the gateways, the moment a task's outcome is recorded, that its `?wait` requests may answer:
+ * the notification carries the task's account and the outcome just recorded (a response body over
+ * MAX_NOTIFIED_BODY_BASE64 is left out, and the gateway reads the task's stream), so a client gets its
+ * result without another read and without waiting for the projector (which notifies again once it
+ * has projected the outcome). A notification is a hint: a lost one only delays a waiting request.
  *
  * It also tells the gateways following a task's history (`GET /v1/task/:id/events?follow=true`)
  * that the task's stream grew: one notice per append, on the task's own subject, which only a
@@ -16,7 +27,11 @@ import type { ServiceLogger } from '@canopy/service-runtime';
 export class TaskOutcomeNotices {
   private connection: NatsConnection | undefined;
 
-  constructor(private readonly logger: ServiceLogger) {}
+  constructor(
+    private readonly logger: ServiceLogger,
+    /** The account of a task not yet ended in this process's queue. */
+    private readonly accountOf: (taskId: string) => string | undefined,
+  ) {}
 
   attach(connection: NatsConnection): void {
     this.connection = connection;
@@ -38,12 +53,24 @@ export class TaskOutcomeNotices {
     for (const { event } of events) {
       if (event.type !== 'TaskFinished' && event.type !== 'TaskFailed') continue;
       const { taskId } = event.data;
-      const notification: TaskNotification = {
-        taskId,
-        state: event.type === 'TaskFinished' ? 'FINISHED' : 'FAILED',
-      };
-      this.publish(taskNotificationSubject(taskId), notification);
+      this.publish(taskNotificationSubject(taskId), this.notificationOf(event));
     }
+  }
+
+  private notificationOf(event: TaskFinished | TaskFailed): TaskNotification {
+    const { taskId } = event.data;
+    const accountId = this.accountOf(taskId);
+    if (accountId === undefined) {
+      return { taskId, state: event.type === 'TaskFinished' ? 'FINISHED' : 'FAILED' };
+    }
+    if (event.type === 'TaskFailed') {
+      const { reason, status } = event.data;
+      return { taskId, state: 'FAILED', accountId, failure: { reason, status } };
+    }
+    const { response } = event.data;
+    return response.body.length > MAX_NOTIFIED_BODY_BASE64
+      ? { taskId, state: 'FINISHED', accountId }
+      : { taskId, state: 'FINISHED', accountId, response };
   }
 
   private publish(subject: string, message: TaskNotification | TaskEventNotice): void {

@@ -193,7 +193,8 @@ const messages = {
   TaskNotification: {
     schema: taskNotificationSchema,
     title: 'Task notification (internal)',
-    summary: "Projector → gateways: the task's outcome is in the read models",
+    summary:
+      "Scheduler → gateways: the task's outcome is recorded (with its account and, unless large, the outcome); projector → gateways: it is in the read models",
   },
   CancelTaskRequest: {
     schema: cancelTaskRequestSchema,
@@ -362,9 +363,9 @@ export function nodeProtocolAsyncApi(): Json {
   };
   channels['taskNotification'] = {
     address: taskNotificationSubject(TASK_ID).replace(TASK_ID, '{taskId}'),
-    title: 'task notification (internal: projector → gateways)',
+    title: 'task notification (internal: scheduler and projector → gateways)',
     description:
-      "Not for nodes. Published once a task's result or failure is in the read models; gateways wake the requests waiting for it.",
+      "Not for nodes. Published by the scheduler once a task's result or failure is recorded in the event store, carrying the task's account and the outcome (a response body over 64 KiB of base64 is left out), and by the projector once it is in the read models; gateways wake the requests waiting for it and may answer them with the outcome carried.",
     parameters: { taskId: { description: 'The task: 24 lower-case hex characters' } },
     messages: { TaskNotification: messageReference('TaskNotification') },
     tags: [{ name: 'internal' }],

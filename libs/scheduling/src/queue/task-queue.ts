@@ -221,6 +221,11 @@ export class TaskQueue {
     return this.tasks.has(taskId) || this.ended.has(taskId);
   }
 
+  /** The account of an unfinished task; undefined otherwise. */
+  accountOf(taskId: string): string | undefined {
+    return this.tasks.get(taskId)?.task.accountId;
+  }
+
   /** The metadata of an unfinished task's TaskIssued (its request and trace); undefined otherwise. */
   issuedMetadataOf(taskId: string): TaskIssued['metadata'] | undefined {
     return this.tasks.get(taskId)?.issuedMetadata;
