@@ -14,6 +14,7 @@ import { pgRoundTripProbeEnv } from './pg-round-trips.js';
 import { readRecordedTaskTimes } from './recorded-task-times.js';
 import { BENCH_APPLICATION_NAME, takeUsageSnapshot, usageBetween } from './run-usage.js';
 import type { UsageReport, UsageSnapshot } from './run-usage.js';
+import { BenchHttpClient } from './bench-http-client.js';
 import { issueTaskAndAwaitResult } from './task-client.js';
 import type { ClientTask } from './task-client.js';
 import { joinTimelines, stageBreakdown } from './task-stages.js';
@@ -22,6 +23,12 @@ import type { ClientTaskTimes, StageFigures } from './task-stages.js';
 // One benchmark run of the whole platform as real processes: its own database and nats-server,
 // gateway, scheduler, projector, K nodes of one runtime, loaded over HTTP in a closed or an open
 // loop. Returns the figures; printing is the caller's.
+
+/**
+ * Connections the open loop may hold to the gateway: arrivals do not wait for earlier answers, so
+ * enough that none waits for a socket (a queued request would count as latency).
+ */
+const OPEN_LOOP_CONNECTIONS = 1024;
 
 export type PlatformLoad =
   ({ readonly kind: 'closed' } & ClosedLoopShape) | ({ readonly kind: 'open' } & OpenLoopShape);
@@ -142,8 +149,12 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
         })();
 
         const tasks: RunTask[] = [];
+        const http = new BenchHttpClient(
+          stack.url,
+          load.kind === 'closed' ? load.clients : OPEN_LOOP_CONNECTIONS,
+        );
         const runOne = async (startedAt?: number): Promise<void> => {
-          const task = await issueTaskAndAwaitResult(stack, token, nodes.functionId);
+          const task = await issueTaskAndAwaitResult(http, token, nodes.functionId);
           tasks.push({ task, startedAt: startedAt ?? task.postSent });
         };
         let elapsedMs: number;
@@ -158,6 +169,7 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
             startLag: summarizeLatencies(run.startLagsMs),
           };
         }
+        http.close();
         sampling = false;
         await sampler;
 

@@ -1,4 +1,4 @@
-import type { PlatformStack } from '../testing/platform-stack.js';
+import type { BenchHttpClient } from './bench-http-client.js';
 import { wallClockMs } from './load-shapes.js';
 
 // One client task as the benchmark's clients run it: POST /v1/task/:fn, then
@@ -18,7 +18,7 @@ export interface ClientTask {
 }
 
 export async function issueTaskAndAwaitResult(
-  stack: Pick<PlatformStack, 'request'>,
+  http: BenchHttpClient,
   token: string,
   functionId: string,
 ): Promise<ClientTask> {
@@ -26,13 +26,13 @@ export async function issueTaskAndAwaitResult(
   let taskId: string | undefined;
   let createdReceived: number | undefined;
   try {
-    const issued = await stack.request(`/v1/task/${functionId}`, {
+    const issued = await http.send(`/v1/task/${functionId}`, {
       method: 'POST',
       token,
       headers: { 'content-type': 'text/plain' },
       body: 'x',
     });
-    const answer = (await issued.json()) as { id?: string };
+    const answer = jsonOf(issued.body) as { id?: string };
     createdReceived = wallClockMs();
     if (issued.status !== 201 || answer.id === undefined) {
       return {
@@ -45,8 +45,7 @@ export async function issueTaskAndAwaitResult(
     }
     taskId = answer.id;
     for (;;) {
-      const result = await stack.request(`/v1/task/${taskId}/result?wait=30`, { token });
-      await result.arrayBuffer();
+      const result = await http.send(`/v1/task/${taskId}/result?wait=30`, { token });
       if (result.status === 202) continue;
       const resultReceived = wallClockMs();
       const error = result.status === 200 ? undefined : `result ${result.status}`;
@@ -66,5 +65,13 @@ export async function issueTaskAndAwaitResult(
       resultReceived: undefined,
       error: `request failed: ${reason}`,
     };
+  }
+}
+
+function jsonOf(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return {};
   }
 }
