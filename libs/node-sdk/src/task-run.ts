@@ -88,11 +88,15 @@ export type ProgressSender = (
 // setTimeout fires at once for delays above 2^31 - 1 ms (about 24.8 days).
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** The reason progress sends are aborted with once a run is over. */
+const PROGRESS_ENDED = new Error('the run is over; no more progress is sent');
+
 /** The life of one admitted attempt on this node: its handler, timeout, abort and progress sends. */
 export class TaskRun {
   readonly ref: AttemptRef;
   private readonly controller = new AbortController();
-  private readonly progressController = new AbortController();
+  /** Ends the progress sends: made with the first one (aborting one without a reason is costly). */
+  private progressController: AbortController | undefined;
   private readonly coalescer = new ProgressCoalescer();
 
   constructor(
@@ -156,7 +160,7 @@ export class TaskRun {
   /** No progress is sent from now on; a send in flight is not retried. */
   endProgress(): void {
     this.coalescer.close();
-    this.progressController.abort();
+    this.progressController?.abort(PROGRESS_ENDED);
   }
 
   private offerProgress(percent: number): void {
@@ -165,12 +169,14 @@ export class TaskRun {
 
   private async sendProgressWhileWaiting(): Promise<void> {
     const headers = this.trace.reportHeaders();
+    this.progressController ??= new AbortController();
+    const { signal } = this.progressController;
     for (let value = this.coalescer.take(); value !== undefined; value = this.coalescer.take()) {
       const outcome = await this.sendProgress(
         this.ref,
         value,
         () => this.coalescer.superseded,
-        this.progressController.signal,
+        signal,
         headers,
       );
       if (outcome === 'final') this.endProgress();
