@@ -29,4 +29,12 @@ export class CommandLine {
     if (!Number.isInteger(value)) this.fail(`--${name} must be a whole number`);
     return value;
   }
+
+  /** The option `--name`'s value, a whole number, 0 or more. */
+  nonNegativeInteger(name: string, text: string): number {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 0 || text.trim() === '')
+      this.fail(`--${name} must be a whole number, 0 or more`);
+    return value;
+  }
 }

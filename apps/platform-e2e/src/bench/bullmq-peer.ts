@@ -2,14 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { runPeer } from './peer-run.js';
-import type { PeerRun } from './peer-run.js';
-import type { ClosedLoopShape } from './load-shapes.js';
+import type { PeerRun, PeerShape } from './peer-run.js';
 
 // BullMQ as its users run it: one Queue that producers add jobs to, K Workers with concurrency S,
 // and producers waiting with job.waitUntilFinished (QueueEvents: Redis streams). A queue of its
 // own name, removed at the end.
 
-export interface BullMqShape extends ClosedLoopShape {
+export interface BullMqShape extends PeerShape {
   readonly workers: number;
   readonly slots: number;
   readonly redisUrl: string;

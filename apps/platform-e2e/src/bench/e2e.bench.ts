@@ -3,7 +3,7 @@ import { CommandLine } from '../command-line.js';
 import { nodeRuntimes, RuntimeNotAvailableError } from './bench-nodes.js';
 import type { NodeRuntime } from './bench-nodes.js';
 import { formatPlatformRun, formatWhereTheTimeGoes } from './platform-report.js';
-import { runPlatform } from './platform-run.js';
+import { defaultWarmupTasks, runPlatform } from './platform-run.js';
 import type { PlatformLoad } from './platform-run.js';
 
 // Throughput, latency and where the time goes, for the whole system as real processes
@@ -12,6 +12,7 @@ import type { PlatformLoad } from './platform-run.js';
 const usage = `Usage: npm run bench:e2e -- [options]
   --runtime sdk|process|persistent|http   the nodes and their no-op function (sdk)
   --nodes K --slots S                     K nodes of S slots each (4, 8)
+  --warmup W                              W tasks first, not counted (4 x K x S; 0: none)
   closed loop (the default): --tasks M --clients C   (20000, 64)
   open loop: --rate R --duration S        R arrivals per second for S seconds (S: 10)`;
 
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '64' },
     nodes: { type: 'string', default: '4' },
     slots: { type: 'string', default: '8' },
+    warmup: { type: 'string' },
     rate: { type: 'string' },
     duration: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -48,12 +50,20 @@ const load: PlatformLoad =
 if (values.rate === undefined && values.duration !== undefined)
   commandLine.fail('--duration needs --rate');
 
+const nodes = commandLine.positiveInteger('nodes', values.nodes);
+const slots = commandLine.positiveInteger('slots', values.slots);
+const warmupTasks =
+  values.warmup === undefined
+    ? defaultWarmupTasks(nodes, slots)
+    : commandLine.nonNegativeInteger('warmup', values.warmup);
+
 try {
   const run = await runPlatform({
     runtime,
-    nodes: commandLine.positiveInteger('nodes', values.nodes),
-    slots: commandLine.positiveInteger('slots', values.slots),
+    nodes,
+    slots,
     load,
+    warmupTasks,
     details: true,
     progress: (line) => process.stdout.write(`${line}\n`),
   });

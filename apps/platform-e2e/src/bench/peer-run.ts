@@ -17,12 +17,25 @@ export interface PeerRun {
   readonly latency: LatencySummary;
 }
 
-/** Runs `runJob` (issue one job, resolve once it completed, reject if it failed) in a closed loop. */
+/** The load of a peer run: the closed loop measured, after `warmup` jobs left out of the figures. */
+export interface PeerShape extends ClosedLoopShape {
+  readonly warmup: number;
+}
+
+/**
+ * Runs `runJob` (issue one job, resolve once it completed, reject if it failed) in a closed loop,
+ * after the warm-up's jobs (the same loop, not counted).
+ */
 export async function runPeer(
   system: string,
-  shape: ClosedLoopShape,
+  shape: PeerShape,
   runJob: () => Promise<void>,
 ): Promise<PeerRun> {
+  if (shape.warmup > 0) {
+    await runClosedLoop({ tasks: shape.warmup, clients: shape.clients }, () =>
+      runJob().catch(() => undefined),
+    );
+  }
   const latencies: number[] = [];
   let errors = 0;
   let firstError: unknown;

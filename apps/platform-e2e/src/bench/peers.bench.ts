@@ -4,7 +4,7 @@ import { redisAnswers, runBullMq } from './bullmq-peer.js';
 import { formatMs } from './latency-summary.js';
 import type { PeerRun } from './peer-run.js';
 import { runPgBoss } from './pg-boss-peer.js';
-import { runPlatform } from './platform-run.js';
+import { defaultWarmupTasks, runPlatform } from './platform-run.js';
 import { formatRate, formatTable } from './report-tables.js';
 
 // Canopy against the job queues its users compare it with, in the same run on the same machine
@@ -14,6 +14,7 @@ import { formatRate, formatTable } from './report-tables.js';
 
 const usage = `Usage: npm run bench:peers -- [--tasks M] [--clients C] [--workers K] [--slots S]
   --tasks 10000 --clients 64 --workers 4 --slots 8 by default
+  --warmup W        W jobs first on each system, not counted (4 x K x S; 0: none)
   --poll-ms 25      how often a pg-boss producer looks up its job
   --redis-url URL   BullMQ's Redis (REDIS_URL, else redis://127.0.0.1:6379)`;
 
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '64' },
     workers: { type: 'string', default: '4' },
     slots: { type: 'string', default: '8' },
+    warmup: { type: 'string' },
     'poll-ms': { type: 'string', default: '25' },
     'redis-url': { type: 'string', default: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379' },
     help: { type: 'boolean', short: 'h' },
@@ -31,17 +33,24 @@ const { values } = parseArgs({
 const commandLine = new CommandLine(usage);
 commandLine.answerHelp(values.help);
 
+const workers = commandLine.positiveInteger('workers', values.workers);
+const slots = commandLine.positiveInteger('slots', values.slots);
 const shape = {
   tasks: commandLine.positiveInteger('tasks', values.tasks),
   clients: commandLine.positiveInteger('clients', values.clients),
-  workers: commandLine.positiveInteger('workers', values.workers),
-  slots: commandLine.positiveInteger('slots', values.slots),
+  workers,
+  slots,
+  warmup:
+    values.warmup === undefined
+      ? defaultWarmupTasks(workers, slots)
+      : commandLine.nonNegativeInteger('warmup', values.warmup),
 };
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 say(
   `${shape.tasks} no-op jobs, ${shape.clients} producers issuing one at a time and waiting for ` +
-    `its completion, ${shape.workers} workers x ${shape.slots} slots`,
+    `its completion, ${shape.workers} workers x ${shape.slots} slots, after ${shape.warmup} ` +
+    'jobs of warm-up on each system',
 );
 const runs: PeerRun[] = [];
 const skipped: string[] = [];
@@ -65,6 +74,7 @@ const canopyRun = await runPlatform({
   nodes: shape.workers,
   slots: shape.slots,
   load: { kind: 'closed', tasks: shape.tasks, clients: shape.clients },
+  warmupTasks: shape.warmup,
   details: false,
   progress: (line) => say(`Canopy: ${line}`),
 });

@@ -2,15 +2,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createTestDatabase } from '@canopy/local-services/testing';
 import { PgBoss } from 'pg-boss';
 import { runPeer } from './peer-run.js';
-import type { PeerRun } from './peer-run.js';
-import type { ClosedLoopShape } from './load-shapes.js';
+import type { PeerRun, PeerShape } from './peer-run.js';
 
 // pg-boss as its users run it: one instance that sends jobs, K worker instances (as K worker
 // processes would be) each working the queue with S jobs at a time, woken by LISTEN/NOTIFY. pg-boss
 // tells a producer nothing when a job completes: producers look the job up every `pollMs`, the way
 // its users wait for a result. On a scratch database of DATABASE_URL's server, dropped at the end.
 
-export interface PgBossShape extends ClosedLoopShape {
+export interface PgBossShape extends PeerShape {
   readonly workers: number;
   readonly slots: number;
   readonly pollMs: number;

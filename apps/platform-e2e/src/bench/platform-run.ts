@@ -29,6 +29,13 @@ import type { ClientTaskTimes, StageFigures } from './task-stages.js';
  * enough that none waits for a socket (a queued request would count as latency).
  */
 const OPEN_LOOP_CONNECTIONS = 1024;
+/** The warm-up unless told otherwise: every slot's function started and used a few times. */
+export function defaultWarmupTasks(nodes: number, slots: number): number {
+  return 4 * nodes * slots;
+}
+
+/** Clients of an open loop's warm-up. */
+const WARMUP_CLIENTS = 64;
 
 export type PlatformLoad =
   ({ readonly kind: 'closed' } & ClosedLoopShape) | ({ readonly kind: 'open' } & OpenLoopShape);
@@ -38,6 +45,12 @@ export interface PlatformRunOptions {
   readonly nodes: number;
   readonly slots: number;
   readonly load: PlatformLoad;
+  /**
+   * Tasks run (closed loop, the run's clients or 64) and left out of every figure before the
+   * measured run: processes started, code compiled, connections opened, as in a system that has
+   * been up for a while.
+   */
+  readonly warmupTasks: number;
   /** Also measure where the time goes: stages, CPU and memory, NATS messages, PostgreSQL round trips. */
   readonly details: boolean;
   readonly progress: (line: string) => void;
@@ -131,6 +144,20 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
           options.details && stack.natsMonitorUrl !== undefined
             ? { db, natsMonitorUrl: stack.natsMonitorUrl, probeDirectory }
             : undefined;
+        const http = new BenchHttpClient(
+          stack.url,
+          load.kind === 'closed' ? load.clients : OPEN_LOOP_CONNECTIONS,
+        );
+        if (options.warmupTasks > 0) {
+          options.progress(`warming up: ${options.warmupTasks} tasks, not counted`);
+          await runClosedLoop(
+            {
+              tasks: options.warmupTasks,
+              clients: load.kind === 'closed' ? load.clients : WARMUP_CLIENTS,
+            },
+            async () => void (await issueTaskAndAwaitResult(http, token, nodes.functionId)),
+          );
+        }
         // Let the start-up settle (the projector catches up with the account and the nodes).
         await untilProjectorCaughtUp(db);
         const before: UsageSnapshot | undefined =
@@ -149,10 +176,6 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
         })();
 
         const tasks: RunTask[] = [];
-        const http = new BenchHttpClient(
-          stack.url,
-          load.kind === 'closed' ? load.clients : OPEN_LOOP_CONNECTIONS,
-        );
         const runOne = async (startedAt?: number): Promise<void> => {
           const task = await issueTaskAndAwaitResult(http, token, nodes.functionId);
           tasks.push({ task, startedAt: startedAt ?? task.postSent });
