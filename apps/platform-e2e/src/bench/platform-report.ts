@@ -108,5 +108,18 @@ export function formatWhereTheTimeGoes(run: PlatformRun): string {
       ),
     );
   }
+  const memory = run.memory;
+  if (memory !== undefined && memory.length > 0) {
+    const names = [...new Set(memory.flatMap((sample) => [...sample.rssBytes.keys()]))].sort();
+    blocks.push(
+      formatTable(
+        ['RSS after tasks', ...memory.map((sample) => String(sample.completed))],
+        names.map((name) => [
+          name,
+          ...memory.map((sample) => formatMiB(sample.rssBytes.get(name))),
+        ]),
+      ),
+    );
+  }
   return blocks.join('\n\n');
 }

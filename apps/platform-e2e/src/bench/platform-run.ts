@@ -10,6 +10,8 @@ import { summarizeLatencies } from './latency-summary.js';
 import type { LatencySummary } from './latency-summary.js';
 import { runClosedLoop, runOpenLoop } from './load-shapes.js';
 import type { ClosedLoopShape, OpenLoopShape } from './load-shapes.js';
+import { memoryAtQuarters, sampleCanopyMemory } from './memory-trace.js';
+import type { MemorySample } from './memory-trace.js';
 import { pgRoundTripProbeEnv } from './pg-round-trips.js';
 import { readRecordedTaskTimes } from './recorded-task-times.js';
 import { BENCH_APPLICATION_NAME, takeUsageSnapshot, usageBetween } from './run-usage.js';
@@ -81,6 +83,8 @@ export interface PlatformRun {
   };
   readonly stages?: { readonly tasks: number; readonly figures: readonly StageFigures[] };
   readonly usage?: UsageReport;
+  /** Resident memory of the Canopy processes at the start, each quarter of the run and the end. */
+  readonly memory?: readonly MemorySample[];
 }
 
 interface Backlog {
@@ -165,17 +169,19 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
         options.progress('running');
         const eventsBefore = (await projectorBacklog(db)).stored;
 
+        const tasks: RunTask[] = [];
         let maxBacklog = 0;
         let sampling = true;
+        const memory: MemorySample[] = [];
         const sampler = (async () => {
           while (sampling) {
             const { applied, stored } = await projectorBacklog(db);
             maxBacklog = Math.max(maxBacklog, stored - applied);
+            if (options.details) memory.push(await sampleCanopyMemory(tasks.length));
             await new Promise((resolve) => setTimeout(resolve, 1000));
           }
         })();
 
-        const tasks: RunTask[] = [];
         const runOne = async (startedAt?: number): Promise<void> => {
           const task = await issueTaskAndAwaitResult(http, token, nodes.functionId);
           tasks.push({ task, startedAt: startedAt ?? task.postSent });
@@ -256,6 +262,14 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
           ...(before === undefined || after === undefined
             ? {}
             : { usage: usageBetween(before, after, Math.max(1, tasks.length)) }),
+          ...(options.details
+            ? {
+                memory: memoryAtQuarters(
+                  [...memory, await sampleCanopyMemory(tasks.length)],
+                  tasks.length,
+                ),
+              }
+            : {}),
         };
       } finally {
         await nodes.stop();
