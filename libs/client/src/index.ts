@@ -17,4 +17,6 @@ export {
 } from './canopy-api-error.js';
 export type { ApiErrorBody } from './canopy-api-error.js';
 export type { FunctionResponse, TaskResultState } from './task-results.js';
+export { requirementsText } from './node-requirements.js';
+export type { NodeRequirements } from './node-requirements.js';
 export type { components, operations, paths } from './generated/canopy-api.js';

@@ -1,4 +1,4 @@
-import { dataOf } from '@canopy/client';
+import { dataOf, requirementsText } from '@canopy/client';
 import type { paths } from '@canopy/client';
 import { Command } from '@commander-js/extra-typings';
 import { orDash, utcTime } from '../terminal/output.js';
@@ -25,7 +25,7 @@ const versionFields: readonly Column<FunctionVersion>[] = [
   { header: 'description', value: (f) => orDash(f.description) },
   { header: 'runtime', value: (f) => JSON.stringify(f.runtime) },
   { header: 'timeout', value: (f) => `${f.capabilities.timeout}s` },
-  { header: 'needs', value: (f) => requirements(f.capabilities) },
+  { header: 'needs', value: (f) => requirementsText(f.capabilities) },
   { header: 'created', value: (f) => utcTime(f.created) },
 ];
 const functionFields: readonly Column<FunctionDetail>[] = [
@@ -107,7 +107,7 @@ export function functionCommands(context: CommandContext): Command {
         { header: 'VERSION', value: (fn) => String(fn.version) },
         { header: 'RUNTIME', value: (fn) => fn.runtime.kind },
         { header: 'TIMEOUT', value: (fn) => `${fn.capabilities.timeout}s` },
-        { header: 'NEEDS', value: (fn) => requirements(fn.capabilities) },
+        { header: 'NEEDS', value: (fn) => requirementsText(fn.capabilities) },
         { header: 'CREATED', value: (fn) => utcTime(fn.created) },
       ]);
     }),
@@ -134,16 +134,4 @@ export function functionCommands(context: CommandContext): Command {
     );
 
   return functions;
-}
-
-type Requirements = Omit<FunctionEntry['capabilities'], 'timeout'>;
-
-export function requirements(needs: Requirements): string {
-  const parts = [
-    needs.cpuCount > 0 ? `cpu ${needs.cpuCount}` : undefined,
-    needs.memSize > 0 ? `mem ${needs.memSize} MiB` : undefined,
-    needs.networkLatency > 0 ? `latency ≤ ${needs.networkLatency} ms` : undefined,
-    needs.privileged ? 'privileged' : undefined,
-  ].filter((part) => part !== undefined);
-  return parts.length === 0 ? 'any node' : parts.join(', ');
 }

@@ -1,7 +1,12 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { MAX_ISSUE_TASK_BATCH } from '@canopy/contracts';
-import { CanopyTaskFailedError, CanopyTaskPendingError, dataOf } from '@canopy/client';
+import {
+  CanopyTaskFailedError,
+  CanopyTaskPendingError,
+  dataOf,
+  requirementsText,
+} from '@canopy/client';
 import type { FunctionResponse, IssueTaskOptions, paths } from '@canopy/client';
 import { Command } from '@commander-js/extra-typings';
 import { ExitCode, ExitError, UsageError } from '../exit-codes.js';
@@ -26,7 +31,6 @@ import {
   writeBytes,
 } from './command-context.js';
 import type { CommandContext } from './command-context.js';
-import { requirements } from './function-commands.js';
 
 type TaskEntry =
   paths['/v1/task/list']['get']['responses']['200']['content']['application/json'][number];
@@ -207,7 +211,7 @@ export function taskCommands(context: CommandContext): Command {
           { header: 'finished', value: (t) => utcTime(t.finished) },
           { header: 'node', value: (t) => orDash(t.node) },
           { header: 'timeout', value: (t) => `${t.timeout}s` },
-          { header: 'needs', value: (t) => requirements(t.capabilities) },
+          { header: 'needs', value: (t) => requirementsText(t.capabilities) },
         ]);
       }),
     );

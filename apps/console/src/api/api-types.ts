@@ -17,4 +17,3 @@ export type AccountMetrics = Json<paths['/v1/metrics']['get']['responses']['200'
 export type FunctionDefinition = NonNullable<
   paths['/v1/function']['post']['requestBody']
 >['content']['application/json'];
-export type Requirements = Omit<FunctionEntry['capabilities'], 'timeout'>;

@@ -1,4 +1,4 @@
-import { dataOf } from '@canopy/client';
+import { dataOf, requirementsText } from '@canopy/client';
 import { useQuery } from '@tanstack/react-query';
 import { useId } from 'react';
 import { PageHeading } from '../layout/page-heading.js';
@@ -8,7 +8,6 @@ import { useSession } from '../session/session-context.js';
 import { IssueTaskForm } from '../tasks/issue-task-form.js';
 import { TaskTable } from '../tasks/task-table.js';
 import { useTaskList } from '../tasks/tasks-page.js';
-import { requirementsText } from './requirements.js';
 
 /** A function: its definition, the counts of its tasks, a form to issue one, its latest tasks. */
 export function FunctionPage(props: { readonly functionId: string }) {

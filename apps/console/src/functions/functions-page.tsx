@@ -1,3 +1,4 @@
+import { requirementsText } from '@canopy/client';
 import { useQuery } from '@tanstack/react-query';
 import { useId } from 'react';
 import { Link } from 'wouter';
@@ -7,7 +8,6 @@ import { QueryStatus } from '../layout/query-status.js';
 import { UnixTime } from '../layout/times.js';
 import { useSession } from '../session/session-context.js';
 import { RegisterFunctionForm } from './register-function-form.js';
-import { requirementsText } from './requirements.js';
 
 export function FunctionsPage() {
   const { client } = useSession();

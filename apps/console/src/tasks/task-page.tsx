@@ -1,9 +1,8 @@
-import { dataOf } from '@canopy/client';
+import { dataOf, requirementsText } from '@canopy/client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useId } from 'react';
 import { Link } from 'wouter';
 import type { TaskDetail } from '../api/api-types.js';
-import { requirementsText } from '../functions/requirements.js';
 import { PageHeading } from '../layout/page-heading.js';
 import { problemText } from '../layout/problem-text.js';
 import { QueryStatus } from '../layout/query-status.js';

@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiResponse } from '@nestjs/swagger';
 import {
-  AUTHENTICATED_ROUTE_ERRORS,
+  ApiAuthenticatedRouteErrors,
   ApiErrorResponses,
   ApiJsonBody,
   ApiJsonResponse,
@@ -44,7 +44,7 @@ export const ApiListApiKeys = () =>
       description: 'Oldest first, revoked ones included. Never a key or its hash.',
     }),
     ApiJsonResponse(200, { description: "The account's keys", schema: apiKeyListSchema }),
-    ApiErrorResponses({ ...AUTHENTICATED_ROUTE_ERRORS }),
+    ApiAuthenticatedRouteErrors(),
   );
 
 export const ApiCreateApiKey = () =>
@@ -56,7 +56,7 @@ export const ApiCreateApiKey = () =>
     }),
     ApiJsonBody({ description: 'Optional', schema: createApiKeyBodySchema, required: false }),
     ApiJsonResponse(201, { description: 'The new key', schema: createdApiKeySchema }),
-    ApiErrorResponses({
+    ApiAuthenticatedRouteErrors({
       400: {
         description:
           'the body is not a JSON object, or `name` is not a string of at most 100 characters',
@@ -66,7 +66,6 @@ export const ApiCreateApiKey = () =>
           field: 'name',
         },
       },
-      ...AUTHENTICATED_ROUTE_ERRORS,
       409: {
         description: 'the account already holds 20 keys that are not revoked: revoke one first',
         codes: ['TOO_MANY_API_KEYS'],
@@ -88,8 +87,7 @@ export const ApiRevokeApiKey = () =>
       schema: { type: 'string', pattern: '^[0-9a-f]{12}$', example: 'a1b2c3d4e5f6' },
     }),
     ApiResponse({ status: 204, description: 'The key is revoked' }),
-    ApiErrorResponses({
-      ...AUTHENTICATED_ROUTE_ERRORS,
+    ApiAuthenticatedRouteErrors({
       404: { description: "no such key in the caller's account", codes: ['API_KEY_NOT_FOUND'] },
     }),
   );

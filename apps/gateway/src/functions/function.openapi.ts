@@ -1,8 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiOperation, ApiResponse } from '@nestjs/swagger';
 import {
-  AUTHENTICATED_ROUTE_ERRORS,
-  ApiErrorResponses,
+  ApiAuthenticatedRouteErrors,
   ApiIdempotentCreation,
   ApiJsonBody,
   ApiJsonResponse,
@@ -52,9 +51,8 @@ export const ApiRegisterFunction = () =>
       schema: registeredFunctionSchema,
       example: { id: '6404b3da46551827c611ffe5' },
     }),
-    ApiErrorResponses({
+    ApiAuthenticatedRouteErrors({
       400: 'the body is not a JSON object, or a field is missing or invalid (named in `field`)',
-      ...AUTHENTICATED_ROUTE_ERRORS,
       413: "the body is larger than the gateway's limit",
       415: 'the body is not `application/json`',
     }),
@@ -85,9 +83,8 @@ export const ApiGetFunction = () =>
       },
     ),
     ApiJsonResponse(200, { description: 'The function', schema: functionWithMetricsSchema }),
-    ApiErrorResponses({
+    ApiAuthenticatedRouteErrors({
       400: 'the id is not 24 lower-case hex characters, or `version` is not a positive integer',
-      ...AUTHENTICATED_ROUTE_ERRORS,
       404: "no such function in the caller's account (or it was deleted), or no such version of it",
     }),
   );
@@ -113,9 +110,8 @@ export const ApiChangeFunction = () =>
       description: 'The function as it is after the change',
       schema: functionJsonSchema,
     }),
-    ApiErrorResponses({
+    ApiAuthenticatedRouteErrors({
       400: 'the body is not a JSON object, or a field is invalid or cannot be changed (named in `field`)',
-      ...AUTHENTICATED_ROUTE_ERRORS,
       404: "no such function in the caller's account, or it was deleted",
       413: "the body is larger than the gateway's limit",
       415: 'the body is not `application/json`',
@@ -131,9 +127,8 @@ export const ApiDeleteFunction = () =>
     }),
     ApiObjectIdParam('id', 'The function (`functionId`)', '6404b3da46551827c611ffe5'),
     ApiResponse({ status: 204, description: 'Deleted' }),
-    ApiErrorResponses({
+    ApiAuthenticatedRouteErrors({
       400: 'the id is not 24 lower-case hex characters',
-      ...AUTHENTICATED_ROUTE_ERRORS,
       404: "no such function in the caller's account, or it was deleted already",
     }),
   );

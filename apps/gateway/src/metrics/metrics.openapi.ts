@@ -1,10 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
-import {
-  AUTHENTICATED_ROUTE_ERRORS,
-  ApiErrorResponses,
-  ApiJsonResponse,
-} from '../openapi/api-description.js';
+import { ApiAuthenticatedRouteErrors, ApiJsonResponse } from '../openapi/api-description.js';
 import { accountMetricsSchema, recentActivitySchema } from './metrics-schemas.js';
 
 // The OpenAPI description of MetricsController's operation (openapi/api-description.ts).
@@ -29,7 +25,7 @@ export const ApiAccountMetrics = () =>
         completedTasks: 120,
       },
     }),
-    ApiErrorResponses(AUTHENTICATED_ROUTE_ERRORS),
+    ApiAuthenticatedRouteErrors(),
   );
 
 export const ApiRecentActivity = () =>
@@ -64,5 +60,5 @@ export const ApiRecentActivity = () =>
         ],
       },
     }),
-    ApiErrorResponses(AUTHENTICATED_ROUTE_ERRORS),
+    ApiAuthenticatedRouteErrors(),
   );

@@ -1,8 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiResponse } from '@nestjs/swagger';
 import {
-  AUTHENTICATED_ROUTE_ERRORS,
-  ApiErrorResponses,
+  ApiAuthenticatedRouteErrors,
   ApiJsonBody,
   ApiJsonResponse,
   ApiPageListOperation,
@@ -83,9 +82,8 @@ export const ApiRegisterNode = () =>
         credentials: '-----BEGIN NATS USER JWT-----\n…',
       },
     }),
-    ApiErrorResponses({
+    ApiAuthenticatedRouteErrors({
       400: HASH_INVALID,
-      ...AUTHENTICATED_ROUTE_ERRORS,
       409: {
         description: 'the account has a node with this hash already',
         codes: ['NODE_ALREADY_REGISTERED'],
@@ -107,7 +105,7 @@ export const ApiDisableNode = () =>
     }),
     ApiHashParam(),
     ApiResponse({ status: 204, description: 'The node is disabled' }),
-    ApiErrorResponses({ 400: HASH_INVALID, ...AUTHENTICATED_ROUTE_ERRORS, 404: NODE_NOT_FOUND }),
+    ApiAuthenticatedRouteErrors({ 400: HASH_INVALID, 404: NODE_NOT_FOUND }),
   );
 
 export const ApiRestoreNode = () =>
@@ -128,5 +126,5 @@ export const ApiRestoreNode = () =>
       schema: nodeJsonSchema,
       example: { ...exampleNode, available: false },
     }),
-    ApiErrorResponses({ 400: HASH_INVALID, ...AUTHENTICATED_ROUTE_ERRORS, 404: NODE_NOT_FOUND }),
+    ApiAuthenticatedRouteErrors({ 400: HASH_INVALID, 404: NODE_NOT_FOUND }),
   );

@@ -3,20 +3,12 @@ import {
   REQUEST_ID_HTTP_HEADER,
   acceptRequestId,
   newRequestId,
-  tracer,
+  startSpan,
+  traceContextOfHttpHeaders,
   tracingEnabled,
 } from '@canopy/observability';
 import type { MessageOrigin } from '@canopy/observability';
-import {
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  context,
-  propagation,
-  trace,
-  type Context,
-  type Span,
-} from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, type Context, type Span } from '@opentelemetry/api';
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -43,7 +35,7 @@ const traces = new WeakMap<FastifyRequest, RequestTrace>();
 export function observeRequests(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HTTP_HEADER, request.id);
-    if (tracingEnabled()) startSpan(request);
+    if (tracingEnabled()) startRequestSpan(request);
     done();
   });
   if (!tracingEnabled()) return;
@@ -96,15 +88,14 @@ export const RequestOrigin = createParamDecorator(
     requestOriginOf(execution.switchToHttp().getRequest<FastifyRequest>()),
 );
 
-function startSpan(request: FastifyRequest): void {
-  const parent = propagation.extract(ROOT_CONTEXT, request.headers);
-  const span = tracer().startSpan(
+function startRequestSpan(request: FastifyRequest): void {
+  const { span, spanContext } = startSpan(
     request.method,
     {
       kind: SpanKind.SERVER,
       attributes: { 'http.request.method': request.method, 'canopy.request.id': request.id },
     },
-    parent,
+    traceContextOfHttpHeaders(request.headers),
   );
-  traces.set(request, { span, context: trace.setSpan(parent, span) });
+  traces.set(request, { span, context: spanContext });
 }

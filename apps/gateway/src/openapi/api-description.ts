@@ -172,14 +172,22 @@ export const UNAUTHENTICATED =
 /** The usual description of the 429 of the per-account rate limit (http/rate-limits.ts). */
 export const RATE_LIMITED = "too many requests of the caller's account: wait `Retry-After` seconds";
 
-/**
- * What the access token guard answers on every route that is not @Public(): spread it into
- * ApiErrorResponses, e.g. `@ApiErrorResponses({ ...AUTHENTICATED_ROUTE_ERRORS, 404: '…' })`.
- */
-export const AUTHENTICATED_ROUTE_ERRORS = {
+/** What the access token guard answers on every route that is not @Public(). */
+const AUTHENTICATED_ROUTE_ERRORS = {
   401: UNAUTHENTICATED,
   429: RATE_LIMITED,
 } as const satisfies Partial<Record<ErrorStatus, string>>;
+
+/**
+ * The error responses of a route that is not @Public(): the access token guard's 401 and 429, and
+ * the route's own (which may describe its 429 more fully), e.g.
+ * `@ApiAuthenticatedRouteErrors({ 404: 'no such task' })`.
+ */
+export function ApiAuthenticatedRouteErrors(
+  errors: Partial<Record<ErrorStatus, string | ErrorResponseDescription>> = {},
+): MethodDecorator & ClassDecorator {
+  return ApiErrorResponses({ ...AUTHENTICATED_ROUTE_ERRORS, ...errors });
+}
 
 function errorHeaders(status: ErrorStatus): Record<string, object> | undefined {
   switch (status) {
@@ -331,7 +339,7 @@ export function ApiPageListOperation(list: PageListDescription): MethodDecorator
     ApiOperation({ summary: list.summary, description: list.description }),
     ApiPageParameters(),
     ApiJsonResponse(200, { ...list.page, headers: nextPageLinkHeader }),
-    ApiErrorResponses({ 400: list.invalid ?? INVALID_PAGE, ...AUTHENTICATED_ROUTE_ERRORS }),
+    ApiAuthenticatedRouteErrors({ 400: list.invalid ?? INVALID_PAGE }),
   );
 }
 

@@ -1,8 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiOperation, ApiResponse } from '@nestjs/swagger';
 import {
-  AUTHENTICATED_ROUTE_ERRORS,
-  ApiErrorResponses,
+  ApiAuthenticatedRouteErrors,
   ApiIdempotentCreation,
   ApiJsonBody,
   ApiJsonResponse,
@@ -74,9 +73,8 @@ export const ApiCreateSchedule = () =>
       schema: createdScheduleSchema,
       example: { id: '6677391a241c7178b29e4a4a' },
     }),
-    ApiErrorResponses({
+    ApiAuthenticatedRouteErrors({
       400: invalidField,
-      ...AUTHENTICATED_ROUTE_ERRORS,
       404: {
         description: "no such function in the caller's account",
         codes: ['FUNCTION_NOT_FOUND'],
@@ -108,9 +106,8 @@ export const ApiGetSchedule = () =>
       schema: scheduleJsonSchema,
       example: scheduleExample,
     }),
-    ApiErrorResponses({
+    ApiAuthenticatedRouteErrors({
       400: 'the schedule id is not 24 lower-case hex characters',
-      ...AUTHENTICATED_ROUTE_ERRORS,
       404: scheduleNotFound,
     }),
   );
@@ -133,9 +130,8 @@ export const ApiChangeSchedule = () =>
       schema: scheduleJsonSchema,
       example: { ...scheduleExample, paused: true, nextTickAt: null },
     }),
-    ApiErrorResponses({
+    ApiAuthenticatedRouteErrors({
       400: invalidField,
-      ...AUTHENTICATED_ROUTE_ERRORS,
       404: scheduleNotFound,
     }),
   );
@@ -148,9 +144,8 @@ export const ApiDeleteSchedule = () =>
     }),
     ApiScheduleIdParam(),
     ApiResponse({ status: 204, description: 'Deleted' }),
-    ApiErrorResponses({
+    ApiAuthenticatedRouteErrors({
       400: 'the schedule id is not 24 lower-case hex characters',
-      ...AUTHENTICATED_ROUTE_ERRORS,
       404: scheduleNotFound,
     }),
   );

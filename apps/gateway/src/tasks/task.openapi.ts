@@ -9,8 +9,7 @@ import {
   ApiResponse,
 } from '@nestjs/swagger';
 import {
-  AUTHENTICATED_ROUTE_ERRORS,
-  ApiErrorResponses,
+  ApiAuthenticatedRouteErrors,
   ApiIdempotentCreation,
   ApiJsonBody,
   ApiJsonResponse,
@@ -88,7 +87,7 @@ export const ApiIssueTask = () =>
       schema: issuedTaskSchema,
       example: { id: '63f47d24dab5eb85451f3b61' },
     }),
-    ApiErrorResponses({
+    ApiAuthenticatedRouteErrors({
       400: {
         description:
           'the function id is not 24 lower-case hex characters, a body declared as JSON is not valid JSON, the Idempotency-Key is malformed or sent twice, or `Canopy-Priority` / `Canopy-Not-Before` is invalid (`field` names the header)',
@@ -98,7 +97,6 @@ export const ApiIssueTask = () =>
           field: 'body',
         },
       },
-      ...AUTHENTICATED_ROUTE_ERRORS,
       404: FUNCTION_NOT_FOUND,
       429: {
         description:
@@ -140,7 +138,7 @@ export const ApiIssueTaskBatch = () =>
         },
       ],
     }),
-    ApiErrorResponses({
+    ApiAuthenticatedRouteErrors({
       400: {
         description: `the function id is not 24 lower-case hex characters, the body is not a JSON array of 1 to ${MAX_ISSUE_TASK_BATCH} values, or the Idempotency-Key is malformed or sent twice`,
         example: {
@@ -148,7 +146,6 @@ export const ApiIssueTaskBatch = () =>
           message: 'the body must be a JSON array of task requests',
         },
       },
-      ...AUTHENTICATED_ROUTE_ERRORS,
       404: FUNCTION_NOT_FOUND,
       413: "the body is larger than the gateway's batch limit (`GATEWAY_BATCH_BODY_LIMIT_BYTES`)",
       503: 'no scheduler answered in time and no task was recorded: try again (with the same Idempotency-Key)',
@@ -221,9 +218,8 @@ export const ApiGetTask = () =>
         status: 200,
       },
     }),
-    ApiErrorResponses({
+    ApiAuthenticatedRouteErrors({
       400: 'the task id is not 24 lower-case hex characters',
-      ...AUTHENTICATED_ROUTE_ERRORS,
       404: TASK_NOT_FOUND,
       503: 'the event store is unavailable: try again',
     }),
@@ -271,9 +267,8 @@ export const ApiTaskResult = () =>
         "Any other status the function answered with (3xx, 4xx, 5xx), with the function's headers, content type and body, as for 200",
       content: { '*/*': { schema: { description: 'Any content' } } },
     }),
-    ApiErrorResponses({
+    ApiAuthenticatedRouteErrors({
       400: `the task id is not 24 lower-case hex characters, or \`wait\` is not an integer from 0 to ${MAX_WAIT_SECONDS}`,
-      ...AUTHENTICATED_ROUTE_ERRORS,
       404: TASK_NOT_FOUND,
       499: {
         description: 'the task was cancelled',
@@ -352,7 +347,7 @@ export const ApiTaskCsv = () =>
         },
       },
     }),
-    ApiErrorResponses({
+    ApiAuthenticatedRouteErrors({
       400: {
         description:
           'the function id or a parameter is malformed or repeated, a day does not exist (`2025-24-03`), `dateSince` is after `dateUntil`, or `functionId` / `scheduledId` disagree',
@@ -362,7 +357,6 @@ export const ApiTaskCsv = () =>
           field: 'dateUntil',
         },
       },
-      ...AUTHENTICATED_ROUTE_ERRORS,
       404: FUNCTION_NOT_FOUND,
     }),
   );
@@ -382,9 +376,8 @@ export const ApiCancelTask = (how: 'DELETE' | 'POST') =>
       schema: cancelledTaskSchema,
       example: { id: '6405942c9956fae80d7e0e91', status: 499, cancelled: '1678089212' },
     }),
-    ApiErrorResponses({
+    ApiAuthenticatedRouteErrors({
       400: 'the task id is not 24 lower-case hex characters',
-      ...AUTHENTICATED_ROUTE_ERRORS,
       404: TASK_NOT_FOUND,
       409: {
         description:
@@ -484,9 +477,8 @@ export const ApiTaskEvents = () =>
       description:
         'A stream asked to resume after the terminal event (`Last-Event-ID`, or `from`): nothing will follow, and EventSource stops reconnecting',
     }),
-    ApiErrorResponses({
+    ApiAuthenticatedRouteErrors({
       400: 'the task id, `from`, `limit`, `follow` or `Last-Event-ID` is malformed',
-      ...AUTHENTICATED_ROUTE_ERRORS,
       404: TASK_NOT_FOUND,
       503: 'the event store is unavailable: try again',
     }),

@@ -11,11 +11,12 @@ import {
   type TextMapSetter,
   type Tracer,
 } from '@opentelemetry/api';
+import type { IncomingHttpHeaders } from 'node:http';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { tracingEnabled } from './tracing.js';
 
-// How a trace crosses Canopy's processes: W3C trace context (`traceparent`, `tracestate`) in NATS
-// message headers between processes, and in the metadata of the events a traced decision appends,
+// How a trace crosses Canopy's processes: W3C trace context (`traceparent`, `tracestate`) in the
+// HTTP headers of a client's request to the gateway, in NATS message headers between processes, and in the metadata of the events a traced decision appends,
 // from which the processes that follow the event store (the leading scheduler, the projector)
 // continue it. Every function here does nothing, and allocates nothing, while tracing is off.
 
@@ -90,6 +91,25 @@ export function traceContextOfFields(fields: TraceContextFields | undefined): Co
   return propagation.extract(ROOT_CONTEXT, fields, fieldsGetter);
 }
 
+/** The trace context an HTTP request's headers carry (the client's `traceparent`), to continue it. */
+export function traceContextOfHttpHeaders(headers: IncomingHttpHeaders): Context | undefined {
+  if (!tracingEnabled()) return undefined;
+  return propagation.extract(ROOT_CONTEXT, headers);
+}
+
+/**
+ * Starts a span, a child of `parent` (or a trace of its own without one), and gives it with the
+ * context in which it is the active span. The caller ends it.
+ */
+export function startSpan(
+  name: string,
+  options: SpanOptions,
+  parent: Context | undefined,
+): { span: Span; spanContext: Context } {
+  const span = tracer().startSpan(name, options, parent ?? ROOT_CONTEXT);
+  return { span, spanContext: trace.setSpan(parent ?? ROOT_CONTEXT, span) };
+}
+
 /**
  * Runs `work` in a span (a child of `parent`, or a trace of its own without one), ended when the
  * work settles and marked as an error when it throws. While tracing is off, runs `work` alone and
@@ -102,8 +122,7 @@ export async function inSpan<T>(
   work: (span: Span | undefined, spanContext: Context | undefined) => Promise<T>,
 ): Promise<T> {
   if (!tracingEnabled()) return work(undefined, undefined);
-  const span = tracer().startSpan(name, options, parent ?? ROOT_CONTEXT);
-  const spanContext = trace.setSpan(parent ?? ROOT_CONTEXT, span);
+  const { span, spanContext } = startSpan(name, options, parent);
   try {
     return await context.with(spanContext, () => work(span, spanContext));
   } catch (error) {
