@@ -2,6 +2,7 @@ import { TASK_NOTIFICATION_PATTERN, decodeJson, parseTaskNotification } from '@c
 import type { TaskNotification } from '@canopy/contracts';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { finishedOutcome } from './task-reads.js';
 import type { TaskOutcome } from './task-reads.js';
 
 // Wakes GET /v1/task/:taskId/result?wait=N requests. One subscription per gateway to every task's
@@ -214,13 +215,7 @@ interface RememberedOutcome {
 function outcomeOf(notification: TaskNotification): RememberedOutcome['outcome'] | undefined {
   const { response, failure } = notification;
   if (notification.state === 'FINISHED' && response !== undefined) {
-    return {
-      kind: 'finished',
-      status: response.status,
-      contentType: response.contentType,
-      headers: response.headers,
-      body: Buffer.from(response.body, 'base64'),
-    };
+    return finishedOutcome(response);
   }
   if (notification.state === 'FAILED' && failure !== undefined) {
     return { kind: 'failed', reason: failure.reason, status: failure.status };

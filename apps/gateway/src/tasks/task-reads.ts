@@ -1,4 +1,4 @@
-import type { TaskFailureReason } from '@canopy/contracts';
+import type { TaskFailureReason, TaskResponse } from '@canopy/contracts';
 import { taskFailureReasons, taskStreamId } from '@canopy/contracts';
 import { encodeKeysetCursor, findTask, findTaskOutcome, listTasks } from '@canopy/read-models';
 import type { ReadModelDatabase, ResultHeaders } from '@canopy/read-models';
@@ -92,13 +92,7 @@ export class TaskReads {
       case 'Finished': {
         const response = view.response;
         if (response === null) throw new Error(`finished task ${taskId} has no response`);
-        return {
-          kind: 'finished',
-          status: response.status,
-          contentType: response.contentType,
-          headers: response.headers,
-          body: Buffer.from(response.body, 'base64'),
-        };
+        return finishedOutcome(response);
       }
       case 'Failed': {
         if (view.failure === null) throw new Error(`failed task ${taskId} has no failure`);
@@ -120,6 +114,19 @@ export class TaskReads {
     const view = taskView(state);
     return view !== null && view.accountId === accountId ? view : null;
   }
+}
+
+/** A finished task's outcome: the function's response as recorded, its body decoded. */
+export function finishedOutcome(
+  response: TaskResponse,
+): Extract<TaskOutcome, { kind: 'finished' }> {
+  return {
+    kind: 'finished',
+    status: response.status,
+    contentType: response.contentType,
+    headers: response.headers,
+    body: Buffer.from(response.body, 'base64'),
+  };
 }
 
 function isFailureReason(reason: string | null): reason is TaskFailureReason {
