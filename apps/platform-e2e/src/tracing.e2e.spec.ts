@@ -92,23 +92,33 @@ e2e.test(
     const handed = await result.text();
     expect(handed).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
 
-    const spans = await eventually(() => {
-      const inTrace = receiver.spans.filter((span) => span.traceId === traceId);
-      spanNamed(inTrace, 'canopy-projector', 'project TaskFinished');
-      spanNamed(inTrace, 'canopy-gateway', 'GET /v1/task/:id/result');
-      return inTrace;
+    // Each process exports its spans in batches of its own: wait until every one has come.
+    const {
+      post,
+      sendIssue,
+      issue,
+      assign,
+      run,
+      report,
+      projectIssued,
+      projectAssigned,
+      projectFinished,
+      readResult,
+    } = await eventually(() => {
+      const spans = receiver.spans.filter((span) => span.traceId === traceId);
+      return {
+        post: spanNamed(spans, 'canopy-gateway', 'POST /v1/task/:id'),
+        sendIssue: spanNamed(spans, 'canopy-gateway', 'IssueTask'),
+        issue: spanNamed(spans, 'canopy-scheduler', 'IssueTask'),
+        assign: spanNamed(spans, 'canopy-scheduler', 'assign task'),
+        run: spanNamed(spans, 'canopy-node-agent', 'run task'),
+        report: spanNamed(spans, 'canopy-scheduler', 'node result'),
+        projectIssued: spanNamed(spans, 'canopy-projector', 'project TaskIssued'),
+        projectAssigned: spanNamed(spans, 'canopy-projector', 'project TaskAssigned'),
+        projectFinished: spanNamed(spans, 'canopy-projector', 'project TaskFinished'),
+        readResult: spanNamed(spans, 'canopy-gateway', 'GET /v1/task/:id/result'),
+      };
     }, 60_000);
-
-    const post = spanNamed(spans, 'canopy-gateway', 'POST /v1/task/:id');
-    const sendIssue = spanNamed(spans, 'canopy-gateway', 'IssueTask');
-    const issue = spanNamed(spans, 'canopy-scheduler', 'IssueTask');
-    const assign = spanNamed(spans, 'canopy-scheduler', 'assign task');
-    const run = spanNamed(spans, 'canopy-node-agent', 'run task');
-    const report = spanNamed(spans, 'canopy-scheduler', 'node result');
-    const projectIssued = spanNamed(spans, 'canopy-projector', 'project TaskIssued');
-    const projectAssigned = spanNamed(spans, 'canopy-projector', 'project TaskAssigned');
-    const projectFinished = spanNamed(spans, 'canopy-projector', 'project TaskFinished');
-    const readResult = spanNamed(spans, 'canopy-gateway', 'GET /v1/task/:id/result');
     // Each continues the one before it, across HTTP, NATS headers and event metadata.
     expect({
       post: post.parentSpanId,
