@@ -125,7 +125,7 @@ export class ResultWaiters {
   known(accountId: string, taskId: string): KnownOutcome | undefined {
     const remembered = this.outcomes.get(taskId);
     if (remembered !== undefined) {
-      return remembered.accountId === accountId ? remembered.outcome : undefined;
+      return remembered.accountId === accountId ? outcomeOf(remembered.notification) : undefined;
     }
     return this.issuedHere.get(taskId) === accountId ? { kind: 'issued here' } : undefined;
   }
@@ -158,11 +158,11 @@ export class ResultWaiters {
   private heard(notification: TaskNotification): void {
     const { taskId } = notification;
     this.issuedHere.delete(taskId);
-    const outcome = outcomeOf(notification);
-    if (outcome !== undefined && notification.accountId !== undefined && !this.closed) {
+    const { accountId } = notification;
+    if (outcomeOf(notification) !== undefined && accountId !== undefined && !this.closed) {
       this.remember(taskId, {
-        accountId: notification.accountId,
-        outcome,
+        accountId,
+        notification,
         bytes: notification.response?.body.length ?? 0,
       });
     }
@@ -204,15 +204,21 @@ export class ResultWaiters {
   }
 }
 
+/**
+ * An outcome kept as the notification carried it, its body still in base64 (a string): a small
+ * Buffer decoded from it would be a slice of Node's shared 8 KiB pool and keep a whole slab alive.
+ */
 interface RememberedOutcome {
   readonly accountId: string;
-  readonly outcome: Extract<TaskOutcome, { kind: 'finished' | 'failed' }>;
+  readonly notification: TaskNotification;
   /** The response body's base64 characters. */
   readonly bytes: number;
 }
 
 /** The outcome a scheduler's notification carried, as a result request serves it. */
-function outcomeOf(notification: TaskNotification): RememberedOutcome['outcome'] | undefined {
+function outcomeOf(
+  notification: TaskNotification,
+): Extract<TaskOutcome, { kind: 'finished' | 'failed' }> | undefined {
   const { response, failure } = notification;
   if (notification.state === 'FINISHED' && response !== undefined) {
     return finishedOutcome(response);
