@@ -1,4 +1,4 @@
-import { sampleDescendants } from './process-usage.js';
+import { sampleDescendants, sampleProcess } from './process-usage.js';
 import { nodeProcessName } from './process-names.js';
 
 // Resident memory of the Canopy processes over a run, sampled with the tasks done so far, so that a
@@ -11,12 +11,31 @@ export interface MemorySample {
   readonly rssBytes: ReadonlyMap<string, number>;
 }
 
-/** The Canopy processes below this one, their resident memory now. */
-export async function sampleCanopyMemory(completed: number): Promise<MemorySample> {
-  const rssBytes = new Map<string, number>();
+/** The Canopy processes below this one: what {@link sampleCanopyMemory} follows. */
+export async function canopyProcesses(): Promise<ReadonlyMap<number, string>> {
+  const processes = new Map<number, string>();
   for (const sample of await sampleDescendants()) {
     const name = nodeProcessName(sample.command);
-    if (name !== undefined) rssBytes.set(name, (rssBytes.get(name) ?? 0) + sample.rssBytes);
+    if (name !== undefined) processes.set(sample.pid, name);
+  }
+  return processes;
+}
+
+/**
+ * The resident memory of the given processes now (a handful of /proc reads, cheap enough to take
+ * every second beside the load), summed by name; a process that has gone is left out.
+ */
+export async function sampleCanopyMemory(
+  processes: ReadonlyMap<number, string>,
+  completed: number,
+): Promise<MemorySample> {
+  const rssBytes = new Map<string, number>();
+  const samples = await Promise.all([...processes.keys()].map((pid) => sampleProcess(pid)));
+  for (const sample of samples) {
+    const name = sample === undefined ? undefined : processes.get(sample.pid);
+    if (sample !== undefined && name !== undefined) {
+      rssBytes.set(name, (rssBytes.get(name) ?? 0) + sample.rssBytes);
+    }
   }
   return { completed, rssBytes };
 }

@@ -10,7 +10,7 @@ import { summarizeLatencies } from './latency-summary.js';
 import type { LatencySummary } from './latency-summary.js';
 import { runClosedLoop, runOpenLoop } from './load-shapes.js';
 import type { ClosedLoopShape, OpenLoopShape } from './load-shapes.js';
-import { memoryAtQuarters, sampleCanopyMemory } from './memory-trace.js';
+import { canopyProcesses, memoryAtQuarters, sampleCanopyMemory } from './memory-trace.js';
 import type { MemorySample } from './memory-trace.js';
 import { pgRoundTripProbeEnv } from './pg-round-trips.js';
 import { readRecordedTaskTimes } from './recorded-task-times.js';
@@ -173,11 +173,12 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
         let maxBacklog = 0;
         let sampling = true;
         const memory: MemorySample[] = [];
+        const followed = options.details ? await canopyProcesses() : new Map<number, string>();
         const sampler = (async () => {
           while (sampling) {
             const { applied, stored } = await projectorBacklog(db);
             maxBacklog = Math.max(maxBacklog, stored - applied);
-            if (options.details) memory.push(await sampleCanopyMemory(tasks.length));
+            if (options.details) memory.push(await sampleCanopyMemory(followed, tasks.length));
             await new Promise((resolve) => setTimeout(resolve, 1000));
           }
         })();
@@ -265,7 +266,7 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
           ...(options.details
             ? {
                 memory: memoryAtQuarters(
-                  [...memory, await sampleCanopyMemory(tasks.length)],
+                  [...memory, await sampleCanopyMemory(followed, tasks.length)],
                   tasks.length,
                 ),
               }
