@@ -1,14 +1,5 @@
 export { IndexedHeap } from './collections/indexed-heap.js';
-export {
-  candidateOf,
-  capabilitiesOf,
-  comparePreference,
-  hasFreeSlot,
-  sameCapabilities,
-  satisfies,
-  type MatchCandidate,
-  type NodeMatcher,
-} from './matching/node-matcher.js';
+export * from './matching/node-matcher.js';
 export { IndexedMatcher } from './matching/indexed-matcher.js';
 export { FullScanMatcher } from './matching/full-scan-matcher.js';
 export {
