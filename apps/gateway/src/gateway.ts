@@ -277,7 +277,9 @@ function configureFastify(
       reply.statusCode,
       reply.elapsedTime / 1000,
     );
-    // The route, never the query string (the function's parameters) nor any header.
+    // The route, never the query string (the function's parameters) nor any header. The line is
+    // built only when it is written: this runs for every request.
+    if (!logger.isLevelEnabled('debug')) return;
     logger.debug(
       {
         ...requestLogFields(request),
