@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NestFactory } from '@nestjs/core';
-import { Transport } from '@nestjs/microservices';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { observedEventStore, openEventStore } from '@canopy/event-store';
 import {
@@ -45,7 +44,11 @@ import { ScheduleFiring } from './schedules/schedule-firing.js';
 import { TaskCommands } from './tasks/task-commands.js';
 import { TaskOutcomeNotices } from './tasks/task-outcome-notices.js';
 import { InFlightWork } from './transport/in-flight-work.js';
-import { JsonReplySerializer, RawMessageDeserializer } from './transport/raw-json-transport.js';
+import {
+  JsonReplySerializer,
+  RawMessageDeserializer,
+  SubjectRoutedNatsServer,
+} from './transport/raw-json-transport.js';
 import { RpcReplyFilter } from './transport/rpc-reply-filter.js';
 
 export type { SchedulerConfig } from './scheduler-config.js';
@@ -285,12 +288,11 @@ export async function startScheduler(
         work,
       }),
       {
-        transport: Transport.NATS,
-        options: {
+        strategy: new SubjectRoutedNatsServer({
           ...(await serviceConnectionOptions('canopy-scheduler', config)),
           serializer: new JsonReplySerializer(),
           deserializer: new RawMessageDeserializer(),
-        },
+        }),
         logger: new NestLogger(logger),
       },
     );

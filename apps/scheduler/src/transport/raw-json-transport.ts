@@ -6,6 +6,7 @@ import type {
   IncomingRequest,
   OutgoingResponse,
 } from '@nestjs/microservices';
+import { ServerNats } from '@nestjs/microservices';
 import { internalErrorReply } from './rpc-errors.js';
 
 // Canopy's NATS protocol is plain JSON, so node authors never need Nest. Nest's NATS transport wraps
@@ -43,5 +44,17 @@ export class JsonReplySerializer implements ConsumerSerializer {
       return { data: JSON.stringify(internalErrorReply) };
     }
     return { data: JSON.stringify(packet.response ?? null) };
+  }
+}
+
+/**
+ * Nest's NATS server finding a message's handler by its subject alone. Nest first tries every
+ * incoming pattern as JSON (patterns may be objects in other transports), which throws, and builds
+ * a SyntaxError with its stack, for every message: a few percent of the scheduler's CPU. Canopy's
+ * patterns are always NATS subjects, so the route is the pattern itself.
+ */
+export class SubjectRoutedNatsServer extends ServerNats {
+  protected override getRouteFromPattern(pattern: string): string {
+    return this.normalizePattern(pattern);
   }
 }

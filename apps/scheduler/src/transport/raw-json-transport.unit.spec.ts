@@ -1,5 +1,9 @@
 import type { Msg } from '@nats-io/transport-node';
-import { JsonReplySerializer, RawMessageDeserializer } from './raw-json-transport.js';
+import {
+  JsonReplySerializer,
+  RawMessageDeserializer,
+  SubjectRoutedNatsServer,
+} from './raw-json-transport.js';
 
 const message = (reply: string | undefined): Msg =>
   ({ subject: 'canopy.node.n1.progress', reply, data: new TextEncoder().encode('{"a"') }) as Msg;
@@ -45,5 +49,22 @@ describe('the plain JSON protocol on Nest', () => {
       error: { code: 'INTERNAL', message: 'the scheduler failed to handle the request' },
       retry: true,
     });
+  });
+});
+
+describe('the NATS server routing by subject', () => {
+  test('finds the handler registered for a subject, wildcards included', () => {
+    const server = new SubjectRoutedNatsServer({});
+    const handler = async (): Promise<string> => 'handled';
+    server.addHandler('canopy.node.*.progress', handler);
+    expect(server.getHandlerByPattern('canopy.node.*.progress')).toBe(handler);
+    expect(server.getHandlerByPattern('canopy.node.*.result')).toBeNull();
+  });
+
+  test('a subject is never read as JSON, even one that is valid JSON', () => {
+    const server = new SubjectRoutedNatsServer({});
+    const handler = async (): Promise<string> => 'handled';
+    server.addHandler('true', handler);
+    expect(server.getHandlerByPattern('true')).toBe(handler);
   });
 });
