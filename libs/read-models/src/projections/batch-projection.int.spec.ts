@@ -1,13 +1,13 @@
 import type { RecordedEvent } from '@canopy/event-store';
 import { PostgresEventStore, migrateEventStore } from '@canopy/event-store/postgres';
 import { RecordingSubscription } from '@canopy/event-store/testing';
-import type { KyselyPlugin } from 'kysely';
 import { appendHistory, objectIdFactory, realisticHistory } from '../testing/event-history.js';
 import {
   createReadModelTestDatabase,
   type ReadModelTestDatabase,
 } from '../testing/read-model-test-database.js';
 import { foldedReadModels, readModelSnapshot } from '../testing/read-model-snapshot.js';
+import { StatementCounter } from '../testing/statement-counter.js';
 import { holdProjectorLock, projectBatch } from './projection-group.js';
 import { startOfEventStore, type ProjectionPosition } from './projection-position.js';
 import { apiProjections } from './read-model-projections.js';
@@ -15,18 +15,6 @@ import { apiProjections } from './read-model-projections.js';
 // A batch is applied set-based: however many events it holds, each projection reads and writes
 // each of its tables once. Two histories of every kind of event, one four times the other, each
 // projected as a single batch, take the same statements and end equal to the fold of the store.
-
-/** Counts the statements run through the kysely instance it is installed on. */
-class StatementCounter implements KyselyPlugin {
-  count = 0;
-
-  transformQuery: KyselyPlugin['transformQuery'] = (args) => {
-    this.count += 1;
-    return args.node;
-  };
-
-  transformResult: KyselyPlugin['transformResult'] = (args) => Promise.resolve(args.result);
-}
 
 let database: ReadModelTestDatabase;
 let store: PostgresEventStore;

@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { ReadModelDatabase } from '../../schema/read-model-database.js';
 import { columnNames, unnestRows, type RowSetColumns } from '../unnest-rows.js';
+import type { PendingWrite } from '../write-together.js';
 import { isTerminal, type ProjectedTask } from './projected-task.js';
 
 // The metrics counters (api.account_task_counters, api.function_task_counters, api.*_task_days,
@@ -146,38 +147,40 @@ const functionDayColumns: RowSetColumns<FunctionDayChange> = {
 const nodeColumns: RowSetColumns<NodeChange> = { node_id: 'text', change: 'int4' };
 
 /**
- * Adds `changes` to the counter tables, in the caller's (the batch's) transaction: one statement
- * per table, whatever the number of keys.
+ * The writes that add `changes` to the counter tables (for `writeTogether`, in the batch's
+ * transaction): one per table that changes, whatever the number of keys.
  */
-export async function writeTaskCounterChanges(
+export function taskCounterWrites(
   trx: Transaction<ReadModelDatabase>,
   changes: TaskCounterChanges,
-): Promise<void> {
+): PendingWrite[] {
+  const writes: PendingWrite[] = [];
   const accounts = [...changes.accounts].map(([accountId, { pending, completed }]) => ({
     account_id: accountId,
     pending,
     completed,
   }));
   if (accounts.length > 0) {
-    await trx
-      .insertInto('api.account_task_counters')
-      .columns(columnNames(accountColumns))
-      .expression(unnestRows(accountColumns, accounts))
-      .onConflict((conflict) =>
-        conflict.column('account_id').doUpdateSet((update) => ({
-          pending: update(
-            update.ref('api.account_task_counters.pending'),
-            '+',
-            update.ref('excluded.pending'),
-          ),
-          completed: update(
-            update.ref('api.account_task_counters.completed'),
-            '+',
-            update.ref('excluded.completed'),
-          ),
-        })),
-      )
-      .execute();
+    writes.push(
+      trx
+        .insertInto('api.account_task_counters')
+        .columns(columnNames(accountColumns))
+        .expression(unnestRows(accountColumns, accounts))
+        .onConflict((conflict) =>
+          conflict.column('account_id').doUpdateSet((update) => ({
+            pending: update(
+              update.ref('api.account_task_counters.pending'),
+              '+',
+              update.ref('excluded.pending'),
+            ),
+            completed: update(
+              update.ref('api.account_task_counters.completed'),
+              '+',
+              update.ref('excluded.completed'),
+            ),
+          })),
+        ),
+    );
   }
   const functions = [...changes.functions].map(
     ([functionId, { accountId, pending, completed }]) => ({
@@ -188,78 +191,83 @@ export async function writeTaskCounterChanges(
     }),
   );
   if (functions.length > 0) {
-    await trx
-      .insertInto('api.function_task_counters')
-      .columns(columnNames(functionColumns))
-      .expression(unnestRows(functionColumns, functions))
-      .onConflict((conflict) =>
-        conflict.column('function_id').doUpdateSet((update) => ({
-          pending: update(
-            update.ref('api.function_task_counters.pending'),
-            '+',
-            update.ref('excluded.pending'),
-          ),
-          completed: update(
-            update.ref('api.function_task_counters.completed'),
-            '+',
-            update.ref('excluded.completed'),
-          ),
-        })),
-      )
-      .execute();
+    writes.push(
+      trx
+        .insertInto('api.function_task_counters')
+        .columns(columnNames(functionColumns))
+        .expression(unnestRows(functionColumns, functions))
+        .onConflict((conflict) =>
+          conflict.column('function_id').doUpdateSet((update) => ({
+            pending: update(
+              update.ref('api.function_task_counters.pending'),
+              '+',
+              update.ref('excluded.pending'),
+            ),
+            completed: update(
+              update.ref('api.function_task_counters.completed'),
+              '+',
+              update.ref('excluded.completed'),
+            ),
+          })),
+        ),
+    );
   }
   const accountDays = [...changes.accountDays].map(([key, issued]) => {
     const [accountId = '', day = ''] = key.split(' ');
     return { account_id: accountId, day, issued };
   });
   if (accountDays.length > 0) {
-    await trx
-      .insertInto('api.account_task_days')
-      .columns(columnNames(accountDayColumns))
-      .expression(unnestRows(accountDayColumns, accountDays))
-      .onConflict((conflict) =>
-        conflict.columns(['account_id', 'day']).doUpdateSet((update) => ({
-          issued: update(
-            update.ref('api.account_task_days.issued'),
-            '+',
-            update.ref('excluded.issued'),
-          ),
-        })),
-      )
-      .execute();
+    writes.push(
+      trx
+        .insertInto('api.account_task_days')
+        .columns(columnNames(accountDayColumns))
+        .expression(unnestRows(accountDayColumns, accountDays))
+        .onConflict((conflict) =>
+          conflict.columns(['account_id', 'day']).doUpdateSet((update) => ({
+            issued: update(
+              update.ref('api.account_task_days.issued'),
+              '+',
+              update.ref('excluded.issued'),
+            ),
+          })),
+        ),
+    );
   }
   const functionDays = [...changes.functionDays].map(([key, issued]) => {
     const [functionId = '', day = ''] = key.split(' ');
     return { function_id: functionId, day, issued };
   });
   if (functionDays.length > 0) {
-    await trx
-      .insertInto('api.function_task_days')
-      .columns(columnNames(functionDayColumns))
-      .expression(unnestRows(functionDayColumns, functionDays))
-      .onConflict((conflict) =>
-        conflict.columns(['function_id', 'day']).doUpdateSet((update) => ({
-          issued: update(
-            update.ref('api.function_task_days.issued'),
-            '+',
-            update.ref('excluded.issued'),
-          ),
-        })),
-      )
-      .execute();
+    writes.push(
+      trx
+        .insertInto('api.function_task_days')
+        .columns(columnNames(functionDayColumns))
+        .expression(unnestRows(functionDayColumns, functionDays))
+        .onConflict((conflict) =>
+          conflict.columns(['function_id', 'day']).doUpdateSet((update) => ({
+            issued: update(
+              update.ref('api.function_task_days.issued'),
+              '+',
+              update.ref('excluded.issued'),
+            ),
+          })),
+        ),
+    );
   }
   // A node without a row (a task assigned to a node the read models do not know) is not counted.
   const nodes = [...changes.nodes]
     .filter(([, change]) => change !== 0)
     .map(([nodeId, change]) => ({ node_id: nodeId, change }));
   if (nodes.length > 0) {
-    await trx
-      .updateTable('api.nodes')
-      .from(sql<NodeChange>`(${unnestRows(nodeColumns, nodes)})`.as('c'))
-      .set((update) => ({
-        running_tasks: update(update.ref('api.nodes.running_tasks'), '+', update.ref('c.change')),
-      }))
-      .whereRef('api.nodes.node_id', '=', 'c.node_id')
-      .execute();
+    writes.push(
+      trx
+        .updateTable('api.nodes')
+        .from(sql<NodeChange>`(${unnestRows(nodeColumns, nodes)})`.as('c'))
+        .set((update) => ({
+          running_tasks: update(update.ref('api.nodes.running_tasks'), '+', update.ref('c.change')),
+        }))
+        .whereRef('api.nodes.node_id', '=', 'c.node_id'),
+    );
   }
+  return writes;
 }

@@ -20,7 +20,8 @@ import {
   type ProjectedAttempt,
   type ProjectedTask,
 } from './projected-task.js';
-import { TaskCounterChanges, writeTaskCounterChanges } from './task-counters.js';
+import { writeTogether, type PendingWrite } from '../write-together.js';
+import { TaskCounterChanges, taskCounterWrites } from './task-counters.js';
 
 type Trx = Transaction<ReadModelDatabase>;
 
@@ -98,7 +99,6 @@ async function applyTaskEvents(trx: Trx, recorded: readonly RecordedEvent[]): Pr
   }
 
   const changed = [...tasks.values()].filter((task) => task.changed);
-  await upsertTasks(trx, changed);
   const counters = new TaskCounterChanges();
   for (const { issued, task, storedTask } of changed) {
     counters.add(storedTask, {
@@ -108,9 +108,13 @@ async function applyTaskEvents(trx: Trx, recorded: readonly RecordedEvent[]): Pr
       task,
     });
   }
-  await writeTaskCounterChanges(trx, counters);
-  await upsertAttempts(trx, changed.flatMap(changedAttempts));
-  await insertResults(trx, [...results.values()]);
+  // Every table once, in one statement: each write depends only on what was read above.
+  await writeTogether(trx, [
+    taskRowsWrite(trx, changed),
+    ...taskCounterWrites(trx, counters),
+    attemptRowsWrite(trx, changed.flatMap(changedAttempts)),
+    resultRowsWrite(trx, [...results.values()]),
+  ]);
 }
 
 function parseTaskOf(recorded: RecordedEvent): TaskEvent {
@@ -312,8 +316,8 @@ const taskColumns: RowSetColumns<TaskRowSet> = {
   last_stream_version: 'int8',
 };
 
-async function upsertTasks(trx: Trx, tasks: readonly TaskInProgress[]): Promise<void> {
-  if (tasks.length === 0) return;
+function taskRowsWrite(trx: Trx, tasks: readonly TaskInProgress[]): PendingWrite | undefined {
+  if (tasks.length === 0) return undefined;
   const rows = tasks.map(({ issued, task, version }) => ({
     task_id: issued.task_id,
     account_id: issued.account_id,
@@ -338,7 +342,7 @@ async function upsertTasks(trx: Trx, tasks: readonly TaskInProgress[]): Promise<
     finished_at: task.finishedAt,
     last_stream_version: version,
   }));
-  await trx
+  return trx
     .insertInto('api.tasks')
     .columns(columnNames(taskColumns))
     .expression(unnestRows(taskColumns, rows))
@@ -358,8 +362,7 @@ async function upsertTasks(trx: Trx, tasks: readonly TaskInProgress[]): Promise<
           updated_at: sql`now()`,
         }))
         .whereRef('api.tasks.last_stream_version', '<', 'excluded.last_stream_version'),
-    )
-    .execute();
+    );
 }
 
 interface TaskAttemptRowSet {
@@ -411,13 +414,16 @@ function changedAttempts({ issued, task, storedTask }: TaskInProgress): TaskAtte
     }));
 }
 
-async function upsertAttempts(trx: Trx, attempts: readonly TaskAttemptRowSet[]): Promise<void> {
-  if (attempts.length === 0) return;
+function attemptRowsWrite(
+  trx: Trx,
+  attempts: readonly TaskAttemptRowSet[],
+): PendingWrite | undefined {
+  if (attempts.length === 0) return undefined;
   // One row per (task, attempt) in a statement: ON CONFLICT cannot touch a row twice.
   const latest = new Map(
     attempts.map((attempt) => [`${attempt.task_id}:${attempt.attempt}`, attempt]),
   );
-  await trx
+  return trx
     .insertInto('api.task_attempts')
     .columns(columnNames(attemptColumns))
     .expression(unnestRows(attemptColumns, [...latest.values()]))
@@ -429,8 +435,7 @@ async function upsertAttempts(trx: Trx, attempts: readonly TaskAttemptRowSet[]):
         failed_status: update.ref('excluded.failed_status'),
         retry_at: update.ref('excluded.retry_at'),
       })),
-    )
-    .execute();
+    );
 }
 
 interface TaskResultRowSet {
@@ -463,12 +468,11 @@ function resultRow(data: TaskFinished['data']): TaskResultRowSet {
   };
 }
 
-async function insertResults(trx: Trx, results: readonly TaskResultRowSet[]): Promise<void> {
-  if (results.length === 0) return;
-  await trx
+function resultRowsWrite(trx: Trx, results: readonly TaskResultRowSet[]): PendingWrite | undefined {
+  if (results.length === 0) return undefined;
+  return trx
     .insertInto('api.task_results')
     .columns(columnNames(resultColumns))
     .expression(unnestRows(resultColumns, results))
-    .onConflict((conflict) => conflict.column('task_id').doNothing())
-    .execute();
+    .onConflict((conflict) => conflict.column('task_id').doNothing());
 }
