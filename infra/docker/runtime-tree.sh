@@ -1,10 +1,10 @@
 #!/bin/sh
 # Lays out in OUT what a Canopy service's image runs: the builds of the named apps and of the
 # libraries built with them, every package manifest, the production dependencies only, and the
-# images' health check (healthcheck.mjs). The Dockerfiles (apps/*/Dockerfile) run it in their
-# build stage, through build-service.sh; the test of the images
-# (apps/platform-e2e/src/deployment/container-images.e2e.spec.ts) runs it too and starts the
-# whole system from its output.
+# images' health check (healthcheck.mjs). The build stage of infra/docker/Dockerfile runs it for
+# the four services, through build-services.sh, and every image gets that one tree; the test of the
+# images (apps/platform-e2e/src/deployment/container-images.e2e.spec.ts) runs it too and starts
+# the whole system from its output.
 #
 # Usage, from the repository root once the apps are built:  sh infra/docker/runtime-tree.sh OUT APP...
 set -eu

@@ -6,112 +6,107 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { eventually } from '@canopy/async-testing';
 import { findFreePort } from '@canopy/local-services/testing';
-import { DockerfileParser } from 'dockerfile-ast';
 import type { Instruction } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
+import { argumentsOf, readDockerfile } from '../testing/dockerfile-targets.js';
 import { startStack } from '../testing/platform-stack.js';
 import type { PlatformStack } from '../testing/platform-stack.js';
 import { builtEntryPoint, repositoryRoot } from '../testing/service-process.js';
 
-// No container engine runs here, so the images are checked without building them: each Dockerfile
-// is parsed and linted, its instructions are held to what the deployment needs (multi-stage, a
-// non-root user, the probes), and the file tree its runtime stage receives is made by the same
-// script its build script runs (infra/docker/build-service.sh → runtime-tree.sh), in a temporary
-// directory, and the whole system is started from that tree and runs a task. What stays unchecked: the base image and npm's network
-// install inside a real build.
+// No container engine runs here, so the images are checked without building them: their Dockerfile
+// (infra/docker/Dockerfile, one target per service) is parsed and linted, each target's instructions,
+// with those it inherits from the shared runtime stage, are held to what the deployment needs
+// (multi-stage, a non-root user, the probes), and the file tree the runtime stage receives is made
+// by the same script its build stage runs (infra/docker/build-services.sh → runtime-tree.sh), in a
+// temporary directory, and the whole system is started from that tree and runs a task. What stays
+// unchecked: the base image and npm's network install inside a real build.
 
 const run = promisify(execFile);
 
 const services = ['gateway', 'scheduler', 'projector', 'node-agent'] as const;
-type Service = (typeof services)[number];
 
 const ADMIN_PORT = '9464';
 const GATEWAY_PORT = '3000';
 
-interface Stage {
-  readonly name: string | null;
-  readonly instructions: readonly Instruction[];
-}
+const dockerfile = readDockerfile();
 
-function readDockerfile(service: Service): { text: string; stages: Stage[] } {
-  const text = readFileSync(`${repositoryRoot}apps/${service}/Dockerfile`, 'utf8');
-  const stages: Stage[] = [];
-  for (const instruction of DockerfileParser.parse(text).getInstructions()) {
-    if (instruction.getKeyword() === 'FROM') {
-      const name = /\bAS\s+(\S+)$/i.exec(instruction.getArgumentsContent() ?? '')?.[1] ?? null;
-      stages.push({ name, instructions: [] });
-    } else {
-      (stages.at(-1)?.instructions as Instruction[] | undefined)?.push(instruction);
-    }
-  }
-  return { text, stages };
-}
-
-function argumentsOf(stage: Stage, keyword: string): string[] {
-  return stage.instructions
-    .filter((instruction) => instruction.getKeyword() === keyword)
-    .map((instruction) => instruction.getArgumentsContent() ?? '');
-}
-
-function envOf(stage: Stage): Record<string, string> {
+function envOf(instructions: readonly Instruction[]): Record<string, string> {
   return Object.fromEntries(
-    argumentsOf(stage, 'ENV').flatMap((line) =>
+    argumentsOf(instructions, 'ENV').flatMap((line) =>
       line.split(/\s+/).map((pair) => pair.split('=') as [string, string]),
     ),
   );
 }
 
-describe.each(services)('the %s Dockerfile', (service) => {
-  const { text, stages } = readDockerfile(service);
-  const [build, runtime] = stages as [Stage, Stage];
+function copiesOf(instructions: readonly Instruction[]): [string[], string | undefined][] {
+  return instructions
+    .filter((instruction) => instruction.getKeyword() === 'COPY')
+    .map((instruction) => [
+      (instruction as Instruction & { getFlags(): { getName(): string; getValue(): string }[] })
+        .getFlags()
+        .map((flag) => `${flag.getName()}=${flag.getValue()}`),
+      instruction.getArgumentsContent() ?? undefined,
+    ]);
+}
 
+describe("the images' Dockerfile", () => {
   test('lints clean', () => {
     expect(
-      validate(text).map((problem) => `${problem.range.start.line + 1}: ${problem.message}`),
+      validate(dockerfile.text).map(
+        (problem) => `${problem.range.start.line + 1}: ${problem.message}`,
+      ),
     ).toEqual([]);
   });
 
-  test('builds in one stage and runs in another, from the same Node image', () => {
-    expect(stages.map((stage) => stage.name)).toEqual(['build', null]);
-    expect(text).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
-    expect([...text.matchAll(/^FROM (\S+)/gm)].map((match) => match[1])).toEqual([
-      '${NODE_IMAGE}',
-      '${NODE_IMAGE}',
+  test('builds in one stage, runs in another from the same Node image, and has a target per service', () => {
+    expect(dockerfile.text).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    expect(dockerfile.stages.map((stage) => [stage.name, stage.base])).toEqual([
+      ['build', '${NODE_IMAGE}'],
+      ['runtime', '${NODE_IMAGE}'],
+      ...services.map((service) => [service, 'runtime']),
     ]);
+    // A target adds its own configuration only: what it runs comes from the shared stages.
+    for (const service of services) {
+      expect([
+        service,
+        [...new Set(dockerfile.stage(service).instructions.map((each) => each.getKeyword()))],
+      ]).toEqual([service, ['ENV', 'EXPOSE', 'ENTRYPOINT']]);
+    }
   });
 
-  test('builds this app with the shared build script and receives its runtime tree', () => {
-    const project = (
-      JSON.parse(readFileSync(`${repositoryRoot}apps/${service}/package.json`, 'utf8')) as {
-        name: string;
-      }
-    ).name;
-    expect(argumentsOf(build, 'RUN')).toEqual([
-      `sh infra/docker/build-service.sh ${service} /runtime`,
+  test('builds every service with the shared build script, and the runtime stage receives its tree', () => {
+    const build = dockerfile.stage('build');
+    expect(argumentsOf(build.instructions, 'RUN')).toEqual([
+      `sh infra/docker/build-services.sh /runtime ${services.join(' ')}`,
     ]);
-    // The script builds the project nx knows by the app's package name.
-    expect(project).toBe(`@canopy/${service}`);
-    const copies = runtime.instructions
-      .filter((instruction) => instruction.getKeyword() === 'COPY')
-      .map((instruction) => [
-        (instruction as Instruction & { getFlags(): { getName(): string; getValue(): string }[] })
-          .getFlags()
-          .map((flag) => `${flag.getName()}=${flag.getValue()}`),
-        instruction.getArgumentsContent(),
-      ]);
-    expect(copies).toEqual([[['from=build'], '/runtime ./']]);
+    // The script builds the projects nx knows by the apps' package names.
+    for (const service of services) {
+      const project = (
+        JSON.parse(readFileSync(`${repositoryRoot}apps/${service}/package.json`, 'utf8')) as {
+          name: string;
+        }
+      ).name;
+      expect(project).toBe(`@canopy/${service}`);
+    }
+    expect(copiesOf(dockerfile.stage('runtime').instructions)).toEqual([
+      [['from=build'], '/runtime ./'],
+    ]);
   });
+});
+
+describe.each(services)('the %s image', (service) => {
+  const instructions = dockerfile.instructionsOf(service);
 
   test('runs the built entry point as the unprivileged node user', () => {
-    expect(argumentsOf(runtime, 'USER')).toEqual(['node']);
-    const entrypoint = JSON.parse(argumentsOf(runtime, 'ENTRYPOINT')[0] ?? '[]') as string[];
+    expect(argumentsOf(instructions, 'USER')).toEqual(['node']);
+    const entrypoint = JSON.parse(argumentsOf(instructions, 'ENTRYPOINT')[0] ?? '[]') as string[];
     expect(entrypoint).toEqual(['node', `apps/${service}/dist/main.js`]);
     expect(builtEntryPoint(service)).toBe(`${repositoryRoot}${entrypoint[1] ?? ''}`);
-    expect(argumentsOf(runtime, 'CMD')).toEqual([]);
+    expect(argumentsOf(instructions, 'CMD')).toEqual([]);
   });
 
   test('listens on every interface, and its health check asks /readyz on the exposed port', () => {
-    const env = envOf(runtime);
+    const env = envOf(instructions);
     expect(env['NODE_ENV']).toBe('production');
     expect(env['ADMIN_HOST']).toBe('0.0.0.0');
     const probedPort = env['ADMIN_PORT'] ?? env['PORT'];
@@ -121,21 +116,30 @@ describe.each(services)('the %s Dockerfile', (service) => {
     } else {
       expect(env['ADMIN_PORT']).toBe(ADMIN_PORT);
     }
-    expect(argumentsOf(runtime, 'EXPOSE')).toEqual([probedPort]);
-    const [healthcheck] = argumentsOf(runtime, 'HEALTHCHECK');
-    expect(healthcheck).toBe('CMD ["node", "healthcheck.mjs", "/readyz"]');
+    expect(argumentsOf(instructions, 'EXPOSE')).toEqual([probedPort]);
+    expect(argumentsOf(instructions, 'HEALTHCHECK')).toEqual([
+      'CMD ["node", "healthcheck.mjs", "/readyz"]',
+    ]);
   });
 });
 
-test('the build script installs the workspace, builds the app with nx and lays out its runtime tree', () => {
-  const steps = readFileSync(`${repositoryRoot}infra/docker/build-service.sh`, 'utf8')
+test('the build script installs the workspace, builds the apps in one nx run and lays out their runtime tree', () => {
+  const steps = readFileSync(`${repositoryRoot}infra/docker/build-services.sh`, 'utf8')
     .split('\n')
     .filter((line) => /^(npm|npx|sh) /.test(line));
   expect(steps).toEqual([
     'npm ci --ignore-scripts --no-audit --no-fund',
-    'npx nx run "@canopy/$service:build" --output-style=static',
-    'sh infra/docker/runtime-tree.sh "$out" "$service"',
+    'npx nx run-many --targets=build --projects="$projects" --output-style=static',
+    'sh infra/docker/runtime-tree.sh "$out" "$@"',
   ]);
+});
+
+test('the build script refuses a service that is not an app', async () => {
+  await expect(
+    run('sh', ['infra/docker/build-services.sh', '/nonexistent', 'gateway', 'no-such-app'], {
+      cwd: repositoryRoot,
+    }),
+  ).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('usage: build-services.sh') });
 });
 
 test('the build context leaves out dependencies, builds, local data and generated secrets', () => {
@@ -160,7 +164,7 @@ describe('the runtime tree the images receive', () => {
 
   beforeAll(async () => {
     tree = await mkdtemp(path.join(tmpdir(), 'canopy-runtime-tree-'));
-    // The script the Dockerfiles run, for all four apps at once: one install instead of four.
+    // The script the Dockerfile's build stage runs, for the same four apps: the tree the images get.
     // Packages come from npm's cache when it has them.
     await run('sh', ['infra/docker/runtime-tree.sh', tree, ...services], {
       cwd: repositoryRoot,

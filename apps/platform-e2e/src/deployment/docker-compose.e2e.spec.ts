@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { commonConfigSchema } from '@canopy/service-runtime';
 import { parse } from 'yaml';
+import { argumentsOf, dockerfilePath, readDockerfile } from '../testing/dockerfile-targets.js';
 import { builtEntryPoint, repositoryRoot } from '../testing/service-process.js';
 
 // docker-compose.yml without Docker (no engine runs here): its services are held to what the
@@ -18,7 +19,11 @@ const run = promisify(execFile);
 interface ComposeService {
   readonly profiles?: string[];
   readonly image?: string;
-  readonly build?: { readonly context: string; readonly dockerfile: string };
+  readonly build?: {
+    readonly context: string;
+    readonly dockerfile: string;
+    readonly target: string;
+  };
   readonly command?: string[];
   readonly environment?: Record<string, string>;
   readonly ports?: string[];
@@ -44,15 +49,16 @@ const service = (name: string): ComposeService => {
   return found;
 };
 const postgres = service('postgres');
+const dockerfile = readDockerfile();
 
-test('the services profile runs every Canopy service from its Dockerfile', () => {
+test("the services profile runs every Canopy service from its target of the images' Dockerfile", () => {
   const profiled = Object.entries(compose.services)
     .filter(([, each]) => each.profiles?.includes('services'))
     .map(([name]) => name);
   expect(profiled).toEqual([...canopyServices]);
   for (const name of canopyServices) {
-    expect(service(name).build).toEqual({ context: '.', dockerfile: `apps/${name}/Dockerfile` });
-    expect(existsSync(`${repositoryRoot}apps/${name}/Dockerfile`)).toBe(true);
+    expect(service(name).build).toEqual({ context: '.', dockerfile: dockerfilePath, target: name });
+    expect(dockerfile.stages.map((stage) => stage.name)).toContain(name);
   }
   expect(service('scheduler').deploy?.replicas).toBe(2);
   // The node agent's command is its flags (the image's entry point is the agent), under an init.
@@ -64,8 +70,9 @@ test('the services profile runs every Canopy service from its Dockerfile', () =>
 
 test('every service waits for what it needs to be healthy, and each of those has a health check', () => {
   const dockerfileHealthcheck = (name: string) =>
-    /^HEALTHCHECK .*\/readyz/m.test(
-      readFileSync(`${repositoryRoot}apps/${name}/Dockerfile`, 'utf8'),
+    dockerfile.stages.some((stage) => stage.name === name) &&
+    argumentsOf(dockerfile.instructionsOf(name), 'HEALTHCHECK').some((check) =>
+      check.includes('/readyz'),
     );
   for (const name of canopyServices) {
     const needs = service(name).depends_on ?? {};
