@@ -4,38 +4,11 @@ import {
   type NodeEvent,
   type NodeEventType,
 } from '@canopy/contracts';
-import { sql, type Transaction } from 'kysely';
-import type { ReadModelDatabase } from '../schema/read-model-database.js';
+import { sql } from 'kysely';
 import type { NodeUnavailableReason } from '../schema/nodes-table.js';
 import type { Projection } from './projection.js';
 import { rowPerStreamProjection } from './row-per-stream.js';
-import {
-  anyOf,
-  columnNames,
-  excludedColumns,
-  unnestRows,
-  type RowSetColumns,
-} from './unnest-rows.js';
-
-/**
- * Node streams → `api.nodes`. NodeAnnounced / NodeLeft / NodeLost: capabilities, slots and
- * availability. NodeRegistered / NodeDisabled / NodeEnabled / NodeDescribed: the owning account's
- * registration. A node never registered belongs to the platform (account_id NULL). A disabled
- * node is unavailable, even if an announcement is recorded after the disabling (a race the
- * scheduler cannot always win); enabling it makes it available only once it announces again.
- *
- * One row per node (row-per-stream.ts). `running_tasks` belongs to the tasks projection and is never
- * written.
- */
-export const nodesProjection: Projection<NodeEventType> = rowPerStreamProjection({
-  name: 'nodes',
-  handles: nodeEventTypes,
-  parse: parseNodeEvent,
-  keyOf: (event: NodeEvent) => event.data.nodeId,
-  load: loadNodes,
-  evolve: evolveNodeRow,
-  store: storeNodes,
-});
+import type { RowSetColumns } from './unnest-rows.js';
 
 /** The columns of `api.nodes` this projection writes. */
 interface NodeRowSet {
@@ -82,39 +55,31 @@ const nodeColumns: RowSetColumns<NodeRowSet> = {
   last_stream_version: 'int8',
 };
 
-async function storeNodes(
-  trx: Transaction<ReadModelDatabase>,
-  rows: readonly NodeRowSet[],
-): Promise<void> {
-  await trx
-    .insertInto('api.nodes')
-    .columns(columnNames(nodeColumns))
-    .expression(unnestRows(nodeColumns, rows))
-    .onConflict((conflict) =>
-      conflict
-        .column('node_id')
-        .doUpdateSet({ ...excludedColumns(nodeColumns, 'node_id'), updated_at: sql`now()` })
-        .whereRef('api.nodes.last_stream_version', '<', 'excluded.last_stream_version'),
-    )
-    .execute();
-}
-
-async function loadNodes(
-  trx: Transaction<ReadModelDatabase>,
-  nodeIds: readonly string[],
-): Promise<Map<string, NodeRowSet>> {
-  const rows = await trx
-    .selectFrom('api.nodes')
-    .select(columnNames(nodeColumns))
-    .where('node_id', '=', anyOf(nodeIds, 'text'))
-    .execute();
-  return new Map(
-    rows.map((row) => [
-      row.node_id,
-      { ...row, last_stream_version: Number(row.last_stream_version) },
-    ]),
-  );
-}
+/**
+ * Node streams → `api.nodes`. NodeAnnounced / NodeLeft / NodeLost: capabilities, slots and
+ * availability. NodeRegistered / NodeDisabled / NodeEnabled / NodeDescribed: the owning account's
+ * registration. A node never registered belongs to the platform (account_id NULL). A disabled
+ * node is unavailable, even if an announcement is recorded after the disabling (a race the
+ * scheduler cannot always win); enabling it makes it available only once it announces again.
+ *
+ * One row per node (row-per-stream.ts). `running_tasks` belongs to the tasks projection and is never
+ * written.
+ */
+export const nodesProjection: Projection<NodeEventType> = rowPerStreamProjection({
+  name: 'nodes',
+  handles: nodeEventTypes,
+  parse: parseNodeEvent,
+  keyOf: (event: NodeEvent) => event.data.nodeId,
+  rows: {
+    table: 'api.nodes',
+    key: 'node_id',
+    keyType: 'text',
+    columns: nodeColumns,
+    // The row leaves updated_at to the table: the time of the write.
+    alsoOnUpdate: { updated_at: sql`now()` },
+  },
+  evolve: evolveNodeRow,
+});
 
 /**
  * The row after `event` (at `version`), or `row` itself when the event changes nothing: an update

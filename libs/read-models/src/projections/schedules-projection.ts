@@ -5,31 +5,9 @@ import {
   type ScheduleEvent,
   type ScheduleEventType,
 } from '@canopy/contracts';
-import type { Transaction } from 'kysely';
-import type { ReadModelDatabase } from '../schema/read-model-database.js';
 import type { Projection } from './projection.js';
 import { rowPerStreamProjection } from './row-per-stream.js';
-import {
-  anyOf,
-  columnNames,
-  excludedColumns,
-  unnestRows,
-  type RowSetColumns,
-} from './unnest-rows.js';
-
-/**
- * ScheduleCreated / Changed / Paused / Resumed / Deleted / Ticked → `api.schedules`, one row per
- * schedule (row-per-stream.ts; deleted ones stay, flagged).
- */
-export const schedulesProjection: Projection<ScheduleEventType> = rowPerStreamProjection({
-  name: 'schedules',
-  handles: scheduleEventTypes,
-  parse: parseScheduleEvent,
-  keyOf: (event: ScheduleEvent) => event.data.scheduleId,
-  load: loadSchedules,
-  evolve: evolveScheduleRow,
-  store: storeSchedules,
-});
+import type { RowSetColumns } from './unnest-rows.js';
 
 interface ScheduleRowSet {
   readonly schedule_id: string;
@@ -81,43 +59,23 @@ const scheduleColumns: RowSetColumns<ScheduleRowSet> = {
   last_stream_version: 'int8',
 };
 
-async function storeSchedules(
-  trx: Transaction<ReadModelDatabase>,
-  rows: readonly ScheduleRowSet[],
-): Promise<void> {
-  await trx
-    .insertInto('api.schedules')
-    .columns(columnNames(scheduleColumns))
-    .expression(unnestRows(scheduleColumns, rows))
-    .onConflict((conflict) =>
-      conflict
-        .column('schedule_id')
-        .doUpdateSet(excludedColumns(scheduleColumns, 'schedule_id'))
-        .whereRef('api.schedules.last_stream_version', '<', 'excluded.last_stream_version'),
-    )
-    .execute();
-}
-
-async function loadSchedules(
-  trx: Transaction<ReadModelDatabase>,
-  scheduleIds: readonly string[],
-): Promise<Map<string, ScheduleRowSet>> {
-  const rows = await trx
-    .selectFrom('api.schedules')
-    .select(columnNames(scheduleColumns))
-    .where('schedule_id', '=', anyOf(scheduleIds, 'bpchar'))
-    .execute();
-  return new Map(
-    rows.map((row) => [
-      row.schedule_id,
-      {
-        ...row,
-        tick_count: Number(row.tick_count),
-        last_stream_version: Number(row.last_stream_version),
-      },
-    ]),
-  );
-}
+/**
+ * ScheduleCreated / Changed / Paused / Resumed / Deleted / Ticked → `api.schedules`, one row per
+ * schedule (row-per-stream.ts; deleted ones stay, flagged).
+ */
+export const schedulesProjection: Projection<ScheduleEventType> = rowPerStreamProjection({
+  name: 'schedules',
+  handles: scheduleEventTypes,
+  parse: parseScheduleEvent,
+  keyOf: (event: ScheduleEvent) => event.data.scheduleId,
+  rows: {
+    table: 'api.schedules',
+    key: 'schedule_id',
+    keyType: 'bpchar',
+    columns: scheduleColumns,
+  },
+  evolve: evolveScheduleRow,
+});
 
 /**
  * The row after `event` (at `version`); undefined for an event about a schedule without a row,
