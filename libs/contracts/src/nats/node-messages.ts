@@ -7,7 +7,11 @@ import {
   taskIdSchema,
   utcTimeSchema,
 } from '../identifiers.js';
-import { taskRequirementsSchema, taskResponseSchema } from '../task/task-payloads.js';
+import {
+  taskProgressSchema,
+  taskRequirementsSchema,
+  taskResponseSchema,
+} from '../task/task-payloads.js';
 import { refusalSchema, replyErrorSchema } from './reply-error.js';
 
 // Node → scheduler requests on canopy.node.<nodeId>.<kind>. Any nodeId in a body is informative only:
@@ -75,7 +79,7 @@ export const progressReportSchema = z.object({
   reportId: reportIdSchema,
   taskId: taskIdSchema,
   attempt: attemptSchema,
-  progress: z.int().min(0).max(100),
+  progress: taskProgressSchema,
 });
 export type ProgressReport = z.infer<typeof progressReportSchema>;
 

@@ -1,17 +1,13 @@
 import { z } from 'zod';
 import { parseContract } from '../contract-violation.js';
-import {
-  accountIdSchema,
-  attemptSchema,
-  nodeIdSchema,
-  taskIdSchema,
-  utcTimeSchema,
-} from '../identifiers.js';
+import { accountIdSchema, taskIdSchema, utcTimeSchema } from '../identifiers.js';
 import { taskIssuedDataSchema } from './task-events.js';
 import {
   contractSchema,
   currentMetadata,
+  taskAttemptOnNodeSchema,
   taskFailureReasonSchema,
+  taskProgressSchema,
   taskResponseSchema,
   unassignReasonSchema,
 } from './task-payloads.js';
@@ -22,45 +18,22 @@ export const issueTaskSchema = contractSchema('IssueTask', taskIssuedDataSchema)
 
 export const assignTaskSchema = contractSchema(
   'AssignTask',
-  z.object({
-    taskId: taskIdSchema,
-    nodeId: nodeIdSchema,
-    attempt: attemptSchema,
-    now: utcTimeSchema,
-  }),
+  taskAttemptOnNodeSchema.extend({ now: utcTimeSchema }),
 );
 
 export const unassignTaskSchema = contractSchema(
   'UnassignTask',
-  z.object({
-    taskId: taskIdSchema,
-    nodeId: nodeIdSchema,
-    attempt: attemptSchema,
-    reason: unassignReasonSchema,
-    now: utcTimeSchema,
-  }),
+  taskAttemptOnNodeSchema.extend({ reason: unassignReasonSchema, now: utcTimeSchema }),
 );
 
 export const recordProgressSchema = contractSchema(
   'RecordProgress',
-  z.object({
-    taskId: taskIdSchema,
-    nodeId: nodeIdSchema,
-    attempt: attemptSchema,
-    progress: z.int().min(0).max(100),
-    now: utcTimeSchema,
-  }),
+  taskAttemptOnNodeSchema.extend({ progress: taskProgressSchema, now: utcTimeSchema }),
 );
 
 export const finishTaskSchema = contractSchema(
   'FinishTask',
-  z.object({
-    taskId: taskIdSchema,
-    nodeId: nodeIdSchema,
-    attempt: attemptSchema,
-    response: taskResponseSchema,
-    now: utcTimeSchema,
-  }),
+  taskAttemptOnNodeSchema.extend({ response: taskResponseSchema, now: utcTimeSchema }),
 );
 
 export const failTaskSchema = contractSchema(

@@ -3,9 +3,7 @@ import { parseContract } from '../contract-violation.js';
 import { retryPolicySchema } from '../function/retry-policy.js';
 import {
   accountIdSchema,
-  attemptSchema,
   functionIdSchema,
-  nodeIdSchema,
   scheduleIdSchema,
   taskIdSchema,
   utcTimeSchema,
@@ -13,9 +11,11 @@ import {
 import {
   contractSchema,
   currentMetadata,
+  taskAttemptOnNodeSchema,
   taskFailureReasonSchema,
   taskFailureStatus,
   taskPrioritySchema,
+  taskProgressSchema,
   taskRequestSchema,
   taskRequirementsSchema,
   taskResponseSchema,
@@ -52,26 +52,17 @@ export const taskIssuedDataSchema = z.object({
   retry: retryPolicySchema.optional(),
 });
 
-export const taskAssignedDataSchema = z.object({
-  taskId: taskIdSchema,
-  nodeId: nodeIdSchema,
-  attempt: attemptSchema,
+export const taskAssignedDataSchema = taskAttemptOnNodeSchema.extend({
   assignedAt: utcTimeSchema,
 });
 
-export const taskUnassignedDataSchema = z.object({
-  taskId: taskIdSchema,
-  nodeId: nodeIdSchema,
-  attempt: attemptSchema,
+export const taskUnassignedDataSchema = taskAttemptOnNodeSchema.extend({
   reason: unassignReasonSchema,
   at: utcTimeSchema,
 });
 
-export const taskProgressedDataSchema = z.object({
-  taskId: taskIdSchema,
-  nodeId: nodeIdSchema,
-  attempt: attemptSchema,
-  progress: z.int().min(0).max(100),
+export const taskProgressedDataSchema = taskAttemptOnNodeSchema.extend({
+  progress: taskProgressSchema,
   at: utcTimeSchema,
 });
 
@@ -80,19 +71,13 @@ export const taskProgressedDataSchema = z.object({
  * are left: the attempt is over and the task waits until `retryAt` for the next. Only the status is
  * recorded; the body of a failed attempt is not kept (the last attempt's answer is the task's result).
  */
-export const taskAttemptFailedDataSchema = z.object({
-  taskId: taskIdSchema,
-  nodeId: nodeIdSchema,
-  attempt: attemptSchema,
+export const taskAttemptFailedDataSchema = taskAttemptOnNodeSchema.extend({
   status: z.int().min(100).max(599),
   retryAt: utcTimeSchema,
   at: utcTimeSchema,
 });
 
-export const taskFinishedDataSchema = z.object({
-  taskId: taskIdSchema,
-  nodeId: nodeIdSchema,
-  attempt: attemptSchema,
+export const taskFinishedDataSchema = taskAttemptOnNodeSchema.extend({
   response: taskResponseSchema,
   finishedAt: utcTimeSchema,
 });

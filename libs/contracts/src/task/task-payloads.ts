@@ -1,5 +1,18 @@
 import { z } from 'zod';
-import { base64Schema } from '../identifiers.js';
+import { attemptSchema, base64Schema, nodeIdSchema, taskIdSchema } from '../identifiers.js';
+
+/**
+ * One attempt of a task, on the node it was given to: what the scheduler's decisions about an
+ * attempt and a node's reports on it name, in the events and in the commands that lead to them.
+ */
+export const taskAttemptOnNodeSchema = z.object({
+  taskId: taskIdSchema,
+  nodeId: nodeIdSchema,
+  attempt: attemptSchema,
+});
+
+/** How far a running attempt is, in percent; it never decreases within an attempt. */
+export const taskProgressSchema = z.int().min(0).max(100);
 
 /** The client's HTTP request as the function will see it. */
 export const taskRequestSchema = z.object({
