@@ -454,8 +454,21 @@ function messageObject(name: MessageName): Json {
     summary: message.summary,
     contentType: 'application/json',
     payload: payloadSchema(message.schema),
-    ...(message.example === undefined ? {} : { examples: [{ payload: message.example }] }),
+    ...(message.example === undefined
+      ? {}
+      : { examples: [{ payload: acceptedExample(name, message.schema, message.example) }] }),
   };
+}
+
+// The document never shows an example its own schema refuses: building it fails instead.
+function acceptedExample(name: MessageName, schema: z.ZodType, example: unknown): unknown {
+  const parsed = schema.safeParse(example);
+  if (!parsed.success) {
+    throw new Error(
+      `the ${name} example is refused by its schema: ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  return example;
 }
 
 // AsyncAPI's default schema format is a superset of JSON Schema draft-07. `input`: what the receiver's

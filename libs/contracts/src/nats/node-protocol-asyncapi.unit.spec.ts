@@ -1,22 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Parser } from '@asyncapi/parser';
-import type { z } from 'zod';
-import {
-  assignmentReplySchema,
-  assignmentSchema,
-  cancellationSchema,
-} from './assignment-messages.js';
-import {
-  announcementReplySchema,
-  heartbeatReplySchema,
-  nodeAckSchema,
-  nodeAnnouncementSchema,
-  nodeGoodbyeSchema,
-  nodeHeartbeatSchema,
-  progressReportSchema,
-  resultReportSchema,
-} from './node-messages.js';
 import { nodeProtocolAsyncApi, nodeProtocolAsyncApiJson } from './node-protocol-asyncapi.js';
 import { nodePermissions, nodeReportKinds, parseNodeReportSubject } from './subjects.js';
 
@@ -29,6 +13,8 @@ interface Channel {
 interface Operation {
   readonly action: 'send' | 'receive';
   readonly channel: { readonly $ref: string };
+  readonly messages: readonly { readonly $ref: string }[];
+  readonly reply?: { readonly messages: readonly { readonly $ref: string }[] };
 }
 interface Message {
   readonly payload: object;
@@ -98,29 +84,20 @@ describe('the node protocol AsyncAPI document', () => {
     }
   });
 
-  test('the examples are messages the contracts accept', () => {
-    const schemas: Record<string, z.ZodType> = {
-      NodeAnnouncement: nodeAnnouncementSchema,
-      AnnouncementReply: announcementReplySchema,
-      NodeHeartbeat: nodeHeartbeatSchema,
-      HeartbeatReply: heartbeatReplySchema,
-      ProgressReport: progressReportSchema,
-      ResultReport: resultReportSchema,
-      NodeGoodbye: nodeGoodbyeSchema,
-      NodeAck: nodeAckSchema,
-      Assignment: assignmentSchema,
-      AssignmentReply: assignmentReplySchema,
-      Cancellation: cancellationSchema,
-    };
-    for (const [name, schema] of Object.entries(schemas)) {
+  test('every message a node sends or receives has one example, which its schema accepts', () => {
+    // Building the document parses every example with its message's schema and fails on a refusal,
+    // so the examples `document` holds are accepted ones.
+    const nodeMessages = new Set(
+      Object.values(document.operations).flatMap((operation) =>
+        [...operation.messages, ...(operation.reply?.messages ?? [])].map(
+          (message) => message.$ref.split('/').at(-1) ?? '',
+        ),
+      ),
+    );
+    expect(nodeMessages.size).toBe(11);
+    for (const name of nodeMessages) {
       const examples = document.components.messages[name]?.examples ?? [];
       expect({ name, examples: examples.length }).toEqual({ name, examples: 1 });
-      for (const example of examples) {
-        expect({ name, valid: schema.safeParse(example.payload).success }).toEqual({
-          name,
-          valid: true,
-        });
-      }
     }
   });
 });
