@@ -13,6 +13,8 @@ const usage = `Usage: npm run bench:e2e -- [options]
   --runtime sdk|process|persistent|http   the nodes and their no-op function (sdk)
   --nodes K --slots S                     K nodes of S slots each (4, 8)
   --warmup W                              W tasks first, not counted (4 x K x S; 0: none)
+  --env KEY=VALUE                         a setting for every process of the stack (repeatable),
+                                          e.g. --env PROJECTOR_BATCH_SIZE=500
   closed loop (the default): --tasks M --clients C   (20000, 64)
   open loop: --rate R --duration S        R arrivals per second for S seconds (S: 10)`;
 
@@ -24,13 +26,14 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '4' },
     slots: { type: 'string', default: '8' },
     warmup: { type: 'string' },
+    env: { type: 'string', multiple: true, default: [] },
     rate: { type: 'string' },
     duration: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 
-const commandLine = new CommandLine(usage);
+const commandLine: CommandLine = new CommandLine(usage);
 commandLine.answerHelp(values.help);
 const runtime = values.runtime as NodeRuntime;
 if (!nodeRuntimes.includes(runtime))
@@ -50,6 +53,14 @@ const load: PlatformLoad =
 if (values.rate === undefined && values.duration !== undefined)
   commandLine.fail('--duration needs --rate');
 
+const serviceEnv: Record<string, string> = {};
+for (const setting of values.env) {
+  const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(setting);
+  if (match === null) commandLine.fail(`--env takes KEY=VALUE, not ${JSON.stringify(setting)}`);
+  const [, key = '', value = ''] = match;
+  serviceEnv[key] = value;
+}
+
 const nodes = commandLine.positiveInteger('nodes', values.nodes);
 const slots = commandLine.positiveInteger('slots', values.slots);
 const warmupTasks =
@@ -65,6 +76,7 @@ try {
     load,
     warmupTasks,
     details: true,
+    serviceEnv,
     progress: (line) => process.stdout.write(`${line}\n`),
   });
   process.stdout.write(`\n${formatPlatformRun(run)}\n\n${formatWhereTheTimeGoes(run)}\n`);

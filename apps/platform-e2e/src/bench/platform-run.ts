@@ -55,6 +55,8 @@ export interface PlatformRunOptions {
   readonly warmupTasks: number;
   /** Also measure where the time goes: stages, CPU and memory, NATS messages, PostgreSQL round trips. */
   readonly details: boolean;
+  /** Settings for every process of the stack, services and nodes (`--env KEY=VALUE`). */
+  readonly serviceEnv?: Readonly<Record<string, string>>;
   readonly progress: (line: string) => void;
 }
 
@@ -115,7 +117,10 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
         : `${load.ratePerSecond} tasks/s for ${load.durationSeconds} s (open loop)`),
   );
   const probeDirectory = await mkdtemp(path.join(tmpdir(), 'canopy-bench-pg-probe-'));
-  const processEnv = withCpuProfiles(options.details ? pgRoundTripProbeEnv(probeDirectory) : {});
+  const processEnv = withServiceEnv(
+    options.serviceEnv ?? {},
+    withCpuProfiles(options.details ? pgRoundTripProbeEnv(probeDirectory) : {}),
+  );
   try {
     const stack = await startStack({
       label: 'bench',
@@ -299,6 +304,21 @@ async function untilProjectorCaughtUp(db: pg.Pool): Promise<void> {
  * With BENCH_CPU_PROFILE_DIR set, every Node process of the stack writes a V8 CPU profile there when
  * it stops (cpu-profile-probe.ts): where its time went.
  */
+/** The run's settings under the benchmark's own; NODE_OPTIONS keeps both (the run's first). */
+function withServiceEnv(
+  settings: Readonly<Record<string, string>>,
+  own: Record<string, string>,
+): Record<string, string> {
+  const nodeOptions = [settings['NODE_OPTIONS'], own['NODE_OPTIONS']].filter(
+    (value) => value !== undefined && value !== '',
+  );
+  return {
+    ...settings,
+    ...own,
+    ...(nodeOptions.length === 0 ? {} : { NODE_OPTIONS: nodeOptions.join(' ') }),
+  };
+}
+
 function withCpuProfiles(env: Record<string, string>): Record<string, string> {
   const directory = process.env['BENCH_CPU_PROFILE_DIR'];
   if (directory === undefined || directory === '') return env;
