@@ -39,6 +39,8 @@ export interface LiveProjectionOptions {
   readonly store: EventStore;
   readonly group: ProjectionGroup;
   readonly batchSize: number;
+  /** After a batch that was not full (caught up), how long to let new events gather. */
+  readonly lingerMs: number;
   readonly lagLogIntervalMs: number;
   readonly logger: ServiceLogger;
   /**
@@ -101,7 +103,7 @@ export class LiveProjection {
   }
 
   private async run(): Promise<void> {
-    const { db, store, group, batchSize, logger } = this.options;
+    const { db, store, group, batchSize, lingerMs, logger } = this.options;
     const signal = this.stopping.signal;
     const retryBackoff = this.options.retryBackoff ?? projectorRetryBackoff;
     let failures = 0;
@@ -136,6 +138,11 @@ export class LiveProjection {
           failures = 0;
           backoff = undefined;
           this.options.onCommitted(events, performance.timeOrigin + started);
+          // Caught up: the subscription is not asked for more (so nothing is read) while the next
+          // commits gather into one batch. Stopping ends the wait.
+          if (lingerMs > 0 && events.length < batchSize) {
+            await delay(lingerMs, undefined, { signal }).catch(() => undefined);
+          }
         }
       } catch (error) {
         if (signal.aborted) break;

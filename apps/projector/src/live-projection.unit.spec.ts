@@ -21,6 +21,7 @@ describe('LiveProjection', () => {
       store: {} as EventStore,
       group: apiProjections,
       batchSize: 10,
+      lingerMs: 0,
       lagLogIntervalMs: 60_000,
       logger: pino({ level: 'silent' }),
       onCommitted: () => undefined,

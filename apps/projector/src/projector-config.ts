@@ -1,6 +1,6 @@
 import { adminConfigShape } from '@canopy/observability';
 import { commonConfigSchema, positiveInt } from '@canopy/service-runtime';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 export const projectorConfigSchema = commonConfigSchema.safeExtend({
   /** The admin listener (/metrics, /healthz, /readyz): ADMIN_PORT unset means none. */
@@ -13,6 +13,14 @@ export const projectorConfigSchema = commonConfigSchema.safeExtend({
    * large batches make catching up cheap; a projector that keeps up gets smaller ones anyway.
    */
   PROJECTOR_BATCH_SIZE: positiveInt().max(10_000).default(2000),
+  /**
+   * Once caught up, how long the projector lets new events gather before it reads them (0: read at
+   * once). A batch costs the same statements whatever its size: under a steady trickle of commits,
+   * reading at once makes a batch of every commit, and the projector and PostgreSQL spend their
+   * CPU on those fixed costs; a few milliseconds' wait makes one batch of many commits. The read
+   * models lag by up to this much more; results (`?wait`) do not wait for them.
+   */
+  PROJECTOR_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(10),
   /** While the projector is behind, how often it logs how far. */
   PROJECTOR_LAG_LOG_SECONDS: positiveInt().default(10),
 });

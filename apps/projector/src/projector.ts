@@ -69,6 +69,7 @@ export async function startProjector(
     store,
     group: apiProjections,
     batchSize: config.PROJECTOR_BATCH_SIZE,
+    lingerMs: config.PROJECTOR_LINGER_MS,
     lagLogIntervalMs: config.PROJECTOR_LAG_LOG_SECONDS * 1000,
     logger,
     onCommitted: (events, startedAtMs) => {

@@ -1,7 +1,7 @@
 // Projector benchmark: `npm run bench:projector` (builds, then runs this file from dist/). Prints
 // figures, asserts only that the projection ended where it must. Configuration: DATABASE_URL (the
 // server to create a scratch database on, dropped at the end; default the local one),
-// PROJECTOR_BATCH_SIZE (the projector's default unless set), and flags or variables:
+// PROJECTOR_BATCH_SIZE and PROJECTOR_LINGER_MS (the projector's defaults unless set), and flags or variables:
 //   --tasks N         BENCH_TASKS         task lifecycles of 4 events in the store (default 20 000)
 //   --rounds N        BENCH_ROUNDS        projections from 0, each followed by the reference (2)
 //   --rate N          BENCH_RATE          tasks/s appended in the live phase (default 300)
@@ -53,6 +53,7 @@ interface BenchConfig {
   readonly tasks: number;
   readonly rounds: number;
   readonly batchSize: number;
+  readonly lingerMs: number;
   readonly rate: number;
   readonly liveSeconds: number;
 }
@@ -82,6 +83,7 @@ function readConfig(argv: readonly string[], env: NodeJS.ProcessEnv): BenchConfi
     tasks: option('--tasks', 'BENCH_TASKS', 20_000, 100),
     rounds: option('--rounds', 'BENCH_ROUNDS', 2, 1),
     batchSize: projectorConfigSchema.shape.PROJECTOR_BATCH_SIZE.parse(env['PROJECTOR_BATCH_SIZE']),
+    lingerMs: projectorConfigSchema.shape.PROJECTOR_LINGER_MS.parse(env['PROJECTOR_LINGER_MS']),
     rate: option('--rate', 'BENCH_RATE', 300, 10),
     liveSeconds: option('--live-seconds', 'BENCH_LIVE_SECONDS', 20, 0),
   };
@@ -135,7 +137,7 @@ class BenchProjector {
   private readonly db;
   private readonly projection: LiveProjection;
 
-  constructor(databaseUrl: string, batchSize: number) {
+  constructor(databaseUrl: string, batchSize: number, lingerMs: number) {
     const logger = pino({ level: 'warn' }, process.stderr);
     this.pool = openDatabasePool(databaseUrl, PROJECTOR_APPLICATION, logger);
     this.db = createReadModelDb(this.pool);
@@ -145,6 +147,7 @@ class BenchProjector {
       store: this.store,
       group: apiProjections,
       batchSize,
+      lingerMs,
       lagLogIntervalMs: 60_000,
       logger,
       onCommitted: (events) => this.committed(events),
@@ -208,7 +211,7 @@ async function projectFromStart(
   total: number,
 ): Promise<ProjectionFigures> {
   await emptyReadModels(admin);
-  const projector = new BenchProjector(databaseUrl, config.batchSize);
+  const projector = new BenchProjector(databaseUrl, config.batchSize, config.lingerMs);
   const cpu = process.cpuUsage();
   const started = performance.now();
   try {
@@ -340,7 +343,7 @@ async function followLiveFeed(
     functionIds: fleet.functionIds,
     nodeIds: fleet.nodeIds,
   };
-  const projector = new BenchProjector(databaseUrl, config.batchSize);
+  const projector = new BenchProjector(databaseUrl, config.batchSize, config.lingerMs);
   projector.start();
   try {
     await projector.waitFor(inStore);
@@ -452,7 +455,7 @@ async function main(): Promise<void> {
       `\nCanopy projector benchmark: PostgreSQL ${version[0]?.v ?? '?'}, ` +
         `${config.tasks.toLocaleString('en-US')} tasks × ${EVENTS_PER_TASK} events ` +
         `(+ ${fleet.length} node and function events) = ${total.toLocaleString('en-US')} events, ` +
-        `batches of ${config.batchSize}, ${config.rounds} round(s)\n`,
+        `batches of ${config.batchSize}, linger ${config.lingerMs} ms, ${config.rounds} round(s)\n`,
     );
     printTable(
       [
