@@ -20,7 +20,7 @@ export const projectorConfigSchema = commonConfigSchema.safeExtend({
    * CPU on those fixed costs; a few milliseconds' wait makes one batch of many commits. The read
    * models lag by up to this much more; results (`?wait`) do not wait for them.
    */
-  PROJECTOR_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(10),
+  PROJECTOR_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(25),
   /** While the projector is behind, how often it logs how far. */
   PROJECTOR_LAG_LOG_SECONDS: positiveInt().default(10),
 });
