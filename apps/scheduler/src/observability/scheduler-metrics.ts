@@ -200,7 +200,9 @@ export class SchedulerMetrics {
           break;
         case 'TaskFinished': {
           this.finished.inc();
-          const task = queue.get(event.data.taskId);
+          // The log's follower may have brought this event to the queue a moment before its append
+          // answered, and the task has left the queue then.
+          const task = queue.lastSeen(event.data.taskId);
           if (task === undefined) break;
           const finishedAtMs = Date.parse(event.data.finishedAt);
           if (task.assignedAtMs !== null)

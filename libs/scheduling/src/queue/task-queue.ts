@@ -76,6 +76,14 @@ export type DueDeadline =
 
 export type QueuedTaskPhase = 'waiting' | 'offered' | 'assigned';
 
+/** How many ended tasks `lastSeen` answers for: the moment between two ways of hearing of an end. */
+const RECENTLY_ENDED_KEPT = 1024;
+
+interface EndedTask {
+  readonly view: QueuedTaskView;
+  readonly accountId: string;
+}
+
 export interface QueuedTaskView {
   readonly taskId: string;
   readonly phase: QueuedTaskPhase;
@@ -162,6 +170,8 @@ export class TaskQueue {
   private waiting: QueuedTask[] = [];
   private readonly deadlines = new IndexedHeap<string, number>((a, b) => a < b);
   private readonly ended = new Set<string>();
+  /** The last RECENTLY_ENDED_KEPT tasks to end, as they were just before: see `lastSeen`. */
+  private readonly recentlyEnded = new Map<string, EndedTask>();
   private nextOfferId = 1;
   private waitingChanged = true;
   private matchedAtCapacity = -1;
@@ -221,9 +231,19 @@ export class TaskQueue {
     return this.tasks.has(taskId) || this.ended.has(taskId);
   }
 
-  /** The account of an unfinished task; undefined otherwise. */
+  /**
+   * The task as queued, or as it was just before it ended when that was among the last
+   * RECENTLY_ENDED_KEPT tasks to end. What a reader of a terminal event needs even when the event
+   * reached the queue first by another way: the scheduler's own append is applied when the append
+   * answers, and the log's follower may bring the same event a moment before that.
+   */
+  lastSeen(taskId: string): QueuedTaskView | undefined {
+    return this.get(taskId) ?? this.recentlyEnded.get(taskId)?.view;
+  }
+
+  /** The account of an unfinished task, or of one that ended recently (see `lastSeen`). */
   accountOf(taskId: string): string | undefined {
-    return this.tasks.get(taskId)?.task.accountId;
+    return this.tasks.get(taskId)?.task.accountId ?? this.recentlyEnded.get(taskId)?.accountId;
   }
 
   /** The metadata of an unfinished task's TaskIssued (its request and trace); undefined otherwise. */
@@ -329,12 +349,16 @@ export class TaskQueue {
       case 'TaskProgressed':
         return;
       case 'TaskFinished':
-      case 'TaskFailed':
+      case 'TaskFailed': {
+        const last = this.get(taskId);
         this.leavePlacement(queued, null);
         this.tasks.delete(taskId);
         this.deadlines.delete(taskId);
         this.remember(taskId);
+        if (last !== undefined)
+          this.keepEnded(taskId, { view: last, accountId: queued.task.accountId });
         return;
+      }
       default:
         return unknownEvent(event);
     }
@@ -664,6 +688,16 @@ export class TaskQueue {
       else high = middle;
     }
     return low;
+  }
+
+  private keepEnded(taskId: string, ended: EndedTask): void {
+    this.recentlyEnded.set(taskId, ended);
+    if (this.recentlyEnded.size <= RECENTLY_ENDED_KEPT) return;
+    // A Map iterates in insertion order: the first one is the oldest.
+    for (const oldest of this.recentlyEnded.keys()) {
+      this.recentlyEnded.delete(oldest);
+      break;
+    }
   }
 
   private remember(taskId: string): void {

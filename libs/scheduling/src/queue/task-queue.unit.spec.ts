@@ -140,6 +140,35 @@ describe('TaskQueue', () => {
     expect(queue.hasApplied(taskId(1), 3)).toBe(true);
   });
 
+  test('a task that just ended is still seen as it was, with its account, for a while', () => {
+    const { queue, announce, apply } = setUp();
+    announce('n1', 1);
+    apply(issued(1, { issuedAtMs: 5 }), 1);
+    apply(assigned(1, 'n1', 1, 20), 2, 20);
+    apply(finished(1, 'n1', 1, 30), 3, 30);
+
+    expect(queue.get(taskId(1))).toBeUndefined();
+    expect(queue.lastSeen(taskId(1))).toMatchObject({
+      phase: 'assigned',
+      nodeId: 'n1',
+      issuedAtMs: T0 + 5,
+      assignedAtMs: T0 + 20,
+    });
+    expect(queue.accountOf(taskId(1))).toBe('a'.repeat(24));
+
+    // Only the last 1 024 tasks to end are kept.
+    for (let n = 2; n <= 1_024; n += 1) {
+      apply(issued(n), 1);
+      apply(failed(n, 40), 2, 40);
+    }
+    expect(queue.lastSeen(taskId(1))).toBeDefined();
+    apply(issued(1_025), 1);
+    apply(failed(1_025, 40), 2, 40);
+    expect(queue.lastSeen(taskId(1))).toBeUndefined();
+    expect(queue.accountOf(taskId(1))).toBeUndefined();
+    expect(queue.lastSeen(taskId(2))).toBeDefined();
+  });
+
   test('offers waiting tasks in FIFO order of issue, each to a node with a free slot', () => {
     const { queue, announce, offers, apply } = setUp();
     apply(issued(2, { issuedAtMs: 20 }), 1);
