@@ -1,6 +1,6 @@
 import { adminConfigShape } from '@canopy/observability';
-import { commonConfigSchema, positiveInt } from '@canopy/service-runtime';
-import { z } from 'zod';
+import { commonConfigSchema, nonNegativeInt, positiveInt } from '@canopy/service-runtime';
+import type { z } from 'zod';
 
 export const projectorConfigSchema = commonConfigSchema.safeExtend({
   /** The admin listener (/metrics, /healthz, /readyz): ADMIN_PORT unset means none. */
@@ -20,7 +20,7 @@ export const projectorConfigSchema = commonConfigSchema.safeExtend({
    * CPU on those fixed costs; a few milliseconds' wait makes one batch of many commits. The read
    * models lag by up to this much more; results (`?wait`) do not wait for them.
    */
-  PROJECTOR_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(25),
+  PROJECTOR_LINGER_MS: nonNegativeInt().max(1_000).default(25),
   /** While the projector is behind, how often it logs how far. */
   PROJECTOR_LAG_LOG_SECONDS: positiveInt().default(10),
 });

@@ -1,6 +1,6 @@
 import { adminConfigShape } from '@canopy/observability';
-import { commonConfigSchema, positiveInt } from '@canopy/service-runtime';
-import { z } from 'zod';
+import { commonConfigSchema, nonNegativeInt, positiveInt } from '@canopy/service-runtime';
+import type { z } from 'zod';
 
 /** The scheduler's configuration: the common variables and its own (README.md lists them). */
 export const schedulerConfigSchema = commonConfigSchema
@@ -13,7 +13,7 @@ export const schedulerConfigSchema = commonConfigSchema
     SCHEDULER_HEARTBEAT_TIMEOUT_MS: positiveInt().default(6_000),
     SCHEDULER_OFFER_TIMEOUT_MS: positiveInt().default(2_000),
     /** Unfinished tasks an account may have; an IssueTask beyond is refused. 0 = no limit. */
-    MAX_WAITING_TASKS_PER_ACCOUNT: z.coerce.number().int().min(0).default(10_000),
+    MAX_WAITING_TASKS_PER_ACCOUNT: nonNegativeInt().default(10_000),
     /**
      * How long the leader's lease lasts without renewal: a standby takes over within about this long
      * after the leader dies (within a sixth of it after a graceful stop).
@@ -23,14 +23,14 @@ export const schedulerConfigSchema = commonConfigSchema
      * After an outage of the platform (event store, NATS, no leader), no deadline of an active task
      * falls due for at least this long, so that results nodes could not deliver meanwhile can arrive.
      */
-    SCHEDULER_OUTAGE_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
+    SCHEDULER_OUTAGE_GRACE_MS: nonNegativeInt().default(30_000),
     /**
      * Waiting this long counts as one priority level more (aging): the rule in README.md, "Priority
      * and delay".
      */
     SCHEDULER_PRIORITY_AGING_SECONDS: positiveInt().max(86_400).default(60),
     /** A schedule's tick overdue by more than this is missed: of missed ticks only the latest fires. */
-    SCHEDULER_MISSED_TICK_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(10),
+    SCHEDULER_MISSED_TICK_GRACE_SECONDS: nonNegativeInt().max(86_400).default(10),
   })
   .refine(
     (config) => config.SCHEDULER_HEARTBEAT_TIMEOUT_MS > config.SCHEDULER_HEARTBEAT_INTERVAL_MS,

@@ -74,3 +74,6 @@ export type CommonConfig = z.infer<typeof commonConfigSchema>;
 
 /** Positive integer read from an environment variable. */
 export const positiveInt = () => z.coerce.number().int().positive();
+
+/** Integer from 0 up read from an environment variable (0 usually switching something off). */
+export const nonNegativeInt = () => z.coerce.number().int().min(0);

@@ -1,14 +1,12 @@
 import { adminConfigShape } from '@canopy/observability';
-import { commonConfigSchema, positiveInt } from '@canopy/service-runtime';
+import { commonConfigSchema, nonNegativeInt, positiveInt } from '@canopy/service-runtime';
 import { z } from 'zod';
-
-const nonNegativeInt = () => z.coerce.number().int().min(0);
 
 /** The gateway's environment variables (apps/gateway/README.md). */
 export const gatewayConfigSchema = commonConfigSchema
   .safeExtend({
     /** 0 picks a free port (tests). */
-    PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    PORT: nonNegativeInt().max(65_535).default(3000),
     HOST: z.string().min(1).default('127.0.0.1'),
     /**
      * Unset: /metrics is served on PORT beside the API. Set: /metrics (and /healthz, /readyz) on
