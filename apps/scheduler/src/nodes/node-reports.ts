@@ -19,6 +19,7 @@ import { decisionMetadata } from '../tasks/decision-metadata.js';
 import type { TaskCommands } from '../tasks/task-commands.js';
 import { serverSpan } from '../transport/request-spans.js';
 import { NodeDisabledError, UnknownNodeError } from '../transport/rpc-errors.js';
+import { heartbeatCoversAssignmentsBefore } from './heartbeat-cutoff.js';
 import type { NodePresenceRecorder } from './node-presence.js';
 import { RecentReports } from './recent-reports.js';
 
@@ -102,7 +103,7 @@ export class NodeReports {
         nodeId,
         heartbeat.runningTasks,
         nowMs,
-        this.assignedBefore(nowMs),
+        heartbeatCoversAssignmentsBefore(nowMs, heartbeat.sentAt, this.options),
       );
     this.options.wake();
     return { ok: true };
@@ -191,7 +192,12 @@ export class NodeReports {
     nowMs: number,
   ): void {
     const { queue, channel, logger } = this.options;
-    queue.nodeRunning(nodeId, running, nowMs, this.assignedBefore(nowMs));
+    queue.nodeRunning(
+      nodeId,
+      running,
+      nowMs,
+      heartbeatCoversAssignmentsBefore(nowMs, undefined, this.options),
+    );
     for (const attempt of running) {
       if (queue.isAssigned(attempt.taskId, nodeId, attempt.attempt)) continue;
       logger.info(
@@ -200,11 +206,6 @@ export class NodeReports {
       );
       channel.cancel(nodeId, { ...attempt, reason: 'NODE_LOST' });
     }
-  }
-
-  // Assignments recorded since may still be on their way to the node, or in flight back.
-  private assignedBefore(nowMs: number): number {
-    return nowMs - this.options.offerTimeoutMs - this.options.heartbeatIntervalMs;
   }
 
   /** Everything a disabled node sends is refused, definitively, until its owner enables it. */

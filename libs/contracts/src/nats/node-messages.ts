@@ -55,6 +55,10 @@ export const nodeHeartbeatSchema = z.object({
   nodeId: nodeIdSchema,
   freeSlots: z.int().min(0),
   runningTasks: z.array(runningTaskSchema),
+  /**
+   * When the node composed the heartbeat: the attempts it lists are judged as of then, so one held
+   * up on its way does not make a newer assignment look lost.
+   */
   sentAt: utcTimeSchema,
 });
 export type NodeHeartbeat = z.infer<typeof nodeHeartbeatSchema>;
