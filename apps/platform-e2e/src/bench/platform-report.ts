@@ -106,6 +106,18 @@ export function formatWhereTheTimeGoes(run: PlatformRun): string {
         ['process', 'PostgreSQL round trips/task'],
         usage.postgresRoundTrips.map((figures) => [figures.name, figures.perTask.toFixed(2)]),
       ),
+      formatTable(
+        ['stalls: process', 'loop late p50', 'p99', 'max', 'GC pauses', 'GC in all', 'longest GC'],
+        usage.stalls.map((stalls) => [
+          stalls.name,
+          formatMs(stalls.loopDelay.p50Ms),
+          formatMs(stalls.loopDelay.p99Ms),
+          formatMs(stalls.loopDelay.maxMs),
+          String(stalls.gcPauses),
+          formatMs(stalls.gcPauseMs),
+          formatMs(stalls.gcLongestPauseMs),
+        ]),
+      ),
     );
   }
   const memory = run.memory;

@@ -12,7 +12,7 @@ import { runClosedLoop, runOpenLoop } from './load-shapes.js';
 import type { ClosedLoopShape, OpenLoopShape } from './load-shapes.js';
 import { canopyProcesses, memoryAtQuarters, sampleCanopyMemory } from './memory-trace.js';
 import type { MemorySample } from './memory-trace.js';
-import { pgRoundTripProbeEnv } from './pg-round-trips.js';
+import { serviceProbeEnv } from './service-probe-readings.js';
 import { readRecordedTaskTimes } from './recorded-task-times.js';
 import { BENCH_APPLICATION_NAME, takeUsageSnapshot, usageBetween } from './run-usage.js';
 import type { UsageReport, UsageSnapshot } from './run-usage.js';
@@ -119,7 +119,7 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
   const probeDirectory = await mkdtemp(path.join(tmpdir(), 'canopy-bench-pg-probe-'));
   const processEnv = withServiceEnv(
     options.serviceEnv ?? {},
-    withCpuProfiles(options.details ? pgRoundTripProbeEnv(probeDirectory) : {}),
+    withCpuProfiles(options.details ? serviceProbeEnv(probeDirectory) : {}),
   );
   try {
     const stack = await startStack({
@@ -300,10 +300,6 @@ async function untilProjectorCaughtUp(db: pg.Pool): Promise<void> {
   );
 }
 
-/**
- * With BENCH_CPU_PROFILE_DIR set, every Node process of the stack writes a V8 CPU profile there when
- * it stops (cpu-profile-probe.ts): where its time went.
- */
 /** The run's settings under the benchmark's own; NODE_OPTIONS keeps both (the run's first). */
 function withServiceEnv(
   settings: Readonly<Record<string, string>>,
@@ -319,6 +315,10 @@ function withServiceEnv(
   };
 }
 
+/**
+ * With BENCH_CPU_PROFILE_DIR set, every Node process of the stack writes a V8 CPU profile there when
+ * it stops (cpu-profile-probe.ts): where its time went.
+ */
 function withCpuProfiles(env: Record<string, string>): Record<string, string> {
   const directory = process.env['BENCH_CPU_PROFILE_DIR'];
   if (directory === undefined || directory === '') return env;

@@ -2,15 +2,21 @@ import path from 'node:path';
 import type pg from 'pg';
 import { messageTraffic, readConnectionCounts } from './nats-connections.js';
 import type { ConnectionCounts } from './nats-connections.js';
-import { roundTripsBetween, takeProbeReadings } from './pg-round-trips.js';
-import type { ProbeReading } from './pg-round-trip-probe.js';
+import {
+  roundTripsBetween,
+  stallsBetween,
+  takeProbeReadings,
+  worstStalls,
+} from './service-probe-readings.js';
+import type { Stalls } from './service-probe-readings.js';
+import type { ProbeReading } from './service-probe.js';
 import { nodeProcessName, processGroup } from './process-names.js';
 import { sampleDescendants, sampleProcess } from './process-usage.js';
 import type { ProcessSample } from './process-usage.js';
 
 // What the processes of a run spent: CPU and memory (/proc), NATS messages (the server's /connz)
-// and PostgreSQL round trips (the probe preloaded into each Node process), read before and after
-// the run and compared.
+// and PostgreSQL round trips and stalls (the probe preloaded into each Node process), read before
+// and after the run and compared.
 
 /** Connections of the benchmark process itself to the bench database carry this name. */
 export const BENCH_APPLICATION_NAME = 'canopy-bench';
@@ -82,6 +88,8 @@ export interface UsageReport {
   readonly processes: readonly ProcessFigures[];
   readonly nats: readonly NatsFigures[];
   readonly postgresRoundTrips: readonly PerTask[];
+  /** What held up each service: its event loop's delays and its garbage collector's pauses. */
+  readonly stalls: readonly Stalls[];
 }
 
 const FUNCTIONS = 'function processes (children of node agents)';
@@ -164,6 +172,11 @@ export function usageBetween(
     const group = processGroup(name);
     roundTrips.set(group, (roundTrips.get(group) ?? 0) + queries);
   }
+  const stallsByGroup = new Map<string, Stalls[]>();
+  for (const stalls of stallsBetween(before.roundTrips, after.roundTrips)) {
+    const group = processGroup(stalls.name);
+    stallsByGroup.set(group, [...(stallsByGroup.get(group) ?? []), stalls]);
+  }
   const perTask = (count: number): number => count / tasks;
   return {
     wallSeconds,
@@ -174,5 +187,6 @@ export function usageBetween(
       deliveredPerTask: perTask(group.delivered),
     })),
     postgresRoundTrips: [...roundTrips].map(([name, count]) => ({ name, perTask: perTask(count) })),
+    stalls: [...stallsByGroup].map(([name, stalls]) => worstStalls(name, stalls)),
   };
 }

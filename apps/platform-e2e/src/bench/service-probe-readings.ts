@@ -1,17 +1,17 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { eventually } from '@canopy/async-testing';
-import type { ProbeReading } from './pg-round-trip-probe.js';
+import type { LoopDelay, ProbeReading } from './service-probe.js';
 
-// Reads what the PostgreSQL probe (pg-round-trip-probe.ts) counted in each process.
+// Reads what the probe (service-probe.ts) counted and saw in each process.
 
 /** The environment that preloads the probe into a Node process, writing into `directory`. */
-export function pgRoundTripProbeEnv(directory: string): Record<string, string> {
-  const probe = new URL('./pg-round-trip-probe.js', import.meta.url);
+export function serviceProbeEnv(directory: string): Record<string, string> {
+  const probe = new URL('./service-probe.js', import.meta.url);
   if (probe.protocol !== 'file:') throw new Error(`the probe is not a file: ${probe.href}`);
   return {
     NODE_OPTIONS: `--import=${probe.href}`,
-    PG_ROUND_TRIP_PROBE_DIR: directory,
+    SERVICE_PROBE_DIR: directory,
   };
 }
 
@@ -72,4 +72,52 @@ export function roundTripsBetween(
     name: reading.name,
     queries: reading.queries - (before.get(reading.pid)?.queries ?? 0),
   }));
+}
+
+export interface Stalls {
+  readonly name: string;
+  /** How late the event loop ran between the two readings. */
+  readonly loopDelay: LoopDelay;
+  /** Garbage-collection pauses between the two readings: how many, in all, the longest. */
+  readonly gcPauses: number;
+  readonly gcPauseMs: number;
+  readonly gcLongestPauseMs: number;
+}
+
+/**
+ * What held each process up between two readings; the later reading is taken to be the first one
+ * asked for after `before` (the loop delay and the longest pause cover the time since the previous
+ * reading).
+ */
+export function stallsBetween(
+  before: ReadonlyMap<number, ProbeReading>,
+  after: ReadonlyMap<number, ProbeReading>,
+): Stalls[] {
+  return [...after.values()].map((reading) => {
+    const start = before.get(reading.pid);
+    return {
+      name: reading.name,
+      loopDelay: reading.loopDelay,
+      gcPauses: reading.gcPauses - (start?.gcPauses ?? 0),
+      gcPauseMs: reading.gcPauseMs - (start?.gcPauseMs ?? 0),
+      gcLongestPauseMs: reading.gcLongestPauseMs,
+    };
+  });
+}
+
+/** Several processes as one line: the worst delays, the pauses summed, the longest of them. */
+export function worstStalls(name: string, stalls: readonly Stalls[]): Stalls {
+  const worst = (pick: (delay: LoopDelay) => number): number =>
+    Math.max(0, ...stalls.map((each) => pick(each.loopDelay)));
+  return {
+    name,
+    loopDelay: {
+      p50Ms: worst((delay) => delay.p50Ms),
+      p99Ms: worst((delay) => delay.p99Ms),
+      maxMs: worst((delay) => delay.maxMs),
+    },
+    gcPauses: stalls.reduce((sum, each) => sum + each.gcPauses, 0),
+    gcPauseMs: stalls.reduce((sum, each) => sum + each.gcPauseMs, 0),
+    gcLongestPauseMs: Math.max(0, ...stalls.map((each) => each.gcLongestPauseMs)),
+  };
 }
