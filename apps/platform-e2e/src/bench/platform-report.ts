@@ -85,6 +85,8 @@ export function formatWhereTheTimeGoes(run: PlatformRun): string {
           '% of a core',
           'RSS start',
           'RSS end',
+          'live heap start',
+          'live heap end',
         ],
         usage.processes.map((figures) => [
           figures.name,
@@ -92,6 +94,8 @@ export function formatWhereTheTimeGoes(run: PlatformRun): string {
           `${figures.coreShare.toFixed(0)} %`,
           formatMiB(figures.rssStartBytes),
           formatMiB(figures.rssEndBytes),
+          formatMiB(figures.liveHeapStartBytes),
+          formatMiB(figures.liveHeapEndBytes),
         ]),
       ),
       formatTable(

@@ -67,6 +67,9 @@ export interface ProcessFigures {
   /** Resident memory of a Canopy process at the start and at the end of the run. */
   readonly rssStartBytes?: number | undefined;
   readonly rssEndBytes?: number | undefined;
+  /** Its JavaScript heap in use after the latest full collection, at the start and at the end. */
+  readonly liveHeapStartBytes?: number | undefined;
+  readonly liveHeapEndBytes?: number | undefined;
 }
 
 export interface PerTask {
@@ -136,6 +139,8 @@ export function usageBetween(
       coreShare: share(cpuSeconds),
       rssStartBytes: canopy ? start?.rssBytes : undefined,
       rssEndBytes: canopy ? sample.rssBytes : undefined,
+      liveHeapStartBytes: before.roundTrips.get(sample.pid)?.liveHeapBytes,
+      liveHeapEndBytes: after.roundTrips.get(sample.pid)?.liveHeapBytes,
     });
   }
   if (functionSeconds > 0) {

@@ -1,6 +1,6 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
+import { PerformanceObserver, constants, monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { nodeProcessName } from './process-names.js';
 
@@ -30,6 +30,11 @@ export interface ProbeReading {
   readonly gcPauseMs: number;
   /** The longest garbage-collection pause since the previous reading. */
   readonly gcLongestPauseMs: number;
+  /**
+   * The JavaScript heap in use right after the latest full (mark-compact) collection: what the
+   * process holds, without the garbage a heap carries between collections (undefined before one).
+   */
+  readonly liveHeapBytes?: number | undefined;
   /** How late the event loop ran, since the previous reading. */
   readonly loopDelay: LoopDelay;
   /** How many times the probe has written; a reading asked for shows a higher number. */
@@ -45,6 +50,7 @@ if (directory !== undefined && directory !== '') {
   let gcPauses = 0;
   let gcPauseMs = 0;
   let gcLongestPauseMs = 0;
+  let liveHeapBytes: number | undefined;
   const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loop.enable();
   new PerformanceObserver((list) => {
@@ -52,6 +58,9 @@ if (directory !== undefined && directory !== '') {
       gcPauses += 1;
       gcPauseMs += entry.duration;
       gcLongestPauseMs = Math.max(gcLongestPauseMs, entry.duration);
+      const { kind } = (entry.detail as { kind?: number } | undefined) ?? {};
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR)
+        liveHeapBytes = process.memoryUsage().heapUsed;
     }
   }).observe({ entryTypes: ['gc'] });
 
@@ -67,6 +76,7 @@ if (directory !== undefined && directory !== '') {
       gcPauses,
       gcPauseMs,
       gcLongestPauseMs,
+      liveHeapBytes,
       loopDelay:
         loop.count === 0
           ? { p50Ms: 0, p99Ms: 0, maxMs: 0 }
