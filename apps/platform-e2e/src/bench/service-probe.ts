@@ -58,7 +58,8 @@ if (directory !== undefined && directory !== '') {
       gcPauses += 1;
       gcPauseMs += entry.duration;
       gcLongestPauseMs = Math.max(gcLongestPauseMs, entry.duration);
-      const { kind } = (entry.detail as { kind?: number } | undefined) ?? {};
+      // A `gc` entry's detail names the kind of collection (Node's NODE_PERFORMANCE_GC_* constants).
+      const { kind } = (entry as { readonly detail?: { readonly kind?: number } }).detail ?? {};
       if (kind === constants.NODE_PERFORMANCE_GC_MAJOR)
         liveHeapBytes = process.memoryUsage().heapUsed;
     }
