@@ -1,5 +1,6 @@
 export {
   MAX_LIVE_API_KEYS,
+  accountAggregate,
   accountDecider,
   activeApiKey,
   decide,

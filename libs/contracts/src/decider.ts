@@ -11,6 +11,15 @@ export interface Decider<Command, Event, State> {
 }
 
 /**
+ * An aggregate as a command handler changes it: its decider, and the contract's parser of the events
+ * its stream stores (which throws a ContractViolationError on a bad one).
+ */
+export interface Aggregate<Command, Event, State> {
+  readonly decider: Decider<Command, Event, State>;
+  readonly parseEvent: (value: unknown) => Event;
+}
+
+/**
  * Base of every aggregate's rule violation (TaskRuleViolation, NodeRuleViolation, ...). Always
  * definitive: the same command against the same state fails the same way, so it is never retried.
  * Services let it travel up unchanged; the HTTP and NATS edges translate `code` into their answers.

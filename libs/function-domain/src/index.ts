@@ -3,6 +3,7 @@ export {
   definitionFor,
   evolve,
   foldFunction,
+  functionAggregate,
   functionDecider,
   initialState,
   versionToRun,

@@ -1,4 +1,12 @@
-export { decide, evolve, foldNode, initialState, isDisabled, nodeDecider } from './node/node.js';
+export {
+  decide,
+  evolve,
+  foldNode,
+  initialState,
+  isDisabled,
+  nodeAggregate,
+  nodeDecider,
+} from './node/node.js';
 export type {
   AnnounceNode,
   DescribeNode,

@@ -3,6 +3,7 @@ export {
   evolve,
   foldSchedule,
   initialState,
+  scheduleAggregate,
   scheduleDecider,
   tickRuleOf,
 } from './schedule/schedule.js';

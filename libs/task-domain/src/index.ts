@@ -1,4 +1,4 @@
-export { decide, evolve, foldTask, initialState, taskDecider } from './task/task.js';
+export { decide, evolve, foldTask, initialState, taskAggregate, taskDecider } from './task/task.js';
 export type { TaskAttempt, TaskPhase, TaskState } from './task/task.js';
 export { TaskRuleViolation, taskRuleCodes } from './task/task-rule-violation.js';
 export type { TaskRuleCode } from './task/task-rule-violation.js';

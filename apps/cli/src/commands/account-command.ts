@@ -1,5 +1,5 @@
-import { accountDecider } from '@canopy/account-domain';
-import { accountStreamId, parseAccountEvent } from '@canopy/contracts';
+import { accountAggregate } from '@canopy/account-domain';
+import { accountStreamId } from '@canopy/contracts';
 import { CommandHandler, openEventStore } from '@canopy/event-store';
 import { generateApiKey, newObjectId } from '@canopy/identity';
 import { eventStoreSelectionOf, type ServiceLogger } from '@canopy/service-runtime';
@@ -31,8 +31,7 @@ export async function createAccount(
       const key = generateApiKey(accountId);
       const accounts = new CommandHandler({
         store,
-        decider: accountDecider,
-        parseEvent: parseAccountEvent,
+        ...accountAggregate,
       });
       await accounts.handle(accountStreamId(accountId), {
         type: 'CreateAccount',

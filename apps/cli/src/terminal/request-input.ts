@@ -1,9 +1,58 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
+import type { Command, OptionValues } from '@commander-js/extra-typings';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../exit-codes.js';
 
 // Turning command-line arguments into request bodies and query strings.
+
+/**
+ * Adds the options of the request a task gets (`-d, --data`, `-q, --query`, `--content-type`) to a
+ * command that issues tasks; `of` names them in the help: "the task" (`task run`), "every task"
+ * (`schedule create`). {@link taskRequestOf} reads them.
+ */
+export function withTaskRequest<
+  Args extends unknown[],
+  Opts extends OptionValues,
+  Globals extends OptionValues,
+>(command: Command<Args, Opts, Globals>, of: string) {
+  return command
+    .option('-d, --data <data>', `the body of ${of}: @file, - (standard input) or the text itself`)
+    .option('-q, --query <name=value>', `a query parameter of ${of} (repeatable)`, collect, [])
+    .option(
+      '--content-type <type>',
+      "the body's content type (default: JSON when it parses as JSON, else text or bytes)",
+    );
+}
+
+export interface TaskRequestOptions {
+  readonly data?: string;
+  readonly query: readonly string[];
+  readonly contentType?: string;
+}
+
+/** A task's request as the options of {@link withTaskRequest} give it. */
+export type TaskRequestInput =
+  | { readonly query: string; readonly body?: undefined; readonly contentType?: undefined }
+  | { readonly query: string; readonly body: Buffer; readonly contentType: string };
+
+/**
+ * The query string of `--query`, and with `--data` the body and its content type (`--content-type`,
+ * else guessed from the body).
+ */
+export async function taskRequestOf(
+  options: TaskRequestOptions,
+  stdin: NodeJS.ReadableStream,
+): Promise<TaskRequestInput> {
+  const query = queryString(options.query);
+  if (options.data === undefined) return { query };
+  const body = await requestData(options.data, stdin);
+  return { query, body, contentType: options.contentType ?? guessedContentType(body) };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
 
 /** `--data`: `@file` (its bytes), `-` (standard input) or the text itself. */
 export async function requestData(data: string, stdin: NodeJS.ReadableStream): Promise<Buffer> {

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { Command } from '@commander-js/extra-typings';
 import {
   guessedContentType,
   nextCursor,
@@ -6,6 +7,8 @@ import {
   priorityOption,
   queryString,
   readTaskBatch,
+  taskRequestOf,
+  withTaskRequest,
 } from './request-input.js';
 
 describe('command-line input', () => {
@@ -22,6 +25,32 @@ describe('command-line input', () => {
     expect(guessedContentType(Buffer.from('{"a":1}'))).toBe('application/json');
     expect(guessedContentType(Buffer.from('hello'))).toBe('text/plain; charset=utf-8');
     expect(guessedContentType(Buffer.from([0xff, 0xfe, 0x00]))).toBe('application/octet-stream');
+  });
+
+  test("a task's request: --query repeated, --data with its content type given or guessed", async () => {
+    const options = (...args: string[]) =>
+      withTaskRequest(new Command('run'), 'the task').parse(args, { from: 'user' }).opts();
+    const stdin = Readable.from([]);
+    expect(await taskRequestOf(options(), stdin)).toEqual({ query: '' });
+    expect(await taskRequestOf(options('-q', 'a=1', '--query', 'b=2'), stdin)).toEqual({
+      query: 'a=1&b=2',
+    });
+    expect(await taskRequestOf(options('-d', '{"a":1}'), stdin)).toEqual({
+      query: '',
+      body: Buffer.from('{"a":1}'),
+      contentType: 'application/json',
+    });
+    expect(
+      await taskRequestOf(options('--data', 'a,b', '--content-type', 'text/csv'), stdin),
+    ).toEqual({ query: '', body: Buffer.from('a,b'), contentType: 'text/csv' });
+    expect(await taskRequestOf(options('-d', '-'), Readable.from(['from stdin']))).toEqual({
+      query: '',
+      body: Buffer.from('from stdin'),
+      contentType: 'text/plain; charset=utf-8',
+    });
+    await expect(taskRequestOf(options('-q', 'novalue'), stdin)).rejects.toThrow(
+      '--query takes name=value',
+    );
   });
 
   test("the next page's cursor is read from the Link header", () => {

@@ -175,10 +175,6 @@ export async function functionIdOf(client: CanopyClient, reference: string): Pro
   );
 }
 
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 /** Writes a body to stdout as it is, waiting when stdout is busy. */
 export async function writeBytes(
   stdout: NodeJS.WritableStream,

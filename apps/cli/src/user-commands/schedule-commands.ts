@@ -3,15 +3,8 @@ import type { CanopyClient, paths } from '@canopy/client';
 import { Command } from '@commander-js/extra-typings';
 import { orDash, utcTime } from '../terminal/output.js';
 import type { Column } from '../terminal/output.js';
-import { guessedContentType, queryString, requestData } from '../terminal/request-input.js';
-import {
-  collect,
-  functionIdOf,
-  pagedList,
-  show,
-  userAction,
-  withPaging,
-} from './command-context.js';
+import { taskRequestOf, withTaskRequest } from '../terminal/request-input.js';
+import { functionIdOf, pagedList, show, userAction, withPaging } from './command-context.js';
 import type { CommandContext } from './command-context.js';
 
 type Schedule =
@@ -35,18 +28,18 @@ export function scheduleCommands(context: CommandContext): Command {
     'issue tasks of a function on a cron schedule',
   );
 
-  schedules
-    .command('create')
-    .description('a schedule: a task of the function at every tick of the cron')
-    .requiredOption('-f, --function <function>', "the function's id, or its name")
-    .requiredOption('--cron <expression>', '5 fields, or 6 with leading seconds ("*/10 * * * * *")')
-    .option('--time-zone <zone>', "IANA zone the cron runs in (default: this machine's)")
-    .option(
-      '-d, --data <data>',
-      'the body of every task: @file, - (standard input) or the text itself',
-    )
-    .option('-q, --query <name=value>', 'a query parameter of every task (repeatable)', collect, [])
-    .option('--content-type <type>', "the body's content type (default: guessed as for task run)")
+  withTaskRequest(
+    schedules
+      .command('create')
+      .description('a schedule: a task of the function at every tick of the cron')
+      .requiredOption('-f, --function <function>', "the function's id, or its name")
+      .requiredOption(
+        '--cron <expression>',
+        '5 fields, or 6 with leading seconds ("*/10 * * * * *")',
+      )
+      .option('--time-zone <zone>', "IANA zone the cron runs in (default: this machine's)"),
+    'every task',
+  )
     .option('--name <name>', 'a name for the schedule')
     .option('--description <text>', 'a description')
     .option('--start-at <unixSeconds>', 'no tick before this time')
@@ -54,21 +47,17 @@ export function scheduleCommands(context: CommandContext): Command {
     .action(
       userAction(context, async ({ client }, [options]) => {
         const functionId = await functionIdOf(client, options.function);
-        const body =
-          options.data === undefined ? undefined : await requestData(options.data, context.stdin);
+        const request = await taskRequestOf(options, context.stdin);
         const created = dataOf(
           await client.api.POST('/v1/schedule', {
             body: {
               functionId,
               cron: options.cron,
               timeZone: options.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
-              query: queryString(options.query),
-              ...(body === undefined
+              query: request.query,
+              ...(request.body === undefined
                 ? {}
-                : {
-                    body: body.toString('utf8'),
-                    contentType: options.contentType ?? guessedContentType(body),
-                  }),
+                : { body: request.body.toString('utf8'), contentType: request.contentType }),
               ...(options.name === undefined ? {} : { name: options.name }),
               ...(options.description === undefined ? {} : { description: options.description }),
               ...(options.startAt === undefined ? {} : { startAt: options.startAt }),

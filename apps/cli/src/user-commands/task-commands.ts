@@ -12,17 +12,15 @@ import { Command } from '@commander-js/extra-typings';
 import { ExitCode, ExitError, UsageError } from '../exit-codes.js';
 import { orDash, utcTime } from '../terminal/output.js';
 import {
-  guessedContentType,
   notBeforeOption,
   priorityOption,
-  queryString,
   readTaskBatch,
-  requestData,
+  taskRequestOf,
+  withTaskRequest,
 } from '../terminal/request-input.js';
 import { taskProgressView } from '../terminal/task-progress.js';
 import type { TaskProgressView } from '../terminal/task-progress.js';
 import {
-  collect,
   functionIdOf,
   pagedList,
   show,
@@ -46,24 +44,16 @@ type BatchRequest = NonNullable<
 export function taskCommands(context: CommandContext): Command {
   const tasks = new Command('task').description('run functions as tasks and read their results');
 
-  tasks
-    .command('run')
-    .description(
-      'issue a task of a function; prints its id, or with --wait its result (the body as the ' +
-        'function answered it), following its progress on stderr as the task reports it',
-    )
-    .argument('<function>', "the function's id, or its name")
-    .option('-d, --data <data>', 'the request body: @file, - (standard input) or the text itself')
-    .option(
-      '-q, --query <name=value>',
-      'a query parameter for the function (repeatable)',
-      collect,
-      [],
-    )
-    .option(
-      '--content-type <type>',
-      "the body's content type (default: JSON when it parses as JSON, else text or bytes)",
-    )
+  withTaskRequest(
+    tasks
+      .command('run')
+      .description(
+        'issue a task of a function; prints its id, or with --wait its result (the body as the ' +
+          'function answered it), following its progress on stderr as the task reports it',
+      )
+      .argument('<function>', "the function's id, or its name"),
+    'the task',
+  )
     .option(
       '--idempotency-key <key>',
       'run it at most once: the same key and request answer the same task (safe to retry)',
@@ -76,8 +66,7 @@ export function taskCommands(context: CommandContext): Command {
     .option('-w, --wait [seconds]', 'wait for the result and print it (at most this long)')
     .action(
       userAction(context, async ({ client }, [reference, options]) => {
-        const request: IssueTaskOptions = {
-          query: queryString(options.query),
+        const headers: IssueTaskOptions = {
           ...(options.idempotencyKey === undefined
             ? {}
             : { idempotencyKey: options.idempotencyKey }),
@@ -88,13 +77,11 @@ export function taskCommands(context: CommandContext): Command {
         };
         const wait = options.wait === undefined ? undefined : waitOption(options.wait);
         const functionId = await functionIdOf(client, reference);
-        const body =
-          options.data === undefined ? undefined : await requestData(options.data, context.stdin);
-        const issue = {
-          ...request,
-          ...(body === undefined
-            ? {}
-            : { contentType: options.contentType ?? guessedContentType(body) }),
+        const { body, query, contentType } = await taskRequestOf(options, context.stdin);
+        const issue: IssueTaskOptions = {
+          query,
+          ...headers,
+          ...(contentType === undefined ? {} : { contentType }),
         };
         if (wait === undefined) {
           const id = await client.issueTask(functionId, body, issue);

@@ -1,12 +1,5 @@
-import { accountDecider } from '@canopy/account-domain';
+import { accountAggregate } from '@canopy/account-domain';
 import type { AccountCommand, AccountState } from '@canopy/account-domain';
-import {
-  parseAccountEvent,
-  parseFunctionEvent,
-  parseNodeEvent,
-  parseScheduleEvent,
-  parseTaskEvent,
-} from '@canopy/contracts';
 import type {
   AccountEvent,
   FunctionEvent,
@@ -17,13 +10,13 @@ import type {
 } from '@canopy/contracts';
 import { CommandHandler } from '@canopy/event-store';
 import type { EventStore } from '@canopy/event-store';
-import { functionDecider } from '@canopy/function-domain';
+import { functionAggregate } from '@canopy/function-domain';
 import type { FunctionCommand, FunctionState } from '@canopy/function-domain';
-import { nodeDecider } from '@canopy/node-domain';
+import { nodeAggregate } from '@canopy/node-domain';
 import type { NodeCommand, NodeState } from '@canopy/node-domain';
-import { scheduleDecider } from '@canopy/schedule-domain';
+import { scheduleAggregate } from '@canopy/schedule-domain';
 import type { ScheduleCommand, ScheduleState } from '@canopy/schedule-domain';
-import { taskDecider } from '@canopy/task-domain';
+import { taskAggregate } from '@canopy/task-domain';
 import type { TaskState } from '@canopy/task-domain';
 
 /**
@@ -41,18 +34,10 @@ export interface Aggregates {
 
 export function aggregatesOn(store: EventStore): Aggregates {
   return {
-    accounts: new CommandHandler({ store, decider: accountDecider, parseEvent: parseAccountEvent }),
-    functions: new CommandHandler({
-      store,
-      decider: functionDecider,
-      parseEvent: parseFunctionEvent,
-    }),
-    nodes: new CommandHandler({ store, decider: nodeDecider, parseEvent: parseNodeEvent }),
-    schedules: new CommandHandler({
-      store,
-      decider: scheduleDecider,
-      parseEvent: parseScheduleEvent,
-    }),
-    tasks: new CommandHandler({ store, decider: taskDecider, parseEvent: parseTaskEvent }),
+    accounts: new CommandHandler({ store, ...accountAggregate }),
+    functions: new CommandHandler({ store, ...functionAggregate }),
+    nodes: new CommandHandler({ store, ...nodeAggregate }),
+    schedules: new CommandHandler({ store, ...scheduleAggregate }),
+    tasks: new CommandHandler({ store, ...taskAggregate }),
   };
 }

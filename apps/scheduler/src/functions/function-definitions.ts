@@ -2,7 +2,12 @@ import { functionStreamId, parseFunctionEvent } from '@canopy/contracts';
 import type { FunctionEvent } from '@canopy/contracts';
 import { CommandHandler, RecentStreamStates, asContractEvent } from '@canopy/event-store';
 import type { EventStore, RecordedEvent } from '@canopy/event-store';
-import { definitionFor, functionDecider, versionToRun } from '@canopy/function-domain';
+import {
+  definitionFor,
+  functionAggregate,
+  functionDecider,
+  versionToRun,
+} from '@canopy/function-domain';
 import type { FunctionCommand, FunctionState, FunctionVersion } from '@canopy/function-domain';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { StreamFollower } from '../transport/stream-follower.js';
@@ -37,8 +42,7 @@ export class FunctionDefinitions {
     this.states = new RecentStreamStates(options.capacity ?? DEFAULT_CAPACITY);
     this.functions = new CommandHandler({
       store: options.store,
-      decider: functionDecider,
-      parseEvent: parseFunctionEvent,
+      ...functionAggregate,
       cache: this.states,
     });
     this.follower = new StreamFollower({

@@ -1,8 +1,8 @@
-import { nodeStreamId, parseNodeEvent } from '@canopy/contracts';
+import { nodeStreamId } from '@canopy/contracts';
 import type { NodeCapabilities, NodeEvent } from '@canopy/contracts';
 import { CommandHandler } from '@canopy/event-store';
 import type { EventStore } from '@canopy/event-store';
-import { nodeDecider } from '@canopy/node-domain';
+import { nodeAggregate } from '@canopy/node-domain';
 import type { NodeCommand, NodeState } from '@canopy/node-domain';
 
 /** What a node told the scheduler about itself when it announced. */
@@ -22,7 +22,7 @@ export class NodePresenceRecorder {
   private readonly handler: CommandHandler<NodeCommand, NodeEvent, NodeState>;
 
   constructor(store: EventStore) {
-    this.handler = new CommandHandler({ store, decider: nodeDecider, parseEvent: parseNodeEvent });
+    this.handler = new CommandHandler({ store, ...nodeAggregate });
   }
 
   announced(node: AnnouncedNode, now: string): Promise<boolean> {

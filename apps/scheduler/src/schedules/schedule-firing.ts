@@ -7,6 +7,7 @@ import {
   evolve,
   initialState,
   planTick,
+  scheduleAggregate,
   scheduleDecider,
   scheduledTaskId,
   tickRuleOf,
@@ -65,8 +66,7 @@ export class ScheduleFiring {
   constructor(private readonly options: ScheduleFiringOptions) {
     this.commands = new CommandHandler({
       store: options.store,
-      decider: scheduleDecider,
-      parseEvent: parseScheduleEvent,
+      ...scheduleAggregate,
       cache: this.states,
     });
     this.follower = new StreamFollower({

@@ -1,8 +1,8 @@
-import { parseTaskEvent, taskStreamId } from '@canopy/contracts';
+import { taskStreamId } from '@canopy/contracts';
 import type { TaskCommand, TaskEvent } from '@canopy/contracts';
 import { CommandHandler, RecentStreamStates } from '@canopy/event-store';
 import type { AppendedEvent, Decision, EventStore } from '@canopy/event-store';
-import { initialState, taskDecider } from '@canopy/task-domain';
+import { initialState, taskAggregate, taskDecider } from '@canopy/task-domain';
 import type { TaskState } from '@canopy/task-domain';
 
 /** What a command did to its task. */
@@ -72,8 +72,7 @@ export class TaskCommands {
     this.states = new RecentStreamStates(options.rememberedTasks ?? DEFAULT_REMEMBERED_TASKS);
     this.handler = new CommandHandler({
       store: options.store,
-      decider: taskDecider,
-      parseEvent: parseTaskEvent,
+      ...taskAggregate,
       cache: this.states,
       onAppended: (streamId, appended) => {
         if (appended.some(({ event }) => isTerminal(event))) this.states.delete(streamId);

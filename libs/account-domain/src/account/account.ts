@@ -3,9 +3,10 @@ import {
   accountEvent,
   apiKeyIssuedDataSchema,
   apiKeyRevokedDataSchema,
+  parseAccountEvent,
   parseContract,
 } from '@canopy/contracts';
-import type { AccountEvent } from '@canopy/contracts';
+import type { AccountEvent, Aggregate } from '@canopy/contracts';
 import { AccountRuleViolation } from './account-rule-violation.js';
 
 // The account aggregate, stream `account-<accountId>`: who may call the API, with which keys.
@@ -152,8 +153,14 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
   }
 }
 
-// decide, evolve and initialState as one value, for command handlers and given/when/then tests.
+// decide, evolve and initialState as one value, for given/when/then tests and the aggregate below.
 export const accountDecider = { decide, evolve, initialState };
+
+/** The decider and the parser of the stream's events: what a command handler takes. */
+export const accountAggregate: Aggregate<AccountCommand, AccountEvent, AccountState> = {
+  decider: accountDecider,
+  parseEvent: parseAccountEvent,
+};
 
 function createAccount({ data }: CreateAccount, state: AccountState): AccountEvent[] {
   const created = parseContract(accountCreatedDataSchema, 'CreateAccount command', {

@@ -1,31 +1,26 @@
 import { z } from 'zod';
 import { parseContract } from '../contract-violation.js';
-import {
-  accountIdSchema,
-  functionIdSchema,
-  scheduleIdSchema,
-  taskIdSchema,
-  utcTimeSchema,
-} from '../identifiers.js';
-import { taskPrioritySchema, taskRequestSchema } from '../task/task-payloads.js';
+import { taskIdSchema } from '../identifiers.js';
+import { taskIssuedDataSchema } from '../task/task-events.js';
 import { refusalSchema } from './reply-error.js';
 
 /**
- * Gateway → scheduler on ISSUE_TASK_SUBJECT. The gateway names the task (so a retried request is the
- * same task) and the caller's account; the scheduler reads the function from the event store, checks
- * that the account owns it, and records TaskIssued with the function's requirements and timeout.
+ * Gateway → scheduler on ISSUE_TASK_SUBJECT: the fields of TaskIssued the gateway knows, as the event
+ * records them. The gateway names the task (so a retried request is the same task) and the caller's
+ * account; `priority` is the task's own (the client's `Canopy-Priority`; absent: the function's) and
+ * `notBefore` the client's `Canopy-Not-Before` (absent: at once). The scheduler reads the function from
+ * the event store, checks that the account owns it, and records TaskIssued with the function's
+ * version, requirements and timeout.
  */
-export const issueTaskRequestSchema = z.object({
-  taskId: taskIdSchema,
-  accountId: accountIdSchema,
-  functionId: functionIdSchema,
-  scheduleId: scheduleIdSchema.nullable(),
-  request: taskRequestSchema,
-  issuedAt: utcTimeSchema,
-  /** The task's own priority (the client's `Canopy-Priority`); absent: the function's. */
-  priority: taskPrioritySchema.optional(),
-  /** No node is offered the task before this time (the client's `Canopy-Not-Before`); absent: at once. */
-  notBefore: utcTimeSchema.optional(),
+export const issueTaskRequestSchema = taskIssuedDataSchema.pick({
+  taskId: true,
+  accountId: true,
+  functionId: true,
+  scheduleId: true,
+  request: true,
+  issuedAt: true,
+  priority: true,
+  notBefore: true,
 });
 export type IssueTaskRequest = z.infer<typeof issueTaskRequestSchema>;
 
@@ -66,22 +61,22 @@ export const MAX_ISSUE_TASK_BATCH = 1000;
 
 /**
  * Gateway → scheduler on ISSUE_TASK_BATCH_SUBJECT: tasks of one function of the caller's account,
- * issued at one time, each named by the gateway (a retried batch is the same tasks). Each task is
- * recorded, or refused, on its own; the reply lists the outcomes in the request's order.
+ * issued at one time, each named by the gateway (a retried batch is the same tasks); the fields are
+ * TaskIssued's. Each task is recorded, or refused, on its own; the reply lists the outcomes in the
+ * request's order.
  */
-export const issueTaskBatchRequestSchema = z.object({
-  accountId: accountIdSchema,
-  functionId: functionIdSchema,
-  issuedAt: utcTimeSchema,
-  tasks: z
-    .array(z.object({ taskId: taskIdSchema, request: taskRequestSchema }))
-    .min(1)
-    .max(MAX_ISSUE_TASK_BATCH)
-    .refine(
-      (tasks) => new Set(tasks.map((task) => task.taskId)).size === tasks.length,
-      'must not name a task twice',
-    ),
-});
+export const issueTaskBatchRequestSchema = taskIssuedDataSchema
+  .pick({ accountId: true, functionId: true, issuedAt: true })
+  .extend({
+    tasks: z
+      .array(taskIssuedDataSchema.pick({ taskId: true, request: true }))
+      .min(1)
+      .max(MAX_ISSUE_TASK_BATCH)
+      .refine(
+        (tasks) => new Set(tasks.map((task) => task.taskId)).size === tasks.length,
+        'must not name a task twice',
+      ),
+  });
 export type IssueTaskBatchRequest = z.infer<typeof issueTaskBatchRequestSchema>;
 
 /** The outcome of one task of a batch: recorded (in the event store), or refused with a reason. */

@@ -1,5 +1,5 @@
 import { ContractViolationError } from '@canopy/contracts';
-import type { Decider } from '@canopy/contracts';
+import type { Aggregate } from '@canopy/contracts';
 import { asContractEvent, toNewEvents } from '../contract-streams.js';
 import type { ContractEvent } from '../contract-streams.js';
 import { EventIdConflictError, ExpectedVersionConflictError } from '../port/errors.js';
@@ -31,11 +31,13 @@ export interface AppendedEvent<Event> {
   readonly streamVersion: number;
 }
 
-export interface CommandHandlerOptions<Command, Event extends ContractEvent, State> {
+/** The store, and the aggregate (its decider and event parser, e.g. `taskAggregate`) it changes. */
+export interface CommandHandlerOptions<
+  Command,
+  Event extends ContractEvent,
+  State,
+> extends Aggregate<Command, Event, State> {
   readonly store: EventStore;
-  readonly decider: Decider<Command, Event, State>;
-  /** The contract's parser of a stored event; it throws a ContractViolationError on a bad one. */
-  readonly parseEvent: (value: unknown) => Event;
   /** How often a command is decided again after a conflicting append; default {@link DEFAULT_CONFLICT_RETRIES}. */
   readonly conflictRetries?: number;
   /**

@@ -4,9 +4,11 @@ import {
   functionEvent,
   functionRegisteredDataSchema,
   parseContract,
+  parseFunctionEvent,
   sameJson,
 } from '@canopy/contracts';
 import type {
+  Aggregate,
   FunctionCapabilities,
   FunctionDefinition,
   FunctionEvent,
@@ -195,8 +197,14 @@ export function decide(command: FunctionCommand, state: FunctionState): Function
   }
 }
 
-// decide, evolve and initialState as one value, for command handlers and given/when/then tests.
+// decide, evolve and initialState as one value, for given/when/then tests and the aggregate below.
 export const functionDecider = { decide, evolve, initialState };
+
+/** The decider and the parser of the stream's events: what a command handler takes. */
+export const functionAggregate: Aggregate<FunctionCommand, FunctionEvent, FunctionState> = {
+  decider: functionDecider,
+  parseEvent: parseFunctionEvent,
+};
 
 function registerFunction({ data }: RegisterFunction, state: FunctionState): FunctionEvent[] {
   const { now, ...definition } = data;

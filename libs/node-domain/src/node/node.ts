@@ -4,9 +4,10 @@ import {
   nodeOwnerChangeDataSchema,
   nodeRegisteredDataSchema,
   parseContract,
+  parseNodeEvent,
   sameJson,
 } from '@canopy/contracts';
-import type { NodeCapabilities, NodeEvent } from '@canopy/contracts';
+import type { Aggregate, NodeCapabilities, NodeEvent } from '@canopy/contracts';
 import { NodeRuleViolation } from './node-rule-violation.js';
 
 // The node aggregate, stream `node-<nodeId>`. Two writers share the stream: the account that owns
@@ -254,8 +255,14 @@ export function decide(command: NodeCommand, state: NodeState): NodeEvent[] {
   }
 }
 
-// decide, evolve and initialState as one value, for command handlers and given/when/then tests.
+// decide, evolve and initialState as one value, for given/when/then tests and the aggregate below.
 export const nodeDecider = { decide, evolve, initialState };
+
+/** The decider and the parser of the stream's events: what a command handler takes. */
+export const nodeAggregate: Aggregate<NodeCommand, NodeEvent, NodeState> = {
+  decider: nodeDecider,
+  parseEvent: parseNodeEvent,
+};
 
 function registerNode({ data }: RegisterNode, state: NodeState): NodeEvent[] {
   const { now, ...registration } = data;

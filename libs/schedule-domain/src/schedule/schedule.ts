@@ -1,11 +1,12 @@
 import {
   parseContract,
+  parseScheduleEvent,
   sameJson,
   scheduleCreatedDataSchema,
   scheduleChangedDataSchema,
   scheduleEvent,
 } from '@canopy/contracts';
-import type { ScheduleDefinition, ScheduleEvent, TaskRequest } from '@canopy/contracts';
+import type { Aggregate, ScheduleDefinition, ScheduleEvent, TaskRequest } from '@canopy/contracts';
 import { ScheduleRuleViolation } from './schedule-rule-violation.js';
 import { InvalidTickRule, canonicalTimeZone, cronOf, isTick } from './schedule-ticks.js';
 import type { TickProgress, TickRule } from './schedule-ticks.js';
@@ -215,8 +216,14 @@ export function decide(command: ScheduleCommand, state: ScheduleState): Schedule
   }
 }
 
-// decide, evolve and initialState as one value, for command handlers and given/when/then tests.
+// decide, evolve and initialState as one value, for given/when/then tests and the aggregate below.
 export const scheduleDecider = { decide, evolve, initialState };
+
+/** The decider and the parser of the stream's events: what a command handler takes. */
+export const scheduleAggregate: Aggregate<ScheduleCommand, ScheduleEvent, ScheduleState> = {
+  decider: scheduleDecider,
+  parseEvent: parseScheduleEvent,
+};
 
 function createSchedule({ data }: CreateSchedule, state: ScheduleState): ScheduleEvent[] {
   const { now, ...fields } = data;

@@ -1,11 +1,13 @@
 import {
   isRetriedStatus,
+  parseTaskEvent,
   retryDelayMs,
   sameJson,
   taskEvent,
   taskFailureStatus,
 } from '@canopy/contracts';
 import type {
+  Aggregate,
   AssignTask,
   CancelTask,
   FailTask,
@@ -198,8 +200,14 @@ export function decide(command: TaskCommand, state: TaskState): TaskEvent[] {
   }
 }
 
-// decide, evolve and initialState as one value, for command handlers and given/when/then tests.
+// decide, evolve and initialState as one value, for given/when/then tests and the aggregate below.
 export const taskDecider = { decide, evolve, initialState };
+
+/** The decider and the parser of the stream's events: what a command handler takes. */
+export const taskAggregate: Aggregate<TaskCommand, TaskEvent, TaskState> = {
+  decider: taskDecider,
+  parseEvent: parseTaskEvent,
+};
 
 function issueTask({ data }: IssueTask, state: TaskState): TaskEvent[] {
   if (state.phase === 'NotIssued') return [taskEvent('TaskIssued', data)];
