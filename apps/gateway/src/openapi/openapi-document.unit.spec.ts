@@ -5,6 +5,8 @@ import { documentJson } from '@canopy/contracts';
 import type { INestApplication } from '@nestjs/common';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { API_ERROR_SCHEMA } from './api-description.js';
 import { declaredRoutes } from './declared-routes.js';
 import type { DeclaredRoute } from './declared-routes.js';
@@ -176,7 +178,71 @@ describe('the OpenAPI document', () => {
     );
     expect(offenders).toEqual([]);
   });
+
+  test('every example of a body is accepted by the schema it illustrates (an independent JSON Schema validator)', () => {
+    const committed = JSON.parse(readFileSync(committedPath, 'utf8')) as Record<string, unknown>;
+    const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
+    addFormats.default(ajv);
+    ajv.addSchema({ ...committed, $id: 'openapi.json' });
+    const examples = bodyExamples(committed['paths'] as Record<string, Record<string, Operation>>);
+    expect(examples.length).toBeGreaterThan(20);
+    const refused = examples.flatMap(({ where, pointer, example }) => {
+      const validate = ajv.compile({ $ref: `openapi.json#${pointer}` });
+      return validate(example) ? [] : [{ where, errors: ajv.errorsText(validate.errors) }];
+    });
+    expect(refused).toEqual([]);
+  });
 });
+
+interface BodyExample {
+  /** The operation, status (or `request`) and media type, for the failure message. */
+  readonly where: string;
+  /** JSON pointer (as a URI fragment) to the schema the example illustrates. */
+  readonly pointer: string;
+  readonly example: unknown;
+}
+
+interface Media {
+  readonly schema?: unknown;
+  readonly example?: unknown;
+  readonly examples?: Record<string, { readonly value?: unknown }>;
+}
+
+/** Every example of a request or response body in the document's paths. */
+function bodyExamples(paths: Record<string, Record<string, Operation>>): BodyExample[] {
+  const found: BodyExample[] = [];
+  const fragment = (segments: readonly string[]): string =>
+    segments
+      .map((segment) => `/${encodeURIComponent(segment.replace(/~/g, '~0').replace(/\//g, '~1'))}`)
+      .join('');
+  for (const [path, item] of Object.entries(paths)) {
+    for (const [method, operation] of Object.entries(item)) {
+      const bodies: [string, string[], Record<string, Media> | undefined][] = [
+        ['request', ['requestBody'], operation.requestBody?.content as Record<string, Media>],
+        ...Object.entries(operation.responses ?? {}).map(
+          ([status, response]): [string, string[], Record<string, Media> | undefined] => [
+            status,
+            ['responses', status],
+            response.content as Record<string, Media> | undefined,
+          ],
+        ),
+      ];
+      for (const [label, at, content] of bodies) {
+        for (const [mediaType, media] of Object.entries(content ?? {})) {
+          if (media.schema === undefined) continue;
+          const where = `${method.toUpperCase()} ${path} ${label} ${mediaType}`;
+          const pointer = fragment(['paths', path, method, ...at, 'content', mediaType, 'schema']);
+          if (media.example !== undefined) found.push({ where, pointer, example: media.example });
+          for (const [name, example] of Object.entries(media.examples ?? {})) {
+            if (example.value !== undefined)
+              found.push({ where: `${where} (${name})`, pointer, example: example.value });
+          }
+        }
+      }
+    }
+  }
+  return found;
+}
 
 function isEqual(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);

@@ -443,6 +443,8 @@ export const ApiTaskEvents = () =>
                 timeout: 10,
                 maxAttempts: 3,
                 capabilities: { cpuCount: 0, memSize: 0, networkLatency: 0, privileged: false },
+                priority: 5,
+                notBefore: null,
               },
             },
             {

@@ -4546,7 +4546,9 @@ export interface operations {
            *             "memSize": 0,
            *             "networkLatency": 0,
            *             "privileged": false
-           *           }
+           *           },
+           *           "priority": 5,
+           *           "notBefore": null
            *         }
            *       },
            *       {
