@@ -1,5 +1,3 @@
-import { ContractViolationError, parseRuntimeSpec } from '@canopy/contracts';
-import type { RuntimeSpec } from '@canopy/contracts';
 import type { NodeLogger, RunningTask, TaskHandler, TaskResult } from '@canopy/node-sdk';
 import { PLAIN_TEXT } from './function-limits.js';
 import type { FunctionLimits } from './function-limits.js';
@@ -7,6 +5,7 @@ import { forwardHttp } from './http/http-runtime.js';
 import { PersistentRuntime } from './persistent/persistent-runtime.js';
 import type { ProcessGroups } from './process-groups.js';
 import { runProcess } from './process/process-runtime.js';
+import { RuntimeSpecCache } from './runtime-spec-cache.js';
 
 export interface FunctionRunnerSettings {
   readonly limits: FunctionLimits;
@@ -23,9 +22,13 @@ export interface FunctionRunnerSettings {
   readonly logger: NodeLogger;
 }
 
-/** The agent's task handler: reads each task's runtime spec and runs it with the matching runtime. */
+/**
+ * The agent's task handler: reads each task's runtime spec (once per function and spec) and runs it
+ * with the matching runtime.
+ */
 export class FunctionRunner {
   private readonly persistent: PersistentRuntime;
+  private readonly specs = new RuntimeSpecCache();
 
   constructor(private readonly settings: FunctionRunnerSettings) {
     this.persistent = new PersistentRuntime({
@@ -39,17 +42,15 @@ export class FunctionRunner {
   }
 
   readonly run: TaskHandler = async (task: RunningTask): Promise<TaskResult> => {
-    let spec: RuntimeSpec;
-    try {
-      spec = parseRuntimeSpec(task.runtime);
-    } catch (error) {
-      if (!(error instanceof ContractViolationError)) throw error;
+    const reading = this.specs.read(task.functionId, task.runtime);
+    if (reading.kind === 'invalid') {
       return {
         status: 500,
         contentType: PLAIN_TEXT,
-        body: `The function's runtime spec cannot be run by this node. ${error.message}.`,
+        body: `The function's runtime spec cannot be run by this node. ${reading.error.message}.`,
       };
     }
+    const { spec } = reading;
     switch (spec.kind) {
       case 'process':
         return runProcess(spec, task, this.settings);

@@ -34,4 +34,14 @@ describe('function runner', () => {
       `The function's runtime spec cannot be run by this node. ${problem}.`,
     );
   });
+
+  test("a function's runtime changed in a new version is run as changed", async () => {
+    const functionId = '65f1c0ffee0123456789ffff';
+    const before = await run(
+      testRunningTask({ functionId, runtime: { kind: 'http', url: 'ftp://x' } }).task,
+    );
+    expect(String(before.body)).toMatch(/url must be an absolute/);
+    const after = await run(testRunningTask({ functionId, runtime: { kind: 'wasm' } }).task);
+    expect(String(after.body)).toMatch(/kind must be one of/);
+  });
 });

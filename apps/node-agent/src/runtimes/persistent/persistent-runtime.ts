@@ -132,10 +132,19 @@ export class PersistentRuntime {
   }
 }
 
-// Functions cannot change, so their id names the pool; the spec is part of the name all the same,
-// so that a node never hands an invocation to a process started from another spec.
+// A pool holds the processes of one function started from one spec: a function's runtime may change
+// from one version to the next, and a node never hands an invocation to a process started from
+// another spec. The agent reads each distinct spec once and hands the same object to every task that
+// carries it, so its JSON is written once too.
+const specTexts = new WeakMap<PersistentRuntimeSpec, string>();
+
 function poolOf(spec: PersistentRuntimeSpec, functionId: string): string {
-  return `${functionId} ${JSON.stringify(spec)}`;
+  let text = specTexts.get(spec);
+  if (text === undefined) {
+    text = JSON.stringify(spec);
+    specTexts.set(spec, text);
+  }
+  return `${functionId} ${text}`;
 }
 
 function withFunction(logger: NodeLogger, functionId: string): NodeLogger {
