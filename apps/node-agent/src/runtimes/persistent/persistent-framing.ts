@@ -69,6 +69,9 @@ export const responseMessageSchema = z.strictObject({
   body: z.base64('must be base64 (RFC 4648, padded)').optional(),
 });
 
+export type ProgressMessage = z.output<typeof progressMessageSchema>;
+export type ResponseMessage = z.output<typeof responseMessageSchema>;
+
 export type FunctionMessage =
   | { readonly kind: 'progress'; readonly percent: number }
   | { readonly kind: 'response'; readonly result: TaskResult & { readonly body: Buffer } };
@@ -80,11 +83,15 @@ export type FunctionMessage =
 export function readFunctionMessage(line: Buffer, id: string): FunctionMessage {
   const value = decodeJson(line, FRAMING);
   if (isObjectWith(value, 'progress')) {
-    const progress = parseContract(progressMessageSchema, FRAMING, value);
+    const progress = isWellFormedProgress(value)
+      ? value
+      : parseContract(progressMessageSchema, FRAMING, value);
     checkId(progress.id, id);
     return { kind: 'progress', percent: progress.progress };
   }
-  const response = parseContract(responseMessageSchema, FRAMING, value);
+  const response = isWellFormedResponse(value)
+    ? value
+    : parseContract(responseMessageSchema, FRAMING, value);
   checkId(response.id, id);
   const passed = passOnHeaders(Object.entries(response.headers ?? {}));
   return {
@@ -96,6 +103,66 @@ export function readFunctionMessage(line: Buffer, id: string): FunctionMessage {
       body: Buffer.from(response.body ?? '', 'base64'),
     },
   };
+}
+
+// A function writes a line per invocation and often more: validating each with zod costs more than
+// the rest of reading it. These checks accept only what the schemas above accept, and read the
+// value as they would; anything they do not accept goes through the schema, which says precisely
+// what is wrong (the schemas stay the one description of the framing).
+const progressKeys = new Set(['id', 'progress']);
+const responseKeys = new Set(['id', 'status', 'contentType', 'headers', 'body']);
+const bodySchema = responseMessageSchema.shape.body;
+
+/** True when `value` is a progress message the schema would return unchanged. */
+export function isWellFormedProgress(value: unknown): value is ProgressMessage {
+  if (!hasOnlyKeys(value, progressKeys)) return false;
+  const { id, progress } = value;
+  return (
+    typeof id === 'string' &&
+    typeof progress === 'number' &&
+    Number.isFinite(progress) &&
+    progress >= 0 &&
+    progress <= 100
+  );
+}
+
+/** True when `value` is a response message the schema would return unchanged. */
+export function isWellFormedResponse(value: unknown): value is ResponseMessage {
+  if (!hasOnlyKeys(value, responseKeys)) return false;
+  const { id, status, contentType, headers, body } = value;
+  return (
+    typeof id === 'string' &&
+    (status === undefined ||
+      (typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599)) &&
+    (contentType === undefined ||
+      contentType === null ||
+      (typeof contentType === 'string' && contentType.length > 0)) &&
+    (headers === undefined || isStringRecord(headers)) &&
+    (body === undefined ||
+      body === '' ||
+      (typeof body === 'string' && bodySchema.safeParse(body).success))
+  );
+}
+
+function hasOnlyKeys(
+  value: unknown,
+  keys: ReadonlySet<string>,
+): value is Readonly<Record<string, unknown>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  for (const key in value) if (!keys.has(key)) return false;
+  return true;
+}
+
+// The schema drops a "__proto__" member rather than reading it: such a record is left to it.
+function isStringRecord(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key in value) {
+    if (key === '__proto__' || typeof (value as Record<string, unknown>)[key] !== 'string') {
+      return false;
+    }
+  }
+  return true;
 }
 
 function checkId(actual: string, expected: string): void {
