@@ -36,8 +36,13 @@ export class AttemptReporter {
   /** Abandons every report still being retried. */
   private readonly deliveryController = new AbortController();
   private connection: NatsConnection | undefined;
+  private readonly resultSubject: string;
+  private readonly progressSubject: string;
 
-  constructor(private readonly options: AttemptReporterOptions) {}
+  constructor(private readonly options: AttemptReporterOptions) {
+    this.resultSubject = nodeReportSubject(options.nodeId, 'result');
+    this.progressSubject = nodeReportSubject(options.nodeId, 'progress');
+  }
 
   /** Reports go over `connection` from now on; until then nothing is sent. */
   attach(connection: NatsConnection): void {
@@ -52,18 +57,21 @@ export class AttemptReporter {
     const { connection } = this;
     if (connection === undefined) return Promise.resolve();
     const { logger } = this.options;
+    // Aborted by a withdrawal, or by abandonAll with every other pending result: a signal of its
+    // own rather than one combined with the reporter's per result, which costs more than the send.
     const controller = new AbortController();
+    if (this.deliveryController.signal.aborted) controller.abort();
     const payload = encodeResultReport(
       { reportId: randomUUID(), taskId: ref.taskId, attempt: ref.attempt, response },
       connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES,
     );
     const delivered = deliverReport({
       connection,
-      subject: nodeReportSubject(this.options.nodeId, 'result'),
+      subject: this.resultSubject,
       payload,
       headers,
       policy: this.options.policy,
-      signal: AbortSignal.any([controller.signal, this.deliveryController.signal]),
+      signal: controller.signal,
       onRetry: (retry, reason) =>
         logger.warn({ ...ref, retry, reason }, 'result not acknowledged; retrying'),
     }).then((outcome) => {
@@ -111,6 +119,7 @@ export class AttemptReporter {
   /** Gives up on every report at once (the connection is gone for good). */
   abandonAll(): void {
     this.deliveryController.abort();
+    for (const { controller } of this.pendingResults.values()) controller.abort();
   }
 
   readonly sendProgress: ProgressSender = async (ref, percent, superseded, signal, headers) => {
@@ -126,7 +135,7 @@ export class AttemptReporter {
     try {
       const outcome = await deliverReport({
         connection,
-        subject: nodeReportSubject(this.options.nodeId, 'progress'),
+        subject: this.progressSubject,
         payload: JSON.stringify(report),
         headers,
         policy: this.options.policy,

@@ -166,6 +166,36 @@ describe('CanopyNode against a scripted scheduler on real NATS', () => {
     expect(new Set(results.map(({ report }) => report.reportId)).size).toBe(1);
   });
 
+  test('stop() gives up on a result never acknowledged once its grace is over', async () => {
+    await startNode('never-acked', () => ({ status: 200 }));
+    scheduler.answer('result', () => 'ignore');
+    await scheduler.assign(sampleAssignment());
+    await scheduler.waitFor('result', () => scheduler.received('result').length >= 2);
+    // Resolves only once the result's retries have ended.
+    await node.stop({ graceMs: 100 });
+    expect(
+      logLines.filter(
+        ({ message }) => message === 'stopped reporting the result before it was acknowledged',
+      ),
+    ).toHaveLength(1);
+  });
+
+  test('a cancellation while the result is being reported ends its retries', async () => {
+    await startNode('cancel-reporting', () => ({ status: 200 }));
+    scheduler.answer('result', () => 'ignore');
+    const assignment = sampleAssignment();
+    await scheduler.assign(assignment);
+    await scheduler.waitFor('result');
+    await scheduler.cancel({ taskId: assignment.taskId, attempt: 1, reason: 'CANCELLED' });
+    // The attempt is over for the node once it stops reporting: it leaves the heartbeat.
+    await scheduler.waitFor('heartbeat', (beat) => beat.runningTasks.length === 0);
+    expect(
+      logLines.filter(
+        ({ message }) => message === 'stopped reporting the result before it was acknowledged',
+      ),
+    ).toHaveLength(1);
+  });
+
   test('an acknowledgement with retry: false ends the retries', async () => {
     await startNode('refused', () => ({ status: 200 }));
     scheduler.answer('result', () => ({
