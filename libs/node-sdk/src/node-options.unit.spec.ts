@@ -88,4 +88,15 @@ describe('node logger', () => {
     bound.error({ nodeId: 'other' }, 'y');
     expect(lines).toEqual([{ nodeId: 'n1', taskId: 't' }, { nodeId: 'other' }]);
   });
+
+  test("a pino logger's own child carries the bound fields", () => {
+    const lines: string[] = [];
+    const logger = pino({ base: null, timestamp: false }, { write: (line) => lines.push(line) });
+    const bound = withFields(logger, { nodeId: 'n1' });
+    bound.info({ taskId: 't' }, 'x');
+    bound.debug({ taskId: 't' }, 'below the level');
+    expect(lines.map((line) => JSON.parse(line) as unknown)).toEqual([
+      { level: 30, nodeId: 'n1', taskId: 't', msg: 'x' },
+    ]);
+  });
 });
