@@ -38,6 +38,8 @@ export class AttemptReporter {
   private connection: NatsConnection | undefined;
   private readonly resultSubject: string;
   private readonly progressSubject: string;
+  /** Resolves at the end of the event loop's current turn: see {@link endOfTurn}. */
+  private turn: Promise<void> | undefined;
 
   constructor(private readonly options: AttemptReporterOptions) {
     this.resultSubject = nodeReportSubject(options.nodeId, 'result');
@@ -65,36 +67,40 @@ export class AttemptReporter {
       { reportId: randomUUID(), taskId: ref.taskId, attempt: ref.attempt, response },
       connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD_BYTES,
     );
-    const delivered = deliverReport({
-      connection,
-      subject: this.resultSubject,
-      payload,
-      headers,
-      policy: this.options.policy,
-      signal: controller.signal,
-      onRetry: (retry, reason) =>
-        logger.warn({ ...ref, retry, reason }, 'result not acknowledged; retrying'),
-    }).then((outcome) => {
-      switch (outcome.kind) {
-        case 'acknowledged':
-          logger.info(ref, 'result acknowledged');
-          break;
-        case 'refused':
-          logger.warn(
-            { ...ref, code: outcome.error.code, problem: outcome.error.message },
-            'the scheduler refused the result for good; not retrying',
-          );
-          break;
-        case 'abandoned':
-          logger.warn(ref, 'stopped reporting the result before it was acknowledged');
-          break;
-        default: {
-          const unknown: never = outcome;
-          throw new Error(`unknown delivery outcome ${JSON.stringify(unknown)}`);
+    const delivered = this.endOfTurn()
+      .then(() =>
+        deliverReport({
+          connection,
+          subject: this.resultSubject,
+          payload,
+          headers,
+          policy: this.options.policy,
+          signal: controller.signal,
+          onRetry: (retry, reason) =>
+            logger.warn({ ...ref, retry, reason }, 'result not acknowledged; retrying'),
+        }),
+      )
+      .then((outcome) => {
+        switch (outcome.kind) {
+          case 'acknowledged':
+            logger.info(ref, 'result acknowledged');
+            break;
+          case 'refused':
+            logger.warn(
+              { ...ref, code: outcome.error.code, problem: outcome.error.message },
+              'the scheduler refused the result for good; not retrying',
+            );
+            break;
+          case 'abandoned':
+            logger.warn(ref, 'stopped reporting the result before it was acknowledged');
+            break;
+          default: {
+            const unknown: never = outcome;
+            throw new Error(`unknown delivery outcome ${JSON.stringify(unknown)}`);
+          }
         }
-      }
-      this.pendingResults.delete(attemptKey(ref));
-    });
+        this.pendingResults.delete(attemptKey(ref));
+      });
     this.pendingResults.set(attemptKey(ref), { controller, delivered });
     return delivered;
   }
@@ -164,6 +170,24 @@ export class AttemptReporter {
       return 'final';
     }
   };
+
+  /**
+   * Resolves once the event loop's current turn has run its callbacks (in its check phase), the same
+   * promise for every result reported in the turn: they are then sent together, and the NATS client
+   * writes them to its socket at once. Results of attempts that finished in the same turn (several
+   * function processes answered, or assignments arrived together) thus share one write, where each
+   * would otherwise cost a write of its own. (Progress is sent at once: the first value of a run
+   * is not held back for a later one to supersede.)
+   */
+  private endOfTurn(): Promise<void> {
+    this.turn ??= new Promise((resolve) => {
+      setImmediate(() => {
+        this.turn = undefined;
+        resolve();
+      });
+    });
+    return this.turn;
+  }
 
   private allResultsDelivered(): Promise<unknown> {
     return Promise.all([...this.pendingResults.values()].map(({ delivered }) => delivered));
