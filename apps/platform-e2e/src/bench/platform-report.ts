@@ -111,6 +111,14 @@ export function formatWhereTheTimeGoes(run: PlatformRun): string {
         usage.postgresRoundTrips.map((figures) => [figures.name, figures.perTask.toFixed(2)]),
       ),
       formatTable(
+        ['process', 'per task', 'PostgreSQL statements sent most (first words)'],
+        usage.postgresStatements.map((figures) => [
+          figures.name,
+          figures.perTask.toFixed(2),
+          figures.statement.slice(0, 70),
+        ]),
+      ),
+      formatTable(
         ['stalls: process', 'loop late p50', 'p99', 'max', 'GC pauses', 'GC in all', 'longest GC'],
         usage.stalls.map((stalls) => [
           stalls.name,

@@ -91,11 +91,15 @@ export interface UsageReport {
   readonly processes: readonly ProcessFigures[];
   readonly nats: readonly NatsFigures[];
   readonly postgresRoundTrips: readonly PerTask[];
+  /** The statements each process sent most, per task. */
+  readonly postgresStatements: readonly (PerTask & { readonly statement: string })[];
   /** What held up each service: its event loop's delays and its garbage collector's pauses. */
   readonly stalls: readonly Stalls[];
 }
 
 const FUNCTIONS = 'function processes (children of node agents)';
+/** How many of a process's statements the report names, the most sent first. */
+const STATEMENTS_SHOWN = 4;
 
 const isNodeAgent = (sample: ProcessSample | undefined): boolean =>
   sample !== undefined && nodeProcessName(sample.command)?.startsWith('node-agent') === true;
@@ -173,9 +177,14 @@ export function usageBetween(
     name.startsWith('canopy-node ') ? 'canopy-node' : name === '' ? 'unnamed' : name,
   );
   const roundTrips = new Map<string, number>();
-  for (const { name, queries } of roundTripsBetween(before.roundTrips, after.roundTrips)) {
-    const group = processGroup(name);
-    roundTrips.set(group, (roundTrips.get(group) ?? 0) + queries);
+  const statements = new Map<string, Map<string, number>>();
+  for (const sent of roundTripsBetween(before.roundTrips, after.roundTrips)) {
+    const group = processGroup(sent.name);
+    roundTrips.set(group, (roundTrips.get(group) ?? 0) + sent.queries);
+    const ofGroup = statements.get(group) ?? new Map<string, number>();
+    for (const [statement, count] of sent.statements)
+      ofGroup.set(statement, (ofGroup.get(statement) ?? 0) + count);
+    statements.set(group, ofGroup);
   }
   const stallsByGroup = new Map<string, Stalls[]>();
   for (const stalls of stallsBetween(before.roundTrips, after.roundTrips)) {
@@ -192,6 +201,12 @@ export function usageBetween(
       deliveredPerTask: perTask(group.delivered),
     })),
     postgresRoundTrips: [...roundTrips].map(([name, count]) => ({ name, perTask: perTask(count) })),
+    postgresStatements: [...statements].flatMap(([name, counts]) =>
+      [...counts]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, STATEMENTS_SHOWN)
+        .map(([statement, count]) => ({ name, statement, perTask: perTask(count) })),
+    ),
     stalls: [...stallsByGroup].map(([name, stalls]) => worstStalls(name, stalls)),
   };
 }

@@ -61,6 +61,8 @@ export async function takeProbeReadings(directory: string): Promise<Map<number, 
 export interface RoundTrips {
   readonly name: string;
   readonly queries: number;
+  /** How often each statement was sent, by its first words (of those the probe lists). */
+  readonly statements: ReadonlyMap<string, number>;
 }
 
 /** Queries each process sent between two readings (a process that started in between from zero). */
@@ -68,10 +70,19 @@ export function roundTripsBetween(
   before: ReadonlyMap<number, ProbeReading>,
   after: ReadonlyMap<number, ProbeReading>,
 ): RoundTrips[] {
-  return [...after.values()].map((reading) => ({
-    name: reading.name,
-    queries: reading.queries - (before.get(reading.pid)?.queries ?? 0),
-  }));
+  return [...after.values()].map((reading) => {
+    const earlier = new Map(before.get(reading.pid)?.statements ?? []);
+    const statements = new Map<string, number>();
+    for (const [statement, count] of reading.statements) {
+      const sent = count - (earlier.get(statement) ?? 0);
+      if (sent > 0) statements.set(statement, sent);
+    }
+    return {
+      name: reading.name,
+      queries: reading.queries - (before.get(reading.pid)?.queries ?? 0),
+      statements,
+    };
+  });
 }
 
 export interface Stalls {

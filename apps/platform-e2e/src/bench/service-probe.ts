@@ -25,6 +25,8 @@ export interface ProbeReading {
   readonly name: string;
   readonly pid: number;
   readonly queries: number;
+  /** The statements sent so far, by their first words, with how often, most first (the first 40). */
+  readonly statements: readonly (readonly [statement: string, count: number])[];
   /** Garbage collections and their pauses, since the process started. */
   readonly gcPauses: number;
   readonly gcPauseMs: number;
@@ -46,6 +48,7 @@ if (directory !== undefined && directory !== '') {
   const name = nodeProcessName(process.argv) ?? 'node';
   const file = path.join(directory, `${name.replace(/[^\w.-]/g, '_')}.${process.pid}.json`);
   let queries = 0;
+  const statements = new Map<string, number>();
   let readings = 0;
   let gcPauses = 0;
   let gcPauseMs = 0;
@@ -74,6 +77,7 @@ if (directory !== undefined && directory !== '') {
       name,
       pid: process.pid,
       queries,
+      statements: [...statements].sort((a, b) => b[1] - a[1]).slice(0, 40),
       gcPauses,
       gcPauseMs,
       gcLongestPauseMs,
@@ -99,6 +103,8 @@ if (directory !== undefined && directory !== '') {
   const query = prototype.query;
   prototype.query = function countedQuery(this: unknown, ...args: unknown[]): unknown {
     queries += 1;
+    const statement = statementOf(args[0]);
+    statements.set(statement, (statements.get(statement) ?? 0) + 1);
     return query.apply(this, args);
   };
 
@@ -114,4 +120,15 @@ if (directory !== undefined && directory !== '') {
     }
   };
   process.on('SIGTERM', onTerm);
+}
+
+/** A statement's first words, white space folded: enough to tell the statements apart. */
+function statementOf(query: unknown): string {
+  const text =
+    typeof query === 'string'
+      ? query
+      : typeof query === 'object' && query !== null && 'text' in query
+        ? String(query.text)
+        : '(other)';
+  return text.replace(/\s+/g, ' ').trim().slice(0, 90);
 }
