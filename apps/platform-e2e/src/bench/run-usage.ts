@@ -33,7 +33,8 @@ export interface UsageSnapshot {
   readonly processes: readonly ProcessSample[];
   readonly postgresBackends: readonly ProcessSample[];
   readonly connections: readonly ConnectionCounts[];
-  readonly roundTrips: ReadonlyMap<number, ProbeReading>;
+  /** What the probe in each Node process of the stack counted and saw, by pid. */
+  readonly probeReadings: ReadonlyMap<number, ProbeReading>;
   readonly benchCpu: NodeJS.CpuUsage;
 }
 
@@ -43,7 +44,7 @@ export async function takeUsageSnapshot(sources: UsageSources): Promise<UsageSna
      WHERE datname = current_database() AND application_name <> $1`,
     [BENCH_APPLICATION_NAME],
   );
-  const [processes, postgresBackends, connections, roundTrips] = await Promise.all([
+  const [processes, postgresBackends, connections, probeReadings] = await Promise.all([
     sampleDescendants(),
     Promise.all(rows.map((row) => sampleProcess(row.pid))),
     readConnectionCounts(sources.natsMonitorUrl),
@@ -54,7 +55,7 @@ export async function takeUsageSnapshot(sources: UsageSources): Promise<UsageSna
     processes,
     postgresBackends: postgresBackends.filter((sample) => sample !== undefined),
     connections,
-    roundTrips,
+    probeReadings,
     benchCpu: process.cpuUsage(),
   };
 }
@@ -143,8 +144,8 @@ export function usageBetween(
       coreShare: share(cpuSeconds),
       rssStartBytes: canopy ? start?.rssBytes : undefined,
       rssEndBytes: canopy ? sample.rssBytes : undefined,
-      liveHeapStartBytes: before.roundTrips.get(sample.pid)?.liveHeapBytes,
-      liveHeapEndBytes: after.roundTrips.get(sample.pid)?.liveHeapBytes,
+      liveHeapStartBytes: before.probeReadings.get(sample.pid)?.liveHeapBytes,
+      liveHeapEndBytes: after.probeReadings.get(sample.pid)?.liveHeapBytes,
     });
   }
   if (functionSeconds > 0) {
@@ -178,7 +179,7 @@ export function usageBetween(
   );
   const roundTrips = new Map<string, number>();
   const statements = new Map<string, Map<string, number>>();
-  for (const sent of roundTripsBetween(before.roundTrips, after.roundTrips)) {
+  for (const sent of roundTripsBetween(before.probeReadings, after.probeReadings)) {
     const group = processGroup(sent.name);
     roundTrips.set(group, (roundTrips.get(group) ?? 0) + sent.queries);
     const ofGroup = statements.get(group) ?? new Map<string, number>();
@@ -187,7 +188,7 @@ export function usageBetween(
     statements.set(group, ofGroup);
   }
   const stallsByGroup = new Map<string, Stalls[]>();
-  for (const stalls of stallsBetween(before.roundTrips, after.roundTrips)) {
+  for (const stalls of stallsBetween(before.probeReadings, after.probeReadings)) {
     const group = processGroup(stalls.name);
     stallsByGroup.set(group, [...(stallsByGroup.get(group) ?? []), stalls]);
   }
