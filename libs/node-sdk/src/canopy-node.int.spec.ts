@@ -479,12 +479,17 @@ describe('CanopyNode against a scripted scheduler on real NATS', () => {
     const started = node.start(() => ({ status: 200 }));
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(node.phase).toBe('starting');
-    scheduler = await ScriptedScheduler.start({ servers: testNatsUrl(), nodeId });
-    scheduler.answer('announce', (_report, occurrence) =>
-      occurrence === 1
-        ? { ok: false, error: { code: 'NOT_READY', message: 'warming up' } }
-        : { ok: true, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 300 },
-    );
+    // Scripted before it subscribes: an announcement may arrive while it starts.
+    scheduler = await ScriptedScheduler.start({
+      servers: testNatsUrl(),
+      nodeId,
+      answers: {
+        announce: (_report, occurrence) =>
+          occurrence === 1
+            ? { ok: false, error: { code: 'NOT_READY', message: 'warming up' } }
+            : { ok: true, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 300 },
+      },
+    });
     await started;
     expect(node.phase).toBe('running');
     expect(scheduler.received('announce').length).toBeGreaterThanOrEqual(2);

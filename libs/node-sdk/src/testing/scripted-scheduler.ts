@@ -68,6 +68,11 @@ export interface ScriptedSchedulerOptions {
   /** Named in the default announcement reply; default 100 ms so tests see heartbeats quickly. */
   readonly heartbeatIntervalMs?: number;
   readonly heartbeatTimeoutMs?: number;
+  /**
+   * Scripts in place before the first report can arrive (a report that comes while {@link
+   * ScriptedScheduler.start} is still resolving would otherwise get the default answer).
+   */
+  readonly answers?: { readonly [K in NodeReportKind]?: ScriptedAnswer<K> };
 }
 
 interface Waiter {
@@ -116,6 +121,7 @@ export class ScriptedScheduler {
       progress: () => ({ ok: true }),
       result: () => ({ ok: true }),
       goodbye: () => ({ ok: true }),
+      ...options.answers,
     };
   }
 
