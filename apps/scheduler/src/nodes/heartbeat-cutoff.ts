@@ -7,9 +7,9 @@ export interface HeartbeatTimings {
 }
 
 /**
- * The assignments a heartbeat (or an announcement) speaks for: those recorded before the returned time. A heartbeat lists
- * what the node ran when it composed the message (`sentAt`, the node's clock), and it may arrive
- * late: buffered by the node's client while NATS failed over, or queued behind other work. Judged
+ * The assignments a heartbeat (or an announcement) speaks for: those recorded before the returned
+ * time. A heartbeat lists what the node ran when it composed the message (`sentAt`, the node's
+ * clock), and it may arrive late: buffered by the node's client while NATS failed over, or queued behind other work. Judged
  * by its arrival, a late one would make an attempt assigned after it was composed look lost.
  *
  * So the heartbeat counts from when it was composed, never later than it arrived (a node's clock
