@@ -14,3 +14,17 @@ export type Int8 = ColumnType<string, string | number | bigint, string | number 
 
 /** A view column: selectable, never written. */
 export type ViewColumn<T> = ColumnType<T, never, never>;
+
+/**
+ * What a run needs of a node and how long it may take, as the function version required it: the
+ * same columns in `api.tasks` and `api.function_versions` (`api.functions` gives them defaults).
+ */
+export interface RequirementColumns {
+  cpu_count: number;
+  /** MiB. */
+  mem_size: number;
+  /** Milliseconds; 0 means no requirement. */
+  network_latency: number;
+  privileged: boolean;
+  timeout_seconds: number;
+}

@@ -5,6 +5,7 @@ import type {
   DefaultedTimestamp,
   Int8,
   NullableTimestamp,
+  RequirementColumns,
   Timestamp,
 } from './column-types.js';
 
@@ -52,19 +53,12 @@ export type NewFunctionRow = Insertable<FunctionsTable>;
 export type FunctionRowUpdate = Updateable<FunctionsTable>;
 
 /** `api.function_versions`: every version of every function, as it was made. */
-export interface FunctionVersionsTable {
+export interface FunctionVersionsTable extends RequirementColumns {
   function_id: string;
   version: number;
   account_id: string;
   description: string;
   runtime: ColumnType<RuntimeSpec, RuntimeSpec | string, RuntimeSpec | string>;
-  cpu_count: number;
-  /** MiB. */
-  mem_size: number;
-  /** Milliseconds; 0 means no requirement. */
-  network_latency: number;
-  privileged: boolean;
-  timeout_seconds: number;
   /** When this version was made: registered, or changed to. */
   created_at: Timestamp;
 }

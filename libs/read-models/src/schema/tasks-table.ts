@@ -4,6 +4,7 @@ import type {
   DefaultedTimestamp,
   Int8,
   NullableTimestamp,
+  RequirementColumns,
   Timestamp,
 } from './column-types.js';
 
@@ -11,7 +12,7 @@ export const taskStates = ['pending', 'assigned', 'finished', 'failed'] as const
 export type TaskRowState = (typeof taskStates)[number];
 
 /** `api.tasks`: one row per task, the fold of its stream (docs/read-models.md). */
-export interface TasksTable {
+export interface TasksTable extends RequirementColumns {
   task_id: string;
   account_id: string;
   function_id: string;
@@ -25,13 +26,6 @@ export interface TasksTable {
   status: Defaulted<number>;
   node_id: string | null;
   attempt: Defaulted<number>;
-  timeout_seconds: number;
-  cpu_count: number;
-  /** MiB. */
-  mem_size: number;
-  /** Milliseconds; 0 means no requirement. */
-  network_latency: number;
-  privileged: boolean;
   failure_reason: string | null;
   /** 0..9, 9 first: the priority the task was issued with. */
   priority: Defaulted<number>;
