@@ -1,21 +1,25 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import type { TaskHistoryEntry } from '../api/api-types.js';
 import { taskTimeline, timeAgo } from './task-timeline.js';
 
-const issued: TaskHistoryEntry = {
-  version: 1,
-  type: 'TaskIssued',
-  at: '1765270800',
-  data: {
-    functionId: '6405848581b16f7a07cd4c48',
-    scheduleId: null,
-    timeout: 10,
-    maxAttempts: 3,
-    capabilities: { cpuCount: 0, memSize: 0, networkLatency: 0, privileged: false },
-    priority: 5,
-    notBefore: null,
-  },
+// The history the API documents for GET /v1/task/{id}/events (docs/openapi.json), so the console is
+// tried on what the gateway says it answers.
+type DocumentedHistory = [TaskHistoryEntry, ...TaskHistoryEntry[]];
+const openApi = JSON.parse(
+  readFileSync(new URL('../../../../docs/openapi.json', import.meta.url), 'utf8'),
+) as {
+  paths: {
+    '/v1/task/{id}/events': {
+      get: {
+        responses: { 200: { content: { 'application/json': { example: DocumentedHistory } } } };
+      };
+    };
+  };
 };
+const documentedHistory =
+  openApi.paths['/v1/task/{id}/events'].get.responses[200].content['application/json'].example;
+const issued: TaskHistoryEntry = { ...documentedHistory[0], at: '1765270800' };
 
 describe('taskTimeline', () => {
   test('a task run twice: steps in order, progress folded, both attempts with their outcome', () => {
@@ -72,6 +76,25 @@ describe('taskTimeline', () => {
       title: 'Failed',
       detail: 'TIMEOUT (504): ran out of time',
     });
+  });
+
+  test('the documented history reads as one attempt run to its answer', () => {
+    const timeline = taskTimeline(documentedHistory);
+    expect(timeline.steps.map((step) => step.title)).toEqual([
+      'Issued',
+      'Assigned',
+      'Progress',
+      'Finished',
+    ]);
+    expect(timeline.attempts).toEqual([
+      expect.objectContaining({
+        attempt: 1,
+        node: 'local-node',
+        outcome: 'finished',
+        progress: 100,
+      }),
+    ]);
+    expect(timeline.ended).toBe(true);
   });
 
   test('a task still waiting has not ended', () => {
