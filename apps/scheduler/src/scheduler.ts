@@ -274,6 +274,7 @@ export async function startScheduler(
     clock,
     logger,
     stateRebuilt,
+    isLeader: () => leadership.isLeader,
     wake,
     isDisabled,
   });

@@ -61,6 +61,29 @@ describe('CancelTask', () => {
     ]);
   });
 
+  test('a cancellation that did not reach the node is sent again while its heartbeats list the attempt', async () => {
+    const s = await scheduler();
+    const fn = await s.registerFunction();
+    const node = await startNode({ nodeId: uniqueNodeId('deaf'), loseCancellations: 1 });
+    const request = s.issueRequest(fn);
+    await s.issue(request);
+    await eventually(async () =>
+      expect(await s.taskEventTypes(request.taskId)).toEqual(['TaskIssued', 'TaskAssigned']),
+    );
+
+    await s.cancel({ taskId: request.taskId, accountId: fn.accountId });
+    const cancellation = { taskId: request.taskId, attempt: 1, reason: 'CANCELLED' };
+    await eventually(() => expect(node.lostCancellations).toEqual([cancellation]));
+    // Still running it, the node says so in its heartbeats: the cancellation comes again.
+    await eventually(() => expect(node.cancellations).toContainEqual(cancellation));
+    expect(node.runningTasks).toEqual([]);
+    expect(await s.taskEventTypes(request.taskId)).toEqual([
+      'TaskIssued',
+      'TaskAssigned',
+      'TaskFailed',
+    ]);
+  });
+
   test('repeating it answers the same and records nothing more', async () => {
     const s = await scheduler();
     const fn = await s.registerFunction({ cpuCount: 64 });

@@ -26,11 +26,17 @@ export interface NodeChannel {
   ): Promise<OfferOutcome>;
   /** Fire and forget. */
   cancel(nodeId: string, cancellation: Cancellation): void;
+  /** Why the attempt was cancelled, when that was among the last cancellations sent. */
+  cancelledFor(taskId: string, attempt: number): Cancellation['reason'] | undefined;
 }
+
+/** Cancellations remembered for sending again (a node still lists the attempt): the last ones. */
+const REMEMBERED_CANCELLATIONS = 10_000;
 
 /** The node channel on the scheduler's NATS connection, attached once the transport is up. */
 export class NatsNodeChannel implements NodeChannel {
   private connection: NatsConnection | undefined;
+  private readonly reasons = new Map<string, Cancellation['reason']>();
 
   constructor(private readonly logger: ServiceLogger) {}
 
@@ -63,6 +69,7 @@ export class NatsNodeChannel implements NodeChannel {
   }
 
   cancel(nodeId: string, cancellation: Cancellation): void {
+    this.remember(cancellation);
     try {
       this.connection?.publish(cancellationSubject(nodeId), JSON.stringify(cancellation));
     } catch (error) {
@@ -70,6 +77,21 @@ export class NatsNodeChannel implements NodeChannel {
         { nodeId, taskId: cancellation.taskId, reason: String(error) },
         'could not send a cancellation',
       );
+    }
+  }
+
+  cancelledFor(taskId: string, attempt: number): Cancellation['reason'] | undefined {
+    return this.reasons.get(`${taskId}#${attempt}`);
+  }
+
+  private remember({ taskId, attempt, reason }: Cancellation): void {
+    const key = `${taskId}#${attempt}`;
+    this.reasons.delete(key);
+    this.reasons.set(key, reason);
+    if (this.reasons.size <= REMEMBERED_CANCELLATIONS) return;
+    for (const oldest of this.reasons.keys()) {
+      this.reasons.delete(oldest);
+      break;
     }
   }
 }

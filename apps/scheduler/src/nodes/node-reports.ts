@@ -9,7 +9,13 @@ import {
   parseResultReport,
   taskCommand,
 } from '@canopy/contracts';
-import type { AnnouncementReply, HeartbeatReply, NodeAck, NodeReportKind } from '@canopy/contracts';
+import type {
+  AnnouncementReply,
+  HeartbeatReply,
+  NodeAck,
+  NodeReportKind,
+  RunningTask,
+} from '@canopy/contracts';
 import type { NodeRegistry, TaskQueue } from '@canopy/scheduling';
 import { inSpan } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
@@ -40,6 +46,8 @@ export interface NodeReportsOptions {
   readonly logger: ServiceLogger;
   /** Whether the task state has been rebuilt from the event store yet. */
   readonly stateRebuilt: () => boolean;
+  /** Whether this replica leads: only the leader cancels what a node runs. */
+  readonly isLeader: () => boolean;
   /** Something changed that may allow new assignments or needs a deadline handled. */
   readonly wake: () => void;
   /** Whether the node's owner disabled it: everything it sends is refused with NODE_DISABLED. */
@@ -97,14 +105,17 @@ export class NodeReports {
     if (!this.options.registry.heartbeat(nodeId, heartbeat, nowMs))
       throw new UnknownNodeError(nodeId);
     // An assignment recorded for the node that it does not run (it never got it: its leader died
-    // between recording and sending) is taken back, rather than left to time out.
-    if (this.options.stateRebuilt())
+    // between recording and sending) is taken back, rather than left to time out. An attempt it runs
+    // that is no longer its own was cancelled, and that cancellation lost: it is sent again.
+    if (this.options.stateRebuilt()) {
       this.options.queue.nodeRunning(
         nodeId,
         heartbeat.runningTasks,
         nowMs,
         heartbeatCoversAssignmentsBefore(nowMs, heartbeat.sentAt, this.options),
       );
+      this.cancelAttemptsNotOwned(nodeId, heartbeat.runningTasks);
+    }
     this.options.wake();
     return { ok: true };
   }
@@ -183,28 +194,44 @@ export class NodeReports {
 
   /**
    * A node (re)announcing tells us what it runs. Attempts we assigned to it that it no longer has
-   * (it restarted) are unassigned; attempts it runs that are not its own any more (it was declared
-   * lost meanwhile) are cancelled, so it stops working for nothing.
+   * (it restarted) are unassigned; attempts it runs that are not its own any more are cancelled.
    */
-  private reconcile(
-    nodeId: string,
-    running: readonly { taskId: string; attempt: number }[],
-    nowMs: number,
-  ): void {
-    const { queue, channel, logger } = this.options;
-    queue.nodeRunning(
+  private reconcile(nodeId: string, running: readonly RunningTask[], nowMs: number): void {
+    this.options.queue.nodeRunning(
       nodeId,
       running,
       nowMs,
       heartbeatCoversAssignmentsBefore(nowMs, undefined, this.options),
     );
+    this.cancelAttemptsNotOwned(nodeId, running);
+  }
+
+  /**
+   * Cancels the attempts a node says it runs that are over (see TaskQueue.attemptIsOver): it was
+   * declared lost meanwhile, or the attempt ended (timed out, cancelled) and the cancellation sent
+   * then did not reach it. Sent again with each heartbeat that still lists the attempt, so a lost
+   * cancellation is made good and the node stops working for nothing. An attempt offered to the node
+   * counts as its own (the offer's answer may be on its way); one of a task not known is left alone
+   * (its events may be too), and so is one whose task ended by its result.
+   */
+  private cancelAttemptsNotOwned(nodeId: string, running: readonly RunningTask[]): void {
+    const { queue, channel, logger } = this.options;
+    // Every replica hears the node; only the leader's state is current enough to take work away.
+    if (!this.options.isLeader()) return;
     for (const attempt of running) {
-      if (queue.isAssigned(attempt.taskId, nodeId, attempt.attempt)) continue;
+      const { taskId } = attempt;
+      if (queue.isAssigned(taskId, nodeId, attempt.attempt)) continue;
+      if (!queue.attemptIsOver(taskId, attempt.attempt)) continue;
+      const cancelledFor = channel.cancelledFor(taskId, attempt.attempt);
+      // A task that ended without this process cancelling the attempt ended by its result (which
+      // the node lists until the acknowledgement arrives), or before this process led: left alone.
+      if (cancelledFor === undefined && queue.get(taskId) === undefined) continue;
+      const reason = cancelledFor ?? 'NODE_LOST';
       logger.info(
-        { nodeId, ...attempt },
+        { nodeId, ...attempt, reason },
         'node runs an attempt that is not its own; cancelling it',
       );
-      channel.cancel(nodeId, { ...attempt, reason: 'NODE_LOST' });
+      channel.cancel(nodeId, { ...attempt, reason });
     }
   }
 

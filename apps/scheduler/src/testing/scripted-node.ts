@@ -34,6 +34,8 @@ export interface ScriptedNodeOptions {
   readonly capabilities?: Partial<NodeCapabilities>;
   readonly slots?: number;
   readonly answer?: OfferAnswer;
+  /** How many of the first cancellations to lose: kept in `lostCancellations`, not acted on. */
+  readonly loseCancellations?: number;
 }
 
 const defaultCapabilities: NodeCapabilities = {
@@ -62,12 +64,14 @@ export class ScriptedNode {
   answer: OfferAnswer;
   readonly assignments: Assignment[] = [];
   readonly cancellations: Cancellation[] = [];
+  readonly lostCancellations: Cancellation[] = [];
   readonly announcements: AnnouncementReply[] = [];
   /** Accepted attempts not reported finished yet, by task id. */
   readonly running = new Map<string, number>();
   /** Assignments that arrived while every slot was taken: the scheduler overbooked the node. */
   overbooked = 0;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private cancellationsToLose: number;
 
   private constructor(
     private readonly connection: NatsConnection,
@@ -77,6 +81,7 @@ export class ScriptedNode {
     this.capabilities = { ...defaultCapabilities, ...options.capabilities };
     this.slots = options.slots ?? 1;
     this.answer = options.answer ?? 'accept';
+    this.cancellationsToLose = options.loseCancellations ?? 0;
   }
 
   /** Connects and subscribes; announces and starts heartbeating unless `announce` is false. */
@@ -117,6 +122,11 @@ export class ScriptedNode {
       callback: (error, msg) => {
         if (error !== null) return;
         const cancellation = parseCancellation(decodeJson(msg.data, 'cancellation'));
+        if (node.cancellationsToLose > 0) {
+          node.cancellationsToLose -= 1;
+          node.lostCancellations.push(cancellation);
+          return;
+        }
         node.cancellations.push(cancellation);
         if (node.running.get(cancellation.taskId) === cancellation.attempt)
           node.running.delete(cancellation.taskId);

@@ -516,6 +516,17 @@ export class TaskQueue {
     this.waitingChanged = true;
   }
 
+  /**
+   * Whether the attempt is over according to the events: its task ended (and is remembered), or has
+   * moved on to a later attempt. An attempt of a task not known is not judged: its events may still
+   * be on their way (issued and assigned by another scheduler a moment ago).
+   */
+  attemptIsOver(taskId: string, attempt: number): boolean {
+    const current = this.get(taskId);
+    if (current === undefined) return this.ended.has(taskId);
+    return current.attempt > attempt;
+  }
+
   /** Whether the node holds this attempt according to the events: an announced attempt we know. */
   isAssigned(taskId: string, nodeId: string, attempt: number): boolean {
     const placement = this.tasks.get(taskId)?.placement;

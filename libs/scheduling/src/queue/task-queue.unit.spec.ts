@@ -482,6 +482,22 @@ describe('TaskQueue', () => {
     expect(queue.isAssigned(taskId(1), other, 1)).toBe(true);
   });
 
+  test('an attempt is over once its task moved on to a later attempt or ended, not before', () => {
+    const { queue, apply } = setUp();
+    // Not known: its events may still be on their way.
+    expect(queue.attemptIsOver(taskId(1), 1)).toBe(false);
+    apply(issued(1), 1);
+    apply(assigned(1, 'n1', 1, 10), 2);
+    expect(queue.attemptIsOver(taskId(1), 1)).toBe(false);
+    apply(unassigned(1, 'n1', 1, 20), 3);
+    expect(queue.attemptIsOver(taskId(1), 1)).toBe(true);
+    expect(queue.attemptIsOver(taskId(1), 2)).toBe(false);
+    apply(assigned(1, 'n2', 2, 30), 4);
+    expect(queue.attemptIsOver(taskId(1), 2)).toBe(false);
+    apply(finished(1, 'n2', 2, 40), 5);
+    expect(queue.attemptIsOver(taskId(1), 2)).toBe(true);
+  });
+
   test('does no work when nothing changed since the last pass', () => {
     const { queue, announce, apply } = setUp();
     for (let n = 1; n <= 3; n += 1)
