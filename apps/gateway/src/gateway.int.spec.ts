@@ -445,6 +445,37 @@ describe('function versions', () => {
     }
   });
 
+  test('a PATCH sets and clears the retry policy and the priority, defaults filled in', async () => {
+    const id = await registerFunction(ownerToken);
+    const retried = await json(
+      await patch(id, ownerToken, { retry: { maxAttempts: 4, on: [503] }, priority: 8 }),
+    );
+    expect(retried).toMatchObject({
+      version: 2,
+      retry: {
+        maxAttempts: 4,
+        backoff: { initialSeconds: 1, multiplier: 2, maxSeconds: 300 },
+        on: [503],
+      },
+      priority: 8,
+    });
+    // Left out, they stay; null clears them.
+    expect(await json(await patch(id, ownerToken, { description: 'x' }))).toMatchObject({
+      version: 3,
+      retry: retried['retry'],
+      priority: 8,
+    });
+    expect(await json(await patch(id, ownerToken, { retry: null, priority: null }))).toMatchObject({
+      version: 4,
+      retry: null,
+      priority: 5,
+    });
+    const version2 = await json(
+      await harness.request(`/v1/function/${id}?version=2`, { token: ownerToken }),
+    );
+    expect(version2).toMatchObject({ version: 2, priority: 8 });
+  });
+
   test('a PATCH that changes nothing makes no version; a projected row behind the stream is not shown', async () => {
     const id = await registerFunction(ownerToken);
     // The projector is not running in this test: the row it would have written for version 1.
@@ -478,6 +509,8 @@ describe('function versions', () => {
     ['an unknown capability', { capabilities: { gpus: 1 } }, 'capabilities'],
     ['an unknown runtime kind', { runtime: { kind: 'wasm' } }, 'runtime.kind'],
     ['a description that is not text', { description: 7 }, 'description'],
+    ['a priority out of range', { priority: 10 }, 'priority'],
+    ['a retry policy without attempts', { retry: { on: ['5xx'] } }, 'retry.maxAttempts'],
   ])(
     'a PATCH with %s is a 400 naming the field, and makes no version',
     async (_name, body, field) => {

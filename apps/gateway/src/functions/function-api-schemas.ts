@@ -112,6 +112,17 @@ export const functionChangesSchema = z
       runtime: runtimeSpecSchema.optional().meta({
         description: 'How a node runs the function from this version on (replaced whole)',
       }),
+      retry: requestedRetrySchema.nullable().optional().meta({
+        description:
+          'The retry policy from this version on (replaced whole); null: no answer is retried',
+      }),
+      priority: taskPrioritySchema
+        .nullable()
+        .optional()
+        .meta({
+          description: `Priority of its tasks from this version on, 0..9 (9 first), unless a task names its own; null: the default, ${DEFAULT_TASK_PRIORITY}`,
+          example: 7,
+        }),
     },
     {
       error: (issue) =>

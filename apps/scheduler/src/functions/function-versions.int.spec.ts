@@ -16,7 +16,17 @@ describe('function versions', () => {
     const before = s.issueRequest(fn);
     expect((await s.issue(before)).ok).toBe(true);
     // Version 2 needs a bigger node than the one that comes first.
-    await s.changeFunction(fn, 2, { capabilities: { cpuCount: 8 }, runtime: echo('new') });
+    const retry = {
+      maxAttempts: 2,
+      backoff: { initialSeconds: 1, multiplier: 2, maxSeconds: 10 },
+      on: [503],
+    };
+    await s.changeFunction(fn, 2, {
+      capabilities: { cpuCount: 8 },
+      runtime: echo('new'),
+      retry,
+      priority: 9,
+    });
 
     const small = await startNode({ nodeId: uniqueNodeId('small'), capabilities: { cpuCount: 1 } });
     const first = await eventually(() => {
@@ -30,6 +40,7 @@ describe('function versions', () => {
     });
     const [issuedBefore] = await s.taskEvents(before.taskId);
     expect(issuedBefore?.data).toMatchObject({ functionVersion: 1, requirements: { cpuCount: 1 } });
+    expect(issuedBefore?.data).not.toHaveProperty('retry');
 
     // The change reaches the scheduler through its subscription: a task issued once it has is
     // issued against version 2, with its requirements.
@@ -37,7 +48,12 @@ describe('function versions', () => {
       const request = s.issueRequest(fn);
       expect((await s.issue(request)).ok).toBe(true);
       const [issued] = await s.taskEvents(request.taskId);
-      expect(issued?.data).toMatchObject({ functionVersion: 2, requirements: { cpuCount: 8 } });
+      expect(issued?.data).toMatchObject({
+        functionVersion: 2,
+        requirements: { cpuCount: 8 },
+        retry,
+        priority: 9,
+      });
       return request;
     }, 30_000);
     // Tasks the loop above issued before the change reached the scheduler (version 1) may go to this

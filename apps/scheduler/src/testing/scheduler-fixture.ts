@@ -22,6 +22,7 @@ import type {
   IssueTaskReply,
   IssueTaskRequest,
   NodeEvent,
+  RetryPolicy,
   RuntimeSpec,
   TaskEvent,
 } from '@canopy/contracts';
@@ -137,7 +138,12 @@ export class SchedulerFixture {
   async changeFunction(
     fn: { functionId: string; accountId: string },
     version: number,
-    changes: { capabilities?: Partial<FunctionCapabilities>; runtime?: RuntimeSpec },
+    changes: {
+      capabilities?: Partial<FunctionCapabilities>;
+      runtime?: RuntimeSpec;
+      retry?: RetryPolicy;
+      priority?: number;
+    },
   ): Promise<void> {
     const streamId = functionStreamId(fn.functionId);
     const event = functionEvent('FunctionChanged', {
@@ -147,6 +153,8 @@ export class SchedulerFixture {
       description: exampleFunctionDefinition.description,
       capabilities: { ...modestCapabilities, ...changes.capabilities },
       runtime: changes.runtime ?? exampleFunctionDefinition.runtime,
+      retry: changes.retry ?? null,
+      priority: changes.priority ?? null,
       changedAt: new Date().toISOString(),
     });
     await this.store.appendToStream(streamId, toNewEvents(streamId, version - 1, [event]), {

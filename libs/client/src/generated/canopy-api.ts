@@ -1630,6 +1630,46 @@ export interface operations {
                 /** @enum {string} */
                 method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
               };
+          /** @description The retry policy from this version on (replaced whole); null: no answer is retried */
+          retry?: {
+            /**
+             * @description Attempts that may answer with a retried status, the first included (1..20)
+             * @example 3
+             */
+            maxAttempts: number;
+            /**
+             * @description The wait before attempt n+1 is initialSeconds × multiplier^(n−1) seconds, at most maxSeconds (defaults 1, 2, 300)
+             * @default {
+             *       "initialSeconds": 1,
+             *       "maxSeconds": 300,
+             *       "multiplier": 2
+             *     }
+             */
+            backoff?: {
+              /** @default 1 */
+              initialSeconds?: number;
+              /** @default 2 */
+              multiplier?: number;
+              /** @default 300 */
+              maxSeconds?: number;
+            };
+            /**
+             * @description Statuses (400..599) or classes ("4xx", "5xx") that count as a failed attempt; default ["5xx"]
+             * @default [
+             *       "5xx"
+             *     ]
+             * @example [
+             *       "5xx",
+             *       429
+             *     ]
+             */
+            on?: (number | ('4xx' | '5xx'))[];
+          } | null;
+          /**
+           * @description Priority of its tasks from this version on, 0..9 (9 first), unless a task names its own; null: the default, 5
+           * @example 7
+           */
+          priority?: number | null;
         };
       };
     };

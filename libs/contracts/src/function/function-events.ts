@@ -51,9 +51,9 @@ export const FIRST_FUNCTION_VERSION = 1;
 export const functionVersionSchema = z.int().min(1);
 
 /**
- * A new version of the function: what may change (description, capabilities, runtime), whole as it
- * is from this version on, so that a reader needs no earlier event to know it. Name, lang and type
- * stay as registered.
+ * A new version of the function: what may change (description, capabilities, runtime, retry policy,
+ * priority), whole as it is from this version on, so that a reader needs no earlier event to know
+ * it. Name, lang and type stay as registered.
  */
 export const functionChangedDataSchema = z.object({
   functionId: functionIdSchema,
@@ -63,12 +63,22 @@ export const functionChangedDataSchema = z.object({
   description: functionRegisteredDataSchema.shape.description,
   capabilities: functionCapabilitiesSchema,
   runtime: runtimeSpecSchema,
+  /**
+   * The retry policy from this version on; null: no answer is retried. Absent only in changes
+   * recorded before a change could set it: the previous version's policy stays.
+   */
+  retry: retryPolicySchema.nullable().optional(),
+  /**
+   * Its tasks' priority from this version on; null: DEFAULT_TASK_PRIORITY. Absent only in changes
+   * recorded before a change could set it: the previous version's priority stays.
+   */
+  priority: taskPrioritySchema.nullable().optional(),
   changedAt: utcTimeSchema,
 });
 export type FunctionChangedData = z.infer<typeof functionChangedDataSchema>;
-/** What a change may set: each field left out stays as it is. */
+/** What a change may set: each field left out stays as it is; a null retry or priority is cleared. */
 export type FunctionChanges = Partial<
-  Pick<FunctionChangedData, 'description' | 'capabilities' | 'runtime'>
+  Pick<FunctionChangedData, 'description' | 'capabilities' | 'runtime' | 'retry' | 'priority'>
 >;
 
 /** The function takes no new tasks from now on; the tasks it has keep their versions and results. */

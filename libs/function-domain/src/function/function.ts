@@ -1,4 +1,5 @@
 import {
+  DEFAULT_TASK_PRIORITY,
   FIRST_FUNCTION_VERSION,
   functionChangedDataSchema,
   functionEvent,
@@ -13,15 +14,16 @@ import type {
   FunctionDefinition,
   FunctionEvent,
   FunctionRegisteredData,
+  RetryPolicy,
   RuntimeSpec,
 } from '@canopy/contracts';
 import { FunctionRuleViolation } from './function-rule-violation.js';
 
 // The function aggregate, stream `function-<functionId>`: what a task invokes and what a node needs
 // to run it. Registered once (version 1); each change makes the next version (description,
-// capabilities, runtime); deleted once, after which it takes no new tasks. Every version stays
-// known: a task runs the version it was issued against, even after the function changed or was
-// deleted.
+// capabilities, runtime, retry policy, priority); deleted once, after which it takes no new tasks.
+// Every version stays known: a task runs the version it was issued against, even after the function
+// changed or was deleted.
 
 // ─── Events ──────────────────────────────────────────────────────────────────────────────────────
 // FunctionEvent (FunctionRegistered, FunctionChanged, FunctionDeleted) is the contract type from
@@ -72,11 +74,24 @@ export function evolve(state: FunctionState, event: FunctionEvent): FunctionStat
       const current = currentOf(state.versions);
       if (event.data.version !== current.version + 1) return state;
       const { description, capabilities, runtime, version, changedAt } = event.data;
+      // Absent in changes recorded before a change could set them: the previous version's stay.
+      const retry = event.data.retry === undefined ? current.retry : event.data.retry;
+      const priority = event.data.priority === undefined ? current.priority : event.data.priority;
+      const { retry: _retry, priority: _priority, ...kept } = current;
       return {
         phase: 'Registered',
         versions: [
           ...state.versions,
-          { ...current, description, capabilities, runtime, version, versionCreatedAt: changedAt },
+          {
+            ...kept,
+            description,
+            capabilities,
+            runtime,
+            ...(retry === undefined || retry === null ? {} : { retry }),
+            ...(priority === undefined || priority === null ? {} : { priority }),
+            version,
+            versionCreatedAt: changedAt,
+          },
         ],
       };
     }
@@ -154,7 +169,7 @@ export interface RegisterFunction {
 
 /**
  * Makes a new version: each field given replaces the current one; `capabilities` are merged field by
- * field (a requirement left out stays as it is); a runtime is replaced whole.
+ * field (a requirement left out stays as it is); a runtime and a retry policy are replaced whole.
  */
 export interface ChangeFunction {
   readonly type: 'ChangeFunction';
@@ -165,6 +180,10 @@ export interface ChangeFunction {
       readonly description?: string;
       readonly capabilities?: Partial<FunctionCapabilities>;
       readonly runtime?: RuntimeSpec;
+      /** null: no answer is retried from this version on. */
+      readonly retry?: RetryPolicy | null;
+      /** null: the default priority from this version on. */
+      readonly priority?: number | null;
     };
     readonly now: string;
   };
@@ -234,12 +253,16 @@ function changeFunction({ data }: ChangeFunction, state: FunctionState): Functio
     description: changes.description ?? current.description,
     capabilities: { ...current.capabilities, ...changes.capabilities },
     runtime: changes.runtime ?? current.runtime,
+    retry: changes.retry === undefined ? (current.retry ?? null) : changes.retry,
+    priority: changes.priority === undefined ? (current.priority ?? null) : changes.priority,
     changedAt: data.now,
   });
   const unchanged =
     changed.description === current.description &&
     sameJson(changed.capabilities, current.capabilities) &&
-    sameJson(changed.runtime, current.runtime);
+    sameJson(changed.runtime, current.runtime) &&
+    sameJson(changed.retry ?? null, current.retry ?? null) &&
+    (changed.priority ?? DEFAULT_TASK_PRIORITY) === (current.priority ?? DEFAULT_TASK_PRIORITY);
   return unchanged ? [] : [functionEvent('FunctionChanged', changed)];
 }
 

@@ -91,8 +91,15 @@ const changedTo2 = functionEvent('FunctionChanged', {
   description: 'says hello again',
   capabilities: definition.capabilities,
   runtime: { kind: 'process', command: '/bin/echo', args: ['new'] },
+  retry: null,
+  priority: null,
   changedAt,
 });
+const retryOn503 = {
+  maxAttempts: 3,
+  backoff: { initialSeconds: 1, multiplier: 2, maxSeconds: 60 },
+  on: [503],
+};
 const deletedAt = '2026-11-29T12:00:00Z';
 const remove = (now = deletedAt, by = accountId): DeleteFunction => ({
   type: 'DeleteFunction',
@@ -132,6 +139,57 @@ describe('ChangeFunction', () => {
       .thenNothing();
   });
 
+  test('sets and clears the retry policy and the priority, each a new version', () => {
+    const retried = functionEvent('FunctionChanged', {
+      ...changedTo2.data,
+      version: 3,
+      retry: retryOn503,
+      priority: 8,
+    });
+    given([registered, changedTo2])
+      .when(change({ retry: retryOn503, priority: 8 }))
+      .then([retried]);
+    given([registered, changedTo2, retried])
+      .when(change({ retry: null }, '2026-11-29T11:30:00Z'))
+      .then([
+        functionEvent('FunctionChanged', {
+          ...retried.data,
+          version: 4,
+          retry: null,
+          changedAt: '2026-11-29T11:30:00Z',
+        }),
+      ]);
+    // The default priority, asked for by name or with null, is no change.
+    given([registered])
+      .when(change({ priority: 5 }))
+      .thenNothing();
+    given([registered])
+      .when(change({ priority: null, retry: null }))
+      .thenNothing();
+  });
+
+  test('a change recorded before changes could set retry and priority keeps the previous ones', () => {
+    const { retry: _retry, priority: _priority, ...older } = changedTo2.data;
+    const withRetry = functionEvent('FunctionRegistered', {
+      ...registered.data,
+      retry: retryOn503,
+      priority: 2,
+    });
+    const state = foldFunction([withRetry, functionEvent('FunctionChanged', older)]);
+    expect(definitionFor(state, accountId)).toMatchObject({
+      version: 2,
+      description: 'says hello again',
+      retry: retryOn503,
+      priority: 2,
+    });
+    const cleared = foldFunction([
+      withRetry,
+      functionEvent('FunctionChanged', { ...older, retry: null, priority: null }),
+    ]);
+    expect(definitionFor(cleared, accountId)).not.toHaveProperty('retry');
+    expect(definitionFor(cleared, accountId)).not.toHaveProperty('priority');
+  });
+
   test.each([
     ['an unknown function', [], accountId],
     ["another account's function", [registered], otherAccount],
@@ -150,6 +208,12 @@ describe('ChangeFunction', () => {
     ['a negative memory size', { capabilities: { memSize: -1 } }, 'capabilities.memSize'],
     ['an unknown runtime kind', { runtime: { kind: 'wasm' } as never }, 'runtime.kind'],
     ['a description too long', { description: 'x'.repeat(2001) }, 'description'],
+    ['a priority out of range', { priority: 10 }, 'priority'],
+    [
+      'a retry policy without attempts',
+      { retry: { ...retryOn503, maxAttempts: 0 } },
+      'retry.maxAttempts',
+    ],
   ])('a change to %s is refused naming the field', (_name, changes, field) => {
     given([registered])
       .when(change(changes))

@@ -85,7 +85,7 @@ const functionVersionColumns: RowSetColumns<FunctionVersionRowSet> = {
 
 /** What the changes and deletion of a function in a batch set on its row, at the last one's version. */
 type FunctionRowChange = Partial<
-  Pick<FunctionRowSet, 'description' | 'version'> & ExecutionColumns
+  Pick<FunctionRowSet, 'description' | 'version' | 'priority' | 'retry'> & ExecutionColumns
 > & {
   readonly updated_at: string;
   readonly deleted_at?: string;
@@ -148,6 +148,11 @@ async function applyFunctionEvents(
           ...changes.get(data.functionId),
           description: data.description,
           ...execution,
+          // Absent in changes recorded before a change could set them: the row keeps its own.
+          ...(data.priority === undefined
+            ? {}
+            : { priority: data.priority ?? DEFAULT_TASK_PRIORITY }),
+          ...(data.retry === undefined ? {} : { retry: data.retry }),
           version: data.version,
           updated_at: data.changedAt,
           last_stream_version: stored.streamVersion,

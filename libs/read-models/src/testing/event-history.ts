@@ -170,6 +170,13 @@ export function realisticHistory(options: HistoryOptions = {}): EventHistory {
           privileged: true,
         },
         runtime: { kind: 'http', url: 'http://127.0.0.1:9/v3', method: 'PUT' },
+        // Version 2 was recorded as changes were before they could set these: it kept them.
+        retry: {
+          maxAttempts: 2,
+          backoff: { initialSeconds: 1, multiplier: 2, maxSeconds: 30 },
+          on: ['5xx'],
+        },
+        priority: 7,
         changedAt: at(95),
       }),
     );
