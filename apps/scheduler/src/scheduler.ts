@@ -254,7 +254,7 @@ export async function startScheduler(
   // Schedules' ticks issue their tasks through the same handler as the gateway's requests.
   const firing = new ScheduleFiring({
     store,
-    issue: (payload) => issuing.issue(payload),
+    issue: (payload, origin) => issuing.issue(payload, origin),
     work,
     clock,
     logger,

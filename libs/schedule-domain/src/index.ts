@@ -30,4 +30,4 @@ export {
   planTick,
 } from './schedule/schedule-ticks.js';
 export type { TickPlan, TickProgress, TickRule } from './schedule/schedule-ticks.js';
-export { scheduledTaskId } from './schedule/scheduled-task-id.js';
+export { scheduleTickCorrelationId, scheduledTaskId } from './schedule/scheduled-task-id.js';

@@ -95,8 +95,12 @@ async function issuedTasks(s: SchedulerFixture, scheduleId: string) {
   const client = new pg.Client({ connectionString: s.database.url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ stream_id: string; data: Record<string, unknown> }>(
-      `SELECT stream_id, data FROM event_store.events
+    const { rows } = await client.query<{
+      stream_id: string;
+      data: Record<string, unknown>;
+      metadata: Record<string, unknown>;
+    }>(
+      `SELECT stream_id, data, metadata FROM event_store.events
         WHERE type = 'TaskIssued' AND data->>'scheduleId' = $1 ORDER BY global_position`,
       [scheduleId],
     );
@@ -149,8 +153,12 @@ async function expectOneTaskPerTick(s: SchedulerFixture, scheduleId: string, cou
   if (taskIds.length > ticks.length) {
     expect(taskIds.at(-1)).toBe(scheduledTaskId(scheduleId, new Date((lastSecond + 1) * 1000)));
   }
-  for (const task of tasks) {
+  for (const [index, task] of tasks.entries()) {
     expect(task.stream_id).toBe(`task-${task.data['taskId'] as string}`);
+    // Its tick is what started it, and what caused it.
+    const tick = new Date((tickSeconds[0] ?? 0) * 1000 + index * 1000);
+    const tickId = `schedule:${scheduleId}:${Math.floor(tick.getTime() / 1000)}`;
+    expect(task.metadata).toMatchObject({ correlationId: tickId, causationId: tickId });
     expect(task.data).toMatchObject({
       scheduleId,
       request: {

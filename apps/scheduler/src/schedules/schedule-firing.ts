@@ -9,10 +9,12 @@ import {
   planTick,
   scheduleAggregate,
   scheduleDecider,
+  scheduleTickCorrelationId,
   scheduledTaskId,
   tickRuleOf,
 } from '@canopy/schedule-domain';
 import type { FireTick, ScheduleCommand, ScheduleState, TickPlan } from '@canopy/schedule-domain';
+import type { MessageOrigin } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import type { InFlightWork } from '../transport/in-flight-work.js';
 import { rpcFailureOf } from '../transport/rpc-errors.js';
@@ -21,7 +23,8 @@ import { StreamFollower } from '../transport/stream-follower.js';
 export interface ScheduleFiringOptions {
   readonly store: EventStore;
   /** The IssueTask request handler, the one the gateway's requests reach; it throws its refusals. */
-  readonly issue: (payload: Uint8Array) => Promise<IssueTaskReply>;
+  /** Issues a tick's task; `origin` names the tick, as an HTTP request names itself. */
+  readonly issue: (payload: Uint8Array, origin: MessageOrigin) => Promise<IssueTaskReply>;
   readonly work: InFlightWork;
   readonly clock: () => Date;
   readonly logger: ServiceLogger;
@@ -221,10 +224,13 @@ export class ScheduleFiring {
         request: { ...schedule.definition.request },
         issuedAt: clock().toISOString(),
       };
-      const refusal = await this.options.issue(this.encoder.encode(JSON.stringify(request))).then(
-        () => undefined,
-        (error: unknown) => rpcFailureOf(error),
-      );
+      const origin = { requestId: scheduleTickCorrelationId(scheduleId, tick) };
+      const refusal = await this.options
+        .issue(this.encoder.encode(JSON.stringify(request)), origin)
+        .then(
+          () => undefined,
+          (error: unknown) => rpcFailureOf(error),
+        );
       if (refusal !== undefined) {
         const { code, message } = refusal.error;
         if (refusal.retry) {

@@ -7,7 +7,7 @@ import {
   planTick,
 } from './schedule-ticks.js';
 import type { TickRule } from './schedule-ticks.js';
-import { scheduledTaskId } from './scheduled-task-id.js';
+import { scheduleTickCorrelationId, scheduledTaskId } from './scheduled-task-id.js';
 
 const at = (iso: string) => Date.parse(iso);
 const rule = (cron: string, timeZone = 'UTC', window: Partial<TickRule> = {}): TickRule => ({
@@ -238,4 +238,10 @@ describe('scheduledTaskId', () => {
     expect(scheduledTaskId('6677391a241c7178b29e4a4a', '2026-05-28T20:26:40.000Z')).toBe(id);
     expect(scheduledTaskId('6677391a241c7178b29e4a4a', new Date(1_780_000_001_000))).not.toBe(id);
   });
+});
+
+test('a tick is named in its task events as schedule:<scheduleId>:<unix seconds>', () => {
+  expect(scheduleTickCorrelationId('6677391a241c7178b29e4a4a', '2026-05-28T20:26:40.000Z')).toBe(
+    'schedule:6677391a241c7178b29e4a4a:1780000000',
+  );
 });
