@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -443,6 +443,15 @@ e2e.test('task batch issues the requests of a JSON or NDJSON file, one answer ea
   const second = await canopy(['task', 'result', answers[1]?.id ?? '', '--wait', '60']);
   expectSuccess(second);
   expect(second.text).toBe('two');
+
+  // With a key, issuing the same file again answers the same tasks instead of new ones.
+  const keyed = ['task', 'batch', 'cli-echo', '-f', ndjson, '--idempotency-key', randomUUID()];
+  const once = await canopy(keyed);
+  expectSuccess(once);
+  const again = await canopy(keyed);
+  expectSuccess(again);
+  expect(JSON.parse(again.text)).toEqual(JSON.parse(once.text));
+  expect(JSON.parse(once.text)).not.toEqual(answers);
 
   const mixed = path.join(home, 'batch.json');
   await writeFile(

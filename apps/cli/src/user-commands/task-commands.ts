@@ -113,17 +113,32 @@ export function taskCommands(context: CommandContext): Command {
     )
     .argument('<function>', "the function's id, or its name")
     .requiredOption('-f, --file <file>', 'the requests: a .json or .ndjson file, - for stdin')
+    .option(
+      '--idempotency-key <key>',
+      'issue them at most once: the same key and file answer the same tasks (safe to retry); ' +
+        `a file of more than ${MAX_ISSUE_TASK_BATCH} requests goes in parts keyed <key>#1, <key>#2, ...`,
+    )
     .action(
       userAction(context, async ({ client, output }, [reference, options]) => {
         const requests = await readTaskBatch(options.file, context.stdin);
         const id = await functionIdOf(client, reference);
         const answers: BatchAnswer[] = [];
+        const parts = Math.ceil(requests.length / MAX_ISSUE_TASK_BATCH);
+        const keyOf = (part: number): string | undefined => {
+          const key = options.idempotencyKey;
+          return key === undefined || parts === 1 ? key : `${key}#${part + 1}`;
+        };
         // The API takes up to MAX_ISSUE_TASK_BATCH requests at once: a longer file goes in parts.
-        for (let at = 0; at < requests.length; at += MAX_ISSUE_TASK_BATCH) {
+        for (let part = 0; part < parts; part += 1) {
+          const key = keyOf(part);
+          const at = part * MAX_ISSUE_TASK_BATCH;
           answers.push(
             ...dataOf(
               await client.api.POST('/v1/task/{id}/batch', {
-                params: { path: { id } },
+                params: {
+                  path: { id },
+                  ...(key === undefined ? {} : { header: { 'Idempotency-Key': key } }),
+                },
                 body: requests.slice(at, at + MAX_ISSUE_TASK_BATCH) as BatchRequest,
               }),
             ),
