@@ -103,6 +103,17 @@ export default [
     },
   },
   {
+    // The console's unit specs run under Jest in Node: their own tsconfig (Node's types).
+    files: ['apps/console/src/**/*.spec.ts'],
+    languageOptions: {
+      parserOptions: {
+        projectService: false,
+        project: ['./apps/console/tsconfig.spec.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+  },
+  {
     // Aggregates change only through the event store's CommandHandler (decide against the stream's
     // state, append at its version, retry conflicts). Tests and test fixtures may seed raw events.
     files: ['**/*.ts', '**/*.tsx'],
