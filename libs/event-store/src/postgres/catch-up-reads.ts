@@ -155,9 +155,8 @@ export function positionOfRow(row: EventRow): LogPosition {
  * yet; undefined for an empty log.
  */
 export async function readHeadPosition(pool: Pool): Promise<LogPosition | undefined> {
-  const { rows } = await pool.query<Pick<EventRow, 'transaction_text' | 'position_text'>>(
-    readLogHead,
-  );
+  const { rows } =
+    await pool.query<Pick<EventRow, 'transaction_text' | 'position_text'>>(readLogHead);
   const [head] = rows;
   return head === undefined
     ? undefined
