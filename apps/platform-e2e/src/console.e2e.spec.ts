@@ -214,13 +214,31 @@ if (!chromiumInstalled()) {
 
     e2e.test(
       'a function registered and a task issued from the page, finished without a reload',
-      async () => {
+      async (stack) => {
         await goTo('Functions');
         await page.getByLabel('Name').fill('console-echo');
         await page.getByLabel('Command').fill('cat');
         await page.getByRole('button', { name: 'Register function' }).click();
         await shown('.outcome', 'Registered console-echo');
         await shown('table th a', 'console-echo');
+
+        // An HTTP function: the form asks for its URL and method instead of a command.
+        await page.getByLabel('Name').fill('console-hook');
+        await page.getByLabel('Runs as').selectOption({ label: 'An HTTP endpoint' });
+        expect(await page.getByLabel('Command').count()).toBe(0);
+        await page.getByLabel('URL').fill('http://127.0.0.1:9/hook');
+        await page.getByLabel('Method').selectOption('PUT');
+        await page.getByRole('button', { name: 'Register function' }).click();
+        await shown('.outcome', 'Registered console-hook');
+        const hookId = (await page.locator('.outcome a').getAttribute('href'))?.split('/').at(-1);
+        const hook = await stack.requestJson<{ runtime: unknown }>(`/v1/function/${hookId}`, {
+          token: ownerToken,
+        });
+        expect(hook.body.runtime).toEqual({
+          kind: 'http',
+          url: 'http://127.0.0.1:9/hook',
+          method: 'PUT',
+        });
 
         await goTo('Tasks');
         // Marks this document: a reload would lose the mark.

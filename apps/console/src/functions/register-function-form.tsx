@@ -4,21 +4,54 @@ import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
 import { Link } from 'wouter';
 import { problemText } from '../layout/problem-text.js';
+import type { FunctionDefinition } from '../api/api-types.js';
 import { useSession } from '../session/session-context.js';
 
+type RuntimeSpec = FunctionDefinition['runtime'];
+type RuntimeKind = RuntimeSpec['kind'];
+type HttpMethod = NonNullable<Extract<RuntimeSpec, { kind: 'http' }>['method']>;
+
+const runtimeKinds = [
+  { kind: 'process', label: 'A process per task' },
+  { kind: 'persistent', label: 'A process that stays up' },
+  { kind: 'http', label: 'An HTTP endpoint' },
+] as const satisfies readonly { kind: RuntimeKind; label: string }[];
+
+const httpMethods = [
+  'POST',
+  'GET',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'HEAD',
+  'OPTIONS',
+] as const satisfies readonly HttpMethod[];
+
 /**
- * Registers a function that nodes run as a process (POST /v1/function): its name, the command, its
- * arguments (one per line) and a timeout. The rest (an HTTP runtime, requirements, retries) the API
- * and `canopy function create -f` take.
+ * Registers a function (POST /v1/function): its name, how nodes run it (a process per task, a
+ * process that stays up, or an HTTP endpoint) and a timeout. The rest (requirements, environment,
+ * retries, priority) the API and `canopy function create -f` take.
  */
 export function RegisterFunctionForm() {
   const { client } = useSession();
   const queryClient = useQueryClient();
   const id = useId();
   const [name, setName] = useState('echo');
+  const [kind, setKind] = useState<RuntimeKind>('process');
   const [command, setCommand] = useState('cat');
   const [args, setArgs] = useState('');
+  const [url, setUrl] = useState('');
+  const [method, setMethod] = useState<HttpMethod>('POST');
   const [timeout, setTimeoutSeconds] = useState('30');
+
+  const runtime = (): RuntimeSpec =>
+    kind === 'http'
+      ? { kind, url: url.trim(), method }
+      : {
+          kind,
+          command: command.trim(),
+          args: args.split('\n').filter((line) => line.trim() !== ''),
+        };
 
   const register = useMutation({
     mutationFn: async () =>
@@ -28,11 +61,7 @@ export function RegisterFunctionForm() {
             name: name.trim(),
             description: '',
             capabilities: { timeout: Number(timeout) },
-            runtime: {
-              kind: 'process',
-              command: command.trim(),
-              args: args.split('\n').filter((line) => line.trim() !== ''),
-            },
+            runtime: runtime(),
           },
         }),
       ),
@@ -48,9 +77,10 @@ export function RegisterFunctionForm() {
     <form className="register-function" onSubmit={submit} aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Register a function</h2>
       <p className="help">
-        A function nodes run as a process: the task's body on its standard input, its standard
-        output the result. (An HTTP function, requirements and retries:{' '}
-        <code>canopy function create -f</code>.)
+        A process per task gets the task's body on its standard input and answers on its standard
+        output; a process that stays up serves tasks one after another as JSON lines
+        (docs/nodes.md); an HTTP endpoint gets each task as a request. (Requirements, retries and
+        priority: <code>canopy function create -f</code>.)
       </p>
       <div className="fields">
         <div className="field">
@@ -63,25 +93,70 @@ export function RegisterFunctionForm() {
           />
         </div>
         <div className="field">
-          <label htmlFor={`${id}-command`}>Command</label>
-          <input
-            id={`${id}-command`}
-            value={command}
-            required
-            spellCheck={false}
-            onChange={(e) => setCommand(e.target.value)}
-          />
+          <label htmlFor={`${id}-kind`}>Runs as</label>
+          <select
+            id={`${id}-kind`}
+            value={kind}
+            onChange={(e) => setKind(e.target.value as RuntimeKind)}
+          >
+            {runtimeKinds.map((option) => (
+              <option key={option.kind} value={option.kind}>
+                {option.label}
+              </option>
+            ))}
+          </select>
         </div>
-        <div className="field">
-          <label htmlFor={`${id}-args`}>Arguments, one per line</label>
-          <textarea
-            id={`${id}-args`}
-            value={args}
-            rows={2}
-            spellCheck={false}
-            onChange={(e) => setArgs(e.target.value)}
-          />
-        </div>
+        {kind === 'http' ? (
+          <>
+            <div className="field">
+              <label htmlFor={`${id}-url`}>URL</label>
+              <input
+                id={`${id}-url`}
+                type="url"
+                value={url}
+                required
+                placeholder="https://functions.example/echo"
+                spellCheck={false}
+                onChange={(e) => setUrl(e.target.value)}
+              />
+            </div>
+            <div className="field">
+              <label htmlFor={`${id}-method`}>Method</label>
+              <select
+                id={`${id}-method`}
+                value={method}
+                onChange={(e) => setMethod(e.target.value as HttpMethod)}
+              >
+                {httpMethods.map((option) => (
+                  <option key={option}>{option}</option>
+                ))}
+              </select>
+            </div>
+          </>
+        ) : (
+          <>
+            <div className="field">
+              <label htmlFor={`${id}-command`}>Command</label>
+              <input
+                id={`${id}-command`}
+                value={command}
+                required
+                spellCheck={false}
+                onChange={(e) => setCommand(e.target.value)}
+              />
+            </div>
+            <div className="field">
+              <label htmlFor={`${id}-args`}>Arguments, one per line</label>
+              <textarea
+                id={`${id}-args`}
+                value={args}
+                rows={2}
+                spellCheck={false}
+                onChange={(e) => setArgs(e.target.value)}
+              />
+            </div>
+          </>
+        )}
         <div className="field">
           <label htmlFor={`${id}-timeout`}>Timeout (seconds)</label>
           <input
