@@ -22,8 +22,10 @@ import { StreamFollower } from '../transport/stream-follower.js';
 
 export interface ScheduleFiringOptions {
   readonly store: EventStore;
-  /** The IssueTask request handler, the one the gateway's requests reach; it throws its refusals. */
-  /** Issues a tick's task; `origin` names the tick, as an HTTP request names itself. */
+  /**
+   * The IssueTask request handler, the one the gateway's requests reach; it throws its refusals.
+   * `origin` names the tick, where a gateway's request names itself.
+   */
   readonly issue: (payload: Uint8Array, origin: MessageOrigin) => Promise<IssueTaskReply>;
   readonly work: InFlightWork;
   readonly clock: () => Date;
