@@ -9,6 +9,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { traceHeaders } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import type { Context } from '@opentelemetry/api';
+import { RecentEntries } from '../transport/recent-entries.js';
 
 /** The node's answer to an offer, or why there is none (timeout, nobody listening, invalid answer). */
 export type OfferOutcome =
@@ -36,7 +37,7 @@ const REMEMBERED_CANCELLATIONS = 10_000;
 /** The node channel on the scheduler's NATS connection, attached once the transport is up. */
 export class NatsNodeChannel implements NodeChannel {
   private connection: NatsConnection | undefined;
-  private readonly reasons = new Map<string, Cancellation['reason']>();
+  private readonly reasons = new RecentEntries<Cancellation['reason']>(REMEMBERED_CANCELLATIONS);
 
   constructor(private readonly logger: ServiceLogger) {}
 
@@ -69,29 +70,16 @@ export class NatsNodeChannel implements NodeChannel {
   }
 
   cancel(nodeId: string, cancellation: Cancellation): void {
-    this.remember(cancellation);
+    const { taskId, attempt, reason } = cancellation;
+    this.reasons.set(`${taskId}#${attempt}`, reason);
     try {
       this.connection?.publish(cancellationSubject(nodeId), JSON.stringify(cancellation));
     } catch (error) {
-      this.logger.warn(
-        { nodeId, taskId: cancellation.taskId, reason: String(error) },
-        'could not send a cancellation',
-      );
+      this.logger.warn({ nodeId, taskId, reason: String(error) }, 'could not send a cancellation');
     }
   }
 
   cancelledFor(taskId: string, attempt: number): Cancellation['reason'] | undefined {
     return this.reasons.get(`${taskId}#${attempt}`);
-  }
-
-  private remember({ taskId, attempt, reason }: Cancellation): void {
-    const key = `${taskId}#${attempt}`;
-    this.reasons.delete(key);
-    this.reasons.set(key, reason);
-    if (this.reasons.size <= REMEMBERED_CANCELLATIONS) return;
-    for (const oldest of this.reasons.keys()) {
-      this.reasons.delete(oldest);
-      break;
-    }
   }
 }

@@ -24,10 +24,10 @@ import type { NodeChannel } from '../dispatch/node-channel.js';
 import { decisionMetadata } from '../tasks/decision-metadata.js';
 import type { TaskCommands } from '../tasks/task-commands.js';
 import { serverSpan } from '../transport/request-spans.js';
+import { RecentEntries } from '../transport/recent-entries.js';
 import { NodeDisabledError, UnknownNodeError } from '../transport/rpc-errors.js';
 import { heartbeatCoversAssignmentsBefore } from './heartbeat-cutoff.js';
 import type { NodePresenceRecorder } from './node-presence.js';
-import { RecentReports } from './recent-reports.js';
 
 const progressSpan = serverSpan(nodeReportPattern('progress'));
 const resultSpan = serverSpan(nodeReportPattern('result'));
@@ -61,7 +61,11 @@ export interface NodeReportsOptions {
  * answered by the RPC edge.
  */
 export class NodeReports {
-  private readonly recentReports = new RecentReports();
+  /**
+   * Report ids already acknowledged, so that a node's retry of a report is answered without reading
+   * the task's stream again; forgetting one only costs that read (the decider keeps repeats harmless).
+   */
+  private readonly recentReports = new RecentEntries<true>(10_000);
 
   constructor(private readonly options: NodeReportsOptions) {}
 
@@ -155,7 +159,7 @@ export class NodeReports {
         (_state, now) => taskCommand('RecordProgress', { taskId, nodeId, attempt, progress, now }),
         metadata === undefined ? {} : { metadata },
       );
-      this.recentReports.add(report.reportId);
+      this.recentReports.set(report.reportId, true);
       this.options.logger.debug({ nodeId, taskId, attempt, progress }, 'progress recorded');
       return { ok: true };
     });
@@ -177,7 +181,7 @@ export class NodeReports {
         (_state, now) => taskCommand('FinishTask', { taskId, nodeId, attempt, response, now }),
         metadata === undefined ? {} : { metadata },
       );
-      this.recentReports.add(report.reportId);
+      this.recentReports.set(report.reportId, true);
       this.options.logger.info(
         {
           nodeId,
