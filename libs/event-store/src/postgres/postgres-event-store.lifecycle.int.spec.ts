@@ -295,8 +295,13 @@ describe('live tail', () => {
     await subscription.waitForIds([first.id]);
     const ours = async () => (await listeners()).filter((pid) => !othersListening.has(pid));
 
-    const before = await ours();
-    expect(before).toHaveLength(1);
+    // The first event may have come from the subscription's own catch-up read, before the tail
+    // it then joins has its LISTEN connection in place: wait for that connection.
+    let before: number[] = [];
+    await eventually(async () => {
+      before = await ours();
+      expect(before).toHaveLength(1);
+    }, 20_000);
     await admin.query('SELECT pg_terminate_backend($1)', [before[0]]);
     // A new LISTEN connection opens in place of the terminated one.
     await eventually(async () => {
