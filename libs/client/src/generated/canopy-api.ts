@@ -975,6 +975,7 @@ export interface operations {
                 env?: {
                   [key: string]: string;
                 };
+                concurrency?: number;
               }
             | {
                 /** @constant */
@@ -1209,6 +1210,7 @@ export interface operations {
                   env?: {
                     [key: string]: string;
                   };
+                  concurrency?: number;
                 }
               | {
                   /** @constant */
@@ -1356,6 +1358,7 @@ export interface operations {
                   env?: {
                     [key: string]: string;
                   };
+                  concurrency?: number;
                 }
               | {
                   /** @constant */
@@ -1621,6 +1624,7 @@ export interface operations {
                 env?: {
                   [key: string]: string;
                 };
+                concurrency?: number;
               }
             | {
                 /** @constant */
@@ -1713,6 +1717,7 @@ export interface operations {
                   env?: {
                     [key: string]: string;
                   };
+                  concurrency?: number;
                 }
               | {
                   /** @constant */

@@ -48,9 +48,12 @@ export const processRuntimeSpecSchema = z.strictObject({
 });
 export type ProcessRuntimeSpec = z.infer<typeof processRuntimeSpecSchema>;
 
+/** The most invocations one persistent process may be handed at once. */
+export const MAX_PERSISTENT_CONCURRENCY = 256;
+
 /**
- * A process that stays up and serves invocations one after another, each as one JSON line on its
- * stdin answered by JSON lines on its stdout; it must exit when its stdin closes.
+ * A process that stays up and serves invocations, each as one JSON line on its stdin answered by
+ * JSON lines on its stdout naming it; it must exit when its stdin closes.
  */
 export const persistentRuntimeSpecSchema = z.strictObject({
   kind: z.literal('persistent'),
@@ -60,6 +63,11 @@ export const persistentRuntimeSpecSchema = z.strictObject({
   args: argsSchema.optional(),
   /** Added to the process's environment. */
   env: envSchema.optional(),
+  /**
+   * Invocations one process serves at once (default 1: one after another). Above 1 the process
+   * also gets a cancel line for an invocation that must stop, instead of being stopped itself.
+   */
+  concurrency: z.int().min(1).max(MAX_PERSISTENT_CONCURRENCY).optional(),
 });
 export type PersistentRuntimeSpec = z.infer<typeof persistentRuntimeSpecSchema>;
 

@@ -28,6 +28,7 @@ describe('runtime spec', () => {
       command: '/usr/bin/python3',
       args: ['-u', '/opt/functions/resize.py'],
       env: { MODEL: 'small' },
+      concurrency: 16,
     },
     { kind: 'http', url: 'http://127.0.0.1:8080/fn' },
     { kind: 'http', url: 'https://fn.example.com/run?key=1', method: 'PUT' },
@@ -108,6 +109,24 @@ describe('runtime spec', () => {
       { kind: 'persistent', command: 'py\0thon' },
       'command',
       'must not contain NUL characters',
+    ],
+    [
+      'a persistent spec serving no invocation at once',
+      { kind: 'persistent', command: 'x', concurrency: 0 },
+      'concurrency',
+      'must be at least 1',
+    ],
+    [
+      'a persistent spec serving more invocations at once than a process may',
+      { kind: 'persistent', command: 'x', concurrency: 257 },
+      'concurrency',
+      'must be at most 256',
+    ],
+    [
+      'a fractional concurrency',
+      { kind: 'persistent', command: 'x', concurrency: 1.5 },
+      'concurrency',
+      'must be an integer',
     ],
     [
       'an envelope on a persistent spec (its framing always carries the whole response)',

@@ -50,6 +50,22 @@ export function invocationLine(task: RunningTask): string {
   return `${JSON.stringify(message)}\n`;
 }
 
+/**
+ * What the agent writes to a process serving invocations at once (concurrency above 1) when one of
+ * them must stop: its task timed out, was cancelled, or the node is stopping. The process should
+ * stop that invocation's work and answer it (the answer is not used).
+ */
+export interface CancelMessage {
+  readonly id: string;
+  readonly cancel: true;
+}
+
+/** The line (with its '\n') that asks the function to stop the invocation `id`. */
+export function cancelLine(id: string): string {
+  const message: CancelMessage = { id, cancel: true };
+  return `${JSON.stringify(message)}\n`;
+}
+
 /** `{"id", "progress"}`: how far the invocation is, 0 to 100 (fractions are rounded down). */
 export const progressMessageSchema = z.strictObject({
   id: z.string(),
@@ -73,29 +89,34 @@ export type ProgressMessage = z.output<typeof progressMessageSchema>;
 export type ResponseMessage = z.output<typeof responseMessageSchema>;
 
 export type FunctionMessage =
-  | { readonly kind: 'progress'; readonly percent: number }
-  | { readonly kind: 'response'; readonly result: TaskResult & { readonly body: Buffer } };
+  | { readonly kind: 'progress'; readonly id: string; readonly percent: number }
+  | {
+      readonly kind: 'response';
+      readonly id: string;
+      readonly result: TaskResult & { readonly body: Buffer };
+    };
 
 /**
- * Reads one line a function wrote (without its newline) while the invocation `id` is in
- * progress; throws a ContractViolationError naming what is wrong.
+ * Reads one line a function wrote (without its newline) while the invocations `inProgress` are in
+ * progress; throws a ContractViolationError naming what is wrong, a line naming none of them too.
  */
-export function readFunctionMessage(line: Buffer, id: string): FunctionMessage {
+export function readFunctionMessage(line: Buffer, inProgress: readonly string[]): FunctionMessage {
   const value = decodeJson(line, FRAMING);
   if (isObjectWith(value, 'progress')) {
     const progress = isWellFormedProgress(value)
       ? value
       : parseContract(progressMessageSchema, FRAMING, value);
-    checkId(progress.id, id);
-    return { kind: 'progress', percent: progress.progress };
+    checkId(progress.id, inProgress);
+    return { kind: 'progress', id: progress.id, percent: progress.progress };
   }
   const response = isWellFormedResponse(value)
     ? value
     : parseContract(responseMessageSchema, FRAMING, value);
-  checkId(response.id, id);
+  checkId(response.id, inProgress);
   const passed = passOnHeaders(Object.entries(response.headers ?? {}));
   return {
     kind: 'response',
+    id: response.id,
     result: {
       status: response.status ?? 200,
       contentType: response.contentType ?? passed.contentType,
@@ -165,14 +186,16 @@ function isStringRecord(value: unknown): boolean {
   return true;
 }
 
-function checkId(actual: string, expected: string): void {
-  if (actual !== expected) {
-    throw new ContractViolationError(
-      FRAMING,
-      'id',
-      `must be ${JSON.stringify(expected)}, the invocation in progress`,
-    );
-  }
+function checkId(actual: string, inProgress: readonly string[]): void {
+  if (inProgress.includes(actual)) return;
+  const [only] = inProgress;
+  throw new ContractViolationError(
+    FRAMING,
+    'id',
+    inProgress.length === 1 && only !== undefined
+      ? `must be ${JSON.stringify(only)}, the invocation in progress`
+      : `must name an invocation in progress, not ${JSON.stringify(actual)}`,
+  );
 }
 
 function isObjectWith(value: unknown, key: string): boolean {

@@ -1,6 +1,7 @@
 import { ContractViolationError } from '@canopy/contracts';
 import { testRunningTask } from '@canopy/node-sdk/testing';
 import {
+  cancelLine,
   invocationLine,
   isWellFormedProgress,
   isWellFormedResponse,
@@ -14,7 +15,7 @@ const line = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
 
 function refusal(bytes: Buffer): string {
   try {
-    readFunctionMessage(bytes, ID);
+    readFunctionMessage(bytes, [ID]);
   } catch (error) {
     if (error instanceof ContractViolationError) return error.message;
     throw error;
@@ -45,10 +46,30 @@ describe('persistent function framing', () => {
   });
 
   test('a progress line', () => {
-    expect(readFunctionMessage(line({ id: ID, progress: 42.5 }), ID)).toEqual({
+    expect(readFunctionMessage(line({ id: ID, progress: 42.5 }), [ID])).toEqual({
       kind: 'progress',
+      id: ID,
       percent: 42.5,
     });
+  });
+
+  test('a cancel line names the invocation to stop', () => {
+    const written = cancelLine(ID);
+    expect(written.indexOf('\n')).toBe(written.length - 1);
+    expect(JSON.parse(written)).toEqual({ id: ID, cancel: true });
+  });
+
+  test('with several invocations in progress, a line may name any of them, and no other', () => {
+    const other = '65f1c0ffee0123456789abcd:3';
+    expect(readFunctionMessage(line({ id: other, progress: 7 }), [ID, other])).toEqual({
+      kind: 'progress',
+      id: other,
+      percent: 7,
+    });
+    expect(readFunctionMessage(line({ id: ID }), [ID, other])).toMatchObject({ id: ID });
+    expect(() => readFunctionMessage(line({ id: 'x:1' }), [ID, other])).toThrow(
+      'Invalid function message: id must name an invocation in progress, not "x:1"',
+    );
   });
 
   test('a response with everything', () => {
@@ -60,10 +81,11 @@ describe('persistent function framing', () => {
         headers: { 'X-Job': '9', Connection: 'close', 'Set-Cookie': 'a=b' },
         body: Buffer.from('{"ok":true}').toString('base64'),
       }),
-      ID,
+      [ID],
     );
     expect(message).toEqual({
       kind: 'response',
+      id: ID,
       result: {
         status: 201,
         contentType: 'application/json',
@@ -74,8 +96,9 @@ describe('persistent function framing', () => {
   });
 
   test('a response of only its id is a 200 with no content type and an empty body', () => {
-    expect(readFunctionMessage(line({ id: ID }), ID)).toEqual({
+    expect(readFunctionMessage(line({ id: ID }), [ID])).toEqual({
       kind: 'response',
+      id: ID,
       result: { status: 200, contentType: null, headers: {}, body: Buffer.alloc(0) },
     });
   });
@@ -83,7 +106,7 @@ describe('persistent function framing', () => {
   test('without contentType, the content-type header gives it', () => {
     const message = readFunctionMessage(
       line({ id: ID, headers: { 'Content-Type': 'image/png' }, contentType: null }),
-      ID,
+      [ID],
     );
     expect(message).toMatchObject({ result: { contentType: 'image/png', headers: {} } });
   });
@@ -200,8 +223,9 @@ describe('persistent function framing', () => {
       const header = JSON.parse(`{"id":"${ID}","headers":{"__proto__":"x","a":"b"}}`) as unknown;
       expect(isWellFormedResponse(header)).toBe(false);
       const line = Buffer.from(`{"id":"${ID}","headers":{"__proto__":"x","x-a":"b"}}`);
-      expect(readFunctionMessage(line, ID)).toEqual({
+      expect(readFunctionMessage(line, [ID])).toEqual({
         kind: 'response',
+        id: ID,
         result: { status: 200, contentType: null, headers: { 'x-a': 'b' }, body: Buffer.alloc(0) },
       });
     });

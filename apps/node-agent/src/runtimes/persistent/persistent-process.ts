@@ -14,7 +14,12 @@ import {
 } from '../function-process.js';
 import type { ProcessGroups } from '../process-groups.js';
 import { LineSplitter } from './line-splitter.js';
-import { invocationId, invocationLine, readFunctionMessage } from './persistent-framing.js';
+import {
+  cancelLine,
+  invocationId,
+  invocationLine,
+  readFunctionMessage,
+} from './persistent-framing.js';
 
 // Room on a response line beyond its base64 body: the id, status, content type and headers.
 const RESPONSE_LINE_OVERHEAD_BYTES = 64 * 1024;
@@ -37,21 +42,28 @@ interface Invocation {
   readonly onAbort: () => void;
   /** Decided before the process has ended: why the invocation fails once it has. */
   failure?: TaskResult;
+  /** Set once a cancel line was sent: the process is stopped if the answer does not follow. */
+  cancelTimer?: NodeJS.Timeout;
 }
 
 /**
- * One process of a persistent function: it serves invocations one at a time over JSON lines (see
- * persistent-framing.ts) until it ends by itself or is stopped. Any breach of the framing, of the
- * output limits, an abort of the task or an exit ends it; an invocation in progress then fails the
- * way a per-invocation process would, once the process is gone.
+ * One process of a persistent function: it serves invocations over JSON lines (see
+ * persistent-framing.ts), up to its spec's `concurrency` at once (one after another by default),
+ * until it ends by itself or is stopped. Any breach of the framing or of the output limits, or an
+ * exit ends it; the invocations in progress then fail the way a per-invocation process would, once
+ * the process is gone. A task that must stop stops a process serving one invocation at a time; a
+ * process serving several is sent a cancel line for it, and is stopped only if it does not answer
+ * that invocation within the kill grace.
  */
 export class PersistentProcess {
   /** Resolves once the process has ended. */
   readonly ended: Promise<void>;
+  /** Invocations it serves at once at most. */
+  readonly concurrency: number;
   private readonly child: ChildProcess;
   private readonly lines: LineSplitter;
   private readonly stderr: ByteTail;
-  private invocation: Invocation | undefined;
+  private readonly invocations = new Map<string, Invocation>();
   private startError: unknown;
   private stopping = false;
   private killTimer: NodeJS.Timeout | undefined;
@@ -60,6 +72,7 @@ export class PersistentProcess {
   /** Starts the process; throws when Node refuses to (a command that cannot run ends it instead). */
   constructor(private readonly options: PersistentProcessOptions) {
     const { limits } = options;
+    this.concurrency = options.spec.concurrency ?? 1;
     this.lines = new LineSplitter(
       Math.ceil(limits.maxResponseBytes / 3) * 4 + RESPONSE_LINE_OVERHEAD_BYTES,
     );
@@ -87,7 +100,7 @@ export class PersistentProcess {
       this.stopping = true;
       clearTimeout(this.killTimer);
       clearTimeout(this.retireTimer);
-      this.endInvocation(code, signal);
+      this.endInvocations(code, signal);
       if (this.startError === undefined) {
         options.logger.info(
           { pid: this.pid ?? null, code, signal },
@@ -116,23 +129,31 @@ export class PersistentProcess {
     return !this.stopping;
   }
 
-  /** Whether it can take an invocation: serving, and not busy with one. */
+  /** Invocations handed to it and not yet answered (nor failed). */
+  get inProgress(): number {
+    return this.invocations.size;
+  }
+
+  /** Whether it can take an invocation: serving, and serving fewer than its concurrency. */
   get available(): boolean {
-    return !this.stopping && this.invocation === undefined;
+    return !this.stopping && this.invocations.size < this.concurrency;
   }
 
   /**
    * Hands `task` to the process and resolves with its response, or with a failure once the
-   * process has ended; never rejects. The task's abort stops the process. Only when available.
+   * process has ended; never rejects. The task's abort stops the process, or with a concurrency
+   * above 1 cancels the invocation. Only when available.
    */
   invoke(task: RunningTask): Promise<TaskResult> {
     if (!this.available) throw new Error('the persistent function process is not available');
+    // Stopped before it was handed over: nothing to stop, and the process serves on.
+    if (task.signal.aborted) return Promise.resolve(failure('The function was stopped.'));
     return new Promise((resolve) => {
-      const onAbort = (): void => this.terminate('the task was stopped', task.taskId);
-      this.invocation = { id: invocationId(task), task, resolve, onAbort };
+      const id = invocationId(task);
+      const onAbort = (): void => this.stopInvocation(id);
+      this.invocations.set(id, { id, task, resolve, onAbort });
       task.signal.addEventListener('abort', onAbort, { once: true });
-      if (task.signal.aborted) onAbort();
-      else this.child.stdin?.write(invocationLine(task));
+      this.child.stdin?.write(invocationLine(task));
     });
   }
 
@@ -183,14 +204,13 @@ export class PersistentProcess {
   }
 
   private readLine(line: Buffer): void {
-    const { invocation } = this;
-    if (invocation === undefined) {
+    if (this.invocations.size === 0) {
       this.terminate('it wrote to stdout while no invocation was in progress');
       return;
     }
     let message: ReturnType<typeof readFunctionMessage>;
     try {
-      message = readFunctionMessage(line, invocation.id);
+      message = readFunctionMessage(line, [...this.invocations.keys()]);
     } catch (error) {
       if (!(error instanceof ContractViolationError)) throw error;
       this.fail(
@@ -199,6 +219,8 @@ export class PersistentProcess {
       );
       return;
     }
+    const invocation = this.invocations.get(message.id);
+    if (invocation === undefined) return;
     if (message.kind === 'progress') {
       if (!invocation.task.signal.aborted) invocation.task.progress(message.percent);
       return;
@@ -211,21 +233,61 @@ export class PersistentProcess {
       );
       return;
     }
-    this.invocation = undefined;
+    this.invocations.delete(invocation.id);
+    clearTimeout(invocation.cancelTimer);
     invocation.task.signal.removeEventListener('abort', invocation.onAbort);
-    invocation.resolve(result);
+    // The answer to a cancel line: the node reports the abort its own way and does not use it.
+    invocation.resolve(
+      invocation.task.signal.aborted ? failure('The function was stopped.') : result,
+    );
   }
 
-  /** The invocation in progress fails with `message` once the process, stopped now, has ended. */
+  /**
+   * The invocation's task must stop. A process serving one invocation at a time is stopped; one
+   * serving several is asked to cancel it, and stopped if it has not answered it after the grace.
+   */
+  private stopInvocation(id: string): void {
+    const invocation = this.invocations.get(id);
+    if (invocation === undefined || invocation.cancelTimer !== undefined) return;
+    if (this.concurrency === 1 || this.stopping) {
+      this.terminate('the task was stopped', invocation.task.taskId);
+      return;
+    }
+    this.child.stdin?.write(cancelLine(id));
+    invocation.cancelTimer = setTimeout(() => {
+      const others = this.invocations.size - 1;
+      invocation.failure ??= failure('The function was stopped.');
+      for (const other of this.invocations.values()) {
+        other.failure ??= failure(
+          `The function's process was stopped: it did not answer the cancelled invocation ${id} within ${this.options.limits.killGraceMs} ms.`,
+        );
+      }
+      this.terminate(
+        `it did not answer a cancelled invocation in time (${others} others in progress fail with it)`,
+        invocation.task.taskId,
+      );
+    }, this.options.limits.killGraceMs);
+  }
+
+  /** The invocations in progress fail with `message` once the process, stopped now, has ended. */
   private fail(message: string, reason: string): void {
-    if (this.invocation !== undefined) this.invocation.failure ??= failure(message);
-    this.terminate(reason, this.invocation?.task.taskId);
+    for (const invocation of this.invocations.values()) invocation.failure ??= failure(message);
+    const [first] = this.invocations.values();
+    this.terminate(reason, first?.task.taskId);
   }
 
-  private endInvocation(code: number | null, signal: NodeJS.Signals | null): void {
-    const { invocation } = this;
-    if (invocation === undefined) return;
-    this.invocation = undefined;
+  private endInvocations(code: number | null, signal: NodeJS.Signals | null): void {
+    for (const invocation of this.invocations.values())
+      this.endInvocation(invocation, code, signal);
+    this.invocations.clear();
+  }
+
+  private endInvocation(
+    invocation: Invocation,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ): void {
+    clearTimeout(invocation.cancelTimer);
     invocation.task.signal.removeEventListener('abort', invocation.onAbort);
     if (this.startError !== undefined) {
       invocation.resolve(couldNotStart(this.options.spec.command, this.startError));

@@ -26,6 +26,10 @@ lines.on('close', () => {
 });
 lines.on('line', (line) => {
   const request = JSON.parse(line);
+  if (request.cancel) {
+    if (!process.env.IGNORE_CANCEL) process.stdout.write(JSON.stringify({ id: request.id, status: 499 }) + '\\n');
+    return;
+  }
   const send = (message) => process.stdout.write(JSON.stringify({ id: request.id, ...message }) + '\\n');
   const body = Buffer.from(request.body, 'base64').toString();
   switch (request.query) {
@@ -83,11 +87,12 @@ function recordingLogger(lines: LogLine[]): NodeLogger {
   };
 }
 
-const spec = (env: Record<string, string> = {}): PersistentRuntimeSpec => ({
+const spec = (env: Record<string, string> = {}, concurrency?: number): PersistentRuntimeSpec => ({
   kind: 'persistent',
   command: process.execPath,
   args: ['-e', FUNCTION],
   env,
+  ...(concurrency === undefined ? {} : { concurrency }),
 });
 
 const bodyText = (result: TaskResult): string => Buffer.from(result.body ?? '').toString('utf8');
@@ -281,6 +286,61 @@ describe('persistent runtime (real child processes)', () => {
     expect(pid).toBe(other);
     busy.handle.abort();
     await busy.result;
+  });
+
+  describe('a process serving several invocations at once (concurrency 2)', () => {
+    const concurrent = (env: Record<string, string> = {}) => spec(env, 2);
+
+    test('takes a second invocation while one is in progress, and a third goes to a new process', async () => {
+      const first = await pidOf(concurrent());
+      const busy = await hanging(concurrent());
+      // The hanging invocation went to the only process; a second one is answered beside it.
+      expect(await pidOf(concurrent())).toBe(first);
+      const otherBusy = await hanging(concurrent());
+      const third = await pidOf(concurrent());
+      expect(third).not.toBe(first);
+      busy.handle.abort();
+      otherBusy.handle.abort();
+      await Promise.all([busy.result, otherBusy.result]);
+      expect(await processHasEnded(first)).toBe(false);
+    });
+
+    test('a stopped invocation is sent a cancel line, and the process serves on', async () => {
+      const before = await pidOf(concurrent());
+      const { handle, result } = await hanging(concurrent());
+      handle.abort({ kind: 'cancelled', reason: 'CANCELLED' });
+      expect(bodyText(await result)).toBe('The function was stopped.');
+      expect(await pidOf(concurrent())).toBe(before);
+      expect(await processHasEnded(before)).toBe(false);
+    });
+
+    test('a process that does not answer a cancel line within the grace is stopped with its other invocations', async () => {
+      const deaf = concurrent({ IGNORE_CANCEL: '1' });
+      const before = await pidOf(deaf);
+      const stopped = await hanging(deaf);
+      const bystander = await hanging(deaf);
+      stopped.handle.abort({ kind: 'timeout', timeoutSeconds: 1 });
+      expect(bodyText(await stopped.result)).toBe('The function was stopped.');
+      const lost = await bystander.result;
+      expect(lost.status).toBe(500);
+      expect(bodyText(lost)).toBe(
+        `The function's process was stopped: it did not answer the cancelled invocation ${stopped.handle.task.taskId}:1 within 300 ms.`,
+      );
+      expect(await processHasEnded(before)).toBe(true);
+      expect(await pidOf(deaf)).not.toBe(before);
+    });
+
+    test('a line naming no invocation in progress fails all of them and replaces the process', async () => {
+      const before = await pidOf(concurrent());
+      const bystander = await hanging(concurrent());
+      const result = await invoke('wrong-id', {}, concurrent());
+      expect(bodyText(result)).toBe(
+        'The function wrote a line to stdout that is not valid framing. Invalid function message: id must name an invocation in progress, not "someone-else:1".',
+      );
+      expect(bodyText(await bystander.result)).toBe(bodyText(result));
+      await processEnded(before);
+      expect(await pidOf(concurrent())).not.toBe(before);
+    });
   });
 
   test('a process that exits while idle is replaced at the next invocation', async () => {

@@ -20,23 +20,27 @@ export interface PersistentRuntimeSettings {
   readonly logger: NodeLogger;
 }
 
-interface IdleProcess {
+interface PooledProcess {
   readonly process: PersistentProcess;
   readonly pool: string;
-  readonly timer: NodeJS.Timeout;
+  /** Set while it serves no invocation: it retires when this fires. */
+  idleTimer: NodeJS.Timeout | undefined;
+  /** When it last finished an invocation, in the order of this runtime's invocations. */
+  lastUsed: number;
 }
 
 /**
  * Runs invocations of persistent functions: a pool of processes per function, started on first
- * use, one invocation per process at a time. A process that finished an invocation waits for the
- * next one; it is retired after the idle time, or sooner when another function needs its place.
- * A process that ended or was stopped is replaced by a fresh one at the next invocation.
+ * use, each serving up to its spec's concurrency at once (one by default). An invocation goes to the
+ * busiest process of its pool that has room, so that load gathers on few processes; a new one is
+ * started when none has. A process that serves nothing is retired after the idle time, or sooner
+ * when another function needs its place. A process that ended or was stopped is replaced by a
+ * fresh one at the next invocation.
  */
 export class PersistentRuntime {
   /** Every process not yet ended, retiring ones included. */
-  private readonly processes = new Set<PersistentProcess>();
-  /** Least recently used first. */
-  private idle: IdleProcess[] = [];
+  private readonly processes = new Map<PersistentProcess, PooledProcess>();
+  private invocations = 0;
   private closed = false;
 
   constructor(private readonly settings: PersistentRuntimeSettings) {}
@@ -45,35 +49,39 @@ export class PersistentRuntime {
     if (this.closed) return failure('The node is stopping.');
     if (task.signal.aborted) return failure('The function was stopped.');
     const pool = poolOf(spec, task.functionId);
-    let process = this.takeIdle(pool);
-    if (process === undefined) {
+    let pooled = this.withRoom(pool);
+    if (pooled === undefined) {
       try {
-        process = this.start(spec, task);
+        pooled = this.start(spec, task, pool);
       } catch (error) {
         return couldNotStart(spec.command, error);
       }
     }
-    const result = await process.invoke(task);
-    this.keepIdle(process, pool);
+    clearTimeout(pooled.idleTimer);
+    pooled.idleTimer = undefined;
+    const result = await pooled.process.invoke(task);
+    this.invocations += 1;
+    pooled.lastUsed = this.invocations;
+    this.keepIdle(pooled);
     return result;
   }
 
   /**
    * Retires every process and resolves once all have ended (at most twice the kill grace). Called
-   * once the node has stopped, so no invocation is in progress; one that still is, is stopped.
+   * once the node has stopped, so no invocation is in progress; a process that still serves one is
+   * stopped.
    */
   async close(): Promise<void> {
     this.closed = true;
-    for (const { timer } of this.idle) clearTimeout(timer);
-    this.idle = [];
-    for (const process of this.processes) {
-      if (process.available) process.retire('the node is stopping');
+    for (const { process, idleTimer } of this.processes.values()) {
+      clearTimeout(idleTimer);
+      if (process.inProgress === 0) process.retire('the node is stopping');
       else process.terminate('the node is stopping');
     }
-    await Promise.all([...this.processes].map((process) => process.ended));
+    await Promise.all([...this.processes.keys()].map((process) => process.ended));
   }
 
-  private start(spec: PersistentRuntimeSpec, task: RunningTask): PersistentProcess {
+  private start(spec: PersistentRuntimeSpec, task: RunningTask, pool: string): PooledProcess {
     this.makeRoom();
     const process = new PersistentProcess({
       spec,
@@ -83,52 +91,62 @@ export class PersistentRuntime {
       onEnded: (ended) => this.forget(ended),
       logger: withFunction(this.settings.logger, task.functionId),
     });
-    this.processes.add(process);
-    return process;
+    const pooled: PooledProcess = { process, pool, idleTimer: undefined, lastUsed: 0 };
+    this.processes.set(process, pooled);
+    return pooled;
   }
 
   /** Retires the least recently used idle process when the node holds as many as it may. */
   private makeRoom(): void {
-    const live = [...this.processes].filter((process) => process.serving).length;
-    if (live < this.settings.maxProcesses) return;
-    const oldest = this.idle.shift();
-    if (oldest === undefined) return;
-    clearTimeout(oldest.timer);
+    let live = 0;
+    let oldest: PooledProcess | undefined;
+    for (const pooled of this.processes.values()) {
+      if (!pooled.process.serving) continue;
+      live += 1;
+      if (pooled.process.inProgress > 0) continue;
+      if (oldest === undefined || pooled.lastUsed < oldest.lastUsed) oldest = pooled;
+    }
+    if (live < this.settings.maxProcesses || oldest === undefined) return;
+    clearTimeout(oldest.idleTimer);
+    oldest.idleTimer = undefined;
     oldest.process.retire('another function needs its place');
   }
 
-  private takeIdle(pool: string): PersistentProcess | undefined {
-    // The most recently used one: the others then reach their idle time and are retired.
-    for (let index = this.idle.length - 1; index >= 0; index--) {
-      const entry = this.idle[index];
-      if (entry?.pool !== pool || !entry.process.available) continue;
-      this.idle.splice(index, 1);
-      clearTimeout(entry.timer);
-      return entry.process;
+  /** The busiest process of `pool` that can take one more invocation (the last used on a tie). */
+  private withRoom(pool: string): PooledProcess | undefined {
+    let best: PooledProcess | undefined;
+    for (const pooled of this.processes.values()) {
+      if (pooled.pool !== pool || !pooled.process.available) continue;
+      if (
+        best === undefined ||
+        pooled.process.inProgress > best.process.inProgress ||
+        (pooled.process.inProgress === best.process.inProgress && pooled.lastUsed > best.lastUsed)
+      ) {
+        best = pooled;
+      }
     }
-    return undefined;
+    return best;
   }
 
-  private keepIdle(process: PersistentProcess, pool: string): void {
-    if (!process.available) return;
+  private keepIdle(pooled: PooledProcess): void {
+    const { process } = pooled;
+    if (!process.serving || process.inProgress > 0 || pooled.idleTimer !== undefined) return;
     if (this.closed) {
       process.retire('the node is stopping');
       return;
     }
-    const timer = setTimeout(() => {
-      this.idle = this.idle.filter((entry) => entry.process !== process);
+    pooled.idleTimer = setTimeout(() => {
+      pooled.idleTimer = undefined;
       process.retire('idle');
     }, this.settings.idleMs);
-    timer.unref();
-    this.idle.push({ process, pool, timer });
+    pooled.idleTimer.unref();
   }
 
   private forget(process: PersistentProcess): void {
+    const pooled = this.processes.get(process);
+    if (pooled === undefined) return;
+    clearTimeout(pooled.idleTimer);
     this.processes.delete(process);
-    const entry = this.idle.find((candidate) => candidate.process === process);
-    if (entry === undefined) return;
-    clearTimeout(entry.timer);
-    this.idle = this.idle.filter((candidate) => candidate !== entry);
   }
 }
 
