@@ -27,6 +27,8 @@ export class RuntimeNotAvailableError extends Error {
 
 export interface BenchNodesOptions {
   readonly runtime: NodeRuntime;
+  /** The persistent function's concurrency (its spec's default when absent). */
+  readonly functionConcurrency?: number;
   readonly nodes: number;
   readonly slots: number;
   /** Extra environment of the processes started here (the PostgreSQL probe). */
@@ -56,7 +58,7 @@ export async function startBenchNodes(
       stack,
       token,
       options.runtime,
-      await functionRuntime(options.runtime, helpers),
+      await functionRuntime(options, helpers),
     );
     if (options.runtime === 'sdk') {
       helpers.push(await startSdkNodes(stack, options));
@@ -73,7 +75,7 @@ export async function startBenchNodes(
 }
 
 async function functionRuntime(
-  runtime: NodeRuntime,
+  { runtime, functionConcurrency }: BenchNodesOptions,
   helpers: ServiceProcess[],
 ): Promise<Record<string, unknown>> {
   switch (runtime) {
@@ -85,6 +87,7 @@ async function functionRuntime(
         kind: 'persistent',
         command: 'node',
         args: [benchScript('persistent-no-op-function.js')],
+        ...(functionConcurrency === undefined ? {} : { concurrency: functionConcurrency }),
       };
     case 'http': {
       const port = await findFreePort();

@@ -11,6 +11,8 @@ import type { PlatformLoad } from './platform-run.js';
 
 const usage = `Usage: npm run bench:e2e -- [options]
   --runtime sdk|process|persistent|http   the nodes and their no-op function (sdk)
+  --concurrency C                         persistent: invocations one function process
+                                          serves at once (1: one after another)
   --nodes K --slots S                     K nodes of S slots each (4, 8)
   --warmup W                              W tasks first, not counted (4 x K x S; 0: none)
   --env KEY=VALUE                         a setting for every process of the stack (repeatable),
@@ -21,6 +23,7 @@ const usage = `Usage: npm run bench:e2e -- [options]
 const { values } = parseArgs({
   options: {
     runtime: { type: 'string', default: 'sdk' },
+    concurrency: { type: 'string' },
     tasks: { type: 'string', default: '20000' },
     clients: { type: 'string', default: '64' },
     nodes: { type: 'string', default: '4' },
@@ -61,6 +64,13 @@ for (const setting of values.env) {
   serviceEnv[key] = value;
 }
 
+if (values.concurrency !== undefined && runtime !== 'persistent')
+  commandLine.fail('--concurrency is for --runtime persistent');
+const functionConcurrency =
+  values.concurrency === undefined
+    ? undefined
+    : commandLine.positiveInteger('concurrency', values.concurrency);
+
 const nodes = commandLine.positiveInteger('nodes', values.nodes);
 const slots = commandLine.positiveInteger('slots', values.slots);
 const warmupTasks =
@@ -71,6 +81,7 @@ const warmupTasks =
 try {
   const run = await runPlatform({
     runtime,
+    ...(functionConcurrency === undefined ? {} : { functionConcurrency }),
     nodes,
     slots,
     load,

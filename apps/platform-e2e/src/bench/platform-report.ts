@@ -1,7 +1,15 @@
 import { formatMs } from './latency-summary.js';
 import type { LatencySummary } from './latency-summary.js';
-import type { PlatformRun } from './platform-run.js';
+import type { PlatformRun, PlatformRunOptions } from './platform-run.js';
 import { formatFacts, formatMiB, formatRate, formatTable } from './report-tables.js';
+
+/** The runtime as the figures name it: `persistent, concurrency 8` when its function serves several. */
+export function runtimeName(
+  options: Pick<PlatformRunOptions, 'runtime' | 'functionConcurrency'>,
+): string {
+  const concurrency = options.functionConcurrency ?? 1;
+  return concurrency === 1 ? options.runtime : `${options.runtime}, concurrency ${concurrency}`;
+}
 
 // How a platform run is printed: the main figures, then where the time went.
 
@@ -19,8 +27,8 @@ export function describeShape(run: PlatformRun): string {
   const { load } = options;
   const nodes = `${options.nodes} nodes x ${options.slots} slots`;
   return load.kind === 'closed'
-    ? `runtime ${options.runtime}, closed loop: ${load.tasks} tasks from ${load.clients} clients, ${nodes}`
-    : `runtime ${options.runtime}, open loop: ${load.ratePerSecond} tasks/s for ${load.durationSeconds} s, ${nodes}`;
+    ? `runtime ${runtimeName(options)}, closed loop: ${load.tasks} tasks from ${load.clients} clients, ${nodes}`
+    : `runtime ${runtimeName(options)}, open loop: ${load.ratePerSecond} tasks/s for ${load.durationSeconds} s, ${nodes}`;
 }
 
 export function formatPlatformRun(run: PlatformRun): string {
@@ -28,7 +36,7 @@ export function formatPlatformRun(run: PlatformRun): string {
   const from = open ? 'arrival due' : 'POST';
   const errors = [...run.errors].sort((left, right) => right[1] - left[1]);
   const facts: [string, string][] = [
-    ['runtime', run.options.runtime],
+    ['runtime', runtimeName(run.options)],
     ['tasks issued', String(run.issued)],
     ['tasks completed (200)', String(run.completed)],
     ['errors', String(run.issued - run.completed)],
@@ -51,7 +59,7 @@ export function formatPlatformRun(run: PlatformRun): string {
     ['projector catch-up after the last result', formatMs(run.projector.catchUpMs)],
   );
   const latency = formatTable(
-    [`latency (${run.options.runtime})`, 'p50', 'p90', 'p99', 'max'],
+    [`latency (${runtimeName(run.options)})`, 'p50', 'p90', 'p99', 'max'],
     [
       [`${from} -> 201`, ...latencyCells(run.toCreated)],
       [`${from} -> result`, ...latencyCells(run.toResult)],
@@ -61,7 +69,7 @@ export function formatPlatformRun(run: PlatformRun): string {
 }
 
 export function formatWhereTheTimeGoes(run: PlatformRun): string {
-  const blocks: string[] = [`Where the time goes (runtime ${run.options.runtime})`];
+  const blocks: string[] = [`Where the time goes (runtime ${runtimeName(run.options)})`];
   if (run.stages !== undefined) {
     blocks.push(
       formatTable(

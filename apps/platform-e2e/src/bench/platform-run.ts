@@ -20,6 +20,7 @@ import { BenchHttpClient } from './bench-http-client.js';
 import { issueTaskAndAwaitResult } from './task-client.js';
 import type { ClientTask } from './task-client.js';
 import { joinTimelines, stageBreakdown } from './task-stages.js';
+import { runtimeName } from './platform-report.js';
 import type { ClientTaskTimes, StageFigures } from './task-stages.js';
 
 // One benchmark run of the whole platform as real processes: its own database and nats-server,
@@ -44,6 +45,8 @@ export type PlatformLoad =
 
 export interface PlatformRunOptions {
   readonly runtime: NodeRuntime;
+  /** The persistent runtime's function: invocations one process serves at once (its default, 1). */
+  readonly functionConcurrency?: number;
   readonly nodes: number;
   readonly slots: number;
   readonly load: PlatformLoad;
@@ -111,7 +114,7 @@ interface RunTask {
 export async function runPlatform(options: PlatformRunOptions): Promise<PlatformRun> {
   const { load } = options;
   options.progress(
-    `starting the stack: ${options.nodes} ${options.runtime} nodes x ${options.slots} slots; ` +
+    `starting the stack: ${options.nodes} ${runtimeName(options)} nodes x ${options.slots} slots; ` +
       (load.kind === 'closed'
         ? `${load.tasks} tasks from ${load.clients} clients (closed loop)`
         : `${load.ratePerSecond} tasks/s for ${load.durationSeconds} s (open loop)`),
@@ -144,6 +147,9 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
       const { token } = await stack.signUp('bench');
       const nodes = await startBenchNodes(stack, token, {
         runtime: options.runtime,
+        ...(options.functionConcurrency === undefined
+          ? {}
+          : { functionConcurrency: options.functionConcurrency }),
         nodes: options.nodes,
         slots: options.slots,
         processEnv,
