@@ -240,6 +240,25 @@ if (!chromiumInstalled()) {
           method: 'PUT',
         });
 
+        // A process that stays up: the form also asks how many tasks one process serves at once.
+        await page.getByLabel('Name').fill('console-pool');
+        await page.getByLabel('Runs as').selectOption({ label: 'A process that stays up' });
+        await page.getByLabel('Command').fill('python3');
+        await page.getByLabel('Arguments, one per line').fill('/opt/functions/pool.py');
+        await page.getByLabel('Tasks one process serves at once').fill('4');
+        await page.getByRole('button', { name: 'Register function' }).click();
+        await shown('.outcome', 'Registered console-pool');
+        const poolId = (await page.locator('.outcome a').getAttribute('href'))?.split('/').at(-1);
+        const pool = await stack.requestJson<{ runtime: unknown }>(`/v1/function/${poolId}`, {
+          token: ownerToken,
+        });
+        expect(pool.body.runtime).toEqual({
+          kind: 'persistent',
+          command: 'python3',
+          args: ['/opt/functions/pool.py'],
+          concurrency: 4,
+        });
+
         await goTo('Tasks');
         // Marks this document: a reload would lose the mark.
         await page.evaluate(MARK_DOCUMENT);

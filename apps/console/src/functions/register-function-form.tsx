@@ -42,16 +42,21 @@ export function RegisterFunctionForm() {
   const [args, setArgs] = useState('');
   const [url, setUrl] = useState('');
   const [method, setMethod] = useState<HttpMethod>('POST');
+  const [concurrency, setConcurrency] = useState('1');
   const [timeout, setTimeoutSeconds] = useState('30');
 
-  const runtime = (): RuntimeSpec =>
-    kind === 'http'
-      ? { kind, url: url.trim(), method }
-      : {
-          kind,
-          command: command.trim(),
-          args: args.split('\n').filter((line) => line.trim() !== ''),
-        };
+  const runtime = (): RuntimeSpec => {
+    if (kind === 'http') return { kind, url: url.trim(), method };
+    const process = {
+      command: command.trim(),
+      args: args.split('\n').filter((line) => line.trim() !== ''),
+    };
+    if (kind === 'process') return { kind, ...process };
+    // One invocation at a time is the runtime's default: only a larger number is written down.
+    return Number(concurrency) > 1
+      ? { kind, ...process, concurrency: Number(concurrency) }
+      : { kind, ...process };
+  };
 
   const register = useMutation({
     mutationFn: async () =>
@@ -78,9 +83,9 @@ export function RegisterFunctionForm() {
       <h2 id={`${id}-title`}>Register a function</h2>
       <p className="help">
         A process per task gets the task's body on its standard input and answers on its standard
-        output; a process that stays up serves tasks one after another as JSON lines
-        (docs/nodes.md); an HTTP endpoint gets each task as a request. (Requirements, retries and
-        priority: <code>canopy function create -f</code>.)
+        output; a process that stays up serves tasks as JSON lines, one after another or several at
+        once (docs/nodes.md); an HTTP endpoint gets each task as a request. (Requirements, retries
+        and priority: <code>canopy function create -f</code>.)
       </p>
       <div className="fields">
         <div className="field">
@@ -155,6 +160,19 @@ export function RegisterFunctionForm() {
                 onChange={(e) => setArgs(e.target.value)}
               />
             </div>
+            {kind === 'persistent' ? (
+              <div className="field">
+                <label htmlFor={`${id}-concurrency`}>Tasks one process serves at once</label>
+                <input
+                  id={`${id}-concurrency`}
+                  type="number"
+                  min={1}
+                  required
+                  value={concurrency}
+                  onChange={(e) => setConcurrency(e.target.value)}
+                />
+              </div>
+            ) : null}
           </>
         )}
         <div className="field">
