@@ -35,15 +35,24 @@ const executionColumns: RowSetColumns<ExecutionColumns> = {
   timeout_seconds: 'int4',
 };
 
-interface FunctionRowSet extends ExecutionColumns {
+/** How a version's tasks are queued and retried: columns of both tables. */
+interface PolicyColumns {
+  readonly priority: number;
+  readonly retry: RetryPolicy | null;
+}
+
+const policyColumns: RowSetColumns<PolicyColumns> = {
+  priority: 'int2',
+  retry: 'jsonb',
+};
+
+interface FunctionRowSet extends ExecutionColumns, PolicyColumns {
   readonly function_id: string;
   readonly account_id: string;
   readonly name: string;
   readonly description: string | null;
   readonly lang: string;
   readonly type: string;
-  readonly priority: number;
-  readonly retry: RetryPolicy | null;
   readonly created_at: string;
   readonly updated_at: string;
   readonly version: number;
@@ -58,15 +67,14 @@ const functionColumns: RowSetColumns<FunctionRowSet> = {
   lang: 'text',
   type: 'text',
   ...executionColumns,
-  priority: 'int2',
-  retry: 'jsonb',
+  ...policyColumns,
   created_at: 'timestamptz',
   updated_at: 'timestamptz',
   version: 'int4',
   last_stream_version: 'int8',
 };
 
-interface FunctionVersionRowSet extends ExecutionColumns {
+interface FunctionVersionRowSet extends ExecutionColumns, PolicyColumns {
   readonly function_id: string;
   readonly version: number;
   readonly account_id: string;
@@ -80,6 +88,7 @@ const functionVersionColumns: RowSetColumns<FunctionVersionRowSet> = {
   account_id: 'text',
   description: 'text',
   ...executionColumns,
+  ...policyColumns,
   created_at: 'timestamptz',
 };
 
@@ -114,6 +123,8 @@ async function applyFunctionEvents(
   const registered = new Map<string, FunctionRowSet>();
   const versions: FunctionVersionRowSet[] = [];
   const changes = new Map<string, FunctionRowChange>();
+  /** Each function's policy as of the last of its events read so far. */
+  const policies = new Map<string, PolicyColumns>();
   for (const stored of recorded) {
     const event = parseRecordedEvent(name, stored, parseFunctionEvent);
     switch (event.type) {
@@ -122,6 +133,11 @@ async function applyFunctionEvents(
         const known = registered.get(data.functionId);
         if (known !== undefined && known.last_stream_version >= stored.streamVersion) break;
         const execution = executionOf(data);
+        const policy = {
+          priority: data.priority ?? DEFAULT_TASK_PRIORITY,
+          retry: data.retry ?? null,
+        };
+        policies.set(data.functionId, policy);
         const row: FunctionRowSet = {
           function_id: data.functionId,
           account_id: data.accountId,
@@ -130,34 +146,44 @@ async function applyFunctionEvents(
           lang: data.lang,
           type: data.type,
           ...execution,
-          priority: data.priority ?? DEFAULT_TASK_PRIORITY,
-          retry: data.retry ?? null,
+          ...policy,
           created_at: data.registeredAt,
           updated_at: data.registeredAt,
           version: FIRST_FUNCTION_VERSION,
           last_stream_version: stored.streamVersion,
         };
         registered.set(data.functionId, row);
-        versions.push(versionRow(data, FIRST_FUNCTION_VERSION, execution, data.registeredAt));
+        versions.push(
+          versionRow(data, FIRST_FUNCTION_VERSION, { ...execution, ...policy }, data.registeredAt),
+        );
         break;
       }
       case 'FunctionChanged': {
         const { data } = event;
         const execution = executionOf(data);
+        // Absent in changes recorded before a change could set them: the version before stands.
+        const previous =
+          data.priority === undefined || data.retry === undefined
+            ? (policies.get(data.functionId) ?? (await projectedPolicy(trx, data.functionId)))
+            : undefined;
+        const policy = {
+          priority:
+            data.priority === undefined
+              ? (previous?.priority ?? DEFAULT_TASK_PRIORITY)
+              : (data.priority ?? DEFAULT_TASK_PRIORITY),
+          retry: data.retry === undefined ? (previous?.retry ?? null) : data.retry,
+        };
+        policies.set(data.functionId, policy);
         changes.set(data.functionId, {
           ...changes.get(data.functionId),
           description: data.description,
           ...execution,
-          // Absent in changes recorded before a change could set them: the row keeps its own.
-          ...(data.priority === undefined
-            ? {}
-            : { priority: data.priority ?? DEFAULT_TASK_PRIORITY }),
-          ...(data.retry === undefined ? {} : { retry: data.retry }),
+          ...policy,
           version: data.version,
           updated_at: data.changedAt,
           last_stream_version: stored.streamVersion,
         });
-        versions.push(versionRow(data, data.version, execution, data.changedAt));
+        versions.push(versionRow(data, data.version, { ...execution, ...policy }, data.changedAt));
         break;
       }
       case 'FunctionDeleted': {
@@ -223,7 +249,7 @@ function executionOf(version: {
 function versionRow(
   fn: { readonly functionId: string; readonly accountId: string; readonly description: string },
   version: number,
-  execution: ExecutionColumns,
+  columns: ExecutionColumns & PolicyColumns,
   createdAt: string,
 ): FunctionVersionRowSet {
   return {
@@ -231,9 +257,21 @@ function versionRow(
     version,
     account_id: fn.accountId,
     description: fn.description,
-    ...execution,
+    ...columns,
     created_at: createdAt,
   };
+}
+
+/** The policy of the function's row as earlier batches left it; undefined when it has none. */
+async function projectedPolicy(
+  trx: Transaction<ReadModelDatabase>,
+  functionId: string,
+): Promise<PolicyColumns | undefined> {
+  return trx
+    .selectFrom('api.functions')
+    .select(['priority', 'retry'])
+    .where('function_id', '=', functionId)
+    .executeTakeFirst();
 }
 
 function unknownEvent(event: never): never {

@@ -81,9 +81,8 @@ export async function findFunctionVersion(
       'v.network_latency',
       'v.privileged',
       'v.runtime',
-      // Not versioned: as registered.
-      'f.priority',
-      'f.retry',
+      'v.priority',
+      'v.retry',
       'f.created_at',
       'v.version',
       'v.created_at as updated_at',

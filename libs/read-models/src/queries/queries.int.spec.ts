@@ -284,6 +284,11 @@ describe('CSV rows', () => {
 });
 
 describe('functions', () => {
+  const retried = {
+    maxAttempts: 3,
+    backoff: { initialSeconds: 1, multiplier: 2, maxSeconds: 60 },
+    on: [503],
+  };
   const definition = (n: number) => ({
     function_id: n.toString(16).padStart(24, 'e'),
     account_id: account,
@@ -313,12 +318,19 @@ describe('functions', () => {
           ...definition(5),
           version: 2,
           timeout_seconds: 60,
+          priority: 8,
+          retry: JSON.stringify(retried),
           updated_at: new Date(Date.UTC(2024, 0, 6)),
           last_stream_version: 2,
         },
       ])
       .execute();
-    const version = (number: number, timeout: number, createdAt: Date) => ({
+    const version = (
+      number: number,
+      timeout: number,
+      createdAt: Date,
+      policy: { priority: number; retry: string | null },
+    ) => ({
       function_id: definition(5).function_id,
       version: number,
       account_id: account,
@@ -329,13 +341,17 @@ describe('functions', () => {
       network_latency: 5,
       privileged: true,
       timeout_seconds: timeout,
+      ...policy,
       created_at: createdAt,
     });
     await db
       .insertInto('api.function_versions')
       .values([
-        version(1, 30, new Date(Date.UTC(2024, 0, 5))),
-        version(2, 60, new Date(Date.UTC(2024, 0, 6))),
+        version(1, 30, new Date(Date.UTC(2024, 0, 5)), { priority: 5, retry: null }),
+        version(2, 60, new Date(Date.UTC(2024, 0, 6)), {
+          priority: 8,
+          retry: JSON.stringify(retried),
+        }),
       ])
       .execute();
   });
@@ -379,8 +395,15 @@ describe('functions', () => {
       version: 1,
       versionCreatedAt: new Date(Date.UTC(2024, 0, 5)),
       streamVersion: 2,
+      // Version 1's policy, not the current one.
+      priority: 5,
+      retry: null,
     });
-    expect((await findFunctionVersion(db, account, id, 2))?.capabilities.timeout).toBe(60);
+    expect(await findFunctionVersion(db, account, id, 2)).toMatchObject({
+      capabilities: { timeout: 60 },
+      priority: 8,
+      retry: retried,
+    });
     expect(await findFunctionVersion(db, account, id, 3)).toBeUndefined();
     expect(await findFunctionVersion(db, otherAccount, id, 1)).toBeUndefined();
   });

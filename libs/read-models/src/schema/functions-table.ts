@@ -9,12 +9,20 @@ import type {
   Timestamp,
 } from './column-types.js';
 
+/** How a function's tasks are queued and retried: its current ones, and each version's. */
+export interface TaskPolicyColumns {
+  /** Priority of its tasks unless a task names its own (0..9, 9 first). */
+  priority: Defaulted<number>;
+  /** Its retry policy; NULL: no answer is retried. jsonb, written as an object. */
+  retry: ColumnType<RetryPolicy | null, RetryPolicy | string | null, RetryPolicy | string | null>;
+}
+
 /**
  * `api.functions`: functions at their current version (FunctionRegistered, then each
  * FunctionChanged), deleted ones included (FunctionDeleted sets `deleted_at`), and what a node needs
  * to run them. Every version is in `api.function_versions`.
  */
-export interface FunctionsTable {
+export interface FunctionsTable extends TaskPolicyColumns {
   function_id: string;
   account_id: string;
   name: string;
@@ -32,10 +40,6 @@ export interface FunctionsTable {
   network_latency: Defaulted<number>;
   privileged: Defaulted<boolean>;
   timeout_seconds: number;
-  /** Priority of its tasks unless a task names its own (0..9, 9 first). */
-  priority: Defaulted<number>;
-  /** Its retry policy; NULL: no answer is retried. jsonb, written as an object. */
-  retry: ColumnType<RetryPolicy | null, RetryPolicy | string | null, RetryPolicy | string | null>;
   /** When the function was registered. */
   created_at: DefaultedTimestamp;
   /** When its current version was made (or it was deleted). */
@@ -53,7 +57,7 @@ export type NewFunctionRow = Insertable<FunctionsTable>;
 export type FunctionRowUpdate = Updateable<FunctionsTable>;
 
 /** `api.function_versions`: every version of every function, as it was made. */
-export interface FunctionVersionsTable extends RequirementColumns {
+export interface FunctionVersionsTable extends RequirementColumns, TaskPolicyColumns {
   function_id: string;
   version: number;
   account_id: string;

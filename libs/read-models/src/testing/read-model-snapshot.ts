@@ -80,7 +80,7 @@ export async function readModelSnapshot(
       FROM ${table('functions')} ORDER BY function_id`),
     functionVersions: await rows(sql`
       SELECT function_id, version, account_id, description, runtime, cpu_count, mem_size,
-             network_latency, privileged, timeout_seconds, created_at
+             network_latency, privileged, timeout_seconds, priority, retry, created_at
       FROM ${table('function_versions')} ORDER BY function_id, version`),
     nodes: await rows(sql`
       SELECT node_id, account_id, hash, description, user_public_key, disabled, registered_at,
@@ -223,6 +223,10 @@ function foldFunctionStream(
     privileged: fn.capabilities.privileged,
     timeout_seconds: fn.capabilities.timeout,
   });
+  const policyColumns = (fn: FunctionVersion) => ({
+    priority: fn.priority ?? 5,
+    retry: fn.retry ?? null,
+  });
   for (const fn of state.versions) {
     snapshot.functionVersions.push({
       function_id: fn.functionId,
@@ -231,6 +235,7 @@ function foldFunctionStream(
       description: fn.description,
       runtime: fn.runtime,
       ...capabilityColumns(fn),
+      ...policyColumns(fn),
       created_at: new Date(fn.versionCreatedAt),
     });
   }
@@ -245,8 +250,7 @@ function foldFunctionStream(
     type: current.type,
     runtime: current.runtime,
     ...capabilityColumns(current),
-    priority: current.priority ?? 5,
-    retry: current.retry ?? null,
+    ...policyColumns(current),
     created_at: new Date(current.registeredAt),
     version: current.version,
     deleted_at: state.phase === 'Deleted' ? new Date(state.deletedAt) : null,
