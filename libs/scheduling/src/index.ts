@@ -18,6 +18,7 @@ export {
   type Offer,
   type QueuedTaskPhase,
   type QueuedTaskView,
+  type TaskEnding,
   type TaskQueueOptions,
 } from './queue/task-queue.js';
 export {

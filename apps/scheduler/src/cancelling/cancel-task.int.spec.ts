@@ -5,6 +5,8 @@ import { schedulerTestBed, uniqueNodeId } from '../testing/scheduler-test-bed.js
 // CancelTask against real PostgreSQL and NATS, with a worker node scripted over a plain NATS client.
 
 const { scheduler, startNode } = schedulerTestBed();
+/** The events of a task cancelled while a node ran it. */
+const cancelledWhileRunning = ['TaskIssued', 'TaskAssigned', 'TaskFailed'];
 
 describe('CancelTask', () => {
   test('a waiting task fails CANCELLED and is never offered', async () => {
@@ -54,34 +56,45 @@ describe('CancelTask', () => {
       error: { code: 'TASK_TERMINAL' },
       retry: false,
     });
-    expect(await s.taskEventTypes(request.taskId)).toEqual([
-      'TaskIssued',
-      'TaskAssigned',
-      'TaskFailed',
-    ]);
+    expect(await s.taskEventTypes(request.taskId)).toEqual(cancelledWhileRunning);
   });
 
-  test('a cancellation that did not reach the node is sent again while its heartbeats list the attempt', async () => {
+  /**
+   * A task running on a node that loses its first `lose` cancellations, cancelled: resolves once
+   * the node has lost the cancellation.
+   */
+  async function cancelledOnDeafNode(lose: number) {
     const s = await scheduler();
     const fn = await s.registerFunction();
-    const node = await startNode({ nodeId: uniqueNodeId('deaf'), loseCancellations: 1 });
+    const node = await startNode({ nodeId: uniqueNodeId('deaf'), loseCancellations: lose });
     const request = s.issueRequest(fn);
     await s.issue(request);
     await eventually(async () =>
       expect(await s.taskEventTypes(request.taskId)).toEqual(['TaskIssued', 'TaskAssigned']),
     );
-
     await s.cancel({ taskId: request.taskId, accountId: fn.accountId });
     const cancellation = { taskId: request.taskId, attempt: 1, reason: 'CANCELLED' };
-    await eventually(() => expect(node.lostCancellations).toEqual([cancellation]));
+    await eventually(() => expect(node.lostCancellations).toContainEqual(cancellation));
+    return { s, node, request, cancellation };
+  }
+
+  test('a cancellation that did not reach the node is sent again while its heartbeats list the attempt', async () => {
+    const { s, node, request, cancellation } = await cancelledOnDeafNode(1);
     // Still running it, the node says so in its heartbeats: the cancellation comes again.
     await eventually(() => expect(node.cancellations).toContainEqual(cancellation));
+    expect(node.lostCancellations).toEqual([cancellation]);
     expect(node.runningTasks).toEqual([]);
-    expect(await s.taskEventTypes(request.taskId)).toEqual([
-      'TaskIssued',
-      'TaskAssigned',
-      'TaskFailed',
-    ]);
+    expect(await s.taskEventTypes(request.taskId)).toEqual(cancelledWhileRunning);
+  });
+
+  test('a cancellation lost before a failover is sent again by the scheduler that leads next', async () => {
+    const { s, node, cancellation } = await cancelledOnDeafNode(Number.MAX_SAFE_INTEGER);
+    // The scheduler that sent it is gone; the next one knows the task only from its events.
+    await s.stopScheduler();
+    node.hearCancellations();
+    await s.startScheduler();
+    await eventually(() => expect(node.cancellations).toContainEqual(cancellation), 30_000);
+    expect(node.runningTasks).toEqual([]);
   });
 
   test('repeating it answers the same and records nothing more', async () => {

@@ -214,9 +214,11 @@ export class NodeReports {
    * Cancels the attempts a node says it runs that are over (see TaskQueue.attemptIsOver): it was
    * declared lost meanwhile, or the attempt ended (timed out, cancelled) and the cancellation sent
    * then did not reach it. Sent again with each heartbeat that still lists the attempt, so a lost
-   * cancellation is made good and the node stops working for nothing. An attempt offered to the node
-   * counts as its own (the offer's answer may be on its way); one of a task not known is left alone
-   * (its events may be too), and so is one whose task ended by its result.
+   * cancellation is made good and the node stops working for nothing, whichever scheduler leads by
+   * then: the reason is the one the cancellation was sent for, else the one the task's events give
+   * (it failed for it). An attempt offered to the node counts as its own (the offer's answer may be
+   * on its way); one of a task not known is left alone (its events may be too), and so is the one
+   * whose result ended its task.
    */
   private cancelAttemptsNotOwned(nodeId: string, running: readonly RunningTask[]): void {
     const { queue, channel, logger } = this.options;
@@ -226,11 +228,13 @@ export class NodeReports {
       const { taskId } = attempt;
       if (queue.isAssigned(taskId, nodeId, attempt.attempt)) continue;
       if (!queue.attemptIsOver(taskId, attempt.attempt)) continue;
-      const cancelledFor = channel.cancelledFor(taskId, attempt.attempt);
-      // A task that ended without this process cancelling the attempt ended by its result (which
-      // the node lists until the acknowledgement arrives), or before this process led: left alone.
-      if (cancelledFor === undefined && queue.get(taskId) === undefined) continue;
-      const reason = cancelledFor ?? 'NODE_LOST';
+      const ending = queue.endingOf(taskId);
+      // The attempt whose result ended the task: the node lists it until the acknowledgement arrives.
+      if (ending?.kind === 'finished' && ending.attempt === attempt.attempt) continue;
+      // Otherwise the task failed (its reason), or this attempt was taken away before another one ran.
+      const reason =
+        channel.cancelledFor(taskId, attempt.attempt) ??
+        (ending?.kind === 'failed' ? ending.reason : 'NODE_LOST');
       logger.info(
         { nodeId, ...attempt, reason },
         'node runs an attempt that is not its own; cancelling it',

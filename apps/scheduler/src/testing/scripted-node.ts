@@ -84,6 +84,11 @@ export class ScriptedNode {
     this.cancellationsToLose = options.loseCancellations ?? 0;
   }
 
+  /** From now on, acts on every cancellation (however many were still to be lost). */
+  hearCancellations(): void {
+    this.cancellationsToLose = 0;
+  }
+
   /** Connects and subscribes; announces and starts heartbeating unless `announce` is false. */
   static async start(
     options: ScriptedNodeOptions,

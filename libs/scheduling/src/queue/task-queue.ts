@@ -2,6 +2,7 @@ import { DEFAULT_TASK_PRIORITY } from '@canopy/contracts';
 import type {
   RunningTask,
   TaskEvent,
+  TaskFailureReason,
   TaskIssued,
   TaskRequirements,
   UnassignReason,
@@ -78,6 +79,11 @@ export type QueuedTaskPhase = 'waiting' | 'offered' | 'assigned';
 
 /** How many ended tasks `lastSeen` answers for: the moment between two ways of hearing of an end. */
 const RECENTLY_ENDED_KEPT = 1024;
+
+/** How a task ended: it failed, for a reason, or an attempt's result ended it. */
+export type TaskEnding =
+  | { readonly kind: 'failed'; readonly reason: TaskFailureReason }
+  | { readonly kind: 'finished'; readonly attempt: number };
 
 interface EndedTask {
   readonly view: QueuedTaskView;
@@ -169,7 +175,8 @@ export class TaskQueue {
   /** Waiting tasks, oldest first. */
   private waiting: QueuedTask[] = [];
   private readonly deadlines = new IndexedHeap<string, number>((a, b) => a < b);
-  private readonly ended = new Set<string>();
+  /** Ended tasks remembered: why each failed, or the attempt whose result ended it. */
+  private readonly ended = new Map<string, TaskFailureReason | number>();
   /** The last RECENTLY_ENDED_KEPT tasks to end, as they were just before: see `lastSeen`. */
   private readonly recentlyEnded = new Map<string, EndedTask>();
   private nextOfferId = 1;
@@ -354,7 +361,7 @@ export class TaskQueue {
         this.leavePlacement(queued, null);
         this.tasks.delete(taskId);
         this.deadlines.delete(taskId);
-        this.remember(taskId);
+        this.remember(taskId, event.type === 'TaskFailed' ? event.data.reason : event.data.attempt);
         if (last !== undefined)
           this.keepEnded(taskId, { view: last, accountId: queued.task.accountId });
         return;
@@ -525,6 +532,19 @@ export class TaskQueue {
     const current = this.get(taskId);
     if (current === undefined) return this.ended.has(taskId);
     return current.attempt > attempt;
+  }
+
+  /**
+   * How a remembered ended task ended according to its events: the reason it failed for (a timeout,
+   * a cancellation, its node lost...), or the attempt whose result ended it; undefined for a task
+   * that has not ended, or ended too long ago to be remembered.
+   */
+  endingOf(taskId: string): TaskEnding | undefined {
+    const ending = this.ended.get(taskId);
+    if (ending === undefined) return undefined;
+    return typeof ending === 'number'
+      ? { kind: 'finished', attempt: ending }
+      : { kind: 'failed', reason: ending };
   }
 
   /** Whether the node holds this attempt according to the events: an announced attempt we know. */
@@ -711,11 +731,11 @@ export class TaskQueue {
     }
   }
 
-  private remember(taskId: string): void {
-    this.ended.add(taskId);
+  private remember(taskId: string, ending: TaskFailureReason | number): void {
+    this.ended.set(taskId, ending);
     if (this.ended.size <= this.options.endedMemory) return;
-    // A Set iterates in insertion order: the first one is the oldest.
-    for (const oldest of this.ended) {
+    // A Map iterates in insertion order: the first one is the oldest.
+    for (const oldest of this.ended.keys()) {
       this.ended.delete(oldest);
       break;
     }

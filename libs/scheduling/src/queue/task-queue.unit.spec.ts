@@ -498,6 +498,20 @@ describe('TaskQueue', () => {
     expect(queue.attemptIsOver(taskId(1), 2)).toBe(true);
   });
 
+  test('an ended task is remembered with how it ended: the reason it failed, or the attempt that finished it', () => {
+    const { queue, apply } = setUp();
+    apply(issued(1), 1);
+    expect(queue.endingOf(taskId(1))).toBeUndefined();
+    apply(assigned(1, 'n1', 1, 10), 2);
+    apply(unassigned(1, 'n1', 1, 20), 3);
+    apply(assigned(1, 'n2', 2, 30), 4);
+    apply(finished(1, 'n2', 2, 40), 5);
+    expect(queue.endingOf(taskId(1))).toEqual({ kind: 'finished', attempt: 2 });
+    apply(issued(2), 1);
+    apply(failed(2, 50), 2);
+    expect(queue.endingOf(taskId(2))).toEqual({ kind: 'failed', reason: 'NO_RUNNER' });
+  });
+
   test('does no work when nothing changed since the last pass', () => {
     const { queue, announce, apply } = setUp();
     for (let n = 1; n <= 3; n += 1)
