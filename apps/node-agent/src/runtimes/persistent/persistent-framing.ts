@@ -10,7 +10,8 @@ import { z } from 'zod';
 // How the agent and a persistent function process talk: JSON lines (UTF-8, one JSON object per
 // line, '\n' at the end). The agent writes one line per invocation to the process's stdin; the
 // process answers on stdout with any number of progress lines and then exactly one response line,
-// each naming the invocation by its id.
+// each naming the invocation by its id. A process serving several invocations at once (its spec's
+// `concurrency`) interleaves their lines, and is sent a cancel line for one that must stop.
 
 const FRAMING = 'function message';
 
