@@ -3,6 +3,8 @@ import type { LatencySummary } from './latency-summary.js';
 import type { PlatformRun, PlatformRunOptions } from './platform-run.js';
 import { formatFacts, formatMiB, formatRate, formatTable } from './report-tables.js';
 
+// How a platform run is printed: the main figures, then where the time went.
+
 /** The runtime as the figures name it: `persistent, concurrency 8` when its function serves several. */
 export function runtimeName(
   options: Pick<PlatformRunOptions, 'runtime' | 'functionConcurrency'>,
@@ -10,8 +12,6 @@ export function runtimeName(
   const concurrency = options.functionConcurrency ?? 1;
   return concurrency === 1 ? options.runtime : `${options.runtime}, concurrency ${concurrency}`;
 }
-
-// How a platform run is printed: the main figures, then where the time went.
 
 function latencyCells(latency: LatencySummary): string[] {
   return [
