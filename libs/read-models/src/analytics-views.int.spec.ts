@@ -229,8 +229,13 @@ describe('analytics views', () => {
     ]);
   });
 
-  test('function_versions lists each version with when it was replaced; task_runs names the version a task ran', async () => {
+  test('function_versions lists each version with when it was replaced and its policy; task_runs names the version a task ran', async () => {
     const fnC = 'cccccccccccccccccccccccc';
+    const retry = {
+      maxAttempts: 3,
+      backoff: { initialSeconds: 1, multiplier: 2, maxSeconds: 30 },
+      on: [503],
+    };
     const version = (number: number, createdAt: string, timeout: number) => ({
       function_id: fnC,
       version: number,
@@ -243,6 +248,8 @@ describe('analytics views', () => {
       privileged: false,
       timeout_seconds: timeout,
       created_at: createdAt,
+      // Version 2 raised the priority and added retries.
+      ...(number === 2 ? { priority: 8, retry: JSON.stringify(retry) } : {}),
     });
     await database.db
       .insertInto('api.functions')
@@ -264,8 +271,14 @@ describe('analytics views', () => {
       .insertInto('api.function_versions')
       .values([version(1, '2026-11-29T10:00:00Z', 10), version(2, '2026-11-29T11:00:00Z', 20)])
       .execute();
-    const taskOfVersion1 = task({ function_id: fnC, function_version: 1 });
-    const taskOfVersion2 = task({ function_id: fnC, function_version: 2 });
+    // Version 1's task answered 503; version 2's, retried, answered 200.
+    const issuedAt = '2026-11-29T11:30:00Z';
+    const taskOfVersion1 = finished(issuedAt, 1, 1, {
+      function_id: fnC,
+      function_version: 1,
+      status: 503,
+    });
+    const taskOfVersion2 = finished(issuedAt, 1, 1, { function_id: fnC, function_version: 2 });
     await database.db.insertInto('api.tasks').values([taskOfVersion1, taskOfVersion2]).execute();
 
     const versions = await database.db
@@ -277,6 +290,9 @@ describe('analytics views', () => {
         'deleted_at',
         'timeout_seconds',
         'runtime_kind',
+        'priority',
+        'max_attempts',
+        'retry',
       ])
       .where('function_id', '=', fnC)
       .orderBy('version')
@@ -289,6 +305,9 @@ describe('analytics views', () => {
         deleted_at: new Date('2026-11-29T12:00:00Z'),
         timeout_seconds: 10,
         runtime_kind: 'process',
+        priority: 5,
+        max_attempts: 1,
+        retry: null,
       },
       {
         version: 2,
@@ -297,6 +316,9 @@ describe('analytics views', () => {
         deleted_at: new Date('2026-11-29T12:00:00Z'),
         timeout_seconds: 20,
         runtime_kind: 'process',
+        priority: 8,
+        max_attempts: 3,
+        retry,
       },
     ]);
     const runs = await database.db
@@ -308,6 +330,20 @@ describe('analytics views', () => {
     expect(runs).toEqual([
       { task_id: taskOfVersion1.task_id, function_version: 1 },
       { task_id: taskOfVersion2.task_id, function_version: 2 },
+    ]);
+    // docs/read-models.md's comparison of versions.
+    const { rows: compared } = await sql<Record<string, unknown>>`
+      SELECT v.function_id, v.version, v.max_attempts,
+             count(*)::int AS tasks,
+             (count(*) FILTER (WHERE r.status BETWEEN 200 AND 299))::int AS succeeded
+      FROM analytics.function_versions AS v
+      JOIN analytics.task_runs AS r ON r.function_id = v.function_id AND r.function_version = v.version
+      WHERE r.state IN ('finished', 'failed')
+      GROUP BY v.function_id, v.version, v.max_attempts ORDER BY v.function_id, v.version
+    `.execute(database.db);
+    expect(compared.filter((row) => row['function_id'] === fnC)).toEqual([
+      { function_id: fnC, version: 1, max_attempts: 1, tasks: 1, succeeded: 0 },
+      { function_id: fnC, version: 2, max_attempts: 3, tasks: 1, succeeded: 1 },
     ]);
     const otherTasks = await database.db
       .selectFrom('analytics.task_runs')

@@ -15,6 +15,7 @@ import * as countCancelledTasks from './2026_12_05_12_00_00_count_cancelled_task
 import * as functionVersions from './2026_12_08_10_00_00_function_versions.js';
 import * as taskRetriesAndPriority from './2026_12_09_10_00_00_task_retries_and_priority.js';
 import * as functionVersionPolicies from './2026_12_10_10_00_00_function_version_policies.js';
+import * as analyticsFunctionVersionPolicies from './2026_12_11_10_00_00_analytics_function_version_policies.js';
 
 /** Listed explicitly, not globbed from disk, so they run the same from src/ and from dist/. Append only. */
 export const readModelMigrations: Readonly<Record<string, Migration>> = {
@@ -34,4 +35,5 @@ export const readModelMigrations: Readonly<Record<string, Migration>> = {
   '2026_12_08_10_00_00_function_versions': functionVersions,
   '2026_12_09_10_00_00_task_retries_and_priority': taskRetriesAndPriority,
   '2026_12_10_10_00_00_function_version_policies': functionVersionPolicies,
+  '2026_12_11_10_00_00_analytics_function_version_policies': analyticsFunctionVersionPolicies,
 };

@@ -1,3 +1,4 @@
+import type { RetryPolicy } from '@canopy/contracts';
 import type { Selectable } from 'kysely';
 import type { ViewColumn } from './column-types.js';
 import type { TaskRowState } from './tasks-table.js';
@@ -38,6 +39,11 @@ export interface FunctionVersionsView {
   network_latency: ViewColumn<number>;
   privileged: ViewColumn<boolean>;
   runtime_kind: ViewColumn<string>;
+  /** Priority of the tasks issued against this version unless a task names its own. */
+  priority: ViewColumn<number>;
+  /** 1 without a retry policy, else its maxAttempts. */
+  max_attempts: ViewColumn<number>;
+  retry: ViewColumn<RetryPolicy | null>;
 }
 
 /**
