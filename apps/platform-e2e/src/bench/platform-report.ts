@@ -2,6 +2,7 @@ import { formatMs } from './latency-summary.js';
 import type { LatencySummary } from './latency-summary.js';
 import type { PlatformRun, PlatformRunOptions } from './platform-run.js';
 import { formatFacts, formatMiB, formatRate, formatTable } from './report-tables.js';
+import type { UsageReport } from './run-usage.js';
 
 // How a platform run is printed: the main figures, then where the time went.
 
@@ -11,6 +12,15 @@ export function runtimeName(
 ): string {
   const concurrency = options.functionConcurrency ?? 1;
   return concurrency === 1 ? options.runtime : `${options.runtime}, concurrency ${concurrency}`;
+}
+
+/** CPU seconds, share of one core and milliseconds per task. */
+function cpuCells(figures: UsageReport['total']): string[] {
+  return [
+    `${figures.cpuSeconds.toFixed(2)} s`,
+    `${figures.coreShare.toFixed(0)} %`,
+    `${figures.cpuMsPerTask.toFixed(2)} ms`,
+  ];
 }
 
 function latencyCells(latency: LatencySummary): string[] {
@@ -91,20 +101,23 @@ export function formatWhereTheTimeGoes(run: PlatformRun): string {
           `process, over ${usage.wallSeconds.toFixed(1)} s`,
           'CPU',
           '% of a core',
+          'CPU/task',
           'RSS start',
           'RSS end',
           'live heap start',
           'live heap end',
         ],
-        usage.processes.map((figures) => [
-          figures.name,
-          `${figures.cpuSeconds.toFixed(2)} s`,
-          `${figures.coreShare.toFixed(0)} %`,
-          formatMiB(figures.rssStartBytes),
-          formatMiB(figures.rssEndBytes),
-          formatMiB(figures.liveHeapStartBytes),
-          formatMiB(figures.liveHeapEndBytes),
-        ]),
+        [
+          ...usage.processes.map((figures) => [
+            figures.name,
+            ...cpuCells(figures),
+            formatMiB(figures.rssStartBytes),
+            formatMiB(figures.rssEndBytes),
+            formatMiB(figures.liveHeapStartBytes),
+            formatMiB(figures.liveHeapEndBytes),
+          ]),
+          ['all of the above', ...cpuCells(usage.total), '-', '-', '-', '-'],
+        ],
       ),
       formatTable(
         ['NATS connections (how many)', 'published/task', 'delivered/task'],

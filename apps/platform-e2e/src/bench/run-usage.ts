@@ -65,6 +65,8 @@ export interface ProcessFigures {
   readonly cpuSeconds: number;
   /** CPU time over the run's wall time, as a percentage of one core. */
   readonly coreShare: number;
+  /** CPU time per task issued in the run, in milliseconds. */
+  readonly cpuMsPerTask: number;
   /** Resident memory of a Canopy process at the start and at the end of the run. */
   readonly rssStartBytes?: number | undefined;
   readonly rssEndBytes?: number | undefined;
@@ -90,6 +92,8 @@ export interface NatsFigures {
 export interface UsageReport {
   readonly wallSeconds: number;
   readonly processes: readonly ProcessFigures[];
+  /** The processes' figures added up: what the run cost the machine, the benchmark included. */
+  readonly total: Pick<ProcessFigures, 'cpuSeconds' | 'coreShare' | 'cpuMsPerTask'>;
   readonly nats: readonly NatsFigures[];
   readonly postgresRoundTrips: readonly PerTask[];
   /** The statements each process sent most, per task. */
@@ -118,7 +122,11 @@ export function usageBetween(
   tasks: number,
 ): UsageReport {
   const wallSeconds = (after.atMs - before.atMs) / 1000;
-  const share = (seconds: number): number => (seconds / wallSeconds) * 100;
+  const cpu = (cpuSeconds: number): UsageReport['total'] => ({
+    cpuSeconds,
+    coreShare: (cpuSeconds / wallSeconds) * 100,
+    cpuMsPerTask: (cpuSeconds * 1000) / tasks,
+  });
   const earlier = new Map(before.processes.map((sample) => [sample.pid, sample]));
   const parents = new Map(after.processes.map((sample) => [sample.pid, sample]));
 
@@ -140,8 +148,7 @@ export function usageBetween(
     const canopy = nodeProcessName(sample.command) !== undefined;
     processes.push({
       name,
-      cpuSeconds,
-      coreShare: share(cpuSeconds),
+      ...cpu(cpuSeconds),
       rssStartBytes: canopy ? start?.rssBytes : undefined,
       rssEndBytes: canopy ? sample.rssBytes : undefined,
       liveHeapStartBytes: before.probeReadings.get(sample.pid)?.liveHeapBytes,
@@ -149,11 +156,7 @@ export function usageBetween(
     });
   }
   if (functionSeconds > 0) {
-    processes.push({
-      name: FUNCTIONS,
-      cpuSeconds: functionSeconds,
-      coreShare: share(functionSeconds),
-    });
+    processes.push({ name: FUNCTIONS, ...cpu(functionSeconds) });
   }
   const backendsBefore = new Map(before.postgresBackends.map((sample) => [sample.pid, sample]));
   const backendSeconds = after.postgresBackends.reduce(
@@ -162,17 +165,13 @@ export function usageBetween(
   );
   processes.push({
     name: `PostgreSQL backends (${after.postgresBackends.length} of the run's database)`,
-    cpuSeconds: backendSeconds,
-    coreShare: share(backendSeconds),
+    ...cpu(backendSeconds),
   });
   const benchSeconds =
     (after.benchCpu.user + after.benchCpu.system - before.benchCpu.user - before.benchCpu.system) /
     1e6;
-  processes.push({
-    name: 'benchmark (clients, this process)',
-    cpuSeconds: benchSeconds,
-    coreShare: share(benchSeconds),
-  });
+  processes.push({ name: 'benchmark (clients, this process)', ...cpu(benchSeconds) });
+  const total = cpu(processes.reduce((sum, figures) => sum + figures.cpuSeconds, 0));
 
   const traffic = messageTraffic(before.connections, after.connections, (name) =>
     name.startsWith('canopy-node ') ? 'canopy-node' : name === '' ? 'unnamed' : name,
@@ -196,6 +195,7 @@ export function usageBetween(
   return {
     wallSeconds,
     processes,
+    total,
     nats: traffic.map((group) => ({
       name: `${group.group} (${group.connections})`,
       publishedPerTask: perTask(group.published),

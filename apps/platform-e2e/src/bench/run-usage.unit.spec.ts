@@ -1,0 +1,82 @@
+import type { ProcessSample } from './process-usage.js';
+import { usageBetween } from './run-usage.js';
+import type { UsageSnapshot } from './run-usage.js';
+
+function sample(pid: number, command: string[], cpuSeconds: number, extra = {}): ProcessSample {
+  return {
+    pid,
+    parentPid: 1,
+    command,
+    cpuSeconds,
+    exitedChildrenCpuSeconds: 0,
+    rssBytes: 100 * 1024 * 1024,
+    ...extra,
+  };
+}
+
+function snapshot(
+  atMs: number,
+  processes: ProcessSample[],
+  backends: ProcessSample[],
+  benchSeconds: number,
+): UsageSnapshot {
+  return {
+    atMs,
+    processes,
+    postgresBackends: backends,
+    connections: [],
+    probeReadings: new Map(),
+    benchCpu: { user: benchSeconds * 1e6, system: 0 },
+  };
+}
+
+const scheduler = ['node', '/repo/apps/scheduler/dist/main.js'];
+const agent = ['node', '/repo/apps/node-agent/dist/main.js', '--node-id', 'n1'];
+
+describe('usageBetween', () => {
+  test('gives each process its CPU per task, functions summed under their line, and the total', () => {
+    const before = snapshot(
+      0,
+      [
+        sample(10, scheduler, 2),
+        sample(20, agent, 1, { exitedChildrenCpuSeconds: 3 }),
+        // A persistent function: a child of the agent, started before the run.
+        sample(21, ['python3', 'fn.py'], 0.5, { parentPid: 20 }),
+      ],
+      [sample(30, ['postgres'], 5)],
+      1,
+    );
+    const after = snapshot(
+      10_000,
+      [
+        sample(10, scheduler, 4),
+        sample(20, agent, 2, { exitedChildrenCpuSeconds: 3.5 }),
+        sample(21, ['python3', 'fn.py'], 1, { parentPid: 20 }),
+        // Started during the run: all its time counts.
+        sample(22, ['python3', 'fn.py'], 0.25, { parentPid: 20 }),
+      ],
+      [sample(30, ['postgres'], 6)],
+      1.5,
+    );
+
+    const usage = usageBetween(before, after, 1000);
+
+    const figures = Object.fromEntries(
+      usage.processes.map((process) => [
+        process.name,
+        [process.cpuSeconds, process.coreShare, process.cpuMsPerTask],
+      ]),
+    );
+    expect(figures).toEqual({
+      scheduler: [2, 20, 2],
+      'node-agent n1': [1, 10, 1],
+      // 0.5 s of exited children, 0.5 s of the one running on, 0.25 s of the one started.
+      'function processes (children of node agents)': [1.25, 12.5, 1.25],
+      "PostgreSQL backends (1 of the run's database)": [1, 10, 1],
+      'benchmark (clients, this process)': [0.5, 5, 0.5],
+    });
+    expect(usage.total.cpuSeconds).toBeCloseTo(5.75);
+    expect(usage.total.coreShare).toBeCloseTo(57.5);
+    expect(usage.total.cpuMsPerTask).toBeCloseTo(5.75);
+  });
+});
