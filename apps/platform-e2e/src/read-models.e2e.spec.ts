@@ -3,6 +3,9 @@ import { createReadModelDb } from '@canopy/read-models';
 import type { ReadModelDatabase } from '@canopy/read-models';
 import { foldedReadModels, readModelSnapshot } from '@canopy/read-models/testing';
 import { sql, type Kysely } from 'kysely';
+import { getPriority } from 'node:os';
+import { sampleProcess } from './bench/process-usage.js';
+import type { StackService } from './testing/platform-stack.js';
 import { stackForFile } from './testing/stack-for-file.js';
 
 // The read models are a cache of the event store: no task is lost while the projector is down,
@@ -122,5 +125,20 @@ e2e.test(
     const actual = await readModelSnapshot(db);
     expect(actual).toEqual(expected);
     expect(actual.taskResults.length).toBeGreaterThanOrEqual(7);
+  },
+);
+
+e2e.test(
+  'the projector runs at a lower CPU priority than the services a task waits on',
+  async (stack) => {
+    const niceOf = async (service: StackService): Promise<number | undefined> => {
+      const running = stack.serviceProcesses().find((process) => process.service === service);
+      return running?.pid === undefined ? undefined : (await sampleProcess(running.pid))?.nice;
+    };
+    // The services start at this process's priority; PROJECTOR_NICE's default lowers the projector.
+    const started = getPriority();
+    expect(await niceOf('gateway')).toBe(started);
+    expect(await niceOf('scheduler')).toBe(started);
+    expect(await niceOf('projector')).toBe(Math.max(started, 10));
   },
 );

@@ -21,6 +21,12 @@ export const projectorConfigSchema = commonConfigSchema.safeExtend({
    * models lag by up to this much more; results (`?wait`) do not wait for them.
    */
   PROJECTOR_LINGER_MS: nonNegativeInt().max(1_000).default(25),
+  /**
+   * The projector's CPU priority as a nice value (0 normal, 19 lowest; only ever lowered): on a
+   * machine shared with the services a task's answers wait on, they go first and the projector
+   * works in the gaps, in larger batches. Read models lag a little more under load; 0 turns it off.
+   */
+  PROJECTOR_NICE: nonNegativeInt().max(19).default(10),
   /** While the projector is behind, how often it logs how far. */
   PROJECTOR_LAG_LOG_SECONDS: positiveInt().default(10),
 });

@@ -9,6 +9,16 @@ describe('the projector configuration', () => {
     expect(config.EVENT_STORE).toBe('postgres');
   });
 
+  test('runs at nice 10 unless told otherwise, within 0..19', () => {
+    expect(readConfig(projectorConfigSchema, {}).PROJECTOR_NICE).toBe(10);
+    expect(readConfig(projectorConfigSchema, { PROJECTOR_NICE: '0' }).PROJECTOR_NICE).toBe(0);
+    for (const nice of ['-5', '20', 'low']) {
+      expect(() => readConfig(projectorConfigSchema, { PROJECTOR_NICE: nice })).toThrow(
+        ConfigurationError,
+      );
+    }
+  });
+
   test('reads the batch size', () => {
     expect(
       readConfig(projectorConfigSchema, { PROJECTOR_BATCH_SIZE: '50' }).PROJECTOR_BATCH_SIZE,

@@ -16,6 +16,8 @@ export interface ProcessSample {
   /** User + system CPU time of its children that have exited and been waited for. */
   readonly exitedChildrenCpuSeconds: number;
   readonly rssBytes: number;
+  /** Its main thread's nice value: 0 normal, up to 19 for the lowest CPU priority. */
+  readonly nice: number;
 }
 
 /** One process's figures, or undefined when it has gone (or was never there). */
@@ -37,6 +39,7 @@ export async function sampleProcess(pid: number): Promise<ProcessSample | undefi
       cpuSeconds: (field(14) + field(15)) / TICKS_PER_SECOND,
       exitedChildrenCpuSeconds: (field(16) + field(17)) / TICKS_PER_SECOND,
       rssBytes: Number(rssKiB ?? 0) * 1024,
+      nice: field(19),
     };
   } catch {
     return undefined;

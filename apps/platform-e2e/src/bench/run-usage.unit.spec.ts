@@ -10,6 +10,7 @@ function sample(pid: number, command: string[], cpuSeconds: number, extra = {}):
     cpuSeconds,
     exitedChildrenCpuSeconds: 0,
     rssBytes: 100 * 1024 * 1024,
+    nice: 0,
     ...extra,
   };
 }
