@@ -29,6 +29,12 @@ export const schedulerConfigSchema = commonConfigSchema
      * and delay".
      */
     SCHEDULER_PRIORITY_AGING_SECONDS: positiveInt().max(86_400).default(60),
+    /**
+     * How long the scheduler may wait before reading back its own appends from the event store (it
+     * applied them as it made them): one read per this long instead of one per commit. Appends of
+     * other replicas are read at once. 0: at once.
+     */
+    SCHEDULER_OWN_COMMITS_READ_DELAY_MS: nonNegativeInt().max(1_000).default(20),
     /** A schedule's tick overdue by more than this is missed: of missed ticks only the latest fires. */
     SCHEDULER_MISSED_TICK_GRACE_SECONDS: nonNegativeInt().max(86_400).default(10),
   })

@@ -11,6 +11,7 @@ describe('scheduler configuration', () => {
       SCHEDULER_OFFER_TIMEOUT_MS: 2_000,
       MAX_WAITING_TASKS_PER_ACCOUNT: 10_000,
       SCHEDULER_PRIORITY_AGING_SECONDS: 60,
+      SCHEDULER_OWN_COMMITS_READ_DELAY_MS: 20,
       EVENT_STORE: 'postgres',
     });
   });
@@ -25,6 +26,16 @@ describe('scheduler configuration', () => {
     expect(() => readConfig(schedulerConfigSchema, { SCHEDULER_MAX_ATTEMPTS: '0' })).toThrow(
       ConfigurationError,
     );
+  });
+
+  test('reads its own commits back within 0 to 1000 ms', () => {
+    const read = (value: string) =>
+      readConfig(schedulerConfigSchema, { SCHEDULER_OWN_COMMITS_READ_DELAY_MS: value })
+        .SCHEDULER_OWN_COMMITS_READ_DELAY_MS;
+    expect(read('0')).toBe(0);
+    expect(read('1000')).toBe(1_000);
+    expect(() => read('1001')).toThrow(/SCHEDULER_OWN_COMMITS_READ_DELAY_MS/);
+    expect(() => read('-1')).toThrow(/SCHEDULER_OWN_COMMITS_READ_DELAY_MS/);
   });
 
   test('the heartbeat timeout must exceed the interval', () => {

@@ -104,6 +104,7 @@ export async function startScheduler(
     await openEventStore(eventStoreSelectionOf(config), {
       // On PostgreSQL the store checks the lease in the append's own transaction.
       fenceHolds: (fence) => leases.holds(fence.lease, fence.epoch),
+      ownCommitsReadDelayMs: config.SCHEDULER_OWN_COMMITS_READ_DELAY_MS,
     }).catch(async (error: unknown) => {
       await leasePool.end();
       await ownRevocations?.close();

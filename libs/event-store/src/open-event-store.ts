@@ -15,6 +15,11 @@ export interface OpenEventStoreOptions {
    * (EventStoreDB). The PostgreSQL adapter checks fences in the append's transaction and ignores it.
    */
   readonly fenceHolds?: FenceCheck;
+  /**
+   * How long the PostgreSQL adapter's subscriptions may wait before reading the store's own
+   * appends (see PostgresEventStoreOptions); EventStoreDB pushes every event and ignores it.
+   */
+  readonly ownCommitsReadDelayMs?: number;
 }
 
 /**
@@ -30,9 +35,13 @@ export async function openEventStore(
     case 'postgres': {
       const { PostgresEventStore, migrateEventStore } = await import('./postgres/index.js');
       await migrateEventStore(selection.connectionString);
+      const { ownCommitsReadDelayMs } = options;
       return options.pool === undefined
-        ? new PostgresEventStore({ connectionString: selection.connectionString })
-        : new PostgresEventStore({ pool: options.pool });
+        ? new PostgresEventStore({
+            connectionString: selection.connectionString,
+            ownCommitsReadDelayMs,
+          })
+        : new PostgresEventStore({ pool: options.pool, ownCommitsReadDelayMs });
     }
     case 'eventstoredb': {
       const { EventStoreDbEventStore } = await import('./eventstoredb/index.js');

@@ -6,10 +6,28 @@
 export class Wakeup {
   private woken = false;
   private release: (() => void) | undefined;
+  private deferred: NodeJS.Timeout | undefined;
 
   wake(): void {
+    clearTimeout(this.deferred);
+    this.deferred = undefined;
     this.woken = true;
     this.release?.();
+  }
+
+  /**
+   * Wakes within `delayMs`: at once if something else wakes it first; otherwise one timer for
+   * however many of these arrive meanwhile, so that a stream of them costs one wake-up per delay.
+   */
+  wakeWithin(delayMs: number): void {
+    if (delayMs <= 0) {
+      this.wake();
+      return;
+    }
+    if (this.woken || this.deferred !== undefined) return;
+    this.deferred = setTimeout(() => this.wake(), delayMs);
+    // A pending wake-up must not keep a closing process alive.
+    this.deferred.unref();
   }
 
   /** `timeoutMs` undefined: sleep until woken or aborted. */

@@ -36,6 +36,8 @@ export interface GroupCommitOptions {
   /** Transactions in flight at once. */
   readonly maxInFlight: number;
   readonly beforeCommit?: () => Promise<void>;
+  /** Told of every connection a transaction runs on. */
+  readonly onConnection?: (client: PoolClient) => void;
 }
 
 // A request alone is re-run this often when a concurrent writer in another transaction got in its
@@ -171,6 +173,7 @@ export class GroupCommit {
 
   private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    this.options.onConnection?.(client);
     let failure: Error | undefined;
     try {
       return await work(client);

@@ -10,7 +10,7 @@ import type {
   SubscribeOptions,
 } from '../port/event-store.js';
 import { EventStoreUnavailableError } from '../port/errors.js';
-import { ChangeNotifications } from './change-notifications.js';
+import { ChangeNotifications, OwnConnections } from './change-notifications.js';
 import { decodeCheckpoint, startOfLog, type LogPosition } from './checkpoint.js';
 import {
   isAtOrPast,
@@ -46,6 +46,12 @@ export type PostgresEventStoreOptions = PostgresConnection & {
   readonly maxBatchEvents?: number;
   /** Group-commit transactions in flight at once, each on its own connection; default 2. */
   readonly maxTransactionsInFlight?: number;
+  /**
+   * How long the store's subscriptions may wait before reading what this store itself appended;
+   * default 0 (at once). For a process that applies its own appends as it makes them (see
+   * change-notifications.ts): a stream of its own commits then costs one read per delay.
+   */
+  readonly ownCommitsReadDelayMs?: number;
   readonly hooks?: PostgresEventStoreHooks;
 };
 
@@ -85,12 +91,17 @@ export class PostgresEventStore implements EventStore {
       this.pool.on('connect', (client) => client.on('error', () => undefined));
       this.ownsPool = true;
     }
+    const ownConnections = new OwnConnections();
     this.groupCommit = new GroupCommit(this.pool, {
       maxBatchEvents: options.maxBatchEvents ?? defaultMaxBatchEvents,
       maxInFlight: options.maxTransactionsInFlight ?? defaultMaxTransactionsInFlight,
       beforeCommit: options.hooks?.beforeCommit,
+      onConnection: (client) => ownConnections.note(client),
     });
-    this.notifications = new ChangeNotifications(this.pool);
+    this.notifications = new ChangeNotifications(this.pool, {
+      ownConnections,
+      ownCommitsReadDelayMs: options.ownCommitsReadDelayMs ?? 0,
+    });
     this.liveTail = new LiveTail(
       {
         read: (after, limit) => this.query(() => readTailWindow(this.pool, after, limit)),
