@@ -14,6 +14,7 @@ function openStore(
   options: {
     maxBatchEvents?: number;
     maxTransactionsInFlight?: number;
+    minQueuedToOverlap?: number;
     hooks?: PostgresEventStoreHooks;
   } = {},
 ) {
@@ -55,6 +56,15 @@ async function backendsWaitingOn(waitEvent: string): Promise<number> {
     [waitEvent],
   );
   return rows[0]?.waiting ?? 0;
+}
+
+/** Connections of this database inside a transaction, the admin pool's own query aside. */
+async function backendsInTransaction(): Promise<number> {
+  const { rows } = await admin.query<{ open: number }>(
+    `SELECT count(*)::int AS open FROM pg_stat_activity
+     WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()`,
+  );
+  return rows[0]?.open ?? 0;
 }
 
 function gate(): { opened: Promise<void>; open(): void } {
@@ -211,6 +221,7 @@ test('while one transaction is open, appends to other streams commit in a second
   const release = gate();
   let held = false;
   const store = openStore({
+    minQueuedToOverlap: 1,
     hooks: {
       beforeCommit: async () => {
         if (held) return;
@@ -238,6 +249,76 @@ test('while one transaction is open, appends to other streams commit in a second
   await expect(first).resolves.toMatchObject({ nextExpectedVersion: 1 });
   await expect(sameStream).resolves.toMatchObject({ nextExpectedVersion: 2 });
   expect((await store.readStream(busy)).map((event) => event.type)).toEqual(['First', 'Second']);
+});
+
+test('beside an open transaction, a second starts only once minQueuedToOverlap appends wait, and takes them all', async () => {
+  const inside = gate();
+  const release = gate();
+  let transactions = 0;
+  const store = openStore({
+    minQueuedToOverlap: 3,
+    hooks: {
+      beforeCommit: async () => {
+        transactions += 1;
+        if (transactions > 1) return;
+        inside.open();
+        await release.opened;
+      },
+    },
+  });
+  const first = `gc-${randomUUID()}`;
+  const waiting = Array.from({ length: 3 }, () => `gc-${randomUUID()}`);
+  const append = (streamId: string) =>
+    store.appendToStream(streamId, [newEvent()], { expectedVersion: 'no_stream' });
+
+  const held = append(first);
+  await inside.opened;
+  // One at a time, each in a tick of its own: with a free slot each could start a transaction.
+  const early = [append(waiting[0] as string)];
+  await new Promise((resolve) => setImmediate(resolve));
+  early.push(append(waiting[1] as string));
+  await new Promise((resolve) => setImmediate(resolve));
+  const third = append(waiting[2] as string);
+
+  // The third queued append starts the second transaction, with all three, while the first is open.
+  await expect(Promise.all([...early, third])).resolves.toHaveLength(3);
+  expect(transactions).toBe(2);
+  await expect(eventsPerTransaction(waiting)).resolves.toEqual([3]);
+  release.open();
+  await held;
+});
+
+test('with fewer appends queued, they wait for the transaction in flight and then go together', async () => {
+  const inside = gate();
+  const release = gate();
+  let transactions = 0;
+  const store = openStore({
+    hooks: {
+      beforeCommit: async () => {
+        transactions += 1;
+        if (transactions > 1) return;
+        inside.open();
+        await release.opened;
+      },
+    },
+  });
+  const first = `gc-${randomUUID()}`;
+  const waiting = [`gc-${randomUUID()}`, `gc-${randomUUID()}`];
+  const append = (streamId: string) =>
+    store.appendToStream(streamId, [newEvent()], { expectedVersion: 'no_stream' });
+
+  const held = append(first);
+  await inside.opened;
+  const early = append(waiting[0] as string);
+  await new Promise((resolve) => setImmediate(resolve));
+  const late = append(waiting[1] as string);
+  // Nothing but the release lets them through: no second transaction has begun meanwhile.
+  await expect(backendsInTransaction()).resolves.toBe(1);
+  release.open();
+
+  await Promise.all([held, early, late]);
+  expect(transactions).toBe(2);
+  await expect(eventsPerTransaction(waiting)).resolves.toEqual([2]);
 });
 
 test('of two appends issued together with a shared event id, the first is written and the second conflicts', async () => {

@@ -47,6 +47,11 @@ export type PostgresEventStoreOptions = PostgresConnection & {
   /** Group-commit transactions in flight at once, each on its own connection; default 2. */
   readonly maxTransactionsInFlight?: number;
   /**
+   * Appends queued before a transaction starts beside one already in flight; default 4. Fewer wait
+   * for the one in flight and then go together (see group-commit.ts); 1: whenever one may.
+   */
+  readonly minQueuedToOverlap?: number;
+  /**
    * How long the store's subscriptions may wait before reading what this store itself appended;
    * default 0 (at once). For a process that applies its own appends as it makes them (see
    * change-notifications.ts): a stream of its own commits then costs one read per delay.
@@ -57,6 +62,7 @@ export type PostgresEventStoreOptions = PostgresConnection & {
 
 const defaultMaxBatchEvents = 1000;
 const defaultMaxTransactionsInFlight = 2;
+const defaultMinQueuedToOverlap = 4;
 const defaultReadBatchSize = 1000;
 const catchUpWindowRows = 1000;
 const liveTailWindowRows = 1000;
@@ -95,6 +101,7 @@ export class PostgresEventStore implements EventStore {
     this.groupCommit = new GroupCommit(this.pool, {
       maxBatchEvents: options.maxBatchEvents ?? defaultMaxBatchEvents,
       maxInFlight: options.maxTransactionsInFlight ?? defaultMaxTransactionsInFlight,
+      minQueuedToOverlap: options.minQueuedToOverlap ?? defaultMinQueuedToOverlap,
       beforeCommit: options.hooks?.beforeCommit,
       onConnection: (client) => ownConnections.note(client),
     });
