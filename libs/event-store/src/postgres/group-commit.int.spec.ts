@@ -251,12 +251,16 @@ test('while one transaction is open, appends to other streams commit in a second
   expect((await store.readStream(busy)).map((event) => event.type)).toEqual(['First', 'Second']);
 });
 
-test('beside an open transaction, a second starts only once minQueuedToOverlap appends wait, and takes them all', async () => {
+/**
+ * A store whose first transaction stays open until `release()` (`inside` says it is), later ones
+ * commit at once; `transactions()` counts those that reached their commit.
+ */
+function openStoreHoldingTheFirst(minQueuedToOverlap?: number) {
   const inside = gate();
   const release = gate();
   let transactions = 0;
   const store = openStore({
-    minQueuedToOverlap: 3,
+    ...(minQueuedToOverlap === undefined ? {} : { minQueuedToOverlap }),
     hooks: {
       beforeCommit: async () => {
         transactions += 1;
@@ -266,58 +270,50 @@ test('beside an open transaction, a second starts only once minQueuedToOverlap a
       },
     },
   });
-  const first = `gc-${randomUUID()}`;
-  const waiting = Array.from({ length: 3 }, () => `gc-${randomUUID()}`);
   const append = (streamId: string) =>
     store.appendToStream(streamId, [newEvent()], { expectedVersion: 'no_stream' });
+  return { append, inside: inside.opened, release: release.open, transactions: () => transactions };
+}
 
-  const held = append(first);
-  await inside.opened;
+/** Lets the store's queued work start: a microtask, and a tick. */
+const nextTick = () => new Promise((resolve) => setImmediate(resolve));
+
+test('beside an open transaction, a second starts only once minQueuedToOverlap appends wait, and takes them all', async () => {
+  const { append, inside, release, transactions } = openStoreHoldingTheFirst(3);
+  const waiting = Array.from({ length: 3 }, () => `gc-${randomUUID()}`);
+
+  const held = append(`gc-${randomUUID()}`);
+  await inside;
   // One at a time, each in a tick of its own: with a free slot each could start a transaction.
   const early = [append(waiting[0] as string)];
-  await new Promise((resolve) => setImmediate(resolve));
+  await nextTick();
   early.push(append(waiting[1] as string));
-  await new Promise((resolve) => setImmediate(resolve));
+  await nextTick();
   const third = append(waiting[2] as string);
 
   // The third queued append starts the second transaction, with all three, while the first is open.
   await expect(Promise.all([...early, third])).resolves.toHaveLength(3);
-  expect(transactions).toBe(2);
+  expect(transactions()).toBe(2);
   await expect(eventsPerTransaction(waiting)).resolves.toEqual([3]);
-  release.open();
+  release();
   await held;
 });
 
 test('with fewer appends queued, they wait for the transaction in flight and then go together', async () => {
-  const inside = gate();
-  const release = gate();
-  let transactions = 0;
-  const store = openStore({
-    hooks: {
-      beforeCommit: async () => {
-        transactions += 1;
-        if (transactions > 1) return;
-        inside.open();
-        await release.opened;
-      },
-    },
-  });
-  const first = `gc-${randomUUID()}`;
+  const { append, inside, release, transactions } = openStoreHoldingTheFirst();
   const waiting = [`gc-${randomUUID()}`, `gc-${randomUUID()}`];
-  const append = (streamId: string) =>
-    store.appendToStream(streamId, [newEvent()], { expectedVersion: 'no_stream' });
 
-  const held = append(first);
-  await inside.opened;
+  const held = append(`gc-${randomUUID()}`);
+  await inside;
   const early = append(waiting[0] as string);
-  await new Promise((resolve) => setImmediate(resolve));
+  await nextTick();
   const late = append(waiting[1] as string);
   // Nothing but the release lets them through: no second transaction has begun meanwhile.
   await expect(backendsInTransaction()).resolves.toBe(1);
-  release.open();
+  release();
 
   await Promise.all([held, early, late]);
-  expect(transactions).toBe(2);
+  expect(transactions()).toBe(2);
   await expect(eventsPerTransaction(waiting)).resolves.toEqual([2]);
 });
 
