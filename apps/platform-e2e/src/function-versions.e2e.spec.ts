@@ -114,8 +114,11 @@ e2e.test(
       expect(csv.status).toBe(200);
       expect(await csv.text()).toContain(finished.body.id);
     }, 30_000);
-    const list = await stack.requestJson<{ id: string }[]>('/v1/function/list', { token });
-    expect(list.body).toEqual([]);
+    // The list reads the read model, which shows the deletion once the projector has applied it.
+    await eventually(async () => {
+      const list = await stack.requestJson<{ id: string }[]>('/v1/function/list', { token });
+      expect(list.body).toEqual([]);
+    }, 30_000);
   },
   120_000,
 );

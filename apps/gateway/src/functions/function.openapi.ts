@@ -61,7 +61,8 @@ export const ApiRegisterFunction = () =>
 export const ApiListFunctions = () =>
   ApiPageListOperation({
     summary: "List the account's functions",
-    description: 'Newest first, paged with `limit` and the `cursor` of the `Link` header.',
+    description:
+      'Newest first, paged with `limit` and the `cursor` of the `Link` header. Read from the read models: a registration, change or deletion shows once the projector has applied it (`GET /v1/function/{id}` shows it at once).',
     page: { description: 'A page of functions', schema: functionListSchema },
   });
 

@@ -89,7 +89,8 @@ export const ApiCreateSchedule = () =>
 export const ApiListSchedules = () =>
   ApiPageListOperation({
     summary: 'List schedules',
-    description: "The caller's schedules (not the deleted ones), newest first, in keyset pages.",
+    description:
+      "The caller's schedules (not the deleted ones), newest first, in keyset pages. Read from the read models: a change shows once the projector has applied it.",
     page: {
       description: 'A page of schedules',
       schema: scheduleListSchema,

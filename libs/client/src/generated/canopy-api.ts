@@ -117,7 +117,7 @@ export interface paths {
     };
     /**
      * List the account's functions
-     * @description Newest first, paged with `limit` and the `cursor` of the `Link` header.
+     * @description Newest first, paged with `limit` and the `cursor` of the `Link` header. Read from the read models: a registration, change or deletion shows once the projector has applied it (`GET /v1/function/{id}` shows it at once).
      */
     get: operations['Function_list'];
     put?: never;
@@ -273,7 +273,7 @@ export interface paths {
     };
     /**
      * List schedules
-     * @description The caller's schedules (not the deleted ones), newest first, in keyset pages.
+     * @description The caller's schedules (not the deleted ones), newest first, in keyset pages. Read from the read models: a change shows once the projector has applied it.
      */
     get: operations['Schedule_list'];
     put?: never;
