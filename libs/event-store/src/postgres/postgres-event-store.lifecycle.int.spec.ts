@@ -70,6 +70,7 @@ describe('schema', () => {
       '2026_11_29_23_50_00_create_events',
       '2026_12_05_07_00_00_create_append_events',
       '2026_12_10_09_00_00_plan_event_id_lookup_per_call',
+      '2026_12_12_09_00_00_append_lookups_by_index',
     ]);
   });
 
@@ -123,6 +124,55 @@ describe('schema', () => {
       withNul.data,
       lookingLikeTheWrapper.data,
     ]);
+  });
+});
+
+describe('plans', () => {
+  // The function's plans are made on a connection's first call and kept for its life. Made while
+  // the log is small, PostgreSQL would rather scan it than use an index, and nothing re-plans when
+  // the table's statistics never change (autovacuum off): every later append would read the whole
+  // log. The transaction's own statistics tell which way it read.
+  test('append_events reads the log by its indexes only, even planned on a small log', async () => {
+    const small = await createTestDatabase('event_store_plans');
+    const client = new pg.Client({ connectionString: small.url });
+    try {
+      await migrateEventStore(small.url);
+      await client.connect();
+      await client.query(
+        `INSERT INTO event_store.events (stream_id, stream_version, event_id, type, data)
+         SELECT 'small-' || n, 1, gen_random_uuid(), 'Happened', '{}' FROM generate_series(1, 50) n`,
+      );
+      const [stored] = (
+        await client.query<{ event_id: string }>(
+          "SELECT event_id FROM event_store.events WHERE stream_id = 'small-1'",
+        )
+      ).rows;
+      const fresh = randomUUID();
+      await client.query('BEGIN');
+      const { rows: outcomes } = await client.query<{ request_outcome: string }>(
+        `SELECT request_outcome FROM event_store.append_events(
+           $1::text[], $2::int8[], $3::int4[], $4::uuid[], $5::text[], $6::text[], $7::text[])`,
+        [
+          ['small-1', 'small-new'],
+          [0, 0],
+          [1, 1],
+          [stored?.event_id, fresh],
+          ['Happened', 'Happened'],
+          ['{}', '{}'],
+          ['{}', '{}'],
+        ],
+      );
+      const { rows: reads } = await client.query<{ seq_scan: string; idx_scan: string }>(
+        `SELECT seq_scan::text, idx_scan::text FROM pg_stat_xact_user_tables
+         WHERE relid = 'event_store.events'::regclass`,
+      );
+      await client.query('COMMIT');
+      expect(outcomes.map((row) => row.request_outcome)).toEqual(['repeated', 'appended']);
+      expect(reads).toEqual([{ seq_scan: '0', idx_scan: expect.stringMatching(/^[1-9]\d*$/) }]);
+    } finally {
+      await client.end();
+      await small.drop();
+    }
   });
 });
 
