@@ -142,3 +142,15 @@ e2e.test(
     expect(await niceOf('projector')).toBe(Math.max(started, 10));
   },
 );
+
+e2e.test("each service's database connections carry its name", async () => {
+  // What an operator sees in pg_stat_activity: which service holds which connection.
+  await eventually(async () => {
+    const { rows } = await sql<{ application_name: string }>`
+      SELECT DISTINCT application_name FROM pg_stat_activity
+      WHERE datname = current_database()`.execute(db);
+    expect(rows.map((row) => row.application_name)).toEqual(
+      expect.arrayContaining(['canopy-gateway', 'canopy-scheduler', 'canopy-projector']),
+    );
+  }, 30_000);
+});

@@ -43,7 +43,8 @@ const TRACING_FLUSH_MS = 3_000;
 
 /**
  * A service's whole process: reads and validates its configuration from the environment, once,
- * creates its logger, starts tracing when the OTEL_* variables ask for it (`tracingConfigShape`),
+ * creates its logger, names its PostgreSQL connections `canopy-<name>` (PGAPPNAME, when set, wins),
+ * starts tracing when the OTEL_* variables ask for it (`tracingConfigShape`),
  * starts the service and stops it on SIGINT / SIGTERM. Exits with a ServiceExitCode: 2
  * for a bad configuration (every problem on stderr), 1 for a failed start or a crash (logged as
  * fatal), 0 once it stopped or its one-shot command finished.
@@ -93,6 +94,7 @@ export async function runService<Shape extends ServiceShape>(
     logger.fatal({ err: error }, `${name} crashed`);
     host.exit(ServiceExitCode.failed);
   });
+  host.nameDatabaseConnections(`canopy-${name}`);
   const tracing = host.startTracing(name, plan, logger);
   if (tracing.enabled) logger.info({ tracing: plan }, 'tracing on');
   let running: RunningService | undefined;

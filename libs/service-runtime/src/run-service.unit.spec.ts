@@ -22,6 +22,7 @@ class FakeProcess implements ServiceProcess {
   loggerLevel: LevelWithSilent | undefined;
   loggerOptions: ServiceLoggerOptions | undefined;
   readonly tracing: { service: string; plan: TracingPlan; shutdowns: number }[] = [];
+  readonly databaseConnectionNames: string[] = [];
   private readonly signalListeners = new Map<StopSignal, (signal: StopSignal) => void>();
   private crashListener: ((error: unknown) => void) | undefined;
   private resolveExit!: (code: number) => void;
@@ -72,6 +73,10 @@ class FakeProcess implements ServiceProcess {
         started.shutdowns += 1;
       },
     };
+  }
+
+  nameDatabaseConnections(applicationName: string): void {
+    this.databaseConnectionNames.push(applicationName);
   }
 
   signal(signal: StopSignal): void {
@@ -137,6 +142,7 @@ describe('runService', () => {
     expect(config).not.toHaveProperty('SECRET');
     expect(args).toEqual(['rebuild']);
     expect(host.loggerLevel).toBe('debug');
+    expect(host.databaseConnectionNames).toEqual(['canopy-projector']);
     expect(host.exits).toEqual([]);
   });
 

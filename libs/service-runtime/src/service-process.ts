@@ -27,6 +27,11 @@ export interface ServiceProcess {
   ): ServiceLogger;
   /** Starts the process's tracing as planned (nothing when the plan says off). */
   startTracing(service: string, plan: TracingPlan, logger: ServiceLogger): RunningTracing;
+  /**
+   * Names the PostgreSQL connections the process opens from now on (their `application_name`, as
+   * `pg_stat_activity` shows it), unless PGAPPNAME names them already.
+   */
+  nameDatabaseConnections(applicationName: string): void;
 }
 
 /** This Node process: logs on stdout, problems with the configuration on stderr. */
@@ -50,4 +55,8 @@ export const nodeProcess: ServiceProcess = {
   },
   createLogger: createServiceLogger,
   startTracing: (service, plan, logger) => startTracing(`canopy-${service}`, plan, { logger }),
+  // node-postgres takes a connection's application_name from PGAPPNAME unless its pool names one.
+  nameDatabaseConnections: (applicationName) => {
+    process.env['PGAPPNAME'] ??= applicationName;
+  },
 };
