@@ -28,10 +28,16 @@ export interface UsageSources {
   readonly probeDirectory: string;
 }
 
+/** A PostgreSQL backend serving the run's database, and the name its client gave the connection. */
+export interface PostgresBackendSample extends ProcessSample {
+  /** `application_name`: the services name theirs `canopy-<service>`; '' when unnamed. */
+  readonly applicationName: string;
+}
+
 export interface UsageSnapshot {
   readonly atMs: number;
   readonly processes: readonly ProcessSample[];
-  readonly postgresBackends: readonly ProcessSample[];
+  readonly postgresBackends: readonly PostgresBackendSample[];
   readonly connections: readonly ConnectionCounts[];
   /** What the probe in each Node process of the stack counted and saw, by pid. */
   readonly probeReadings: ReadonlyMap<number, ProbeReading>;
@@ -39,14 +45,21 @@ export interface UsageSnapshot {
 }
 
 export async function takeUsageSnapshot(sources: UsageSources): Promise<UsageSnapshot> {
-  const { rows } = await sources.db.query<{ pid: number }>(
-    `SELECT pid FROM pg_stat_activity
+  const { rows } = await sources.db.query<{ pid: number; application_name: string }>(
+    `SELECT pid, application_name FROM pg_stat_activity
      WHERE datname = current_database() AND application_name <> $1`,
     [BENCH_APPLICATION_NAME],
   );
   const [processes, postgresBackends, connections, probeReadings] = await Promise.all([
     sampleDescendants(),
-    Promise.all(rows.map((row) => sampleProcess(row.pid))),
+    Promise.all(
+      rows.map(async (row) => {
+        const sample = await sampleProcess(row.pid);
+        return sample === undefined
+          ? undefined
+          : { ...sample, applicationName: row.application_name };
+      }),
+    ),
     readConnectionCounts(sources.natsMonitorUrl),
     takeProbeReadings(sources.probeDirectory),
   ]);
@@ -158,15 +171,23 @@ export function usageBetween(
   if (functionSeconds > 0) {
     processes.push({ name: FUNCTIONS, ...cpu(functionSeconds) });
   }
+  // The backends by the service whose connections they serve (its application_name).
   const backendsBefore = new Map(before.postgresBackends.map((sample) => [sample.pid, sample]));
-  const backendSeconds = after.postgresBackends.reduce(
-    (sum, sample) => sum + sample.cpuSeconds - (backendsBefore.get(sample.pid)?.cpuSeconds ?? 0),
-    0,
-  );
-  processes.push({
-    name: `PostgreSQL backends (${after.postgresBackends.length} of the run's database)`,
-    ...cpu(backendSeconds),
-  });
+  const backendsByClient = new Map<string, { backends: number; cpuSeconds: number }>();
+  for (const sample of after.postgresBackends) {
+    const client = backendsByClient.get(sample.applicationName) ?? { backends: 0, cpuSeconds: 0 };
+    client.backends += 1;
+    client.cpuSeconds += sample.cpuSeconds - (backendsBefore.get(sample.pid)?.cpuSeconds ?? 0);
+    backendsByClient.set(sample.applicationName, client);
+  }
+  for (const [client, { backends, cpuSeconds }] of [...backendsByClient].sort(([a], [b]) =>
+    a.localeCompare(b),
+  )) {
+    processes.push({
+      name: `PostgreSQL backends of ${client === '' ? 'unnamed clients' : client} (${backends})`,
+      ...cpu(cpuSeconds),
+    });
+  }
   const benchSeconds =
     (after.benchCpu.user + after.benchCpu.system - before.benchCpu.user - before.benchCpu.system) /
     1e6;

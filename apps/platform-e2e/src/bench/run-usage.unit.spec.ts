@@ -1,6 +1,6 @@
 import type { ProcessSample } from './process-usage.js';
 import { usageBetween } from './run-usage.js';
-import type { UsageSnapshot } from './run-usage.js';
+import type { PostgresBackendSample, UsageSnapshot } from './run-usage.js';
 
 function sample(pid: number, command: string[], cpuSeconds: number, extra = {}): ProcessSample {
   return {
@@ -15,10 +15,14 @@ function sample(pid: number, command: string[], cpuSeconds: number, extra = {}):
   };
 }
 
+function backend(pid: number, applicationName: string, cpuSeconds: number): PostgresBackendSample {
+  return { ...sample(pid, ['postgres'], cpuSeconds), applicationName };
+}
+
 function snapshot(
   atMs: number,
   processes: ProcessSample[],
-  backends: ProcessSample[],
+  backends: PostgresBackendSample[],
   benchSeconds: number,
 ): UsageSnapshot {
   return {
@@ -35,7 +39,7 @@ const scheduler = ['node', '/repo/apps/scheduler/dist/main.js'];
 const agent = ['node', '/repo/apps/node-agent/dist/main.js', '--node-id', 'n1'];
 
 describe('usageBetween', () => {
-  test('gives each process its CPU per task, functions summed under their line, and the total', () => {
+  test('gives each process its CPU per task, functions summed under their line, PostgreSQL by client, and the total', () => {
     const before = snapshot(
       0,
       [
@@ -44,7 +48,12 @@ describe('usageBetween', () => {
         // A persistent function: a child of the agent, started before the run.
         sample(21, ['python3', 'fn.py'], 0.5, { parentPid: 20 }),
       ],
-      [sample(30, ['postgres'], 5)],
+      [
+        backend(30, 'canopy-scheduler', 5),
+        backend(31, 'canopy-scheduler', 1),
+        backend(32, 'canopy-projector', 2),
+        backend(33, '', 0),
+      ],
       1,
     );
     const after = snapshot(
@@ -56,7 +65,14 @@ describe('usageBetween', () => {
         // Started during the run: all its time counts.
         sample(22, ['python3', 'fn.py'], 0.25, { parentPid: 20 }),
       ],
-      [sample(30, ['postgres'], 6)],
+      [
+        backend(30, 'canopy-scheduler', 6),
+        backend(31, 'canopy-scheduler', 1.5),
+        backend(32, 'canopy-projector', 2.25),
+        backend(33, '', 0.25),
+        // Connected during the run: all its time counts.
+        backend(34, 'canopy-projector', 0.25),
+      ],
       1.5,
     );
 
@@ -73,11 +89,13 @@ describe('usageBetween', () => {
       'node-agent n1': [1, 10, 1],
       // 0.5 s of exited children, 0.5 s of the one running on, 0.25 s of the one started.
       'function processes (children of node agents)': [1.25, 12.5, 1.25],
-      "PostgreSQL backends (1 of the run's database)": [1, 10, 1],
+      'PostgreSQL backends of canopy-projector (2)': [0.5, 5, 0.5],
+      'PostgreSQL backends of canopy-scheduler (2)': [1.5, 15, 1.5],
+      'PostgreSQL backends of unnamed clients (1)': [0.25, 2.5, 0.25],
       'benchmark (clients, this process)': [0.5, 5, 0.5],
     });
-    expect(usage.total.cpuSeconds).toBeCloseTo(5.75);
-    expect(usage.total.coreShare).toBeCloseTo(57.5);
-    expect(usage.total.cpuMsPerTask).toBeCloseTo(5.75);
+    expect(usage.total.cpuSeconds).toBeCloseTo(7);
+    expect(usage.total.coreShare).toBeCloseTo(70);
+    expect(usage.total.cpuMsPerTask).toBeCloseTo(7);
   });
 });
