@@ -30,7 +30,7 @@ export interface UsageSources {
 
 /** A PostgreSQL backend serving the run's database, and the name its client gave the connection. */
 export interface PostgresBackendSample extends ProcessSample {
-  /** `application_name`: the services name theirs `canopy-<service>`; '' when unnamed. */
+  /** Its `application_name`: `canopy-<service>` for a service's connection, '' when unnamed. */
   readonly applicationName: string;
 }
 
