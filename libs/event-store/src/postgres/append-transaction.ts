@@ -8,7 +8,9 @@
 //
 // Round trips, not the statements' work, dominate an append, so the transaction is one: the
 // function call on its own is the statement's implicit transaction, and commits as it returns.
-// Values travel as bound array parameters, so nothing is quoted into the SQL text. Only a
+// Values travel as bound parameters, so nothing is quoted into the SQL text: arrays for the
+// requests and event ids, and the events' data and metadata as two JSON arrays, their JSON texts
+// joined (an array of texts would escape every quote in them, and the server parse them twice). Only a
 // beforeCommit hook (the contract suite's, to provoke out-of-order commits) wraps the call in
 // BEGIN ... COMMIT so that the transaction stays open while the hook runs.
 //
@@ -56,7 +58,7 @@ const appendEvents = {
   text: `
     SELECT ${outcomeColumns}
     FROM event_store.append_events($1::text[], $2::int8[], $3::int4[], $4::uuid[], $5::text[],
-                                   $6::text[], $7::text[])`,
+                                   $6::jsonb, $7::jsonb)`,
 };
 
 // The same call behind a fence, still one statement and one round trip: the lease's row is read
@@ -73,7 +75,7 @@ const appendEventsFenced = {
            WHERE name = $8 AND epoch = $9 AND expires_at > clock_timestamp()
              FOR SHARE) AS fence
     CROSS JOIN LATERAL event_store.append_events(fence.request_streams, $2::int8[], $3::int4[],
-                                                 $4::uuid[], $5::text[], $6::text[], $7::text[])`,
+                                                 $4::uuid[], $5::text[], $6::jsonb, $7::jsonb)`,
 };
 
 interface OutcomeRow {
@@ -102,8 +104,8 @@ export async function appendInOneTransaction(
       requests.map((request) => request.eventIds.length),
       requests.flatMap((request) => request.eventIds),
       requests.flatMap((request) => request.types),
-      requests.flatMap((request) => request.data),
-      requests.flatMap((request) => request.metadata),
+      jsonArray(requests, (request) => request.data),
+      jsonArray(requests, (request) => request.metadata),
       ...(fence === undefined ? [] : [fence.lease, fence.epoch]),
     ],
   };
@@ -126,6 +128,14 @@ export async function appendInOneTransaction(
     throw new Error(`append_events answered ${rows.length} of ${requests.length} requests`);
   }
   return rows.map((row, index) => toOutcome(row, requests[index] as PendingAppend));
+}
+
+/** One JSON array of every event's JSON text, in request order. */
+function jsonArray(
+  requests: readonly PendingAppend[],
+  texts: (request: PendingAppend) => readonly string[],
+): string {
+  return `[${requests.map((request) => texts(request).join(',')).join(',')}]`;
 }
 
 function toOutcome(row: OutcomeRow, request: PendingAppend): AppendOutcome {

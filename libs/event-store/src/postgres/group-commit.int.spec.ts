@@ -13,6 +13,7 @@ const stores: PostgresEventStore[] = [];
 function openStore(
   options: {
     maxBatchEvents?: number;
+    maxBatchJsonChars?: number;
     maxTransactionsInFlight?: number;
     minQueuedToOverlap?: number;
     hooks?: PostgresEventStoreHooks;
@@ -149,6 +150,33 @@ test('a transaction holds at most maxBatchEvents events; a larger single append 
   expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(16);
   expect(sizes.filter((size) => size > 4)).toEqual([6]);
   await expect(eventsPerTransaction([large])).resolves.toEqual([6]);
+});
+
+test('a transaction holds at most maxBatchJsonChars of JSON; a larger single append goes alone', async () => {
+  // Each event below is 1 000 characters of data and 2 of metadata ('{}').
+  const store = openStore({ maxBatchJsonChars: 3_100 });
+  const sized = (): NewEvent => ({ id: randomUUID(), type: 'Happened', data: 'x'.repeat(998) });
+  const streams = Array.from({ length: 9 }, () => `gc-${randomUUID()}`);
+  const large = `gc-${randomUUID()}`;
+
+  await Promise.all([
+    ...streams.map((streamId) =>
+      store.appendToStream(streamId, [sized()], { expectedVersion: 'no_stream' }),
+    ),
+    store.appendToStream(large, [sized(), sized(), sized(), sized()], {
+      expectedVersion: 'no_stream',
+    }),
+  ]);
+
+  const sizes = await eventsPerTransaction([...streams, large]);
+  expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(13);
+  expect(sizes.filter((size) => size > 3)).toEqual([4]);
+  await expect(eventsPerTransaction([large])).resolves.toEqual([4]);
+  const { rows } = await admin.query<{ data: unknown }>(
+    'SELECT data FROM event_store.events WHERE stream_id = $1 ORDER BY stream_version',
+    [large],
+  );
+  expect(rows.map((row) => row.data)).toEqual(Array.from({ length: 4 }, () => 'x'.repeat(998)));
 });
 
 test('when a batch fails unexpectedly, its appends are retried one by one', async () => {

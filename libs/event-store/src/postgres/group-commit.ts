@@ -38,6 +38,11 @@ interface QueuedAppend extends PendingAppend {
 export interface GroupCommitOptions {
   /** Largest number of events per transaction (a single larger append still goes alone). */
   readonly maxBatchEvents: number;
+  /**
+   * Most characters of JSON, the events' data and metadata, per transaction (a single larger append
+   * still goes alone). The call passes them as two jsonb values, each limited to 255 MiB.
+   */
+  readonly maxBatchJsonChars: number;
   /** Transactions in flight at once. */
   readonly maxInFlight: number;
   /** Calls queued before a transaction starts beside one in flight; 1: whenever one may. */
@@ -103,7 +108,7 @@ export class GroupCommit {
     }
   }
 
-  /** The queued requests that may go now, in queue order, up to maxBatchEvents. */
+  /** The queued requests that may go now, in queue order, up to maxBatchEvents and maxBatchJsonChars. */
   private takeBatch(): QueuedAppend[] {
     const batch: QueuedAppend[] = [];
     const waiting: QueuedAppend[] = [];
@@ -111,10 +116,14 @@ export class GroupCommit {
     const waitingStreams = new Set<string>();
     const waitingIds = new Set<string>();
     let events = 0;
+    let jsonChars = 0;
     let batchFence: string | undefined;
     for (const request of this.queue) {
+      const requestChars = jsonCharsOf(request);
       const full =
-        batch.length > 0 && events + request.eventIds.length > this.options.maxBatchEvents;
+        batch.length > 0 &&
+        (events + request.eventIds.length > this.options.maxBatchEvents ||
+          jsonChars + requestChars > this.options.maxBatchJsonChars);
       const fence = fenceKey(request);
       const mustWait =
         full ||
@@ -132,6 +141,7 @@ export class GroupCommit {
         batch.push(request);
         batchFence = fence;
         events += request.eventIds.length;
+        jsonChars += requestChars;
         for (const id of request.eventIds) takenIds.add(id);
       }
     }
@@ -193,6 +203,13 @@ export class GroupCommit {
       client.release(failure);
     }
   }
+}
+
+function jsonCharsOf(request: PendingAppend): number {
+  let chars = 0;
+  for (const text of request.data) chars += text.length;
+  for (const text of request.metadata) chars += text.length;
+  return chars;
 }
 
 function fenceKey(request: PendingAppend): string {

@@ -71,6 +71,7 @@ describe('schema', () => {
       '2026_12_05_07_00_00_create_append_events',
       '2026_12_10_09_00_00_plan_event_id_lookup_per_call',
       '2026_12_12_09_00_00_append_lookups_by_index',
+      '2026_12_13_09_00_00_append_events_json_payloads',
     ]);
   });
 
@@ -151,15 +152,15 @@ describe('plans', () => {
       await client.query('BEGIN');
       const { rows: outcomes } = await client.query<{ request_outcome: string }>(
         `SELECT request_outcome FROM event_store.append_events(
-           $1::text[], $2::int8[], $3::int4[], $4::uuid[], $5::text[], $6::text[], $7::text[])`,
+           $1::text[], $2::int8[], $3::int4[], $4::uuid[], $5::text[], $6::jsonb, $7::jsonb)`,
         [
           ['small-1', 'small-new'],
           [0, 0],
           [1, 1],
           [stored?.event_id, fresh],
           ['Happened', 'Happened'],
-          ['{}', '{}'],
-          ['{}', '{}'],
+          '[{}, {}]',
+          '[{}, {}]',
         ],
       );
       const { rows: reads } = await client.query<{ seq_scan: string; idx_scan: string }>(
@@ -173,6 +174,67 @@ describe('plans', () => {
       await client.end();
       await small.drop();
     }
+  });
+});
+
+describe('append_events', () => {
+  const call = (data: string, metadata: string) =>
+    admin.query(
+      `SELECT request_outcome FROM event_store.append_events(
+         $1::text[], $2::int8[], $3::int4[], $4::uuid[], $5::text[], $6::jsonb, $7::jsonb)`,
+      [
+        [`json-${randomUUID()}`],
+        [0],
+        [2],
+        [randomUUID(), randomUUID()],
+        ['A', 'B'],
+        data,
+        metadata,
+      ],
+    );
+
+  test('refuses data or metadata that is not a JSON array of one value per event', async () => {
+    for (const [data, metadata] of [
+      ['[{}]', '[{}, {}]'],
+      ['[{}, {}]', '[{}, {}, {}]'],
+      ['{"a": 1}', '[{}, {}]'],
+      ['[{}, {}]', '"text"'],
+    ] as const) {
+      await expect(call(data, metadata)).rejects.toMatchObject({
+        code: '22023',
+        message: expect.stringContaining('one value per event id'),
+      });
+    }
+    await expect(call('[{"n": 1}, [2]]', '[{}, {"m": true}]')).resolves.toMatchObject({
+      rows: [{ request_outcome: 'appended' }],
+    });
+  });
+
+  // Processes of the earlier release call it with text[] during a rolling upgrade.
+  test('the earlier text[] signature appends and answers as the JSON one does', async () => {
+    const streamId = `text-${randomUUID()}`;
+    const ids = [randomUUID(), randomUUID()];
+    const textCall = () =>
+      admin.query<{ request_outcome: string; request_version: string }>(
+        `SELECT request_outcome, request_version::text FROM event_store.append_events(
+           $1::text[], $2::int8[], $3::int4[], $4::uuid[], $5::text[], $6::text[], $7::text[])`,
+        [[streamId], [0], [2], ids, ['A', 'B'], ['{"n": 1}', '"two"'], ['{}', '{"m": 1}']],
+      );
+    await expect(textCall()).resolves.toMatchObject({
+      rows: [{ request_outcome: 'appended', request_version: '2' }],
+    });
+    await expect(textCall()).resolves.toMatchObject({
+      rows: [{ request_outcome: 'repeated', request_version: '2' }],
+    });
+    const { rows } = await admin.query(
+      `SELECT stream_version::int, event_id, type, data, metadata FROM event_store.events
+       WHERE stream_id = $1 ORDER BY stream_version`,
+      [streamId],
+    );
+    expect(rows).toEqual([
+      { stream_version: 1, event_id: ids[0], type: 'A', data: { n: 1 }, metadata: {} },
+      { stream_version: 2, event_id: ids[1], type: 'B', data: 'two', metadata: { m: 1 } },
+    ]);
   });
 });
 

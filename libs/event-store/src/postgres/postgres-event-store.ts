@@ -44,6 +44,11 @@ export interface PostgresEventStoreHooks {
 export type PostgresEventStoreOptions = PostgresConnection & {
   /** Largest number of events written by one group-commit transaction; default 1000. */
   readonly maxBatchEvents?: number;
+  /**
+   * Most characters of JSON (the events' data and metadata) written by one group-commit
+   * transaction; default 32 Mi, at most 96 MiB of UTF-8. A single larger append goes alone.
+   */
+  readonly maxBatchJsonChars?: number;
   /** Group-commit transactions in flight at once, each on its own connection; default 2. */
   readonly maxTransactionsInFlight?: number;
   /**
@@ -61,6 +66,7 @@ export type PostgresEventStoreOptions = PostgresConnection & {
 };
 
 const defaultMaxBatchEvents = 1000;
+const defaultMaxBatchJsonChars = 32 * 1024 * 1024;
 const defaultMaxTransactionsInFlight = 2;
 const defaultMinQueuedToOverlap = 4;
 const defaultReadBatchSize = 1000;
@@ -100,6 +106,7 @@ export class PostgresEventStore implements EventStore {
     const ownConnections = new OwnConnections();
     this.groupCommit = new GroupCommit(this.pool, {
       maxBatchEvents: options.maxBatchEvents ?? defaultMaxBatchEvents,
+      maxBatchJsonChars: options.maxBatchJsonChars ?? defaultMaxBatchJsonChars,
       maxInFlight: options.maxTransactionsInFlight ?? defaultMaxTransactionsInFlight,
       minQueuedToOverlap: options.minQueuedToOverlap ?? defaultMinQueuedToOverlap,
       beforeCommit: options.hooks?.beforeCommit,
