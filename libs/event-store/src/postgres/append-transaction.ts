@@ -10,9 +10,9 @@
 // function call on its own is the statement's implicit transaction, and commits as it returns.
 // Values travel as bound parameters, so nothing is quoted into the SQL text: arrays for the
 // requests and event ids, and the events' data and metadata as two JSON arrays, their JSON texts
-// joined (an array of texts would escape every quote in them, and the server parse them twice). Only a
-// beforeCommit hook (the contract suite's, to provoke out-of-order commits) wraps the call in
-// BEGIN ... COMMIT so that the transaction stays open while the hook runs.
+// joined (an array of texts would escape every quote in them, and the server parse them twice).
+// Only a beforeCommit hook (the contract suite's, to provoke out-of-order commits) wraps the call
+// in BEGIN ... COMMIT so that the transaction stays open while the hook runs.
 //
 // Any failure leaves the connection suspect (an aborted transaction; a cancelled call may still hold
 // the session lock): the caller discards it, and the server rolls back and releases every lock.

@@ -108,7 +108,10 @@ export class GroupCommit {
     }
   }
 
-  /** The queued requests that may go now, in queue order, up to maxBatchEvents and maxBatchJsonChars. */
+  /**
+   * The queued requests that may go now, in queue order, up to maxBatchEvents and
+   * maxBatchJsonChars.
+   */
   private takeBatch(): QueuedAppend[] {
     const batch: QueuedAppend[] = [];
     const waiting: QueuedAppend[] = [];

@@ -6,7 +6,8 @@ import { up as appendLookupsByIndex } from './2026_12_12_09_00_00_append_lookups
 // event_store.append_events takes the events' data and metadata as two JSON arrays (jsonb), one
 // value per event id in order, instead of two text[] of JSON texts. Everything else is as
 // 2026_12_05_07_00_00_create_append_events made it (see there for the outcomes and the order of
-// work that keeps readers gap-free), with the settings of 2026_12_12_09_00_00_append_lookups_by_index.
+// work that keeps readers gap-free), with the settings of
+// 2026_12_12_09_00_00_append_lookups_by_index.
 //
 // Why: a text[] parameter travels as an array literal in which every quote of every JSON text is
 // escaped. The caller escapes each text, the server parses the literal and then each element as
@@ -18,9 +19,10 @@ import { up as appendLookupsByIndex } from './2026_12_12_09_00_00_append_lookups
 // The text[] signature stays, for processes of the earlier release during a rolling upgrade: it
 // now turns its arrays into JSON arrays and calls this one, so the work is defined once.
 //
-// A jsonb value holds at most 255 MiB: the store puts at most 32 Mi characters of JSON in one call
-// unless a single append holds more (maxBatchJsonChars, group-commit.ts), and an append whose events
-// hold more than 255 MiB of JSON is refused (text[] allowed up to 1 GiB, a size no event here nears).
+// A jsonb value holds at most 255 MiB: the store puts at most 32 Mi characters of JSON in one
+// call unless a single append holds more (maxBatchJsonChars, group-commit.ts), and an append whose
+// events hold more than 255 MiB of JSON is refused (text[] allowed up to 1 GiB, a size no event
+// here nears).
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function up(db: Kysely<any>): Promise<void> {
@@ -41,8 +43,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       conflicting_event_id uuid
     )
     LANGUAGE plpgsql
-    -- Every statement's plan is made once per connection (the generic plans are right for any batch)
-    -- and none reads the events table sequentially, whatever it held when the plan was made.
+    -- Every statement's plan is made once per connection (the generic plans are right for any
+    -- batch) and none reads the events table sequentially, whatever it held when the plan was made.
     SET plan_cache_mode = force_generic_plan
     SET enable_seqscan = off
     AS $function$
@@ -83,7 +85,8 @@ export async function up(db: Kysely<any>): Promise<void> {
          OR jsonb_typeof(event_metadata) IS DISTINCT FROM 'array'
          OR jsonb_array_length(event_data) <> total_events
          OR jsonb_array_length(event_metadata) <> total_events THEN
-        RAISE EXCEPTION 'event_data and event_metadata must be JSON arrays of one value per event id'
+        RAISE EXCEPTION
+          'event_data and event_metadata must be JSON arrays of one value per event id'
           USING ERRCODE = 'invalid_parameter_value';
       END IF;
 
