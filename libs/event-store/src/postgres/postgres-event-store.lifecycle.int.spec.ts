@@ -7,6 +7,7 @@ import type { NewEvent } from '../port/event-store.js';
 import { EventStoreUnavailableError } from '../port/errors.js';
 import { RecordingSubscription } from '../testing/index.js';
 import { migrateEventStore, PostgresEventStore } from './index.js';
+import * as appendEventsJsonPayloads from './migrations/2026_12_13_09_00_00_append_events_json_payloads.js';
 
 let database: TestDatabase;
 let admin: pg.Pool;
@@ -235,6 +236,68 @@ describe('append_events', () => {
       { stream_version: 1, event_id: ids[0], type: 'A', data: { n: 1 }, metadata: {} },
       { stream_version: 2, event_id: ids[1], type: 'B', data: 'two', metadata: { m: 1 } },
     ]);
+  });
+});
+
+describe('rolling upgrade', () => {
+  // A process of the earlier release prepared its text[] call before the migration ran; it keeps
+  // appending through the same prepared statement afterwards, beside the new release's calls.
+  test('a connection appending through the text[] call keeps appending across the migration', async () => {
+    const upgraded = await createTestDatabase('event_store_upgrade');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const db = new Kysely<any>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: upgraded.url }) }),
+    });
+    const earlier = new pg.Client({ connectionString: upgraded.url });
+    const store = new PostgresEventStore({ connectionString: upgraded.url });
+    try {
+      await migrateEventStore(db);
+      await db.transaction().execute((tx) => appendEventsJsonPayloads.down(tx));
+      await earlier.connect();
+      const streamId = `earlier-${randomUUID()}`;
+      const appendEarlier = (version: number) =>
+        earlier.query<{ request_outcome: string; request_version: string }>({
+          name: 'earlier_append_events',
+          text: `SELECT request_outcome, request_version::text FROM event_store.append_events(
+                   $1::text[], $2::int8[], $3::int4[], $4::uuid[], $5::text[], $6::text[], $7::text[])`,
+          values: [
+            [streamId],
+            [version],
+            [1],
+            [randomUUID()],
+            ['A'],
+            [`{"v": ${version}}`],
+            ['{}'],
+          ],
+        });
+      await expect(appendEarlier(0)).resolves.toMatchObject({
+        rows: [{ request_outcome: 'appended', request_version: '1' }],
+      });
+
+      await db.transaction().execute((tx) => appendEventsJsonPayloads.up(tx));
+
+      await expect(appendEarlier(1)).resolves.toMatchObject({
+        rows: [{ request_outcome: 'appended', request_version: '2' }],
+      });
+      await store.appendToStream(streamId, [{ id: randomUUID(), type: 'B', data: { v: 2 } }], {
+        expectedVersion: 2,
+      });
+      await expect(appendEarlier(3)).resolves.toMatchObject({
+        rows: [{ request_outcome: 'appended', request_version: '4' }],
+      });
+      const events = await store.readStream(streamId);
+      expect(events.map((event) => [event.type, event.data])).toEqual([
+        ['A', { v: 0 }],
+        ['A', { v: 1 }],
+        ['B', { v: 2 }],
+        ['A', { v: 3 }],
+      ]);
+    } finally {
+      await store.close();
+      await earlier.end();
+      await db.destroy();
+      await upgraded.drop();
+    }
   });
 });
 
