@@ -1,5 +1,6 @@
 import { eventually } from '@canopy/async-testing';
 import { PostgresEventStore, migrateEventStore } from '@canopy/event-store/postgres';
+import { RecordingSubscription } from '@canopy/event-store/testing';
 import { createTestDatabase, type TestDatabase } from '@canopy/local-services/testing';
 import { createReadModelDb, migrateReadModels, type ReadModelDatabase } from '@canopy/read-models';
 import { apiProjections } from '@canopy/read-models/projections';
@@ -29,6 +30,12 @@ afterAll(async () => {
 test('a caught-up projector waiting for commits to gather stops at once, its batch kept', async () => {
   const history = realisticHistory({ tasks: 2 });
   await appendHistory(store, history);
+  // Reads hold back events behind any transaction still writing on the server, in any database (the
+  // event store's fence): another test's may be open now. Once a reader sees the whole history, every
+  // later read does, and the projector's first read takes all of it.
+  const reader = new RecordingSubscription(store);
+  await reader.waitFor('the whole history', (events) => events.length >= history.eventCount);
+  await reader.stop();
   const batches: number[] = [];
   const projection = new LiveProjection({
     db,
