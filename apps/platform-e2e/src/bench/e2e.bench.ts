@@ -4,6 +4,7 @@ import { nodeRuntimes, RuntimeNotAvailableError } from './bench-nodes.js';
 import type { NodeRuntime } from './bench-nodes.js';
 import { formatPlatformRun, formatWhereTheTimeGoes } from './platform-report.js';
 import { defaultWarmupTasks, runPlatform } from './platform-run.js';
+import { describeWakeUpCost, measureWakeUpCost } from './wake-up-cost.js';
 import type { PlatformLoad } from './platform-run.js';
 
 // Throughput, latency and where the time goes, for the whole system as real processes
@@ -79,6 +80,8 @@ const warmupTasks =
     : commandLine.nonNegativeInteger('warmup', values.warmup);
 
 try {
+  // Before the stack starts, so that nothing else of the run is awake meanwhile.
+  const wakeUpCost = await measureWakeUpCost();
   const run = await runPlatform({
     runtime,
     ...(functionConcurrency === undefined ? {} : { functionConcurrency }),
@@ -90,7 +93,10 @@ try {
     serviceEnv,
     progress: (line) => process.stdout.write(`${line}\n`),
   });
-  process.stdout.write(`\n${formatPlatformRun(run)}\n\n${formatWhereTheTimeGoes(run)}\n`);
+  process.stdout.write(
+    `\n${formatPlatformRun(run)}\n\n${formatWhereTheTimeGoes(run)}\n\n` +
+      `${describeWakeUpCost(wakeUpCost)}\n`,
+  );
 } catch (error) {
   if (!(error instanceof RuntimeNotAvailableError)) throw error;
   process.stderr.write(`\n${error.message}\n`);

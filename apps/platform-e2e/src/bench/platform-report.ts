@@ -20,6 +20,7 @@ function cpuCells(figures: UsageReport['total']): string[] {
     `${figures.cpuSeconds.toFixed(2)} s`,
     `${figures.coreShare.toFixed(0)} %`,
     `${figures.cpuMsPerTask.toFixed(2)} ms`,
+    figures.wakeUpsPerTask.toFixed(1),
   ];
 }
 
@@ -102,6 +103,7 @@ export function formatWhereTheTimeGoes(run: PlatformRun): string {
           'CPU',
           '% of a core',
           'CPU/task',
+          'wake-ups/task',
           'RSS start',
           'RSS end',
           'live heap start',

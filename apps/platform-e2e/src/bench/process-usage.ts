@@ -18,6 +18,11 @@ export interface ProcessSample {
   readonly rssBytes: number;
   /** Its main thread's nice value: 0 normal, up to 19 for the lowest CPU priority. */
   readonly nice: number;
+  /**
+   * How often its threads went to sleep and were woken again (their voluntary context switches,
+   * summed); read by `withWakeUps`, 0 until then.
+   */
+  readonly wakeUps: number;
 }
 
 /** One process's figures, or undefined when it has gone (or was never there). */
@@ -40,6 +45,7 @@ export async function sampleProcess(pid: number): Promise<ProcessSample | undefi
       exitedChildrenCpuSeconds: (field(16) + field(17)) / TICKS_PER_SECOND,
       rssBytes: Number(rssKiB ?? 0) * 1024,
       nice: field(19),
+      wakeUps: 0,
     };
   } catch {
     return undefined;
@@ -64,4 +70,26 @@ export async function sampleDescendants(rootPid: number = process.pid): Promise<
     }
   }
   return samples.filter((sample) => sample.pid !== rootPid && below.has(sample.pid));
+}
+
+/**
+ * `sample` with the voluntary context switches of all its threads, each a sleep and a wake-up (the
+ * main thread of a Node process; its V8 and libuv helpers; the threads of a Go server). Unchanged
+ * when the process has gone.
+ */
+export async function withWakeUps(sample: ProcessSample): Promise<ProcessSample> {
+  try {
+    const threads = await readdir(`/proc/${sample.pid}/task`);
+    const counts = await Promise.all(
+      threads.map(async (thread) => {
+        const status = await readFile(`/proc/${sample.pid}/task/${thread}/status`, 'utf8').catch(
+          () => '',
+        );
+        return Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status)?.[1] ?? 0);
+      }),
+    );
+    return { ...sample, wakeUps: counts.reduce((sum, count) => sum + count, 0) };
+  } catch {
+    return sample;
+  }
 }

@@ -11,7 +11,7 @@ import {
 import type { Stalls } from './service-probe-readings.js';
 import type { ProbeReading } from './service-probe.js';
 import { nodeProcessName, processGroup } from './process-names.js';
-import { sampleDescendants, sampleProcess } from './process-usage.js';
+import { sampleDescendants, sampleProcess, withWakeUps } from './process-usage.js';
 import type { ProcessSample } from './process-usage.js';
 
 // What the processes of a run spent: CPU and memory (/proc), NATS messages (the server's /connz)
@@ -42,6 +42,8 @@ export interface UsageSnapshot {
   /** What the probe in each Node process of the stack counted and saw, by pid. */
   readonly probeReadings: ReadonlyMap<number, ProbeReading>;
   readonly benchCpu: NodeJS.CpuUsage;
+  /** The benchmark process's own threads' voluntary context switches. */
+  readonly benchWakeUps: number;
 }
 
 export async function takeUsageSnapshot(sources: UsageSources): Promise<UsageSnapshot> {
@@ -50,18 +52,19 @@ export async function takeUsageSnapshot(sources: UsageSources): Promise<UsageSna
      WHERE datname = current_database() AND application_name <> $1`,
     [BENCH_APPLICATION_NAME],
   );
-  const [processes, postgresBackends, connections, probeReadings] = await Promise.all([
-    sampleDescendants(),
+  const [processes, postgresBackends, connections, probeReadings, bench] = await Promise.all([
+    sampleDescendants().then((samples) => Promise.all(samples.map(withWakeUps))),
     Promise.all(
       rows.map(async (row) => {
         const sample = await sampleProcess(row.pid);
         return sample === undefined
           ? undefined
-          : { ...sample, applicationName: row.application_name };
+          : { ...(await withWakeUps(sample)), applicationName: row.application_name };
       }),
     ),
     readConnectionCounts(sources.natsMonitorUrl),
     takeProbeReadings(sources.probeDirectory),
+    sampleProcess(process.pid).then((sample) => sample && withWakeUps(sample)),
   ]);
   return {
     atMs: performance.now(),
@@ -70,6 +73,7 @@ export async function takeUsageSnapshot(sources: UsageSources): Promise<UsageSna
     connections,
     probeReadings,
     benchCpu: process.cpuUsage(),
+    benchWakeUps: bench?.wakeUps ?? 0,
   };
 }
 
@@ -80,6 +84,8 @@ export interface ProcessFigures {
   readonly coreShare: number;
   /** CPU time per task issued in the run, in milliseconds. */
   readonly cpuMsPerTask: number;
+  /** Times its threads slept and were woken, per task issued (voluntary context switches). */
+  readonly wakeUpsPerTask: number;
   /** Resident memory of a Canopy process at the start and at the end of the run. */
   readonly rssStartBytes?: number | undefined;
   readonly rssEndBytes?: number | undefined;
@@ -106,7 +112,10 @@ export interface UsageReport {
   readonly wallSeconds: number;
   readonly processes: readonly ProcessFigures[];
   /** The processes' figures added up: what the run cost the machine, the benchmark included. */
-  readonly total: Pick<ProcessFigures, 'cpuSeconds' | 'coreShare' | 'cpuMsPerTask'>;
+  readonly total: Pick<
+    ProcessFigures,
+    'cpuSeconds' | 'coreShare' | 'cpuMsPerTask' | 'wakeUpsPerTask'
+  >;
   readonly nats: readonly NatsFigures[];
   readonly postgresRoundTrips: readonly PerTask[];
   /** The statements each process sent most, per task. */
@@ -135,64 +144,83 @@ export function usageBetween(
   tasks: number,
 ): UsageReport {
   const wallSeconds = (after.atMs - before.atMs) / 1000;
-  const cpu = (cpuSeconds: number): UsageReport['total'] => ({
+  const cpu = (cpuSeconds: number, wakeUps: number): UsageReport['total'] => ({
     cpuSeconds,
     coreShare: (cpuSeconds / wallSeconds) * 100,
     cpuMsPerTask: (cpuSeconds * 1000) / tasks,
+    wakeUpsPerTask: wakeUps / tasks,
   });
   const earlier = new Map(before.processes.map((sample) => [sample.pid, sample]));
   const parents = new Map(after.processes.map((sample) => [sample.pid, sample]));
 
   const processes: ProcessFigures[] = [];
   let functionSeconds = 0;
+  let functionWakeUps = 0;
   for (const sample of after.processes) {
     const start = earlier.get(sample.pid);
     const name = processName(sample, parents);
     // A process started during the run (a persistent function) counts from zero.
     const cpuSeconds = sample.cpuSeconds - (start?.cpuSeconds ?? 0);
+    const wakeUps = sample.wakeUps - (start?.wakeUps ?? 0);
     // Per-task functions have exited: their time is their agent's time of waited-for children.
     if (isNodeAgent(sample)) {
       functionSeconds += sample.exitedChildrenCpuSeconds - (start?.exitedChildrenCpuSeconds ?? 0);
     }
     if (name === FUNCTIONS) {
       functionSeconds += cpuSeconds;
+      functionWakeUps += wakeUps;
       continue;
     }
     const canopy = nodeProcessName(sample.command) !== undefined;
     processes.push({
       name,
-      ...cpu(cpuSeconds),
+      ...cpu(cpuSeconds, wakeUps),
       rssStartBytes: canopy ? start?.rssBytes : undefined,
       rssEndBytes: canopy ? sample.rssBytes : undefined,
       liveHeapStartBytes: before.probeReadings.get(sample.pid)?.liveHeapBytes,
       liveHeapEndBytes: after.probeReadings.get(sample.pid)?.liveHeapBytes,
     });
   }
-  if (functionSeconds > 0) {
-    processes.push({ name: FUNCTIONS, ...cpu(functionSeconds) });
+  if (functionSeconds > 0 || functionWakeUps > 0) {
+    processes.push({ name: FUNCTIONS, ...cpu(functionSeconds, functionWakeUps) });
   }
   // The backends by the service whose connections they serve (its application_name).
   const backendsBefore = new Map(before.postgresBackends.map((sample) => [sample.pid, sample]));
-  const backendsByClient = new Map<string, { backends: number; cpuSeconds: number }>();
+  const backendsByClient = new Map<
+    string,
+    { backends: number; cpuSeconds: number; wakeUps: number }
+  >();
   for (const sample of after.postgresBackends) {
-    const client = backendsByClient.get(sample.applicationName) ?? { backends: 0, cpuSeconds: 0 };
+    const client = backendsByClient.get(sample.applicationName) ?? {
+      backends: 0,
+      cpuSeconds: 0,
+      wakeUps: 0,
+    };
+    const start = backendsBefore.get(sample.pid);
     client.backends += 1;
-    client.cpuSeconds += sample.cpuSeconds - (backendsBefore.get(sample.pid)?.cpuSeconds ?? 0);
+    client.cpuSeconds += sample.cpuSeconds - (start?.cpuSeconds ?? 0);
+    client.wakeUps += sample.wakeUps - (start?.wakeUps ?? 0);
     backendsByClient.set(sample.applicationName, client);
   }
-  for (const [client, { backends, cpuSeconds }] of [...backendsByClient].sort(([a], [b]) =>
+  for (const [client, { backends, cpuSeconds, wakeUps }] of [...backendsByClient].sort(([a], [b]) =>
     a.localeCompare(b),
   )) {
     processes.push({
       name: `PostgreSQL backends of ${client === '' ? 'unnamed clients' : client} (${backends})`,
-      ...cpu(cpuSeconds),
+      ...cpu(cpuSeconds, wakeUps),
     });
   }
   const benchSeconds =
     (after.benchCpu.user + after.benchCpu.system - before.benchCpu.user - before.benchCpu.system) /
     1e6;
-  processes.push({ name: 'benchmark (clients, this process)', ...cpu(benchSeconds) });
-  const total = cpu(processes.reduce((sum, figures) => sum + figures.cpuSeconds, 0));
+  processes.push({
+    name: 'benchmark (clients, this process)',
+    ...cpu(benchSeconds, after.benchWakeUps - before.benchWakeUps),
+  });
+  const total = cpu(
+    processes.reduce((sum, figures) => sum + figures.cpuSeconds, 0),
+    processes.reduce((sum, figures) => sum + figures.wakeUpsPerTask * tasks, 0),
+  );
 
   const traffic = messageTraffic(before.connections, after.connections, (name) =>
     name.startsWith('canopy-node ') ? 'canopy-node' : name === '' ? 'unnamed' : name,

@@ -11,12 +11,18 @@ function sample(pid: number, command: string[], cpuSeconds: number, extra = {}):
     exitedChildrenCpuSeconds: 0,
     rssBytes: 100 * 1024 * 1024,
     nice: 0,
+    wakeUps: 0,
     ...extra,
   };
 }
 
-function backend(pid: number, applicationName: string, cpuSeconds: number): PostgresBackendSample {
-  return { ...sample(pid, ['postgres'], cpuSeconds), applicationName };
+function backend(
+  pid: number,
+  applicationName: string,
+  cpuSeconds: number,
+  wakeUps = 0,
+): PostgresBackendSample {
+  return { ...sample(pid, ['postgres'], cpuSeconds, { wakeUps }), applicationName };
 }
 
 function snapshot(
@@ -24,6 +30,7 @@ function snapshot(
   processes: ProcessSample[],
   backends: PostgresBackendSample[],
   benchSeconds: number,
+  benchWakeUps = 0,
 ): UsageSnapshot {
   return {
     atMs,
@@ -32,6 +39,7 @@ function snapshot(
     connections: [],
     probeReadings: new Map(),
     benchCpu: { user: benchSeconds * 1e6, system: 0 },
+    benchWakeUps,
   };
 }
 
@@ -97,5 +105,49 @@ describe('usageBetween', () => {
     expect(usage.total.cpuSeconds).toBeCloseTo(7);
     expect(usage.total.coreShare).toBeCloseTo(70);
     expect(usage.total.cpuMsPerTask).toBeCloseTo(7);
+  });
+
+  test('counts the wake-ups of each process per task, backends by client, and their total', () => {
+    const before = snapshot(
+      0,
+      [
+        sample(10, scheduler, 0, { wakeUps: 5_000 }),
+        sample(20, agent, 0, { wakeUps: 100 }),
+        sample(21, ['python3', 'fn.py'], 0, { parentPid: 20, wakeUps: 40 }),
+      ],
+      [backend(30, 'canopy-scheduler', 0, 700), backend(31, 'canopy-scheduler', 0, 300)],
+      0,
+      9_000,
+    );
+    const after = snapshot(
+      10_000,
+      [
+        sample(10, scheduler, 0, { wakeUps: 9_000 }),
+        sample(20, agent, 0, { wakeUps: 2_100 }),
+        sample(21, ['python3', 'fn.py'], 0, { parentPid: 20, wakeUps: 1_040 }),
+        // Started during the run: all its wake-ups count.
+        sample(22, ['python3', 'fn.py'], 0, { parentPid: 20, wakeUps: 500 }),
+      ],
+      [
+        backend(30, 'canopy-scheduler', 0, 1_700),
+        backend(31, 'canopy-scheduler', 0, 1_300),
+        backend(32, 'canopy-scheduler', 0, 1_000),
+      ],
+      0,
+      12_000,
+    );
+
+    const usage = usageBetween(before, after, 1000);
+
+    expect(
+      Object.fromEntries(usage.processes.map((figures) => [figures.name, figures.wakeUpsPerTask])),
+    ).toEqual({
+      scheduler: 4,
+      'node-agent n1': 2,
+      'function processes (children of node agents)': 1.5,
+      'PostgreSQL backends of canopy-scheduler (3)': 3,
+      'benchmark (clients, this process)': 3,
+    });
+    expect(usage.total.wakeUpsPerTask).toBeCloseTo(13.5);
   });
 });
