@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startStack } from '../testing/platform-stack.js';
+import { runClosedLoop } from './load-shapes.js';
 
 // Issuing throughput, single POSTs against batches (npm run bench:issue): the gateway, scheduler and
 // projector as real processes, no node (tasks stay queued; the account's quota is off). Counts tasks
@@ -41,18 +42,14 @@ try {
 
   /** Runs `requests` requests over `clients` concurrent clients; tasks recorded per second. */
   const measure = async (requests: number, send: () => Promise<number>): Promise<number> => {
-    let next = 0;
     let recorded = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: clients }, async () => {
-        while (next < requests) {
-          next += 1;
-          recorded += await send();
-        }
-      }),
-    );
-    return recorded / ((performance.now() - started) / 1000);
+    const elapsedMs = await runClosedLoop({ tasks: requests, clients }, async () => {
+      // Not `recorded += await send()`: that reads `recorded` before the await, and the clients'
+      // answers overwrite each other.
+      const answered = await send();
+      recorded += answered;
+    });
+    return recorded / (elapsedMs / 1000);
   };
 
   const single = () =>
