@@ -30,6 +30,14 @@ export class CommandLine {
     return value;
   }
 
+  /** The option `--name`'s value, a number, 0 or more. */
+  nonNegative(name: string, text: string): number {
+    const value = Number(text);
+    if (!Number.isFinite(value) || value < 0 || text.trim() === '')
+      this.fail(`--${name} must be a number, 0 or more`);
+    return value;
+  }
+
   /** The option `--name`'s value, a whole number, 0 or more. */
   nonNegativeInteger(name: string, text: string): number {
     const value = Number(text);

@@ -3,7 +3,7 @@ import { CommandLine } from '../command-line.js';
 import { nodeRuntimes, RuntimeNotAvailableError } from './bench-nodes.js';
 import type { NodeRuntime } from './bench-nodes.js';
 import { formatPlatformRun, formatWhereTheTimeGoes } from './platform-report.js';
-import { defaultWarmupTasks, runPlatform } from './platform-run.js';
+import { DEFAULT_WARMUP_SECONDS, defaultWarmupTasks, runPlatform } from './platform-run.js';
 import { describeWakeUpCost, measureWakeUpCost } from './wake-up-cost.js';
 import type { PlatformLoad } from './platform-run.js';
 
@@ -15,7 +15,8 @@ const usage = `Usage: npm run bench:e2e -- [options]
   --concurrency C                         persistent: invocations one function process
                                           serves at once (1: one after another)
   --nodes K --slots S                     K nodes of S slots each (4, 8)
-  --warmup W                              W tasks first, not counted (4 x K x S; 0: none)
+  --warmup W --warmup-seconds T          a closed loop first, not counted, of at least W
+                                          tasks and T seconds (4 x K x S, 5; both 0: none)
   --env KEY=VALUE                         a setting for every process of the stack (repeatable),
                                           e.g. --env PROJECTOR_BATCH_SIZE=500
   closed loop (the default): --tasks M --clients C   (20000, 64)
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '4' },
     slots: { type: 'string', default: '8' },
     warmup: { type: 'string' },
+    'warmup-seconds': { type: 'string', default: String(DEFAULT_WARMUP_SECONDS) },
     env: { type: 'string', multiple: true, default: [] },
     rate: { type: 'string' },
     duration: { type: 'string' },
@@ -74,10 +76,13 @@ const functionConcurrency =
 
 const nodes = commandLine.positiveInteger('nodes', values.nodes);
 const slots = commandLine.positiveInteger('slots', values.slots);
-const warmupTasks =
-  values.warmup === undefined
-    ? defaultWarmupTasks(nodes, slots)
-    : commandLine.nonNegativeInteger('warmup', values.warmup);
+const warmUp = {
+  tasks:
+    values.warmup === undefined
+      ? defaultWarmupTasks(nodes, slots)
+      : commandLine.nonNegativeInteger('warmup', values.warmup),
+  seconds: commandLine.nonNegative('warmup-seconds', values['warmup-seconds']),
+};
 
 try {
   // Before the stack starts, so that nothing else of the run is awake meanwhile.
@@ -88,7 +93,7 @@ try {
     nodes,
     slots,
     load,
-    warmupTasks,
+    warmUp,
     details: true,
     serviceEnv,
     progress: (line) => process.stdout.write(`${line}\n`),

@@ -36,6 +36,47 @@ export async function runClosedLoop(
   return performance.now() - started;
 }
 
+/**
+ * A warm-up before a measured run: a closed loop that goes on until it has run at least `tasks`
+ * tasks and for at least `seconds`. The count makes sure every slot has been used; the time lets
+ * the processes' compilers finish with the code a run keeps calling (a stack fed at full load
+ * from cold takes a few seconds to reach its steady rate, however many tasks it is given).
+ */
+export interface WarmUpShape {
+  readonly tasks: number;
+  readonly seconds: number;
+  readonly clients: number;
+}
+
+/** Whether the warm-up runs at all (both its counts zero: none). */
+export function warmsUp(shape: WarmUpShape): boolean {
+  return shape.tasks > 0 || shape.seconds > 0;
+}
+
+/**
+ * Runs `runTask` as `runClosedLoop` does, until at least `shape.tasks` tasks have run and
+ * `shape.seconds` have passed (a task in flight then is finished, not cut off); resolves with the
+ * number of tasks run. `runTask` must not reject.
+ */
+export async function runWarmUp(
+  shape: WarmUpShape,
+  runTask: (index: number) => Promise<void>,
+): Promise<number> {
+  if (!warmsUp(shape)) return 0;
+  let next = 0;
+  const until = performance.now() + shape.seconds * 1000;
+  const goesOn = (): boolean => next < shape.tasks || performance.now() < until;
+  const client = async (): Promise<void> => {
+    while (goesOn()) {
+      const index = next;
+      next += 1;
+      await runTask(index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, shape.clients) }, () => client()));
+  return next;
+}
+
 export interface OpenLoopShape {
   readonly ratePerSecond: number;
   readonly durationSeconds: number;

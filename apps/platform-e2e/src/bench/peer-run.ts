@@ -1,6 +1,6 @@
 import { summarizeLatencies } from './latency-summary.js';
 import type { LatencySummary } from './latency-summary.js';
-import { runClosedLoop } from './load-shapes.js';
+import { runClosedLoop, runWarmUp } from './load-shapes.js';
 import type { ClosedLoopShape } from './load-shapes.js';
 
 // One system's figures under the peers' load shape: C producers each issuing one no-op job and
@@ -17,9 +17,13 @@ export interface PeerRun {
   readonly latency: LatencySummary;
 }
 
-/** The load of a peer run: the closed loop measured, after `warmup` jobs left out of the figures. */
+/**
+ * The load of a peer run: the closed loop measured, after a warm-up of at least `warmup` jobs and
+ * `warmupSeconds` left out of the figures.
+ */
 export interface PeerShape extends ClosedLoopShape {
   readonly warmup: number;
+  readonly warmupSeconds: number;
 }
 
 /**
@@ -31,11 +35,10 @@ export async function runPeer(
   shape: PeerShape,
   runJob: () => Promise<void>,
 ): Promise<PeerRun> {
-  if (shape.warmup > 0) {
-    await runClosedLoop({ tasks: shape.warmup, clients: shape.clients }, () =>
-      runJob().catch(() => undefined),
-    );
-  }
+  await runWarmUp(
+    { tasks: shape.warmup, seconds: shape.warmupSeconds, clients: shape.clients },
+    () => runJob().catch(() => undefined),
+  );
   const latencies: number[] = [];
   let errors = 0;
   let firstError: unknown;

@@ -4,7 +4,7 @@ import { redisAnswers, runBullMq } from './bullmq-peer.js';
 import { formatMs } from './latency-summary.js';
 import type { PeerRun } from './peer-run.js';
 import { runPgBoss } from './pg-boss-peer.js';
-import { defaultWarmupTasks, runPlatform } from './platform-run.js';
+import { DEFAULT_WARMUP_SECONDS, defaultWarmupTasks, runPlatform } from './platform-run.js';
 import { formatRate, formatTable } from './report-tables.js';
 
 // Canopy against the job queues its users compare it with, in the same run on the same machine
@@ -14,7 +14,9 @@ import { formatRate, formatTable } from './report-tables.js';
 
 const usage = `Usage: npm run bench:peers -- [--tasks M] [--clients C] [--workers K] [--slots S]
   --tasks 10000 --clients 64 --workers 4 --slots 8 by default
-  --warmup W        W jobs first on each system, not counted (4 x K x S; 0: none)
+  --warmup W --warmup-seconds T
+                    a closed loop first on each system, not counted, of at least W jobs
+                    and T seconds (4 x K x S, 5; both 0: none)
   --poll-ms 25      how often a pg-boss producer looks up its job
   --redis-url URL   BullMQ's Redis (REDIS_URL, else redis://127.0.0.1:6379)`;
 
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '4' },
     slots: { type: 'string', default: '8' },
     warmup: { type: 'string' },
+    'warmup-seconds': { type: 'string', default: String(DEFAULT_WARMUP_SECONDS) },
     'poll-ms': { type: 'string', default: '25' },
     'redis-url': { type: 'string', default: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379' },
     help: { type: 'boolean', short: 'h' },
@@ -44,13 +47,14 @@ const shape = {
     values.warmup === undefined
       ? defaultWarmupTasks(workers, slots)
       : commandLine.nonNegativeInteger('warmup', values.warmup),
+  warmupSeconds: commandLine.nonNegative('warmup-seconds', values['warmup-seconds']),
 };
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 say(
   `${shape.tasks} no-op jobs, ${shape.clients} producers issuing one at a time and waiting for ` +
-    `its completion, ${shape.workers} workers x ${shape.slots} slots, after ${shape.warmup} ` +
-    'jobs of warm-up on each system',
+    `its completion, ${shape.workers} workers x ${shape.slots} slots, after a warm-up of ` +
+    `at least ${shape.warmup} jobs and ${shape.warmupSeconds} s on each system`,
 );
 const runs: PeerRun[] = [];
 const skipped: string[] = [];
@@ -74,7 +78,7 @@ const canopyRun = await runPlatform({
   nodes: shape.workers,
   slots: shape.slots,
   load: { kind: 'closed', tasks: shape.tasks, clients: shape.clients },
-  warmupTasks: shape.warmup,
+  warmUp: { tasks: shape.warmup, seconds: shape.warmupSeconds },
   details: false,
   progress: (line) => say(`Canopy: ${line}`),
 });

@@ -48,6 +48,10 @@ export function formatPlatformRun(run: PlatformRun): string {
   const errors = [...run.errors].sort((left, right) => right[1] - left[1]);
   const facts: [string, string][] = [
     ['runtime', runtimeName(run.options)],
+    [
+      'warm-up before the run (not counted)',
+      `${run.warmedUp.tasks} tasks in ${(run.warmedUp.ms / 1000).toFixed(1)} s`,
+    ],
     ['tasks issued', String(run.issued)],
     ['tasks completed (200)', String(run.completed)],
     ['errors', String(run.issued - run.completed)],

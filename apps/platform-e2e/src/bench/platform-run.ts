@@ -8,8 +8,8 @@ import { startBenchNodes } from './bench-nodes.js';
 import type { NodeRuntime } from './bench-nodes.js';
 import { summarizeLatencies } from './latency-summary.js';
 import type { LatencySummary } from './latency-summary.js';
-import { runClosedLoop, runOpenLoop } from './load-shapes.js';
-import type { ClosedLoopShape, OpenLoopShape } from './load-shapes.js';
+import { runClosedLoop, runOpenLoop, runWarmUp, warmsUp } from './load-shapes.js';
+import type { ClosedLoopShape, OpenLoopShape, WarmUpShape } from './load-shapes.js';
 import { canopyProcesses, memoryAtQuarters, sampleCanopyMemory } from './memory-trace.js';
 import type { MemorySample } from './memory-trace.js';
 import { serviceProbeEnv } from './service-probe-readings.js';
@@ -32,10 +32,16 @@ import type { ClientTaskTimes, StageFigures } from './task-stages.js';
  * enough that none waits for a socket (a queued request would count as latency).
  */
 const OPEN_LOOP_CONNECTIONS = 1024;
-/** The warm-up unless told otherwise: every slot's function started and used a few times. */
+/** The warm-up's tasks unless told otherwise: every slot's function started and used a few times. */
 export function defaultWarmupTasks(nodes: number, slots: number): number {
   return 4 * nodes * slots;
 }
+
+/**
+ * The warm-up's length unless told otherwise. Fed at full load from cold, the stack's rate climbs
+ * for about four seconds (its processes' compilers at work) before it levels off.
+ */
+export const DEFAULT_WARMUP_SECONDS = 5;
 
 /** Clients of an open loop's warm-up. */
 const WARMUP_CLIENTS = 64;
@@ -51,11 +57,11 @@ export interface PlatformRunOptions {
   readonly slots: number;
   readonly load: PlatformLoad;
   /**
-   * Tasks run (closed loop, the run's clients or 64) and left out of every figure before the
-   * measured run: processes started, code compiled, connections opened, as in a system that has
-   * been up for a while.
+   * Tasks run before the measured run and left out of every figure (a closed loop of the run's
+   * clients, or 64, for at least this many tasks and seconds): processes started, code compiled,
+   * connections opened, as in a system that has been up for a while.
    */
-  readonly warmupTasks: number;
+  readonly warmUp: Omit<WarmUpShape, 'clients'>;
   /** Also measure where the time goes: stages, CPU and memory, NATS messages, PostgreSQL round trips. */
   readonly details: boolean;
   /** Settings for every process of the stack, services and nodes (`--env KEY=VALUE`). */
@@ -70,6 +76,8 @@ export interface PlatformRun {
   /** Why tasks did not end with a 200 result, with how many did not for that reason. */
   readonly errors: ReadonlyMap<string, number>;
   readonly elapsedMs: number;
+  /** The warm-up before the run, left out of every figure. */
+  readonly warmedUp: { readonly tasks: number; readonly ms: number };
   /** Completed tasks per second of wall time. */
   readonly throughput: number;
   /** From the POST (open loop: from when the arrival was due) to the 201. */
@@ -163,16 +171,23 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
           stack.url,
           load.kind === 'closed' ? load.clients : OPEN_LOOP_CONNECTIONS,
         );
-        if (options.warmupTasks > 0) {
-          options.progress(`warming up: ${options.warmupTasks} tasks, not counted`);
-          await runClosedLoop(
-            {
-              tasks: options.warmupTasks,
-              clients: load.kind === 'closed' ? load.clients : WARMUP_CLIENTS,
-            },
-            async () => void (await issueTaskAndAwaitResult(http, token, nodes.functionId)),
+        const warmUp: WarmUpShape = {
+          ...options.warmUp,
+          clients: load.kind === 'closed' ? load.clients : WARMUP_CLIENTS,
+        };
+        const warmUpStarted = performance.now();
+        if (warmsUp(warmUp)) {
+          options.progress(
+            `warming up: ${warmUp.tasks} tasks and ${warmUp.seconds} s at least, not counted`,
           );
         }
+        const warmedUp = {
+          tasks: await runWarmUp(
+            warmUp,
+            async () => void (await issueTaskAndAwaitResult(http, token, nodes.functionId)),
+          ),
+          ms: performance.now() - warmUpStarted,
+        };
         // Let the start-up settle (the projector catches up with the account and the nodes).
         await untilProjectorCaughtUp(db);
         const before: UsageSnapshot | undefined =
@@ -252,6 +267,7 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
           completed: completed.length,
           errors,
           elapsedMs,
+          warmedUp,
           throughput: (completed.length / elapsedMs) * 1000,
           toCreated: summarizeLatencies(
             tasks.flatMap(({ task, startedAt }) =>
