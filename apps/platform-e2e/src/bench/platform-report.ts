@@ -98,6 +98,22 @@ export function formatWhereTheTimeGoes(run: PlatformRun): string {
       ),
     );
   }
+  if (run.overTime.length > 0) {
+    const from = run.options.load.kind === 'open' ? 'arrival due' : 'POST';
+    blocks.push(
+      formatTable(
+        ['started in (s)', 'tasks', `${from} -> 201 p50`, 'p99', `${from} -> result p50`, 'p99'],
+        run.overTime.map((period) => [
+          `${period.fromSeconds}-${period.toSeconds}`,
+          String(period.tasks),
+          formatMs(period.toCreated.p50),
+          formatMs(period.toCreated.p99),
+          formatMs(period.toResult.p50),
+          formatMs(period.toResult.p99),
+        ]),
+      ),
+    );
+  }
   const usage = run.usage;
   if (usage !== undefined) {
     blocks.push(

@@ -8,6 +8,8 @@ import { startBenchNodes } from './bench-nodes.js';
 import type { NodeRuntime } from './bench-nodes.js';
 import { summarizeLatencies } from './latency-summary.js';
 import type { LatencySummary } from './latency-summary.js';
+import { latencyOverTime } from './latency-over-time.js';
+import type { LatencyPeriod } from './latency-over-time.js';
 import { runClosedLoop, runOpenLoop, runWarmUp, warmsUp } from './load-shapes.js';
 import type { ClosedLoopShape, OpenLoopShape, WarmUpShape } from './load-shapes.js';
 import { canopyProcesses, memoryAtQuarters, sampleCanopyMemory } from './memory-trace.js';
@@ -84,6 +86,8 @@ export interface PlatformRun {
   readonly toCreated: LatencySummary;
   /** From the POST (open loop: from when the arrival was due) to the result, completed tasks. */
   readonly toResult: LatencySummary;
+  /** The same two latencies by when the tasks started: whether the run was steady. */
+  readonly overTime: readonly LatencyPeriod[];
   readonly openLoop?: {
     readonly achievedRate: number;
     readonly startLag: LatencySummary;
@@ -268,6 +272,13 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
           errors,
           elapsedMs,
           warmedUp,
+          overTime: latencyOverTime(
+            tasks.map(({ task, startedAt }) => ({
+              startedAt,
+              createdReceived: task.createdReceived,
+              resultReceived: task.error === undefined ? task.resultReceived : undefined,
+            })),
+          ),
           throughput: (completed.length / elapsedMs) * 1000,
           toCreated: summarizeLatencies(
             tasks.flatMap(({ task, startedAt }) =>
