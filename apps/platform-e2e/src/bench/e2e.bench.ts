@@ -21,8 +21,8 @@ const usage = `Usage: npm run bench:e2e -- [options]
                                           e.g. --env PROJECTOR_BATCH_SIZE=500
   closed loop (the default): --tasks M --clients C   (20000, 64)
   open loop: --rate R --duration S        R arrivals per second for S seconds (S: 10)
-  --rate half                             the closed loop first (--tasks, --clients), then the
-                                          open loop at half the rate it reached`;
+  --rate half                             the closed loop first (--tasks, --clients), then on
+                                          the same stack the open loop at half the rate it reached`;
 
 const { values } = parseArgs({
   options: {
@@ -46,22 +46,21 @@ commandLine.answerHelp(values.help);
 const runtime = values.runtime as NodeRuntime;
 if (!nodeRuntimes.includes(runtime))
   commandLine.fail(`--runtime must be one of ${nodeRuntimes.join(', ')}`);
-const closedLoad: PlatformLoad = {
-  kind: 'closed',
+const closedLoop = {
   tasks: commandLine.positiveInteger('tasks', values.tasks),
   clients: commandLine.positiveInteger('clients', values.clients),
 };
 const durationSeconds = commandLine.positive('duration', values.duration ?? '10');
-/** `--rate half`: the open loop's rate is half what the closed loop reaches first. */
-const atHalfTheMaximum = values.rate === 'half';
 const load: PlatformLoad =
-  values.rate === undefined || atHalfTheMaximum
-    ? closedLoad
-    : {
-        kind: 'open',
-        ratePerSecond: commandLine.positive('rate', values.rate),
-        durationSeconds,
-      };
+  values.rate === undefined
+    ? { kind: 'closed', ...closedLoop }
+    : values.rate === 'half'
+      ? { kind: 'half', ...closedLoop, durationSeconds }
+      : {
+          kind: 'open',
+          ratePerSecond: commandLine.positive('rate', values.rate),
+          durationSeconds,
+        };
 if (values.rate === undefined && values.duration !== undefined)
   commandLine.fail('--duration needs --rate');
 
@@ -93,31 +92,17 @@ const warmUp = {
 try {
   // Before the stack starts, so that nothing else of the run is awake meanwhile.
   const wakeUpCost = await measureWakeUpCost();
-  const options = {
+  const run = await runPlatform({
     runtime,
     ...(functionConcurrency === undefined ? {} : { functionConcurrency }),
     nodes,
     slots,
+    load,
     warmUp,
+    details: true,
     serviceEnv,
-    progress: (line: string) => void process.stdout.write(`${line}\n`),
-  };
-  let measured = load;
-  if (atHalfTheMaximum) {
-    const maximum = await runPlatform({ ...options, load, details: false });
-    process.stdout.write(`\n${formatPlatformRun(maximum)}\n\n`);
-    if (maximum.completed === 0) {
-      process.stderr.write('the closed loop completed no task: no rate to halve\n');
-      process.exit(1);
-    }
-    const ratePerSecond = Math.max(1, Math.round(maximum.throughput / 2));
-    process.stdout.write(
-      `half the maximum: ${ratePerSecond} tasks/s (the closed loop's ` +
-        `${maximum.throughput.toFixed(0)} / 2), on a new stack\n`,
-    );
-    measured = { kind: 'open', ratePerSecond, durationSeconds };
-  }
-  const run = await runPlatform({ ...options, load: measured, details: true });
+    progress: (line) => process.stdout.write(`${line}\n`),
+  });
   process.stdout.write(
     `\n${formatPlatformRun(run)}\n\n${formatWhereTheTimeGoes(run)}\n\n` +
       `${describeWakeUpCost(wakeUpCost)}\n`,

@@ -93,6 +93,14 @@ export interface OpenLoopRun {
 }
 
 /**
+ * The open loop at half the rate a closed loop reached, in whole tasks per second (at least 1): the
+ * load at which the benchmarks' latency targets are stated.
+ */
+export function atHalfTheRate(throughput: number, durationSeconds: number): OpenLoopShape {
+  return { ratePerSecond: Math.max(1, Math.round(throughput / 2)), durationSeconds };
+}
+
+/**
  * Starts `runTask(scheduledAt)` at `ratePerSecond` for `durationSeconds`, evenly spaced, without
  * waiting for earlier tasks; resolves once every task's outcome is in. `scheduledAt` (wall clock,
  * ms) is when the arrival was due: latencies measured from it include any lag of the generator

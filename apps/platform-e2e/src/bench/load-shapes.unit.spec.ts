@@ -1,4 +1,4 @@
-import { runClosedLoop, runWarmUp, warmsUp } from './load-shapes.js';
+import { atHalfTheRate, runClosedLoop, runWarmUp, warmsUp } from './load-shapes.js';
 
 describe('runClosedLoop', () => {
   test('runs every task once with at most `clients` at a time', async () => {
@@ -77,5 +77,16 @@ describe('runWarmUp', () => {
       }),
     ).toBe(0);
     expect(ran).toBe(0);
+  });
+});
+
+describe('atHalfTheRate', () => {
+  test('halves the rate to whole tasks per second and keeps the duration', () => {
+    expect(atHalfTheRate(1741.4, 20)).toEqual({ ratePerSecond: 871, durationSeconds: 20 });
+    expect(atHalfTheRate(1399, 10)).toEqual({ ratePerSecond: 700, durationSeconds: 10 });
+  });
+
+  test('never comes to less than one task per second', () => {
+    expect(atHalfTheRate(0.4, 10).ratePerSecond).toBe(1);
   });
 });

@@ -10,7 +10,7 @@ import { summarizeLatencies } from './latency-summary.js';
 import type { LatencySummary } from './latency-summary.js';
 import { latencyOverTime } from './latency-over-time.js';
 import type { LatencyPeriod } from './latency-over-time.js';
-import { runClosedLoop, runOpenLoop, runWarmUp, warmsUp } from './load-shapes.js';
+import { atHalfTheRate, runClosedLoop, runOpenLoop, runWarmUp, warmsUp } from './load-shapes.js';
 import type { ClosedLoopShape, OpenLoopShape, WarmUpShape } from './load-shapes.js';
 import { canopyProcesses, memoryAtQuarters, sampleCanopyMemory } from './memory-trace.js';
 import type { MemorySample } from './memory-trace.js';
@@ -48,8 +48,18 @@ export const DEFAULT_WARMUP_SECONDS = 5;
 /** Clients of an open loop's warm-up. */
 const WARMUP_CLIENTS = 64;
 
-export type PlatformLoad =
+/** The load a run measures. */
+export type MeasuredLoad =
   ({ readonly kind: 'closed' } & ClosedLoopShape) | ({ readonly kind: 'open' } & OpenLoopShape);
+
+/**
+ * The load of a run: a closed or an open loop, or (`half`) the closed loop of `tasks` from
+ * `clients` first, left out of the figures but for its rate, then the open loop on the same stack
+ * at half that rate for `durationSeconds`.
+ */
+export type PlatformLoad =
+  | MeasuredLoad
+  | ({ readonly kind: 'half' } & ClosedLoopShape & Pick<OpenLoopShape, 'durationSeconds'>);
 
 export interface PlatformRunOptions {
   readonly runtime: NodeRuntime;
@@ -80,6 +90,10 @@ export interface PlatformRun {
   readonly elapsedMs: number;
   /** The warm-up before the run, left out of every figure. */
   readonly warmedUp: { readonly tasks: number; readonly ms: number };
+  /** The load measured: the options' load, or for `half` the open loop it came to. */
+  readonly load: MeasuredLoad;
+  /** `half`: the closed loop before the run, whose rate was halved. */
+  readonly maximum?: { readonly tasks: number; readonly ms: number; readonly throughput: number };
   /** Completed tasks per second of wall time. */
   readonly throughput: number;
   /** From the POST (open loop: from when the arrival was due) to the 201. */
@@ -124,12 +138,15 @@ interface RunTask {
 }
 
 export async function runPlatform(options: PlatformRunOptions): Promise<PlatformRun> {
-  const { load } = options;
+  const { load: asked } = options;
   options.progress(
     `starting the stack: ${options.nodes} ${runtimeName(options)} nodes x ${options.slots} slots; ` +
-      (load.kind === 'closed'
-        ? `${load.tasks} tasks from ${load.clients} clients (closed loop)`
-        : `${load.ratePerSecond} tasks/s for ${load.durationSeconds} s (open loop)`),
+      (asked.kind === 'closed'
+        ? `${asked.tasks} tasks from ${asked.clients} clients (closed loop)`
+        : asked.kind === 'open'
+          ? `${asked.ratePerSecond} tasks/s for ${asked.durationSeconds} s (open loop)`
+          : `${asked.tasks} tasks from ${asked.clients} clients (closed loop), then an open loop ` +
+            `at half their rate for ${asked.durationSeconds} s`),
   );
   const probeDirectory = await mkdtemp(path.join(tmpdir(), 'canopy-bench-pg-probe-'));
   const processEnv = withServiceEnv(
@@ -173,11 +190,11 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
             : undefined;
         const http = new BenchHttpClient(
           stack.url,
-          load.kind === 'closed' ? load.clients : OPEN_LOOP_CONNECTIONS,
+          asked.kind === 'closed' ? asked.clients : OPEN_LOOP_CONNECTIONS,
         );
         const warmUp: WarmUpShape = {
           ...options.warmUp,
-          clients: load.kind === 'closed' ? load.clients : WARMUP_CLIENTS,
+          clients: asked.kind === 'open' ? WARMUP_CLIENTS : asked.clients,
         };
         const warmUpStarted = performance.now();
         if (warmsUp(warmUp)) {
@@ -192,6 +209,23 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
           ),
           ms: performance.now() - warmUpStarted,
         };
+        let load: MeasuredLoad;
+        let maximum: PlatformRun['maximum'];
+        if (asked.kind === 'half') {
+          options.progress(`the maximum: ${asked.tasks} tasks, counted for their rate only`);
+          let completed = 0;
+          const ms = await runClosedLoop(asked, async () => {
+            const task = await issueTaskAndAwaitResult(http, token, nodes.functionId);
+            if (task.error === undefined) completed += 1;
+          });
+          if (completed === 0)
+            throw new Error('the closed loop completed no task: no rate to halve');
+          maximum = { tasks: completed, ms, throughput: (completed / ms) * 1000 };
+          load = { kind: 'open', ...atHalfTheRate(maximum.throughput, asked.durationSeconds) };
+          options.progress(`half the maximum: ${load.ratePerSecond} tasks/s`);
+        } else {
+          load = asked;
+        }
         // Let the start-up settle (the projector catches up with the account and the nodes).
         await untilProjectorCaughtUp(db);
         const before: UsageSnapshot | undefined =
@@ -272,6 +306,8 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
           errors,
           elapsedMs,
           warmedUp,
+          load,
+          ...(maximum === undefined ? {} : { maximum }),
           overTime: latencyOverTime(
             tasks.map(({ task, startedAt }) => ({
               startedAt,
