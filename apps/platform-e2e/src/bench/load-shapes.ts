@@ -23,17 +23,30 @@ export async function runClosedLoop(
   shape: ClosedLoopShape,
   runTask: (index: number) => Promise<void>,
 ): Promise<number> {
-  let next = 0;
   const started = performance.now();
+  await runClients(Math.min(shape.clients, shape.tasks), (next) => next < shape.tasks, runTask);
+  return performance.now() - started;
+}
+
+/**
+ * `clients` clients, each starting task after task while `goesOn(tasks started so far)`; resolves
+ * once all are done with the number of tasks run.
+ */
+async function runClients(
+  clients: number,
+  goesOn: (next: number) => boolean,
+  runTask: (index: number) => Promise<void>,
+): Promise<number> {
+  let next = 0;
   const client = async (): Promise<void> => {
-    while (next < shape.tasks) {
+    while (goesOn(next)) {
       const index = next;
       next += 1;
       await runTask(index);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(shape.clients, shape.tasks) }, () => client()));
-  return performance.now() - started;
+  await Promise.all(Array.from({ length: clients }, () => client()));
+  return next;
 }
 
 /**
@@ -63,18 +76,12 @@ export async function runWarmUp(
   runTask: (index: number) => Promise<void>,
 ): Promise<number> {
   if (!warmsUp(shape)) return 0;
-  let next = 0;
   const until = performance.now() + shape.seconds * 1000;
-  const goesOn = (): boolean => next < shape.tasks || performance.now() < until;
-  const client = async (): Promise<void> => {
-    while (goesOn()) {
-      const index = next;
-      next += 1;
-      await runTask(index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, shape.clients) }, () => client()));
-  return next;
+  return runClients(
+    Math.max(1, shape.clients),
+    (next) => next < shape.tasks || performance.now() < until,
+    runTask,
+  );
 }
 
 export interface OpenLoopShape {
