@@ -18,7 +18,12 @@ import {
   nodeCredentialsIssuer,
   serviceConnectionOptions,
 } from '@canopy/nats-auth';
-import { NestLogger, eventStoreSelectionOf } from '@canopy/service-runtime';
+import {
+  NestLogger,
+  eventStoreSelectionOf,
+  natsServersForLog,
+  sayWhileWaiting,
+} from '@canopy/service-runtime';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -126,8 +131,10 @@ export async function startGateway(
 
     const aggregates = aggregatesOn(store);
 
-    const nats: NatsConnection = await connect(
-      await serviceConnectionOptions('canopy-gateway', config),
+    const nats: NatsConnection = await sayWhileWaiting(
+      connect(await serviceConnectionOptions('canopy-gateway', config)),
+      logger,
+      `NATS at ${natsServersForLog(config.NATS_URL)}`,
     );
     cleanups.push(() => nats.drain());
     metrics.nats.watch(nats);

@@ -3,7 +3,12 @@ import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
 import { apiProjections, readProjectionPosition } from '@canopy/read-models/projections';
 import type { ProjectionPosition } from '@canopy/read-models/projections';
 import { serviceConnectionOptions } from '@canopy/nats-auth';
-import { eventStoreSelectionOf, type ServiceLogger } from '@canopy/service-runtime';
+import {
+  eventStoreSelectionOf,
+  natsServersForLog,
+  sayWhileWaiting,
+  type ServiceLogger,
+} from '@canopy/service-runtime';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   ServiceMetrics,
@@ -45,7 +50,11 @@ export async function startProjector(
   try {
     await migrateReadModels(db);
     store = await openEventStore(eventStoreSelectionOf(config), { pool });
-    nats = await connect(await serviceConnectionOptions('canopy-projector', config));
+    nats = await sayWhileWaiting(
+      connect(await serviceConnectionOptions('canopy-projector', config)),
+      logger,
+      `NATS at ${natsServersForLog(config.NATS_URL)}`,
+    );
   } catch (error) {
     await nats?.close();
     await store?.close();

@@ -21,7 +21,13 @@ import {
   openNodeCredentialRevocations,
   serviceConnectionOptions,
 } from '@canopy/nats-auth';
-import { NestLogger, eventStoreSelectionOf, natsServers } from '@canopy/service-runtime';
+import {
+  NestLogger,
+  eventStoreSelectionOf,
+  natsServers,
+  natsServersForLog,
+  sayWhileWaiting,
+} from '@canopy/service-runtime';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { NatsLink } from './availability/nats-link.js';
 import { StoreHealth } from './availability/store-health.js';
@@ -299,7 +305,8 @@ export async function startScheduler(
       },
     );
     app.useGlobalFilters(new RpcReplyFilter(logger));
-    await app.listen();
+    // Listening connects to NATS, waiting for a server that does not answer yet.
+    await sayWhileWaiting(app.listen(), logger, `NATS at ${natsServersForLog(config.NATS_URL)}`);
   } catch (error) {
     await app?.close().catch(() => undefined);
     await store.close();

@@ -6,3 +6,4 @@ export * from './run-service.js';
 export * from './nats-servers.js';
 export * from './event-store-selection.js';
 export * from './nest-logger.js';
+export * from './while-waiting.js';

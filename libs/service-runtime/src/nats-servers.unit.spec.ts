@@ -1,4 +1,4 @@
-import { natsServers } from './nats-servers.js';
+import { natsServers, natsServersForLog } from './nats-servers.js';
 import { commonConfigSchema } from './service-config.js';
 
 describe('natsServers', () => {
@@ -20,5 +20,14 @@ describe('natsServers', () => {
     expect(commonConfigSchema.safeParse({ NATS_URL: 'nats://a:4222, nats://b:4222' }).success).toBe(
       true,
     );
+  });
+});
+
+describe('natsServersForLog', () => {
+  test('leaves out a user and password, keeps the rest', () => {
+    expect(natsServersForLog('nats://app:s3cret@a:4222, tls://token@b:4443,c:4222')).toBe(
+      'nats://a:4222,tls://b:4443,c:4222',
+    );
+    expect(natsServersForLog('u:p@127.0.0.1:4222')).toBe('127.0.0.1:4222');
   });
 });
