@@ -211,8 +211,9 @@ describe('scheduler deadlines and recovery', () => {
     await s.stopScheduler();
     await s.startScheduler();
 
-    // The worker's heartbeat is answered UNKNOWN_NODE; it announces again with its running task.
-    await eventually(() => expect(worker.announcements).toHaveLength(2));
+    // The worker's heartbeat is answered UNKNOWN_NODE; it announces again with its running task
+    // (more than once if a second heartbeat was on its way: every 200 ms, on a busy machine).
+    await eventually(() => expect(worker.announcements.length).toBeGreaterThanOrEqual(2));
     expect(await worker.progress(running.taskId, 1, 60)).toEqual({ ok: true });
     expect(await worker.result(running.taskId, 1)).toEqual({ ok: true });
     await eventsOnceThere(s, running.taskId, [
