@@ -23,7 +23,7 @@ export function natsServersForLog(url: string): string {
  * Its first connection waits the same way for a server that refuses it or does not finish the
  * handshake within the dial timeout (20 s): a service started before NATS, or on a machine too busy
  * to answer in time, comes up once NATS does, rather than exiting. A server that answers and refuses
- * the credentials still fails it at once.
+ * the credentials still fails it, on its second refusal (nats.js gives up on the same one twice).
  */
 export const natsConnectionBehaviour = {
   waitOnFirstConnect: true,
