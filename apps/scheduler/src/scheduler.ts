@@ -95,11 +95,15 @@ export async function startScheduler(
   // account connection of the scheduler's own.
   const ownRevocations =
     extensions.nodeCredentialRevoker === undefined && config.NATS_AUTHORITY_FILE !== undefined
-      ? await openNodeCredentialRevocations({
-          servers: natsServers(config.NATS_URL),
-          authority: await loadNatsAuthority(config.NATS_AUTHORITY_FILE),
-          name: 'canopy-scheduler-revocations',
-        })
+      ? await sayWhileWaiting(
+          openNodeCredentialRevocations({
+            servers: natsServers(config.NATS_URL),
+            authority: await loadNatsAuthority(config.NATS_AUTHORITY_FILE),
+            name: 'canopy-scheduler-revocations',
+          }),
+          logger,
+          `NATS at ${natsServersForLog(config.NATS_URL)} (system account)`,
+        )
       : undefined;
   const metrics = new ServiceMetrics('scheduler');
   const appendMetrics = new EventStoreMetrics(metrics.registry);
