@@ -1,8 +1,13 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { eventually } from '@canopy/async-testing';
 import { testNatsUrl } from '@canopy/local-services/testing';
+import { createNatsAuthority, issueNodeCredentials } from '@canopy/nats-auth';
+import { startSecuredPrivateNats } from '@canopy/nats-auth/testing';
 import { ScriptedScheduler, sampleAssignment, uniqueNodeId } from '@canopy/node-sdk/testing';
 import { processEnded } from './testing/process-table.js';
 
@@ -186,14 +191,39 @@ describe('node agent (a real process)', () => {
     expect(agent.output()).toContain('"reason":"the node is stopping"');
   });
 
-  test('exits 1 when NATS cannot be reached', async () => {
+  test('waits for a NATS server it cannot reach yet, and a SIGTERM meanwhile stops it with 0', async () => {
     agent = startAgent([
       '--nats-url',
       'nats://127.0.0.1:1',
       '--node-id',
-      uniqueNodeId('agent-nonats'),
+      uniqueNodeId('agent-wait'),
     ]);
-    expect(await agent.exited).toEqual({ code: 1, signal: null });
-    expect(agent.output()).toContain('the node could not start');
+    await eventually(() => agent?.output().includes('node agent starting'), 45_000);
+    // Several refused attempts later it is still there, waiting (before, it exited 1 at the first).
+    await delay(1_000);
+    expect(agent.child.exitCode).toBeNull();
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toEqual({ code: 0, signal: null });
+    expect(agent.output()).toContain('"msg":"stopped"');
+    expect(agent.output()).not.toContain('the node could not start');
+  });
+
+  test('exits 1 when the NATS server refuses its credentials', async () => {
+    const nats = await startSecuredPrivateNats();
+    try {
+      const nodeId = uniqueNodeId('agent-stranger');
+      // Credentials of the right node, signed by another authority: the server does not trust them.
+      const strangers = await createNatsAuthority();
+      const credsFile = path.join(nats.dataDir, 'stranger.creds');
+      await writeFile(credsFile, (await issueNodeCredentials(strangers, nodeId)).creds, {
+        mode: 0o600,
+      });
+      agent = startAgent(['--nats-url', nats.url, '--nats-creds', credsFile, '--node-id', nodeId]);
+      expect(await agent.exited).toEqual({ code: 1, signal: null });
+      expect(agent.output()).toContain('the node could not start');
+      expect(agent.output()).toMatch(/Authorization Violation/i);
+    } finally {
+      await nats.stop();
+    }
   });
 });

@@ -69,9 +69,12 @@ export class CanopyNode {
 
   /**
    * Connects (unless given a connection), subscribes to the node's assignments and cancellations,
-   * and announces the node, retrying until the scheduler accepts. Resolves once announced, or when
-   * {@link stop} is called first; rejects if the connection cannot be opened. Heartbeats (and
-   * announcing again when the scheduler has forgotten the node) continue in the background.
+   * and announces the node, retrying until the scheduler accepts. A NATS server that cannot be
+   * reached yet is waited for, with a warning logged every 5 s (unless `connectionOptions` say
+   * `waitOnFirstConnect: false`). Resolves once announced, or when {@link stop} is called first;
+   * rejects if the connection cannot be opened (the server refused the credentials, say).
+   * Heartbeats (and announcing again when the scheduler has forgotten the node) continue in the
+   * background.
    */
   async start(handler: TaskHandler): Promise<void> {
     if (this.currentPhase !== 'new') {
@@ -82,6 +85,8 @@ export class CanopyNode {
     try {
       connection = await this.session.connect();
     } catch (error) {
+      // stop() was called while the connection waited for a server: it settles closed().
+      if (this.currentPhase !== 'starting') return;
       this.currentPhase = 'stopped';
       this.resolveClosed(error instanceof Error ? error : new Error(String(error)));
       throw error;
@@ -95,7 +100,8 @@ export class CanopyNode {
   }
 
   /**
-   * Stops the node: rejects new assignments at once, lets running tasks finish for `graceMs`, aborts
+   * Stops the node: gives up a first connection still waiting for a server, rejects new assignments
+   * at once, lets running tasks finish for `graceMs`, aborts
    * the rest (their attempts are handed back, no result is reported), stops retrying reports, says
    * goodbye to the scheduler and drains the connection it opened. Idempotent: every call returns
    * the same promise. Never rejects.
@@ -125,6 +131,7 @@ export class CanopyNode {
     const before = this.currentPhase;
     this.currentPhase = 'stopping';
     this.desk.close();
+    this.session.abandonConnecting();
     const connection = await this.session.connection();
     if (before !== 'new' && connection !== undefined) {
       await this.desk.windDown(graceMs);

@@ -17,6 +17,17 @@ export interface Workload {
   freeSlots(): number;
 }
 
+/** How often a node whose first connection waits for a server says it is still waiting. */
+export const STILL_WAITING_LOG_MS = 5_000;
+
+/** The node was stopped while its first connection still waited for a NATS server. */
+export class ConnectingAbandonedError extends Error {
+  constructor() {
+    super('the node stopped before it could connect to NATS');
+    this.name = 'ConnectingAbandonedError';
+  }
+}
+
 const GOODBYE_ATTEMPTS = 3;
 /**
  * Goodbye is a courtesy (the scheduler declares a silent node lost anyway): each attempt waits this
@@ -30,6 +41,7 @@ const GOODBYE_REQUEST_TIMEOUT_MS = 1_500;
  */
 export class NodeSession {
   private readonly presenceController = new AbortController();
+  private readonly firstConnectController = new AbortController();
   private connecting: Promise<NatsConnection> | undefined;
   private presence: Promise<void> | undefined;
 
@@ -38,10 +50,24 @@ export class NodeSession {
     private readonly logger: NodeLogger,
   ) {}
 
-  /** Opens the connection, or takes the one given in the options; rejects if it cannot be opened. */
+  /**
+   * Opens the connection, or takes the one given in the options. Unless the connection options say
+   * `waitOnFirstConnect: false`, a server that cannot be reached yet is tried again until it answers
+   * (with a warning every {@link STILL_WAITING_LOG_MS}); rejects when the server refuses the
+   * credentials, or once {@link abandonConnecting} has been called.
+   */
   connect(): Promise<NatsConnection> {
     this.connecting ??= this.openConnection();
     return this.connecting;
+  }
+
+  /**
+   * Gives up a first connection that is still waiting for a server: {@link connect} rejects with a
+   * {@link ConnectingAbandonedError} before its next attempt (within about half a second, or once
+   * an attempt under way has ended). No effect on a connection that is open.
+   */
+  abandonConnecting(): void {
+    this.firstConnectController.abort();
   }
 
   /** The connection once {@link connect} has ended; undefined if it failed or never began. */
@@ -103,39 +129,63 @@ export class NodeSession {
   }
 
   private async openConnection(): Promise<NatsConnection> {
-    const { target, nodeId } = this.options;
+    const { target } = this.options;
     switch (target.kind) {
       case 'connection':
         return target.connection;
       case 'servers':
-        try {
-          return await connect({
-            name: `canopy-node ${nodeId}`,
-            // A node outlives network trouble: keep reconnecting, soon (a server of the cluster came
-            // back), unless told otherwise; and no stack trace captured per request it makes.
-            maxReconnectAttempts: -1,
-            reconnectTimeWait: 250,
-            reconnectJitter: 250,
-            noAsyncTraces: true,
-            ...this.options.connectionOptions,
-            ...(this.options.credentials === undefined
-              ? {}
-              : {
-                  authenticator: credsAuthenticator(
-                    new TextEncoder().encode(this.options.credentials),
-                  ),
-                }),
-            servers: target.servers,
-            inboxPrefix: nodeInboxPrefix(nodeId),
-          });
-        } catch (error) {
-          this.logger.error({ reason: errorSummary(error) }, 'could not connect to NATS');
-          throw error;
-        }
+        return this.dial(target.servers);
       default: {
         const unknown: never = target;
         throw new Error(`unknown connection target ${JSON.stringify(unknown)}`);
       }
+    }
+  }
+
+  private async dial(servers: string[]): Promise<NatsConnection> {
+    const abandoned = this.firstConnectController.signal;
+    const { reconnectToServer: chooseServer, ...connectionOptions } =
+      this.options.connectionOptions;
+    let connected = false;
+    const startedAt = Date.now();
+    const stillWaiting = setInterval(() => {
+      const waitedSeconds = Math.round((Date.now() - startedAt) / 1000);
+      this.logger.warn({ waitedSeconds }, 'still waiting for NATS');
+    }, STILL_WAITING_LOG_MS);
+    try {
+      const connection = await connect({
+        name: `canopy-node ${this.options.nodeId}`,
+        // A node outlives network trouble: wait for a server that is not up yet, keep reconnecting,
+        // soon (a server of the cluster came back), unless told otherwise; and no stack trace
+        // captured per request it makes.
+        waitOnFirstConnect: true,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        reconnectJitter: 250,
+        noAsyncTraces: true,
+        ...connectionOptions,
+        // Called before every attempt to reach a server: the one place a waiting first connection
+        // can be given up, since nats.js offers no way to cancel it.
+        reconnectToServer: (pool, info) => {
+          if (abandoned.aborted && !connected) throw new ConnectingAbandonedError();
+          return chooseServer?.(pool, info) ?? null;
+        },
+        ...(this.options.credentials === undefined
+          ? {}
+          : {
+              authenticator: credsAuthenticator(new TextEncoder().encode(this.options.credentials)),
+            }),
+        servers,
+        inboxPrefix: nodeInboxPrefix(this.options.nodeId),
+      });
+      connected = true;
+      return connection;
+    } catch (error) {
+      if (abandoned.aborted) throw new ConnectingAbandonedError();
+      this.logger.error({ reason: errorSummary(error) }, 'could not connect to NATS');
+      throw error;
+    } finally {
+      clearInterval(stillWaiting);
     }
   }
 
