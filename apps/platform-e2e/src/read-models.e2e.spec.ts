@@ -4,7 +4,9 @@ import type { ReadModelDatabase } from '@canopy/read-models';
 import { foldedReadModels, readModelSnapshot } from '@canopy/read-models/testing';
 import { sql, type Kysely } from 'kysely';
 import { getPriority } from 'node:os';
+import pg from 'pg';
 import { sampleProcess } from './bench/process-usage.js';
+import { readRecordedTaskTimes } from './bench/recorded-task-times.js';
 import type { StackService } from './testing/platform-stack.js';
 import { stackForFile } from './testing/stack-for-file.js';
 
@@ -154,3 +156,52 @@ e2e.test("each service's database connections carry its name", async () => {
     );
   }, 30_000);
 });
+
+e2e.test(
+  "bench:e2e's stage times: each finished task's times, from the event store and read models, in order",
+  async (stack) => {
+    const taskIds = [await issue('timed 1'), await issue('timed 2'), await issue('timed 3')];
+    for (const taskId of taskIds) {
+      await eventually(async () => {
+        expect((await stack.request(`/v1/task/${taskId}/result?wait=20`, { token })).status).toBe(
+          200,
+        );
+      }, 60_000);
+    }
+    await eventually(async () => {
+      const { applied, stored } = await projectedEvents();
+      expect(applied).toBe(stored);
+    }, 60_000);
+
+    const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
+    try {
+      const times = await readRecordedTaskTimes(pool);
+      const finished = await sql<{ task_id: string }>`
+        SELECT task_id FROM api.tasks WHERE state = 'finished'`.execute(db);
+      // Every finished task once (earlier tests' tasks too), each with the attempt that finished.
+      expect([...times.keys()].sort()).toEqual(finished.rows.map((row) => row.task_id).sort());
+      expect([...times.keys()]).toEqual(expect.arrayContaining(taskIds));
+      for (const [taskId, at] of times) {
+        expect({
+          taskId,
+          // One database clock; a stream's appends never overtake one another, and the projector
+          // reads an event only once it is committed.
+          recorded: isOrdered([
+            at.issuedRecorded,
+            at.assignedRecorded,
+            at.finishedRecorded,
+            at.projected,
+          ]),
+          // The services' clocks (one machine), to the millisecond.
+          services: isOrdered([at.issuedAt, at.assignedAt, at.finishedAt]),
+        }).toEqual({ taskId, recorded: true, services: true });
+      }
+    } finally {
+      await pool.end();
+    }
+  },
+);
+
+function isOrdered(times: number[]): boolean {
+  return times.every((time, index) => Number.isFinite(time) && time >= (times[index - 1] ?? time));
+}
