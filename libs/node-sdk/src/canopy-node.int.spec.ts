@@ -3,25 +3,15 @@ import type { Assignment } from '@canopy/contracts';
 import { testNatsUrl } from '@canopy/local-services/testing';
 import { connect } from '@nats-io/transport-node';
 import { CanopyNode } from './canopy-node.js';
-import type { NodeLogger } from './node-logger.js';
 import type { RunningTask, TaskHandler } from './task-run.js';
 import { TaskAbortedError } from './task-run.js';
-import { ScriptedScheduler, sampleAssignment, uniqueNodeId } from './testing/index.js';
-
-interface LogLine {
-  readonly level: string;
-  readonly fields: object;
-  readonly message: string;
-}
-
-function recordingLogger(lines: LogLine[]): NodeLogger {
-  const at =
-    (level: string) =>
-    (fields: object, message: string): void => {
-      lines.push({ level, fields, message });
-    };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
+import {
+  ScriptedScheduler,
+  recordingLogger,
+  sampleAssignment,
+  uniqueNodeId,
+} from './testing/index.js';
+import type { RecordedLogLine } from './testing/index.js';
 
 function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve: (value: T) => void = () => undefined;
@@ -48,7 +38,7 @@ const capabilities = { cpuCount: 2, memSize: 2048, networkLatency: 10, privilege
 const fastRetry = { requestTimeoutMs: 250, initialDelayMs: 20, maxDelayMs: 100 };
 
 /** What every node of these tests is, whatever it connects through. */
-function nodeOptions(nodeId: string, lines: LogLine[], slots = 2) {
+function nodeOptions(nodeId: string, lines: RecordedLogLine[], slots = 2) {
   return {
     nodeId,
     capabilities,
@@ -62,7 +52,7 @@ function nodeOptions(nodeId: string, lines: LogLine[], slots = 2) {
 describe('CanopyNode against a scripted scheduler on real NATS', () => {
   let scheduler: ScriptedScheduler;
   let node: CanopyNode;
-  let logLines: LogLine[];
+  let logLines: RecordedLogLine[];
 
   async function startNode(
     label: string,
@@ -546,7 +536,7 @@ describe('CanopyNode against a scripted scheduler on real NATS', () => {
       servers: testNatsUrl(),
       inboxPrefix: nodeInboxPrefix(nodeId),
     });
-    const lines: LogLine[] = [];
+    const lines: RecordedLogLine[] = [];
     const borrowing = new CanopyNode({ connection, ...nodeOptions(nodeId, lines, 1) });
     await borrowing.start(() => ({ status: 200 }));
     await scheduler.assign(sampleAssignment());

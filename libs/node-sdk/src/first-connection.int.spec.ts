@@ -4,31 +4,16 @@ import { findFreePort, startPrivateNats } from '@canopy/local-services/testing';
 import type { PrivateNats } from '@canopy/local-services/testing';
 import { CanopyNode } from './canopy-node.js';
 import type { CanopyNodeOptions } from './node-options.js';
-import type { NodeLogger } from './node-logger.js';
-import { ScriptedScheduler, uniqueNodeId } from './testing/index.js';
+import { ScriptedScheduler, recordingLogger, uniqueNodeId } from './testing/index.js';
+import type { RecordedLogLine } from './testing/index.js';
 
 // A node's first connection to NATS: a server that is not up yet is waited for (the node agent
 // then starts before its server without exiting), stop() gives the wait up, and a node told not to
 // wait fails at once as before.
 
-interface LogLine {
-  readonly level: string;
-  readonly fields: Record<string, unknown>;
-  readonly message: string;
-}
-
-function recordingLogger(lines: LogLine[]): NodeLogger {
-  const at =
-    (level: string) =>
-    (fields: object, message: string): void => {
-      lines.push({ level, fields: fields as Record<string, unknown>, message });
-    };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
-
 const capabilities = { cpuCount: 2, memSize: 2048, networkLatency: 10, privileged: false };
 
-let lines: LogLine[];
+let lines: RecordedLogLine[];
 let nats: PrivateNats | undefined;
 let scheduler: ScriptedScheduler | undefined;
 let node: CanopyNode | undefined;

@@ -2,9 +2,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { PersistentRuntimeSpec } from '@canopy/contracts';
-import type { NodeLogger, TaskResult } from '@canopy/node-sdk';
-import { testRunningTask } from '@canopy/node-sdk/testing';
-import type { TestRunningTask, TestRunningTaskOptions } from '@canopy/node-sdk/testing';
+import type { TaskResult } from '@canopy/node-sdk';
+import { recordingLogger, testRunningTask } from '@canopy/node-sdk/testing';
+import type {
+  RecordedLogLine,
+  TestRunningTask,
+  TestRunningTaskOptions,
+} from '@canopy/node-sdk/testing';
 import { processEnded, processHasEnded } from '../../testing/process-table.js';
 import type { FunctionLimits } from '../function-limits.js';
 import type { ProcessGroups } from '../process-groups.js';
@@ -67,26 +71,6 @@ lines.on('line', (line) => {
 const limits: FunctionLimits = { maxResponseBytes: 1_000, stderrTailBytes: 64, killGraceMs: 300 };
 const inheritedEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
 
-interface LogLine {
-  readonly level: string;
-  readonly fields: Record<string, unknown>;
-  readonly message: string;
-}
-
-function recordingLogger(lines: LogLine[]): NodeLogger {
-  const record =
-    (level: string) =>
-    (fields: object, message: string): void => {
-      lines.push({ level, fields: fields as Record<string, unknown>, message });
-    };
-  return {
-    debug: record('debug'),
-    info: record('info'),
-    warn: record('warn'),
-    error: record('error'),
-  };
-}
-
 const spec = (env: Record<string, string> = {}, concurrency?: number): PersistentRuntimeSpec => ({
   kind: 'persistent',
   command: process.execPath,
@@ -100,7 +84,7 @@ const bodyText = (result: TaskResult): string => Buffer.from(result.body ?? '').
 describe('persistent runtime (real child processes)', () => {
   let runtime: PersistentRuntime;
   let functionId: string;
-  let logs: LogLine[];
+  let logs: RecordedLogLine[];
 
   /** Resolves once the runtime has logged that the process `pid` ended. */
   async function endNoticed(pid: number): Promise<void> {
