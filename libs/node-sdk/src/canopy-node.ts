@@ -101,10 +101,9 @@ export class CanopyNode {
 
   /**
    * Stops the node: gives up a first connection still waiting for a server, rejects new assignments
-   * at once, lets running tasks finish for `graceMs`, aborts
-   * the rest (their attempts are handed back, no result is reported), stops retrying reports, says
-   * goodbye to the scheduler and drains the connection it opened. Idempotent: every call returns
-   * the same promise. Never rejects.
+   * at once, lets running tasks finish for `graceMs`, aborts the rest (their attempts are handed
+   * back, no result is reported), stops retrying reports, says goodbye to the scheduler and drains
+   * the connection it opened. Idempotent: every call returns the same promise. Never rejects.
    */
   stop(options: StopOptions = {}): Promise<void> {
     this.stopping ??= this.shutdown(options.graceMs ?? DEFAULT_GRACE_MS);

@@ -70,7 +70,9 @@ test('a node waits for a NATS server that is not up yet, says so, and announces 
   const warning = await eventually(
     () => lines.find(({ message }) => message === 'still waiting for NATS') ?? false,
   );
-  expect(warning).toMatchObject({ level: 'warn', fields: { waitedSeconds: 5 } });
+  expect(warning).toMatchObject({ level: 'warn', fields: { waitedSeconds: expect.any(Number) } });
+  // The first warning, at 5 s (or later, on a busy machine).
+  expect(warning.fields['waitedSeconds']).toBeGreaterThanOrEqual(5);
   expect(start.state).toBe('pending');
   expect(node.phase).toBe('starting');
   expect(lines.filter(({ level }) => level === 'error')).toEqual([]);
