@@ -70,7 +70,10 @@ test('a node waits for a NATS server that is not up yet, says so, and announces 
   const warning = await eventually(
     () => lines.find(({ message }) => message === 'still waiting for NATS') ?? false,
   );
-  expect(warning).toMatchObject({ level: 'warn', fields: { waitedSeconds: expect.any(Number) } });
+  expect(warning).toMatchObject({
+    level: 'warn',
+    fields: { waitedSeconds: expect.any(Number), servers: [`127.0.0.1:${port}`] },
+  });
   // The first warning, at 5 s (or later, on a busy machine).
   expect(warning.fields['waitedSeconds']).toBeGreaterThanOrEqual(5);
   expect(start.state).toBe('pending');

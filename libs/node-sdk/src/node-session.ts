@@ -7,6 +7,7 @@ import type { NodeLogger } from './node-logger.js';
 import type { ResolvedNodeOptions } from './node-options.js';
 import { keepPresence } from './node-presence.js';
 import { deliverReport } from './report-delivery.js';
+import { serverHosts } from './server-hosts.js';
 import type { AttemptRef } from './slot-ledger.js';
 
 /** What the node is busy with, as its announcements and heartbeats tell the scheduler. */
@@ -150,7 +151,7 @@ export class NodeSession {
     const startedAt = Date.now();
     const stillWaiting = setInterval(() => {
       const waitedSeconds = Math.round((Date.now() - startedAt) / 1000);
-      this.logger.warn({ waitedSeconds }, 'still waiting for NATS');
+      this.logger.warn({ waitedSeconds, servers: serverHosts(servers) }, 'still waiting for NATS');
     }, STILL_WAITING_LOG_MS);
     try {
       const connection = await connect({
