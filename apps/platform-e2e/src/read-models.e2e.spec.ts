@@ -59,6 +59,21 @@ async function projectedEvents(): Promise<{ applied: number; stored: number }> {
   };
 }
 
+/** Waits for each task's 200 result, then until every stored event is projected. */
+async function finishedAndProjected(taskIds: readonly string[]): Promise<void> {
+  for (const taskId of taskIds) {
+    await eventually(async () => {
+      const answer = await e2e.stack.request(`/v1/task/${taskId}/result?wait=20`, { token });
+      expect(answer.status).toBe(200);
+    }, 60_000);
+  }
+  // Quiet: every event is projected (nodes' heartbeats record no events).
+  await eventually(async () => {
+    const { applied, stored } = await projectedEvents();
+    expect(applied).toBe(stored);
+  }, 60_000);
+}
+
 e2e.test(
   'no task is lost while the projector is down, and the read models catch up after it',
   async (stack) => {
@@ -104,18 +119,7 @@ e2e.test(
   'after a rebuild, the read models equal a fold of every stream of the event store',
   async (stack) => {
     const moreTasks = [await issue('before the rebuild 1'), await issue('before the rebuild 2')];
-    for (const taskId of moreTasks) {
-      await eventually(async () => {
-        expect((await stack.request(`/v1/task/${taskId}/result?wait=20`, { token })).status).toBe(
-          200,
-        );
-      }, 60_000);
-    }
-    // Quiet: every event is projected (nodes' heartbeats record no events).
-    await eventually(async () => {
-      const { applied, stored } = await projectedEvents();
-      expect(applied).toBe(stored);
-    }, 60_000);
+    await finishedAndProjected(moreTasks);
 
     await stack.rebuildReadModels();
 
@@ -161,17 +165,7 @@ e2e.test(
   "bench:e2e's stage times: each finished task's times, from the event store and read models, in order",
   async (stack) => {
     const taskIds = [await issue('timed 1'), await issue('timed 2'), await issue('timed 3')];
-    for (const taskId of taskIds) {
-      await eventually(async () => {
-        expect((await stack.request(`/v1/task/${taskId}/result?wait=20`, { token })).status).toBe(
-          200,
-        );
-      }, 60_000);
-    }
-    await eventually(async () => {
-      const { applied, stored } = await projectedEvents();
-      expect(applied).toBe(stored);
-    }, 60_000);
+    await finishedAndProjected(taskIds);
 
     const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 1 });
     try {
