@@ -1,0 +1,146 @@
+import { eventually } from '@canopy/async-testing';
+import { createTestDatabase } from '@canopy/local-services/testing';
+import type { TestDatabase } from '@canopy/local-services/testing';
+import pg from 'pg';
+import { memoryRateLimits, openPostgresRateLimits } from './rate-limit-store.js';
+import type { RateLimitRule, RateLimitStore } from './rate-limit-store.js';
+
+let database: TestDatabase;
+let admin: pg.Pool;
+const stores: RateLimitStore[] = [];
+const storeErrors: unknown[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase('rate_limits');
+  admin = new pg.Pool({ connectionString: database.url, max: 2 });
+});
+
+afterAll(async () => {
+  await Promise.all(stores.map((store) => store.close()));
+  await admin?.end();
+  await database?.drop();
+});
+
+async function open(
+  options: { timeoutMs?: number; purgeIntervalMs?: number; retryAfterErrorMs?: number } = {},
+) {
+  const store = await openPostgresRateLimits({
+    connectionString: database.url,
+    onStoreError: (error) => storeErrors.push(error),
+    ...options,
+  });
+  stores.push(store);
+  return store;
+}
+
+let rules = 0;
+/** A rule of its own for each test, so that no two tests count the same keys. */
+function rule(points: number, durationSeconds: number): RateLimitRule {
+  rules += 1;
+  return { keyPrefix: `rule-${rules}`, points, durationSeconds };
+}
+
+async function allowedOf(limiter: { consume(key: string): Promise<{ allowed: boolean }> }) {
+  return (await limiter.consume('k')).allowed;
+}
+
+test('stores opened on one database at once all migrate it, and share their counts', async () => {
+  const [first, second] = await Promise.all([open(), open()]);
+  const limit = rule(3, 30);
+  const a = first.limiter(limit);
+  const b = second.limiter(limit);
+
+  expect(await allowedOf(a)).toBe(true);
+  expect(await allowedOf(b)).toBe(true);
+  expect(await allowedOf(a)).toBe(true);
+  const refused = await b.consume('k');
+  expect(refused.allowed).toBe(false);
+  if (refused.allowed) throw new Error('not refused');
+  expect(refused.retryAfterMs).toBeGreaterThan(0);
+  expect(refused.retryAfterMs).toBeLessThanOrEqual(30_000);
+  expect(await allowedOf(a)).toBe(false);
+  expect(storeErrors).toEqual([]);
+});
+
+test('keys and rules count apart', async () => {
+  const store = await open();
+  const limit = rule(1, 30);
+  const limiter = store.limiter(limit);
+  const other = store.limiter(rule(1, 30));
+
+  expect((await limiter.consume('one')).allowed).toBe(true);
+  expect((await limiter.consume('one')).allowed).toBe(false);
+  expect((await limiter.consume('two')).allowed).toBe(true);
+  expect((await other.consume('one')).allowed).toBe(true);
+});
+
+test('a window of a fractional number of seconds ends, and the key may go on', async () => {
+  const store = await open();
+  const limiter = store.limiter(rule(1, 2.5));
+
+  expect(await allowedOf(limiter)).toBe(true);
+  expect(await allowedOf(limiter)).toBe(false);
+  await eventually(async () => (await allowedOf(limiter)) || false);
+  expect(storeErrors).toEqual([]);
+});
+
+test('rows of ended windows are purged', async () => {
+  const store = await open({ purgeIntervalMs: 50 });
+  const limit = rule(5, 2.5);
+  await store.limiter(limit).consume('gone');
+  const rows = async () =>
+    (
+      await admin.query<{ count: string }>(
+        'SELECT count(*) FROM rate_limits.counters WHERE key = $1',
+        [`${limit.keyPrefix}:gone`],
+      )
+    ).rows[0]?.count;
+  expect(await rows()).toBe('1');
+  await eventually(async () => (await rows()) === '0' || false);
+});
+
+test('a database too slow to count: requests are counted in memory for a while, then in it again', async () => {
+  const store = await open({ timeoutMs: 200, retryAfterErrorMs: 500 });
+  const limit = rule(2, 30);
+  const limiter = store.limiter(limit);
+  const locker = await admin.connect();
+  const errorsBefore = storeErrors.length;
+  try {
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE rate_limits.counters IN ACCESS EXCLUSIVE MODE');
+    expect(await allowedOf(limiter)).toBe(true);
+    expect(await allowedOf(limiter)).toBe(true);
+    expect(await allowedOf(limiter)).toBe(false);
+  } finally {
+    await locker.query('ROLLBACK');
+    locker.release();
+  }
+  // The first count waited for the database and failed; the others did not ask it.
+  expect(storeErrors.length).toBe(errorsBefore + 1);
+  expect(String(storeErrors.at(-1))).toMatch(/timeout/i);
+
+  const counted = async () =>
+    (
+      await admin.query<{ points: number }>(
+        'SELECT points FROM rate_limits.counters WHERE key = $1',
+        [`${limit.keyPrefix}:k`],
+      )
+    ).rows[0]?.points;
+  // The database's statement gave up with the client's: nothing was counted there meanwhile.
+  expect(await counted()).toBeUndefined();
+  await eventually(async () => {
+    await limiter.consume('k');
+    return (await counted()) ?? false;
+  });
+  expect(storeErrors.length).toBe(errorsBefore + 1);
+});
+
+test('in memory, every store counts on its own', async () => {
+  const limit = rule(1, 30);
+  const first = memoryRateLimits().limiter(limit);
+  const second = memoryRateLimits().limiter(limit);
+
+  expect(await allowedOf(first)).toBe(true);
+  expect(await allowedOf(first)).toBe(false);
+  expect(await allowedOf(second)).toBe(true);
+});

@@ -1,0 +1,209 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import {
+  RateLimiterMemory,
+  RateLimiterPostgres,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
+import { migrateRateLimits } from './migrate-rate-limits.js';
+
+// Fixed-window request counters (rate-limiter-flexible): a key may make `points` requests per window
+// of `durationSeconds`, the window starting at its first request. In PostgreSQL, every process
+// counting against the same database shares the counts: N gateways together allow the configured
+// rate, not N times it. In memory, each process counts on its own.
+
+export interface RateLimitRule {
+  /** Names the rule; its counters are kept under `<keyPrefix>:<key>`. */
+  readonly keyPrefix: string;
+  /** Requests a key may make per window. */
+  readonly points: number;
+  /** The window's length in seconds (fractions allowed). */
+  readonly durationSeconds: number;
+}
+
+export type RateLimitDecision =
+  { readonly allowed: true } | { readonly allowed: false; readonly retryAfterMs: number };
+
+export interface RateLimiter {
+  /** Counts one request of `key`; never rejects. */
+  consume(key: string): Promise<RateLimitDecision>;
+}
+
+export interface RateLimitStore {
+  limiter(rule: RateLimitRule): RateLimiter;
+  /** Stops purging and ends the store's connections; its limiters must not be used after. */
+  close(): Promise<void>;
+}
+
+/** Counters in this process's memory only. */
+export function memoryRateLimits(): RateLimitStore {
+  return {
+    limiter: (rule) => new LocalLimiter(memoryLimiter(rule)),
+    close: async () => undefined,
+  };
+}
+
+export interface PostgresRateLimitOptions {
+  readonly connectionString: string;
+  /**
+   * Called when the database could not count a request (unreachable, too slow): that request, and
+   * every request of the next `retryAfterErrorMs`, is counted in this process's memory instead, so
+   * an outage of the database loosens the limits to per-process ones rather than refusing or
+   * failing requests, or making each wait for a database that does not answer.
+   */
+  readonly onStoreError: (error: unknown) => void;
+  /** How long the limiters count in memory after the database failed a count (1 000 ms). */
+  readonly retryAfterErrorMs?: number;
+  /** Connections of the store's pool (4). */
+  readonly maxConnections?: number;
+  /**
+   * How long a count may take in the database (and connecting to it) before memory counts instead
+   * (1 000 ms); a server that does not answer at all is given twice that.
+   */
+  readonly timeoutMs?: number;
+  /** Every how many milliseconds rows of ended windows are deleted (60 000). */
+  readonly purgeIntervalMs?: number;
+}
+
+/**
+ * Counters in the `rate_limits` schema of the database, migrated here (safe to run concurrently):
+ * one round trip per counted request. A key over its limit is then refused from memory until its
+ * window ends, without asking the database again.
+ */
+export async function openPostgresRateLimits(
+  options: PostgresRateLimitOptions,
+): Promise<RateLimitStore> {
+  // Migrated over a connection of its own, without the counts' timeouts: a migration may wait for
+  // another gateway's, started at the same moment, for longer than a count may take.
+  const migrationPool = new pg.Pool({ connectionString: options.connectionString, max: 1 });
+  migrationPool.on('error', () => undefined);
+  const migrating = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: migrationPool }) });
+  try {
+    await migrateRateLimits(migrating);
+  } finally {
+    await migrating.destroy();
+  }
+
+  const timeoutMs = options.timeoutMs ?? 1_000;
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 4,
+    connectionTimeoutMillis: timeoutMs,
+    // The server gives up on a slow count, and the client learns of it before it counts the request
+    // in memory (a count the server went on with would count the request twice). The client's own
+    // deadline, later, is for a server that does not answer at all.
+    statement_timeout: timeoutMs,
+    query_timeout: 2 * timeoutMs,
+    application_name: 'canopy-rate-limits',
+  });
+  // A server that drops a connection must not take the process with it: the count in flight fails
+  // and is made in memory instead.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+
+  const health = new StoreHealth(options.retryAfterErrorMs ?? 1_000, options.onStoreError);
+  const purge = async (): Promise<void> => {
+    try {
+      await pool.query('DELETE FROM rate_limits.counters WHERE expire < $1', [Date.now()]);
+    } catch {
+      // Nothing waits for a purge: the next one deletes what this one could not.
+    }
+  };
+  let purging: Promise<void> | undefined;
+  const purgeTimer = setInterval(() => {
+    purging ??= purge().finally(() => (purging = undefined));
+  }, options.purgeIntervalMs ?? 60_000);
+  purgeTimer.unref();
+
+  return {
+    limiter: (rule) =>
+      new SharedLimiter(
+        new RateLimiterPostgres({
+          storeClient: pool,
+          storeType: 'pool',
+          schemaName: 'rate_limits',
+          tableName: 'counters',
+          tableCreated: true,
+          clearExpiredByTimeout: false,
+          keyPrefix: rule.keyPrefix,
+          points: rule.points,
+          duration: rule.durationSeconds,
+          // The first request over the limit blocks the key in memory for the rest of its window.
+          inMemoryBlockOnConsumed: rule.points + 1,
+        }),
+        memoryLimiter(rule),
+        health,
+      ),
+    close: async () => {
+      clearInterval(purgeTimer);
+      await purging;
+      await pool.end();
+    },
+  };
+}
+
+function memoryLimiter(rule: RateLimitRule): RateLimiterMemory {
+  return new RateLimiterMemory({
+    keyPrefix: rule.keyPrefix,
+    points: rule.points,
+    duration: rule.durationSeconds,
+  });
+}
+
+class LocalLimiter implements RateLimiter {
+  constructor(private readonly counters: RateLimiterAbstract) {}
+
+  consume(key: string): Promise<RateLimitDecision> {
+    return decide(this.counters, key);
+  }
+}
+
+/** Whether the database is worth asking: not within `retryAfterErrorMs` of its last failed count. */
+class StoreHealth {
+  private failedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly retryAfterErrorMs: number,
+    private readonly onStoreError: (error: unknown) => void,
+  ) {}
+
+  get usable(): boolean {
+    return Date.now() - this.failedAt >= this.retryAfterErrorMs;
+  }
+
+  failed(error: unknown): void {
+    this.failedAt = Date.now();
+    this.onStoreError(error);
+  }
+}
+
+class SharedLimiter implements RateLimiter {
+  constructor(
+    private readonly shared: RateLimiterPostgres,
+    private readonly local: RateLimiterMemory,
+    private readonly health: StoreHealth,
+  ) {}
+
+  async consume(key: string): Promise<RateLimitDecision> {
+    if (this.health.usable) {
+      try {
+        return await decide(this.shared, key);
+      } catch (error) {
+        this.health.failed(error);
+      }
+    }
+    return decide(this.local, key);
+  }
+}
+
+/** The limiter's verdict; rejects only when the limiter could not count (its store failed). */
+async function decide(counters: RateLimiterAbstract, key: string): Promise<RateLimitDecision> {
+  try {
+    await counters.consume(key, 1);
+    return { allowed: true };
+  } catch (rejection) {
+    if (!(rejection instanceof RateLimiterRes)) throw rejection;
+    return { allowed: false, retryAfterMs: rejection.msBeforeNext };
+  }
+}
