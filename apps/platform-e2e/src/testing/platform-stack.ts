@@ -53,7 +53,8 @@ export interface StackOptions {
   readonly logDir?: string;
   /**
    * Extra environment of every service process and node agent the stack spawns (not of the CLI),
-   * e.g. `NODE_OPTIONS` that preload a benchmark's probe.
+   * e.g. `NODE_OPTIONS` that preload a benchmark's probe; it overrides the gateway's rate limits
+   * (off by default), not the stack's other settings.
    */
   readonly processEnv?: Readonly<Record<string, string>>;
   /** Run the nats-server with HTTP monitoring (`/connz`, `/varz`) on a free port: `natsMonitorUrl`. */
@@ -291,14 +292,15 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
           };
         case 'gateway':
           return {
+            // Tests and the benchmark drive one account far faster than a client should (a
+            // processEnv may set limits still, to measure them).
+            RATE_LIMIT_PER_SECOND: '0',
+            RATE_LIMIT_KEY_EXCHANGE_PER_SECOND: '0',
             ...processEnv,
             ...commonEnv,
             ...(await natsEnv('gateway')),
             PORT: String(await findFreePort()),
             AUTH_SIGNING_KEYS: STACK_SIGNING_KEYS,
-            // Tests and the benchmark drive one account far faster than a client should.
-            RATE_LIMIT_PER_SECOND: '0',
-            RATE_LIMIT_KEY_EXCHANGE_PER_SECOND: '0',
           };
       }
     };
