@@ -10,6 +10,7 @@ import {
   startAdminServer,
   type ReadinessCheck,
 } from '@canopy/observability';
+import { memoryRateLimits, openPostgresRateLimits } from '@canopy/rate-limits';
 import { createReadModelDb, migrateReadModels } from '@canopy/read-models';
 import { isIssuedBy } from '@canopy/scheduling';
 import type { ReadModelDatabase } from '@canopy/read-models';
@@ -51,6 +52,7 @@ import { ResultWaiters } from './tasks/result-waiters.js';
 import { IdempotentRequests } from './idempotency/idempotent-requests.js';
 import { HttpMetrics } from './observability/http-metrics.js';
 import { serveOperations } from './observability/operations-routes.js';
+import { RateLimitStoreErrors } from './observability/rate-limit-store-errors.js';
 import {
   observeRequests,
   requestAnswered,
@@ -123,6 +125,14 @@ export async function startGateway(
 
     const metrics = new ServiceMetrics('gateway');
     const httpMetrics = new HttpMetrics(metrics.registry);
+    const rateLimitStore =
+      config.RATE_LIMIT_STORE === 'memory'
+        ? memoryRateLimits()
+        : await openPostgresRateLimits({
+            connectionString: config.DATABASE_URL,
+            onStoreError: new RateLimitStoreErrors(metrics.registry, logger).report,
+          });
+    cleanups.push(() => rateLimitStore.close());
     const store = observedEventStore(
       await openEventStore(eventStoreSelectionOf(config)),
       new EventStoreMetrics(metrics.registry),
@@ -171,7 +181,7 @@ export async function startGateway(
           ttlSeconds: config.AUTH_TOKEN_TTL_SECONDS,
         }),
         signingKeys: signing.keys,
-        rateLimits: new RateLimits({
+        rateLimits: new RateLimits(rateLimitStore, {
           perSecond: config.RATE_LIMIT_PER_SECOND,
           burst: config.RATE_LIMIT_BURST,
           keyExchangesPerSecond: config.RATE_LIMIT_KEY_EXCHANGE_PER_SECOND,

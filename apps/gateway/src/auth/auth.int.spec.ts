@@ -19,6 +19,9 @@ import {
   retireSigningKey,
 } from '@canopy/identity';
 import type { SigningKeySet } from '@canopy/identity';
+import { createServiceLogger } from '@canopy/service-runtime';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import { startGateway } from '../gateway.js';
 import { TEST_SIGNING_KEYS, startGatewayHarness } from '../testing/gateway-harness.js';
 import type { GatewayHarness, TestAccount } from '../testing/gateway-harness.js';
 
@@ -313,6 +316,55 @@ describe('rate limits and the task quota', () => {
     expect((await harness.request('/v1/auth/keys', { token: quietToken })).status).toBe(200);
     // Requests without a valid token are refused before the limiter, and do not count for anyone.
     expect((await harness.request('/v1/auth/keys', { token: 'forged' })).status).toBe(401);
+  });
+
+  test("gateways on one database share an account's allowance", async () => {
+    const account = await harness.createAccount('Shared');
+    const token = await eventually(() => harness.tokenFor(account));
+    const second = await startGateway(
+      harness.config,
+      createServiceLogger('gateway', harness.config.LOG_LEVEL),
+    );
+    try {
+      const statuses: number[] = [];
+      for (const url of [harness.gateway.url, second.url, harness.gateway.url, second.url]) {
+        const response = await fetch(`${url}/v1/auth/keys`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        statuses.push(response.status);
+        await response.body?.cancel();
+      }
+      expect(statuses).toEqual([200, 200, 200, 429]);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  test('with RATE_LIMIT_STORE=memory, each gateway counts on its own', async () => {
+    const account = await harness.createAccount('Apart');
+    const token = await eventually(() => harness.tokenFor(account));
+    const own: GatewayConfig = { ...harness.config, RATE_LIMIT_STORE: 'memory' };
+    const [first, second] = await Promise.all([
+      startGateway(own, createServiceLogger('gateway', own.LOG_LEVEL)),
+      startGateway(own, createServiceLogger('gateway', own.LOG_LEVEL)),
+    ]);
+    try {
+      const statuses = async (url: string) => {
+        const seen: number[] = [];
+        for (let index = 0; index < 4; index += 1) {
+          const response = await fetch(`${url}/v1/auth/keys`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
+          seen.push(response.status);
+          await response.body?.cancel();
+        }
+        return seen;
+      };
+      expect(await statuses(first.url)).toEqual([200, 200, 200, 429]);
+      expect(await statuses(second.url)).toEqual([200, 200, 200, 429]);
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
+    }
   });
 
   test('key exchanges are limited per client address', async () => {

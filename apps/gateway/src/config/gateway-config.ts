@@ -26,6 +26,11 @@ export const gatewayConfigSchema = commonConfigSchema
     RATE_LIMIT_BURST: nonNegativeInt().default(100),
     /** Key exchanges (POST /v1/auth/apiKey) per second per client address; 0 disables the limit. */
     RATE_LIMIT_KEY_EXCHANGE_PER_SECOND: nonNegativeInt().default(10),
+    /**
+     * Where the counts of the rate limits live: `postgres`, shared by every gateway on the database;
+     * `memory`, in each gateway process (N gateways allow N times the rates).
+     */
+    RATE_LIMIT_STORE: z.enum(['postgres', 'memory']).default('postgres'),
     GATEWAY_BODY_LIMIT_BYTES: positiveInt().default(1_048_576),
     /** Largest body of POST /v1/task/:functionId/batch (each task's body stays within the one above). */
     GATEWAY_BATCH_BODY_LIMIT_BYTES: positiveInt().default(16_777_216),

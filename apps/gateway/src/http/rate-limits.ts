@@ -1,14 +1,13 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimiter, RateLimitStore } from '@canopy/rate-limits';
 import { ApiError } from './api-error.js';
 
-// Per-process limits (every gateway replica counts on its own, so N replicas behind a load balancer
-// allow N times the configured rates; divide the rates by N to keep a global figure).
-//
 // Accounts: RATE_LIMIT_BURST requests per window of BURST / PER_SECOND seconds, which averages to
 // RATE_LIMIT_PER_SECOND while letting a client spend the whole burst at once. Keyed by the account id
 // of a verified access token only: an unverified value as a key would let anyone exhaust another
 // account's allowance or spread their own over made-up keys.
 // Key exchanges and JWKS reads: per client address, since the caller is not known.
+// The counts live where the store keeps them (RATE_LIMIT_STORE): in PostgreSQL by default, shared by
+// every gateway on the database, so N replicas together allow the configured rates.
 
 export interface RateLimitOptions {
   readonly perSecond: number;
@@ -17,36 +16,36 @@ export interface RateLimitOptions {
 }
 
 export class RateLimits {
-  private readonly accounts: RateLimiterMemory | null;
-  private readonly keyExchanges: RateLimiterMemory | null;
-  private readonly keySetReads: RateLimiterMemory | null;
+  private readonly accounts: RateLimiter | null;
+  private readonly keyExchanges: RateLimiter | null;
+  private readonly keySetReads: RateLimiter | null;
 
-  constructor(options: RateLimitOptions) {
+  constructor(store: RateLimitStore, options: RateLimitOptions) {
     this.accounts =
       options.perSecond === 0 || options.burst === 0
         ? null
-        : new RateLimiterMemory({
+        : store.limiter({
             keyPrefix: 'account',
             points: options.burst,
-            duration: options.burst / options.perSecond,
+            durationSeconds: options.burst / options.perSecond,
           });
     this.keyExchanges =
       options.keyExchangesPerSecond === 0
         ? null
-        : new RateLimiterMemory({
+        : store.limiter({
             keyPrefix: 'key-exchange',
             points: options.keyExchangesPerSecond,
-            duration: 1,
+            durationSeconds: 1,
           });
     // The JWKS is fetched rarely (it is cacheable); its own allowance, so fetching it never costs a
     // client its key exchanges.
     this.keySetReads =
       options.keyExchangesPerSecond === 0
         ? null
-        : new RateLimiterMemory({
+        : store.limiter({
             keyPrefix: 'key-set',
             points: options.keyExchangesPerSecond,
-            duration: 1,
+            durationSeconds: 1,
           });
   }
 
@@ -70,14 +69,11 @@ export class RateLimits {
   }
 }
 
-async function consume(limiter: RateLimiterMemory | null, key: string, message: string) {
+async function consume(limiter: RateLimiter | null, key: string, message: string) {
   if (limiter === null) return;
-  try {
-    await limiter.consume(key, 1);
-  } catch (rejection) {
-    if (!(rejection instanceof RateLimiterRes)) throw rejection;
-    throw tooManyRequests('RATE_LIMITED', message, rejection.msBeforeNext / 1000);
-  }
+  const decision = await limiter.consume(key);
+  if (!decision.allowed)
+    throw tooManyRequests('RATE_LIMITED', message, decision.retryAfterMs / 1000);
 }
 
 /** 429 with Retry-After in whole seconds, at least 1. */
