@@ -62,6 +62,29 @@ test('stores opened on one database at once all migrate it, and share their coun
   expect(storeErrors).toEqual([]);
 });
 
+test('of many requests at once on several stores, exactly the allowance is let through', async () => {
+  const stores = await Promise.all([open(), open(), open()]);
+  const limit = rule(7, 30);
+  const limiters = stores.map((store) => store.limiter(limit));
+  const decisions = await Promise.all(
+    limiters.flatMap((limiter) => Array.from({ length: 10 }, () => limiter.consume('k'))),
+  );
+  expect(decisions.filter((decision) => decision.allowed)).toHaveLength(7);
+  const refusals = decisions.filter((decision) => !decision.allowed);
+  expect(refusals).toHaveLength(23);
+  for (const refusal of refusals) {
+    if (refusal.allowed) throw new Error('not refused');
+    expect(refusal.retryAfterMs).toBeGreaterThan(0);
+    expect(refusal.retryAfterMs).toBeLessThanOrEqual(30_000);
+  }
+  // Every request was counted, the refused ones too.
+  const { rows } = await admin.query<{ count: number }>(
+    'SELECT count FROM rate_limits.counters WHERE key = $1',
+    [`${limit.keyPrefix}:k`],
+  );
+  expect(rows[0]?.count).toBe(30);
+});
+
 test('keys and rules count apart', async () => {
   const store = await open();
   const limit = rule(1, 30);
@@ -121,11 +144,11 @@ test('a database too slow to count: requests are counted in memory for a while, 
 
   const counted = async () =>
     (
-      await admin.query<{ points: number }>(
-        'SELECT points FROM rate_limits.counters WHERE key = $1',
+      await admin.query<{ count: number }>(
+        'SELECT count FROM rate_limits.counters WHERE key = $1',
         [`${limit.keyPrefix}:k`],
       )
-    ).rows[0]?.points;
+    ).rows[0]?.count;
   // The database's statement gave up with the client's: nothing was counted there meanwhile.
   expect(await counted()).toBeUndefined();
   await eventually(async () => {

@@ -1,17 +1,13 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import {
-  RateLimiterMemory,
-  RateLimiterPostgres,
-  RateLimiterRes,
-  type RateLimiterAbstract,
-} from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { migrateRateLimits } from './migrate-rate-limits.js';
+import { CountBatcher, type CountOutcome } from './shared-counts.js';
 
-// Fixed-window request counters (rate-limiter-flexible): a key may make `points` requests per window
-// of `durationSeconds`, the window starting at its first request. In PostgreSQL, every process
+// Fixed-window request counters: a key may make `points` requests per window of `durationSeconds`,
+// the window starting at its first request. In PostgreSQL (shared-counts.ts), every process
 // counting against the same database shares the counts: N gateways together allow the configured
-// rate, not N times it. In memory, each process counts on its own.
+// rate, not N times it. In memory (rate-limiter-flexible), each process counts on its own.
 
 export interface RateLimitRule {
   /** Names the rule; its counters are kept under `<keyPrefix>:<key>`. */
@@ -55,7 +51,7 @@ export interface PostgresRateLimitOptions {
   readonly onStoreError: (error: unknown) => void;
   /** How long the limiters count in memory after the database failed a count (1 000 ms). */
   readonly retryAfterErrorMs?: number;
-  /** Connections of the store's pool (4). */
+  /** Connections of the store's pool (2: one count in flight, and the purge). */
   readonly maxConnections?: number;
   /**
    * How long a count may take in the database (and connecting to it) before memory counts instead
@@ -67,9 +63,9 @@ export interface PostgresRateLimitOptions {
 }
 
 /**
- * Counters in the `rate_limits` schema of the database, migrated here (safe to run concurrently):
- * one round trip per counted request. A key over its limit is then refused from memory until its
- * window ends, without asking the database again.
+ * Counters in the `rate_limits` schema of the database, migrated here (safe to run concurrently).
+ * One statement in flight at a time carries every count asked for meanwhile. A key over its limit
+ * is then refused from memory until its window ends, without asking the database again.
  */
 export async function openPostgresRateLimits(
   options: PostgresRateLimitOptions,
@@ -88,7 +84,7 @@ export async function openPostgresRateLimits(
   const timeoutMs = options.timeoutMs ?? 1_000;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
-    max: options.maxConnections ?? 4,
+    max: options.maxConnections ?? 2,
     connectionTimeoutMillis: timeoutMs,
     // The server gives up on a slow count, and the client learns of it before it counts the request
     // in memory (a count the server went on with would count the request twice). The client's own
@@ -103,41 +99,27 @@ export async function openPostgresRateLimits(
   pool.on('connect', (client) => client.on('error', () => undefined));
 
   const health = new StoreHealth(options.retryAfterErrorMs ?? 1_000, options.onStoreError);
+  const batcher = new CountBatcher(pool);
+  const blocked = new BlockedKeys();
   const purge = async (): Promise<void> => {
     try {
-      await pool.query('DELETE FROM rate_limits.counters WHERE expire < $1', [Date.now()]);
+      await pool.query('DELETE FROM rate_limits.counters WHERE window_ends_at < now()');
     } catch {
       // Nothing waits for a purge: the next one deletes what this one could not.
     }
   };
   let purging: Promise<void> | undefined;
   const purgeTimer = setInterval(() => {
+    blocked.forgetEnded();
     purging ??= purge().finally(() => (purging = undefined));
   }, options.purgeIntervalMs ?? 60_000);
   purgeTimer.unref();
 
   return {
-    limiter: (rule) =>
-      new SharedLimiter(
-        new RateLimiterPostgres({
-          storeClient: pool,
-          storeType: 'pool',
-          schemaName: 'rate_limits',
-          tableName: 'counters',
-          tableCreated: true,
-          clearExpiredByTimeout: false,
-          keyPrefix: rule.keyPrefix,
-          points: rule.points,
-          duration: rule.durationSeconds,
-          // The first request over the limit blocks the key in memory for the rest of its window.
-          inMemoryBlockOnConsumed: rule.points + 1,
-        }),
-        memoryLimiter(rule),
-        health,
-      ),
+    limiter: (rule) => new SharedLimiter(rule, batcher, blocked, memoryLimiter(rule), health),
     close: async () => {
       clearInterval(purgeTimer);
-      await purging;
+      await Promise.all([purging, batcher.settled()]);
       await pool.end();
     },
   };
@@ -152,7 +134,7 @@ function memoryLimiter(rule: RateLimitRule): RateLimiterMemory {
 }
 
 class LocalLimiter implements RateLimiter {
-  constructor(private readonly counters: RateLimiterAbstract) {}
+  constructor(private readonly counters: RateLimiterMemory) {}
 
   consume(key: string): Promise<RateLimitDecision> {
     return decide(this.counters, key);
@@ -178,27 +160,63 @@ class StoreHealth {
   }
 }
 
+/** Keys refused until their window ends, so that their requests are refused without a count. */
+class BlockedKeys {
+  private readonly until = new Map<string, number>();
+
+  /** Milliseconds until the key's window ends, or 0 when it is not blocked. */
+  remainingMs(key: string): number {
+    const until = this.until.get(key);
+    if (until === undefined) return 0;
+    const remaining = until - Date.now();
+    if (remaining <= 0) this.until.delete(key);
+    return Math.max(0, remaining);
+  }
+
+  block(key: string, forMs: number): void {
+    this.until.set(key, Date.now() + forMs);
+  }
+
+  forgetEnded(): void {
+    const now = Date.now();
+    for (const [key, until] of this.until) if (until <= now) this.until.delete(key);
+  }
+}
+
 class SharedLimiter implements RateLimiter {
   constructor(
-    private readonly shared: RateLimiterPostgres,
+    private readonly rule: RateLimitRule,
+    private readonly batcher: CountBatcher,
+    private readonly blocked: BlockedKeys,
     private readonly local: RateLimiterMemory,
     private readonly health: StoreHealth,
   ) {}
 
   async consume(key: string): Promise<RateLimitDecision> {
+    const storedKey = `${this.rule.keyPrefix}:${key}`;
+    const blockedForMs = this.blocked.remainingMs(storedKey);
+    if (blockedForMs > 0) return { allowed: false, retryAfterMs: blockedForMs };
     if (this.health.usable) {
-      try {
-        return await decide(this.shared, key);
-      } catch (error) {
-        this.health.failed(error);
+      const outcome = await new Promise<CountOutcome>((decided) =>
+        this.batcher.count({
+          key: storedKey,
+          points: this.rule.points,
+          windowSeconds: this.rule.durationSeconds,
+          decided,
+        }),
+      );
+      if (!('failed' in outcome)) {
+        if (!outcome.allowed) this.blocked.block(storedKey, outcome.retryAfterMs);
+        return outcome;
       }
+      this.health.failed(outcome.failed);
     }
     return decide(this.local, key);
   }
 }
 
 /** The limiter's verdict; rejects only when the limiter could not count (its store failed). */
-async function decide(counters: RateLimiterAbstract, key: string): Promise<RateLimitDecision> {
+async function decide(counters: RateLimiterMemory, key: string): Promise<RateLimitDecision> {
   try {
     await counters.consume(key, 1);
     return { allowed: true };
