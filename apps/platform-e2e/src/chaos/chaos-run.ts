@@ -77,6 +77,14 @@ export async function runChaos(options: ChaosOptions): Promise<FaultReport[]> {
     replicas: { scheduler: 2, projector: 2, gateway: 2 },
     natsCluster: true,
     ownPostgres: true,
+    // The gateways count every request against their rate limits, shared in PostgreSQL, as they do
+    // in production, with allowances this load never reaches: the counting goes through every
+    // fault (a killed gateway, PostgreSQL restarting) without refusing anything itself.
+    processEnv: {
+      RATE_LIMIT_PER_SECOND: '100000',
+      RATE_LIMIT_BURST: '100000',
+      RATE_LIMIT_KEY_EXCHANGE_PER_SECOND: '1000',
+    },
     schedulerEnv: {
       SCHEDULER_HEARTBEAT_INTERVAL_MS: '2000',
       SCHEDULER_HEARTBEAT_TIMEOUT_MS: '6000',
