@@ -50,15 +50,17 @@ test('stores opened on one database at once all migrate it, and share their coun
   const a = first.limiter(limit);
   const b = second.limiter(limit);
 
-  expect(await allowedOf(a)).toBe(true);
-  expect(await allowedOf(b)).toBe(true);
-  expect(await allowedOf(a)).toBe(true);
-  const refused = await b.consume('k');
-  expect(refused.allowed).toBe(false);
-  if (refused.allowed) throw new Error('not refused');
-  expect(refused.retryAfterMs).toBeGreaterThan(0);
-  expect(refused.retryAfterMs).toBeLessThanOrEqual(30_000);
-  expect(await allowedOf(a)).toBe(false);
+  const remaining = async (limiter: typeof a) => {
+    const { allowed, remaining: left, resetMs } = await limiter.consume('k');
+    expect(resetMs).toBeGreaterThan(0);
+    expect(resetMs).toBeLessThanOrEqual(30_000);
+    return [allowed, left];
+  };
+  expect(await remaining(a)).toEqual([true, 2]);
+  expect(await remaining(b)).toEqual([true, 1]);
+  expect(await remaining(a)).toEqual([true, 0]);
+  expect(await remaining(b)).toEqual([false, 0]);
+  expect(await remaining(a)).toEqual([false, 0]);
   expect(storeErrors).toEqual([]);
 });
 
@@ -73,10 +75,16 @@ test('of many requests at once on several stores, exactly the allowance is let t
   const refusals = decisions.filter((decision) => !decision.allowed);
   expect(refusals).toHaveLength(23);
   for (const refusal of refusals) {
-    if (refusal.allowed) throw new Error('not refused');
-    expect(refusal.retryAfterMs).toBeGreaterThan(0);
-    expect(refusal.retryAfterMs).toBeLessThanOrEqual(30_000);
+    expect(refusal.remaining).toBe(0);
+    expect(refusal.resetMs).toBeGreaterThan(0);
+    expect(refusal.resetMs).toBeLessThanOrEqual(30_000);
   }
+  expect(
+    decisions
+      .filter((decision) => decision.allowed)
+      .map((decision) => decision.remaining)
+      .sort((x, y) => x - y),
+  ).toEqual([0, 1, 2, 3, 4, 5, 6]);
   // Every request was counted, the refused ones too.
   const { rows } = await admin.query<{ count: number }>(
     'SELECT count FROM rate_limits.counters WHERE key = $1',
@@ -163,7 +171,10 @@ test('in memory, every store counts on its own', async () => {
   const first = memoryRateLimits().limiter(limit);
   const second = memoryRateLimits().limiter(limit);
 
-  expect(await allowedOf(first)).toBe(true);
-  expect(await allowedOf(first)).toBe(false);
+  expect(await first.consume('k')).toMatchObject({ allowed: true, remaining: 0 });
+  const refused = await first.consume('k');
+  expect(refused).toMatchObject({ allowed: false, remaining: 0 });
+  expect(refused.resetMs).toBeGreaterThan(0);
+  expect(refused.resetMs).toBeLessThanOrEqual(30_000);
   expect(await allowedOf(second)).toBe(true);
 });

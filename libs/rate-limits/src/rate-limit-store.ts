@@ -18,8 +18,14 @@ export interface RateLimitRule {
   readonly durationSeconds: number;
 }
 
-export type RateLimitDecision =
-  { readonly allowed: true } | { readonly allowed: false; readonly retryAfterMs: number };
+/** A counted request: whether it may go on, and what its key has left in its window. */
+export interface RateLimitDecision {
+  readonly allowed: boolean;
+  /** Requests the key may still make in its window after this one (0 once refused). */
+  readonly remaining: number;
+  /** Milliseconds until the key's window ends: when a refused key may try again. */
+  readonly resetMs: number;
+}
 
 export interface RateLimiter {
   /** Counts one request of `key`; never rejects. */
@@ -195,7 +201,7 @@ class SharedLimiter implements RateLimiter {
   async consume(key: string): Promise<RateLimitDecision> {
     const storedKey = `${this.rule.keyPrefix}:${key}`;
     const blockedForMs = this.blocked.remainingMs(storedKey);
-    if (blockedForMs > 0) return { allowed: false, retryAfterMs: blockedForMs };
+    if (blockedForMs > 0) return { allowed: false, remaining: 0, resetMs: blockedForMs };
     if (this.health.usable) {
       const outcome = await new Promise<CountOutcome>((decided) =>
         this.batcher.count({
@@ -206,7 +212,7 @@ class SharedLimiter implements RateLimiter {
         }),
       );
       if (!('failed' in outcome)) {
-        if (!outcome.allowed) this.blocked.block(storedKey, outcome.retryAfterMs);
+        if (!outcome.allowed) this.blocked.block(storedKey, outcome.resetMs);
         return outcome;
       }
       this.health.failed(outcome.failed);
@@ -218,10 +224,10 @@ class SharedLimiter implements RateLimiter {
 /** The limiter's verdict; rejects only when the limiter could not count (its store failed). */
 async function decide(counters: RateLimiterMemory, key: string): Promise<RateLimitDecision> {
   try {
-    await counters.consume(key, 1);
-    return { allowed: true };
+    const counted = await counters.consume(key, 1);
+    return { allowed: true, remaining: counted.remainingPoints, resetMs: counted.msBeforeNext };
   } catch (rejection) {
     if (!(rejection instanceof RateLimiterRes)) throw rejection;
-    return { allowed: false, retryAfterMs: rejection.msBeforeNext };
+    return { allowed: false, remaining: 0, resetMs: rejection.msBeforeNext };
   }
 }

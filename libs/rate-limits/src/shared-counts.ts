@@ -66,9 +66,9 @@ export interface PendingCount {
   readonly decided: (outcome: CountOutcome) => void;
 }
 
+/** The request's decision, or why it could not be counted. */
 export type CountOutcome =
-  | { readonly allowed: true }
-  | { readonly allowed: false; readonly retryAfterMs: number }
+  | { readonly allowed: boolean; readonly remaining: number; readonly resetMs: number }
   | { readonly failed: unknown };
 
 /**
@@ -132,11 +132,11 @@ export class CountBatcher {
       const position = (counted.get(request.key) ?? 0) + 1;
       counted.set(request.key, position);
       const count = total.count - requests + position;
-      request.decided(
-        count <= request.points
-          ? { allowed: true }
-          : { allowed: false, retryAfterMs: Math.max(0, total.windowEndsInMs) },
-      );
+      request.decided({
+        allowed: count <= request.points,
+        remaining: Math.max(0, request.points - count),
+        resetMs: Math.max(0, total.windowEndsInMs),
+      });
     }
   }
 }

@@ -52,7 +52,7 @@ test('the first count goes at once; those asked for meanwhile go together, a key
   expect(statements.map(({ keys, requests }) => [keys, requests])).toEqual([[['a'], [1]]]);
 
   statements[0]?.answer();
-  expect(await first).toEqual({ allowed: true });
+  expect(await first).toEqual({ allowed: true, remaining: 2, resetMs: 1500.5 });
   await turn();
   expect(statements.map(({ keys, requests }) => [keys, requests])).toEqual([
     [['a'], [1]],
@@ -65,9 +65,9 @@ test('the first count goes at once; those asked for meanwhile go together, a key
   statements[1]?.answer();
   // a: counts 2 and 3 of 3 allowed; b: 1 of 3.
   expect(await Promise.all(later)).toEqual([
-    { allowed: true },
-    { allowed: true },
-    { allowed: true },
+    { allowed: true, remaining: 1, resetMs: 1500.5 },
+    { allowed: true, remaining: 2, resetMs: 1500.5 },
+    { allowed: true, remaining: 0, resetMs: 1500.5 },
   ]);
   await batcher.settled();
 });
@@ -85,10 +85,10 @@ test("a batch's requests of one key are decided in the order they were asked for
   statements[1]?.answer();
 
   expect(await Promise.all(asked)).toEqual([
-    { allowed: true },
-    { allowed: true },
-    { allowed: false, retryAfterMs: 1500.5 },
-    { allowed: false, retryAfterMs: 1500.5 },
+    { allowed: true, remaining: 1, resetMs: 1500.5 },
+    { allowed: true, remaining: 0, resetMs: 1500.5 },
+    { allowed: false, remaining: 0, resetMs: 1500.5 },
+    { allowed: false, remaining: 0, resetMs: 1500.5 },
   ]);
 });
 
@@ -111,5 +111,5 @@ test('a failed statement fails every request it carried, and the next batch is s
   await turn();
   expect(statements).toHaveLength(3);
   statements[2]?.answer();
-  expect(await next).toEqual({ allowed: true });
+  expect(await next).toEqual({ allowed: true, remaining: 4, resetMs: 1500.5 });
 });

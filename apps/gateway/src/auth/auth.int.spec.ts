@@ -297,14 +297,21 @@ describe('rate limits and the task quota', () => {
     const quietToken = await eventually(() => harness.tokenFor(quiet));
 
     const statuses: number[] = [];
+    const left: (string | null)[] = [];
     let limited: Response | undefined;
     for (let index = 0; index < 4; index += 1) {
       const response = await harness.request('/v1/auth/keys', { token: busyToken });
       statuses.push(response.status);
+      left.push(response.headers.get('ratelimit-remaining'));
+      expect(response.headers.get('ratelimit-limit')).toBe('3');
+      // A window of RATE_LIMIT_BURST / RATE_LIMIT_PER_SECOND = 3 s.
+      expect(Number(response.headers.get('ratelimit-reset'))).toBeGreaterThanOrEqual(0);
+      expect(Number(response.headers.get('ratelimit-reset'))).toBeLessThanOrEqual(3);
       if (response.status === 429) limited = response;
       else await response.body?.cancel();
     }
     expect(statuses).toEqual([200, 200, 200, 429]);
+    expect(left).toEqual(['2', '1', '0', '0']);
     if (limited === undefined) throw new Error('not limited');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
@@ -326,15 +333,20 @@ describe('rate limits and the task quota', () => {
       createServiceLogger('gateway', harness.config.LOG_LEVEL),
     );
     try {
-      const statuses: number[] = [];
+      const answers: [number, string | null][] = [];
       for (const url of [harness.gateway.url, second.url, harness.gateway.url, second.url]) {
         const response = await fetch(`${url}/v1/auth/keys`, {
           headers: { authorization: `Bearer ${token}` },
         });
-        statuses.push(response.status);
+        answers.push([response.status, response.headers.get('ratelimit-remaining')]);
         await response.body?.cancel();
       }
-      expect(statuses).toEqual([200, 200, 200, 429]);
+      expect(answers).toEqual([
+        [200, '2'],
+        [200, '1'],
+        [200, '0'],
+        [429, '0'],
+      ]);
     } finally {
       await second.stop();
     }

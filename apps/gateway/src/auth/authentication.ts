@@ -1,16 +1,17 @@
 import { Inject, SetMetadata, createParamDecorator } from '@nestjs/common';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { unauthorized } from '../http/api-error.js';
-import { RateLimits } from '../http/rate-limits.js';
+import { RateLimits, accountLimited, rateLimitHeaders } from '../http/rate-limits.js';
 import { AccessTokens } from './access-tokens.js';
 import type { Caller } from './access-tokens.js';
 
 // Every route needs `Authorization: Bearer <access token>` except those marked @Public() (the key
 // exchange, the JWKS). The guard puts the token's caller on the request for @CurrentCaller(), then
 // counts the request against the caller's rate limit: only after verification, so the limit is keyed
-// by an account the token proves.
+// by an account the token proves. Every answer of such a route then says what is left of the
+// allowance (RateLimit-* headers), the 429 of a request over it included.
 
 const PUBLIC_ROUTE = 'canopy:public-route';
 
@@ -32,14 +33,19 @@ export class AccessTokenGuard implements CanActivate {
       context.getClass(),
     ]);
     if (isPublic === true) return true;
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const http = context.switchToHttp();
+    const request = http.getRequest<AuthenticatedRequest>();
     const match = /^Bearer +([^\s]+) *$/i.exec(request.headers.authorization ?? '');
     if (match?.[1] === undefined) {
       throw unauthorized('an access token is required: Authorization: Bearer <token>');
     }
     const caller = await this.tokens.verify(match[1]);
     if (caller === null) throw unauthorized('the access token is invalid or expired');
-    await this.limits.account(caller.accountId);
+    const allowance = await this.limits.account(caller.accountId);
+    if (allowance !== null) {
+      void http.getResponse<FastifyReply>().headers(rateLimitHeaders(allowance));
+      if (!allowance.allowed) throw accountLimited(allowance);
+    }
     request.caller = caller;
     return true;
   }

@@ -9,6 +9,16 @@ import { ApiError } from './api-error.js';
 // The counts live where the store keeps them (RATE_LIMIT_STORE): in PostgreSQL by default, shared by
 // every gateway on the database, so N replicas together allow the configured rates.
 
+/** What an account's request left of its allowance: sent as the RateLimit-* headers. */
+export interface AccountAllowance {
+  readonly allowed: boolean;
+  /** Requests per window (RATE_LIMIT_BURST). */
+  readonly limit: number;
+  readonly remaining: number;
+  /** Milliseconds until the window ends. */
+  readonly resetMs: number;
+}
+
 export interface RateLimitOptions {
   readonly perSecond: number;
   readonly burst: number;
@@ -17,10 +27,12 @@ export interface RateLimitOptions {
 
 export class RateLimits {
   private readonly accounts: RateLimiter | null;
+  private readonly accountLimit: number;
   private readonly keyExchanges: RateLimiter | null;
   private readonly keySetReads: RateLimiter | null;
 
   constructor(store: RateLimitStore, options: RateLimitOptions) {
+    this.accountLimit = options.burst;
     this.accounts =
       options.perSecond === 0 || options.burst === 0
         ? null
@@ -49,9 +61,14 @@ export class RateLimits {
           });
   }
 
-  /** Counts one request of the (verified) account; throws 429 RATE_LIMITED over the limit. */
-  async account(accountId: string): Promise<void> {
-    await consume(this.accounts, accountId, 'too many requests for this account; slow down');
+  /**
+   * Counts one request of the (verified) account: what it left of the allowance, or null when
+   * accounts are not limited. Over the limit, `allowed` is false: answer {@link accountLimited}.
+   */
+  async account(accountId: string): Promise<AccountAllowance | null> {
+    if (this.accounts === null) return null;
+    const decision = await this.accounts.consume(accountId);
+    return { ...decision, limit: this.accountLimit };
   }
 
   /** Counts one JWKS read from the address; throws 429 RATE_LIMITED over the limit. */
@@ -72,8 +89,28 @@ export class RateLimits {
 async function consume(limiter: RateLimiter | null, key: string, message: string) {
   if (limiter === null) return;
   const decision = await limiter.consume(key);
-  if (!decision.allowed)
-    throw tooManyRequests('RATE_LIMITED', message, decision.retryAfterMs / 1000);
+  if (!decision.allowed) throw tooManyRequests('RATE_LIMITED', message, decision.resetMs / 1000);
+}
+
+/** The 429 of an account over its limit. */
+export function accountLimited(allowance: AccountAllowance): ApiError {
+  return tooManyRequests(
+    'RATE_LIMITED',
+    'too many requests for this account; slow down',
+    allowance.resetMs / 1000,
+  );
+}
+
+/**
+ * The RateLimit-Limit, -Remaining and -Reset headers (draft-ietf-httpapi-ratelimit-headers): the
+ * requests of a window, those left in the current one, and the seconds until it ends.
+ */
+export function rateLimitHeaders(allowance: AccountAllowance): Record<string, string> {
+  return {
+    'ratelimit-limit': String(allowance.limit),
+    'ratelimit-remaining': String(allowance.remaining),
+    'ratelimit-reset': String(Math.ceil(allowance.resetMs / 1000)),
+  };
 }
 
 /** 429 with Retry-After in whole seconds, at least 1. */

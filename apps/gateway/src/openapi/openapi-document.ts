@@ -22,9 +22,28 @@ Every error is JSON \`{ "error": "CODE", "message": "…", "field"?: "…" }\` (
 parameter or body field at fault. A resource of another account answers 404, as a missing one does. \
 Times in task resources are unix seconds as strings, \`null\` until reached; ids are 24 lower-case hex characters. \
 Every response carries \`X-Request-Id\`: the request's own \`X-Request-Id\` when it is 1 to 128 letters, digits or \
-\`_ . : @ / + = -\`, a new UUID otherwise. A W3C \`traceparent\` is continued when the platform traces.`;
+\`_ . : @ / + = -\`, a new UUID otherwise. A W3C \`traceparent\` is continued when the platform traces. \
+Every answer of a route that needs an access token, a 429 included, says what is left of the account's rate limit: \
+\`RateLimit-Limit\` (requests per window), \`RateLimit-Remaining\` (left in the current window) and \
+\`RateLimit-Reset\` (seconds until it ends); none while the gateway does not limit accounts.`;
 
 const REQUEST_ID_HEADER = 'RequestId';
+
+/** The rate limit's headers on every answer of a route that is not @Public(), by component name. */
+const RATE_LIMIT_HEADERS = {
+  'RateLimit-Limit': {
+    component: 'RateLimitLimit',
+    description: "Requests the account may make per window (the gateway's RATE_LIMIT_BURST)",
+  },
+  'RateLimit-Remaining': {
+    component: 'RateLimitRemaining',
+    description: 'Requests the account may still make in the current window',
+  },
+  'RateLimit-Reset': {
+    component: 'RateLimitReset',
+    description: 'Seconds until the current window ends and the allowance is whole again',
+  },
+} as const;
 
 /** The part of an operation's response the document adds to. */
 interface DescribedResponse {
@@ -53,6 +72,12 @@ export function describeGatewayApi(app: INestApplication): OpenAPIObject {
     ...config.components,
     schemas: { [API_ERROR_SCHEMA]: openApiSchema(apiErrorBodySchema) },
     headers: {
+      ...Object.fromEntries(
+        Object.values(RATE_LIMIT_HEADERS).map(({ component, description }) => [
+          component,
+          { description, schema: { type: 'string', pattern: '^[0-9]+$' } },
+        ]),
+      ),
       [REQUEST_ID_HEADER]: {
         description:
           "The request's id: the one it was sent with when that is sane (1 to 128 of A-Z a-z 0-9 _ . : @ / + = -), else a new UUID",
@@ -65,9 +90,25 @@ export function describeGatewayApi(app: INestApplication): OpenAPIObject {
       `${controller.replace(/Controller$/, '')}_${method}`,
   });
   // The document requires the token everywhere; routes that are @Public() say they need nothing.
+  // The others are counted against the account's rate limit, and every answer of theirs says so.
   for (const route of declaredRoutes(app)) {
     const operation = document.paths[route.path]?.[route.method as 'get'];
-    if (route.isPublic && operation !== undefined) operation.security = [];
+    if (operation === undefined) continue;
+    if (route.isPublic) {
+      operation.security = [];
+      continue;
+    }
+    for (const response of Object.values(operation.responses ?? {}) as DescribedResponse[]) {
+      response.headers = {
+        ...response.headers,
+        ...Object.fromEntries(
+          Object.entries(RATE_LIMIT_HEADERS).map(([name, { component }]) => [
+            name,
+            { $ref: `#/components/headers/${component}` },
+          ]),
+        ),
+      };
+    }
   }
   // Every response, whatever its route and status, is answered with the request's id.
   for (const path of Object.values(document.paths)) {

@@ -488,6 +488,12 @@ export interface components {
   parameters: never;
   requestBodies: never;
   headers: {
+    /** @description Requests the account may make per window (the gateway's RATE_LIMIT_BURST) */
+    RateLimitLimit: string;
+    /** @description Requests the account may still make in the current window */
+    RateLimitRemaining: string;
+    /** @description Seconds until the current window ends and the allowance is whole again */
+    RateLimitReset: string;
     /** @description The request's id: the one it was sent with when that is sane (1 to 128 of A-Z a-z 0-9 _ . : @ / + = -), else a new UUID */
     RequestId: string;
   };
@@ -653,6 +659,9 @@ export interface operations {
       /** @description The account's keys */
       200: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -681,6 +690,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -699,6 +711,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -739,6 +754,9 @@ export interface operations {
       /** @description The new key */
       201: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -770,6 +788,9 @@ export interface operations {
       /** @description the body is not a JSON object, or `name` is not a string of at most 100 characters */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -787,6 +808,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -805,6 +829,9 @@ export interface operations {
       /** @description the account already holds 20 keys that are not revoked: revoke one first (`error`: `TOO_MANY_API_KEYS`) */
       409: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -821,6 +848,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -853,6 +883,9 @@ export interface operations {
       /** @description The key is revoked */
       204: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -861,6 +894,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -879,6 +915,9 @@ export interface operations {
       /** @description no such key in the caller's account (`error`: `API_KEY_NOT_FOUND`) */
       404: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -895,6 +934,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -1034,6 +1076,9 @@ export interface operations {
         headers: {
           /** @description `true` when the request repeats an earlier one with the same Idempotency-Key */
           'Idempotent-Replayed'?: 'true';
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1055,6 +1100,9 @@ export interface operations {
       /** @description the body is not a JSON object, or a field is missing or invalid (named in `field`) */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1071,6 +1119,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -1089,6 +1140,9 @@ export interface operations {
       /** @description the body is larger than the gateway's limit */
       413: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1105,6 +1159,9 @@ export interface operations {
       /** @description the body is not `application/json` */
       415: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1121,6 +1178,9 @@ export interface operations {
       /** @description the Idempotency-Key was first used with another request (`error`: `IDEMPOTENCY_KEY_REUSED`) */
       422: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1138,6 +1198,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -1174,6 +1237,9 @@ export interface operations {
         headers: {
           /** @description Only when there is a next page: `</same/path?same=parameters&cursor=…>; rel="next"`. The last page has none */
           Link?: string;
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1252,6 +1318,9 @@ export interface operations {
       /** @description `limit` is not an integer from 1 to 500, or `cursor` is not one this API gave out */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1269,6 +1338,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -1287,6 +1359,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -1322,6 +1397,9 @@ export interface operations {
       /** @description The function */
       200: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1423,6 +1501,9 @@ export interface operations {
       /** @description the id is not 24 lower-case hex characters, or `version` is not a positive integer */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1439,6 +1520,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -1457,6 +1541,9 @@ export interface operations {
       /** @description no such function in the caller's account (or it was deleted), or no such version of it */
       404: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1473,6 +1560,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -1505,6 +1595,9 @@ export interface operations {
       /** @description Deleted */
       204: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1513,6 +1606,9 @@ export interface operations {
       /** @description the id is not 24 lower-case hex characters */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1529,6 +1625,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -1547,6 +1646,9 @@ export interface operations {
       /** @description no such function in the caller's account, or it was deleted already */
       404: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1563,6 +1665,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -1681,6 +1786,9 @@ export interface operations {
       /** @description The function as it is after the change */
       200: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1759,6 +1867,9 @@ export interface operations {
       /** @description the body is not a JSON object, or a field is invalid or cannot be changed (named in `field`) */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1775,6 +1886,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -1793,6 +1907,9 @@ export interface operations {
       /** @description no such function in the caller's account, or it was deleted */
       404: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1809,6 +1926,9 @@ export interface operations {
       /** @description the body is larger than the gateway's limit */
       413: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1825,6 +1945,9 @@ export interface operations {
       /** @description the body is not `application/json` */
       415: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1841,6 +1964,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -1870,6 +1996,9 @@ export interface operations {
       /** @description The metrics */
       200: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -1927,6 +2056,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -1945,6 +2077,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -1974,6 +2109,9 @@ export interface operations {
       /** @description The minutes */
       200: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2046,6 +2184,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -2064,6 +2205,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -2100,6 +2244,9 @@ export interface operations {
         headers: {
           /** @description Only when there is a next page: `</same/path?same=parameters&cursor=…>; rel="next"`. The last page has none */
           Link?: string;
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2175,6 +2322,9 @@ export interface operations {
       /** @description `limit` is not an integer from 1 to 500, or `cursor` is not one this API gave out */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2192,6 +2342,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -2210,6 +2363,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -2253,6 +2409,9 @@ export interface operations {
       /** @description The node is registered; keep `credentials`, they are not shown again */
       201: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2289,6 +2448,9 @@ export interface operations {
       /** @description the hash is not 1 to 64 of `A-Z a-z 0-9 _ -`, or the body is not a JSON object with at most a `description` of up to 500 characters */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2306,6 +2468,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -2324,6 +2489,9 @@ export interface operations {
       /** @description the account has a node with this hash already (`error`: `NODE_ALREADY_REGISTERED`) */
       409: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2340,6 +2508,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -2358,6 +2529,9 @@ export interface operations {
       /** @description this gateway cannot issue node credentials (no NATS authority configured), or the event store is unavailable (`error`: `NODE_REGISTRATION_UNAVAILABLE`, `UNAVAILABLE`) */
       503: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -2390,6 +2564,9 @@ export interface operations {
       /** @description The node is disabled */
       204: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2398,6 +2575,9 @@ export interface operations {
       /** @description the hash is not 1 to 64 of `A-Z a-z 0-9 _ -`, or the body is not a JSON object with at most a `description` of up to 500 characters */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2415,6 +2595,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -2433,6 +2616,9 @@ export interface operations {
       /** @description no node with this hash in the caller's account (`error`: `NODE_NOT_FOUND`) */
       404: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2449,6 +2635,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -2492,6 +2681,9 @@ export interface operations {
       /** @description The node, enabled */
       200: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2565,6 +2757,9 @@ export interface operations {
       /** @description the hash is not 1 to 64 of `A-Z a-z 0-9 _ -`, or the body is not a JSON object with at most a `description` of up to 500 characters */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2582,6 +2777,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -2600,6 +2798,9 @@ export interface operations {
       /** @description no node with this hash in the caller's account (`error`: `NODE_NOT_FOUND`) */
       404: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2616,6 +2817,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -2710,6 +2914,9 @@ export interface operations {
         headers: {
           /** @description `true` when the request repeats an earlier one with the same Idempotency-Key */
           'Idempotent-Replayed'?: 'true';
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2731,6 +2938,9 @@ export interface operations {
       /** @description a field is missing or invalid (`field` names it): `INVALID_CRON` (cron), `INVALID_TIME_ZONE` (timeZone), `INVALID_SCHEDULE_WINDOW` (endAt not after startAt), `INVALID_REQUEST` otherwise (`error`: `INVALID_REQUEST`, `INVALID_CRON`, `INVALID_TIME_ZONE`, `INVALID_SCHEDULE_WINDOW`) */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2748,6 +2958,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -2766,6 +2979,9 @@ export interface operations {
       /** @description no such function in the caller's account (`error`: `FUNCTION_NOT_FOUND`) */
       404: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2782,6 +2998,9 @@ export interface operations {
       /** @description the account has 100 schedules already (`error`: `SCHEDULE_LIMIT_REACHED`) */
       409: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2798,6 +3017,9 @@ export interface operations {
       /** @description the Idempotency-Key was first used with another request (`error`: `IDEMPOTENCY_KEY_REUSED`) */
       422: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2815,6 +3037,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -2851,6 +3076,9 @@ export interface operations {
         headers: {
           /** @description Only when there is a next page: `</same/path?same=parameters&cursor=…>; rel="next"`. The last page has none */
           Link?: string;
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2929,6 +3157,9 @@ export interface operations {
       /** @description `limit` is not an integer from 1 to 500, or `cursor` is not one this API gave out */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -2946,6 +3177,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -2964,6 +3198,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -2996,6 +3233,9 @@ export interface operations {
       /** @description The schedule */
       200: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3072,6 +3312,9 @@ export interface operations {
       /** @description the schedule id is not 24 lower-case hex characters */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3088,6 +3331,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -3106,6 +3352,9 @@ export interface operations {
       /** @description no such schedule in the caller's account, or it was deleted (`error`: `SCHEDULE_NOT_FOUND`) */
       404: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3122,6 +3371,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -3154,6 +3406,9 @@ export interface operations {
       /** @description Deleted */
       204: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3162,6 +3417,9 @@ export interface operations {
       /** @description the schedule id is not 24 lower-case hex characters */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3178,6 +3436,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -3196,6 +3457,9 @@ export interface operations {
       /** @description no such schedule in the caller's account, or it was deleted (`error`: `SCHEDULE_NOT_FOUND`) */
       404: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3212,6 +3476,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -3298,6 +3565,9 @@ export interface operations {
       /** @description The schedule after the change */
       200: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3374,6 +3644,9 @@ export interface operations {
       /** @description a field is missing or invalid (`field` names it): `INVALID_CRON` (cron), `INVALID_TIME_ZONE` (timeZone), `INVALID_SCHEDULE_WINDOW` (endAt not after startAt), `INVALID_REQUEST` otherwise (`error`: `INVALID_REQUEST`, `INVALID_CRON`, `INVALID_TIME_ZONE`, `INVALID_SCHEDULE_WINDOW`) */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3391,6 +3664,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -3409,6 +3685,9 @@ export interface operations {
       /** @description no such schedule in the caller's account, or it was deleted (`error`: `SCHEDULE_NOT_FOUND`) */
       404: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3425,6 +3704,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -3469,6 +3751,9 @@ export interface operations {
         headers: {
           /** @description Only when there is a next page: `</same/path?same=parameters&cursor=…>; rel="next"`. The last page has none */
           Link?: string;
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3512,6 +3797,9 @@ export interface operations {
       /** @description a parameter is malformed or repeated, `since` is after `until`, or the cursor is not one this API gave out */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3529,6 +3817,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -3547,6 +3838,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -3579,6 +3873,9 @@ export interface operations {
       /** @description The task */
       200: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3648,6 +3945,9 @@ export interface operations {
       /** @description the task id is not 24 lower-case hex characters */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3664,6 +3964,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -3682,6 +3985,9 @@ export interface operations {
       /** @description no such task in the caller's account */
       404: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3698,6 +4004,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -3716,6 +4025,9 @@ export interface operations {
       /** @description the event store is unavailable: try again */
       503: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -3768,6 +4080,9 @@ export interface operations {
         headers: {
           /** @description `true` when the request repeats an earlier one with the same Idempotency-Key */
           'Idempotent-Replayed'?: 'true';
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3789,6 +4104,9 @@ export interface operations {
       /** @description the function id is not 24 lower-case hex characters, a body declared as JSON is not valid JSON, the Idempotency-Key is malformed or sent twice, or `Canopy-Priority` / `Canopy-Not-Before` is invalid (`field` names the header) */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3806,6 +4124,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -3824,6 +4145,9 @@ export interface operations {
       /** @description no such function in the caller's account */
       404: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3840,6 +4164,9 @@ export interface operations {
       /** @description the body is larger than the gateway's limit (`GATEWAY_BODY_LIMIT_BYTES`) */
       413: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3856,6 +4183,9 @@ export interface operations {
       /** @description the Idempotency-Key was first used with another request (`error`: `IDEMPOTENCY_KEY_REUSED`) */
       422: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3873,6 +4203,9 @@ export interface operations {
       /** @description too many requests of the caller's account, or too many of its tasks are unfinished: wait `Retry-After` seconds (`error`: `RATE_LIMITED`, `NO_QUOTA_AVAILABLE`) */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -3891,6 +4224,9 @@ export interface operations {
       /** @description no scheduler recorded the task in time (asked twice), or the event store is unavailable: try again */
       503: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -3923,6 +4259,9 @@ export interface operations {
       /** @description The task is cancelled (by this request or an earlier one) */
       200: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3952,6 +4291,9 @@ export interface operations {
       /** @description the task id is not 24 lower-case hex characters */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -3968,6 +4310,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -3986,6 +4331,9 @@ export interface operations {
       /** @description no such task in the caller's account */
       404: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4002,6 +4350,9 @@ export interface operations {
       /** @description the task had ended before the cancellation came, and stays as it ended: `status` and `finished` say how and when (`error`: `TASK_FINISHED`) */
       409: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4020,6 +4371,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -4038,6 +4392,9 @@ export interface operations {
       /** @description no scheduler recorded the cancellation in time, or the event store is unavailable: try again */
       503: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -4108,6 +4465,9 @@ export interface operations {
         headers: {
           /** @description `true` when the request repeats an earlier one with the same Idempotency-Key */
           'Idempotent-Replayed'?: 'true';
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4170,6 +4530,9 @@ export interface operations {
       /** @description the function id is not 24 lower-case hex characters, the body is not a JSON array of 1 to 1000 values, or the Idempotency-Key is malformed or sent twice */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4186,6 +4549,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -4204,6 +4570,9 @@ export interface operations {
       /** @description no such function in the caller's account */
       404: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4220,6 +4589,9 @@ export interface operations {
       /** @description the body is larger than the gateway's batch limit (`GATEWAY_BATCH_BODY_LIMIT_BYTES`) */
       413: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4236,6 +4608,9 @@ export interface operations {
       /** @description the Idempotency-Key was first used with another request (`error`: `IDEMPOTENCY_KEY_REUSED`) */
       422: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4253,6 +4628,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -4271,6 +4649,9 @@ export interface operations {
       /** @description no scheduler answered in time and no task was recorded: try again (with the same Idempotency-Key) */
       503: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -4303,6 +4684,9 @@ export interface operations {
       /** @description The task is cancelled (by this request or an earlier one) */
       200: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4332,6 +4716,9 @@ export interface operations {
       /** @description the task id is not 24 lower-case hex characters */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4348,6 +4735,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -4366,6 +4756,9 @@ export interface operations {
       /** @description no such task in the caller's account */
       404: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4382,6 +4775,9 @@ export interface operations {
       /** @description the task had ended before the cancellation came, and stays as it ended: `status` and `finished` say how and when (`error`: `TASK_FINISHED`) */
       409: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4400,6 +4796,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -4418,6 +4817,9 @@ export interface operations {
       /** @description no scheduler recorded the cancellation in time, or the event store is unavailable: try again */
       503: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -4465,6 +4867,9 @@ export interface operations {
         headers: {
           /** @description attachment; filename="tasks-<functionId>.csv" */
           'Content-Disposition'?: string;
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4479,6 +4884,9 @@ export interface operations {
       /** @description the function id or a parameter is malformed or repeated, a day does not exist (`2025-24-03`), `dateSince` is after `dateUntil`, or `functionId` / `scheduledId` disagree */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4496,6 +4904,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -4514,6 +4925,9 @@ export interface operations {
       /** @description no such function in the caller's account */
       404: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4530,6 +4944,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -4571,6 +4988,9 @@ export interface operations {
         headers: {
           /** @description JSON pages only, while a page is full: `</v1/task/{id}/events?from=<next version>&limit=…>; rel="next"` */
           Link?: string;
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4786,6 +5206,9 @@ export interface operations {
       /** @description A stream asked to resume after the terminal event (`Last-Event-ID`, or `from`): nothing will follow, and EventSource stops reconnecting */
       204: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4794,6 +5217,9 @@ export interface operations {
       /** @description the task id, `from`, `limit`, `follow` or `Last-Event-ID` is malformed */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4810,6 +5236,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -4828,6 +5257,9 @@ export interface operations {
       /** @description no such task in the caller's account */
       404: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4844,6 +5276,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -4862,6 +5297,9 @@ export interface operations {
       /** @description the event store is unavailable: try again */
       503: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -4897,6 +5335,9 @@ export interface operations {
       /** @description The function's response, unchanged: any status from 200 to 599 the function answered with (200 shown here), its content type (`application/octet-stream` when it gave none) and body bytes */
       200: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4907,6 +5348,9 @@ export interface operations {
       /** @description The task has not finished yet */
       202: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds before asking again (1) */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -4933,6 +5377,9 @@ export interface operations {
       /** @description the task id is not 24 lower-case hex characters, or `wait` is not an integer from 0 to 60 */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4949,6 +5396,9 @@ export interface operations {
       /** @description no access token, or one that is invalid or expired: `Authorization: Bearer <accessToken>` (from `POST /v1/auth/apiKey`) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -4967,6 +5417,9 @@ export interface operations {
       /** @description no such task in the caller's account */
       404: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -4983,6 +5436,9 @@ export interface operations {
       /** @description too many requests of the caller's account: wait `Retry-After` seconds */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -5001,6 +5457,9 @@ export interface operations {
       /** @description the task was cancelled */
       499: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -5017,6 +5476,9 @@ export interface operations {
       /** @description the node running the task was lost and no attempt was left, or the function answered with a status below 200 (`error`: `NODE_LOST`, `INVALID_FUNCTION_RESPONSE`) */
       502: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -5033,6 +5495,9 @@ export interface operations {
       /** @description no node able to run the function became available in time, or the event store is unavailable (`error`: `NO_RUNNER`, `UNAVAILABLE`) */
       503: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -5051,6 +5516,9 @@ export interface operations {
       /** @description the function did not finish within its timeout */
       504: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -5067,6 +5535,9 @@ export interface operations {
       /** @description Any other status the function answered with (3xx, 4xx, 5xx), with the function's headers, content type and body, as for 200 */
       default: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
