@@ -242,6 +242,8 @@ if (!chromiumInstalled()) {
 
         // A process that stays up: the form also asks how many tasks one process serves at once.
         await page.getByLabel('Name').fill('console-pool');
+        // The outcome still names the function registered, not the name typed for the next one.
+        expect(await page.locator('.outcome').textContent()).toBe('Registered console-hook.');
         await page.getByLabel('Runs as').selectOption({ label: 'A process that stays up' });
         await page.getByLabel('Command').fill('python3');
         await page.getByLabel('Arguments, one per line').fill('/opt/functions/pool.py');

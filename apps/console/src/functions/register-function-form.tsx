@@ -58,24 +58,22 @@ export function RegisterFunctionForm() {
       : { kind, ...process };
   };
 
+  // The definition is the mutation's variable, so that the outcome names the function registered,
+  // not whatever the name field holds by the time the answer comes (or after).
   const register = useMutation({
-    mutationFn: async () =>
-      dataOf(
-        await client.api.POST('/v1/function', {
-          body: {
-            name: name.trim(),
-            description: '',
-            capabilities: { timeout: Number(timeout) },
-            runtime: runtime(),
-          },
-        }),
-      ),
+    mutationFn: async (definition: FunctionDefinition) =>
+      dataOf(await client.api.POST('/v1/function', { body: definition })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['functions'] }),
   });
 
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    register.mutate();
+    register.mutate({
+      name: name.trim(),
+      description: '',
+      capabilities: { timeout: Number(timeout) },
+      runtime: runtime(),
+    });
   };
 
   return (
@@ -198,7 +196,8 @@ export function RegisterFunctionForm() {
         ) : null}
         {register.isSuccess ? (
           <p>
-            Registered <Link href={`/functions/${register.data.id}`}>{name}</Link>.
+            Registered{' '}
+            <Link href={`/functions/${register.data.id}`}>{register.variables.name}</Link>.
           </p>
         ) : null}
       </div>
