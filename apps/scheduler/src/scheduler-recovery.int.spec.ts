@@ -197,6 +197,41 @@ describe('scheduler deadlines and recovery', () => {
       );
   });
 
+  test('offers to a node nothing listens for (away from NATS) spend no attempt; the task runs once it is back', async () => {
+    const s = await scheduler();
+    const fn = await s.registerFunction();
+    const away = await startNode({ nodeId: uniqueNodeId('away'), listens: false });
+    const request = s.issueRequest(fn);
+    expect((await s.issue(request)).ok).toBe(true);
+    // More offers than the task's attempts (3) come back undelivered: each is unassigned as
+    // refused, and the task does not fail.
+    const ended = await eventually(async () => {
+      const events = await s.taskEvents(request.taskId);
+      const unassigned = events.flatMap((event) =>
+        event.type === 'TaskUnassigned' ? [event.data] : [],
+      );
+      expect(unassigned.length).toBeGreaterThanOrEqual(4);
+      expect(events.map((event) => event.type)).not.toContain('TaskFailed');
+      return unassigned;
+    }, 30_000);
+    for (const ending of ended)
+      expect(ending).toMatchObject({ nodeId: away.nodeId, reason: 'REJECTED' });
+
+    away.listen();
+    const taken = await assignedTo(away, request.taskId);
+    expect(taken.attempt).toBeGreaterThanOrEqual(5);
+    expect(await away.result(request.taskId, taken.attempt)).toEqual({ ok: true });
+    await eventually(async () => {
+      const events = await s.taskEvents(request.taskId);
+      expect(events.at(-1)).toMatchObject({
+        type: 'TaskFinished',
+        data: { attempt: taken.attempt },
+      });
+    }, 20_000);
+    // Nothing listened: nothing to cancel.
+    expect(away.cancellations).toEqual([]);
+  });
+
   test('after a restart the state is rebuilt: running tasks finish, waiting tasks get matched', async () => {
     const s = await scheduler();
     const fn = await s.registerFunction();

@@ -16,6 +16,9 @@ import type { TaskCommandOptions, TaskCommands } from '../tasks/task-commands.js
 import type { InFlightWork } from '../transport/in-flight-work.js';
 import type { NodeChannel } from './node-channel.js';
 
+/** How an offer ended: taken, refused, not delivered (nothing listened), or unanswered in time. */
+export type OfferSettled = 'accepted' | 'rejected' | 'unreachable' | 'timed_out';
+
 export interface DispatcherOptions {
   readonly registry: NodeRegistry;
   readonly queue: TaskQueue;
@@ -45,7 +48,7 @@ export interface DispatcherOptions {
   /** While the event store does not answer, nothing is offered and no deadline acted on. */
   readonly health: Pick<StoreHealth, 'available' | 'observe'>;
   /** Told how each offer to a node ended (metrics). */
-  readonly onOfferSettled?: (outcome: 'accepted' | 'rejected' | 'timed_out') => void;
+  readonly onOfferSettled?: (outcome: OfferSettled) => void;
 }
 
 const assignSpan = { kind: SpanKind.CLIENT, attributes: { 'messaging.system': 'nats' } };
@@ -312,13 +315,22 @@ export class Dispatcher {
     };
     const outcome = await channel.offer(nodeId, assignment, this.options.offerTimeoutMs, trace);
     this.options.onOfferSettled?.(
-      !outcome.answered ? 'timed_out' : outcome.reply.accepted ? 'accepted' : 'rejected',
+      outcome.answered
+        ? outcome.reply.accepted
+          ? 'accepted'
+          : 'rejected'
+        : outcome.undelivered
+          ? 'unreachable'
+          : 'timed_out',
     );
     if (outcome.answered && outcome.reply.accepted) {
       logger.info({ taskId, nodeId, attempt, epoch }, 'task assigned');
       return;
     }
-    const reason = outcome.answered ? 'REJECTED' : 'START_DEADLINE_MISSED';
+    // An offer NATS could not deliver (nothing listened to the node's assignments) reached no one:
+    // like a refusal, it ran nowhere and spends nothing of the task's attempts. One that may have
+    // arrived unanswered may still run, and spends one.
+    const reason = outcome.answered || outcome.undelivered ? 'REJECTED' : 'START_DEADLINE_MISSED';
     logger.info(
       {
         taskId,
@@ -334,7 +346,7 @@ export class Dispatcher {
       'assignment not taken',
     );
     // Unanswered is not refused: an acceptance may still come, and the node must not run it.
-    if (!outcome.answered) channel.cancel(nodeId, { taskId, attempt, reason });
+    if (reason === 'START_DEADLINE_MISSED') channel.cancel(nodeId, { taskId, attempt, reason });
     queue.attemptNotTaken(taskId, attempt, reason, clock().getTime());
     this.wake();
   }

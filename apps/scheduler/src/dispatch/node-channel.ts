@@ -5,16 +5,21 @@ import {
   parseAssignmentReply,
 } from '@canopy/contracts';
 import type { Assignment, AssignmentReply, Cancellation } from '@canopy/contracts';
+import { RequestError } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { traceHeaders } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import type { Context } from '@opentelemetry/api';
 import { RecentEntries } from '../transport/recent-entries.js';
 
-/** The node's answer to an offer, or why there is none (timeout, nobody listening, invalid answer). */
+/**
+ * The node's answer to an offer, or why there is none (timeout, nobody listening, invalid answer).
+ * `undelivered`: NATS answered that nothing listens to the node's assignments (it is away from
+ * NATS, reconnecting): the offer reached no one, so nothing can run it.
+ */
 export type OfferOutcome =
   | { readonly answered: true; readonly reply: AssignmentReply }
-  | { readonly answered: false; readonly reason: string };
+  | { readonly answered: false; readonly undelivered: boolean; readonly reason: string };
 
 /** What the scheduler sends to nodes: assignment offers (request/reply) and cancellations. */
 export interface NodeChannel {
@@ -52,7 +57,9 @@ export class NatsNodeChannel implements NodeChannel {
     trace?: Context,
   ): Promise<OfferOutcome> {
     const connection = this.connection;
-    if (connection === undefined) return { answered: false, reason: 'not connected to NATS yet' };
+    if (connection === undefined) {
+      return { answered: false, undelivered: true, reason: 'not connected to NATS yet' };
+    }
     const headers = traceHeaders(trace);
     try {
       const reply = await connection.request(
@@ -65,7 +72,14 @@ export class NatsNodeChannel implements NodeChannel {
         reply: parseAssignmentReply(decodeJson(reply.data, 'assignment reply')),
       };
     } catch (error) {
-      return { answered: false, reason: error instanceof Error ? error.message : String(error) };
+      if (error instanceof RequestError && error.isNoResponders()) {
+        return { answered: false, undelivered: true, reason: 'nothing listens to its assignments' };
+      }
+      return {
+        answered: false,
+        undelivered: false,
+        reason: error instanceof Error ? error.message : String(error),
+      };
     }
   }
 

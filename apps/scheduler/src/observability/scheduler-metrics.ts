@@ -5,7 +5,7 @@ import type { NodeRegistry, TaskQueue } from '@canopy/scheduling';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** How an offer to a node ended. */
-export type OfferOutcome = 'accepted' | 'rejected' | 'timed_out';
+export type OfferOutcome = 'accepted' | 'rejected' | 'unreachable' | 'timed_out';
 
 /**
  * The class of a task's requirements, for the queue depth: the most demanding thing it asks for.
@@ -113,11 +113,12 @@ export class SchedulerMetrics {
     });
     this.offers = new Counter({
       name: 'canopy_scheduler_offers_total',
-      help: 'Assignments offered to nodes, by outcome: accepted, rejected, timed_out (no answer in time).',
+      help: 'Assignments offered to nodes, by outcome: accepted, rejected, unreachable (nothing listened to the node), timed_out (no answer in time).',
       labelNames: ['outcome'],
       registers,
     });
-    for (const outcome of ['accepted', 'rejected', 'timed_out']) this.offers.inc({ outcome }, 0);
+    for (const outcome of ['accepted', 'rejected', 'unreachable', 'timed_out'])
+      this.offers.inc({ outcome }, 0);
 
     const { queue, registry: nodes, isLeader } = sources;
     new Gauge({

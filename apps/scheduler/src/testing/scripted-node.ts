@@ -36,6 +36,11 @@ export interface ScriptedNodeOptions {
   readonly answer?: OfferAnswer;
   /** How many of the first cancellations to lose: kept in `lostCancellations`, not acted on. */
   readonly loseCancellations?: number;
+  /**
+   * Whether it subscribes to its assignment offers (true). False: a node that announces and
+   * heartbeats but does not listen to its offers, as one whose connection is on its way back to NATS.
+   */
+  readonly listens?: boolean;
 }
 
 const defaultCapabilities: NodeCapabilities = {
@@ -99,30 +104,7 @@ export class ScriptedNode {
       name: `scripted ${options.nodeId}`,
     });
     const node = new ScriptedNode(connection, options);
-    connection.subscribe(assignmentSubject(node.nodeId), {
-      callback: (error, msg) => {
-        if (error !== null) return;
-        const assignment = parseAssignment(decodeJson(msg.data, 'assignment'));
-        node.assignments.push(assignment);
-        switch (node.answer) {
-          case 'accept':
-            if (node.running.size >= node.slots && !node.running.has(assignment.taskId))
-              node.overbooked += 1;
-            node.running.set(assignment.taskId, assignment.attempt);
-            msg.respond(JSON.stringify({ accepted: true }));
-            return;
-          case 'reject':
-            msg.respond(JSON.stringify({ accepted: false, reason: 'NO_FREE_SLOT' }));
-            return;
-          case 'ignore':
-            return;
-          default: {
-            const unknown: never = node.answer;
-            throw new Error(`unknown answer ${String(unknown)}`);
-          }
-        }
-      },
-    });
+    if (options.listens !== false) node.listen();
     connection.subscribe(cancellationSubject(node.nodeId), {
       callback: (error, msg) => {
         if (error !== null) return;
@@ -144,6 +126,34 @@ export class ScriptedNode {
       node.startHeartbeats(reply.heartbeatIntervalMs);
     }
     return node;
+  }
+
+  /** Subscribes to its assignment offers, answering them as scripted. */
+  listen(): void {
+    this.connection.subscribe(assignmentSubject(this.nodeId), {
+      callback: (error, msg) => {
+        if (error !== null) return;
+        const assignment = parseAssignment(decodeJson(msg.data, 'assignment'));
+        this.assignments.push(assignment);
+        switch (this.answer) {
+          case 'accept':
+            if (this.running.size >= this.slots && !this.running.has(assignment.taskId))
+              this.overbooked += 1;
+            this.running.set(assignment.taskId, assignment.attempt);
+            msg.respond(JSON.stringify({ accepted: true }));
+            return;
+          case 'reject':
+            msg.respond(JSON.stringify({ accepted: false, reason: 'NO_FREE_SLOT' }));
+            return;
+          case 'ignore':
+            return;
+          default: {
+            const unknown: never = this.answer;
+            throw new Error(`unknown answer ${String(unknown)}`);
+          }
+        }
+      },
+    });
   }
 
   get runningTasks(): RunningTask[] {
