@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import path from 'node:path';
+import { nodeProcessName } from './process-names.js';
 
 // Preloaded into the processes of the benchmark's stack (NODE_OPTIONS="--import=<this file>") when
 // BENCH_CPU_PROFILE_DIR is set: records a V8 CPU profile of the whole process and writes it there
@@ -22,12 +23,7 @@ if (directory !== undefined && directory !== '') {
     written = true;
     session.post('Profiler.stop', (error, result) => {
       if (error !== null) return;
-      // apps/<service>/dist/main.js names the service; anything else its script.
-      const script = process.argv[1] ?? 'node';
-      const service =
-        path.basename(script) === 'main.js'
-          ? path.basename(path.dirname(path.dirname(script)))
-          : path.basename(script, '.js');
+      const service = (nodeProcessName(process.argv) ?? 'node').replace(/[^\w.-]/g, '_');
       const name = `${service}-${process.pid}.cpuprofile`;
       writeFileSync(path.join(directory, name), JSON.stringify(result.profile));
     });

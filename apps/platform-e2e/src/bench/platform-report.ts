@@ -168,7 +168,18 @@ export function formatWhereTheTimeGoes(run: PlatformRun): string {
         ]),
       ),
       formatTable(
-        ['stalls: process', 'loop late p50', 'p99', 'max', 'GC pauses', 'GC in all', 'longest GC'],
+        [
+          'stalls: process',
+          'loop late p50',
+          'p99',
+          'max',
+          'GC pauses',
+          'GC in all',
+          'longest GC',
+          'full GCs',
+          'in all',
+          'longest full',
+        ],
         usage.stalls.map((stalls) => [
           stalls.name,
           formatMs(stalls.loopDelay.p50Ms),
@@ -177,6 +188,9 @@ export function formatWhereTheTimeGoes(run: PlatformRun): string {
           String(stalls.gcPauses),
           formatMs(stalls.gcPauseMs),
           formatMs(stalls.gcLongestPauseMs),
+          String(stalls.gcMajorPauses),
+          formatMs(stalls.gcMajorPauseMs),
+          formatMs(stalls.gcLongestMajorPauseMs),
         ]),
       ),
     );

@@ -151,7 +151,7 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
   const probeDirectory = await mkdtemp(path.join(tmpdir(), 'canopy-bench-pg-probe-'));
   const processEnv = withServiceEnv(
     options.serviceEnv ?? {},
-    withCpuProfiles(options.details ? serviceProbeEnv(probeDirectory) : {}),
+    withProfiles(options.details ? serviceProbeEnv(probeDirectory) : {}),
   );
   try {
     const stack = await startStack({
@@ -386,15 +386,23 @@ function withServiceEnv(
 
 /**
  * With BENCH_CPU_PROFILE_DIR set, every Node process of the stack writes a V8 CPU profile there when
- * it stops (cpu-profile-probe.ts): where its time went.
+ * it stops (cpu-profile-probe.ts): where its time went. With BENCH_ALLOCATION_PROFILE_DIR set, a
+ * sampled profile of what it allocated, garbage included (allocation-profile-probe.ts).
  */
-function withCpuProfiles(env: Record<string, string>): Record<string, string> {
-  const directory = process.env['BENCH_CPU_PROFILE_DIR'];
-  if (directory === undefined || directory === '') return env;
-  const probe = new URL('./cpu-profile-probe.js', import.meta.url).href;
-  return {
-    ...env,
-    BENCH_CPU_PROFILE_DIR: path.resolve(directory),
-    NODE_OPTIONS: [env['NODE_OPTIONS'], `--import=${probe}`].filter(Boolean).join(' '),
-  };
+function withProfiles(env: Record<string, string>): Record<string, string> {
+  let profiled = env;
+  for (const [variable, probe] of [
+    ['BENCH_CPU_PROFILE_DIR', './cpu-profile-probe.js'],
+    ['BENCH_ALLOCATION_PROFILE_DIR', './allocation-profile-probe.js'],
+  ] as const) {
+    const directory = process.env[variable];
+    if (directory === undefined || directory === '') continue;
+    const href = new URL(probe, import.meta.url).href;
+    profiled = {
+      ...profiled,
+      [variable]: path.resolve(directory),
+      NODE_OPTIONS: [profiled['NODE_OPTIONS'], `--import=${href}`].filter(Boolean).join(' '),
+    };
+  }
+  return profiled;
 }

@@ -93,6 +93,10 @@ export interface Stalls {
   readonly gcPauses: number;
   readonly gcPauseMs: number;
   readonly gcLongestPauseMs: number;
+  /** Of those, the full (mark-compact) collections. */
+  readonly gcMajorPauses: number;
+  readonly gcMajorPauseMs: number;
+  readonly gcLongestMajorPauseMs: number;
 }
 
 /**
@@ -112,6 +116,9 @@ export function stallsBetween(
       gcPauses: reading.gcPauses - (start?.gcPauses ?? 0),
       gcPauseMs: reading.gcPauseMs - (start?.gcPauseMs ?? 0),
       gcLongestPauseMs: reading.gcLongestPauseMs,
+      gcMajorPauses: reading.gcMajorPauses - (start?.gcMajorPauses ?? 0),
+      gcMajorPauseMs: reading.gcMajorPauseMs - (start?.gcMajorPauseMs ?? 0),
+      gcLongestMajorPauseMs: reading.gcLongestMajorPauseMs,
     };
   });
 }
@@ -130,5 +137,8 @@ export function worstStalls(name: string, stalls: readonly Stalls[]): Stalls {
     gcPauses: stalls.reduce((sum, each) => sum + each.gcPauses, 0),
     gcPauseMs: stalls.reduce((sum, each) => sum + each.gcPauseMs, 0),
     gcLongestPauseMs: Math.max(0, ...stalls.map((each) => each.gcLongestPauseMs)),
+    gcMajorPauses: stalls.reduce((sum, each) => sum + each.gcMajorPauses, 0),
+    gcMajorPauseMs: stalls.reduce((sum, each) => sum + each.gcMajorPauseMs, 0),
+    gcLongestMajorPauseMs: Math.max(0, ...stalls.map((each) => each.gcLongestMajorPauseMs)),
   };
 }

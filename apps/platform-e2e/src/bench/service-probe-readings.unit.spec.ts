@@ -10,6 +10,9 @@ function reading(pid: number, fields: Partial<ProbeReading>): ProbeReading {
     gcPauses: 0,
     gcPauseMs: 0,
     gcLongestPauseMs: 0,
+    gcMajorPauses: 0,
+    gcMajorPauseMs: 0,
+    gcLongestMajorPauseMs: 0,
     loopDelay: { p50Ms: 0, p99Ms: 0, maxMs: 0 },
     readings: 1,
     ...fields,
@@ -57,8 +60,20 @@ describe('what the probe read between two readings', () => {
     ]);
   });
 
-  test('stalls: pauses counted since the earlier reading, delays and the longest pause as the later one saw them', () => {
-    const before = new Map([[1, reading(1, { gcPauses: 4, gcPauseMs: 20, gcLongestPauseMs: 9 })]]);
+  test('stalls: pauses (and full collections) counted since the earlier reading, delays and the longest pause as the later one saw them', () => {
+    const before = new Map([
+      [
+        1,
+        reading(1, {
+          gcPauses: 4,
+          gcPauseMs: 20,
+          gcLongestPauseMs: 9,
+          gcMajorPauses: 1,
+          gcMajorPauseMs: 9,
+          gcLongestMajorPauseMs: 9,
+        }),
+      ],
+    ]);
     const after = new Map([
       [
         1,
@@ -66,6 +81,9 @@ describe('what the probe read between two readings', () => {
           gcPauses: 10,
           gcPauseMs: 50,
           gcLongestPauseMs: 7,
+          gcMajorPauses: 3,
+          gcMajorPauseMs: 21,
+          gcLongestMajorPauseMs: 7,
           loopDelay: { p50Ms: 1, p99Ms: 12, maxMs: 30 },
         }),
       ],
@@ -77,6 +95,9 @@ describe('what the probe read between two readings', () => {
         gcPauses: 6,
         gcPauseMs: 30,
         gcLongestPauseMs: 7,
+        gcMajorPauses: 2,
+        gcMajorPauseMs: 12,
+        gcLongestMajorPauseMs: 7,
       },
     ]);
   });
@@ -88,6 +109,9 @@ describe('what the probe read between two readings', () => {
       gcPauses,
       gcPauseMs: gcPauses * 2,
       gcLongestPauseMs,
+      gcMajorPauses: 1,
+      gcMajorPauseMs: gcLongestPauseMs,
+      gcLongestMajorPauseMs: gcLongestPauseMs,
     });
     expect(worstStalls('node-agents', [stalls(5, 3, 8), stalls(9, 1, 4)])).toEqual({
       name: 'node-agents',
@@ -95,6 +119,9 @@ describe('what the probe read between two readings', () => {
       gcPauses: 4,
       gcPauseMs: 8,
       gcLongestPauseMs: 8,
+      gcMajorPauses: 2,
+      gcMajorPauseMs: 12,
+      gcLongestMajorPauseMs: 8,
     });
   });
 });

@@ -32,6 +32,11 @@ export interface ProbeReading {
   readonly gcPauseMs: number;
   /** The longest garbage-collection pause since the previous reading. */
   readonly gcLongestPauseMs: number;
+  /** Of those, the full (mark-compact) collections' pauses, since the process started. */
+  readonly gcMajorPauses: number;
+  readonly gcMajorPauseMs: number;
+  /** The longest full collection's pause since the previous reading. */
+  readonly gcLongestMajorPauseMs: number;
   /**
    * The JavaScript heap in use right after the latest full (mark-compact) collection: what the
    * process holds, without the garbage a heap carries between collections (undefined before one).
@@ -53,6 +58,9 @@ if (directory !== undefined && directory !== '') {
   let gcPauses = 0;
   let gcPauseMs = 0;
   let gcLongestPauseMs = 0;
+  let gcMajorPauses = 0;
+  let gcMajorPauseMs = 0;
+  let gcLongestMajorPauseMs = 0;
   let liveHeapBytes: number | undefined;
   const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loop.enable();
@@ -63,8 +71,12 @@ if (directory !== undefined && directory !== '') {
       gcLongestPauseMs = Math.max(gcLongestPauseMs, entry.duration);
       // A `gc` entry's detail names the kind of collection (Node's NODE_PERFORMANCE_GC_* constants).
       const { kind } = (entry as { readonly detail?: { readonly kind?: number } }).detail ?? {};
-      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR)
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+        gcMajorPauses += 1;
+        gcMajorPauseMs += entry.duration;
+        gcLongestMajorPauseMs = Math.max(gcLongestMajorPauseMs, entry.duration);
         liveHeapBytes = process.memoryUsage().heapUsed;
+      }
     }
   }).observe({ entryTypes: ['gc'] });
 
@@ -81,6 +93,9 @@ if (directory !== undefined && directory !== '') {
       gcPauses,
       gcPauseMs,
       gcLongestPauseMs,
+      gcMajorPauses,
+      gcMajorPauseMs,
+      gcLongestMajorPauseMs,
       liveHeapBytes,
       loopDelay:
         loop.count === 0
@@ -94,6 +109,7 @@ if (directory !== undefined && directory !== '') {
     };
     loop.reset();
     gcLongestPauseMs = 0;
+    gcLongestMajorPauseMs = 0;
     // Renamed into place so that the benchmark never reads half a file.
     writeFileSync(`${file}.tmp`, JSON.stringify(reading));
     renameSync(`${file}.tmp`, file);
