@@ -1,4 +1,5 @@
-import { Migrator, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { migrateToLatest } from '@canopy/schema-migrations';
 import { idempotencyMigrations } from './migrations/index.js';
 
 /**
@@ -6,18 +7,9 @@ import { idempotencyMigrations } from './migrations/index.js';
  * to run concurrently and repeatedly.
  */
 export async function migrateIdempotency<DB>(db: Kysely<DB>): Promise<void> {
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => ({ ...idempotencyMigrations }) },
-    migrationTableSchema: 'idempotency',
-    migrationTableName: 'kysely_migration',
-    migrationLockTableName: 'kysely_migration_lock',
+  await migrateToLatest(db, {
+    subject: 'idempotency',
+    migrations: idempotencyMigrations,
+    bookkeepingSchema: 'idempotency',
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error !== undefined) {
-    const failed = results?.find((result) => result.status === 'Error')?.migrationName;
-    throw new Error(`idempotency migration ${failed ?? '(before any migration ran)'} failed`, {
-      cause: error,
-    });
-  }
 }

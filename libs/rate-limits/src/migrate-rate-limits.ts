@@ -1,4 +1,5 @@
-import { Migrator, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { migrateToLatest } from '@canopy/schema-migrations';
 import { rateLimitMigrations } from './migrations/index.js';
 
 /**
@@ -6,18 +7,9 @@ import { rateLimitMigrations } from './migrations/index.js';
  * to run concurrently and repeatedly.
  */
 export async function migrateRateLimits<DB>(db: Kysely<DB>): Promise<void> {
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => ({ ...rateLimitMigrations }) },
-    migrationTableSchema: 'rate_limits',
-    migrationTableName: 'kysely_migration',
-    migrationLockTableName: 'kysely_migration_lock',
+  await migrateToLatest(db, {
+    subject: 'rate limit',
+    migrations: rateLimitMigrations,
+    bookkeepingSchema: 'rate_limits',
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error !== undefined) {
-    const failed = results?.find((result) => result.status === 'Error')?.migrationName;
-    throw new Error(`rate limit migration ${failed ?? '(before any migration ran)'} failed`, {
-      cause: error,
-    });
-  }
 }
