@@ -1,16 +1,4 @@
-import {
-  Controller,
-  Delete,
-  Get,
-  Header,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  Req,
-} from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
-import { RateLimits } from '../http/rate-limits.js';
+import { Controller, Delete, Get, Header, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { JsonBody } from '../http/request-body.js';
 import type { Caller, IssuedToken } from './access-tokens.js';
 import { ApiKeyExchange } from './api-key-exchange.js';
@@ -25,7 +13,7 @@ import {
   ApiListApiKeys,
   ApiRevokeApiKey,
 } from './auth.openapi.js';
-import { CurrentCaller, Public } from './authentication.js';
+import { CurrentCaller, LimitedPerAddress, Public } from './authentication.js';
 import { SigningKeys } from './signing-keys.js';
 
 @Controller('v1/auth')
@@ -33,19 +21,17 @@ export class AuthController {
   constructor(
     @Inject(ApiKeyExchange) private readonly exchange: ApiKeyExchange,
     @Inject(ApiKeys) private readonly keys: ApiKeys,
-    @Inject(RateLimits) private readonly limits: RateLimits,
   ) {}
 
   /** `{ "key": "cnpy_..." }` → `{ "expiresIn": seconds, "accessToken": "..." }`. */
   @Post('apiKey')
   @Public()
+  @LimitedPerAddress('keyExchanges')
   @HttpCode(200)
   @ApiExchangeApiKey()
   async accessToken(
     @JsonBody(apiKeyExchangeBodySchema) { key }: ApiKeyExchangeBody,
-    @Req() request: FastifyRequest,
   ): Promise<IssuedToken> {
-    await this.limits.keyExchange(request.ip);
     const { expiresIn, accessToken } = await this.exchange.exchange(key);
     return { expiresIn, accessToken };
   }
@@ -78,18 +64,15 @@ export class AuthController {
 
 @Controller('.well-known')
 export class JwksController {
-  constructor(
-    @Inject(SigningKeys) private readonly signingKeys: SigningKeys,
-    @Inject(RateLimits) private readonly limits: RateLimits,
-  ) {}
+  constructor(@Inject(SigningKeys) private readonly signingKeys: SigningKeys) {}
 
   /** The public keys that verify access tokens: every key that may have signed one still valid. */
   @Get('jwks.json')
   @Public()
+  @LimitedPerAddress('keySetReads')
   @Header('cache-control', 'public, max-age=300')
   @ApiJwks()
-  async jwks(@Req() request: FastifyRequest): Promise<unknown> {
-    await this.limits.keySetRead(request.ip);
+  jwks(): unknown {
     return this.signingKeys.jwks();
   }
 }

@@ -379,25 +379,56 @@ describe('rate limits and the task quota', () => {
     }
   });
 
-  test('key exchanges are limited per client address', async () => {
+  test('key exchanges are limited per client address, and say what is left', async () => {
     const account = await harness.createAccount();
     await eventually(() => harness.tokenFor(account));
-    const response = await exchange(harness, account.key);
-    expect(response.status).toBe(429);
-    expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect((await json(response))['error']).toBe('RATE_LIMITED');
+    // One exchange a second per address (RATE_LIMIT_KEY_EXCHANGE_PER_SECOND=1): two at once cannot
+    // both pass, whatever window the first falls in. A body that is not even valid counts too.
+    const answers = await Promise.all([
+      exchange(harness, account.key),
+      harness.request('/v1/auth/apiKey', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      }),
+    ]);
+    for (const response of answers) {
+      expect(response.headers.get('ratelimit-limit')).toBe('1');
+      expect(response.headers.get('ratelimit-remaining')).toBe('0');
+      expect(Number(response.headers.get('ratelimit-reset'))).toBeLessThanOrEqual(1);
+    }
+    const limited = answers.filter((response) => response.status === 429);
+    expect(limited.length).toBeGreaterThanOrEqual(1);
+    for (const response of limited) {
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(await json(response)).toEqual({
+        error: 'RATE_LIMITED',
+        message: 'too many key exchanges from this address; slow down',
+      });
+    }
   });
 
-  test('JWKS reads are limited per client address too', async () => {
-    const statuses = await Promise.all(
+  test('JWKS reads are limited per client address too, on an allowance of their own', async () => {
+    const answers = await Promise.all(
       [1, 2, 3].map(async () => {
         const response = await harness.request('/.well-known/jwks.json');
-        await response.body?.cancel();
-        return response.status;
+        const body = await response.text();
+        return { response, body };
       }),
     );
+    const statuses = answers.map(({ response }) => response.status);
     expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(1);
     expect(statuses).toContain(429);
+    for (const { response, body } of answers) {
+      expect(response.headers.get('ratelimit-limit')).toBe('1');
+      expect(response.headers.get('ratelimit-remaining')).toBe('0');
+      if (response.status === 429) {
+        expect(JSON.parse(body)).toEqual({
+          error: 'RATE_LIMITED',
+          message: 'too many key set reads from this address; slow down',
+        });
+      }
+    }
   });
 
   test('a scheduler refusing for quota becomes 429 NO_QUOTA_AVAILABLE with Retry-After', async () => {

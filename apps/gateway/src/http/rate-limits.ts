@@ -1,4 +1,5 @@
 import type { RateLimiter, RateLimitStore } from '@canopy/rate-limits';
+import type { FastifyReply } from 'fastify';
 import { ApiError } from './api-error.js';
 
 // Accounts: RATE_LIMIT_BURST requests per window of BURST / PER_SECOND seconds, which averages to
@@ -9,15 +10,21 @@ import { ApiError } from './api-error.js';
 // The counts live where the store keeps them (RATE_LIMIT_STORE): in PostgreSQL by default, shared by
 // every gateway on the database, so N replicas together allow the configured rates.
 
-/** What an account's request left of its allowance: sent as the RateLimit-* headers. */
-export interface AccountAllowance {
+/**
+ * What a request left of the allowance it was counted against (its account's, or its address's on
+ * the key exchange and the key set): sent as the RateLimit-* headers.
+ */
+export interface Allowance {
   readonly allowed: boolean;
-  /** Requests per window (RATE_LIMIT_BURST). */
+  /** Requests per window (RATE_LIMIT_BURST for accounts). */
   readonly limit: number;
   readonly remaining: number;
   /** Milliseconds until the window ends. */
   readonly resetMs: number;
 }
+
+/** The allowances counted per client address, on routes that need no access token. */
+export type AddressLimit = 'keyExchanges' | 'keySetReads';
 
 export interface RateLimitOptions {
   readonly perSecond: number;
@@ -28,8 +35,8 @@ export interface RateLimitOptions {
 export class RateLimits {
   private readonly accounts: RateLimiter | null;
   private readonly accountLimit: number;
-  private readonly keyExchanges: RateLimiter | null;
-  private readonly keySetReads: RateLimiter | null;
+  private readonly perAddress: Readonly<Record<AddressLimit, RateLimiter | null>>;
+  private readonly addressLimit: number;
 
   constructor(store: RateLimitStore, options: RateLimitOptions) {
     this.accountLimit = options.burst;
@@ -41,76 +48,62 @@ export class RateLimits {
             points: options.burst,
             durationSeconds: options.burst / options.perSecond,
           });
-    this.keyExchanges =
+    this.addressLimit = options.keyExchangesPerSecond;
+    const perAddress = (keyPrefix: string) =>
       options.keyExchangesPerSecond === 0
         ? null
-        : store.limiter({
-            keyPrefix: 'key-exchange',
-            points: options.keyExchangesPerSecond,
-            durationSeconds: 1,
-          });
+        : store.limiter({ keyPrefix, points: options.keyExchangesPerSecond, durationSeconds: 1 });
     // The JWKS is fetched rarely (it is cacheable); its own allowance, so fetching it never costs a
     // client its key exchanges.
-    this.keySetReads =
-      options.keyExchangesPerSecond === 0
-        ? null
-        : store.limiter({
-            keyPrefix: 'key-set',
-            points: options.keyExchangesPerSecond,
-            durationSeconds: 1,
-          });
+    this.perAddress = {
+      keyExchanges: perAddress('key-exchange'),
+      keySetReads: perAddress('key-set'),
+    };
   }
 
   /**
    * Counts one request of the (verified) account: what it left of the allowance, or null when
-   * accounts are not limited. Over the limit, `allowed` is false: answer {@link accountLimited}.
+   * accounts are not limited.
    */
-  async account(accountId: string): Promise<AccountAllowance | null> {
+  async account(accountId: string): Promise<Allowance | null> {
     if (this.accounts === null) return null;
     const decision = await this.accounts.consume(accountId);
     return { ...decision, limit: this.accountLimit };
   }
 
-  /** Counts one JWKS read from the address; throws 429 RATE_LIMITED over the limit. */
-  async keySetRead(address: string): Promise<void> {
-    await consume(this.keySetReads, address, 'too many key set reads from this address; slow down');
+  /** Counts one request from the client address against `limit`: null when it is off. */
+  async address(limit: AddressLimit, address: string): Promise<Allowance | null> {
+    const limiter = this.perAddress[limit];
+    if (limiter === null) return null;
+    const decision = await limiter.consume(address);
+    return { ...decision, limit: this.addressLimit };
   }
-
-  /** Counts one key exchange from the address; throws 429 RATE_LIMITED over the limit. */
-  async keyExchange(address: string): Promise<void> {
-    await consume(
-      this.keyExchanges,
-      address,
-      'too many key exchanges from this address; slow down',
-    );
-  }
-}
-
-async function consume(limiter: RateLimiter | null, key: string, message: string) {
-  if (limiter === null) return;
-  const decision = await limiter.consume(key);
-  if (!decision.allowed) throw tooManyRequests('RATE_LIMITED', message, decision.resetMs / 1000);
-}
-
-/** The 429 of an account over its limit. */
-export function accountLimited(allowance: AccountAllowance): ApiError {
-  return tooManyRequests(
-    'RATE_LIMITED',
-    'too many requests for this account; slow down',
-    allowance.resetMs / 1000,
-  );
 }
 
 /**
  * The RateLimit-Limit, -Remaining and -Reset headers (draft-ietf-httpapi-ratelimit-headers): the
  * requests of a window, those left in the current one, and the seconds until it ends.
  */
-export function rateLimitHeaders(allowance: AccountAllowance): Record<string, string> {
+export function rateLimitHeaders(allowance: Allowance): Record<string, string> {
   return {
     'ratelimit-limit': String(allowance.limit),
     'ratelimit-remaining': String(allowance.remaining),
     'ratelimit-reset': String(Math.ceil(allowance.resetMs / 1000)),
   };
+}
+
+/**
+ * Says what the request left of `allowance` (the RateLimit-* headers, on `reply`) and, when nothing
+ * was left, refuses it: 429 RATE_LIMITED with `message`. Nothing when the limit is off.
+ */
+export function enforceAllowance(
+  reply: FastifyReply,
+  allowance: Allowance | null,
+  message: string,
+): void {
+  if (allowance === null) return;
+  void reply.headers(rateLimitHeaders(allowance));
+  if (!allowance.allowed) throw tooManyRequests('RATE_LIMITED', message, allowance.resetMs / 1000);
 }
 
 /** 429 with Retry-After in whole seconds, at least 1. */

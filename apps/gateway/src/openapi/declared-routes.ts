@@ -3,7 +3,8 @@ import type { INestApplication, Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
 import type { z } from 'zod';
-import { Public } from '../auth/authentication.js';
+import { LimitedPerAddress, Public } from '../auth/authentication.js';
+import type { AddressLimit } from '../http/rate-limits.js';
 import { JsonBodyPipe } from '../http/request-body.js';
 
 // The routes the application's controllers declare, read from the same decorator metadata Nest's
@@ -19,11 +20,14 @@ export interface DeclaredRoute {
   readonly handler: string;
   /** Marked @Public(): no access token needed. */
   readonly isPublic: boolean;
+  /** Marked @LimitedPerAddress(): counted against the client address's allowance. */
+  readonly addressLimit?: AddressLimit;
   /** The JSON body the handler parses (@JsonBody), if it takes one. */
   readonly jsonBody?: { readonly schema: z.ZodType; readonly optional: boolean };
 }
 
 const PUBLIC_ROUTE_KEY = Public().KEY;
+const ADDRESS_LIMIT_KEY = LimitedPerAddress('keyExchanges').KEY;
 
 export function declaredRoutes(app: INestApplication): DeclaredRoute[] {
   const routes: DeclaredRoute[] = [];
@@ -42,6 +46,8 @@ export function declaredRoutes(app: INestApplication): DeclaredRoute[] {
         if (requestMethod === undefined) continue;
         const isPublic = classIsPublic || Reflect.getMetadata(PUBLIC_ROUTE_KEY, handler) === true;
         const jsonBody = jsonBodyOf(controller, name);
+        const addressLimit = Reflect.getMetadata(ADDRESS_LIMIT_KEY, handler) as
+          AddressLimit | undefined;
         for (const prefix of prefixes) {
           for (const path of pathsOf(Reflect.getMetadata(PATH_METADATA, handler))) {
             routes.push({
@@ -49,6 +55,7 @@ export function declaredRoutes(app: INestApplication): DeclaredRoute[] {
               path: openApiPath(prefix, path),
               handler: `${controller.name}.${name}`,
               isPublic,
+              ...(addressLimit === undefined ? {} : { addressLimit }),
               ...(jsonBody === undefined ? {} : { jsonBody }),
             });
           }

@@ -25,19 +25,24 @@ Every response carries \`X-Request-Id\`: the request's own \`X-Request-Id\` when
 \`_ . : @ / + = -\`, a new UUID otherwise. A W3C \`traceparent\` is continued when the platform traces. \
 Every answer of a route that needs an access token, a 429 included, says what is left of the account's rate limit: \
 \`RateLimit-Limit\` (requests per window), \`RateLimit-Remaining\` (left in the current window) and \
-\`RateLimit-Reset\` (seconds until it ends); none while the gateway does not limit accounts.`;
+\`RateLimit-Reset\` (seconds until it ends); none while the gateway does not limit accounts. \
+The key exchange and the key set are limited per client address instead, and answer the same headers about that allowance.`;
 
 const REQUEST_ID_HEADER = 'RequestId';
 
-/** The rate limit's headers on every answer of a route that is not @Public(), by component name. */
+/**
+ * The rate limit's headers on every answer of a route that is not @Public() (the account's
+ * allowance) or is @LimitedPerAddress() (the client address's), by component name.
+ */
 const RATE_LIMIT_HEADERS = {
   'RateLimit-Limit': {
     component: 'RateLimitLimit',
-    description: "Requests the account may make per window (the gateway's RATE_LIMIT_BURST)",
+    description:
+      "Requests allowed per window: the account's (the gateway's RATE_LIMIT_BURST), or on the key exchange and the key set the client address's (RATE_LIMIT_KEY_EXCHANGE_PER_SECOND, per second)",
   },
   'RateLimit-Remaining': {
     component: 'RateLimitRemaining',
-    description: 'Requests the account may still make in the current window',
+    description: 'Requests still allowed in the current window',
   },
   'RateLimit-Reset': {
     component: 'RateLimitReset',
@@ -90,14 +95,13 @@ export function describeGatewayApi(app: INestApplication): OpenAPIObject {
       `${controller.replace(/Controller$/, '')}_${method}`,
   });
   // The document requires the token everywhere; routes that are @Public() say they need nothing.
-  // The others are counted against the account's rate limit, and every answer of theirs says so.
+  // The others are counted against the account's rate limit, public ones marked so against the
+  // client address's, and every answer of theirs says so.
   for (const route of declaredRoutes(app)) {
     const operation = document.paths[route.path]?.[route.method as 'get'];
     if (operation === undefined) continue;
-    if (route.isPublic) {
-      operation.security = [];
-      continue;
-    }
+    if (route.isPublic) operation.security = [];
+    if (route.isPublic && route.addressLimit === undefined) continue;
     for (const response of Object.values(operation.responses ?? {}) as DescribedResponse[]) {
       response.headers = {
         ...response.headers,

@@ -30,7 +30,11 @@ interface Operation {
   readonly responses?: Readonly<
     Record<
       string,
-      { readonly description?: string; readonly content?: Record<string, { schema?: unknown }> }
+      {
+        readonly description?: string;
+        readonly content?: Record<string, { schema?: unknown }>;
+        readonly headers?: Record<string, unknown>;
+      }
     >
   >;
 }
@@ -106,6 +110,32 @@ describe('the OpenAPI document', () => {
       return missing.length === 0 ? [] : [`${label}: missing ${missing.join(', ')}`];
     });
     expect(problems).toEqual([]);
+  });
+
+  test('every answer of a counted route documents the RateLimit headers: the account’s or the address’s', () => {
+    const counted = routes.filter((route) => !route.isPublic || route.addressLimit !== undefined);
+    // Guards against a discovery that loses the per-address limits, which would pass it vacuously.
+    expect(
+      routes.filter((route) => route.addressLimit !== undefined).map((route) => route.handler),
+    ).toEqual(['AuthController.accessToken', 'JwksController.jwks']);
+    const headersOf = (route: DeclaredRoute) =>
+      Object.entries(
+        (document.paths[route.path] as Record<string, Operation> | undefined)?.[route.method]
+          ?.responses ?? {},
+      ).map(([status, response]) => [status, Object.keys(response.headers ?? {}).sort()]);
+    for (const route of counted) {
+      for (const [, headers] of headersOf(route)) {
+        expect(headers).toEqual(
+          expect.arrayContaining(['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset']),
+        );
+      }
+    }
+    // A public route counted against nothing says nothing of a limit.
+    for (const route of routes.filter((each) => each.isPublic && each.addressLimit === undefined)) {
+      for (const [, headers] of headersOf(route)) {
+        expect(headers).not.toContain('RateLimit-Limit');
+      }
+    }
   });
 
   test('describes no route the controllers do not declare', () => {

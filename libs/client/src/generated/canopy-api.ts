@@ -488,9 +488,9 @@ export interface components {
   parameters: never;
   requestBodies: never;
   headers: {
-    /** @description Requests the account may make per window (the gateway's RATE_LIMIT_BURST) */
+    /** @description Requests allowed per window: the account's (the gateway's RATE_LIMIT_BURST), or on the key exchange and the key set the client address's (RATE_LIMIT_KEY_EXCHANGE_PER_SECOND, per second) */
     RateLimitLimit: string;
-    /** @description Requests the account may still make in the current window */
+    /** @description Requests still allowed in the current window */
     RateLimitRemaining: string;
     /** @description Seconds until the current window ends and the allowance is whole again */
     RateLimitReset: string;
@@ -513,6 +513,9 @@ export interface operations {
       /** @description The JWK Set */
       200: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -538,6 +541,9 @@ export interface operations {
       /** @description too many reads from this address: wait `Retry-After` seconds (`error`: `RATE_LIMITED`) */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
@@ -578,6 +584,9 @@ export interface operations {
       /** @description A short-lived access token */
       200: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -596,6 +605,9 @@ export interface operations {
       /** @description the body is not a JSON object, or its `key` is missing or not a string */
       400: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           'X-Request-Id': components['headers']['RequestId'];
           [name: string]: unknown;
         };
@@ -612,6 +624,9 @@ export interface operations {
       /** @description the key is malformed, fails its checksum, is unknown or revoked (one answer for all) */
       401: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Always `Bearer` */
           'WWW-Authenticate'?: 'Bearer';
           'X-Request-Id': components['headers']['RequestId'];
@@ -630,6 +645,9 @@ export interface operations {
       /** @description too many key exchanges from this address: wait `Retry-After` seconds (`error`: `RATE_LIMITED`) */
       429: {
         headers: {
+          'RateLimit-Limit': components['headers']['RateLimitLimit'];
+          'RateLimit-Remaining': components['headers']['RateLimitRemaining'];
+          'RateLimit-Reset': components['headers']['RateLimitReset'];
           /** @description Seconds to wait before trying again */
           'Retry-After'?: string;
           'X-Request-Id': components['headers']['RequestId'];
