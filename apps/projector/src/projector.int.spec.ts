@@ -22,23 +22,14 @@ import {
   type EventHistory,
 } from '@canopy/read-models/testing';
 import { readConfig } from '@canopy/service-runtime';
+import { recordingLogger } from '@canopy/service-runtime/testing';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
-import { pino } from 'pino';
 import { projectorConfigSchema, type ProjectorConfig } from './projector-config.js';
 import { readProjectorPosition, startProjector, type RunningProjector } from './projector.js';
 
 const patienceMs = 45_000;
-
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'info' },
-    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
-  );
-  return { logger, lines };
-}
 
 function projectorConfig(url: string, batchSize: number): ProjectorConfig {
   return readConfig(projectorConfigSchema, {
@@ -69,7 +60,7 @@ describe('the projector', () => {
   let projector: RunningProjector | undefined;
   const streamIds = new Set<string>();
   let appended = 0;
-  const logs = capturingLogger();
+  const logs = recordingLogger({ level: 'info' });
 
   async function append(history: Pick<EventHistory, 'appends'>): Promise<void> {
     await appendHistory(store, history);
@@ -343,7 +334,7 @@ describe('an event that breaks its contract', () => {
       ],
       { expectedVersion: 'no_stream' },
     );
-    const logs = capturingLogger();
+    const logs = recordingLogger({ level: 'info' });
     projector = await startProjector(projectorConfig(database.url, 500), logs.logger);
 
     // The projector reports the event at least twice: it fails again on every retry.

@@ -1,5 +1,5 @@
-import { pino } from 'pino';
 import { NestLogger } from './nest-logger.js';
+import { recordingLogger } from './testing/recording-logger.js';
 
 interface Line {
   readonly level: number;
@@ -10,11 +10,7 @@ interface Line {
 }
 
 function recordingNestLogger(): { nest: NestLogger; lines: Line[] } {
-  const lines: Line[] = [];
-  const logger = pino(
-    { level: 'trace', base: null },
-    { write: (line: string) => lines.push(JSON.parse(line) as Line) },
-  );
+  const { logger, lines } = recordingLogger<Line>({ level: 'trace', base: null });
   return { nest: new NestLogger(logger), lines };
 }
 

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { pino } from 'pino';
+import { recordingLogger } from './testing/recording-logger.js';
 import { sayWhileWaiting } from './while-waiting.js';
 
 interface Line {
@@ -8,14 +8,7 @@ interface Line {
   readonly waitedSeconds: number;
 }
 
-function recordingLogger(): { logger: pino.Logger; lines: Line[] } {
-  const lines: Line[] = [];
-  const logger = pino(
-    { level: 'info', base: null },
-    { write: (line: string) => lines.push(JSON.parse(line) as Line) },
-  );
-  return { logger, lines };
-}
+const recordingInfo = () => recordingLogger<Line>({ level: 'info', base: null });
 
 /** A promise and the functions that settle it. */
 function pending<T>(): {
@@ -37,7 +30,7 @@ describe('sayWhileWaiting', () => {
   afterEach(() => jest.useRealTimers());
 
   test('warns every interval while the work is pending, then resolves with it and stops', async () => {
-    const { logger, lines } = recordingLogger();
+    const { logger, lines } = recordingInfo();
     const work = pending<string>();
     const waiting = sayWhileWaiting(work.promise, logger, 'NATS at nats://127.0.0.1:4222', 5_000);
 
@@ -58,7 +51,7 @@ describe('sayWhileWaiting', () => {
   });
 
   test('rejects as the work does, and says nothing when it settles in time', async () => {
-    const { logger, lines } = recordingLogger();
+    const { logger, lines } = recordingInfo();
     const work = pending<string>();
     const waiting = sayWhileWaiting(work.promise, logger, 'NATS', 5_000);
     work.reject(new Error('Authorization Violation'));

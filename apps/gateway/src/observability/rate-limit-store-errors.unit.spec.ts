@@ -1,19 +1,10 @@
-import { pino } from 'pino';
+import { recordingLogger } from '@canopy/service-runtime/testing';
 import { Registry } from 'prom-client';
 import { RateLimitStoreErrors } from './rate-limit-store-errors.js';
 
-function recordingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'warn' },
-    { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
-  );
-  return { logger, lines };
-}
-
 test('every failed count is counted; a warning at most every 10 s, with the counts since the last', async () => {
   const registry = new Registry();
-  const { logger, lines } = recordingLogger();
+  const { logger, lines } = recordingLogger({ level: 'warn' });
   let now = 1_000_000;
   const errors = new RateLimitStoreErrors(registry, logger, () => now);
 

@@ -1,0 +1,1 @@
+export { recordingLogger } from './recording-logger.js';
