@@ -84,7 +84,7 @@ export class RateLimits {
  * The RateLimit-Limit, -Remaining and -Reset headers (draft-ietf-httpapi-ratelimit-headers): the
  * requests of a window, those left in the current one, and the seconds until it ends.
  */
-export function rateLimitHeaders(allowance: Allowance): Record<string, string> {
+function rateLimitHeaders(allowance: Allowance): Record<string, string> {
   return {
     'ratelimit-limit': String(allowance.limit),
     'ratelimit-remaining': String(allowance.remaining),
