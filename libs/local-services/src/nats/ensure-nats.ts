@@ -34,10 +34,6 @@ export async function ensureNats(options: EnsureNatsOptions = {}): Promise<Runni
     const probe = await probeNats(options.url);
     if (!probe.answers)
       throw new Error(`NATS at ${redactNatsUrl(options.url)} does not answer: ${probe.reason}`);
-    if (!probe.info.jetstream)
-      logger.warn(
-        `NATS at ${redactNatsUrl(options.url)} runs without JetStream; Canopy needs it (nats-server -js)`,
-      );
     logger.debug(`using NATS ${probe.info.version} at ${redactNatsUrl(options.url)}`);
     return alreadyRunning(options.url);
   }
@@ -46,10 +42,6 @@ export async function ensureNats(options: EnsureNatsOptions = {}): Promise<Runni
   const localUrl = `nats://127.0.0.1:${port}`;
   const local = await probeNats(localUrl);
   if (local.answers) {
-    if (!local.info.jetstream)
-      logger.warn(
-        `the local NATS at ${localUrl} runs without JetStream; Canopy needs it (nats-server -js)`,
-      );
     logger.debug(`using the local NATS ${local.info.version} at ${localUrl}`);
     return alreadyRunning(localUrl);
   }
