@@ -1,7 +1,5 @@
-import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import path from 'node:path';
-import { nodeProcessName } from './process-names.js';
+import { writeProfileOnStop } from './profile-on-stop.js';
 
 // Preloaded into the processes of the benchmark's stack (NODE_OPTIONS="--import=<this file>") when
 // BENCH_CPU_PROFILE_DIR is set: records a V8 CPU profile of the whole process and writes it there
@@ -17,19 +15,9 @@ if (directory !== undefined && directory !== '') {
       session.post('Profiler.start'),
     ),
   );
-  let written = false;
-  const write = (): void => {
-    if (written) return;
-    written = true;
+  writeProfileOnStop(directory, 'cpuprofile', (write) =>
     session.post('Profiler.stop', (error, result) => {
-      if (error !== null) return;
-      const service = (nodeProcessName(process.argv) ?? 'node').replace(/[^\w.-]/g, '_');
-      const name = `${service}-${process.pid}.cpuprofile`;
-      writeFileSync(path.join(directory, name), JSON.stringify(result.profile));
-    });
-  };
-  // The services stop on SIGTERM; write before their own handlers exit the process.
-  process.prependListener('SIGTERM', write);
-  process.prependListener('SIGINT', write);
-  process.on('exit', write);
+      if (error === null) write(result.profile);
+    }),
+  );
 }
