@@ -424,6 +424,39 @@ export class TaskQueue {
   }
 
   /**
+   * A free slot for a task about to be issued, so that its issue and its first assignment can be
+   * recorded together: the best node for `requirements`, held for `taskId` from now on (the task's
+   * TaskAssigned keeps holding it; {@link releaseClaim} gives it back when none is recorded).
+   * Undefined when no node can take it, and whenever a task already waiting might use a free slot
+   * (the waiting list changed, or a slot was freed, since the last full {@link nextOffers}): a new
+   * task never goes before a waiting one it could be matched with.
+   */
+  claimForNewTask(
+    taskId: string,
+    requirements: TaskRequirements,
+    nowMs: number,
+  ): string | undefined {
+    if (this.tasks.has(taskId) || this.ended.has(taskId)) return undefined;
+    if (this.registry.totalFreeSlots === 0) return undefined;
+    const settled =
+      !this.waitingChanged && this.registry.capacityVersion === this.matchedAtCapacity;
+    if (this.waiting.length > 0 && !settled) return undefined;
+    const nodeId = this.registry.bestNodeFor(requirements);
+    if (nodeId === undefined) return undefined;
+    this.registry.hold(nodeId, taskId, nowMs);
+    return nodeId;
+  }
+
+  /** The claimed slot was not used (the task was not recorded as assigned to that node): free it. */
+  releaseClaim(taskId: string, nodeId: string): void {
+    const placement = this.tasks.get(taskId)?.placement;
+    const kept =
+      (placement?.phase === 'assigned' && placement.nodeId === nodeId) ||
+      (placement?.phase === 'offered' && placement.offer.nodeId === nodeId);
+    if (!kept) this.registry.release(nodeId, taskId);
+  }
+
+  /**
    * The node accepted: the offer stops expiring while the app records the assignment. False when the
    * offer is no longer current (it expired, or the task moved on): the node must be told to drop it.
    */

@@ -682,6 +682,75 @@ describe('TaskQueue', () => {
   });
 });
 
+describe('TaskQueue, a slot claimed for a task being issued', () => {
+  const privileged = { ...anyNode, privileged: true };
+
+  test('takes the best free node when nothing waits, and holds its slot', () => {
+    const { queue, registry, announce, offers, apply } = setUp();
+    announce('n1', 1);
+    expect(queue.claimForNewTask(taskId(1), anyNode, T0)).toBe('n1');
+    expect(registry.totalFreeSlots).toBe(0);
+    // The slot stays taken while the task's events are on their way: a waiting task gets no offer.
+    apply(issued(2), 1);
+    expect(offers(0)).toEqual([]);
+    expect(queue.claimForNewTask(taskId(3), anyNode, T0)).toBeUndefined();
+    // Its issue and assignment, applied together, keep the slot; its end frees it.
+    apply(issued(1), 1);
+    apply(assigned(1, 'n1', 1, 0), 2);
+    queue.releaseClaim(taskId(1), 'n1');
+    expect(queue.get(taskId(1))).toMatchObject({ phase: 'assigned', nodeId: 'n1', attempt: 1 });
+    expect(registry.totalFreeSlots).toBe(0);
+    apply(finished(1, 'n1', 1, 10), 3, 10);
+    expect(offers(10)).toEqual([[taskId(2), 'n1', 1]]);
+  });
+
+  test('a released claim frees its slot for the waiting tasks', () => {
+    const { queue, registry, announce, offers, apply } = setUp();
+    announce('n1', 1);
+    expect(queue.claimForNewTask(taskId(1), anyNode, T0)).toBe('n1');
+    queue.releaseClaim(taskId(1), 'n1');
+    expect(registry.totalFreeSlots).toBe(1);
+    apply(issued(2), 1);
+    expect(offers(0)).toEqual([[taskId(2), 'n1', 1]]);
+  });
+
+  test('never goes before a waiting task that a freed slot could serve', () => {
+    const { queue, announce, offers, apply } = setUp();
+    announce('n1', 1);
+    apply(issued(1), 1);
+    apply(issued(2), 1);
+    expect(offers(0)).toEqual([[taskId(1), 'n1', 1]]);
+    apply(assigned(1, 'n1', 1, 0), 2);
+    // Task 2 waits for n1. Once task 1 ends, the slot is task 2's, not a newcomer's.
+    apply(finished(1, 'n1', 1, 10), 3, 10);
+    expect(queue.claimForNewTask(taskId(3), anyNode, T0 + 10)).toBeUndefined();
+    expect(offers(10)).toEqual([[taskId(2), 'n1', 1]]);
+  });
+
+  test('does not wait for tasks no free node can take, once a pass has matched the rest', () => {
+    const { queue, announce, offers, apply } = setUp();
+    announce('n1', 1);
+    apply(issued(1, { requirements: privileged }), 1);
+    // Not before a pass has looked at the waiting task...
+    expect(queue.claimForNewTask(taskId(2), anyNode, T0)).toBeUndefined();
+    expect(offers(0)).toEqual([]);
+    // ...after which it holds up nobody; a node it could use would be worth another pass.
+    expect(queue.claimForNewTask(taskId(2), anyNode, T0)).toBe('n1');
+    announce('n2', 1, { ...plain, privileged: true });
+    expect(queue.claimForNewTask(taskId(3), anyNode, T0)).toBeUndefined();
+    expect(offers(0)).toEqual([[taskId(1), 'n2', 1]]);
+  });
+
+  test('nothing for a task it knows, or one no node can take', () => {
+    const { queue, announce, apply } = setUp();
+    announce('n1', 2);
+    apply(issued(1), 1);
+    apply(failed(1, 5), 2, 5);
+    expect(queue.claimForNewTask(taskId(1), anyNode, T0)).toBeUndefined();
+    expect(queue.claimForNewTask(taskId(2), privileged, T0)).toBeUndefined();
+  });
+});
+
 describe('TaskQueue, read for metrics', () => {
   test('counts the waiting tasks by a class of their requirements; offered ones do not count', () => {
     const { queue, announce, offers, apply } = setUp();
