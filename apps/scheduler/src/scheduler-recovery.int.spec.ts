@@ -315,8 +315,9 @@ describe('scheduler deadlines and recovery', () => {
       );
       const second = s.issueRequest(fn);
       expect((await s.issue(second)).ok).toBe(true);
-      // Issuing needs no lease; assigning does, and the store refuses it under the old epoch:
-      // the replica stops leading then, long before its next renewal would have told it.
+      // Issuing needs no lease; assigning does, and the store refuses it under the old epoch (here
+      // the assignment meant to be recorded with the issue: the task is then recorded alone). The
+      // replica stops leading then, long before its next renewal would have told it.
       await eventually(async () => {
         expect(
           await metric(/^canopy_event_store_append_errors_total\{error="fenced"\} (\d+)/m),

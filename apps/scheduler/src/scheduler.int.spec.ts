@@ -71,6 +71,80 @@ describe('the scheduler', () => {
     expect((await s.nodeEvents(big.nodeId)).map((event) => event.type)).toEqual(['NodeAnnounced']);
   });
 
+  test('records a new task assigned with its issue when a node is free, and queues it when none is', async () => {
+    const s = await scheduler();
+    const fn = await s.registerFunction();
+    const node = await startNode({ nodeId: uniqueNodeId('direct'), slots: 1 });
+    // Once one task has run, the leader knows the node and its state is rebuilt.
+    const first = s.issueRequest(fn);
+    expect((await s.issue(first)).ok).toBe(true);
+    await eventually(() => node.runningTasks.length === 1);
+    expect(await node.result(first.taskId, 1)).toEqual({ ok: true });
+    await eventually(async () =>
+      expect(await s.taskEventTypes(first.taskId)).toContain('TaskFinished'),
+    );
+
+    const direct = s.issueRequest(fn);
+    expect(await s.issue(direct)).toEqual({ ok: true, taskId: direct.taskId });
+    // The reply comes after the append, which held both events.
+    const [issued, assigned] = await s.taskEvents(direct.taskId);
+    expect(issued?.type).toBe('TaskIssued');
+    // Under the leader's epoch, as any assignment.
+    expect(assigned).toMatchObject({
+      type: 'TaskAssigned',
+      data: { nodeId: node.nodeId, attempt: 1 },
+      metadata: { epoch: expect.any(Number) },
+    });
+    await eventually(() => node.runningTasks.some(({ taskId }) => taskId === direct.taskId));
+
+    // The node's only slot is taken: the next task is recorded waiting, and runs once it frees.
+    const queued = s.issueRequest(fn);
+    expect((await s.issue(queued)).ok).toBe(true);
+    expect(await s.taskEventTypes(queued.taskId)).toEqual(['TaskIssued']);
+    expect(await node.result(direct.taskId, 1)).toEqual({ ok: true });
+    await eventually(() => node.runningTasks.some(({ taskId }) => taskId === queued.taskId));
+    expect(await s.taskEventTypes(queued.taskId)).toEqual(['TaskIssued', 'TaskAssigned']);
+    expect(node.overbooked).toBe(0);
+  });
+
+  test('a batch takes the free slots in its order; the rest of it waits its turn', async () => {
+    const s = await scheduler();
+    const fn = await s.registerFunction();
+    const node = await startNode({ nodeId: uniqueNodeId('batch-direct'), slots: 2 });
+    const warmUp = s.issueRequest(fn);
+    expect((await s.issue(warmUp)).ok).toBe(true);
+    await eventually(() => node.runningTasks.length === 1);
+    expect(await node.result(warmUp.taskId, 1)).toEqual({ ok: true });
+    await eventually(async () =>
+      expect(await s.taskEventTypes(warmUp.taskId)).toContain('TaskFinished'),
+    );
+
+    const tasks = Array.from({ length: 3 }, () => {
+      const { taskId, request } = s.issueRequest(fn);
+      return { taskId, request };
+    });
+    const reply = await s.issueBatch({
+      accountId: fn.accountId,
+      functionId: fn.functionId,
+      issuedAt: new Date().toISOString(),
+      tasks,
+    });
+    expect(reply.ok && reply.outcomes.every((outcome) => outcome.ok)).toBe(true);
+    const types = await Promise.all(tasks.map(({ taskId }) => s.taskEventTypes(taskId)));
+    expect(types).toEqual([
+      ['TaskIssued', 'TaskAssigned'],
+      ['TaskIssued', 'TaskAssigned'],
+      ['TaskIssued'],
+    ]);
+
+    const [one, , last] = tasks;
+    if (one === undefined || last === undefined) throw new Error('three tasks expected');
+    await eventually(() => node.runningTasks.some(({ taskId }) => taskId === one.taskId));
+    expect(await node.result(one.taskId, 1)).toEqual({ ok: true });
+    await eventually(() => node.runningTasks.some(({ taskId }) => taskId === last.taskId));
+    expect(node.overbooked).toBe(0);
+  });
+
   test("tells the gateways of an outcome as it is recorded, with the task's account and the outcome unless its body is large", async () => {
     const s = await scheduler();
     const fn = await s.registerFunction();

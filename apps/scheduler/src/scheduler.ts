@@ -261,6 +261,7 @@ export async function startScheduler(
     logger,
     new AccountQuota(queue, config.MAX_WAITING_TASKS_PER_ACCOUNT),
     queue,
+    dispatcher,
   );
   // Schedules' ticks issue their tasks through the same handler as the gateway's requests.
   const firing = new ScheduleFiring({

@@ -1,6 +1,6 @@
 import { taskCommand } from '@canopy/contracts';
 import { FencedAppendError } from '@canopy/event-store';
-import type { Assignment } from '@canopy/contracts';
+import type { Assignment, TaskIssued } from '@canopy/contracts';
 import type { DueDeadline, NodeRegistry, Offer, TaskQueue } from '@canopy/scheduling';
 import { inSpan, traceContextOfFields } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
@@ -18,6 +18,28 @@ import type { NodeChannel } from './node-channel.js';
 
 /** How an offer ended: taken, refused, not delivered (nothing listened), or unanswered in time. */
 export type OfferSettled = 'accepted' | 'rejected' | 'unreachable' | 'timed_out';
+
+/**
+ * A free slot claimed for a task being issued, so that the task's TaskIssued and its first
+ * TaskAssigned are recorded in one append: the IssueTask decision adds `AssignTask` for `nodeId`
+ * and `attempt`, fenced under `epoch`. Exactly one of `deliver` and `release` must follow.
+ */
+export interface IssueClaim {
+  readonly nodeId: string;
+  readonly attempt: number;
+  readonly epoch: number;
+  /** The assignment was recorded with the issue: offer the attempt to the node (in the background). */
+  deliver(
+    task: TaskIssued['data'],
+    runtime: Assignment['runtime'],
+    trace: Context | undefined,
+  ): void;
+  /**
+   * Nothing was recorded for it (a repeated request, a refused or failed append, whose error is
+   * `failure`): the slot is freed.
+   */
+  release(failure?: unknown): void;
+}
 
 export interface DispatcherOptions {
   readonly registry: NodeRegistry;
@@ -95,6 +117,49 @@ export class Dispatcher {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /**
+   * A slot for a task being issued, when this replica leads, the event store answers, the state is
+   * rebuilt, the task is due now and a node can take it without passing over any waiting task (see
+   * TaskQueue.claimForNewTask); undefined otherwise, and the task waits for a pass as usual.
+   */
+  claimAtIssue(task: TaskIssued['data']): IssueClaim | undefined {
+    const { leadership, health, queue, clock, work } = this.options;
+    const { epoch } = leadership;
+    if (this.stopped || epoch === undefined || !health.available || !this.options.stateRebuilt())
+      return undefined;
+    const nowMs = clock().getTime();
+    if (task.notBefore !== undefined && Date.parse(task.notBefore) > nowMs) return undefined;
+    const { taskId } = task;
+    const nodeId = queue.claimForNewTask(taskId, task.requirements, nowMs);
+    if (nodeId === undefined) return undefined;
+    const attempt = 1;
+    let settled = false;
+    const settle = () => {
+      if (settled) throw new Error(`the claim on ${nodeId} for task ${taskId} was settled already`);
+      settled = true;
+    };
+    return {
+      nodeId,
+      attempt,
+      epoch,
+      deliver: (issued, runtime, parent) => {
+        settle();
+        work.start(() =>
+          inSpan('assign task', assignSpan, parent, (span, trace) => {
+            span?.setAttributes(assignAttributes(taskId, nodeId, attempt));
+            return this.deliver(issued, nodeId, attempt, runtime, epoch, trace);
+          }),
+        );
+      },
+      release: (failure) => {
+        settle();
+        queue.releaseClaim(taskId, nodeId);
+        if (failure instanceof FencedAppendError) leadership.fenced?.(epoch);
+        this.wake();
+      },
+    };
   }
 
   private schedule(delayMs: number): void {
@@ -251,18 +316,13 @@ export class Dispatcher {
   private offer(offer: Offer, epoch: number): Promise<void> {
     const parent = traceContextOfFields(offer.issuedMetadata);
     return inSpan('assign task', assignSpan, parent, (span, trace) => {
-      span?.setAttributes({
-        'canopy.task.id': offer.taskId,
-        'canopy.node.id': offer.nodeId,
-        'canopy.attempt': offer.attempt,
-        'messaging.destination.name': `canopy.assign.${offer.nodeId}`,
-      });
+      span?.setAttributes(assignAttributes(offer.taskId, offer.nodeId, offer.attempt));
       return this.assign(offer, epoch, trace);
     });
   }
 
   private async assign(offer: Offer, epoch: number, trace: Context | undefined): Promise<void> {
-    const { queue, commands, channel, functions, logger, clock, health } = this.options;
+    const { queue, commands, functions, logger, clock, health } = this.options;
     const { taskId, nodeId, attempt, offerId, task } = offer;
     let runtime: Assignment['runtime'];
     try {
@@ -302,6 +362,20 @@ export class Dispatcher {
       this.wake();
       return;
     }
+    await this.deliver(task, nodeId, attempt, runtime, epoch, trace);
+  }
+
+  /** Offers a recorded assignment to its node, and acts on the answer. */
+  private async deliver(
+    task: TaskIssued['data'],
+    nodeId: string,
+    attempt: number,
+    runtime: Assignment['runtime'],
+    epoch: number,
+    trace: Context | undefined,
+  ): Promise<void> {
+    const { queue, channel, logger, clock } = this.options;
+    const { taskId } = task;
     const assignment: Assignment = {
       taskId,
       attempt,
@@ -356,6 +430,15 @@ export class Dispatcher {
     if (error instanceof FencedAppendError) this.options.leadership.fenced?.(epoch);
     else this.options.health.observe(error);
   }
+}
+
+function assignAttributes(taskId: string, nodeId: string, attempt: number) {
+  return {
+    'canopy.task.id': taskId,
+    'canopy.node.id': nodeId,
+    'canopy.attempt': attempt,
+    'messaging.destination.name': `canopy.assign.${nodeId}`,
+  };
 }
 
 function isCurrentAttempt(state: TaskState, nodeId: string, attempt: number): boolean {

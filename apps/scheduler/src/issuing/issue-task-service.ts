@@ -4,13 +4,16 @@ import {
   decodeJson,
   parseIssueTaskBatchRequest,
   parseIssueTaskRequest,
+  taskCommand,
 } from '@canopy/contracts';
 import type {
+  IssueTask,
   IssueTaskBatchReply,
   IssueTaskOutcome,
   IssueTaskReply,
   IssueTaskRequest,
 } from '@canopy/contracts';
+import { FencedAppendError } from '@canopy/event-store';
 import type { FunctionVersion } from '@canopy/function-domain';
 import { isIssuedBy, issueTaskCommand } from '@canopy/scheduling';
 import type { IssuePolicy } from '@canopy/scheduling';
@@ -18,6 +21,7 @@ import { inSpan, noOrigin } from '@canopy/observability';
 import type { MessageOrigin } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import type { Context } from '@opentelemetry/api';
+import type { Dispatcher, IssueClaim } from '../dispatch/dispatcher.js';
 import type { FunctionDefinitions } from '../functions/function-definitions.js';
 import { decisionMetadata } from '../tasks/decision-metadata.js';
 import { serverSpan } from '../transport/request-spans.js';
@@ -45,6 +49,8 @@ export class IssueTaskService {
     private readonly quota: AccountQuota,
     /** The tasks this process knows (unfinished, or ended recently): any other id is presumed new. */
     private readonly knownTasks: { knows(taskId: string): boolean },
+    /** Where a new task may find a free node at once, when this replica leads. */
+    private readonly assigner?: Pick<Dispatcher, 'claimAtIssue'>,
   ) {}
 
   /**
@@ -61,7 +67,7 @@ export class IssueTaskService {
       });
       const fn = await this.functions.current(issued.functionId, issued.accountId);
       if (fn === undefined) throw new FunctionNotFoundError(issued.functionId);
-      const repeated = await this.record(issued, fn, issueMetadata(origin, trace));
+      const repeated = await this.record(issued, fn, issueMetadata(origin, trace), trace);
       this.logger.info(
         {
           taskId: issued.taskId,
@@ -86,7 +92,7 @@ export class IssueTaskService {
     origin: MessageOrigin = noOrigin,
   ): Promise<IssueTaskBatchReply> {
     return inSpan('IssueTaskBatch', issueTaskBatchSpan, origin.trace, async (span, trace) => {
-      const reply = await this.recordBatch(payload, issueMetadata(origin, trace), origin);
+      const reply = await this.recordBatch(payload, origin, trace);
       span?.setAttribute('canopy.tasks', reply.outcomes.length);
       return reply;
     });
@@ -94,9 +100,10 @@ export class IssueTaskService {
 
   private async recordBatch(
     payload: Uint8Array,
-    metadata: TaskEventMetadata | undefined,
     origin: MessageOrigin,
+    trace: Context | undefined,
   ): Promise<IssueTaskBatchReply & { ok: true }> {
+    const metadata = issueMetadata(origin, trace);
     const batch = parseIssueTaskBatchRequest(decodeJson(payload, 'IssueTaskBatch request'));
     const fn = await this.functions.current(batch.functionId, batch.accountId);
     if (fn === undefined) throw new FunctionNotFoundError(batch.functionId);
@@ -111,7 +118,7 @@ export class IssueTaskService {
           issuedAt: batch.issuedAt,
         };
         try {
-          await this.record(issued, fn, metadata);
+          await this.record(issued, fn, metadata, trace);
           return { ok: true, taskId };
         } catch (error) {
           const failure = rpcFailureOf(error);
@@ -136,30 +143,64 @@ export class IssueTaskService {
 
   /**
    * Records the task (TaskIssued), or recognises it as recorded (true: a repeat); throws a refusal.
+   * When the leader has a free node for it (see Dispatcher.claimAtIssue), its first assignment is
+   * recorded in the same append and offered once the append is done.
    */
   private async record(
     issued: IssueTaskRequest,
     fn: FunctionVersion,
     metadata: TaskEventMetadata | undefined,
+    trace: Context | undefined,
+  ): Promise<boolean> {
+    const command = issueTaskCommand(issued, fn, this.policy);
+    // A new id (the usual case) is decided on an empty stream without reading it first.
+    const presumeNew = !this.knownTasks.knows(issued.taskId);
+    const claim = presumeNew ? this.assigner?.claimAtIssue(command.data) : undefined;
+    if (claim === undefined) return this.decide(issued, command, presumeNew, metadata);
+    let repeated: boolean;
+    try {
+      repeated = await this.decide(issued, command, presumeNew, metadata, claim);
+    } catch (error) {
+      claim.release(error);
+      // Another replica may lead by now: the task is recorded without the assignment.
+      if (error instanceof FencedAppendError)
+        return this.decide(issued, command, presumeNew, metadata);
+      throw error;
+    }
+    if (repeated) claim.release();
+    else claim.deliver(command.data, fn.runtime, trace);
+    return repeated;
+  }
+
+  private async decide(
+    issued: IssueTaskRequest,
+    command: IssueTask,
+    presumeNew: boolean,
+    metadata: TaskEventMetadata | undefined,
+    claim?: IssueClaim,
   ): Promise<boolean> {
     let reservation: QuotaReservation | null = null;
     try {
-      // A new id (the usual case) is decided on an empty stream without reading it first.
-      const presumeNew = !this.knownTasks.knows(issued.taskId);
       const decision = await this.commands.handle(
         issued.taskId,
-        (state) => {
-          if (state.phase !== 'NotIssued') {
-            return isIssuedBy(state.task, issued)
-              ? undefined
-              : issueTaskCommand(issued, fn, this.policy);
-          }
+        (state, now) => {
+          if (state.phase !== 'NotIssued')
+            return isIssuedBy(state.task, issued) ? undefined : command;
           // The builder runs again after a version conflict: one reservation covers every round.
           reservation ??= this.quota.reserve(issued.accountId);
           if (reservation === null) throw new NoQuotaAvailableError(this.quota.maxUnfinishedTasks);
-          return issueTaskCommand(issued, fn, this.policy);
+          if (claim === undefined) return command;
+          const { nodeId, attempt } = claim;
+          return [
+            command,
+            taskCommand('AssignTask', { taskId: issued.taskId, nodeId, attempt, now }),
+          ];
         },
-        { presumeNew, ...(metadata === undefined ? {} : { metadata }) },
+        {
+          presumeNew,
+          ...(claim === undefined ? {} : { epoch: claim.epoch }),
+          ...(metadata === undefined ? {} : { metadata }),
+        },
       );
       return decision.events.length === 0;
     } finally {

@@ -184,16 +184,19 @@ export class SchedulerMetrics {
    * assignment times are still there to read).
    */
   recorded(appended: readonly AppendedEvent<TaskEvent>[], queue: TaskQueue): void {
+    // A task's first assignment may be recorded with its issue, before the queue holds the task.
+    let issuedAtMs: number | undefined;
     for (const { event } of appended) {
       switch (event.type) {
         case 'TaskIssued':
           this.issued.inc({ origin: event.data.scheduleId === null ? 'api' : 'schedule' });
+          issuedAtMs = Date.parse(event.data.issuedAt);
           break;
         case 'TaskAssigned': {
           this.assigned.inc();
-          const task = queue.get(event.data.taskId);
-          if (event.data.attempt === 1 && task !== undefined)
-            this.waitSeconds.observe(seconds(task.issuedAtMs, Date.parse(event.data.assignedAt)));
+          const since = queue.get(event.data.taskId)?.issuedAtMs ?? issuedAtMs;
+          if (event.data.attempt === 1 && since !== undefined)
+            this.waitSeconds.observe(seconds(since, Date.parse(event.data.assignedAt)));
           break;
         }
         case 'TaskUnassigned':

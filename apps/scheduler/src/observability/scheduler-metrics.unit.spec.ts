@@ -42,7 +42,7 @@ async function histogramCount(registry: Registry, name: string): Promise<number>
   return count?.value ?? -1;
 }
 
-test('a TaskFinished that reached the queue first through the log is still timed', async () => {
+function setUp() {
   const nodes = new NodeRegistry({ heartbeatTimeoutMs: 6_000 });
   const queue = new TaskQueue(nodes, {
     offerTimeoutMs: 2_000,
@@ -52,6 +52,22 @@ test('a TaskFinished that reached the queue first through the log is still timed
   });
   const registry = new Registry();
   const metrics = new SchedulerMetrics(registry, { queue, registry: nodes, isLeader: () => true });
+  return { queue, registry, metrics };
+}
+
+test('a first assignment recorded with its issue is timed from the issue', async () => {
+  const { queue, registry, metrics } = setUp();
+
+  metrics.recorded(
+    history.slice(0, 2).map((event, index) => ({ event, streamVersion: index + 1 })),
+    queue,
+  );
+
+  expect(await histogramCount(registry, 'canopy_task_assignment_wait_seconds')).toBe(1);
+});
+
+test('a TaskFinished that reached the queue first through the log is still timed', async () => {
+  const { queue, registry, metrics } = setUp();
   // The log's follower applied the whole history before the append of TaskFinished answered.
   history.forEach((event, index) => queue.apply(event, index + 1, T0 + 5_000));
 

@@ -9,10 +9,14 @@ import type { TaskState } from '@canopy/task-domain';
 export type TaskDecision = Decision<TaskEvent, TaskState>;
 
 /**
- * Builds the command from the task as it stands and the current time, or returns undefined when,
- * seen from the task's current state, there is nothing to do any more (the deadline's task moved on...).
+ * Builds the command from the task as it stands and the current time (or several, decided in turn
+ * and appended together), or returns undefined when, seen from the task's current state, there is
+ * nothing to do any more (the deadline's task moved on...).
  */
-export type TaskCommandBuilder = (state: TaskState, now: string) => TaskCommand | undefined;
+export type TaskCommandBuilder = (
+  state: TaskState,
+  now: string,
+) => TaskCommand | readonly TaskCommand[] | undefined;
 
 export interface TaskCommandsOptions {
   readonly store: EventStore;
