@@ -101,7 +101,9 @@ export function formatWhereTheTimeGoes(run: PlatformRun): string {
           formatMs(latency.p90),
           formatMs(latency.p99),
         ]),
-      ),
+      ) +
+        `\n${run.stages.assignedWithIssue} of ${run.stages.tasks} tasks were assigned in the append ` +
+        'that issued them (a free node at once): their assignedAt comes before TaskIssued recorded',
     );
   }
   if (run.overTime.length > 0) {

@@ -21,7 +21,7 @@ import type { UsageReport, UsageSnapshot } from './run-usage.js';
 import { BenchHttpClient } from './bench-http-client.js';
 import { issueTaskAndAwaitResult } from './task-client.js';
 import type { ClientTask } from './task-client.js';
-import { joinTimelines, stageBreakdown } from './task-stages.js';
+import { assignedWithIssue, joinTimelines, stageBreakdown } from './task-stages.js';
 import { runtimeName } from './platform-report.js';
 import type { ClientTaskTimes, StageFigures } from './task-stages.js';
 
@@ -112,7 +112,12 @@ export interface PlatformRun {
     readonly backlogAtLastResult: number;
     readonly catchUpMs: number;
   };
-  readonly stages?: { readonly tasks: number; readonly figures: readonly StageFigures[] };
+  readonly stages?: {
+    readonly tasks: number;
+    readonly figures: readonly StageFigures[];
+    /** Tasks whose attempt that finished was recorded in the append that issued them. */
+    readonly assignedWithIssue: number;
+  };
   readonly usage?: UsageReport;
   /** Resident memory of the Canopy processes at the start, each quarter of the run and the end. */
   readonly memory?: readonly MemorySample[];
@@ -297,7 +302,11 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
             });
           }
           const timelines = joinTimelines(seen, await readRecordedTaskTimes(db));
-          stages = { tasks: timelines.length, figures: stageBreakdown(timelines) };
+          stages = {
+            tasks: timelines.length,
+            figures: stageBreakdown(timelines),
+            assignedWithIssue: assignedWithIssue(timelines),
+          };
         }
         return {
           options,

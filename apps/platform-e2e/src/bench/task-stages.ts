@@ -21,7 +21,11 @@ export interface RecordedTaskTimes {
   readonly issuedAt: number;
   /** `recorded_at` of the TaskIssued row (the appending transaction's start). */
   readonly issuedRecorded: number;
-  /** TaskAssigned's `assignedAt` (of the attempt that finished): a node accepted the offer. */
+  /**
+   * TaskAssigned's `assignedAt` (of the attempt that finished): the leader decided the assignment,
+   * before recording it and offering it to the node. A task assigned as it was issued has it before
+   * its TaskIssued is recorded, in the same append.
+   */
   readonly assignedAt: number;
   readonly assignedRecorded: number;
   /** TaskFinished's `finishedAt`: the scheduler took the node's result. */
@@ -56,13 +60,13 @@ export const taskStages: readonly TaskStage[] = [
   {
     from: 'issuedRecorded',
     to: 'assignedAt',
-    label: 'TaskIssued recorded -> node accepted (assignedAt)',
+    label: 'TaskIssued recorded -> assignment decided (assignedAt)',
   },
   { from: 'assignedAt', to: 'assignedRecorded', label: 'assignedAt -> TaskAssigned recorded' },
   {
     from: 'assignedRecorded',
     to: 'finishedAt',
-    label: 'TaskAssigned recorded -> result taken (finishedAt)',
+    label: 'TaskAssigned recorded -> offered, run, result taken (finishedAt)',
   },
   { from: 'finishedAt', to: 'finishedRecorded', label: 'finishedAt -> TaskFinished recorded' },
   { from: 'finishedRecorded', to: 'projected', label: 'TaskFinished recorded -> projected' },
@@ -81,6 +85,14 @@ export function stageBreakdown(timelines: readonly TaskTimeline[]): StageFigures
     stage,
     latency: summarizeLatencies(timelines.map((task) => task[stage.to] - task[stage.from])),
   }));
+}
+
+/**
+ * How many tasks had the attempt that finished recorded in the append that issued them (one
+ * transaction, so one `recorded_at`): their issue-to-assignment stage is negative.
+ */
+export function assignedWithIssue(timelines: readonly TaskTimeline[]): number {
+  return timelines.filter((task) => task.assignedRecorded === task.issuedRecorded).length;
 }
 
 /** Timelines of the tasks both sides know, in the client's order. */

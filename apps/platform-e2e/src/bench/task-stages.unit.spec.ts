@@ -1,4 +1,4 @@
-import { joinTimelines, stageBreakdown, taskStages } from './task-stages.js';
+import { assignedWithIssue, joinTimelines, stageBreakdown, taskStages } from './task-stages.js';
 import type { ClientTaskTimes, RecordedTaskTimes } from './task-stages.js';
 
 const client = (start: number): ClientTaskTimes => ({
@@ -63,5 +63,22 @@ describe('stageBreakdown', () => {
       ({ stage }) => stage.to === 'projected',
     );
     expect(projection?.latency).toEqual({ count: 10, p50: 4, p90: 8, p99: 9, max: 9 });
+  });
+});
+
+describe('assignedWithIssue', () => {
+  test('counts the tasks whose assignment was recorded in the transaction that issued them', () => {
+    const withIssue = { ...recorded(100), assignedAt: 102, assignedRecorded: 103 };
+    const timelines = joinTimelines(
+      new Map([
+        ['a', client(0)],
+        ['b', client(100)],
+      ]),
+      new Map([
+        ['a', recorded(0)],
+        ['b', withIssue],
+      ]),
+    );
+    expect(assignedWithIssue(timelines)).toBe(1);
   });
 });
