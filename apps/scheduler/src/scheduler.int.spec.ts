@@ -89,6 +89,7 @@ describe('the scheduler', () => {
     // The reply comes after the append, which held both events.
     const [issued, assigned] = await s.taskEvents(direct.taskId);
     expect(issued?.type).toBe('TaskIssued');
+    expect(issued?.metadata).not.toHaveProperty('epoch');
     // Under the leader's epoch, as any assignment.
     expect(assigned).toMatchObject({
       type: 'TaskAssigned',

@@ -2,17 +2,21 @@ import { taskCommand } from '@canopy/contracts';
 import { FencedAppendError } from '@canopy/event-store';
 import type { Assignment, TaskIssued } from '@canopy/contracts';
 import type { DueDeadline, NodeRegistry, Offer, TaskQueue } from '@canopy/scheduling';
-import { inSpan, traceContextOfFields } from '@canopy/observability';
+import { inSpan, startSpan, traceContextOfFields, tracingEnabled } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { TaskRuleViolation } from '@canopy/task-domain';
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, context } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import type { TaskState } from '@canopy/task-domain';
 import type { FunctionDefinitions } from '../functions/function-definitions.js';
 import type { StoreHealth } from '../availability/store-health.js';
 import type { NodePresenceRecorder } from '../nodes/node-presence.js';
 import { decisionMetadata } from '../tasks/decision-metadata.js';
-import type { TaskCommandOptions, TaskCommands } from '../tasks/task-commands.js';
+import type {
+  TaskCommandOptions,
+  TaskCommands,
+  TaskEventMetadata,
+} from '../tasks/task-commands.js';
 import type { InFlightWork } from '../transport/in-flight-work.js';
 import type { NodeChannel } from './node-channel.js';
 
@@ -22,18 +26,16 @@ export type OfferSettled = 'accepted' | 'rejected' | 'unreachable' | 'timed_out'
 /**
  * A free slot claimed for a task being issued, so that the task's TaskIssued and its first
  * TaskAssigned are recorded in one append: the IssueTask decision adds `AssignTask` for `nodeId`
- * and `attempt`, fenced under `epoch`. Exactly one of `deliver` and `release` must follow.
+ * and `attempt`, fenced under `epoch`, its TaskAssigned with `metadata` (the assignment's span, a
+ * child of the issue's). Exactly one of `deliver` and `release` must follow.
  */
 export interface IssueClaim {
   readonly nodeId: string;
   readonly attempt: number;
   readonly epoch: number;
+  readonly metadata: TaskEventMetadata | undefined;
   /** The assignment was recorded with the issue: offer the attempt to the node (in the background). */
-  deliver(
-    task: TaskIssued['data'],
-    runtime: Assignment['runtime'],
-    trace: Context | undefined,
-  ): void;
+  deliver(task: TaskIssued['data'], runtime: Assignment['runtime']): void;
   /**
    * Nothing was recorded for it (a repeated request, a refused or failed append, whose error is
    * `failure`): the slot is freed.
@@ -122,9 +124,10 @@ export class Dispatcher {
   /**
    * A slot for a task being issued, when this replica leads, the event store answers, the state is
    * rebuilt, the task is due now and a node can take it without passing over any waiting task (see
-   * TaskQueue.claimForNewTask); undefined otherwise, and the task waits for a pass as usual.
+   * TaskQueue.claimForNewTask); undefined otherwise, and the task waits for a pass as usual. The
+   * assignment's span starts now, a child of `parent` (the issue's), and ends with the offer.
    */
-  claimAtIssue(task: TaskIssued['data']): IssueClaim | undefined {
+  claimAtIssue(task: TaskIssued['data'], parent: Context | undefined): IssueClaim | undefined {
     const { leadership, health, queue, clock, work } = this.options;
     const { epoch } = leadership;
     if (this.stopped || epoch === undefined || !health.available || !this.options.stateRebuilt())
@@ -135,6 +138,8 @@ export class Dispatcher {
     const nodeId = queue.claimForNewTask(taskId, task.requirements, nowMs);
     if (nodeId === undefined) return undefined;
     const attempt = 1;
+    const traced = tracingEnabled() ? startSpan('assign task', assignSpan, parent) : undefined;
+    traced?.span.setAttributes(assignAttributes(taskId, nodeId, attempt));
     let settled = false;
     const settle = () => {
       if (settled) throw new Error(`the claim on ${nodeId} for task ${taskId} was settled already`);
@@ -144,17 +149,23 @@ export class Dispatcher {
       nodeId,
       attempt,
       epoch,
-      deliver: (issued, runtime, parent) => {
+      metadata: decisionMetadata(undefined, traced?.spanContext),
+      deliver: (issued, runtime) => {
         settle();
-        work.start(() =>
-          inSpan('assign task', assignSpan, parent, (span, trace) => {
-            span?.setAttributes(assignAttributes(taskId, nodeId, attempt));
-            return this.deliver(issued, nodeId, attempt, runtime, epoch, trace);
-          }),
-        );
+        work.start(async () => {
+          const offered = () =>
+            this.deliver(issued, nodeId, attempt, runtime, epoch, traced?.spanContext);
+          try {
+            await (traced === undefined ? offered() : context.with(traced.spanContext, offered));
+          } finally {
+            traced?.span.end();
+          }
+        });
       },
       release: (failure) => {
         settle();
+        traced?.span.setAttribute('canopy.assignment.recorded', false);
+        traced?.span.end();
         queue.releaseClaim(taskId, nodeId);
         if (failure instanceof FencedAppendError) leadership.fenced?.(epoch);
         this.wake();

@@ -12,6 +12,7 @@ import type {
   IssueTaskOutcome,
   IssueTaskReply,
   IssueTaskRequest,
+  TaskEvent,
 } from '@canopy/contracts';
 import { FencedAppendError } from '@canopy/event-store';
 import type { FunctionVersion } from '@canopy/function-domain';
@@ -155,7 +156,7 @@ export class IssueTaskService {
     const command = issueTaskCommand(issued, fn, this.policy);
     // A new id (the usual case) is decided on an empty stream without reading it first.
     const presumeNew = !this.knownTasks.knows(issued.taskId);
-    const claim = presumeNew ? this.assigner?.claimAtIssue(command.data) : undefined;
+    const claim = presumeNew ? this.assigner?.claimAtIssue(command.data, trace) : undefined;
     if (claim === undefined) return this.decide(issued, command, presumeNew, metadata);
     let repeated: boolean;
     try {
@@ -168,7 +169,7 @@ export class IssueTaskService {
       throw error;
     }
     if (repeated) claim.release();
-    else claim.deliver(command.data, fn.runtime, trace);
+    else claim.deliver(command.data, fn.runtime);
     return repeated;
   }
 
@@ -196,11 +197,9 @@ export class IssueTaskService {
             taskCommand('AssignTask', { taskId: issued.taskId, nodeId, attempt, now }),
           ];
         },
-        {
-          presumeNew,
-          ...(claim === undefined ? {} : { epoch: claim.epoch }),
-          ...(metadata === undefined ? {} : { metadata }),
-        },
+        claim === undefined
+          ? { presumeNew, ...(metadata === undefined ? {} : { metadata }) }
+          : { presumeNew, epoch: claim.epoch, metadata: withAssignment(metadata, claim) },
       );
       return decision.events.length === 0;
     } finally {
@@ -213,6 +212,20 @@ export class IssueTaskService {
 
 const issueTaskSpan = serverSpan(ISSUE_TASK_SUBJECT);
 const issueTaskBatchSpan = serverSpan(ISSUE_TASK_BATCH_SUBJECT);
+
+/**
+ * The metadata of a task issued and assigned at once: each event has what it would have had on its
+ * own, TaskIssued the request's, TaskAssigned the assignment's span and the request's correlation.
+ */
+function withAssignment(
+  issued: TaskEventMetadata | undefined,
+  claim: IssueClaim,
+): (event: TaskEvent) => TaskEventMetadata | undefined {
+  const correlation =
+    issued?.correlationId === undefined ? {} : { correlationId: issued.correlationId };
+  const assigned = { ...correlation, ...claim.metadata };
+  return (event) => (event.type === 'TaskAssigned' ? assigned : issued);
+}
 
 // The gateway's request started the task: it is both the correlation and the cause of TaskIssued.
 function issueMetadata(

@@ -1,7 +1,7 @@
 import { taskStreamId } from '@canopy/contracts';
 import type { TaskCommand, TaskEvent } from '@canopy/contracts';
 import { CommandHandler, RecentStreamStates } from '@canopy/event-store';
-import type { AppendedEvent, Decision, EventStore } from '@canopy/event-store';
+import type { AppendedEvent, Decision, EventMetadata, EventStore } from '@canopy/event-store';
 import { initialState, taskAggregate, taskDecider } from '@canopy/task-domain';
 import type { TaskState } from '@canopy/task-domain';
 
@@ -44,12 +44,16 @@ export interface TaskCommandOptions {
    */
   readonly presumeNew?: boolean;
   /**
-   * The leadership epoch the decision is made under: put on the events' metadata, and the append
-   * is fenced by the lease at that epoch (FencedAppendError once another replica may lead).
+   * The leadership epoch the decision is made under: put on the metadata of the leader's decisions
+   * (every event but a TaskIssued, which records a request), and the append is fenced by the lease
+   * at that epoch (FencedAppendError once another replica may lead).
    */
   readonly epoch?: number;
-  /** More metadata for the events: what caused them (`causationId`), the trace that decided them. */
-  readonly metadata?: TaskEventMetadata;
+  /**
+   * More metadata for the events: what caused them (`causationId`), the trace that decided them; or,
+   * as a function, each event's own (commands decided together for different causes).
+   */
+  readonly metadata?: TaskEventMetadata | ((event: TaskEvent) => TaskEventMetadata | undefined);
 }
 
 /** What a decision may add to the metadata of the events it yields. */
@@ -107,15 +111,18 @@ export class TaskCommands {
   private metadataFor(
     taskId: string,
     { epoch, metadata }: TaskCommandOptions,
-  ): Readonly<Record<string, unknown>> | undefined {
+  ): EventMetadata | ((event: TaskEvent) => EventMetadata) | undefined {
     const correlationId = this.options.correlationOf?.(taskId);
     if (correlationId === undefined && epoch === undefined && metadata === undefined)
       return undefined;
-    return {
-      ...(correlationId === undefined ? {} : { correlationId }),
-      ...(epoch === undefined ? {} : { epoch }),
-      ...metadata,
-    };
+    const correlation = correlationId === undefined ? {} : { correlationId };
+    if (epoch === undefined && typeof metadata !== 'function')
+      return { ...correlation, ...metadata };
+    return (event) => ({
+      ...correlation,
+      ...(epoch === undefined || event.type === 'TaskIssued' ? {} : { epoch }),
+      ...(typeof metadata === 'function' ? metadata(event) : metadata),
+    });
   }
 
   /** An event of the task's stream, appended by any process: keeps a remembered state current. */

@@ -3,7 +3,7 @@ import type { Aggregate } from '@canopy/contracts';
 import { asContractEvent, toNewEvents } from '../contract-streams.js';
 import type { ContractEvent } from '../contract-streams.js';
 import { EventIdConflictError, ExpectedVersionConflictError } from '../port/errors.js';
-import type { AppendFence, EventStore } from '../port/event-store.js';
+import type { AppendFence, EventMetadata, EventStore } from '../port/event-store.js';
 import type { StreamState, StreamStateCache } from './stream-state-cache.js';
 
 /**
@@ -49,7 +49,7 @@ export interface CommandHandlerOptions<
   readonly onAppended?: (streamId: string, appended: readonly AppendedEvent<Event>[]) => void;
 }
 
-export interface HandleOptions<State> {
+export interface HandleOptions<State, Event = unknown> {
   /**
    * A state the caller holds at a known version (a read model's row, say): the handler reads only
    * the events after it instead of the whole stream.
@@ -64,8 +64,11 @@ export interface HandleOptions<State> {
    * made now, so presume only where the caller would not repeat a decision it knows was made.
    */
   readonly presumed?: StreamState<State>;
-  /** Added to the metadata of every event the command yields (a leadership epoch, a trace). */
-  readonly metadata?: Readonly<Record<string, unknown>>;
+  /**
+   * Added to the metadata of every event the command yields (a leadership epoch, a trace), or, as a
+   * function, to each event what it gives for it (commands decided together for different causes).
+   */
+  readonly metadata?: EventMetadata | ((event: Event) => EventMetadata | undefined);
   /** The lease the append depends on (see AppendFence); a failed fence is thrown, not retried. */
   readonly fence?: AppendFence;
 }
@@ -106,7 +109,7 @@ export class CommandHandler<Command, Event extends ContractEvent, State> {
   handle(
     streamId: string,
     source: CommandSource<Command, State>,
-    options: HandleOptions<State> = {},
+    options: HandleOptions<State, Event> = {},
   ): Promise<Decision<Event, State>> {
     const previous = this.queues.get(streamId) ?? Promise.resolve();
     const run = () => this.decideAndAppend(streamId, source, options);
@@ -126,7 +129,10 @@ export class CommandHandler<Command, Event extends ContractEvent, State> {
    * The stream's current state: what the cache (or `known`) holds, completed with the events the
    * store has after it. Waits for the commands in progress on the stream.
    */
-  async current(streamId: string, options: HandleOptions<State> = {}): Promise<StreamState<State>> {
+  async current(
+    streamId: string,
+    options: HandleOptions<State, Event> = {},
+  ): Promise<StreamState<State>> {
     await this.queues.get(streamId);
     const { state, version } = await this.catchUpFrom(
       streamId,
@@ -138,7 +144,7 @@ export class CommandHandler<Command, Event extends ContractEvent, State> {
   private async decideAndAppend(
     streamId: string,
     source: CommandSource<Command, State>,
-    options: HandleOptions<State>,
+    options: HandleOptions<State, Event>,
   ): Promise<Decision<Event, State>> {
     const { store, cache } = this.options;
     let current = await this.start(streamId, options);
@@ -181,13 +187,19 @@ export class CommandHandler<Command, Event extends ContractEvent, State> {
     }
   }
 
-  private async start(streamId: string, options: HandleOptions<State>): Promise<Loaded<State>> {
+  private async start(
+    streamId: string,
+    options: HandleOptions<State, Event>,
+  ): Promise<Loaded<State>> {
     const remembered = this.options.cache?.get(streamId) ?? options.presumed;
     if (remembered !== undefined) return { ...remembered, fresh: false };
     return this.catchUpFrom(streamId, this.startingPoint(streamId, options));
   }
 
-  private startingPoint(streamId: string, options: HandleOptions<State>): StreamState<State> {
+  private startingPoint(
+    streamId: string,
+    options: HandleOptions<State, Event>,
+  ): StreamState<State> {
     return (
       this.options.cache?.get(streamId) ??
       options.known ?? { state: this.options.decider.initialState(), version: 0 }
@@ -217,7 +229,7 @@ export class CommandHandler<Command, Event extends ContractEvent, State> {
   private decide(
     source: CommandSource<Command, State>,
     state: State,
-    metadata: Readonly<Record<string, unknown>> | undefined,
+    metadata: HandleOptions<State, Event>['metadata'],
   ): { events: Event[]; after: State } {
     const { decide, evolve } = this.options.decider;
     const built =
@@ -229,9 +241,12 @@ export class CommandHandler<Command, Event extends ContractEvent, State> {
     const events: Event[] = [];
     let after = state;
     for (const command of commands) {
-      const decided = decide(command, after).map((event) =>
-        metadata === undefined ? event : { ...event, metadata: { ...event.metadata, ...metadata } },
-      );
+      const decided = decide(command, after).map((event) => {
+        const added = typeof metadata === 'function' ? metadata(event) : metadata;
+        return added === undefined
+          ? event
+          : { ...event, metadata: { ...event.metadata, ...added } };
+      });
       after = decided.reduce(evolve, after);
       events.push(...decided);
     }

@@ -142,6 +142,22 @@ describe('the command handler', () => {
     ]);
   });
 
+  test('adds metadata to every event, or to each event what a function gives for it', async () => {
+    const store = new ObservedStore();
+    const { handler } = handlerOn(store);
+    await handler.handle(streamId, { type: 'SwitchOn' }, { metadata: { cause: 'all' } });
+    await handler.handle(streamId, [{ type: 'Count', by: 1 }, { type: 'SwitchOff' }], {
+      metadata: (event) => (event.type === 'Counted' ? { cause: 'counting' } : undefined),
+    });
+    expect(
+      (await store.readStream(streamId)).map(({ type, metadata }) => [type, metadata]),
+    ).toEqual([
+      ['SwitchedOn', { cause: 'all' }],
+      ['Counted', { cause: 'counting' }],
+      ['SwitchedOff', {}],
+    ]);
+  });
+
   test('a repeated command appends nothing; a builder may find nothing to do', async () => {
     const store = new ObservedStore();
     const { handler } = handlerOn(store);
