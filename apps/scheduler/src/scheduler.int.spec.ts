@@ -6,13 +6,30 @@ import {
 } from '@canopy/contracts';
 import type { TaskNotification } from '@canopy/contracts';
 import { objectId } from './testing/scheduler-fixture.js';
+import type { SchedulerFixture } from './testing/scheduler-fixture.js';
 import { schedulerTestBed, uniqueNodeId } from './testing/scheduler-test-bed.js';
 import { okResponse } from './testing/scripted-node.js';
+import type { ScriptedNode } from './testing/scripted-node.js';
 
 // The scheduler against real PostgreSQL and NATS, with worker nodes scripted over a plain NATS client.
 // Each test gets its own scheduler and database; the file has its own nats-server (schedulerTestBed).
 
 const { scheduler, startNode } = schedulerTestBed();
+
+/**
+ * Issues a task and has the node finish it: once that is acknowledged, the leader knows the node,
+ * its state is rebuilt and the node's slots are free again.
+ */
+async function runOneTask(
+  s: SchedulerFixture,
+  fn: { functionId: string; accountId: string },
+  node: ScriptedNode,
+): Promise<void> {
+  const request = s.issueRequest(fn);
+  expect((await s.issue(request)).ok).toBe(true);
+  await eventually(() => node.runningTasks.some(({ taskId }) => taskId === request.taskId));
+  expect(await node.result(request.taskId, 1)).toEqual({ ok: true });
+}
 
 describe('the scheduler', () => {
   test('issues a task, assigns it to the matching node, records its progress and result', async () => {
@@ -75,14 +92,7 @@ describe('the scheduler', () => {
     const s = await scheduler();
     const fn = await s.registerFunction();
     const node = await startNode({ nodeId: uniqueNodeId('direct'), slots: 1 });
-    // Once one task has run, the leader knows the node and its state is rebuilt.
-    const first = s.issueRequest(fn);
-    expect((await s.issue(first)).ok).toBe(true);
-    await eventually(() => node.runningTasks.length === 1);
-    expect(await node.result(first.taskId, 1)).toEqual({ ok: true });
-    await eventually(async () =>
-      expect(await s.taskEventTypes(first.taskId)).toContain('TaskFinished'),
-    );
+    await runOneTask(s, fn, node);
 
     const direct = s.issueRequest(fn);
     expect(await s.issue(direct)).toEqual({ ok: true, taskId: direct.taskId });
@@ -112,13 +122,7 @@ describe('the scheduler', () => {
     const s = await scheduler();
     const fn = await s.registerFunction();
     const node = await startNode({ nodeId: uniqueNodeId('batch-direct'), slots: 2 });
-    const warmUp = s.issueRequest(fn);
-    expect((await s.issue(warmUp)).ok).toBe(true);
-    await eventually(() => node.runningTasks.length === 1);
-    expect(await node.result(warmUp.taskId, 1)).toEqual({ ok: true });
-    await eventually(async () =>
-      expect(await s.taskEventTypes(warmUp.taskId)).toContain('TaskFinished'),
-    );
+    await runOneTask(s, fn, node);
 
     const tasks = Array.from({ length: 3 }, () => {
       const { taskId, request } = s.issueRequest(fn);
