@@ -4,6 +4,7 @@ import type { TestDatabase } from '@canopy/local-services/testing';
 import pg from 'pg';
 import { memoryRateLimits, openPostgresRateLimits } from './rate-limit-store.js';
 import type { RateLimitRule, RateLimitStore } from './rate-limit-store.js';
+import { addCounts } from './shared-counts.js';
 
 let database: TestDatabase;
 let admin: pg.Pool;
@@ -62,6 +63,25 @@ test('stores opened on one database at once all migrate it, and share their coun
   expect(await remaining(b)).toEqual([false, 0]);
   expect(await remaining(a)).toEqual([false, 0]);
   expect(storeErrors).toEqual([]);
+});
+
+test('a count that waited behind the request opening the window answers no more than the window', async () => {
+  await open(); // migrates the database
+  const late = await admin.connect();
+  try {
+    // A statement whose transaction started first, and which reaches the row after another opened
+    // its window, as when two gateways count the same key at once.
+    await late.query('BEGIN');
+    await late.query('SELECT now()');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await addCounts(admin, [{ key: 'late-window', requests: 1, windowSeconds: 30 }]);
+    const totals = await addCounts(late, [{ key: 'late-window', requests: 1, windowSeconds: 30 }]);
+    await late.query('COMMIT');
+    expect(totals.get('late-window')?.count).toBe(2);
+    expect(totals.get('late-window')?.windowEndsInMs).toBeLessThanOrEqual(30_000);
+  } finally {
+    late.release();
+  }
 });
 
 test('of many requests at once on several stores, exactly the allowance is let through', async () => {

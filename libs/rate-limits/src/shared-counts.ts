@@ -20,7 +20,10 @@ export interface KeyTotal {
 
 // The window starts at a key's first request and ends windowSeconds later, by the database's clock
 // (every gateway agrees on it). A row whose window has ended starts a new one. Keys go in sorted
-// order, so that two statements locking the same rows lock them in the same order.
+// order, so that two statements locking the same rows lock them in the same order. The time left is
+// read on the clock (clock_timestamp()), not at the statement's start (now()): a statement that
+// waited for another's lock would otherwise find a window that began after it started, and answer
+// more than the window's length.
 const COUNT_SQL = `
 INSERT INTO rate_limits.counters AS c (key, count, window_ends_at)
 SELECT i.key, i.requests, now() + make_interval(secs => i.window_seconds)
@@ -30,7 +33,8 @@ ON CONFLICT (key) DO UPDATE SET
   count = CASE WHEN c.window_ends_at <= now() THEN excluded.count ELSE c.count + excluded.count END,
   window_ends_at = CASE
     WHEN c.window_ends_at <= now() THEN excluded.window_ends_at ELSE c.window_ends_at END
-RETURNING c.key, c.count, extract(epoch FROM c.window_ends_at - now()) * 1000 AS window_ends_in_ms`;
+RETURNING c.key, c.count,
+  extract(epoch FROM c.window_ends_at - clock_timestamp()) * 1000 AS window_ends_in_ms`;
 
 /** What counts are sent through: a `pg` pool or client. */
 export interface Queryable {
