@@ -64,7 +64,10 @@ export class SchedulerMetrics {
     });
     this.assigned = new Counter({
       name: 'canopy_tasks_assigned_total',
-      help: 'Attempts recorded as assigned to a node (TaskAssigned).',
+      help:
+        'Attempts recorded as assigned to a node (TaskAssigned), by how: in the append that issued ' +
+        'the task (issue), or by a matching pass (pass).',
+      labelNames: ['way'],
       registers,
     });
     this.unassigned = new Counter({
@@ -193,7 +196,7 @@ export class SchedulerMetrics {
           issuedAtMs = Date.parse(event.data.issuedAt);
           break;
         case 'TaskAssigned': {
-          this.assigned.inc();
+          this.assigned.inc({ way: issuedAtMs === undefined ? 'pass' : 'issue' });
           const since = queue.get(event.data.taskId)?.issuedAtMs ?? issuedAtMs;
           if (event.data.attempt === 1 && since !== undefined)
             this.waitSeconds.observe(seconds(since, Date.parse(event.data.assignedAt)));

@@ -64,6 +64,21 @@ test('a first assignment recorded with its issue is timed from the issue', async
   );
 
   expect(await histogramCount(registry, 'canopy_task_assignment_wait_seconds')).toBe(1);
+  expect(await registry.getSingleMetricAsString('canopy_tasks_assigned_total')).toContain(
+    'canopy_tasks_assigned_total{way="issue"} 1',
+  );
+});
+
+test('an assignment appended on its own was made by a matching pass', async () => {
+  const { queue, registry, metrics } = setUp();
+  queue.apply(history[0] as TaskEvent, 1, T0);
+
+  metrics.recorded([{ event: history[1] as TaskEvent, streamVersion: 2 }], queue);
+
+  expect(await histogramCount(registry, 'canopy_task_assignment_wait_seconds')).toBe(1);
+  expect(await registry.getSingleMetricAsString('canopy_tasks_assigned_total')).toContain(
+    'canopy_tasks_assigned_total{way="pass"} 1',
+  );
 });
 
 test('a TaskFinished that reached the queue first through the log is still timed', async () => {
