@@ -118,6 +118,22 @@ describe('the scheduler', () => {
     expect(node.overbooked).toBe(0);
   });
 
+  test('a delayed task is not assigned at issue, though a node is free: it runs once due', async () => {
+    const s = await scheduler();
+    const fn = await s.registerFunction();
+    const node = await startNode({ nodeId: uniqueNodeId('delayed'), slots: 2 });
+    await runOneTask(s, fn, node);
+
+    const notBefore = new Date(Date.now() + 2_000).toISOString();
+    const delayed = s.issueRequest(fn, { notBefore });
+    expect((await s.issue(delayed)).ok).toBe(true);
+    expect(await s.taskEventTypes(delayed.taskId)).toEqual(['TaskIssued']);
+    await eventually(() => node.runningTasks.some(({ taskId }) => taskId === delayed.taskId));
+    const [, assigned] = await s.taskEvents(delayed.taskId);
+    if (assigned?.type !== 'TaskAssigned') throw new Error('the task was not assigned');
+    expect(Date.parse(assigned.data.assignedAt)).toBeGreaterThanOrEqual(Date.parse(notBefore));
+  });
+
   test('a batch takes the free slots in its order; the rest of it waits its turn', async () => {
     const s = await scheduler();
     const fn = await s.registerFunction();
