@@ -2,6 +2,8 @@ import {
   CANCEL_TASK_SUBJECT,
   ISSUE_TASK_BATCH_SUBJECT,
   ISSUE_TASK_SUBJECT,
+  LEADER_ISSUE_TASK_BATCH_SUBJECT,
+  LEADER_ISSUE_TASK_SUBJECT,
   TASK_EVENT_NOTICE_PATTERN,
   TASK_NOTIFICATION_PATTERN,
   nodePermissions,
@@ -49,10 +51,13 @@ export function servicePermissions(service: PlatformService): SubjectPermissions
       };
     case 'scheduler':
       // Serves commands (queue group) and every node's reports; offers assignments, sends
-      // cancellations, announces recorded task outcomes and appends; answers each request once.
+      // cancellations, announces recorded task outcomes and appends; answers each request once; a
+      // standby hands issue requests on to the leader.
       return {
         publish: {
           allow: [
+            LEADER_ISSUE_TASK_SUBJECT,
+            LEADER_ISSUE_TASK_BATCH_SUBJECT,
             'canopy.assign.*',
             'canopy.cancel.*',
             TASK_NOTIFICATION_PATTERN,

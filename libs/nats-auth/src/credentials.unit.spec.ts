@@ -66,7 +66,14 @@ describe('service credentials', () => {
     ],
     [
       'scheduler',
-      ['canopy.assign.*', 'canopy.cancel.*', 'canopy.notify.task.*', 'canopy.notify.task.*.events'],
+      [
+        'canopy.cmd.leader.task.issue',
+        'canopy.cmd.leader.task.issue-batch',
+        'canopy.assign.*',
+        'canopy.cancel.*',
+        'canopy.notify.task.*',
+        'canopy.notify.task.*.events',
+      ],
       { allow: ['canopy.cmd.>', 'canopy.node.*.>', '_INBOX.>'] },
       true,
     ],

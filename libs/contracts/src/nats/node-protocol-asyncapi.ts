@@ -27,6 +27,8 @@ import {
 import {
   CANCEL_TASK_SUBJECT,
   ISSUE_TASK_BATCH_SUBJECT,
+  LEADER_ISSUE_TASK_BATCH_SUBJECT,
+  LEADER_ISSUE_TASK_SUBJECT,
   ISSUE_TASK_SUBJECT,
   SCHEDULER_QUEUE_GROUP,
   taskEventNoticeSubject,
@@ -355,6 +357,27 @@ export function nodeProtocolAsyncApi(): Json {
     address: ISSUE_TASK_BATCH_SUBJECT,
     title: 'issue a batch of tasks (internal: gateway → scheduler)',
     description: `Not for nodes. Request/reply to the scheduler replicas' queue group \`${SCHEDULER_QUEUE_GROUP}\`: IssueTaskBatchRequest → IssueTaskBatchReply. Up to ${MAX_ISSUE_TASK_BATCH} tasks of one function, each named by the gateway and recorded or refused on its own; the reply lists every outcome in order, once the recorded tasks are in the event store.`,
+    messages: {
+      IssueTaskBatchRequest: messageReference('IssueTaskBatchRequest'),
+      IssueTaskBatchReply: messageReference('IssueTaskBatchReply'),
+    },
+    tags: [{ name: 'internal' }],
+  };
+  channels['leaderIssueTask'] = {
+    address: LEADER_ISSUE_TASK_SUBJECT,
+    title: 'issue task, handed to the leader (internal: scheduler → scheduler)',
+    description:
+      'Not for nodes. A standby scheduler hands an IssueTask request it took from the queue group on to the leading replica, body and headers as they came, so that the leader records the task with its assignment in one append; only the leader listens. The reply goes back to the gateway as the standby got it. With no answer in time (no leader, a paused one) the standby records the task itself.',
+    messages: {
+      IssueTaskRequest: messageReference('IssueTaskRequest'),
+      IssueTaskReply: messageReference('IssueTaskReply'),
+    },
+    tags: [{ name: 'internal' }],
+  };
+  channels['leaderIssueTaskBatch'] = {
+    address: LEADER_ISSUE_TASK_BATCH_SUBJECT,
+    title: 'issue a batch of tasks, handed to the leader (internal: scheduler → scheduler)',
+    description: 'Not for nodes. As the leaderIssueTask channel, for IssueTaskBatch requests.',
     messages: {
       IssueTaskBatchRequest: messageReference('IssueTaskBatchRequest'),
       IssueTaskBatchReply: messageReference('IssueTaskBatchReply'),

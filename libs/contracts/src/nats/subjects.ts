@@ -11,6 +11,8 @@
  * |-----------------------------------|---------------------|---------------------------|-----------------------------------|
  * | `canopy.cmd.task.issue`           | gateway → scheduler | request, queue group `canopy-scheduler` | IssueTaskRequest → IssueTaskReply |
  * | `canopy.cmd.task.cancel`          | gateway → scheduler | request, queue group `canopy-scheduler` | CancelTaskRequest → CancelTaskReply |
+ * | `canopy.cmd.leader.task.issue`    | scheduler → leading scheduler | request | IssueTaskRequest → IssueTaskReply |
+ * | `canopy.cmd.leader.task.issue-batch` | scheduler → leading scheduler | request | IssueTaskBatchRequest → IssueTaskBatchReply |
  * | `canopy.node.<nodeId>.announce`   | node → scheduler    | request                   | NodeAnnouncement → AnnouncementReply |
  * | `canopy.node.<nodeId>.heartbeat`  | node → scheduler    | request                   | NodeHeartbeat → HeartbeatReply    |
  * | `canopy.node.<nodeId>.progress`   | node → scheduler    | request                   | ProgressReport → NodeAck          |
@@ -47,6 +49,17 @@ export const CANCEL_TASK_SUBJECT = 'canopy.cmd.task.cancel';
  * (IssueTaskBatchRequest → IssueTaskBatchReply).
  */
 export const ISSUE_TASK_BATCH_SUBJECT = 'canopy.cmd.task.issue-batch';
+
+/**
+ * Standby scheduler → leading scheduler: an IssueTask request a standby took from the queue group,
+ * handed on as it came (body and headers), so that the leader records the task with its assignment
+ * in one append. Only the replica that leads listens; a standby that gets no answer records the
+ * task itself.
+ */
+export const LEADER_ISSUE_TASK_SUBJECT = 'canopy.cmd.leader.task.issue';
+
+/** The same for IssueTaskBatch requests. */
+export const LEADER_ISSUE_TASK_BATCH_SUBJECT = 'canopy.cmd.leader.task.issue-batch';
 
 /** Queue group of every scheduler replica, so each IssueTask request reaches exactly one of them. */
 export const SCHEDULER_QUEUE_GROUP = 'canopy-scheduler';
