@@ -20,26 +20,50 @@ export interface FailureReply {
 }
 
 /**
- * The one place where a handler's failure becomes its reply (rpcFailureOf says how), logged once:
- * refusals at info, anything unexpected at error with its stack. The reply is sent as a normal
- * response, so nodes and gateways read it as they read any other.
+ * Where a Nest handler's failure becomes its reply ({@link failureReplyOf}). The reply is sent as a
+ * normal response, so nodes and gateways read it as they read any other.
  */
 @Catch()
 export class RpcReplyFilter implements RpcExceptionFilter {
   constructor(private readonly logger: ServiceLogger) {}
 
   catch(exception: unknown, host: ArgumentsHost): Observable<FailureReply> {
-    const failure = rpcFailureOf(exception);
     const rpc = host.switchToRpc();
-    const { what, ...about } = requestOf(rpc.getContext<NatsContext>().getSubject());
-    const context = { ...about, taskId: taskIdOf(rpc.getData()), code: failure.error.code };
-    if (failure.expected) {
-      this.logger.info({ ...context, reason: failure.error.message }, `${what} refused`);
-    } else {
-      this.logger.error({ ...context, err: exception }, `${what} failed`);
-    }
-    return of({ ok: false, error: failure.error, retry: failure.retry });
+    const request = requestOf(rpc.getContext<NatsContext>().getSubject());
+    return of(
+      failureReplyOf(exception, this.logger, { ...request, taskId: taskIdOf(rpc.getData()) }),
+    );
   }
+}
+
+/** What a failed request was, for its log line. */
+export interface FailedRequest {
+  /** IssueTask, CancelTask, node report... */
+  readonly what: string;
+  readonly taskId?: string | undefined;
+  readonly nodeId?: string;
+  readonly kind?: string;
+}
+
+/**
+ * The one place where a handler's failure becomes its reply (rpcFailureOf says how), logged once: refusals at
+ * info, anything unexpected at error with its stack. Used by the filter and by the handlers that
+ * NATS calls directly.
+ */
+export function failureReplyOf(
+  exception: unknown,
+  logger: ServiceLogger,
+  request: FailedRequest,
+): FailureReply {
+  const failure = rpcFailureOf(exception);
+  const { what, ...about } = request;
+  const context = { ...about, code: failure.error.code };
+  if (failure.expected) {
+    logger.info({ ...context, reason: failure.error.message }, `${what} refused`);
+  } else {
+    logger.error({ ...context, err: exception }, `${what} failed`);
+  }
+  return { ok: false, error: failure.error, retry: failure.retry };
 }
 
 // What the request was, from its subject (a node's subject names the node, whatever the body says).
@@ -54,9 +78,11 @@ function requestOf(subject: string): { what: string; nodeId?: string; kind?: str
   }
 }
 
-// The task a request was about, when it names a well-formed one: for the log line only, since the
-// payload may be anything a client or node sent.
-function taskIdOf(payload: unknown): string | undefined {
+/**
+ * The task a request was about, when it names a well-formed one: for the log line only, since the
+ * payload may be anything a client or node sent.
+ */
+export function taskIdOf(payload: unknown): string | undefined {
   if (!(payload instanceof Uint8Array) || payload.length > 65_536) return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(payload).toString('utf8'));
