@@ -35,6 +35,11 @@ export const schedulerConfigSchema = commonConfigSchema
      * other replicas are read at once. 0: at once.
      */
     SCHEDULER_OWN_COMMITS_READ_DELAY_MS: nonNegativeInt().max(1_000).default(20),
+    /**
+     * How long a standby waits for the leader's answer to an issue request it handed on, before it
+     * records the task itself; 0: a standby records what it takes itself.
+     */
+    SCHEDULER_ISSUE_HANDOFF_TIMEOUT_MS: nonNegativeInt().max(10_000).default(500),
     /** A schedule's tick overdue by more than this is missed: of missed ticks only the latest fires. */
     SCHEDULER_MISSED_TICK_GRACE_SECONDS: nonNegativeInt().max(86_400).default(10),
   })

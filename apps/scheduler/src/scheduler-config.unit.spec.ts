@@ -12,6 +12,7 @@ describe('scheduler configuration', () => {
       MAX_WAITING_TASKS_PER_ACCOUNT: 10_000,
       SCHEDULER_PRIORITY_AGING_SECONDS: 60,
       SCHEDULER_OWN_COMMITS_READ_DELAY_MS: 20,
+      SCHEDULER_ISSUE_HANDOFF_TIMEOUT_MS: 500,
       EVENT_STORE: 'postgres',
     });
   });
@@ -36,6 +37,16 @@ describe('scheduler configuration', () => {
     expect(read('1000')).toBe(1_000);
     expect(() => read('1001')).toThrow(/SCHEDULER_OWN_COMMITS_READ_DELAY_MS/);
     expect(() => read('-1')).toThrow(/SCHEDULER_OWN_COMMITS_READ_DELAY_MS/);
+  });
+
+  test('hands issue requests to the leader for up to 10 s, or not at all', () => {
+    const read = (value: string) =>
+      readConfig(schedulerConfigSchema, { SCHEDULER_ISSUE_HANDOFF_TIMEOUT_MS: value })
+        .SCHEDULER_ISSUE_HANDOFF_TIMEOUT_MS;
+    expect(read('0')).toBe(0);
+    expect(read('10000')).toBe(10_000);
+    expect(() => read('10001')).toThrow(/SCHEDULER_ISSUE_HANDOFF_TIMEOUT_MS/);
+    expect(() => read('-1')).toThrow(/SCHEDULER_ISSUE_HANDOFF_TIMEOUT_MS/);
   });
 
   test('the heartbeat timeout must exceed the interval', () => {

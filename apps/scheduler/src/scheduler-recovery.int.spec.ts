@@ -306,13 +306,7 @@ describe('scheduler deadlines and recovery', () => {
 
     const admin = new pg.Pool({ connectionString: s.database.url, max: 1 });
     try {
-      // Another replica takes the lease (as after this one was paused past it).
-      await admin.query(
-        `UPDATE leadership.leases
-            SET epoch = epoch + 1, holder = 'another replica',
-                acquired_at = clock_timestamp(), expires_at = clock_timestamp() + interval '1 hour'
-          WHERE name = 'scheduler'`,
-      );
+      await s.giveLeaseToAnother();
       const second = s.issueRequest(fn);
       expect((await s.issue(second)).ok).toBe(true);
       // Issuing needs no lease; assigning does, and the store refuses it under the old epoch (here

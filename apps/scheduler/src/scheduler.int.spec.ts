@@ -6,30 +6,13 @@ import {
 } from '@canopy/contracts';
 import type { TaskNotification } from '@canopy/contracts';
 import { objectId } from './testing/scheduler-fixture.js';
-import type { SchedulerFixture } from './testing/scheduler-fixture.js';
-import { schedulerTestBed, uniqueNodeId } from './testing/scheduler-test-bed.js';
+import { runOneTask, schedulerTestBed, uniqueNodeId } from './testing/scheduler-test-bed.js';
 import { okResponse } from './testing/scripted-node.js';
-import type { ScriptedNode } from './testing/scripted-node.js';
 
 // The scheduler against real PostgreSQL and NATS, with worker nodes scripted over a plain NATS client.
 // Each test gets its own scheduler and database; the file has its own nats-server (schedulerTestBed).
 
 const { scheduler, startNode } = schedulerTestBed();
-
-/**
- * Issues a task and has the node finish it: once that is acknowledged, the leader knows the node,
- * its state is rebuilt and the node's slots are free again.
- */
-async function runOneTask(
-  s: SchedulerFixture,
-  fn: { functionId: string; accountId: string },
-  node: ScriptedNode,
-): Promise<void> {
-  const request = s.issueRequest(fn);
-  expect((await s.issue(request)).ok).toBe(true);
-  await eventually(() => node.runningTasks.some(({ taskId }) => taskId === request.taskId));
-  expect(await node.result(request.taskId, 1)).toEqual({ ok: true });
-}
 
 describe('the scheduler', () => {
   test('issues a task, assigns it to the matching node, records its progress and result', async () => {

@@ -38,6 +38,7 @@ import { TaskEventFeed } from './dispatch/task-event-feed.js';
 import { FunctionDefinitions } from './functions/function-definitions.js';
 import { AccountCountingTaskQueue, AccountQuota } from './issuing/account-quota.js';
 import { IssueTaskService } from './issuing/issue-task-service.js';
+import { LeaderHandOff } from './issuing/leader-hand-off.js';
 import { NodeReports } from './nodes/node-reports.js';
 import { RevocationPublisher, noNodeCredentialRevoker } from './nodes/node-credential-revoker.js';
 import type { NodeCredentialRevoker } from './nodes/node-credential-revoker.js';
@@ -198,6 +199,7 @@ export async function startScheduler(
     ttlMs: config.SCHEDULER_LEASE_TTL_MS,
     logger,
     onChange: (role) => {
+      handOff.leadershipChanged();
       if (role.role !== 'leader') return;
       // The lease was vacant for up to its time to live before this replica took it.
       forgiveOutage(config.SCHEDULER_LEASE_TTL_MS);
@@ -263,6 +265,14 @@ export async function startScheduler(
     queue,
     dispatcher,
   );
+  const handOff = new LeaderHandOff({
+    issuing,
+    work,
+    logger,
+    isLeader: () => leadership.isLeader,
+    timeoutMs: config.SCHEDULER_ISSUE_HANDOFF_TIMEOUT_MS,
+    registry: metrics.registry,
+  });
   // Schedules' ticks issue their tasks through the same handler as the gateway's requests.
   const firing = new ScheduleFiring({
     store,
@@ -296,6 +306,7 @@ export async function startScheduler(
     app = await NestFactory.createMicroservice<MicroserviceOptions>(
       SchedulerModule.with({
         issuing,
+        handOff,
         cancelling: new CancelTaskService(commands, channel, logger),
         nodes,
         work,
@@ -323,6 +334,7 @@ export async function startScheduler(
   await connection.flush();
   channel.attach(connection);
   outcomes.attach(connection);
+  handOff.attach(connection);
   natsLink.watch(connection);
   metrics.nats.watch(connection);
   // Its own connection, so that a probe never waits behind the leases' queries.

@@ -15,11 +15,16 @@ import type { SchedulerHandlers } from '../scheduler-handlers.js';
 export class IssueTaskController {
   constructor(@Inject(SCHEDULER_HANDLERS) private readonly handlers: SchedulerHandlers) {}
 
-  // The queue group spreads IssueTask requests over the scheduler replicas: each reaches one.
+  // The queue group spreads IssueTask requests over the scheduler replicas: each reaches one. A
+  // standby hands what it takes on to the leader, and records it itself when the leader does not
+  // answer (leader-hand-off.ts).
   @MessagePattern(ISSUE_TASK_SUBJECT, { queue: SCHEDULER_QUEUE_GROUP })
   issue(@Payload() payload: Uint8Array, @Ctx() context: NatsContext): Promise<IssueTaskReply> {
-    return this.handlers.work.run(() =>
-      this.handlers.issuing.issue(payload, originOfHeaders(context.getHeaders())),
+    const { work, handOff, issuing } = this.handlers;
+    return work.run(
+      async () =>
+        (await handOff.issue(payload, context.getHeaders())) ??
+        issuing.issue(payload, originOfHeaders(context.getHeaders())),
     );
   }
 
@@ -28,8 +33,11 @@ export class IssueTaskController {
     @Payload() payload: Uint8Array,
     @Ctx() context: NatsContext,
   ): Promise<IssueTaskBatchReply> {
-    return this.handlers.work.run(() =>
-      this.handlers.issuing.issueBatch(payload, originOfHeaders(context.getHeaders())),
+    const { work, handOff, issuing } = this.handlers;
+    return work.run(
+      async () =>
+        (await handOff.issueBatch(payload, context.getHeaders())) ??
+        issuing.issueBatch(payload, originOfHeaders(context.getHeaders())),
     );
   }
 }

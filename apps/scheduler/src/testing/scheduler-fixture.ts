@@ -38,6 +38,7 @@ import { createTestDatabase } from '@canopy/local-services/testing';
 import type { TestDatabase } from '@canopy/local-services/testing';
 import { createServiceLogger, readConfig } from '@canopy/service-runtime';
 import { connect } from '@nats-io/transport-node';
+import pg from 'pg';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { schedulerConfigSchema } from '../scheduler-config.js';
 import type { SchedulerConfig } from '../scheduler-config.js';
@@ -59,6 +60,7 @@ const testSettings = {
  */
 export class SchedulerFixture {
   private scheduler: RunningScheduler | undefined;
+  private readonly replicas: RunningScheduler[] = [];
 
   private constructor(
     readonly config: SchedulerConfig,
@@ -105,6 +107,39 @@ export class SchedulerFixture {
   async stopScheduler(): Promise<void> {
     await this.scheduler?.stop();
     this.scheduler = undefined;
+  }
+
+  /**
+   * Starts another replica on the same database and NATS, with `overrides` to this one's
+   * configuration (a standby while this one leads); stopped on close.
+   */
+  async startReplica(overrides: Partial<SchedulerConfig> = {}): Promise<RunningScheduler> {
+    const config = { ...this.config, ...overrides };
+    const replica = await startScheduler(
+      config,
+      createServiceLogger('scheduler-replica', config.LOG_LEVEL),
+      this.extensions,
+    );
+    this.replicas.push(replica);
+    return replica;
+  }
+
+  /**
+   * Another replica takes the lease, with a long expiry (as after this one was paused past it): this
+   * scheduler learns it at its next renewal, or at its next fenced append.
+   */
+  async giveLeaseToAnother(): Promise<void> {
+    const admin = new pg.Pool({ connectionString: this.database.url, max: 1 });
+    try {
+      await admin.query(
+        `UPDATE leadership.leases
+            SET epoch = epoch + 1, holder = 'another replica',
+                acquired_at = clock_timestamp(), expires_at = clock_timestamp() + interval '1 hour'
+          WHERE name = 'scheduler'`,
+      );
+    } finally {
+      await admin.end();
+    }
   }
 
   /** Records a function the way the gateway does, straight into the event store. */
@@ -240,6 +275,7 @@ export class SchedulerFixture {
   }
 
   async close(): Promise<void> {
+    await Promise.all(this.replicas.splice(0).map((replica) => replica.stop()));
     await this.stopScheduler();
     await this.client.drain().catch(() => undefined);
     await this.store.close();

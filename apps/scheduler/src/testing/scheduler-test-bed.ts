@@ -1,6 +1,7 @@
 import { startPrivateNats } from '@canopy/local-services/testing';
 import type { PrivateNats } from '@canopy/local-services/testing';
 import type { SchedulerExtensions } from '../scheduler.js';
+import { eventually } from '@canopy/async-testing';
 import { SchedulerFixture, objectId } from './scheduler-fixture.js';
 import { ScriptedNode } from './scripted-node.js';
 import type { ScriptedNodeOptions } from './scripted-node.js';
@@ -58,3 +59,18 @@ export function schedulerTestBed(): SchedulerTestBed {
 
 /** A node id no other test uses, readable in logs: `<name>-<8 hex>`. */
 export const uniqueNodeId = (name: string): string => `${name}-${objectId().slice(0, 8)}`;
+
+/**
+ * Issues a task and has the node finish it: once that is acknowledged, the leader knows the node,
+ * its state is rebuilt and the node's slots are free again.
+ */
+export async function runOneTask(
+  s: SchedulerFixture,
+  fn: { functionId: string; accountId: string },
+  node: ScriptedNode,
+): Promise<void> {
+  const request = s.issueRequest(fn);
+  expect((await s.issue(request)).ok).toBe(true);
+  await eventually(() => node.runningTasks.some(({ taskId }) => taskId === request.taskId));
+  expect(await node.result(request.taskId, 1)).toEqual({ ok: true });
+}
