@@ -15,6 +15,7 @@ const usage = `Usage: npm run bench:e2e -- [options]
   --concurrency C                         persistent: invocations one function process
                                           serves at once (1: one after another)
   --nodes K --slots S                     K nodes of S slots each (4, 8)
+  --schedulers N                          N scheduler replicas, one leading (1)
   --warmup W --warmup-seconds T          a closed loop first, not counted, of at least W
                                           tasks and T seconds (4 x K x S, 5; both 0: none)
   --env KEY=VALUE                         a setting for every process of the stack (repeatable),
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '64' },
     nodes: { type: 'string', default: '4' },
     slots: { type: 'string', default: '8' },
+    schedulers: { type: 'string', default: '1' },
     warmup: { type: 'string' },
     'warmup-seconds': { type: 'string', default: String(DEFAULT_WARMUP_SECONDS) },
     env: { type: 'string', multiple: true, default: [] },
@@ -81,6 +83,7 @@ const functionConcurrency =
 
 const nodes = commandLine.positiveInteger('nodes', values.nodes);
 const slots = commandLine.positiveInteger('slots', values.slots);
+const schedulers = commandLine.positiveInteger('schedulers', values.schedulers);
 const warmUp = {
   tasks:
     values.warmup === undefined
@@ -97,6 +100,7 @@ try {
     ...(functionConcurrency === undefined ? {} : { functionConcurrency }),
     nodes,
     slots,
+    schedulers,
     load,
     warmUp,
     details: true,

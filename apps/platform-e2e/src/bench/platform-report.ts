@@ -35,7 +35,9 @@ function latencyCells(latency: LatencySummary): string[] {
 
 export function describeShape(run: PlatformRun): string {
   const { options, load } = run;
-  const nodes = `${options.nodes} nodes x ${options.slots} slots`;
+  const nodes =
+    `${options.nodes} nodes x ${options.slots} slots` +
+    ((options.schedulers ?? 1) > 1 ? `, ${options.schedulers} scheduler replicas` : '');
   return load.kind === 'closed'
     ? `runtime ${runtimeName(options)}, closed loop: ${load.tasks} tasks from ${load.clients} clients, ${nodes}`
     : `runtime ${runtimeName(options)}, open loop: ${load.ratePerSecond} tasks/s for ${load.durationSeconds} s, ${nodes}`;

@@ -67,6 +67,8 @@ export interface PlatformRunOptions {
   readonly functionConcurrency?: number;
   readonly nodes: number;
   readonly slots: number;
+  /** Scheduler replicas (1 when absent): one leads, the others stand by. */
+  readonly schedulers?: number;
   readonly load: PlatformLoad;
   /**
    * Tasks run before the measured run and left out of every figure (a closed loop of the run's
@@ -145,7 +147,8 @@ interface RunTask {
 export async function runPlatform(options: PlatformRunOptions): Promise<PlatformRun> {
   const { load: asked } = options;
   options.progress(
-    `starting the stack: ${options.nodes} ${runtimeName(options)} nodes x ${options.slots} slots; ` +
+    `starting the stack: ${options.nodes} ${runtimeName(options)} nodes x ${options.slots} slots, ` +
+      `${options.schedulers ?? 1} scheduler${(options.schedulers ?? 1) > 1 ? 's' : ''}; ` +
       (asked.kind === 'closed'
         ? `${asked.tasks} tasks from ${asked.clients} clients (closed loop)`
         : asked.kind === 'open'
@@ -162,6 +165,7 @@ export async function runPlatform(options: PlatformRunOptions): Promise<Platform
     const stack = await startStack({
       label: 'bench',
       processEnv,
+      replicas: { scheduler: options.schedulers ?? 1 },
       natsMonitoring: options.details,
       schedulerEnv: {
         // The services' own defaults rather than the tests' quick heartbeats, which would add
