@@ -1,5 +1,11 @@
 import { eventually } from '@canopy/async-testing';
-import { LEADER_ISSUE_TASK_SUBJECT } from '@canopy/contracts';
+import {
+  LEADER_ISSUE_TASK_BATCH_SUBJECT,
+  LEADER_ISSUE_TASK_SUBJECT,
+  decodeJson,
+  parseIssueTaskBatchReply,
+  parseIssueTaskReply,
+} from '@canopy/contracts';
 import { connect } from '@nats-io/transport-node';
 import type { SchedulerFixture } from '../testing/scheduler-fixture.js';
 import { runOneTask, schedulerTestBed, uniqueNodeId } from '../testing/scheduler-test-bed.js';
@@ -101,6 +107,85 @@ describe('issue requests with several scheduler replicas', () => {
       expect(heard).toBe(2);
       expect(await metric(s.adminUrl, handOffs('unavailable'))).toBe(1);
       expect(await metric(s.adminUrl, handOffs('timed_out'))).toBe(1);
+    } finally {
+      await leader.close();
+    }
+  });
+
+  test('the leader answers the requests handed to it, single and batched', async () => {
+    const s = await scheduler();
+    const fn = await s.registerFunction();
+    const node = await startNode({ nodeId: uniqueNodeId('leader-subjects'), slots: 4 });
+    await runOneTask(s, fn, node);
+
+    // As a standby would hand them on: the request as the gateway sent it.
+    const single = s.issueRequest(fn);
+    const singleReply = await s.client.request(LEADER_ISSUE_TASK_SUBJECT, JSON.stringify(single), {
+      timeout: 10_000,
+    });
+    expect(parseIssueTaskReply(decodeJson(singleReply.data, 'reply'))).toEqual({
+      ok: true,
+      taskId: single.taskId,
+    });
+    const tasks = [s.issueRequest(fn), s.issueRequest(fn)];
+    const batch = {
+      accountId: fn.accountId,
+      functionId: fn.functionId,
+      issuedAt: new Date().toISOString(),
+      tasks: tasks.map(({ taskId, request }) => ({ taskId, request })),
+    };
+    const batchReply = await s.client.request(
+      LEADER_ISSUE_TASK_BATCH_SUBJECT,
+      JSON.stringify(batch),
+      { timeout: 10_000 },
+    );
+    const parsed = parseIssueTaskBatchReply(decodeJson(batchReply.data, 'reply'));
+    expect(parsed.ok && parsed.outcomes.every((outcome) => outcome.ok)).toBe(true);
+    for (const { taskId } of [single, ...tasks]) {
+      expect(await s.taskEventTypes(taskId)).toEqual(['TaskIssued', 'TaskAssigned']);
+    }
+    // A malformed request is answered, as on the queue group's subject, and the leader serves on.
+    const malformed = await s.client.request(LEADER_ISSUE_TASK_SUBJECT, '{"taskId":', {
+      timeout: 10_000,
+    });
+    expect(parseIssueTaskReply(decodeJson(malformed.data, 'reply'))).toMatchObject({
+      ok: false,
+      error: { code: 'CONTRACT_VIOLATION' },
+    });
+  });
+
+  test("a standby passes the leader's answer back as it came, and records nothing itself", async () => {
+    const s = await scheduler({ ADMIN_PORT: '0' });
+    const fn = await s.registerFunction();
+    await depose(s);
+    const refusal = {
+      ok: false,
+      error: { code: 'FUNCTION_NOT_FOUND', message: 'no such function (the leader says)' },
+    };
+    const leader = await connect({ servers: s.config.NATS_URL, name: 'leader' });
+    for (const subject of [LEADER_ISSUE_TASK_SUBJECT, LEADER_ISSUE_TASK_BATCH_SUBJECT]) {
+      leader.subscribe(subject, {
+        callback: (_error, msg) => {
+          msg.respond(JSON.stringify(refusal));
+        },
+      });
+    }
+    await leader.flush();
+    try {
+      const task = s.issueRequest(fn);
+      expect(await s.issue(task)).toEqual(refusal);
+      const batched = s.issueRequest(fn);
+      expect(
+        await s.issueBatch({
+          accountId: fn.accountId,
+          functionId: fn.functionId,
+          issuedAt: new Date().toISOString(),
+          tasks: [{ taskId: batched.taskId, request: batched.request }],
+        }),
+      ).toEqual(refusal);
+      expect(await s.taskEventTypes(task.taskId)).toEqual([]);
+      expect(await s.taskEventTypes(batched.taskId)).toEqual([]);
+      expect(await metric(s.adminUrl, handOffs('answered'))).toBe(2);
     } finally {
       await leader.close();
     }
