@@ -8,6 +8,7 @@ import {
 } from '@canopy/contracts';
 import type { IssueTaskBatchReply, IssueTaskReply } from '@canopy/contracts';
 import { originOfHeaders } from '@canopy/observability';
+import type { MessageOrigin } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { RequestError, TimeoutError } from '@nats-io/transport-node';
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
@@ -28,7 +29,7 @@ const handOffOutcomes: readonly HandOffOutcome[] = [
 ];
 
 export interface LeaderHandOffOptions {
-  readonly issuing: Pick<IssueTaskService, 'issue' | 'issueBatch'>;
+  readonly issuing: Issuing;
   readonly work: InFlightWork;
   readonly logger: ServiceLogger;
   readonly isLeader: () => boolean;
@@ -40,22 +41,30 @@ export interface LeaderHandOffOptions {
   readonly registry: Registry;
 }
 
+type Issuing = Pick<IssueTaskService, 'issue' | 'issueBatch'>;
+
+/** A kind of request that is handed to the leader. */
 interface Handed<Reply> {
+  /** The leader's subject for it. */
   readonly subject: string;
   /** IssueTask or IssueTaskBatch, as problems and logs name it. */
   readonly what: string;
   readonly parse: (value: unknown) => Reply;
+  /** How the leader records it. */
+  readonly record: (issuing: Issuing, payload: Uint8Array, origin: MessageOrigin) => Promise<Reply>;
 }
 
 const issueTask: Handed<IssueTaskReply> = {
   subject: LEADER_ISSUE_TASK_SUBJECT,
   what: 'IssueTask',
   parse: parseIssueTaskReply,
+  record: (issuing, payload, origin) => issuing.issue(payload, origin),
 };
 const issueTaskBatch: Handed<IssueTaskBatchReply> = {
   subject: LEADER_ISSUE_TASK_BATCH_SUBJECT,
   what: 'IssueTaskBatch',
   parse: parseIssueTaskBatchReply,
+  record: (issuing, payload, origin) => issuing.issueBatch(payload, origin),
 };
 
 /**
@@ -95,19 +104,29 @@ export class LeaderHandOff {
     const connection = this.connection;
     if (connection === undefined) return;
     const leading = this.options.isLeader();
-    if (leading && this.subscriptions.length === 0) {
-      this.subscriptions = [
-        connection.subscribe(LEADER_ISSUE_TASK_SUBJECT, {
-          callback: (error, msg) => {
-            if (error === null) this.serve(msg, issueTask.what);
-          },
-        }),
-        connection.subscribe(LEADER_ISSUE_TASK_BATCH_SUBJECT, {
-          callback: (error, msg) => {
-            if (error === null) this.serve(msg, issueTaskBatch.what);
-          },
-        }),
-      ];
+    if (leading && this.subscriptions.length === 0 && !connection.isClosed()) {
+      try {
+        const handedKinds: readonly Handed<IssueTaskReply | IssueTaskBatchReply>[] = [
+          issueTask,
+          issueTaskBatch,
+        ];
+        for (const handed of handedKinds) {
+          this.subscriptions.push(
+            connection.subscribe(handed.subject, {
+              callback: (error, msg) => {
+                if (error === null) this.serve(msg, handed);
+              },
+            }),
+          );
+        }
+      } catch (error) {
+        // A connection draining as the scheduler stops: the standbys record what they take.
+        for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
+        this.options.logger.warn(
+          { reason: String(error) },
+          'could not listen for issue requests handed to the leader',
+        );
+      }
     } else if (!leading && this.subscriptions.length > 0) {
       for (const subscription of this.subscriptions) subscription.unsubscribe();
       this.subscriptions = [];
@@ -165,23 +184,25 @@ export class LeaderHandOff {
   }
 
   /** On the leader: records a request a standby handed on and answers it as the queue group would. */
-  private serve(msg: Msg, what: string): void {
-    const origin = originOfHeaders(msg.headers);
+  private serve(msg: Msg, handed: Handed<IssueTaskReply | IssueTaskBatchReply>): void {
     const { issuing, work, logger } = this.options;
-    const handle = (): Promise<IssueTaskReply | IssueTaskBatchReply> =>
-      what === issueTask.what
-        ? issuing.issue(msg.data, origin)
-        : issuing.issueBatch(msg.data, origin);
+    const origin = originOfHeaders(msg.headers);
     void work
-      .run(handle)
+      .run(() => handed.record(issuing, msg.data, origin))
       .catch((error: unknown) =>
-        failureReplyOf(error, logger, { what: `${what} (handed on)`, taskId: taskIdOf(msg.data) }),
+        failureReplyOf(error, logger, {
+          what: `${handed.what} (handed on)`,
+          taskId: taskIdOf(msg.data),
+        }),
       )
       .then((reply) => {
         try {
           msg.respond(JSON.stringify(reply));
         } catch (error) {
-          logger.warn({ reason: String(error) }, `could not answer a handed-on ${what} request`);
+          logger.warn(
+            { reason: String(error) },
+            `could not answer a handed-on ${handed.what} request`,
+          );
         }
       });
   }
