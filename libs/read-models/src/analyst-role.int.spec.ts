@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { accountEvent, accountStreamId } from '@canopy/contracts';
 import { PostgresEventStore, migrateEventStore } from '@canopy/event-store/postgres';
 import { toNewEvents } from '@canopy/event-store';
@@ -8,6 +10,16 @@ import {
   createReadModelTestDatabase,
   type ReadModelTestDatabase,
 } from './testing/read-model-test-database.js';
+
+/** The queries docs/read-models.md shows analysts: every ```sql block that reads. */
+const documentedQueries = [
+  ...readFileSync(
+    fileURLToPath(new URL('../../../docs/read-models.md', import.meta.url)),
+    'utf8',
+  ).matchAll(/^```sql\n([\s\S]*?)^```$/gm),
+]
+  .map((match) => match[1] ?? '')
+  .filter((sql) => /^\s*SELECT\b/i.test(sql));
 
 // A LOGIN user made the way docs/read-models.md tells a DBA to.
 describe('the canopy_analyst role', () => {
@@ -96,6 +108,17 @@ describe('the canopy_analyst role', () => {
     expect(functions.rows).toEqual([{ tasks: 1, p50_run_seconds: 12 }]);
     const nodes = await session.query('SELECT node_id, busy_seconds FROM analytics.node_daily');
     expect(nodes.rows).toEqual([{ node_id: 'node-1', busy_seconds: 12 }]);
+  });
+
+  test('runs every query docs/read-models.md shows analysts', async () => {
+    expect(documentedQueries.length).toBeGreaterThanOrEqual(7);
+    for (const sql of documentedQueries) {
+      const failure = await session.query(sql).then(
+        () => undefined,
+        (error: unknown) => `${String(error)} in\n${sql}`,
+      );
+      expect(failure).toBeUndefined();
+    }
   });
 
   test.each([
