@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { eventually } from '@canopy/async-testing';
 import { runCanopy } from './testing/cli-process.js';
+import { openEventLog } from './testing/event-log.js';
 import type { CliOutcome } from './testing/cli-process.js';
 import { stackForFile } from './testing/stack-for-file.js';
 
@@ -34,18 +35,11 @@ function expectSuccess(outcome: CliOutcome): void {
   }
 }
 
-/**
- * `canopy function create -f <file>`, then waits until the name resolves: names are looked up in the
- * read models, which follow the event store a moment behind (longer while another test holds a
- * transaction open on the shared PostgreSQL server).
- */
+/** `canopy function create -f <file>`, whose answer means the name finds the function. */
 async function createFunction(file: string, name: string): Promise<CliOutcome> {
   const created = await canopy(['function', 'create', '-f', file]);
   expectSuccess(created);
-  await eventually(
-    async () => expectSuccess(await canopy(['function', 'get', name, '--output', 'json'])),
-    30_000,
-  );
+  expectSuccess(await canopy(['function', 'get', name, '--output', 'json']));
   return created;
 }
 
@@ -120,6 +114,51 @@ e2e.test(
     const got = await canopy(['function', 'get', 'cli-echo', '--output', 'json']);
     expectSuccess(got);
     expect(JSON.parse(got.text)).toMatchObject({ id: functionId, runtime: { kind: 'process' } });
+  },
+);
+
+e2e.test(
+  'function create answers once its name finds the function, even with the projector stopped',
+  async (stack) => {
+    const definition = path.join(home, 'named.yaml');
+    await writeFile(
+      definition,
+      [
+        'name: cli-named',
+        'capabilities: { timeout: 30 }',
+        'runtime: { kind: process, command: cat }',
+      ].join('\n'),
+    );
+    const events = await openEventLog(stack.databaseUrl);
+    let projectorBack = false;
+    let creating: Promise<{ outcome: CliOutcome; projectorBack: boolean }> | undefined;
+    await stack.stopService('projector');
+    try {
+      const before = await events.head();
+      creating = canopy(['function', 'create', '-f', definition]).then((outcome) => ({
+        outcome,
+        projectorBack,
+      }));
+      // Recorded, but not listed: the projector that lists it is stopped.
+      await eventually(
+        async () =>
+          (await events.since(before)).some((line) => line.endsWith(' FunctionRegistered')),
+        30_000,
+      );
+    } finally {
+      projectorBack = true;
+      await stack.startService('projector');
+      await events.close();
+    }
+    const created = await creating;
+    expectSuccess(created.outcome);
+    expect(created.projectorBack).toBe(true);
+    const { id } = JSON.parse(created.outcome.text) as { id: string };
+    // The next command finds it by name at once.
+    const got = await canopy(['function', 'get', 'cli-named']);
+    expectSuccess(got);
+    expect(JSON.parse(got.text)).toMatchObject({ id, name: 'cli-named' });
+    expectSuccess(await canopy(['function', 'delete', id]));
   },
 );
 

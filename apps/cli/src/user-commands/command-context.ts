@@ -154,6 +154,17 @@ const OBJECT_ID = /^[0-9a-f]{24}$/;
 /** A function named by its id, or by its name when that is unique in the account. */
 export async function functionIdOf(client: CanopyClient, reference: string): Promise<string> {
   if (OBJECT_ID.test(reference)) return reference;
+  const matches = await functionIdsNamed(client, reference);
+  if (matches.length === 1) return matches[0] as string;
+  throw new UsageError(
+    matches.length === 0
+      ? `no function is named "${reference}" (give its name or its 24-hex id)`
+      : `${matches.length} functions are named "${reference}": give the id of one (${matches.join(', ')})`,
+  );
+}
+
+/** The ids of the account's functions of that name (names are looked up in the function list). */
+async function functionIdsNamed(client: CanopyClient, name: string): Promise<string[]> {
   const matches: string[] = [];
   let cursor: string | undefined;
   do {
@@ -162,17 +173,36 @@ export async function functionIdOf(client: CanopyClient, reference: string): Pro
     });
     matches.push(
       ...dataOf(answer)
-        .filter((fn) => fn.name === reference)
+        .filter((fn) => fn.name === name)
         .map((fn) => fn.id),
     );
     cursor = nextCursor(answer.response.headers.get('link'));
   } while (cursor !== undefined);
-  if (matches.length === 1) return matches[0] as string;
-  throw new UsageError(
-    matches.length === 0
-      ? `no function is named "${reference}" (give its name or its 24-hex id)`
-      : `${matches.length} functions are named "${reference}": give the id of one (${matches.join(', ')})`,
-  );
+  return matches;
+}
+
+/** How long `function create` waits for the new function's name to resolve to it. */
+export const NAME_RESOLVES_WITHIN_MS = 10_000;
+const NAME_POLL_MS = 50;
+
+/**
+ * Waits until `name` resolves to the function `id` and to nothing else, so that the next command
+ * may use the name: the function list, where names are looked up, follows the event store a moment
+ * behind (longer while the projector is busy or restarting). False if it has not within `withinMs`.
+ */
+export async function untilNameResolves(
+  client: CanopyClient,
+  name: string,
+  id: string,
+  withinMs = NAME_RESOLVES_WITHIN_MS,
+): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const matches = await functionIdsNamed(client, name);
+    if (matches.length === 1 && matches[0] === id) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, NAME_POLL_MS));
+  }
 }
 
 /** Writes a body to stdout as it is, waiting when stdout is busy. */

@@ -4,7 +4,15 @@ import { Command } from '@commander-js/extra-typings';
 import { orDash, utcTime } from '../terminal/output.js';
 import type { Column } from '../terminal/output.js';
 import { readDocument } from '../terminal/request-input.js';
-import { functionIdOf, pagedList, show, userAction, withPaging } from './command-context.js';
+import {
+  NAME_RESOLVES_WITHIN_MS,
+  functionIdOf,
+  pagedList,
+  show,
+  untilNameResolves,
+  userAction,
+  withPaging,
+} from './command-context.js';
 import type { CommandContext } from './command-context.js';
 
 type FunctionDefinition =
@@ -49,13 +57,17 @@ export function functionCommands(context: CommandContext): Command {
     .requiredOption('-f, --file <file>', 'the definition: a .json or .yaml file, - for stdin')
     .action(
       userAction(context, async ({ client }, [options]) => {
-        const definition = await readDocument(options.file, context.stdin);
-        const created = dataOf(
-          await client.api.POST('/v1/function', {
-            // The API checks the definition and names the field at fault.
-            body: definition as FunctionDefinition,
-          }),
-        );
+        // The API checks the definition and names the field at fault.
+        const definition = (await readDocument(options.file, context.stdin)) as FunctionDefinition;
+        const created = dataOf(await client.api.POST('/v1/function', { body: definition }));
+        // Commands that follow may name it: answer once its name finds it.
+        const { name } = definition;
+        if (!(await untilNameResolves(client, name, created.id))) {
+          context.stderr.write(
+            `function ${created.id} is registered, but its name "${name}" does not find ` +
+              `it yet (after ${NAME_RESOLVES_WITHIN_MS / 1000} s): use its id until it does\n`,
+          );
+        }
         return show.done(created.id, created);
       }),
     );
