@@ -47,7 +47,7 @@ function canopyProgram(context: CommandContext, setExitCode: (code: number) => v
     .addOption(
       new Option(
         '--api-url <url>',
-        'the API (default: the one `canopy login` used, else CANOPY_API_URL, else http://127.0.0.1:3000)',
+        'the API (default: CANOPY_API_URL, else the one `canopy login` used, else http://127.0.0.1:3000)',
       ),
     )
     .addOption(
