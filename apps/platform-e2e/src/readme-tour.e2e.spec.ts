@@ -12,9 +12,10 @@ import { ServiceProcess, repositoryRoot } from './testing/service-process.js';
 // The README's promise, as a new user meets it: `canopy start` (what `npm start` runs after its
 // build) brings the whole system up, and every command of the README's tour ("A first task") works
 // as the README says, run line by line from the README itself through a shell, in the order given.
-// Only what a user's machine would differ in is changed: the gateway's and NATS's ports (free ones,
-// since other tests run beside this one), and `<task id>` / `<schedule id>`, which a user copies from
-// an earlier answer. Then Ctrl-C stops everything.
+// Only what a user's machine would differ in is changed: the database (one of the test's own, for
+// `canopy start` and the operator's `account create` alike) and the gateway's and NATS's ports (free
+// ones, since other tests run beside this one); `<task id>` and `<schedule id>` are what a user would
+// copy from an earlier answer. Then Ctrl-C stops everything.
 
 const README = readFileSync(path.join(repositoryRoot, 'README.md'), 'utf8');
 
