@@ -118,7 +118,7 @@ e2e.test(
 );
 
 e2e.test(
-  'function create answers once its name finds the function, even with the projector stopped',
+  'function create answers once the name finds the function, even with the projector stopped',
   async (stack) => {
     const definition = path.join(home, 'named.yaml');
     await writeFile(
@@ -158,7 +158,20 @@ e2e.test(
     const got = await canopy(['function', 'get', 'cli-named']);
     expectSuccess(got);
     expect(JSON.parse(got.text)).toMatchObject({ id, name: 'cli-named' });
-    expectSuccess(await canopy(['function', 'delete', id]));
+
+    // Names need not be unique: a second function of the name is answered as soon as it is listed,
+    // with a word on which id to give.
+    const second = await canopy(['function', 'create', '-f', definition]);
+    expectSuccess(second);
+    const { id: secondId } = JSON.parse(second.text) as { id: string };
+    expect(second.stderr).toBe(
+      `2 functions are named "cli-named": give this one's id, ${secondId}, where a command takes a function\n`,
+    );
+    const ambiguous = await canopy(['function', 'get', 'cli-named']);
+    expect(ambiguous.stderr).toContain('2 functions are named "cli-named"');
+    for (const created of [id, secondId]) {
+      expectSuccess(await canopy(['function', 'delete', created]));
+    }
   },
 );
 

@@ -181,26 +181,29 @@ async function functionIdsNamed(client: CanopyClient, name: string): Promise<str
   return matches;
 }
 
-/** How long `function create` waits for the new function's name to resolve to it. */
-export const NAME_RESOLVES_WITHIN_MS = 10_000;
+/** How long `function create` waits for the new function to be listed under its name. */
+export const NAME_LISTED_WITHIN_MS = 10_000;
 const NAME_POLL_MS = 50;
 
 /**
- * Waits until `name` resolves to the function `id` and to nothing else, so that the next command
- * may use the name: the function list, where names are looked up, follows the event store a moment
- * behind (longer while the projector is busy or restarting). False if it has not within `withinMs`.
+ * Waits until the function `id` is listed under `name`, so that the next command may use the name:
+ * the function list, where names are looked up, follows the event store a moment behind (longer
+ * while the projector is busy or restarting), in the order things were recorded, so a function of
+ * the same name deleted before is gone from it by then. Resolves with the ids the name finds then
+ * (more than one when other functions share the name), or undefined if it has not within
+ * `withinMs`.
  */
-export async function untilNameResolves(
+export async function untilListed(
   client: CanopyClient,
   name: string,
   id: string,
-  withinMs = NAME_RESOLVES_WITHIN_MS,
-): Promise<boolean> {
+  withinMs = NAME_LISTED_WITHIN_MS,
+): Promise<string[] | undefined> {
   const deadline = Date.now() + withinMs;
   for (;;) {
     const matches = await functionIdsNamed(client, name);
-    if (matches.length === 1 && matches[0] === id) return true;
-    if (Date.now() >= deadline) return false;
+    if (matches.includes(id)) return matches;
+    if (Date.now() >= deadline) return undefined;
     await new Promise((resolve) => setTimeout(resolve, NAME_POLL_MS));
   }
 }

@@ -5,11 +5,11 @@ import { orDash, utcTime } from '../terminal/output.js';
 import type { Column } from '../terminal/output.js';
 import { readDocument } from '../terminal/request-input.js';
 import {
-  NAME_RESOLVES_WITHIN_MS,
+  NAME_LISTED_WITHIN_MS,
   functionIdOf,
   pagedList,
   show,
-  untilNameResolves,
+  untilListed,
   userAction,
   withPaging,
 } from './command-context.js';
@@ -62,10 +62,16 @@ export function functionCommands(context: CommandContext): Command {
         const created = dataOf(await client.api.POST('/v1/function', { body: definition }));
         // Commands that follow may name it: answer once its name finds it.
         const { name } = definition;
-        if (!(await untilNameResolves(client, name, created.id))) {
+        const named = await untilListed(client, name, created.id);
+        if (named === undefined) {
           context.stderr.write(
-            `function ${created.id} is registered, but its name "${name}" does not find ` +
-              `it yet (after ${NAME_RESOLVES_WITHIN_MS / 1000} s): use its id until it does\n`,
+            `function ${created.id} is registered, but its name "${name}" does not find it yet ` +
+              `(after ${NAME_LISTED_WITHIN_MS / 1000} s): use its id until it does\n`,
+          );
+        } else if (named.length > 1) {
+          context.stderr.write(
+            `${named.length} functions are named "${name}": give this one's id, ${created.id}, ` +
+              `where a command takes a function\n`,
           );
         }
         return show.done(created.id, created);
