@@ -397,6 +397,10 @@ e2e.test(
     const refused = await canopy(['task', 'run', id, '--data', 'again']);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(/HTTP 404\)$/m);
+    // By its name, not found either: the same exit code, whether the list still shows it (the API
+    // then answers 404) or no longer does.
+    const byName = await canopy(['task', 'run', 'cli-upper', '--data', 'again']);
+    expect(byName.code).toBe(4);
   },
 );
 

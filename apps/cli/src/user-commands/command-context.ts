@@ -1,7 +1,7 @@
 import type { CanopyClient } from '@canopy/client';
 import { dataOf } from '@canopy/client';
 import type { Command, OptionValues } from '@commander-js/extra-typings';
-import { UsageError } from '../exit-codes.js';
+import { ExitCode, ExitError, UsageError } from '../exit-codes.js';
 import { Output, outputFormat } from '../terminal/output.js';
 import type { Column } from '../terminal/output.js';
 import { nextCursor } from '../terminal/request-input.js';
@@ -156,10 +156,15 @@ export async function functionIdOf(client: CanopyClient, reference: string): Pro
   if (OBJECT_ID.test(reference)) return reference;
   const matches = await functionIdsNamed(client, reference);
   if (matches.length === 1) return matches[0] as string;
+  if (matches.length === 0) {
+    // Not found, as the API answers for an id it does not know: the same exit code either way.
+    throw new ExitError(
+      ExitCode.refused,
+      `no function is named "${reference}" (give its name or its 24-hex id)`,
+    );
+  }
   throw new UsageError(
-    matches.length === 0
-      ? `no function is named "${reference}" (give its name or its 24-hex id)`
-      : `${matches.length} functions are named "${reference}": give the id of one (${matches.join(', ')})`,
+    `${matches.length} functions are named "${reference}": give the id of one (${matches.join(', ')})`,
   );
 }
 
