@@ -6,11 +6,13 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseRuntimeSpec } from '@canopy/contracts';
 import type { PersistentRuntimeSpec } from '@canopy/contracts';
 import type { TaskResult } from '@canopy/node-sdk';
 import { recordingLogger, testRunningTask } from '@canopy/node-sdk/testing';
 import type { RecordedLogLine } from '@canopy/node-sdk/testing';
 import { untrackedProcessGroups } from '../process-groups.js';
+import { invocationLine } from './persistent-framing.js';
 import { PersistentRuntime } from './persistent-runtime.js';
 
 // The example functions docs/nodes.md gives for the persistent runtime, taken from the guide as it
@@ -83,6 +85,38 @@ describe('the persistent functions docs/nodes.md shows', () => {
       logs.filter((line) => line.message === 'persistent function process started'),
     ).toHaveLength(1);
   }
+
+  test('its runtime specs are valid, and its invocation line is the one the agent writes', () => {
+    const shown = [...guide.matchAll(/^```json\n([\s\S]*?)^```$/gm)].map(
+      (block) => JSON.parse(block[1] ?? '') as Record<string, unknown>,
+    );
+    const specs = shown.filter((value) => 'kind' in value);
+    expect(specs.map((spec) => spec['kind']).sort()).toEqual(['http', 'persistent', 'process']);
+    for (const spec of specs) expect(parseRuntimeSpec(spec)).toEqual(spec);
+
+    const invocations = shown.filter((value) => 'taskId' in value);
+    expect(invocations).toHaveLength(1);
+    const [invocation] = invocations as {
+      taskId: string;
+      attempt: number;
+      functionId: string;
+      query: string;
+      contentType: string | null;
+      body: string;
+    }[];
+    if (invocation === undefined) return;
+    const { task } = testRunningTask({
+      taskId: invocation.taskId,
+      attempt: invocation.attempt,
+      functionId: invocation.functionId,
+      request: {
+        query: invocation.query,
+        contentType: invocation.contentType,
+        body: Buffer.from(invocation.body, 'base64'),
+      },
+    });
+    expect(JSON.parse(invocationLine(task))).toEqual(invocation);
+  });
 
   const withPython = existsSync(PYTHON) ? test : test.skip;
   if (!existsSync(PYTHON)) {
