@@ -19,6 +19,7 @@ import {
 } from './openapi-document.js';
 
 const committedPath = fileURLToPath(new URL('../../../../docs/openapi.json', import.meta.url));
+const gatewayReadme = fileURLToPath(new URL('../../README.md', import.meta.url));
 
 interface Operation {
   readonly summary?: string;
@@ -223,6 +224,80 @@ describe('the OpenAPI document', () => {
     expect(refused).toEqual([]);
   });
 });
+
+describe("apps/gateway/README.md's JSON examples", () => {
+  test('each is accepted by the schema of the body it shows, as docs/openapi.json has it', () => {
+    const committed = JSON.parse(readFileSync(committedPath, 'utf8')) as Record<string, unknown>;
+    const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
+    addFormats.default(ajv);
+    ajv.addSchema({ ...committed, $id: 'openapi.json' });
+    const paths = committed['paths'] as Record<string, Record<string, Operation>>;
+    const examples = readmeExamples(readFileSync(gatewayReadme, 'utf8'));
+    // The README's one example that is no API body: the signing key set, a file of the operator's.
+    expect(examples.filter((example) => example.operation === undefined)).toEqual([
+      expect.objectContaining({ json: expect.objectContaining({ active: expect.any(String) }) }),
+    ]);
+    const shown = examples.flatMap(({ operation, json }) =>
+      operation === undefined ? [] : [{ operation, json }],
+    );
+    expect(shown.length).toBeGreaterThanOrEqual(4);
+    const refused = shown.flatMap(({ operation, json }) => {
+      const { method, path, body } = operation;
+      // The README names parameters as routes do (`:taskId`), the document as OpenAPI does (`{id}`).
+      const shape = (route: string) => route.replace(/:\w+|\{[^}]+\}/g, '{}');
+      const apiPath =
+        Object.keys(paths).find((candidate) => shape(candidate) === shape(path)) ?? path;
+      const defined = paths[apiPath]?.[method];
+      if (defined === undefined)
+        return [{ where: `${method} ${path}`, errors: 'no such operation' }];
+      const at =
+        body === 'request'
+          ? ['requestBody']
+          : [
+              'responses',
+              Object.keys(defined.responses ?? {}).find((status) => /^2/.test(status)) ?? '',
+            ];
+      const pointer = ['paths', apiPath, method, ...at, 'content', 'application/json', 'schema']
+        .map(
+          (segment) => `/${encodeURIComponent(segment.replace(/~/g, '~0').replace(/\//g, '~1'))}`,
+        )
+        .join('');
+      const validate = ajv.compile({ $ref: `openapi.json#${pointer}` });
+      return validate(json)
+        ? []
+        : [{ where: `${method} ${path} ${body}`, errors: ajv.errorsText(validate.errors) }];
+    });
+    expect(refused).toEqual([]);
+  });
+});
+
+interface ReadmeExample {
+  /** The operation the paragraph before the block names (`METHOD /path`), and which body it shows. */
+  readonly operation:
+    | { readonly method: string; readonly path: string; readonly body: 'request' | 'response' }
+    | undefined;
+  readonly json: unknown;
+}
+
+/** Every ```json block of a README, with the operation named by the paragraph that leads to it. */
+function readmeExamples(markdown: string): ReadmeExample[] {
+  return [...markdown.matchAll(/^```json\n([\s\S]*?)^```$/gm)].map((block) => {
+    const before = markdown.slice(0, block.index).trimEnd();
+    const lead = before.slice(before.lastIndexOf('\n\n') + 2);
+    const named = /`(GET|POST|PUT|PATCH|DELETE) (\/[^`?\s]*)/.exec(lead);
+    return {
+      json: JSON.parse(block[1] ?? '') as unknown,
+      operation:
+        named === null
+          ? undefined
+          : {
+              method: (named[1] ?? '').toLowerCase(),
+              path: named[2] ?? '',
+              body: /\bbody:\s*$/.test(lead) ? 'request' : 'response',
+            },
+    };
+  });
+}
 
 interface BodyExample {
   /** The operation, status (or `request`) and media type, for the failure message. */
