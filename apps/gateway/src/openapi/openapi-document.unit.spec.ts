@@ -257,11 +257,15 @@ describe("apps/gateway/README.md's JSON examples", () => {
               'responses',
               Object.keys(defined.responses ?? {}).find((status) => /^2/.test(status)) ?? '',
             ];
-      const pointer = ['paths', apiPath, method, ...at, 'content', 'application/json', 'schema']
-        .map(
-          (segment) => `/${encodeURIComponent(segment.replace(/~/g, '~0').replace(/\//g, '~1'))}`,
-        )
-        .join('');
+      const pointer = fragment([
+        'paths',
+        apiPath,
+        method,
+        ...at,
+        'content',
+        'application/json',
+        'schema',
+      ]);
       const validate = ajv.compile({ $ref: `openapi.json#${pointer}` });
       return validate(json)
         ? []
@@ -316,10 +320,6 @@ interface Media {
 /** Every example of a request or response body in the document's paths. */
 function bodyExamples(paths: Record<string, Record<string, Operation>>): BodyExample[] {
   const found: BodyExample[] = [];
-  const fragment = (segments: readonly string[]): string =>
-    segments
-      .map((segment) => `/${encodeURIComponent(segment.replace(/~/g, '~0').replace(/\//g, '~1'))}`)
-      .join('');
   for (const [path, item] of Object.entries(paths)) {
     for (const [method, operation] of Object.entries(item)) {
       const bodies: [string, string[], Record<string, Media> | undefined][] = [
@@ -347,6 +347,13 @@ function bodyExamples(paths: Record<string, Record<string, Operation>>): BodyExa
     }
   }
   return found;
+}
+
+/** A JSON pointer to the document's node at `segments`, as a URI fragment. */
+function fragment(segments: readonly string[]): string {
+  return segments
+    .map((segment) => `/${encodeURIComponent(segment.replace(/~/g, '~0').replace(/\//g, '~1'))}`)
+    .join('');
 }
 
 function isEqual(a: unknown, b: unknown): boolean {
