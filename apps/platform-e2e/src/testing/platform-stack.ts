@@ -316,10 +316,6 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
     }
     const instancesOf = (service: StackService): ServiceInstance[] =>
       [...instances.values()].filter((instance) => instance.service === service);
-    const gatewayUrls = instancesOf('gateway').map(
-      (instance) => `http://127.0.0.1:${instance.env['PORT'] ?? ''}`,
-    );
-    const url = gatewayUrls[0] as string;
     // The first replica's admin listener (ADMIN_PORT) of a service.
     const adminUrlOf = (service: 'scheduler' | 'projector'): string =>
       `http://127.0.0.1:${instancesOf(service)[0]?.env['ADMIN_PORT'] ?? ''}`;
@@ -367,7 +363,14 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
       eventually(
         async () => {
           if (instance.child?.running !== true) throw new Error(`${instance.name} is not running`);
-          await fetch(`http://127.0.0.1:${instance.env['PORT'] ?? ''}/v1/task/list`);
+          const port = instance.env['PORT'] ?? '';
+          const answer = await fetch(`http://127.0.0.1:${port}/v1/task/list`);
+          await answer.body?.cancel();
+          // The gateway's own answer to a request without a token, not another server's on a
+          // port the gateway could not take.
+          if (answer.status !== 401) {
+            throw new Error(`127.0.0.1:${port} answered ${answer.status}, not the gateway's 401`);
+          }
         },
         60_000,
         200,
@@ -384,9 +387,34 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
       await untilReadyOrExited(child, ready);
     };
 
+    // A port is chosen free, then bound by the service a moment later; another process may take it
+    // in between (tests run side by side). A service that exits for that is started again on
+    // another port, as a few times at most.
+    const readyOrRelaunched = async (instance: ServiceInstance): Promise<void> => {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await waitUntilReady(instance);
+          return;
+        } catch (error) {
+          const taken = /EADDRINUSE: address already in use 127\.0\.0\.1:(\d+)/.exec(
+            instance.child?.outputTail() ?? '',
+          )?.[1];
+          const variable = ['PORT', 'ADMIN_PORT'].find((name) => instance.env[name] === taken);
+          if (instance.child?.running === true || variable === undefined || attempt === 3) {
+            throw error;
+          }
+          instance.env[variable] = String(await findFreePort());
+          launch(instance);
+        }
+      }
+    };
     // Each service migrates what it needs at start (locked, idempotent), so they may start together.
     for (const instance of instances.values()) launch(instance);
-    for (const instance of instances.values()) await waitUntilReady(instance);
+    for (const instance of instances.values()) await readyOrRelaunched(instance);
+    const gatewayUrls = instancesOf('gateway').map(
+      (instance) => `http://127.0.0.1:${instance.env['PORT'] ?? ''}`,
+    );
+    const url = gatewayUrls[0] as string;
     const openedStore = new PostgresEventStore({ connectionString: database.url });
     store = openedStore;
 
