@@ -56,28 +56,44 @@ describe('the README tour on `canopy start`', () => {
     await mkdir(work);
     // The commands name `examples/...` from the repository's root, as a reader's shell would.
     await symlink(path.join(repositoryRoot, 'examples'), path.join(work, 'examples'));
-    const port = await findFreePort();
-    natsPort = await findFreePort();
     env = {
       HOME: path.join(root, 'home'),
-      CANOPY_API_URL: `http://127.0.0.1:${String(port)}`,
       // The operator's commands (`account create`) use the stack's database, as they do when both
       // run in the same environment.
       DATABASE_URL: database.url,
       CANOPY_CLI: cliLauncher,
       TOUR_DIR: work,
     };
-    stack = new ServiceProcess('canopy start', cliLauncher, ['start'], {
-      HOME: env['HOME'] ?? '',
-      PORT: String(port),
-      CANOPY_NATS_PORT: String(natsPort),
-      DATABASE_URL: env['DATABASE_URL'] ?? '',
-      CANOPY_DATA_DIR: path.join(root, 'data'),
-    });
-    await eventually(async () => {
-      const ready = await fetch(`${env['CANOPY_API_URL'] ?? ''}/readyz`).catch(() => undefined);
-      return ready?.status === 200;
-    }, 120_000);
+    // Its ports are chosen free, then bound a moment later; a process beside this test may take one
+    // in between, and the stack then stops (its gateway keeps dying): start it again, on others.
+    for (let attempt = 1; ; attempt += 1) {
+      const apiUrl = `http://127.0.0.1:${String(await findFreePort())}`;
+      env['CANOPY_API_URL'] = apiUrl;
+      const started = new ServiceProcess('canopy start', cliLauncher, ['start'], {
+        HOME: env['HOME'] ?? '',
+        PORT: new URL(apiUrl).port,
+        CANOPY_NATS_PORT: String(await findFreePort()),
+        DATABASE_URL: database.url,
+        CANOPY_DATA_DIR: path.join(root, `data-${String(attempt)}`),
+      });
+      stack = started;
+      // Up once the gateway gives its own answer to a request without a token (another server on
+      // a port it lost would not).
+      const answered = eventually(async () => {
+        const answer = await fetch(`${apiUrl}/v1/task/list`).catch(() => undefined);
+        await answer?.body?.cancel();
+        return answer?.status === 401 && started.running;
+      }, 120_000);
+      const exited = await Promise.race([answered.then(() => undefined), started.exited]);
+      if (exited === undefined) break;
+      if (!started.outputTail(200).includes('EADDRINUSE') || attempt === 3) {
+        throw new Error(`canopy start exited (${String(exited)}):\n${started.outputTail()}`);
+      }
+    }
+    // The port its NATS listens on, which it prints (another than the one asked for if taken).
+    const natsListens = /"nats":"nats:\/\/127\.0\.0\.1:(\d+)"/.exec(stack.outputTail(200))?.[1];
+    if (natsListens === undefined) throw new Error('canopy start did not say where NATS listens');
+    natsPort = Number(natsListens);
   }, 180_000);
 
   afterAll(async () => {
