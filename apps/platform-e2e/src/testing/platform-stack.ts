@@ -389,7 +389,7 @@ export async function startStack(options: StackOptions): Promise<PlatformStack> 
 
     // A port is chosen free, then bound by the service a moment later; another process may take it
     // in between (tests run side by side). A service that exits for that is started again on
-    // another port, as a few times at most.
+    // another port, a few times at most.
     const readyOrRelaunched = async (instance: ServiceInstance): Promise<void> => {
       for (let attempt = 1; ; attempt += 1) {
         try {
