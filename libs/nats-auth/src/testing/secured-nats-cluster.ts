@@ -26,12 +26,25 @@ export interface SecuredNatsCluster extends SecuredPrivateNats {
 }
 
 const CLUSTER_NAME = 'canopy';
+/** How often a server is started on other ports when one of its ports was taken meanwhile. */
+const PORT_ATTEMPTS = 3;
+
+/** A server's two ports: for clients, and for the other servers' routes. */
+interface MemberPorts {
+  readonly client: number;
+  readonly route: number;
+}
 
 /**
  * Three nats-servers (or `size`) on loopback routed to each other, each enforcing JWT authentication
  * with the same fresh authority and the same preloaded account JWTs, as the reference deployment
  * runs them: a client given every URL rides out the loss of any one server. Free ports, temporary
  * stores; a killed server can be started again with its own ports and store.
+ *
+ * Each server's ports are chosen just before it starts, and chosen again when another process took
+ * one in between (tests run side by side); each server routes to the servers started before it (and
+ * to itself), so no configuration names a port that was given up. Routes are kept both ways and solicited again
+ * after a restart, whichever of the two servers restarted.
  */
 export async function startSecuredNatsCluster(
   options: { readonly size?: number } = {},
@@ -46,26 +59,34 @@ export async function startSecuredNatsCluster(
     const authority = await createNatsAuthority();
     const authorityFile = path.join(dataDir, 'authority.json');
     await saveNatsAuthority(authorityFile, authority);
-    const clientPorts: number[] = [];
-    const routePorts: number[] = [];
-    for (let index = 0; index < size; index += 1) {
-      clientPorts.push(await findFreePort());
-      routePorts.push(await findFreePort());
-    }
-    const routes = routePorts.map((port) => `127.0.0.1:${port}`);
-    const start = (index: number): Promise<ConfiguredNatsServer> =>
-      startSecuredNats({
+    const ports: MemberPorts[] = [];
+    const route = (port: number) => `127.0.0.1:${port}`;
+    const start = (index: number): Promise<ConfiguredNatsServer> => {
+      const own = ports[index] as MemberPorts;
+      return startSecuredNats({
         authority,
         dataDir: path.join(dataDir, `server-${index + 1}`),
-        port: clientPorts[index],
+        port: own.client,
         cluster: {
           serverName: `canopy-nats-${index + 1}`,
           clusterName: CLUSTER_NAME,
-          listen: routes[index] as string,
-          routes,
+          listen: route(own.route),
+          // Its own too: a JetStream server wants at least one route configured.
+          routes: ports.slice(0, index + 1).map((member) => route(member.route)),
         },
       });
-    for (let index = 0; index < size; index += 1) servers.push(await start(index));
+    };
+    for (let index = 0; index < size; index += 1) {
+      for (let attempt = 1; ; attempt += 1) {
+        ports[index] = { client: await findFreePort(), route: await findFreePort() };
+        try {
+          servers.push(await start(index));
+          break;
+        } catch (error) {
+          if (attempt === PORT_ATTEMPTS || !portTaken(error)) throw error;
+        }
+      }
+    }
 
     const serverAt = (index: number): ConfiguredNatsServer | undefined => {
       if (!Number.isInteger(index) || index < 0 || index >= size) {
@@ -73,7 +94,7 @@ export async function startSecuredNatsCluster(
       }
       return servers[index];
     };
-    const urls = clientPorts.map((port) => `nats://127.0.0.1:${port}`);
+    const urls = ports.map(({ client }) => `nats://127.0.0.1:${client}`);
     return {
       url: urls.join(','),
       authority,
@@ -110,4 +131,9 @@ export async function startSecuredNatsCluster(
     await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** A server that could not start because a port chosen for it was taken in the meantime. */
+function portTaken(error: unknown): boolean {
+  return error instanceof Error && /port is taken|address already in use/i.test(error.message);
 }
