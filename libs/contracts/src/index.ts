@@ -7,6 +7,7 @@ export * from './nats/subjects.js';
 export * from './nats/reply-error.js';
 export * from './nats/issue-task-messages.js';
 export * from './nats/cancel-task-messages.js';
+export * from './nats/function-change-messages.js';
 export * from './nats/node-messages.js';
 export * from './nats/assignment-messages.js';
 export * from './nats/task-notification.js';

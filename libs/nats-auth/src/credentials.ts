@@ -2,6 +2,7 @@ import {
   CANCEL_TASK_SUBJECT,
   ISSUE_TASK_BATCH_SUBJECT,
   ISSUE_TASK_SUBJECT,
+  LEADER_FUNCTION_CHANGED_SUBJECT,
   LEADER_ISSUE_TASK_BATCH_SUBJECT,
   LEADER_ISSUE_TASK_SUBJECT,
   TASK_EVENT_NOTICE_PATTERN,
@@ -43,9 +44,17 @@ const EVERYTHING = '>';
 export function servicePermissions(service: PlatformService): SubjectPermissions {
   switch (service) {
     case 'gateway':
-      // Requests IssueTask, IssueTaskBatch and CancelTask; hears task notifications and event notices.
+      // Requests IssueTask, IssueTaskBatch and CancelTask; tells the leading scheduler of a function's
+      // change; hears task notifications and event notices.
       return {
-        publish: { allow: [ISSUE_TASK_SUBJECT, ISSUE_TASK_BATCH_SUBJECT, CANCEL_TASK_SUBJECT] },
+        publish: {
+          allow: [
+            ISSUE_TASK_SUBJECT,
+            ISSUE_TASK_BATCH_SUBJECT,
+            CANCEL_TASK_SUBJECT,
+            LEADER_FUNCTION_CHANGED_SUBJECT,
+          ],
+        },
         subscribe: { allow: [TASK_NOTIFICATION_PATTERN, TASK_EVENT_NOTICE_PATTERN, DEFAULT_INBOX] },
         allowResponses: false,
       };

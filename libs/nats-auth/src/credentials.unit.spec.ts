@@ -60,7 +60,12 @@ describe('service credentials', () => {
   test.each([
     [
       'gateway',
-      ['canopy.cmd.task.issue', 'canopy.cmd.task.issue-batch', 'canopy.cmd.task.cancel'],
+      [
+        'canopy.cmd.task.issue',
+        'canopy.cmd.task.issue-batch',
+        'canopy.cmd.task.cancel',
+        'canopy.cmd.leader.function.changed',
+      ],
       { allow: ['canopy.notify.task.*', 'canopy.notify.task.*.events', '_INBOX.>'] },
       false,
     ],

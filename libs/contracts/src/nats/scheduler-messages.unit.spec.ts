@@ -2,6 +2,10 @@ import { fieldRejected } from '../testing/index.js';
 import { parseAssignment, parseAssignmentReply, parseCancellation } from './assignment-messages.js';
 import { parseIssueTaskReply } from './issue-task-messages.js';
 import { parseCancelTaskReply, parseCancelTaskRequest } from './cancel-task-messages.js';
+import {
+  parseFunctionChangedNotice,
+  parseFunctionChangedReply,
+} from './function-change-messages.js';
 import { parseTaskEventNotice } from './task-event-notice.js';
 import { parseTaskNotification } from './task-notification.js';
 
@@ -30,6 +34,31 @@ describe('gateway ↔ scheduler', () => {
     expect(fieldRejected(parseIssueTaskReply, { ok: false, error: { code: 'X' } })).toBe(
       'error.message',
     );
+  });
+});
+
+describe('FunctionChanged', () => {
+  const functionId = '6405848581b16f7a07cd4c48';
+
+  test('notices name the function and the version its stream is at', () => {
+    expect(parseFunctionChangedNotice({ functionId, version: 2 })).toEqual({
+      functionId,
+      version: 2,
+    });
+    expect(fieldRejected(parseFunctionChangedNotice, { functionId })).toBe('version');
+    expect(fieldRejected(parseFunctionChangedNotice, { functionId, version: 0 })).toBe('version');
+    expect(fieldRejected(parseFunctionChangedNotice, { functionId, version: 1.5 })).toBe('version');
+    expect(fieldRejected(parseFunctionChangedNotice, { functionId: 'f', version: 2 })).toBe(
+      'functionId',
+    );
+  });
+
+  test('replies say the version held, or why the leader could not act', () => {
+    expect(parseFunctionChangedReply({ ok: true, version: 0 })).toEqual({ ok: true, version: 0 });
+    const refused = { ok: false, error: { code: 'UNAVAILABLE', message: 'no store' } };
+    expect(parseFunctionChangedReply(refused)).toEqual(refused);
+    expect(fieldRejected(parseFunctionChangedReply, { ok: true })).toBe('version');
+    expect(fieldRejected(parseFunctionChangedReply, { ok: true, version: -1 })).toBe('version');
   });
 });
 

@@ -13,6 +13,7 @@
  * | `canopy.cmd.task.cancel`          | gateway → scheduler | request, queue group `canopy-scheduler` | CancelTaskRequest → CancelTaskReply |
  * | `canopy.cmd.leader.task.issue`    | scheduler → leading scheduler | request | IssueTaskRequest → IssueTaskReply |
  * | `canopy.cmd.leader.task.issue-batch` | scheduler → leading scheduler | request | IssueTaskBatchRequest → IssueTaskBatchReply |
+ * | `canopy.cmd.leader.function.changed` | gateway → leading scheduler | request | FunctionChangedNotice → FunctionChangedReply |
  * | `canopy.node.<nodeId>.announce`   | node → scheduler    | request                   | NodeAnnouncement → AnnouncementReply |
  * | `canopy.node.<nodeId>.heartbeat`  | node → scheduler    | request                   | NodeHeartbeat → HeartbeatReply    |
  * | `canopy.node.<nodeId>.progress`   | node → scheduler    | request                   | ProgressReport → NodeAck          |
@@ -60,6 +61,15 @@ export const LEADER_ISSUE_TASK_SUBJECT = 'canopy.cmd.leader.task.issue';
 
 /** The same for IssueTaskBatch requests. */
 export const LEADER_ISSUE_TASK_BATCH_SUBJECT = 'canopy.cmd.leader.task.issue-batch';
+
+/**
+ * Gateway → leading scheduler: a function's change or deletion is recorded (FunctionChangedNotice →
+ * FunctionChangedReply). The gateway answers the change once the leader replies that it issues
+ * tasks against it, so that a task issued after the answer runs the new version. Only the replica
+ * that leads listens; without a leader, or without a reply in time, the gateway answers anyway (the
+ * schedulers then learn of the change through their subscription to the function streams).
+ */
+export const LEADER_FUNCTION_CHANGED_SUBJECT = 'canopy.cmd.leader.function.changed';
 
 /** Queue group of every scheduler replica, so each IssueTask request reaches exactly one of them. */
 export const SCHEDULER_QUEUE_GROUP = 'canopy-scheduler';

@@ -1,6 +1,7 @@
 import { ContractViolationError } from '../contract-violation.js';
 import {
   ISSUE_TASK_SUBJECT,
+  LEADER_FUNCTION_CHANGED_SUBJECT,
   SCHEDULER_QUEUE_GROUP,
   TASK_NOTIFICATION_PATTERN,
   assignmentSubject,
@@ -33,6 +34,7 @@ describe('NATS subjects', () => {
     );
     expect(TASK_NOTIFICATION_PATTERN).toBe('canopy.notify.task.*');
     expect(CANCEL_TASK_SUBJECT).toBe('canopy.cmd.task.cancel');
+    expect(LEADER_FUNCTION_CHANGED_SUBJECT).toBe('canopy.cmd.leader.function.changed');
     expect(taskEventNoticeSubject('6405942c9956fae80d7e0e91')).toBe(
       'canopy.notify.task.6405942c9956fae80d7e0e91.events',
     );
