@@ -35,6 +35,7 @@ import { CancelTaskService } from './cancelling/cancel-task-service.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { NatsNodeChannel } from './dispatch/node-channel.js';
 import { TaskEventFeed } from './dispatch/task-event-feed.js';
+import { FunctionChanges } from './functions/function-changes.js';
 import { FunctionDefinitions } from './functions/function-definitions.js';
 import { AccountCountingTaskQueue, AccountQuota } from './issuing/account-quota.js';
 import { IssueTaskService } from './issuing/issue-task-service.js';
@@ -200,6 +201,7 @@ export async function startScheduler(
     logger,
     onChange: (role) => {
       handOff.leadershipChanged();
+      functionChanges.leadershipChanged();
       if (role.role !== 'leader') return;
       // The lease was vacant for up to its time to live before this replica took it.
       forgiveOutage(config.SCHEDULER_LEASE_TTL_MS);
@@ -273,6 +275,12 @@ export async function startScheduler(
     timeoutMs: config.SCHEDULER_ISSUE_HANDOFF_TIMEOUT_MS,
     registry: metrics.registry,
   });
+  const functionChanges = new FunctionChanges({
+    functions,
+    work,
+    logger,
+    isLeader: () => leadership.isLeader,
+  });
   // Schedules' ticks issue their tasks through the same handler as the gateway's requests.
   const firing = new ScheduleFiring({
     store,
@@ -335,6 +343,7 @@ export async function startScheduler(
   channel.attach(connection);
   outcomes.attach(connection);
   handOff.attach(connection);
+  functionChanges.attach(connection);
   natsLink.watch(connection);
   metrics.nats.watch(connection);
   // Its own connection, so that a probe never waits behind the leases' queries.

@@ -28,17 +28,19 @@ export interface FunctionDefinitionsOptions {
  * (and its requirements and timeout), an assignment carries the runtime of the version its task was
  * issued against. From memory, read from the function's stream when not remembered. A bounded,
  * least-recently-used memory of folded function streams, kept current by following every `function-`
- * stream, so a change or deletion made through any gateway reaches it (a task issued in the moment
- * before it arrives is issued against the version before, which it records). Only a function found is
- * trusted from memory: one not found, or without the version asked for, is read again, since it may
- * have been registered or changed a moment ago.
+ * stream, so a change or deletion made through any gateway reaches it; the gateway that made it also
+ * tells the leader before it answers ({@link catchUp}), so that a task issued after the answer is
+ * issued against the change. Only a function found is trusted from memory: one not found, or without
+ * the version asked for, is read again, since it may have been registered or changed a moment ago.
  */
 export class FunctionDefinitions {
   private readonly states: RecentStreamStates<FunctionState>;
   private readonly functions: CommandHandler<FunctionCommand, FunctionEvent, FunctionState>;
   private readonly follower: StreamFollower;
+  private readonly store: EventStore;
 
   constructor(options: FunctionDefinitionsOptions) {
+    this.store = options.store;
     this.states = new RecentStreamStates(options.capacity ?? DEFAULT_CAPACITY);
     this.functions = new CommandHandler({
       store: options.store,
@@ -78,6 +80,22 @@ export class FunctionDefinitions {
     version: number,
   ): Promise<FunctionVersion | undefined> {
     return this.find(functionId, (state) => versionToRun(state, accountId, version));
+  }
+
+  /**
+   * Brings the remembered function to at least `version` of its stream, reading what its
+   * subscription has not delivered yet: a change just recorded (LEADER_FUNCTION_CHANGED_SUBJECT).
+   * The version remembered afterwards; 0 when the function is not remembered, and so read afresh
+   * when next needed.
+   */
+  async catchUp(functionId: string, version: number): Promise<number> {
+    const streamId = functionStreamId(functionId);
+    const known = this.states.get(streamId);
+    if (known === undefined || known.version >= version) return known?.version ?? 0;
+    const recorded = await this.store.readStream(streamId, { fromVersion: known.version + 1 });
+    // As if the subscription had delivered them: what it delivers later is then already applied.
+    for (const event of recorded) this.observed(event);
+    return this.states.get(streamId)?.version ?? 0;
   }
 
   private async find(

@@ -1,5 +1,8 @@
 import { eventually } from '@canopy/async-testing';
+import { LEADER_FUNCTION_CHANGED_SUBJECT, decodeJson } from '@canopy/contracts';
 import type { RuntimeSpec } from '@canopy/contracts';
+import pg from 'pg';
+import type { SchedulerFixture } from '../testing/scheduler-fixture.js';
 import { schedulerTestBed, uniqueNodeId } from '../testing/scheduler-test-bed.js';
 
 // A task runs the version of its function it was issued against, whatever the function becomes
@@ -8,6 +11,33 @@ import { schedulerTestBed, uniqueNodeId } from '../testing/scheduler-test-bed.js
 const { scheduler, startNode } = schedulerTestBed();
 
 const echo = (word: string): RuntimeSpec => ({ kind: 'process', command: 'echo', args: [word] });
+
+/** The leader's reply to a FunctionChanged notice, once a replica leads. */
+function tellLeader(s: SchedulerFixture, notice: unknown): Promise<unknown> {
+  return eventually(async () => {
+    const reply = await s.client.request(LEADER_FUNCTION_CHANGED_SUBJECT, JSON.stringify(notice), {
+      timeout: 5_000,
+    });
+    return decodeJson(reply.data, 'FunctionChanged reply');
+  }, 30_000);
+}
+
+/**
+ * Runs `work` while the scheduler's subscriptions can read nothing new: a transaction with an id,
+ * open on the database server, is a fence no subscription reads past until it ends.
+ */
+async function withSubscriptionsHeldBack<T>(s: SchedulerFixture, work: () => Promise<T>) {
+  const client = new pg.Client({ connectionString: s.database.url });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_current_xact_id()');
+    return await work();
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined);
+    await client.end();
+  }
+}
 
 describe('function versions', () => {
   test('a task issued before a change runs the old version; one issued after runs the new', async () => {
@@ -115,5 +145,44 @@ describe('function versions', () => {
       'TaskAssigned',
       'TaskFinished',
     ]);
+  });
+
+  test('a change the leader is told of is issued against at once, before its subscription has it', async () => {
+    const s = await scheduler();
+    const fn = await s.registerFunction({}, undefined, echo('v1'));
+    const first = s.issueRequest(fn);
+    expect((await s.issue(first)).ok).toBe(true);
+    const deleted = await s.registerFunction({}, undefined, echo('v1'));
+    expect((await s.issue(s.issueRequest(deleted))).ok).toBe(true);
+    const unknown = { functionId: '6405848581b16f7a07cd4c48', version: 4 };
+
+    await withSubscriptionsHeldBack(s, async () => {
+      await s.changeFunction(fn, 2, { runtime: echo('v2') });
+      expect(await tellLeader(s, { functionId: fn.functionId, version: 2 })).toEqual({
+        ok: true,
+        version: 2,
+      });
+      const after = s.issueRequest(fn);
+      expect((await s.issue(after)).ok).toBe(true);
+      const [issued] = await s.taskEvents(after.taskId);
+      expect(issued?.data).toMatchObject({ functionVersion: 2 });
+
+      await s.deleteFunction(deleted, 1);
+      expect(await tellLeader(s, { functionId: deleted.functionId, version: 2 })).toEqual({
+        ok: true,
+        version: 2,
+      });
+      expect(await s.issue(s.issueRequest(deleted))).toMatchObject({
+        ok: false,
+        error: { code: 'FUNCTION_NOT_FOUND' },
+      });
+    });
+
+    // A function it does not remember is read afresh when next needed: nothing to do.
+    expect(await tellLeader(s, unknown)).toEqual({ ok: true, version: 0 });
+    expect(await tellLeader(s, { functionId: fn.functionId })).toMatchObject({
+      ok: false,
+      error: { code: 'CONTRACT_VIOLATION', field: 'version' },
+    });
   });
 });

@@ -11,9 +11,10 @@ import { originOfHeaders } from '@canopy/observability';
 import type { MessageOrigin } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { RequestError, TimeoutError } from '@nats-io/transport-node';
-import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { Counter, type Registry } from 'prom-client';
 import type { InFlightWork } from '../transport/in-flight-work.js';
+import { LeaderOnlySubscriptions } from '../transport/leader-only-subscriptions.js';
 import { failureReplyOf, taskIdOf } from '../transport/rpc-reply-filter.js';
 import type { IssueTaskService } from './issue-task-service.js';
 
@@ -80,7 +81,7 @@ const issueTaskBatch: Handed<IssueTaskBatchReply> = {
  */
 export class LeaderHandOff {
   private connection: NatsConnection | undefined;
-  private subscriptions: Subscription[] = [];
+  private readonly listening: LeaderOnlySubscriptions;
   private readonly handOffs: Counter<'outcome'>;
 
   constructor(private readonly options: LeaderHandOffOptions) {
@@ -91,46 +92,30 @@ export class LeaderHandOff {
       registers: [options.registry],
     });
     for (const outcome of handOffOutcomes) this.handOffs.inc({ outcome }, 0);
+    const handedKinds: readonly Handed<IssueTaskReply | IssueTaskBatchReply>[] = [
+      issueTask,
+      issueTaskBatch,
+    ];
+    this.listening = new LeaderOnlySubscriptions({
+      subjects: handedKinds.map((handed) => ({
+        subject: handed.subject,
+        serve: (msg) => this.serve(msg, handed),
+      })),
+      isLeader: options.isLeader,
+      logger: options.logger,
+      what: 'issue requests handed to the leader',
+    });
   }
 
   /** Once connected: from then on the replica listens on the leader's subjects while it leads. */
   attach(connection: NatsConnection): void {
     this.connection = connection;
-    this.leadershipChanged();
+    this.listening.attach(connection);
   }
 
   /** Listens on the leader's subjects when this replica leads, and not when it does not. */
   leadershipChanged(): void {
-    const connection = this.connection;
-    if (connection === undefined) return;
-    const leading = this.options.isLeader();
-    if (leading && this.subscriptions.length === 0 && !connection.isClosed()) {
-      try {
-        const handedKinds: readonly Handed<IssueTaskReply | IssueTaskBatchReply>[] = [
-          issueTask,
-          issueTaskBatch,
-        ];
-        for (const handed of handedKinds) {
-          this.subscriptions.push(
-            connection.subscribe(handed.subject, {
-              callback: (error, msg) => {
-                if (error === null) this.serve(msg, handed);
-              },
-            }),
-          );
-        }
-      } catch (error) {
-        // A connection draining as the scheduler stops: the standbys record what they take.
-        for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
-        this.options.logger.warn(
-          { reason: String(error) },
-          'could not listen for issue requests handed to the leader',
-        );
-      }
-    } else if (!leading && this.subscriptions.length > 0) {
-      for (const subscription of this.subscriptions) subscription.unsubscribe();
-      this.subscriptions = [];
-    }
+    this.listening.leadershipChanged();
   }
 
   /** The leader's reply to an IssueTask request; undefined when this replica must record it. */
