@@ -13,6 +13,7 @@ import { AuthController, JwksController } from './auth/auth.controller.js';
 import { AccessTokenGuard } from './auth/authentication.js';
 import { SigningKeys } from './auth/signing-keys.js';
 import { FunctionCatalog } from './functions/function-catalog.js';
+import type { FunctionChangeListener } from './functions/function-change-notices.js';
 import { FunctionController } from './functions/function.controller.js';
 import type { Aggregates } from './events/aggregates.js';
 import { EVENT_STORE, LOGGER, READ_MODEL_DB } from './gateway-tokens.js';
@@ -49,6 +50,8 @@ export interface GatewayParts {
   readonly batchIssuer: TaskBatchIssuer;
   readonly resultWaiters: ResultWaiters;
   readonly eventStreams: TaskEventStreams;
+  /** Told of every function change before it is answered (the leading scheduler). */
+  readonly functionChanges: FunctionChangeListener;
   /** Idempotency-Key handling of the creating requests. */
   readonly idempotency: IdempotentRequests;
   /** Issues nodes' NATS credentials; without one, node registration answers 503. */
@@ -93,7 +96,12 @@ export class GatewayModule {
         },
         {
           provide: FunctionCatalog,
-          useValue: new FunctionCatalog(parts.db, parts.store, aggregates.functions),
+          useValue: new FunctionCatalog(
+            parts.db,
+            parts.store,
+            aggregates.functions,
+            parts.functionChanges,
+          ),
         },
         { provide: TaskReads, useValue: new TaskReads(parts.db, aggregates.tasks) },
         {

@@ -42,6 +42,7 @@ import type { NodeCredentialsIssuer } from './nodes/node-credentials.js';
 import { serveApiDocumentation } from './openapi/api-docs-routes.js';
 import { DEFAULT_CONSOLE_DIR, serveConsole } from './console/console-routes.js';
 import { RateLimits } from './http/rate-limits.js';
+import { LeaderFunctionChangeNotices } from './functions/function-change-notices.js';
 import { SchedulerRequests } from './tasks/scheduler-requests.js';
 import { TaskCanceller } from './tasks/task-canceller.js';
 import { TaskEventStreams } from './tasks/task-event-streams.js';
@@ -63,6 +64,13 @@ import {
 export { gatewayConfigSchema } from './config/gateway-config.js';
 export type { NodeCredentials, NodeCredentialsIssuer } from './nodes/node-credentials.js';
 export type { GatewayConfig } from './config/gateway-config.js';
+
+/**
+ * The longest a function's change waits for the leading scheduler to confirm it before it is
+ * answered all the same (function-change-notices.ts): a leader that answers at all does so within
+ * milliseconds, so this is reached only when it is paused or overloaded.
+ */
+const FUNCTION_CHANGE_NOTICE_TIMEOUT_MS = 2_000;
 
 export interface RunningGateway {
   /** Base URL the gateway listens on, e.g. `http://127.0.0.1:3000`. */
@@ -197,6 +205,12 @@ export async function startGateway(
         canceller: new TaskCanceller(schedulers, logger),
         resultWaiters,
         eventStreams,
+        functionChanges: new LeaderFunctionChangeNotices(
+          nats,
+          logger,
+          metrics.registry,
+          FUNCTION_CHANGE_NOTICE_TIMEOUT_MS,
+        ),
         idempotency,
         nodeCredentials:
           extensions.nodeCredentials ??

@@ -16,6 +16,7 @@ import { notFound } from '../http/api-error.js';
 import type { Aggregates } from '../events/aggregates.js';
 import { newObjectId } from '@canopy/identity';
 import type { FunctionMetricsJson } from '../metrics/metrics-schemas.js';
+import type { FunctionChangeListener } from './function-change-notices.js';
 import type { FunctionChangesBody, FunctionRegistration } from './function-api-schemas.js';
 import { unixSeconds } from '../tasks/task-json.js';
 
@@ -48,6 +49,8 @@ export class FunctionCatalog {
     private readonly db: Kysely<ReadModelDatabase>,
     private readonly store: EventStore,
     private readonly functions: Aggregates['functions'],
+    /** Told of every change and deletion before it is answered (function-change-notices.ts). */
+    private readonly changes: FunctionChangeListener,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -93,14 +96,14 @@ export class FunctionCatalog {
 
   /**
    * Makes a new version with the changes (none when they change nothing); the function as it is
-   * afterwards.
+   * afterwards. Resolves once the leading scheduler issues tasks against the new version.
    */
   async change(
     accountId: string,
     functionId: string,
     changes: FunctionChangesBody,
   ): Promise<FunctionJson> {
-    const { after } = await this.functions
+    const { after, events, version } = await this.functions
       .handle(functionStreamId(functionId), {
         type: 'ChangeFunction',
         data: { functionId, accountId, changes, now: this.now().toISOString() },
@@ -108,12 +111,16 @@ export class FunctionCatalog {
       .catch((error: unknown) => {
         throw inApiTerms(error, functionId);
       });
+    if (events.length > 0) await this.changes.changed(functionId, version);
     return functionJsonOf(liveVersion(after, accountId, functionId));
   }
 
-  /** Deletes the function: it takes no new task from now on and reads as missing. */
+  /**
+   * Deletes the function: it takes no new task from now on and reads as missing. Resolves once the
+   * leading scheduler takes no new task of it.
+   */
   async delete(accountId: string, functionId: string): Promise<void> {
-    await this.functions
+    const { events, version } = await this.functions
       .handle(functionStreamId(functionId), (current) => {
         liveVersion(current, accountId, functionId);
         return {
@@ -124,6 +131,7 @@ export class FunctionCatalog {
       .catch((error: unknown) => {
         throw inApiTerms(error, functionId);
       });
+    if (events.length > 0) await this.changes.changed(functionId, version);
   }
 
   /**
