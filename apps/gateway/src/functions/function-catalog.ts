@@ -1,4 +1,6 @@
 import { DEFAULT_TASK_PRIORITY, functionStreamId } from '@canopy/contracts';
+import { noOrigin } from '@canopy/observability';
+import type { MessageOrigin } from '@canopy/observability';
 import type { FunctionDefinition, RetryPolicy } from '@canopy/contracts';
 import type { EventStore } from '@canopy/event-store';
 import { definitionFor, FunctionRuleViolation } from '@canopy/function-domain';
@@ -102,6 +104,7 @@ export class FunctionCatalog {
     accountId: string,
     functionId: string,
     changes: FunctionChangesBody,
+    origin: MessageOrigin = noOrigin,
   ): Promise<FunctionJson> {
     const { after, events, version } = await this.functions
       .handle(functionStreamId(functionId), {
@@ -111,7 +114,7 @@ export class FunctionCatalog {
       .catch((error: unknown) => {
         throw inApiTerms(error, functionId);
       });
-    if (events.length > 0) await this.changes.changed(functionId, version);
+    if (events.length > 0) await this.changes.changed(functionId, version, origin);
     return functionJsonOf(liveVersion(after, accountId, functionId));
   }
 
@@ -119,7 +122,11 @@ export class FunctionCatalog {
    * Deletes the function: it takes no new task from now on and reads as missing. Resolves once the
    * leading scheduler takes no new task of it.
    */
-  async delete(accountId: string, functionId: string): Promise<void> {
+  async delete(
+    accountId: string,
+    functionId: string,
+    origin: MessageOrigin = noOrigin,
+  ): Promise<void> {
     const { events, version } = await this.functions
       .handle(functionStreamId(functionId), (current) => {
         liveVersion(current, accountId, functionId);
@@ -131,7 +138,7 @@ export class FunctionCatalog {
       .catch((error: unknown) => {
         throw inApiTerms(error, functionId);
       });
-    if (events.length > 0) await this.changes.changed(functionId, version);
+    if (events.length > 0) await this.changes.changed(functionId, version, origin);
   }
 
   /**

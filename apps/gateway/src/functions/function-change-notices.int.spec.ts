@@ -5,6 +5,7 @@ import {
 } from '@canopy/contracts';
 import type { FunctionChangedNotice, FunctionChangedReply } from '@canopy/contracts';
 import { exampleFunctionDefinition } from '@canopy/contracts/testing';
+import { REQUEST_ID_NATS_HEADER } from '@canopy/observability';
 import type { Subscription } from '@nats-io/transport-node';
 import { startGatewayHarness } from '../testing/gateway-harness.js';
 import type { GatewayHarness } from '../testing/gateway-harness.js';
@@ -26,8 +27,10 @@ afterAll(async () => {
 });
 
 interface StandInLeader {
-  /** The notices it took, in order, each with whether it had replied when the change was answered. */
+  /** The notices it took, in order. */
   readonly notices: FunctionChangedNotice[];
+  /** The request id each carried (REQUEST_ID_NATS_HEADER). */
+  readonly requestIds: (string | undefined)[];
   /** How many it has replied to. */
   replied(): number;
   stop(): void;
@@ -39,11 +42,13 @@ function standInLeader(
   delayMs = 0,
 ): StandInLeader {
   const notices: FunctionChangedNotice[] = [];
+  const requestIds: (string | undefined)[] = [];
   let replied = 0;
   const subscription: Subscription = harness.nats.subscribe(LEADER_FUNCTION_CHANGED_SUBJECT, {
     callback: (_error, message) => {
       const notice = parseFunctionChangedNotice(decodeJson(message.data, 'notice'));
       notices.push(notice);
+      requestIds.push(message.headers?.get(REQUEST_ID_NATS_HEADER));
       const reply = answer(notice);
       if (reply === undefined) return;
       setTimeout(() => {
@@ -52,7 +57,7 @@ function standInLeader(
       }, delayMs);
     },
   });
-  return { notices, replied: () => replied, stop: () => subscription.unsubscribe() };
+  return { notices, requestIds, replied: () => replied, stop: () => subscription.unsubscribe() };
 }
 
 async function withLeader<T>(leader: StandInLeader, work: () => Promise<T>): Promise<T> {
@@ -75,17 +80,24 @@ async function registerFunction(): Promise<string> {
   return ((await response.json()) as { id: string }).id;
 }
 
-function patch(functionId: string, body: object): Promise<Response> {
+function patch(functionId: string, body: object, requestId?: string): Promise<Response> {
   return harness.request(`/v1/function/${functionId}`, {
     method: 'PATCH',
     token,
-    headers: { 'content-type': 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      ...(requestId === undefined ? {} : { 'x-request-id': requestId }),
+    },
     body: JSON.stringify(body),
   });
 }
 
-function remove(functionId: string): Promise<Response> {
-  return harness.request(`/v1/function/${functionId}`, { method: 'DELETE', token });
+function remove(functionId: string, requestId?: string): Promise<Response> {
+  return harness.request(`/v1/function/${functionId}`, {
+    method: 'DELETE',
+    token,
+    ...(requestId === undefined ? {} : { headers: { 'x-request-id': requestId } }),
+  });
 }
 
 async function noticeOutcomes(): Promise<Record<string, number>> {
@@ -99,17 +111,17 @@ async function noticeOutcomes(): Promise<Record<string, number>> {
   return counts;
 }
 
-test('a change and a deletion are answered once the leader has confirmed their version', async () => {
+test('a change and a deletion are answered once the leader has confirmed their version, with the request id', async () => {
   const functionId = await registerFunction();
   const before = await noticeOutcomes();
   const leader = standInLeader(({ version }) => ({ ok: true, version }), 200);
   await withLeader(leader, async () => {
-    const changed = await patch(functionId, { description: 'louder' });
+    const changed = await patch(functionId, { description: 'louder' }, 'change-1');
     expect(changed.status).toBe(200);
     expect(leader.replied()).toBe(1);
     // Values equal to the current ones make no version: nobody is told.
     expect((await patch(functionId, { description: 'louder' })).status).toBe(200);
-    const deleted = await remove(functionId);
+    const deleted = await remove(functionId, 'delete-1');
     expect(deleted.status).toBe(204);
     expect(leader.replied()).toBe(2);
   });
@@ -117,6 +129,7 @@ test('a change and a deletion are answered once the leader has confirmed their v
     { functionId, version: 2 },
     { functionId, version: 3 },
   ]);
+  expect(leader.requestIds).toEqual(['change-1', 'delete-1']);
   expect(await noticeOutcomes()).toMatchObject({ answered: (before['answered'] ?? 0) + 2 });
 });
 

@@ -6,8 +6,10 @@ import {
 } from '@canopy/contracts';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import { RequestError, TimeoutError } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { MessageOrigin } from '@canopy/observability';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { Counter, type Registry } from 'prom-client';
+import { inRequestSpan } from '../tasks/scheduler-requests.js';
 
 /** How a notice to the leading scheduler ended. */
 export type FunctionChangeNoticeOutcome =
@@ -23,8 +25,11 @@ const outcomes: readonly FunctionChangeNoticeOutcome[] = [
 
 /** What the function routes tell of a change they recorded, before they answer it. */
 export interface FunctionChangeListener {
-  /** The function's stream is at `version` now; resolves when the change may be answered. */
-  changed(functionId: string, version: number): Promise<void>;
+  /**
+   * The function's stream is at `version` now; resolves when the change may be answered. `origin`:
+   * the HTTP request's id and trace, carried on to the scheduler.
+   */
+  changed(functionId: string, version: number, origin: MessageOrigin): Promise<void>;
 }
 
 /** For a gateway without schedulers to tell (tests of the HTTP layer alone). */
@@ -49,27 +54,51 @@ export class LeaderFunctionChangeNotices implements FunctionChangeListener {
   ) {
     this.notices = new Counter({
       name: 'canopy_gateway_function_change_notices_total',
-      help: 'Function changes told to the leading scheduler before they were answered, by how the telling ended (only "answered" waited for the leader)',
+      help: 'Function changes told to the leading scheduler before they were answered, by how that ended (all but "answered" were answered without the leader\'s confirmation)',
       labelNames: ['outcome'],
       registers: [registry],
     });
     for (const outcome of outcomes) this.notices.inc({ outcome }, 0);
   }
 
-  async changed(functionId: string, version: number): Promise<void> {
-    const notice = parseFunctionChangedNotice({ functionId, version });
+  async changed(functionId: string, version: number, origin: MessageOrigin): Promise<void> {
+    const notice = JSON.stringify(parseFunctionChangedNotice({ functionId, version }));
+    const subject = LEADER_FUNCTION_CHANGED_SUBJECT;
+    const outcome = await inRequestSpan(
+      'FunctionChanged',
+      subject,
+      origin,
+      async (headers, span) => {
+        span?.setAttribute('canopy.function.id', functionId);
+        const timeout = this.timeoutMs;
+        const told = await this.tell(
+          () =>
+            this.nats.request(
+              subject,
+              notice,
+              headers === undefined ? { timeout } : { timeout, headers },
+            ),
+          { functionId, version, requestId: origin.requestId },
+        );
+        span?.setAttribute('canopy.function_change.outcome', told);
+        return told;
+      },
+    );
+    this.notices.inc({ outcome });
+  }
+
+  private async tell(
+    request: () => Promise<Msg>,
+    about: { functionId: string; version: number; requestId: string | undefined },
+  ): Promise<FunctionChangeNoticeOutcome> {
     let outcome: FunctionChangeNoticeOutcome;
     try {
-      const message = await this.nats.request(
-        LEADER_FUNCTION_CHANGED_SUBJECT,
-        JSON.stringify(notice),
-        { timeout: this.timeoutMs },
-      );
+      const message = await request();
       const reply = parseFunctionChangedReply(decodeJson(message.data, 'FunctionChanged reply'));
       outcome = reply.ok ? 'answered' : 'refused';
       if (!reply.ok) {
         this.logger.warn(
-          { functionId, version, code: reply.error.code, reason: reply.error.message },
+          { ...about, code: reply.error.code, reason: reply.error.message },
           'the leading scheduler could not take in a function change; answering it anyway',
         );
       }
@@ -83,8 +112,7 @@ export class LeaderFunctionChangeNotices implements FunctionChangeListener {
       if (outcome !== 'no_leader') {
         this.logger.warn(
           {
-            functionId,
-            version,
+            ...about,
             outcome,
             reason: error instanceof Error ? error.message : String(error),
           },
@@ -92,6 +120,6 @@ export class LeaderFunctionChangeNotices implements FunctionChangeListener {
         );
       }
     }
-    this.notices.inc({ outcome });
+    return outcome;
   }
 }

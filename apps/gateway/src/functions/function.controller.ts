@@ -11,7 +11,9 @@ import {
 } from '@nestjs/common';
 import type { Caller } from '../auth/access-tokens.js';
 import { CurrentCaller } from '../auth/authentication.js';
+import type { MessageOrigin } from '@canopy/observability';
 import { objectId } from '../http/object-id-parameter.js';
+import { RequestOrigin } from '../observability/request-observation.js';
 import { PageQuery, Paged } from '../http/page-parameters.js';
 import type { Page, PageParameters } from '../http/page-parameters.js';
 import { integerParameter, singleParameter } from '../http/query-parameters.js';
@@ -94,8 +96,9 @@ export class FunctionController {
     @CurrentCaller() caller: Caller,
     @Param('id', objectId('functionId')) functionId: string,
     @JsonBody(functionChangesSchema) changes: FunctionChangesBody,
+    @RequestOrigin() origin: MessageOrigin,
   ): Promise<FunctionJson> {
-    return this.functions.change(caller.accountId, functionId, changes);
+    return this.functions.change(caller.accountId, functionId, changes, origin);
   }
 
   /** 204; no new task from now on, the function answers 404; its tasks stay readable. */
@@ -105,7 +108,8 @@ export class FunctionController {
   async delete(
     @CurrentCaller() caller: Caller,
     @Param('id', objectId('functionId')) functionId: string,
+    @RequestOrigin() origin: MessageOrigin,
   ): Promise<void> {
-    await this.functions.delete(caller.accountId, functionId);
+    await this.functions.delete(caller.accountId, functionId, origin);
   }
 }

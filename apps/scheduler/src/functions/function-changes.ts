@@ -4,6 +4,7 @@ import {
   parseFunctionChangedNotice,
 } from '@canopy/contracts';
 import type { FunctionChangedReply } from '@canopy/contracts';
+import { originOfHeaders } from '@canopy/observability';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import type { InFlightWork } from '../transport/in-flight-work.js';
@@ -53,7 +54,12 @@ export class FunctionChanges {
         const notice = parseFunctionChangedNotice(decodeJson(msg.data, 'FunctionChanged notice'));
         return { ok: true, version: await functions.catchUp(notice.functionId, notice.version) };
       })
-      .catch((error: unknown) => failureReplyOf(error, logger, { what: 'FunctionChanged' }))
+      .catch((error: unknown) =>
+        failureReplyOf(error, logger, {
+          what: 'FunctionChanged',
+          requestId: originOfHeaders(msg.headers).requestId,
+        }),
+      )
       .then((reply) => {
         try {
           msg.respond(JSON.stringify(reply));

@@ -43,6 +43,8 @@ export interface FailedRequest {
   readonly taskId?: string | undefined;
   readonly nodeId?: string;
   readonly kind?: string;
+  /** The HTTP request that led to it, when its headers name one. */
+  readonly requestId?: string | undefined;
 }
 
 /**
