@@ -1,6 +1,6 @@
 import { eventually } from '@canopy/async-testing';
 import { taskStreamId } from '@canopy/contracts';
-import pg from 'pg';
+import { withSubscriptionsHeldBack } from '@canopy/event-store/testing';
 import type { PlatformStack } from './testing/platform-stack.js';
 import { stackForFile } from './testing/stack-for-file.js';
 
@@ -32,25 +32,6 @@ async function resultText(stack: PlatformStack, token: string, taskId: string): 
 async function issuedVersion(stack: PlatformStack, taskId: string): Promise<unknown> {
   const [issued] = await stack.store.readStream(taskStreamId(taskId), { maxCount: 1 });
   return (issued?.data as { functionVersion?: unknown } | undefined)?.functionVersion;
-}
-
-/**
- * Runs `work` while every subscription to the event store is held back: a transaction with an id,
- * open on the stack's database server, is a fence no subscription reads past until it ends
- * (docs/event-store.md, "What the fence costs"). The schedulers then hear of nothing through their
- * subscriptions, as when they fall behind.
- */
-async function withSubscriptionsHeldBack<T>(stack: PlatformStack, work: () => Promise<T>) {
-  const client = new pg.Client({ connectionString: stack.databaseUrl });
-  await client.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_current_xact_id()');
-    return await work();
-  } finally {
-    await client.query('ROLLBACK').catch(() => undefined);
-    await client.end();
-  }
 }
 
 e2e.test(
@@ -152,7 +133,7 @@ e2e.test(
       expect(await issuedVersion(stack, issued.body.id)).toBe(1);
     }
 
-    await withSubscriptionsHeldBack(stack, async () => {
+    await withSubscriptionsHeldBack(stack.databaseUrl, async () => {
       const patched = await stack.requestJson<{ version: number }>(`/v1/function/${changed}`, {
         method: 'PATCH',
         token,

@@ -1,7 +1,7 @@
 import { eventually } from '@canopy/async-testing';
 import { LEADER_FUNCTION_CHANGED_SUBJECT, decodeJson } from '@canopy/contracts';
 import type { RuntimeSpec } from '@canopy/contracts';
-import pg from 'pg';
+import { withSubscriptionsHeldBack } from '@canopy/event-store/testing';
 import type { SchedulerFixture } from '../testing/scheduler-fixture.js';
 import { schedulerTestBed, uniqueNodeId } from '../testing/scheduler-test-bed.js';
 
@@ -20,23 +20,6 @@ function tellLeader(s: SchedulerFixture, notice: unknown): Promise<unknown> {
     });
     return decodeJson(reply.data, 'FunctionChanged reply');
   }, 30_000);
-}
-
-/**
- * Runs `work` while the scheduler's subscriptions can read nothing new: a transaction with an id,
- * open on the database server, is a fence no subscription reads past until it ends.
- */
-async function withSubscriptionsHeldBack<T>(s: SchedulerFixture, work: () => Promise<T>) {
-  const client = new pg.Client({ connectionString: s.database.url });
-  await client.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_current_xact_id()');
-    return await work();
-  } finally {
-    await client.query('ROLLBACK').catch(() => undefined);
-    await client.end();
-  }
 }
 
 describe('function versions', () => {
@@ -156,7 +139,7 @@ describe('function versions', () => {
     expect((await s.issue(s.issueRequest(deleted))).ok).toBe(true);
     const unknown = { functionId: '6405848581b16f7a07cd4c48', version: 4 };
 
-    await withSubscriptionsHeldBack(s, async () => {
+    await withSubscriptionsHeldBack(s.database.url, async () => {
       await s.changeFunction(fn, 2, { runtime: echo('v2') });
       expect(await tellLeader(s, { functionId: fn.functionId, version: 2 })).toEqual({
         ok: true,
