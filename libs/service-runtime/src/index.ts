@@ -7,3 +7,4 @@ export * from './nats-servers.js';
 export * from './event-store-selection.js';
 export * from './nest-logger.js';
 export * from './while-waiting.js';
+export * from './nats-requests.js';

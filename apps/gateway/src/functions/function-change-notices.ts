@@ -4,8 +4,8 @@ import {
   parseFunctionChangedNotice,
   parseFunctionChangedReply,
 } from '@canopy/contracts';
+import { whyUnanswered } from '@canopy/service-runtime';
 import type { ServiceLogger } from '@canopy/service-runtime';
-import { RequestError, TimeoutError } from '@nats-io/transport-node';
 import type { MessageOrigin } from '@canopy/observability';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { Counter, type Registry } from 'prom-client';
@@ -103,12 +103,8 @@ export class LeaderFunctionChangeNotices implements FunctionChangeListener {
         );
       }
     } catch (error) {
-      outcome =
-        error instanceof TimeoutError
-          ? 'timed_out'
-          : error instanceof RequestError && error.isNoResponders()
-            ? 'no_leader'
-            : 'failed';
+      const why = whyUnanswered(error);
+      outcome = why === 'no_responders' ? 'no_leader' : why;
       if (outcome !== 'no_leader') {
         this.logger.warn(
           {

@@ -1,7 +1,7 @@
 import { inSpan, originHeaders } from '@canopy/observability';
+import { whyUnanswered } from '@canopy/service-runtime';
 import type { MessageOrigin } from '@canopy/observability';
 import { SpanKind, type Span } from '@opentelemetry/api';
-import { RequestError, TimeoutError } from '@nats-io/transport-node';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -120,10 +120,11 @@ export class SchedulerRequests {
       );
       return { answered: true, reply: asking.parse(message.data) };
     } catch (error) {
-      if (error instanceof TimeoutError) {
+      const why = whyUnanswered(error);
+      if (why === 'timed_out') {
         return { answered: false, problem: `no ${asking.name} reply in time`, noResponders: false };
       }
-      if (error instanceof RequestError && error.isNoResponders()) {
+      if (why === 'no_responders') {
         const problem = `no scheduler is listening for ${asking.name} requests`;
         return { answered: false, problem, noResponders: true };
       }

@@ -5,9 +5,9 @@ import {
   parseAssignmentReply,
 } from '@canopy/contracts';
 import type { Assignment, AssignmentReply, Cancellation } from '@canopy/contracts';
-import { RequestError } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { traceHeaders } from '@canopy/observability';
+import { whyUnanswered } from '@canopy/service-runtime';
 import type { ServiceLogger } from '@canopy/service-runtime';
 import type { Context } from '@opentelemetry/api';
 import { RecentEntries } from '../transport/recent-entries.js';
@@ -72,7 +72,7 @@ export class NatsNodeChannel implements NodeChannel {
         reply: parseAssignmentReply(decodeJson(reply.data, 'assignment reply')),
       };
     } catch (error) {
-      if (error instanceof RequestError && error.isNoResponders()) {
+      if (whyUnanswered(error) === 'no_responders') {
         return { answered: false, undelivered: true, reason: 'nothing listens to its assignments' };
       }
       return {

@@ -9,8 +9,8 @@ import {
 import type { IssueTaskBatchReply, IssueTaskReply } from '@canopy/contracts';
 import { originOfHeaders } from '@canopy/observability';
 import type { MessageOrigin } from '@canopy/observability';
+import { whyUnanswered } from '@canopy/service-runtime';
 import type { ServiceLogger } from '@canopy/service-runtime';
-import { RequestError, TimeoutError } from '@nats-io/transport-node';
 import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { Counter, type Registry } from 'prom-client';
 import type { InFlightWork } from '../transport/in-flight-work.js';
@@ -150,12 +150,8 @@ export class LeaderHandOff {
       reply = handed.parse(decodeJson(message.data, `${handed.what} reply`));
       outcome = couldNotRecord(reply) ? 'unavailable' : 'answered';
     } catch (error) {
-      outcome =
-        error instanceof TimeoutError
-          ? 'timed_out'
-          : error instanceof RequestError && error.isNoResponders()
-            ? 'no_leader'
-            : 'failed';
+      const why = whyUnanswered(error);
+      outcome = why === 'no_responders' ? 'no_leader' : why;
       if (outcome !== 'no_leader') {
         const reason = error instanceof Error ? error.message : String(error);
         this.options.logger.warn(
