@@ -82,7 +82,8 @@ export function functionCommands(context: CommandContext): Command {
     .command('update')
     .description(
       'change a function: its next version takes the fields the file gives (JSON or YAML: ' +
-        'description, capabilities, runtime, retry, priority); tasks issued before keep theirs',
+        'description, capabilities, runtime, retry, priority); tasks issued before keep theirs, ' +
+        'tasks issued once it has answered run the new one',
     )
     .argument('<function>', "the function's id, or its name")
     .requiredOption('-f, --file <file>', 'the fields to change: a .json or .yaml file, - for stdin')
