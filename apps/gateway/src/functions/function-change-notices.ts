@@ -32,9 +32,6 @@ export interface FunctionChangeListener {
   changed(functionId: string, version: number, origin: MessageOrigin): Promise<void>;
 }
 
-/** For a gateway without schedulers to tell (tests of the HTTP layer alone). */
-export const nobodyListens: FunctionChangeListener = { changed: () => Promise.resolve() };
-
 /**
  * Tells the leading scheduler of a function's change or deletion (LEADER_FUNCTION_CHANGED_SUBJECT)
  * and waits for its reply, so that the change is answered only once the leader issues tasks against
