@@ -43,8 +43,8 @@ interface MemberPorts {
  *
  * Each server's ports are chosen just before it starts, and chosen again when another process took
  * one in between (tests run side by side); each server routes to the servers started before it (and
- * to itself), so no configuration names a port that was given up. Routes are kept both ways and solicited again
- * after a restart, whichever of the two servers restarted.
+ * to itself), so no configuration names a port that was given up. A route, once up, carries both
+ * ways, and the server that named it solicits it again after either end restarts.
  */
 export async function startSecuredNatsCluster(
   options: { readonly size?: number } = {},
