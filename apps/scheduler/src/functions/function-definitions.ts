@@ -37,10 +37,8 @@ export class FunctionDefinitions {
   private readonly states: RecentStreamStates<FunctionState>;
   private readonly functions: CommandHandler<FunctionCommand, FunctionEvent, FunctionState>;
   private readonly follower: StreamFollower;
-  private readonly store: EventStore;
 
   constructor(options: FunctionDefinitionsOptions) {
-    this.store = options.store;
     this.states = new RecentStreamStates(options.capacity ?? DEFAULT_CAPACITY);
     this.functions = new CommandHandler({
       store: options.store,
@@ -83,19 +81,17 @@ export class FunctionDefinitions {
   }
 
   /**
-   * Brings the remembered function to at least `version` of its stream, reading what its
-   * subscription has not delivered yet: a change just recorded (LEADER_FUNCTION_CHANGED_SUBJECT).
-   * The version remembered afterwards; 0 when the function is not remembered, and so read afresh
-   * when next needed.
+   * Remembers the function at `version` of its stream or later, reading what its subscription has
+   * not delivered yet: a change just recorded (LEADER_FUNCTION_CHANGED_SUBJECT). The version
+   * remembered afterwards (0: the function has no stream). A function not remembered is read too:
+   * an issue may be reading it from before the change, and what that read brings back then cannot
+   * replace the later version (the memory never goes back).
    */
   async catchUp(functionId: string, version: number): Promise<number> {
     const streamId = functionStreamId(functionId);
     const known = this.states.get(streamId);
-    if (known === undefined || known.version >= version) return known?.version ?? 0;
-    const recorded = await this.store.readStream(streamId, { fromVersion: known.version + 1 });
-    // As if the subscription had delivered them: what it delivers later is then already applied.
-    for (const event of recorded) this.observed(event);
-    return this.states.get(streamId)?.version ?? 0;
+    if (known !== undefined && known.version >= version) return known.version;
+    return (await this.functions.current(streamId)).version;
   }
 
   private async find(

@@ -137,6 +137,8 @@ describe('function versions', () => {
     expect((await s.issue(first)).ok).toBe(true);
     const deleted = await s.registerFunction({}, undefined, echo('v1'));
     expect((await s.issue(s.issueRequest(deleted))).ok).toBe(true);
+    // Not remembered: no task of it was issued.
+    const unused = await s.registerFunction({}, undefined, echo('v1'));
     const unknown = { functionId: '6405848581b16f7a07cd4c48', version: 4 };
 
     await withSubscriptionsHeldBack(s.database.url, async () => {
@@ -159,9 +161,16 @@ describe('function versions', () => {
         ok: false,
         error: { code: 'FUNCTION_NOT_FOUND' },
       });
+
+      // One it does not remember is read, and remembered at the version told.
+      await s.changeFunction(unused, 2, { runtime: echo('v2') });
+      expect(await tellLeader(s, { functionId: unused.functionId, version: 2 })).toEqual({
+        ok: true,
+        version: 2,
+      });
     });
 
-    // A function it does not remember is read afresh when next needed: nothing to do.
+    // A function without a stream: nothing to hold.
     expect(await tellLeader(s, unknown)).toEqual({ ok: true, version: 0 });
     expect(await tellLeader(s, { functionId: fn.functionId })).toMatchObject({
       ok: false,

@@ -6,9 +6,9 @@ import { refusalSchema } from './reply-error.js';
 /**
  * Gateway → leading scheduler on LEADER_FUNCTION_CHANGED_SUBJECT, once a change or deletion of a
  * function is in the event store and before the gateway answers it: the function's stream is now at
- * `version`. The leader replies once the function as it issues tasks is at that version or later
- * (or not remembered at all, so read afresh when next needed), so a task issued after the answer is
- * issued against the change. Repeating the notice is harmless.
+ * `version`. The leader replies once the function as it issues tasks is at that version or later,
+ * so a task issued after the answer is issued against the change. Repeating the notice is
+ * harmless.
  */
 export const functionChangedNoticeSchema = z.object({
   functionId: functionIdSchema,
@@ -25,7 +25,7 @@ export const functionChangedErrorCodes = {
   UNAVAILABLE: 'UNAVAILABLE',
 } as const;
 
-/** `version`: the version the leader holds now (0: it does not remember the function). */
+/** `version`: the version of the function the leader holds now (0: the function has no stream). */
 export const functionChangedReplySchema = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), version: z.int().min(0) }),
   refusalSchema,
