@@ -58,4 +58,44 @@ describe('StreamFollower', () => {
     expect(caughtUp).toBe(1);
     expect(batches).toBeGreaterThanOrEqual(2);
   });
+
+  test('after a resync it is current again once what was stored by then is applied, each event once', async () => {
+    const store = new InMemoryEventStore();
+    await append(store, 'task-1', 'Good');
+    const applied: string[] = [];
+    let currentAgain = 0;
+    const follower = new StreamFollower({
+      store,
+      streamPrefix: 'task-',
+      kind: 'test',
+      logger,
+      apply: (recorded: RecordedEvent) =>
+        applied.push(`${recorded.streamId}@${recorded.streamVersion}`),
+      onCurrent: () => (currentAgain += 1),
+      retryMs: 10_000,
+    });
+    expect(follower.current).toBe(false);
+    follower.start();
+    await until(() => follower.current);
+    expect(currentAgain).toBe(0);
+
+    await append(store, 'task-2', 'Good');
+    await append(store, 'task-3', 'Good');
+    follower.resync();
+    expect(follower.current).toBe(false);
+    await until(() => follower.current);
+    expect(applied.slice(0, 3)).toEqual(['task-1@1', 'task-2@1', 'task-3@1']);
+    // Two resyncs in a row: current again once, after the second.
+    follower.resync();
+    follower.resync();
+    expect(follower.current).toBe(false);
+    await until(() => follower.current);
+    await append(store, 'task-4', 'Good');
+    await until(() => applied.length === 4);
+    await follower.stop();
+
+    expect(applied).toEqual(['task-1@1', 'task-2@1', 'task-3@1', 'task-4@1']);
+    expect(currentAgain).toBe(2);
+    expect(follower.caughtUp).toBe(true);
+  });
 });
