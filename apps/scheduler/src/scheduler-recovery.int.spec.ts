@@ -1,8 +1,9 @@
 import { eventually } from '@canopy/async-testing';
+import { withSubscriptionsHeldBack } from '@canopy/event-store/testing';
 import pg from 'pg';
 import type { TaskEvent } from '@canopy/contracts';
 import type { SchedulerFixture } from './testing/scheduler-fixture.js';
-import { schedulerTestBed, uniqueNodeId } from './testing/scheduler-test-bed.js';
+import { runOneTask, schedulerTestBed, uniqueNodeId } from './testing/scheduler-test-bed.js';
 import type { ScriptedNode } from './testing/scripted-node.js';
 
 // Deadlines, lost nodes and restarts, against real PostgreSQL and NATS (own nats-server: see
@@ -332,5 +333,48 @@ describe('scheduler deadlines and recovery', () => {
     } finally {
       await admin.end();
     }
+  });
+
+  test('a replica that takes over assigns nothing before it has read what the leader before it recorded', async () => {
+    // Heartbeats stop below, as a node's would between two of them: no one may be lost for it.
+    const s = await scheduler({ SCHEDULER_HEARTBEAT_TIMEOUT_MS: '60000' });
+    const standby = await s.startReplica({ ADMIN_PORT: 0 });
+    const leads = async () =>
+      /^canopy_scheduler_leader 1$/m.test(await (await fetch(`${standby.adminUrl}/metrics`)).text());
+    const fn = await s.registerFunction();
+    // Started after the standby, so that both replicas hear it announce its one slot.
+    const node = await startNode({ nodeId: uniqueNodeId('taken-over'), slots: 1 });
+    await runOneTask(s, fn, node);
+    // From now on only the event store can tell the standby that the slot is taken.
+    node.stopHeartbeats();
+
+    const first = s.issueRequest(fn);
+    const second = s.issueRequest(fn);
+    await withSubscriptionsHeldBack(s.database.url, async () => {
+      expect((await s.issue(first)).ok).toBe(true);
+      await assignedTo(node, first.taskId);
+      // The leader goes (releasing its lease); the standby takes over without having been told of
+      // the assignment: its subscription is held back.
+      await s.stopScheduler();
+      await eventually(async () => expect(await leads()).toBe(true));
+      expect((await s.issue(second)).ok).toBe(true);
+      // Not assigned with its issue, as it would be to a node believed free.
+      expect(await s.taskEventTypes(second.taskId)).toEqual(['TaskIssued']);
+    });
+
+    // Once the new leader has read the first assignment, the second task waits for its slot.
+    expect(await node.result(first.taskId, 1)).toEqual({ ok: true });
+    expect((await assignedTo(node, second.taskId)).attempt).toBe(1);
+    expect(node.overbooked).toBe(0);
+    const position = async (taskId: string, type: string) => {
+      const events = await s.store.readStream(`task-${taskId}`);
+      return events.find((event) => event.type === type)?.globalPosition;
+    };
+    const finished = await eventually(async () => {
+      const at = await position(first.taskId, 'TaskFinished');
+      if (at === undefined) throw new Error('the first task is not finished yet');
+      return at;
+    });
+    expect(await position(second.taskId, 'TaskAssigned')).toBeGreaterThan(finished);
   });
 });

@@ -168,6 +168,7 @@ export async function startScheduler(
     },
     onEnabled: (nodeId) => logger.info({ nodeId }, 'node enabled; it may announce again'),
     onRevocationsChanged: (revoked) => revocations.publish(revoked),
+    onCurrent: () => wake(),
     retryMs: SUBSCRIPTION_RETRY_MS,
   });
   const wake = () => dispatcher.wake();
@@ -184,7 +185,11 @@ export async function startScheduler(
     logger,
     probeEveryMs: STORE_PROBE_MS,
     now: monotonic,
-    onRecovered: forgiveOutage,
+    onRecovered: (outageMs) => {
+      // Appends that failed in the outage may have been recorded all the same.
+      resync();
+      forgiveOutage(outageMs);
+    },
   });
   const natsLink = new NatsLink(logger, monotonic, forgiveOutage);
   const availability = {
@@ -203,6 +208,8 @@ export async function startScheduler(
       handOff.leadershipChanged();
       functionChanges.leadershipChanged();
       if (role.role !== 'leader') return;
+      // The replica before may have recorded what this one's subscription has not brought yet.
+      resync();
       // The lease was vacant for up to its time to live before this replica took it.
       forgiveOutage(config.SCHEDULER_LEASE_TTL_MS);
       firing.armAll();
@@ -237,6 +244,12 @@ export async function startScheduler(
     retryMs: SUBSCRIPTION_RETRY_MS,
   });
   const stateRebuilt = () => feed.caughtUp && registrations.caughtUp;
+  // What the leader acts on: caught up again each time it took the lease or the store came back.
+  const stateCurrent = () => feed.current && registrations.current;
+  const resync = () => {
+    feed.resync();
+    registrations.resync();
+  };
   const dispatcher: Dispatcher = new Dispatcher({
     registry,
     queue,
@@ -248,7 +261,7 @@ export async function startScheduler(
     clock,
     logger,
     offerTimeoutMs: config.SCHEDULER_OFFER_TIMEOUT_MS,
-    stateRebuilt,
+    stateCurrent,
     tickMs: DISPATCH_TICK_MS,
     isDisabled,
     leadership,
@@ -303,7 +316,7 @@ export async function startScheduler(
     offerTimeoutMs: config.SCHEDULER_OFFER_TIMEOUT_MS,
     clock,
     logger,
-    stateRebuilt,
+    stateCurrent,
     isLeader: () => leadership.isLeader,
     wake,
     isDisabled,

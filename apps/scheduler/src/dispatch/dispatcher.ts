@@ -54,8 +54,13 @@ export interface DispatcherOptions {
   readonly clock: () => Date;
   readonly logger: ServiceLogger;
   readonly offerTimeoutMs: number;
-  /** Nothing is matched or expired before the task state is rebuilt from the event store. */
-  readonly stateRebuilt: () => boolean;
+  /**
+   * Nothing is matched or expired before the task state holds what the event store held when this
+   * replica last took the lease or the store last came back: the leader before may have recorded
+   * assignments that the subscription has not brought yet, and an append whose answer was lost in an
+   * outage may have been recorded (see StreamFollower.resync).
+   */
+  readonly stateCurrent: () => boolean;
   /** Time between two passes when nothing wakes the dispatcher earlier. */
   readonly tickMs: number;
   /** Whether the node's owner disabled it: its attempts end with NODE_DISABLED rather than NODE_LOST. */
@@ -130,7 +135,7 @@ export class Dispatcher {
   claimAtIssue(task: TaskIssued['data'], parent: Context | undefined): IssueClaim | undefined {
     const { leadership, health, queue, clock, work } = this.options;
     const { epoch } = leadership;
-    if (this.stopped || epoch === undefined || !health.available || !this.options.stateRebuilt())
+    if (this.stopped || epoch === undefined || !health.available || !this.options.stateCurrent())
       return undefined;
     const nowMs = clock().getTime();
     if (task.notBefore !== undefined && Date.parse(task.notBefore) > nowMs) return undefined;
@@ -183,7 +188,7 @@ export class Dispatcher {
     if (this.stopped) return;
     try {
       const { epoch } = this.options.leadership;
-      if (epoch !== undefined && this.options.health.available && this.options.stateRebuilt())
+      if (epoch !== undefined && this.options.health.available && this.options.stateCurrent())
         this.dispatch(epoch);
     } catch (error) {
       this.options.logger.error({ err: error }, 'dispatch pass failed');

@@ -49,6 +49,7 @@ export class TaskEventFeed extends StreamFollower {
         );
         options.onApplied();
       },
+      onCurrent: options.onApplied,
       retryMs: options.retryMs,
     });
   }

@@ -74,6 +74,8 @@ export interface NodeRegistrationFeedOptions {
   readonly onEnabled: (nodeId: string) => void;
   /** The set of revoked keys changed, or the feed caught up (called once then, whatever the set). */
   readonly onRevocationsChanged: (revoked: Map<string, number>) => void;
+  /** Each time a resync has caught up (see StreamFollower). */
+  readonly onCurrent?: () => void;
   readonly retryMs: number;
 }
 
@@ -112,6 +114,7 @@ export class NodeRegistrationFeed extends StreamFollower {
         );
         options.onRevocationsChanged(revoked);
       },
+      onCurrent: options.onCurrent,
       retryMs: options.retryMs,
     });
   }

@@ -44,8 +44,11 @@ export interface NodeReportsOptions {
   readonly offerTimeoutMs: number;
   readonly clock: () => Date;
   readonly logger: ServiceLogger;
-  /** Whether the task state has been rebuilt from the event store yet. */
-  readonly stateRebuilt: () => boolean;
+  /**
+   * Whether the task state holds what the event store held when this replica last took the lease or
+   * the store last came back (see StreamFollower.resync): nodes' reports are reconciled only then.
+   */
+  readonly stateCurrent: () => boolean;
   /** Whether this replica leads: only the leader cancels what a node runs. */
   readonly isLeader: () => boolean;
   /** Something changed that may allow new assignments or needs a deadline handled. */
@@ -81,7 +84,7 @@ export class NodeReports {
     // Disabled meanwhile: it must not join the registry after the disabling removed it.
     this.refuseDisabled(nodeId);
     const outcome = this.options.registry.announce(facts, now.getTime());
-    if (this.options.stateRebuilt()) this.reconcile(nodeId, facts.runningTasks, now.getTime());
+    if (this.options.stateCurrent()) this.reconcile(nodeId, facts.runningTasks, now.getTime());
     this.options.logger.info(
       {
         nodeId,
@@ -111,7 +114,7 @@ export class NodeReports {
     // An assignment recorded for the node that it does not run (it never got it: its leader died
     // between recording and sending) is taken back, rather than left to time out. An attempt it runs
     // that is no longer its own was cancelled, and that cancellation lost: it is sent again.
-    if (this.options.stateRebuilt()) {
+    if (this.options.stateCurrent()) {
       this.options.queue.nodeRunning(
         nodeId,
         heartbeat.runningTasks,
