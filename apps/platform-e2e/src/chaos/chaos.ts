@@ -58,7 +58,7 @@ for (const report of reports) {
   const { staleEpochAssignments, overbooked } = report.judgement.violations;
   for (const line of [
     ...staleEpochAssignments.slice(0, 5),
-    ...overbooked.map((node) => `${node.nodeId} held ${node.held}`),
+    ...overbooked.map((node) => `${node.nodeId} held ${node.held}: ${node.attempts.join(', ')}`),
   ]) {
     process.stdout.write(`  ${report.fault}: ${line}\n`);
   }

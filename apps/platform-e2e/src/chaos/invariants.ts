@@ -43,7 +43,7 @@ export interface Violations {
   /** One attempt number that ran twice (`CANOPY_ATTEMPT` must name one run). */
   readonly attemptRanTwice: readonly string[];
   /** Nodes holding more attempts at once than their slots, with the most they held. */
-  readonly overbooked: readonly { readonly nodeId: string; readonly held: number }[];
+  readonly overbooked: readonly OverbookedNode[];
   /** Assignments recorded with an epoch lower than one recorded before them (a deposed leader). */
   readonly staleEpochAssignments: readonly string[];
   /** Nodes declared lost that were alive all along. */
@@ -130,6 +130,19 @@ export function judge(input: JudgementInput): Judgement {
   return { violations, count, maxRunsPerTask: Math.max(0, ...runs.values()) };
 }
 
+/** A node that held more attempts at once than its slots. */
+export interface OverbookedNode {
+  readonly nodeId: string;
+  /** The most attempts it held at once. */
+  readonly held: number;
+  /**
+   * The attempts held at that moment, each `taskId:attempt` and how the log ended it (`TaskFinished`,
+   * `TaskUnassigned REJECTED`, ...; `open` when it did not): a refused offer, say, was a decision on
+   * a stale state that the node itself turned down.
+   */
+  readonly attempts: readonly string[];
+}
+
 /**
  * The attempts each node held at once, by folding assignments and their ends in the order they
  * were recorded; the nodes that held more than their slots.
@@ -137,42 +150,50 @@ export function judge(input: JudgementInput): Judgement {
 export function overbookedNodes(
   events: readonly LoggedEvent[],
   slotsByNode: ReadonlyMap<string, number>,
-): { nodeId: string; held: number }[] {
+): OverbookedNode[] {
   const holding = new Map<string, Set<string>>();
   const heldBy = new Map<string, { nodeId: string; key: string }>();
-  const most = new Map<string, number>();
-  const release = (taskId: string) => {
+  const peaks = new Map<string, string[]>();
+  const endOf = new Map<string, string>();
+  const release = (taskId: string, end: string) => {
     const current = heldBy.get(taskId);
     if (current === undefined) return;
     holding.get(current.nodeId)?.delete(current.key);
     heldBy.delete(taskId);
+    endOf.set(current.key, end);
   };
   for (const event of events) {
     const taskId = String(event.data['taskId']);
     switch (event.type) {
       case 'TaskAssigned': {
-        release(taskId);
+        release(taskId, 'TaskAssigned again');
         const nodeId = String(event.data['nodeId']);
         const key = `${taskId}:${String(event.data['attempt'])}`;
         const held = holding.get(nodeId) ?? new Set<string>();
         held.add(key);
         holding.set(nodeId, held);
         heldBy.set(taskId, { nodeId, key });
-        most.set(nodeId, Math.max(most.get(nodeId) ?? 0, held.size));
+        if (held.size > (peaks.get(nodeId)?.length ?? 0)) peaks.set(nodeId, [...held]);
         break;
       }
       case 'TaskUnassigned':
+        release(taskId, `TaskUnassigned ${String(event.data['reason'])}`);
+        break;
       case 'TaskFinished':
       case 'TaskFailed':
-        release(taskId);
+        release(taskId, event.type);
         break;
       default:
         break;
     }
   }
-  return [...most]
-    .filter(([nodeId, held]) => held > (slotsByNode.get(nodeId) ?? Number.POSITIVE_INFINITY))
-    .map(([nodeId, held]) => ({ nodeId, held }));
+  return [...peaks]
+    .filter(([nodeId, peak]) => peak.length > (slotsByNode.get(nodeId) ?? Number.POSITIVE_INFINITY))
+    .map(([nodeId, peak]) => ({
+      nodeId,
+      held: peak.length,
+      attempts: peak.map((key) => `${key} ${endOf.get(key) ?? 'open'}`),
+    }));
 }
 
 /** Assignments whose epoch is lower than that of an assignment recorded before them. */

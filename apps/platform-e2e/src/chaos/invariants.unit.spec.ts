@@ -90,8 +90,23 @@ test('a node holding more attempts at once than its slots is overbooked; ends fr
     assigned('b', 'n1', 2),
   ];
   expect(overbookedNodes(events, new Map([['n1', 2]]))).toEqual([]);
-  expect(overbookedNodes([...events, assigned('d', 'n1', 1)], new Map([['n1', 2]]))).toEqual([
-    { nodeId: 'n1', held: 3 },
+  const refused = event('task-d', 'TaskUnassigned', {
+    taskId: 'd',
+    nodeId: 'n1',
+    attempt: 1,
+    reason: 'REJECTED',
+  });
+  expect(
+    overbookedNodes(
+      [...events, assigned('d', 'n1', 1), refused, finished('c', 'n1', 1)],
+      new Map([['n1', 2]]),
+    ),
+  ).toEqual([
+    {
+      nodeId: 'n1',
+      held: 3,
+      attempts: ['c:1 TaskFinished', 'b:2 open', 'd:1 TaskUnassigned REJECTED'],
+    },
   ]);
 });
 
