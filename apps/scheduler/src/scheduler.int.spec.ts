@@ -1,9 +1,13 @@
 import { eventually } from '@canopy/async-testing';
 import {
+  CANCEL_TASK_AGAIN_SUBJECT,
+  ISSUE_TASK_AGAIN_SUBJECT,
   MAX_NOTIFIED_BODY_BASE64,
   TASK_NOTIFICATION_PATTERN,
+  decodeJson,
   parseTaskNotification,
 } from '@canopy/contracts';
+import { createInbox } from '@nats-io/transport-node';
 import type { TaskNotification } from '@canopy/contracts';
 import { objectId } from './testing/scheduler-fixture.js';
 import { runOneTask, schedulerTestBed, uniqueNodeId } from './testing/scheduler-test-bed.js';
@@ -218,6 +222,41 @@ describe('the scheduler', () => {
       error: { code: 'TASK_ALREADY_ISSUED' },
     });
     expect(await s.taskEventTypes(request.taskId)).toEqual(['TaskIssued']);
+  });
+
+  test('a request asked again reaches every replica: each answers, and it is recorded once', async () => {
+    const s = await scheduler();
+    const fn = await s.registerFunction();
+    await s.startReplica();
+    /** Publishes `body` on `subject` and collects every reply until `count` came. */
+    const askEveryone = async (subject: string, body: unknown, count: number) => {
+      const inbox = createInbox();
+      const replies: unknown[] = [];
+      const subscription = s.client.subscribe(inbox, {
+        callback: (_error, message) => {
+          replies.push(decodeJson(message.data, 'reply'));
+        },
+      });
+      try {
+        s.client.publish(subject, JSON.stringify(body), { reply: inbox });
+        return await eventually(() => {
+          expect(replies).toHaveLength(count);
+          return replies;
+        });
+      } finally {
+        subscription.unsubscribe();
+      }
+    };
+    const request = s.issueRequest(fn);
+
+    const issued = { ok: true, taskId: request.taskId };
+    expect(await askEveryone(ISSUE_TASK_AGAIN_SUBJECT, request, 2)).toEqual([issued, issued]);
+    expect(await s.taskEventTypes(request.taskId)).toEqual(['TaskIssued']);
+    const cancel = { taskId: request.taskId, accountId: fn.accountId };
+    const [first, second] = await askEveryone(CANCEL_TASK_AGAIN_SUBJECT, cancel, 2);
+    expect(first).toMatchObject({ ok: true });
+    expect(second).toEqual(first);
+    expect(await s.taskEventTypes(request.taskId)).toEqual(['TaskIssued', 'TaskFailed']);
   });
 
   test('a privileged task waits, without holding up others, until a privileged node announces', async () => {

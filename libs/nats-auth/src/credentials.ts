@@ -1,5 +1,8 @@
 import {
+  CANCEL_TASK_AGAIN_SUBJECT,
   CANCEL_TASK_SUBJECT,
+  ISSUE_TASK_AGAIN_SUBJECT,
+  ISSUE_TASK_BATCH_AGAIN_SUBJECT,
   ISSUE_TASK_BATCH_SUBJECT,
   ISSUE_TASK_SUBJECT,
   LEADER_FUNCTION_CHANGED_SUBJECT,
@@ -44,7 +47,8 @@ const EVERYTHING = '>';
 export function servicePermissions(service: PlatformService): SubjectPermissions {
   switch (service) {
     case 'gateway':
-      // Requests IssueTask, IssueTaskBatch and CancelTask; tells the leading scheduler of a function's
+      // Requests IssueTask, IssueTaskBatch and CancelTask (of the queue group, then of every replica
+      // when asking again); tells the leading scheduler of a function's
       // change; hears task notifications and event notices.
       return {
         publish: {
@@ -52,6 +56,9 @@ export function servicePermissions(service: PlatformService): SubjectPermissions
             ISSUE_TASK_SUBJECT,
             ISSUE_TASK_BATCH_SUBJECT,
             CANCEL_TASK_SUBJECT,
+            ISSUE_TASK_AGAIN_SUBJECT,
+            ISSUE_TASK_BATCH_AGAIN_SUBJECT,
+            CANCEL_TASK_AGAIN_SUBJECT,
             LEADER_FUNCTION_CHANGED_SUBJECT,
           ],
         },

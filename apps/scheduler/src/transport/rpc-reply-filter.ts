@@ -1,4 +1,7 @@
 import {
+  CANCEL_TASK_AGAIN_SUBJECT,
+  ISSUE_TASK_AGAIN_SUBJECT,
+  ISSUE_TASK_BATCH_AGAIN_SUBJECT,
   CANCEL_TASK_SUBJECT,
   ISSUE_TASK_BATCH_SUBJECT,
   ISSUE_TASK_SUBJECT,
@@ -70,9 +73,12 @@ export function failureReplyOf(
 
 // What the request was, from its subject (a node's subject names the node, whatever the body says).
 function requestOf(subject: string): { what: string; nodeId?: string; kind?: string } {
-  if (subject === ISSUE_TASK_SUBJECT) return { what: 'IssueTask' };
-  if (subject === CANCEL_TASK_SUBJECT) return { what: 'CancelTask' };
-  if (subject === ISSUE_TASK_BATCH_SUBJECT) return { what: 'IssueTaskBatch' };
+  if (subject === ISSUE_TASK_SUBJECT || subject === ISSUE_TASK_AGAIN_SUBJECT)
+    return { what: 'IssueTask' };
+  if (subject === CANCEL_TASK_SUBJECT || subject === CANCEL_TASK_AGAIN_SUBJECT)
+    return { what: 'CancelTask' };
+  if (subject === ISSUE_TASK_BATCH_SUBJECT || subject === ISSUE_TASK_BATCH_AGAIN_SUBJECT)
+    return { what: 'IssueTaskBatch' };
   try {
     return { what: 'node report', ...parseNodeReportSubject(subject) };
   } catch {

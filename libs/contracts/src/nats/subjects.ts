@@ -11,6 +11,9 @@
  * |-----------------------------------|---------------------|---------------------------|-----------------------------------|
  * | `canopy.cmd.task.issue`           | gateway → scheduler | request, queue group `canopy-scheduler` | IssueTaskRequest → IssueTaskReply |
  * | `canopy.cmd.task.cancel`          | gateway → scheduler | request, queue group `canopy-scheduler` | CancelTaskRequest → CancelTaskReply |
+ * | `canopy.cmd.again.task.issue`     | gateway → every scheduler | request (asked again) | IssueTaskRequest → IssueTaskReply |
+ * | `canopy.cmd.again.task.issue-batch` | gateway → every scheduler | request (asked again) | IssueTaskBatchRequest → IssueTaskBatchReply |
+ * | `canopy.cmd.again.task.cancel`    | gateway → every scheduler | request (asked again) | CancelTaskRequest → CancelTaskReply |
  * | `canopy.cmd.leader.task.issue`    | scheduler → leading scheduler | request | IssueTaskRequest → IssueTaskReply |
  * | `canopy.cmd.leader.task.issue-batch` | scheduler → leading scheduler | request | IssueTaskBatchRequest → IssueTaskBatchReply |
  * | `canopy.cmd.leader.function.changed` | gateway → leading scheduler | request | FunctionChangedNotice → FunctionChangedReply |
@@ -50,6 +53,21 @@ export const CANCEL_TASK_SUBJECT = 'canopy.cmd.task.cancel';
  * (IssueTaskBatchRequest → IssueTaskBatchReply).
  */
 export const ISSUE_TASK_BATCH_SUBJECT = 'canopy.cmd.task.issue-batch';
+
+/**
+ * Gateway → every scheduler replica: an IssueTask request asked again, after the queue group's pick
+ * did not answer in time or answered UNAVAILABLE. Every replica listens here, outside the queue
+ * group: the replica that did not answer (paused, cut off from its database) may be the one the
+ * queue group would pick again. The first reply is the answer; the others are repeats of one command,
+ * which the schedulers answer as such.
+ */
+export const ISSUE_TASK_AGAIN_SUBJECT = 'canopy.cmd.again.task.issue';
+
+/** The same for IssueTaskBatch requests. */
+export const ISSUE_TASK_BATCH_AGAIN_SUBJECT = 'canopy.cmd.again.task.issue-batch';
+
+/** The same for CancelTask requests. */
+export const CANCEL_TASK_AGAIN_SUBJECT = 'canopy.cmd.again.task.cancel';
 
 /**
  * Standby scheduler → leading scheduler: an IssueTask request a standby took from the queue group,
