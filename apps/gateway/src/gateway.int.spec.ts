@@ -1,4 +1,5 @@
 import {
+  ISSUE_TASK_AGAIN_SUBJECT,
   ISSUE_TASK_SUBJECT,
   SCHEDULER_QUEUE_GROUP,
   decodeJson,
@@ -91,22 +92,24 @@ function projectedFunctionRow(functionId: string, accountId: string) {
 }
 
 /**
- * Issues a task while `standIn` answers the gateway's IssueTask requests in the scheduler's place;
+ * Issues a task while `standIn` answers the gateway's IssueTask requests in the scheduler's place,
+ * on the queue group's subject and, as every replica does, on the one of requests asked again;
  * returns the POST's answer.
  */
 async function issueWithSchedulerStandIn(
   standIn: (request: ReturnType<typeof parseIssueTaskRequest>, message: Msg) => void,
 ): Promise<Response> {
   const functionId = await registerFunction(ownerToken);
-  const subscription = harness.nats.subscribe(ISSUE_TASK_SUBJECT, {
-    queue: SCHEDULER_QUEUE_GROUP,
-    callback: (_error, message) =>
-      standIn(parseIssueTaskRequest(decodeJson(message.data, 'IssueTask request')), message),
-  });
+  const callback = (_error: unknown, message: Msg) =>
+    standIn(parseIssueTaskRequest(decodeJson(message.data, 'IssueTask request')), message);
+  const subscriptions = [
+    harness.nats.subscribe(ISSUE_TASK_SUBJECT, { queue: SCHEDULER_QUEUE_GROUP, callback }),
+    harness.nats.subscribe(ISSUE_TASK_AGAIN_SUBJECT, { callback }),
+  ];
   try {
     return await harness.request(`/v1/task/${functionId}`, { method: 'POST', token: ownerToken });
   } finally {
-    subscription.unsubscribe();
+    for (const subscription of subscriptions) subscription.unsubscribe();
   }
 }
 
@@ -797,6 +800,66 @@ describe('POST /v1/task/:functionId', () => {
     expect(response.status).toBe(201);
     expect(seen).toHaveLength(2);
     expect(seen[0]).toBe(seen[1]);
+  });
+
+  test('a request the queue group gave to a replica that does not answer is asked again of every replica', async () => {
+    const functionId = await registerFunction(ownerToken);
+    // The queue group's only member never answers, as a paused replica; the others answer only
+    // what every replica hears.
+    const silent: string[] = [];
+    const answered: string[] = [];
+    const subscriptions = [
+      harness.nats.subscribe(ISSUE_TASK_SUBJECT, {
+        queue: SCHEDULER_QUEUE_GROUP,
+        callback: (_error, message) => {
+          silent.push(parseIssueTaskRequest(decodeJson(message.data, 'request')).taskId);
+        },
+      }),
+      harness.nats.subscribe(ISSUE_TASK_AGAIN_SUBJECT, {
+        callback: (_error, message) => {
+          const request = parseIssueTaskRequest(decodeJson(message.data, 'request'));
+          answered.push(request.taskId);
+          message.respond(JSON.stringify({ ok: true, taskId: request.taskId }));
+        },
+      }),
+    ];
+    try {
+      const response = await harness.request(`/v1/task/${functionId}`, {
+        method: 'POST',
+        token: ownerToken,
+      });
+      expect(response.status).toBe(201);
+      const { id } = await json(response);
+      expect(silent).toEqual([id]);
+      expect(answered).toEqual([id]);
+    } finally {
+      for (const subscription of subscriptions) subscription.unsubscribe();
+    }
+  });
+
+  test('schedulers that do not hear requests asked again (an older release) are asked through the queue group', async () => {
+    const functionId = await registerFunction(ownerToken);
+    const seen: string[] = [];
+    const subscription = harness.nats.subscribe(ISSUE_TASK_SUBJECT, {
+      queue: SCHEDULER_QUEUE_GROUP,
+      callback: (_error, message) => {
+        const request = parseIssueTaskRequest(decodeJson(message.data, 'request'));
+        seen.push(request.taskId);
+        // The first asking goes unanswered.
+        if (seen.length > 1) message.respond(JSON.stringify({ ok: true, taskId: request.taskId }));
+      },
+    });
+    try {
+      const response = await harness.request(`/v1/task/${functionId}`, {
+        method: 'POST',
+        token: ownerToken,
+      });
+      expect(response.status).toBe(201);
+      const { id } = await json(response);
+      expect(seen).toEqual([id, id]);
+    } finally {
+      subscription.unsubscribe();
+    }
   });
 
   test('a request the scheduler does not answer in time is asked once more with the same task id', async () => {

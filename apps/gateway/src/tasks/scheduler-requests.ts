@@ -10,6 +10,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 // as the same command) until a scheduler answers for good or the time for it runs out. What an
 // answer means, and what to do when none came in time, is the caller's.
 //
+// The first asking goes to the schedulers' queue group, which gives it to one replica. Asking again
+// goes to every replica (the `again` subject): the queue group picks at random, and the replica that
+// did not answer (paused, cut off from its database) would get about half the requests asked again
+// of the group. Where nobody listens on the `again` subject (schedulers of a release before it) or
+// the gateway may not publish there (credentials issued before it), the attempt goes to the queue
+// group as before.
+//
 // Written by hand rather than with a retry library: the attempts are bounded by a deadline, not a
 // count, each attempt's timeout shrinks with the time left, and a reply can be a reason to ask again.
 
@@ -22,7 +29,10 @@ const DEFAULT_MAX_PAYLOAD_BYTES = 1_048_576;
 export interface SchedulerAsking<Reply> {
   /** The request's name, as problems name it: IssueTask, CancelTask. */
   readonly name: string;
+  /** Where the first attempt goes: the schedulers' queue group. */
   readonly subject: string;
+  /** Where the attempts after it go: every replica (see above). */
+  readonly againSubject: string;
   /** What every attempt carries (request id, trace context): see {@link inRequestSpan}. */
   readonly headers: MsgHdrs | undefined;
   /** The longest one attempt may wait for its reply. */
@@ -50,6 +60,15 @@ export type SchedulerAnswer<Reply> =
       /** A scheduler replied at least once (with a reason to ask again). */
       readonly replied: boolean;
       /** NATS said at least once that no scheduler listens. */
+      readonly noResponders: boolean;
+    };
+
+type Attempt<Reply> =
+  | { readonly answered: true; readonly reply: Reply }
+  | {
+      readonly answered: false;
+      readonly why: ReturnType<typeof whyUnanswered>;
+      readonly problem: string;
       readonly noResponders: boolean;
     };
 
@@ -87,7 +106,10 @@ export class SchedulerRequests {
         Math.ceil(this.timeoutMs / 2),
         remainingMs,
       );
-      const outcome = await this.ask(asking, Math.max(1, attemptMs));
+      const outcome =
+        attempt === 1
+          ? await this.ask(asking, asking.subject, Math.max(1, attemptMs))
+          : await this.askEveryReplica(asking, Math.max(1, attemptMs), deadline);
       if (outcome.answered) {
         replied = true;
         const again = asking.unsettled(outcome.reply);
@@ -103,18 +125,31 @@ export class SchedulerRequests {
     return { settled: false, problem, replied, noResponders };
   }
 
+  /**
+   * An attempt after the first: of every replica, or of the queue group when the `again` subject is
+   * not served or not allowed (a NATS error at once, not silence).
+   */
+  private async askEveryReplica<Reply>(
+    asking: SchedulerAsking<Reply>,
+    timeout: number,
+    deadline: number,
+  ): Promise<Attempt<Reply>> {
+    const outcome = await this.ask(asking, asking.againSubject, timeout);
+    if (outcome.answered || outcome.why === 'timed_out') return outcome;
+    const remainingMs = Math.max(1, Math.min(timeout, deadline - performance.now()));
+    return this.ask(asking, asking.subject, remainingMs);
+  }
+
   /** One attempt: the reply, or why there is none. */
   private async ask<Reply>(
     asking: SchedulerAsking<Reply>,
+    subject: string,
     timeout: number,
-  ): Promise<
-    | { readonly answered: true; readonly reply: Reply }
-    | { readonly answered: false; readonly problem: string; readonly noResponders: boolean }
-  > {
+  ): Promise<Attempt<Reply>> {
     const { headers } = asking;
     try {
       const message = await this.nats.request(
-        asking.subject,
+        subject,
         asking.payload(),
         headers === undefined ? { timeout } : { timeout, headers },
       );
@@ -122,14 +157,15 @@ export class SchedulerRequests {
     } catch (error) {
       const why = whyUnanswered(error);
       if (why === 'timed_out') {
-        return { answered: false, problem: `no ${asking.name} reply in time`, noResponders: false };
+        const problem = `no ${asking.name} reply in time`;
+        return { answered: false, why, problem, noResponders: false };
       }
       if (why === 'no_responders') {
         const problem = `no scheduler is listening for ${asking.name} requests`;
-        return { answered: false, problem, noResponders: true };
+        return { answered: false, why, problem, noResponders: true };
       }
       const problem = error instanceof Error ? error.message : String(error);
-      return { answered: false, problem, noResponders: false };
+      return { answered: false, why, problem, noResponders: false };
     }
   }
 }

@@ -1,4 +1,5 @@
 import {
+  ISSUE_TASK_BATCH_AGAIN_SUBJECT,
   ISSUE_TASK_BATCH_SUBJECT,
   decodeJson,
   issueTaskErrorCodes,
@@ -142,6 +143,7 @@ export class TaskBatchIssuer {
       {
         name: 'IssueTaskBatch',
         subject: ISSUE_TASK_BATCH_SUBJECT,
+        againSubject: ISSUE_TASK_BATCH_AGAIN_SUBJECT,
         headers,
         longestAttemptMs: ATTEMPT_TIMEOUT_MS,
         payload: () => this.encoder.encode(JSON.stringify({ ...batch, tasks: pending })),

@@ -1,4 +1,5 @@
 import {
+  CANCEL_TASK_AGAIN_SUBJECT,
   CANCEL_TASK_SUBJECT,
   cancelTaskErrorCodes,
   decodeJson,
@@ -83,6 +84,7 @@ export class TaskCanceller {
     const answer = await this.schedulers.askUntilAnswered({
       name: 'CancelTask',
       subject: CANCEL_TASK_SUBJECT,
+      againSubject: CANCEL_TASK_AGAIN_SUBJECT,
       headers,
       longestAttemptMs: ATTEMPT_TIMEOUT_MS,
       payload: () => payload,

@@ -1,4 +1,5 @@
 import {
+  ISSUE_TASK_AGAIN_SUBJECT,
   ISSUE_TASK_SUBJECT,
   decodeJson,
   issueTaskErrorCodes,
@@ -92,6 +93,7 @@ export class TaskIssuer {
     const answer = await this.schedulers.askUntilAnswered({
       name: 'IssueTask',
       subject: ISSUE_TASK_SUBJECT,
+      againSubject: ISSUE_TASK_AGAIN_SUBJECT,
       headers,
       longestAttemptMs: ATTEMPT_TIMEOUT_MS,
       payload: () => payload,
