@@ -340,7 +340,9 @@ describe('scheduler deadlines and recovery', () => {
     const s = await scheduler({ SCHEDULER_HEARTBEAT_TIMEOUT_MS: '60000' });
     const standby = await s.startReplica({ ADMIN_PORT: 0 });
     const leads = async () =>
-      /^canopy_scheduler_leader 1$/m.test(await (await fetch(`${standby.adminUrl}/metrics`)).text());
+      /^canopy_scheduler_leader 1$/m.test(
+        await (await fetch(`${standby.adminUrl}/metrics`)).text(),
+      );
     const fn = await s.registerFunction();
     // Started after the standby, so that both replicas hear it announce its one slot.
     const node = await startNode({ nodeId: uniqueNodeId('taken-over'), slots: 1 });
