@@ -91,27 +91,40 @@ function projectedFunctionRow(functionId: string, accountId: string) {
   };
 }
 
+type StandIn = (request: ReturnType<typeof parseIssueTaskRequest>, message: Msg) => void;
+
 /**
- * Issues a task while `standIn` answers the gateway's IssueTask requests in the scheduler's place,
- * on the queue group's subject and, as every replica does, on the one of requests asked again;
- * returns the POST's answer.
+ * Issues a task while stand-ins answer the gateway's IssueTask requests in the scheduler's place:
+ * `queueGroup` the first asking (one replica of the queue group takes it), `everyReplica` the
+ * requests asked again (every replica hears them, none when absent); returns the POST's answer.
  */
-async function issueWithSchedulerStandIn(
-  standIn: (request: ReturnType<typeof parseIssueTaskRequest>, message: Msg) => void,
-): Promise<Response> {
+async function issueWithStandIns(standIns: {
+  queueGroup: StandIn;
+  everyReplica?: StandIn;
+}): Promise<Response> {
   const functionId = await registerFunction(ownerToken);
-  const callback = (_error: unknown, message: Msg) =>
+  const answering = (standIn: StandIn) => (_error: unknown, message: Msg) =>
     standIn(parseIssueTaskRequest(decodeJson(message.data, 'IssueTask request')), message);
   const subscriptions = [
-    harness.nats.subscribe(ISSUE_TASK_SUBJECT, { queue: SCHEDULER_QUEUE_GROUP, callback }),
-    harness.nats.subscribe(ISSUE_TASK_AGAIN_SUBJECT, { callback }),
+    harness.nats.subscribe(ISSUE_TASK_SUBJECT, {
+      queue: SCHEDULER_QUEUE_GROUP,
+      callback: answering(standIns.queueGroup),
+    }),
   ];
+  if (standIns.everyReplica !== undefined) {
+    const callback = answering(standIns.everyReplica);
+    subscriptions.push(harness.nats.subscribe(ISSUE_TASK_AGAIN_SUBJECT, { callback }));
+  }
   try {
     return await harness.request(`/v1/task/${functionId}`, { method: 'POST', token: ownerToken });
   } finally {
     for (const subscription of subscriptions) subscription.unsubscribe();
   }
 }
+
+/** The same stand-in for every replica: on the queue group and for requests asked again. */
+const issueWithSchedulerStandIn = (standIn: StandIn): Promise<Response> =>
+  issueWithStandIns({ queueGroup: standIn, everyReplica: standIn });
 
 async function countIssuedTasks(): Promise<number> {
   const { rows } = await sql<{ count: string }>`
@@ -803,63 +816,35 @@ describe('POST /v1/task/:functionId', () => {
   });
 
   test('a request the queue group gave to a replica that does not answer is asked again of every replica', async () => {
-    const functionId = await registerFunction(ownerToken);
     // The queue group's only member never answers, as a paused replica; the others answer only
     // what every replica hears.
     const silent: string[] = [];
     const answered: string[] = [];
-    const subscriptions = [
-      harness.nats.subscribe(ISSUE_TASK_SUBJECT, {
-        queue: SCHEDULER_QUEUE_GROUP,
-        callback: (_error, message) => {
-          silent.push(parseIssueTaskRequest(decodeJson(message.data, 'request')).taskId);
-        },
-      }),
-      harness.nats.subscribe(ISSUE_TASK_AGAIN_SUBJECT, {
-        callback: (_error, message) => {
-          const request = parseIssueTaskRequest(decodeJson(message.data, 'request'));
-          answered.push(request.taskId);
-          message.respond(JSON.stringify({ ok: true, taskId: request.taskId }));
-        },
-      }),
-    ];
-    try {
-      const response = await harness.request(`/v1/task/${functionId}`, {
-        method: 'POST',
-        token: ownerToken,
-      });
-      expect(response.status).toBe(201);
-      const { id } = await json(response);
-      expect(silent).toEqual([id]);
-      expect(answered).toEqual([id]);
-    } finally {
-      for (const subscription of subscriptions) subscription.unsubscribe();
-    }
+    const response = await issueWithStandIns({
+      queueGroup: (request) => silent.push(request.taskId),
+      everyReplica: (request, message) => {
+        answered.push(request.taskId);
+        message.respond(JSON.stringify({ ok: true, taskId: request.taskId }));
+      },
+    });
+    expect(response.status).toBe(201);
+    const { id } = await json(response);
+    expect(silent).toEqual([id]);
+    expect(answered).toEqual([id]);
   });
 
   test('schedulers that do not hear requests asked again (an older release) are asked through the queue group', async () => {
-    const functionId = await registerFunction(ownerToken);
     const seen: string[] = [];
-    const subscription = harness.nats.subscribe(ISSUE_TASK_SUBJECT, {
-      queue: SCHEDULER_QUEUE_GROUP,
-      callback: (_error, message) => {
-        const request = parseIssueTaskRequest(decodeJson(message.data, 'request'));
+    const response = await issueWithStandIns({
+      queueGroup: (request, message) => {
         seen.push(request.taskId);
         // The first asking goes unanswered.
         if (seen.length > 1) message.respond(JSON.stringify({ ok: true, taskId: request.taskId }));
       },
     });
-    try {
-      const response = await harness.request(`/v1/task/${functionId}`, {
-        method: 'POST',
-        token: ownerToken,
-      });
-      expect(response.status).toBe(201);
-      const { id } = await json(response);
-      expect(seen).toEqual([id, id]);
-    } finally {
-      subscription.unsubscribe();
-    }
+    expect(response.status).toBe(201);
+    const { id } = await json(response);
+    expect(seen).toEqual([id, id]);
   });
 
   test('a request the scheduler does not answer in time is asked once more with the same task id', async () => {
