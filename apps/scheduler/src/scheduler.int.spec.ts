@@ -5,11 +5,14 @@ import {
   MAX_NOTIFIED_BODY_BASE64,
   TASK_NOTIFICATION_PATTERN,
   decodeJson,
+  nodeReportAgainSubject,
   parseTaskNotification,
 } from '@canopy/contracts';
 import { createInbox } from '@nats-io/transport-node';
 import type { TaskNotification } from '@canopy/contracts';
+import { randomUUID } from 'node:crypto';
 import { objectId } from './testing/scheduler-fixture.js';
+import type { SchedulerFixture } from './testing/scheduler-fixture.js';
 import { runOneTask, schedulerTestBed, uniqueNodeId } from './testing/scheduler-test-bed.js';
 import { okResponse } from './testing/scripted-node.js';
 
@@ -17,6 +20,31 @@ import { okResponse } from './testing/scripted-node.js';
 // Each test gets its own scheduler and database; the file has its own nats-server (schedulerTestBed).
 
 const { scheduler, startNode } = schedulerTestBed();
+
+/** Publishes `body` on `subject`, as a request every replica hears, and collects `count` replies. */
+async function askReplicas(
+  s: SchedulerFixture,
+  subject: string,
+  body: unknown,
+  count: number,
+): Promise<unknown[]> {
+  const inbox = createInbox();
+  const replies: unknown[] = [];
+  const subscription = s.client.subscribe(inbox, {
+    callback: (_error, message) => {
+      replies.push(decodeJson(message.data, 'reply'));
+    },
+  });
+  try {
+    s.client.publish(subject, JSON.stringify(body), { reply: inbox });
+    return await eventually(() => {
+      expect(replies).toHaveLength(count);
+      return replies;
+    });
+  } finally {
+    subscription.unsubscribe();
+  }
+}
 
 describe('the scheduler', () => {
   test('issues a task, assigns it to the matching node, records its progress and result', async () => {
@@ -228,35 +256,44 @@ describe('the scheduler', () => {
     const s = await scheduler();
     const fn = await s.registerFunction();
     await s.startReplica();
-    /** Publishes `body` on `subject` and collects every reply until `count` came. */
-    const askEveryone = async (subject: string, body: unknown, count: number) => {
-      const inbox = createInbox();
-      const replies: unknown[] = [];
-      const subscription = s.client.subscribe(inbox, {
-        callback: (_error, message) => {
-          replies.push(decodeJson(message.data, 'reply'));
-        },
-      });
-      try {
-        s.client.publish(subject, JSON.stringify(body), { reply: inbox });
-        return await eventually(() => {
-          expect(replies).toHaveLength(count);
-          return replies;
-        });
-      } finally {
-        subscription.unsubscribe();
-      }
-    };
+    const askEveryone = (subject: string, body: unknown) => askReplicas(s, subject, body, 2);
     const request = s.issueRequest(fn);
 
     const issued = { ok: true, taskId: request.taskId };
-    expect(await askEveryone(ISSUE_TASK_AGAIN_SUBJECT, request, 2)).toEqual([issued, issued]);
+    expect(await askEveryone(ISSUE_TASK_AGAIN_SUBJECT, request)).toEqual([issued, issued]);
     expect(await s.taskEventTypes(request.taskId)).toEqual(['TaskIssued']);
     const cancel = { taskId: request.taskId, accountId: fn.accountId };
-    const [first, second] = await askEveryone(CANCEL_TASK_AGAIN_SUBJECT, cancel, 2);
+    const [first, second] = await askEveryone(CANCEL_TASK_AGAIN_SUBJECT, cancel);
     expect(first).toMatchObject({ ok: true });
     expect(second).toEqual(first);
     expect(await s.taskEventTypes(request.taskId)).toEqual(['TaskIssued', 'TaskFailed']);
+  });
+
+  test('a result asked again reaches every replica: each acknowledges it, and it is recorded once', async () => {
+    const s = await scheduler();
+    const fn = await s.registerFunction();
+    await s.startReplica();
+    // Started after the replica, so that both hear it announce.
+    const node = await startNode({ nodeId: uniqueNodeId('again') });
+    const request = s.issueRequest(fn);
+    expect((await s.issue(request)).ok).toBe(true);
+    await eventually(() => node.running.has(request.taskId));
+
+    const report = { reportId: randomUUID(), taskId: request.taskId, attempt: 1 };
+    const progress = nodeReportAgainSubject(node.nodeId, 'progress');
+    const result = nodeReportAgainSubject(node.nodeId, 'result');
+    expect(await askReplicas(s, progress, { ...report, progress: 50 }, 2)).toEqual([
+      { ok: true },
+      { ok: true },
+    ]);
+    const finished = { ...report, reportId: randomUUID(), response: okResponse };
+    expect(await askReplicas(s, result, finished, 2)).toEqual([{ ok: true }, { ok: true }]);
+    expect(await s.taskEventTypes(request.taskId)).toEqual([
+      'TaskIssued',
+      'TaskAssigned',
+      'TaskProgressed',
+      'TaskFinished',
+    ]);
   });
 
   test('a privileged task waits, without holding up others, until a privileged node announces', async () => {

@@ -1,4 +1,8 @@
-import { SCHEDULER_QUEUE_GROUP, nodeReportPattern } from '@canopy/contracts';
+import {
+  SCHEDULER_QUEUE_GROUP,
+  nodeReportAgainPattern,
+  nodeReportPattern,
+} from '@canopy/contracts';
 import type { AnnouncementReply, HeartbeatReply, NodeAck } from '@canopy/contracts';
 import { traceContextOfHeaders } from '@canopy/observability';
 import { Controller, Inject } from '@nestjs/common';
@@ -10,7 +14,8 @@ import type { SchedulerHandlers } from '../scheduler-handlers.js';
 // Nest finds a handler by the subscribed pattern (the wildcard); the node is the concrete subject's.
 // Announcements, heartbeats and goodbyes reach every scheduler replica, so that each keeps its node
 // registry warm and a standby can take over at once; progress and results are facts any replica can
-// record, so each reaches one of them (the queue group).
+// record, so each reaches one of them (the queue group), and every one of them when asked again
+// (`.again`: the queue group's pick did not acknowledge it, and may be the one it would pick again).
 @Controller()
 export class NodeReportsController {
   constructor(@Inject(SCHEDULER_HANDLERS) private readonly handlers: SchedulerHandlers) {}
@@ -39,6 +44,25 @@ export class NodeReportsController {
 
   @MessagePattern(nodeReportPattern('progress'), { queue: SCHEDULER_QUEUE_GROUP })
   progress(@Payload() payload: Uint8Array, @Ctx() context: NatsContext): Promise<NodeAck> {
+    return this.recordProgress(payload, context);
+  }
+
+  @MessagePattern(nodeReportAgainPattern('progress'))
+  progressAgain(@Payload() payload: Uint8Array, @Ctx() context: NatsContext): Promise<NodeAck> {
+    return this.recordProgress(payload, context);
+  }
+
+  @MessagePattern(nodeReportPattern('result'), { queue: SCHEDULER_QUEUE_GROUP })
+  result(@Payload() payload: Uint8Array, @Ctx() context: NatsContext): Promise<NodeAck> {
+    return this.recordResult(payload, context);
+  }
+
+  @MessagePattern(nodeReportAgainPattern('result'))
+  resultAgain(@Payload() payload: Uint8Array, @Ctx() context: NatsContext): Promise<NodeAck> {
+    return this.recordResult(payload, context);
+  }
+
+  private recordProgress(payload: Uint8Array, context: NatsContext): Promise<NodeAck> {
     return this.handlers.work.run(() =>
       this.handlers.nodes.progress(
         context.getSubject(),
@@ -48,8 +72,7 @@ export class NodeReportsController {
     );
   }
 
-  @MessagePattern(nodeReportPattern('result'), { queue: SCHEDULER_QUEUE_GROUP })
-  result(@Payload() payload: Uint8Array, @Ctx() context: NatsContext): Promise<NodeAck> {
+  private recordResult(payload: Uint8Array, context: NatsContext): Promise<NodeAck> {
     return this.handlers.work.run(() =>
       this.handlers.nodes.result(
         context.getSubject(),

@@ -25,7 +25,10 @@ import {
   resultReportSchema,
 } from './node-messages.js';
 import {
+  CANCEL_TASK_AGAIN_SUBJECT,
   CANCEL_TASK_SUBJECT,
+  ISSUE_TASK_AGAIN_SUBJECT,
+  ISSUE_TASK_BATCH_AGAIN_SUBJECT,
   ISSUE_TASK_BATCH_SUBJECT,
   LEADER_ISSUE_TASK_BATCH_SUBJECT,
   LEADER_ISSUE_TASK_SUBJECT,
@@ -34,12 +37,14 @@ import {
   taskEventNoticeSubject,
   assignmentSubject,
   cancellationSubject,
+  againReportKinds,
   nodeInboxPrefix,
+  nodeReportAgainSubject,
   nodeReportKinds,
   nodeReportSubject,
   taskNotificationSubject,
 } from './subjects.js';
-import type { NodeReportKind } from './subjects.js';
+import type { AgainReportKind, NodeReportKind } from './subjects.js';
 import { taskNotificationSchema } from './task-notification.js';
 
 // The node protocol as an AsyncAPI 3.0 document (docs/asyncapi.json), built from the subject helpers
@@ -282,17 +287,20 @@ export function nodeProtocolAsyncApi(): Json {
     return { $ref: `#/channels/${name}` };
   };
 
-  for (const kind of nodeReportKinds) {
-    const report = reports[kind];
-    const name = `node${capitalized(kind)}`;
+  const reportChannel = (
+    name: string,
+    address: string,
+    title: string,
+    report: Pick<ReportDescription, 'request' | 'reply' | 'summary' | 'description'>,
+  ) => {
     channels[name] = {
-      address: nodeAddress(nodeReportSubject(NODE_ID, kind)),
-      title: `${kind} (node → scheduler)`,
+      address: nodeAddress(address),
+      title,
       description: report.description,
       parameters: { nodeId: nodeIdParameter },
       messages: { [report.request]: messageReference(report.request) },
     };
-    operations[`send${capitalized(kind)}`] = {
+    operations[`send${capitalized(name.slice('node'.length))}`] = {
       action: 'send',
       channel: { $ref: `#/channels/${name}` },
       summary: report.summary,
@@ -304,6 +312,22 @@ export function nodeProtocolAsyncApi(): Json {
         messages: [{ $ref: `#/channels/${name}Reply/messages/${report.reply}` }],
       },
     };
+  };
+  for (const kind of nodeReportKinds) {
+    const report = reports[kind];
+    const name = `node${capitalized(kind)}`;
+    reportChannel(name, nodeReportSubject(NODE_ID, kind), `${kind} (node → scheduler)`, report);
+    if (!againReportKinds.some((again) => again === kind)) continue;
+    reportChannel(
+      `${name}Again`,
+      nodeReportAgainSubject(NODE_ID, kind as AgainReportKind),
+      `${kind} asked again (node → every scheduler)`,
+      {
+        ...report,
+        summary: `${report.summary}, asked again`,
+        description: `The same ${report.request} (the same bytes, so the same \`reportId\`) sent again after its first sending was not acknowledged in time. The ${kind} subject reaches one scheduler replica of a queue group, picked at random, and the one that did not answer (paused, cut off from its database) would get about half of what is sent there again; every replica listens here and records the report as it would the first. The first acknowledgement is the answer; a later one acknowledges a repeat. Where no scheduler listens here (a release before it), NATS answers "no responders" at once: send it on the ${kind} subject instead. Optional: a node that sends every retry on the ${kind} subject is served as before.`,
+      },
+    );
   }
 
   channels['nodeAssign'] = {
@@ -404,6 +428,31 @@ export function nodeProtocolAsyncApi(): Json {
     },
     tags: [{ name: 'internal' }],
   };
+  for (const [name, address, request, reply, first] of [
+    ['issueTaskAgain', ISSUE_TASK_AGAIN_SUBJECT, 'IssueTaskRequest', 'IssueTaskReply', 'issueTask'],
+    [
+      'issueTaskBatchAgain',
+      ISSUE_TASK_BATCH_AGAIN_SUBJECT,
+      'IssueTaskBatchRequest',
+      'IssueTaskBatchReply',
+      'issueTaskBatch',
+    ],
+    [
+      'cancelTaskAgain',
+      CANCEL_TASK_AGAIN_SUBJECT,
+      'CancelTaskRequest',
+      'CancelTaskReply',
+      'cancelTask',
+    ],
+  ] as const) {
+    channels[name] = {
+      address,
+      title: `${first}, asked again (internal: gateway → every scheduler)`,
+      description: `Not for nodes. The request of the ${first} channel asked again, after the queue group's pick did not answer in time or answered UNAVAILABLE: every replica listens here, outside the queue group, since the one that did not answer may be the one the group would pick again. The first reply is the answer; the others answer a repeat of the same command.`,
+      messages: { [request]: messageReference(request), [reply]: messageReference(reply) },
+      tags: [{ name: 'internal' }],
+    };
+  }
   channels['taskEventNotice'] = {
     address: taskEventNoticeSubject(TASK_ID).replace(TASK_ID, '{taskId}'),
     title: 'task event notice (internal: scheduler → gateways)',

@@ -21,6 +21,7 @@
  * | `canopy.node.<nodeId>.heartbeat`  | node → scheduler    | request                   | NodeHeartbeat → HeartbeatReply    |
  * | `canopy.node.<nodeId>.progress`   | node → scheduler    | request                   | ProgressReport → NodeAck          |
  * | `canopy.node.<nodeId>.result`     | node → scheduler    | request                   | ResultReport → NodeAck            |
+ * | `canopy.node.<nodeId>.{progress,result}.again` | node → every scheduler | request (asked again) | as above |
  * | `canopy.node.<nodeId>.goodbye`    | node → scheduler    | request                   | NodeGoodbye → NodeAck             |
  * | `canopy.assign.<nodeId>`          | scheduler → node    | request                   | Assignment → AssignmentReply      |
  * | `canopy.cancel.<nodeId>`          | scheduler → node    | publish (fire and forget) | Cancellation                      |
@@ -106,15 +107,40 @@ export function nodeReportPattern(kind: NodeReportKind): string {
   return `canopy.node.*.${kind}`;
 }
 
+/** The reports a node may ask again of every scheduler replica: those a queue group takes. */
+export const againReportKinds = ['progress', 'result'] as const;
+export type AgainReportKind = (typeof againReportKinds)[number];
+
 /**
- * Reads the sending node's id and the report kind from a subject such as `canopy.node.n1.result`.
- * Throws a {@link ContractViolationError} (field `subject`) for any other subject.
+ * Node → every scheduler replica: a progress or result report asked again, e.g.
+ * `canopy.node.n1.result.again`, after its first sending went unacknowledged. The report's own
+ * subject reaches one replica of a queue group, picked at random; the replica that did not answer
+ * (paused, cut off from its database) would get about half of what is sent there again. Every
+ * replica listens here, outside the queue group, and records the report as it would the first: the
+ * first acknowledgement is the answer, the others acknowledge a repeat (the same `reportId`). A node
+ * that never uses it (it sends every retry on the report's own subject) is served as before.
+ */
+export function nodeReportAgainSubject(nodeId: string, kind: AgainReportKind): string {
+  return `${nodeReportSubject(nodeId, kind)}.again`;
+}
+
+/** Wildcard every scheduler replica subscribes to for reports asked again, e.g. `canopy.node.*.result.again`. */
+export function nodeReportAgainPattern(kind: AgainReportKind): string {
+  return `${nodeReportPattern(kind)}.again`;
+}
+
+/**
+ * Reads the sending node's id and the report kind from a subject such as `canopy.node.n1.result`
+ * (or, for progress and results, `canopy.node.n1.result.again`). Throws a
+ * {@link ContractViolationError} (field `subject`) for any other subject.
  */
 export function parseNodeReportSubject(subject: string): { nodeId: string; kind: NodeReportKind } {
   const tokens = subject.split('.');
-  const [canopy, node, nodeId, kind] = tokens;
+  const [canopy, node, nodeId, kind, again] = tokens;
+  const askedAgain =
+    tokens.length === 5 && again === 'again' && againReportKinds.some((known) => known === kind);
   if (
-    tokens.length !== 4 ||
+    (tokens.length !== 4 && !askedAgain) ||
     canopy !== 'canopy' ||
     node !== 'node' ||
     nodeId === undefined ||
@@ -124,7 +150,7 @@ export function parseNodeReportSubject(subject: string): { nodeId: string; kind:
     throw new ContractViolationError(
       'node report subject',
       'subject',
-      `must be canopy.node.<nodeId>.<kind>, got "${subject}"`,
+      `must be canopy.node.<nodeId>.<kind> (or .progress.again, .result.again), got "${subject}"`,
     );
   }
   return { nodeId, kind };

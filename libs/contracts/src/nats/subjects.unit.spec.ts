@@ -4,11 +4,14 @@ import {
   LEADER_FUNCTION_CHANGED_SUBJECT,
   SCHEDULER_QUEUE_GROUP,
   TASK_NOTIFICATION_PATTERN,
+  againReportKinds,
   assignmentSubject,
   cancellationSubject,
   nodeIdFromSubject,
   nodeInboxPrefix,
   nodePermissions,
+  nodeReportAgainPattern,
+  nodeReportAgainSubject,
   nodeReportKinds,
   nodeReportPattern,
   nodeReportSubject,
@@ -64,9 +67,23 @@ describe('NATS subjects', () => {
     },
   );
 
+  test.each(againReportKinds)(
+    'a %s asked again is the same report of the same node, on its own subject and pattern',
+    (kind) => {
+      const subject = nodeReportAgainSubject('n1', kind);
+      expect(subject).toBe(`canopy.node.n1.${kind}.again`);
+      expect(parseNodeReportSubject(subject)).toEqual({ nodeId: 'n1', kind });
+      expect(nodeIdFromSubject(subject, kind)).toBe('n1');
+      expect(nodeReportAgainPattern(kind)).toBe(`canopy.node.*.${kind}.again`);
+      // Within what the node may publish.
+      expect(nodePermissions('n1').publish.allow).toEqual(['canopy.node.n1.>']);
+    },
+  );
+
   test.each(unsafeNodeIds)('every subject builder rejects the unsafe node id %j', (nodeId) => {
     for (const build of [
       () => nodeReportSubject(nodeId, 'heartbeat'),
+      () => nodeReportAgainSubject(nodeId, 'result'),
       () => assignmentSubject(nodeId),
       () => cancellationSubject(nodeId),
       () => nodeInboxPrefix(nodeId),
@@ -83,6 +100,9 @@ describe('NATS subjects', () => {
   test.each([
     'canopy.node.n1',
     'canopy.node.n1.result.extra',
+    'canopy.node.n1.heartbeat.again',
+    'canopy.node.n1.announce.again',
+    'canopy.node.n1.result.again.again',
     'canopy.node.*.result',
     'canopy.node..result',
     'canopy.node.n1.steal',
