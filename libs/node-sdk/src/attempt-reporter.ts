@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { nodeReportSubject } from '@canopy/contracts';
+import { nodeReportAgainSubject, nodeReportSubject } from '@canopy/contracts';
 import type { ProgressReport, TaskResponse } from '@canopy/contracts';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { encodeResultReport } from './function-response.js';
@@ -38,12 +38,17 @@ export class AttemptReporter {
   private connection: NatsConnection | undefined;
   private readonly resultSubject: string;
   private readonly progressSubject: string;
+  /** Where retries go: every scheduler replica, not the queue group's pick that did not answer. */
+  private readonly resultAgainSubject: string;
+  private readonly progressAgainSubject: string;
   /** Resolves at the end of the event loop's current turn: see {@link endOfTurn}. */
   private turn: Promise<void> | undefined;
 
   constructor(private readonly options: AttemptReporterOptions) {
     this.resultSubject = nodeReportSubject(options.nodeId, 'result');
+    this.resultAgainSubject = nodeReportAgainSubject(options.nodeId, 'result');
     this.progressSubject = nodeReportSubject(options.nodeId, 'progress');
+    this.progressAgainSubject = nodeReportAgainSubject(options.nodeId, 'progress');
   }
 
   /** Reports go over `connection` from now on; until then nothing is sent. */
@@ -72,6 +77,7 @@ export class AttemptReporter {
         deliverReport({
           connection,
           subject: this.resultSubject,
+          againSubject: this.resultAgainSubject,
           payload,
           headers,
           policy: this.options.policy,
@@ -142,6 +148,7 @@ export class AttemptReporter {
       const outcome = await deliverReport({
         connection,
         subject: this.progressSubject,
+        againSubject: this.progressAgainSubject,
         payload: JSON.stringify(report),
         headers,
         policy: this.options.policy,

@@ -1,6 +1,7 @@
 import { setTimeout } from 'node:timers/promises';
 import { decodeJson, parseNodeAck } from '@canopy/contracts';
 import type { ReplyError } from '@canopy/contracts';
+import { RequestError } from '@nats-io/transport-node';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { errorSummary } from './node-logger.js';
 import { retryWaitsMs } from './retry-policy.js';
@@ -16,6 +17,12 @@ export type DeliveryOutcome =
 export interface ReportDelivery {
   readonly connection: NatsConnection;
   readonly subject: string;
+  /**
+   * Where the retries go, when the report has such a subject: every scheduler replica hears it (see
+   * nodeReportAgainSubject). A retry nobody listens to there (schedulers of a release before it)
+   * goes to `subject` at once.
+   */
+  readonly againSubject?: string;
   /** The report's JSON; the same bytes (and so the same reportId) on every retry. */
   readonly payload: string;
   /** Sent with every attempt: the run's trace context. */
@@ -34,24 +41,29 @@ export interface ReportDelivery {
 /**
  * Sends a node → scheduler request until the scheduler acknowledges it, waiting longer and longer
  * between attempts (see {@link RetryPolicy}). Lost requests, lost replies, "no responders", unreadable
- * acks and `{ ok: false, retry: true }` are all retried; the scheduler deduplicates by report id.
+ * acks and `{ ok: false, retry: true }` are all retried, on `againSubject` when there is one; the
+ * scheduler deduplicates by report id.
  */
 export async function deliverReport(delivery: ReportDelivery): Promise<DeliveryOutcome> {
-  const { connection, subject, payload, policy, signal } = delivery;
+  const { connection, subject, againSubject, payload, policy, signal } = delivery;
   const waits = retryWaitsMs(policy);
+  const timeout = policy.requestTimeoutMs;
+  const { headers } = delivery;
+  const ask = (to: string) =>
+    connection.request(to, payload, headers === undefined ? { timeout } : { timeout, headers });
   for (let attempt = 1; ; attempt += 1) {
     if (signal.aborted || delivery.superseded?.() === true || connection.isClosed()) {
       return { kind: 'abandoned' };
     }
     let reason: string;
     try {
-      const timeout = policy.requestTimeoutMs;
-      const { headers } = delivery;
-      const reply = await connection.request(
-        subject,
-        payload,
-        headers === undefined ? { timeout } : { timeout, headers },
-      );
+      const reply =
+        attempt === 1 || againSubject === undefined
+          ? await ask(subject)
+          : await ask(againSubject).catch((error: unknown) => {
+              if (!(error instanceof RequestError && error.isNoResponders())) throw error;
+              return ask(subject);
+            });
       const ack = parseNodeAck(decodeJson(reply.data, 'node ack'));
       if (ack.ok) return { kind: 'acknowledged' };
       if (!ack.retry) return { kind: 'refused', error: ack.error };

@@ -1,4 +1,5 @@
 import type { NodeAck } from '@canopy/contracts';
+import { NoRespondersError, RequestError } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { deliverReport } from './report-delivery.js';
 import type { ReportDelivery } from './report-delivery.js';
@@ -10,18 +11,21 @@ type Answer = NodeAck | Error;
 function scriptedConnection(answers: readonly Answer[]): {
   connection: NatsConnection;
   sent: string[];
+  subjects: string[];
 } {
   const sent: string[] = [];
+  const subjects: string[] = [];
   const connection = {
     isClosed: () => false,
-    request: (_subject: string, payload: string) => {
+    request: (subject: string, payload: string) => {
+      subjects.push(subject);
       sent.push(payload);
       const answer = answers[Math.min(sent.length, answers.length) - 1];
       if (answer instanceof Error) return Promise.reject(answer);
       return Promise.resolve({ data: new TextEncoder().encode(JSON.stringify(answer)) });
     },
   };
-  return { connection: connection as unknown as NatsConnection, sent };
+  return { connection: connection as unknown as NatsConnection, sent, subjects };
 }
 
 const quickRetries = resolveRetryPolicy({ initialDelayMs: 1, maxDelayMs: 2 });
@@ -56,6 +60,28 @@ describe('deliverReport', () => {
     expect(retries).toEqual([
       [1, 'Error: timeout'],
       [2, 'BUSY'],
+    ]);
+  });
+
+  test('retries go to the again subject; where nobody listens there, to the report subject at once', async () => {
+    const noResponders = new RequestError('no responders', {
+      cause: new NoRespondersError('canopy.test.report.again'),
+    });
+    const { connection, subjects } = scriptedConnection([
+      new Error('timeout'),
+      busy,
+      noResponders,
+      { ok: true },
+    ]);
+    const outcome = await deliverReport(
+      delivery(connection, { againSubject: 'canopy.test.report.again' }),
+    );
+    expect(outcome).toEqual({ kind: 'acknowledged' });
+    expect(subjects).toEqual([
+      'canopy.test.report',
+      'canopy.test.report.again',
+      'canopy.test.report.again',
+      'canopy.test.report',
     ]);
   });
 
