@@ -116,6 +116,9 @@ async function issueWithStandIns(standIns: {
     subscriptions.push(harness.nats.subscribe(ISSUE_TASK_AGAIN_SUBJECT, { callback }));
   }
   try {
+    // The server has the subscriptions before the gateway asks: otherwise its first asking may find
+    // no one in the queue group and go, as asked again, to the others.
+    await harness.nats.flush();
     return await harness.request(`/v1/task/${functionId}`, { method: 'POST', token: ownerToken });
   } finally {
     for (const subscription of subscriptions) subscription.unsubscribe();
